@@ -1,0 +1,166 @@
+"""Devices and the array module behind each one.
+
+This is the only module that imports CuPy. It imports nothing from ember, so every
+other module may depend on it.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+_cupy = None
+_cupy_error: str | None = None
+_cupy_checked = False
+
+
+def _load_cupy():
+    """Import CuPy once; remember why it is unusable if it is."""
+    global _cupy, _cupy_error, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                _cupy_error = "CuPy is installed but no CUDA GPU is visible"
+            else:
+                _cupy = cupy
+        except ImportError:
+            _cupy_error = "CuPy is not installed (pip install 'ember[cuda]')"
+        except Exception as exc:  # driver or runtime missing
+            _cupy_error = f"CuPy could not reach a CUDA GPU ({type(exc).__name__}: {exc})"
+    return _cupy
+
+
+def cuda_available() -> bool:
+    return _load_cupy() is not None
+
+
+def cuda_device_count() -> int:
+    cp = _load_cupy()
+    return cp.cuda.runtime.getDeviceCount() if cp is not None else 0
+
+
+def cupy_module():
+    """The CuPy module, or a RuntimeError saying why CUDA cannot be used."""
+    cp = _load_cupy()
+    if cp is None:
+        raise RuntimeError(f"CUDA is not available: {_cupy_error}")
+    return cp
+
+
+class device:
+    """Where a tensor lives: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``, ``device("cuda", 1)``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type_or_spec, index=None):
+        if isinstance(type_or_spec, device):
+            self.type, self.index = type_or_spec.type, type_or_spec.index
+            return
+        if isinstance(type_or_spec, int) and not isinstance(type_or_spec, bool):
+            type_or_spec, index = "cuda", type_or_spec
+        if not isinstance(type_or_spec, str):
+            raise TypeError(f"device() expected a string or int, but got {type(type_or_spec).__name__}")
+        spec = type_or_spec.strip()
+        if ":" in spec:
+            if index is not None:
+                raise RuntimeError(f"device string {spec!r} already has an index; got index={index} too")
+            spec, _, idx = spec.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type_or_spec}'")
+            index = int(idx)
+        if spec not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type_or_spec}"
+            )
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type = spec
+        self.index = index
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (str(self),))
+
+
+CPU = device("cpu")
+
+
+def canonical_device(spec) -> device:
+    """Turn a user's device spec into a concrete device (``cuda`` gets the current index)."""
+    if spec is None:
+        return CPU
+    dev = spec if isinstance(spec, device) else device(spec)
+    if dev.type == "cuda":
+        cp = cupy_module()
+        idx = cp.cuda.Device().id if dev.index is None else dev.index
+        count = cp.cuda.runtime.getDeviceCount()
+        if idx >= count:
+            raise RuntimeError(f"CUDA error: invalid device ordinal (asked for cuda:{idx}, {count} visible)")
+        return device("cuda", idx)
+    return CPU if dev.index in (None, 0) else dev
+
+
+def module_for(dev: device):
+    """The array module (numpy or cupy) that holds arrays on ``dev``."""
+    return numpy if dev.type == "cpu" else cupy_module()
+
+
+def array_module(array):
+    """The array module that ``array`` belongs to."""
+    if isinstance(array, numpy.ndarray):
+        return numpy
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
+    return numpy
+
+
+def device_of(array) -> device:
+    if isinstance(array, numpy.ndarray) or _cupy is None or not isinstance(array, _cupy.ndarray):
+        return CPU
+    return device("cuda", array.device.id)
+
+
+def to_device(array, dev: device):
+    """Copy ``array`` to ``dev`` (no copy when it is already there)."""
+    if dev.type == "cpu":
+        if isinstance(array, numpy.ndarray):
+            return array
+        return array.get()
+    cp = cupy_module()
+    with cp.cuda.Device(dev.index or 0):
+        if isinstance(array, cp.ndarray) and array.device.id == (dev.index or 0):
+            return array
+        return cp.asarray(array)
+
+
+def device_guard(dev: device):
+    """A context that makes ``dev`` current for CuPy allocations (a no-op on the CPU)."""
+    if dev.type == "cuda":
+        return cupy_module().cuda.Device(dev.index or 0)
+    return _NULL_GUARD
+
+
+class _NullGuard:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL_GUARD = _NullGuard()

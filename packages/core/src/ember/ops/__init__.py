@@ -1,0 +1,23 @@
+"""Differentiable primitives, grouped by family; each module binds its functions onto Tensor."""
+
+from . import _common
+from .elementwise import *  # noqa: F401,F403
+from .broadcast import *  # noqa: F401,F403
+from .conversion import to_device_dtype  # noqa: F401
+from .reduction import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .unary import *  # noqa: F401,F403
+from .rounding import *  # noqa: F401,F403
+from .comparison import *  # noqa: F401,F403
+from .selection import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .joining import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
+from . import elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing
+
+__all__ = [
+    name
+    for mod in (elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing)
+    for name in mod.__all__
+]

@@ -1,0 +1,151 @@
+"""Helpers every op module shares: operand preparation, method binding and in-place updates."""
+
+from __future__ import annotations
+
+from .. import backend, dtypes
+from ..autograd.grad_mode import STATE
+from ..tensor import Tensor
+
+xp_of = backend.array_module
+_FROM_NP = dtypes._FROM_NP
+
+
+def bind(**methods):
+    """Attach functions to Tensor as methods/operators (``bind(exp=exp, __neg__=neg)``)."""
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+def binary_dtype(a, b) -> dtypes.dtype:
+    """PyTorch's result dtype for an elementwise op on ``a`` and ``b`` (tensors or Python scalars)."""
+    ta, tb = type(a) is Tensor or isinstance(a, Tensor), type(b) is Tensor or isinstance(b, Tensor)
+    if ta and tb:
+        da, db = a._data.dtype, b._data.dtype
+        if da is db or da == db:
+            return _FROM_NP[da]
+    elif ta and type(b) is float and a._data.dtype.kind == "f":
+        return _FROM_NP[a._data.dtype]
+    elif tb and type(a) is float and b._data.dtype.kind == "f":
+        return _FROM_NP[b._data.dtype]
+    return dtypes.result_type(a, b)
+
+
+def _array(x, np_dtype, like):
+    if isinstance(x, Tensor):
+        arr = x._data
+        if type(arr) is not type(like) and like is not None:
+            if arr.ndim == 0:  # PyTorch lets 0-dim CPU tensors mix with CUDA tensors
+                arr = backend.to_device(arr, backend.device_of(like))
+            else:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two devices, "
+                    f"{backend.device_of(like)} and {backend.device_of(arr)}!"
+                )
+        return arr if arr.dtype == np_dtype else arr.astype(np_dtype)
+    if isinstance(x, (bool, int, float, complex)):
+        return np_dtype.type(x)
+    raise TypeError(f"expected a Tensor or a Python number, but got {type(x).__name__}")
+
+
+def binary_arrays(a, b, dt: dtypes.dtype | None = None):
+    """The arrays of ``a`` and ``b`` cast to their common dtype (or ``dt``), on one device."""
+    np_dtype = (dt or binary_dtype(a, b)).np
+    if isinstance(a, Tensor):
+        like = a._data if not (a._data.ndim == 0 and isinstance(b, Tensor)) else b._data
+    else:
+        like = b._data
+    return _array(a, np_dtype, like), _array(b, np_dtype, like)
+
+
+def float_array(t: Tensor):
+    """``t``'s array, promoted to the default float dtype if it is integral or bool (as exp(int) does)."""
+    arr = t._data
+    if arr.dtype.kind in "fc":
+        return arr
+    return arr.astype(dtypes.get_default_dtype().np)
+
+
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """A Python scalar or array-like as a tensor on ``like``'s device (tensors pass through)."""
+    if isinstance(value, Tensor):
+        return value
+    xp = xp_of(like._data)
+    dt = dtypes.result_type(value) if isinstance(value, (bool, int, float, complex)) else None
+    return Tensor._make(xp.asarray(value, dtype=dt.np if dt is not None else None))
+
+
+def check_inplace(t: Tensor):
+    """Raise PyTorch's error for in-place ops that autograd cannot support."""
+    if STATE.enabled and t._requires_grad and t.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def apply_inplace(t: Tensor, result: Tensor) -> Tensor:
+    """Write ``result`` into ``t``'s storage and make ``t`` carry ``result``'s history; returns ``t``.
+
+    The op producing ``result`` must have read a clone of ``t`` (see ``inplace_source``) whenever a
+    graph is recorded, so the values backward needs survive the overwrite.
+    """
+    if result._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(t._data.shape)} doesn't match the broadcast shape {list(result._data.shape)}"
+        )
+    src, dst = result._data.dtype, t._data.dtype
+    if src != dst and not _can_cast(src, dst):
+        raise RuntimeError(
+            f"result type {_FROM_NP[src].name.capitalize()} can't be cast to the desired output type "
+            f"{_FROM_NP[dst].name.capitalize()}"
+        )
+    if result._data is not t._data:
+        xp_of(t._data).copyto(t._data, result._data, casting="unsafe")
+    if result.grad_fn is not None:
+        if t._base is not None and t._base._requires_grad:
+            raise NotImplementedError(
+                "in-place operations on a view of a tensor that requires grad are not supported by ember "
+                "yet; use the out-of-place op (e.g. y = x.add(1)) instead"
+            )
+        t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, True
+    t._version_counter.value += 1
+    return t
+
+
+def _can_cast(src, dst) -> bool:
+    order = "biufc"
+    return order.index(src.kind if src.kind != "u" else "i") <= order.index(dst.kind if dst.kind != "u" else "i")
+
+
+def inplace_source(t: Tensor) -> Tensor:
+    """What an in-place op on ``t`` should read: ``t`` itself, or a differentiable clone of it when a
+    graph is being recorded (backward may need ``t``'s old values after the overwrite)."""
+    check_inplace(t)
+    if STATE.enabled and t._requires_grad:
+        from .elementwise import clone
+
+        return clone(t)
+    return t
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes; PyTorch's IndexError when out of range."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    n = max(ndim, 1)
+    out = []
+    for d in dim:
+        d = int(d)
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        d = d + n if d < 0 else d
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    return tuple(sorted(out)) if ndim > 0 else ()
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim

@@ -1,0 +1,34 @@
+"""Moving tensors between devices and dtypes (``Tensor.to``), differentiably."""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import Primitive
+
+
+class ToCopy(Primitive):
+    @staticmethod
+    def forward(ctx, a, device, np_dtype):
+        arr = a._data
+        ctx.src = (backend.device_of(arr), arr.dtype)
+        if device is not None:
+            arr = backend.to_device(arr, device)
+        if np_dtype is not None and arr.dtype != np_dtype:
+            arr = arr.astype(np_dtype)
+        return arr if arr is not a._data else arr.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        dev, np_dtype = ctx.src
+        if grad.device != dev or grad._data.dtype != np_dtype:
+            grad = ToCopy.apply(grad, dev, np_dtype)
+        return grad
+
+
+def to_device_dtype(t, device=None, dtype=None, copy=False):
+    """``t`` on ``device`` with ``dtype``; ``t`` itself when nothing changes and ``copy`` is False."""
+    same_dev = device is None or device == t.device
+    same_dt = dtype is None or dtype.np == t._data.dtype
+    if same_dev and same_dt and not copy:
+        return t
+    return ToCopy.apply(t, None if same_dev else device, None if dtype is None else dtype.np)

@@ -1,0 +1,53 @@
+"""Shared test fixtures: the device list (cpu, plus cuda when a GPU is present) and dataset paths."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import ember
+
+SHARED_DATASETS = pathlib.Path(os.environ.get("EMBER_SHARED_DATASETS", pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+
+DEVICES = ["cpu"] + (["cuda"] if ember.cuda.is_available() else [])
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: needs a CUDA GPU (skipped without one)")
+    config.addinivalue_line("markers", "slow: end-to-end run (still part of CI)")
+    config.addinivalue_line("markers", "parity: compares against an installed PyTorch (tox -e parity)")
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Each test using this runs on the CPU and, when available, on the GPU."""
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    ember.manual_seed(0)
+    yield
+
+
+@pytest.fixture
+def shared_datasets():
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip("../shared/datasets is not present on this machine")
+    return SHARED_DATASETS
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ember.cuda.is_available():
+        skip = pytest.mark.skip(reason="no CUDA GPU available")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip)
