@@ -1,0 +1,22 @@
+"""Layers, one file per family (as in PyTorch's torch/nn/modules)."""
+
+from .linear import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403
+from . import linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten
+
+__all__ = [
+    name
+    for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten)
+    for name in mod.__all__
+]

@@ -1,0 +1,11 @@
+"""``ember.nn.functional``: the functional twin of every layer (re-exported from ``ember.ops``)."""
+
+from ..ops.linear import *  # noqa: F401,F403
+from ..ops.conv import *  # noqa: F401,F403
+from ..ops.pooling import *  # noqa: F401,F403
+from ..ops.spatial import *  # noqa: F401,F403
+from ..ops.activation import *  # noqa: F401,F403
+from ..ops.normalization import *  # noqa: F401,F403
+from ..ops.dropout import *  # noqa: F401,F403
+from ..ops.embedding import *  # noqa: F401,F403
+from ..ops.loss import *  # noqa: F401,F403
