@@ -47,7 +47,7 @@ class _Formatter:
         if nonzero.size:
             lo, hi = nonzero.min(), nonzero.max()
             if self.int_mode:
-                self.sci = hi > 1e8
+                self.sci = hi / lo > 1000.0 or hi > 1e8
             else:
                 self.sci = hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4
         self.width = max((len(self._fmt(v)) for v in values.flat), default=1)
@@ -91,7 +91,7 @@ def _format_array(arr, fmt, indent, summarize):
     if arr.ndim == 1:
         items = [fmt.format(v) for v in arr]
         if summarize and arr.shape[0] > 2 * EDGEITEMS:
-            items = items[:EDGEITEMS] + ["..."] + items[-EDGEITEMS:]
+            items = items[:EDGEITEMS] + [" ..."] + items[-EDGEITEMS:]
         per_line = max(1, (LINEWIDTH - indent) // (fmt.width + 2))
         lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

@@ -1,0 +1,96 @@
+"""Per-op micro-benchmarks: small tensors (per-op overhead) and large tensors (throughput),
+forward alone and forward+backward."""
+
+from __future__ import annotations
+
+from .harness import Case
+
+
+def _pair(lib, device, shape, requires_grad=False):
+    lib.manual_seed(0)
+    a = lib.randn(*shape, device=device, requires_grad=requires_grad)
+    b = lib.randn(*shape, device=device, requires_grad=requires_grad)
+    return a, b
+
+
+def _forward(op, shape, unary=False):
+    def make(lib, device):
+        a, b = _pair(lib, device, shape)
+        f = getattr(lib, op)
+        if unary:
+            return lambda: f(a)
+        return lambda: f(a, b)
+
+    return make
+
+
+def _backward(op, shape, unary=False):
+    def make(lib, device):
+        a, b = _pair(lib, device, shape, requires_grad=True)
+        f = getattr(lib, op)
+
+        def run():
+            out = f(a) if unary else f(a, b)
+            out.sum().backward()
+            a.grad = None
+            b.grad = None
+
+        return run
+
+    return make
+
+
+def _chain(lib, device):
+    """Three nodes forward+backward on tiny tensors: the per-node autograd overhead."""
+    x, w = _pair(lib, device, (16,), requires_grad=True)
+
+    def run():
+        y = (x * w + x).sum()
+        y.backward()
+        x.grad = None
+        w.grad = None
+
+    return run
+
+
+def _matmul(n, backward):
+    def make(lib, device):
+        a, b = _pair(lib, device, (n, n), requires_grad=backward)
+        if not backward:
+            return lambda: a @ b
+
+        def run():
+            (a @ b).sum().backward()
+            a.grad = None
+            b.grad = None
+
+        return run
+
+    return make
+
+
+def _reduce(op, shape):
+    def make(lib, device):
+        a, _ = _pair(lib, device, shape)
+        return lambda: getattr(a, op)(dim=-1)
+
+    return make
+
+
+SMALL, LARGE = (100,), (1024, 1024)
+
+CASES = [
+    Case("add small fwd", "ops", _forward("add", SMALL), number=2000),
+    Case("add small fwd+bwd", "ops", _backward("add", SMALL), number=500),
+    Case("mul small fwd", "ops", _forward("mul", SMALL), number=2000),
+    Case("exp small fwd", "ops", _forward("exp", SMALL, unary=True), number=2000),
+    Case("tanh small fwd+bwd", "ops", _backward("tanh", SMALL, unary=True), number=500),
+    Case("chain of 3 nodes fwd+bwd", "ops", _chain, number=500),
+    Case("add 1M fwd", "ops", _forward("add", LARGE), number=20),
+    Case("mul 1M fwd+bwd", "ops", _backward("mul", LARGE), number=5),
+    Case("exp 1M fwd", "ops", _forward("exp", LARGE, unary=True), number=20),
+    Case("tanh 1M fwd+bwd", "ops", _backward("tanh", LARGE, unary=True), number=5),
+    Case("sum 1M dim=-1", "ops", _reduce("sum", LARGE), number=20),
+    Case("matmul 512 fwd", "ops", _matmul(512, False), number=10),
+    Case("matmul 512 fwd+bwd", "ops", _matmul(512, True), number=3),
+]

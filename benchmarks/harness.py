@@ -1,0 +1,155 @@
+"""Timing harness: each case runs the same workload in Ember and (when importable) PyTorch, in one
+process, alternating after warm-up; it reports medians, spread and the Ember/PyTorch ratio."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def blas_threads() -> int:
+    """Threads NumPy's BLAS uses (what PyTorch is given, for a fair ratio)."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return os.cpu_count() or 1
+
+
+@dataclass
+class Case:
+    """One workload. ``make(lib, device)`` builds inputs for ``lib`` (the ``ember`` or ``torch``
+    module) and returns a zero-argument callable that runs the work once."""
+
+    name: str
+    group: str
+    make: Callable
+    number: int = 1  # calls per timed sample
+    repeat: int = 7  # timed samples per framework
+    torch_ok: bool = True
+    note: str = ""
+
+
+@dataclass
+class Result:
+    name: str
+    group: str
+    device: str
+    ember_ms: float
+    ember_spread: float
+    torch_ms: float | None = None
+    torch_spread: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self):
+        return None if not self.torch_ms else self.ember_ms / self.torch_ms
+
+    def as_dict(self):
+        d = dict(self.__dict__)
+        d["ratio"] = self.ratio
+        return d
+
+
+def _sync(lib, device):
+    if device == "cuda":
+        if lib.__name__ == "torch":
+            lib.cuda.synchronize()
+        else:
+            lib.cuda.synchronize()
+
+
+def _time_once(fn, number, lib, device) -> float:
+    _sync(lib, device)
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    _sync(lib, device)
+    return (time.perf_counter() - t0) * 1000.0 / number
+
+
+def _spread(samples):
+    """Relative interquartile range: how noisy the median is."""
+    if len(samples) < 4:
+        return (max(samples) - min(samples)) / statistics.median(samples)
+    q = statistics.quantiles(samples, n=4)
+    return (q[2] - q[0]) / statistics.median(samples)
+
+
+def run_case(case: Case, device: str = "cpu", with_torch: bool = True, warmup: int = 2) -> Result:
+    import ember
+
+    torch = _torch() if (with_torch and case.torch_ok) else None
+    fe = case.make(ember, device)
+    ft = case.make(torch, device) if torch is not None else None
+    for _ in range(warmup):
+        fe()
+        if ft is not None:
+            ft()
+    te, tt = [], []
+    for _ in range(case.repeat):
+        te.append(_time_once(fe, case.number, ember, device))
+        if ft is not None:
+            tt.append(_time_once(ft, case.number, torch, device))
+    res = Result(case.name, case.group, device, statistics.median(te), _spread(te), note=case.note)
+    if tt:
+        res.torch_ms, res.torch_spread = statistics.median(tt), _spread(tt)
+    return res
+
+
+def machine_info() -> dict:
+    import numpy
+
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "blas_threads": blas_threads(),
+    }
+    torch = _torch()
+    if torch is not None:
+        info["torch"] = torch.__version__
+    try:
+        import cupy
+
+        info["cupy"] = cupy.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def format_table(results) -> str:
+    rows = [("benchmark", "device", "ember ms", "±", "torch ms", "±", "ratio")]
+    for r in results:
+        rows.append((
+            f"{r.group}/{r.name}", r.device, f"{r.ember_ms:.3f}", f"{100 * r.ember_spread:.0f}%",
+            "-" if r.torch_ms is None else f"{r.torch_ms:.3f}",
+            "-" if r.torch_spread is None else f"{100 * r.torch_spread:.0f}%",
+            "-" if r.ratio is None else f"{r.ratio:.2f}x",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def write_json(results, path, extra=None):
+    payload = {"machine": machine_info(), "results": [r.as_dict() for r in results]}
+    if extra:
+        payload.update(extra)
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1)
