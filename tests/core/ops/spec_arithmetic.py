@@ -38,5 +38,6 @@ SPECS = [
     OpSpec("view", lambda a: a.view(6, 4), lambda a: a.reshape(6, 4), [(2, 3, 4)]),
     OpSpec("expand", lambda a: a.expand(3, 2, 4), lambda a: np.broadcast_to(a, (3, 2, 4)), [(2, 1)]),
     OpSpec("sum_to_size", lambda a: a.sum_to_size(1, 4), lambda a: a.sum(axis=0, keepdims=True), [(3, 4)]),
-    OpSpec("to_float32_and_back", lambda a: a.float().double() * 2, lambda a: a.astype(np.float32).astype(np.float64) * 2, [(3,)], atol=1e-6),
+    # float32 round-trip: forward only (finite differences cannot resolve float32 rounding); its backward is tested in test_tensor.py
+    OpSpec("to_float32_and_back", lambda a: a.float().double() * 2, lambda a: a.astype(np.float32).astype(np.float64) * 2, [(3,)], gradcheck=False),
 ]

@@ -7,7 +7,7 @@ import numpy
 from .. import backend
 from ..tensor import Tensor
 from .engine import grad as autograd_grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -23,11 +23,16 @@ def _differentiable_outputs(func, inputs):
     return tuple(o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind in "fc")
 
 
+def _evaluate(func, inputs):
+    """Outputs as float64 host copies (an output may be a view of the input being perturbed)."""
+    with no_grad():
+        outs = _as_tuple(func(*inputs))
+    return [backend.to_device(o._data, backend.CPU).astype(numpy.float64, copy=True) for o in outs]
+
+
 def _numerical_jacobian(func, inputs, wrt, eps):
     """Central differences: column j is d(outputs)/d(input element j)."""
-    with no_grad():
-        base = _as_tuple(func(*inputs))
-    n_out = sum(o._data.size for o in base)
+    n_out = sum(o.size for o in _evaluate(func, inputs))
     jac = numpy.zeros((wrt._data.size, n_out))
     flat = wrt._data.reshape(-1) if wrt._data.flags.c_contiguous else None
     if flat is None:
@@ -35,16 +40,11 @@ def _numerical_jacobian(func, inputs, wrt, eps):
     for j in range(flat.size):
         orig = flat[j].item()
         flat[j] = orig + eps
-        with no_grad():
-            plus = _as_tuple(func(*inputs))
+        plus = _evaluate(func, inputs)
         flat[j] = orig - eps
-        with no_grad():
-            minus = _as_tuple(func(*inputs))
+        minus = _evaluate(func, inputs)
         flat[j] = orig
-        diff = [
-            (backend.to_device(p._data, backend.CPU).astype(numpy.float64) - backend.to_device(m._data, backend.CPU).astype(numpy.float64)).reshape(-1)
-            for p, m in zip(plus, minus)
-        ]
+        diff = [(p - m).reshape(-1) for p, m in zip(plus, minus)]
         jac[j] = numpy.concatenate(diff) / (2 * eps) if diff else jac[j]
     return jac
 
@@ -124,9 +124,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_grads(*args):
         xs, gos = args[:n_in], args[n_in:]
-        outs = tuple(o for o in _differentiable_outputs(func, xs) if o._requires_grad)
-        wrt = [xs[i] for i in wrt_pos]
-        grads = autograd_grad(outs, wrt, gos, create_graph=True, allow_unused=True)
+        with enable_grad():  # the finite differences run under no_grad; the first gradients need a graph
+            outs = tuple(o for o in _differentiable_outputs(func, xs) if o._requires_grad)
+            wrt = [xs[i] for i in wrt_pos]
+            grads = autograd_grad(outs, wrt, gos, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_grads, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
