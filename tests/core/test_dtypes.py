@@ -72,3 +72,18 @@ def test_promote_types():
 def test_unsupported_numpy_dtype():
     with pytest.raises(TypeError, match="can't convert"):
         ember.from_numpy(np.array(["a"]))
+
+
+def test_python_int_wraps_into_small_integer_dtypes():
+    # recorded from torch: int8 [1] + 300 == 45, uint8 [1] + 300 == 45, int8 [1] - 200 == 57
+    assert (ember.tensor([1], dtype=ember.int8) + 300).tolist() == [45]
+    assert (ember.tensor([1], dtype=ember.uint8) + 300).tolist() == [45]
+    assert (ember.tensor([1], dtype=ember.int8) - 200).tolist() == [57]
+
+
+def test_division_by_zero_is_silent_inf():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (ember.ones(2) / 0).tolist() == [float("inf")] * 2

@@ -6,7 +6,36 @@ other module may depend on it.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy
+
+# PyTorch computes 1/0, 0/0 and overflows silently (inf/nan); NumPy would warn on each.
+numpy.seterr(all="ignore")
+
+
+def _tune_malloc():
+    """Keep freed large blocks in the heap instead of returning them to the OS at once.
+
+    On this kind of VM, touching freshly mapped pages costs far more than the arithmetic on them
+    (see the performance notes): with glibc's default thresholds every large temporary of an op is
+    mmap'ed and unmapped again. Raising the mmap and trim thresholds lets malloc reuse them.
+    Set EMBER_NO_MALLOPT=1 to leave the allocator alone."""
+    if os.environ.get("EMBER_NO_MALLOPT") or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)  # the largest value glibc accepts on 64-bit
+        libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
+        pass
+
+
+_tune_malloc()
 
 _cupy = None
 _cupy_error: str | None = None

@@ -42,9 +42,20 @@ def _array(x, np_dtype, like):
                     f"{backend.device_of(like)} and {backend.device_of(arr)}!"
                 )
         return arr if arr.dtype == np_dtype else arr.astype(np_dtype)
-    if isinstance(x, (bool, int, float, complex)):
+    if isinstance(x, (float, bool, complex)):
         return np_dtype.type(x)
+    if isinstance(x, int):
+        return _wrap_int(x, np_dtype) if np_dtype.kind in "iu" else np_dtype.type(x)
     raise TypeError(f"expected a Tensor or a Python number, but got {type(x).__name__}")
+
+
+def _wrap_int(x: int, np_dtype):
+    """A Python int wrapped into an integer dtype, as PyTorch does (int8 tensor + 300 adds 44)."""
+    bits = 8 * np_dtype.itemsize
+    x &= (1 << bits) - 1
+    if np_dtype.kind == "i" and x >= 1 << (bits - 1):
+        x -= 1 << bits
+    return np_dtype.type(x)
 
 
 def binary_arrays(a, b, dt: dtypes.dtype | None = None):
@@ -92,9 +103,10 @@ def apply_inplace(t: Tensor, result: Tensor) -> Tensor:
         )
     src, dst = result._data.dtype, t._data.dtype
     if src != dst and not _can_cast(src, dst):
+        from .unary import scalar_type_name
+
         raise RuntimeError(
-            f"result type {_FROM_NP[src].name.capitalize()} can't be cast to the desired output type "
-            f"{_FROM_NP[dst].name.capitalize()}"
+            f"result type {scalar_type_name(src)} can't be cast to the desired output type {scalar_type_name(dst)}"
         )
     if result._data is not t._data:
         xp_of(t._data).copyto(t._data, result._data, casting="unsafe")
