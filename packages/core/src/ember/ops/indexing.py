@@ -1,3 +1,499 @@
-"""Placeholder: filled in by its family's change."""
+"""Indexing: ``t[...]``, ``t[...] = v``, gather/scatter, index_select, masked_fill, nonzero, ...
 
-__all__ = []
+Basic indexing (ints, slices, None, Ellipsis) returns a view. Gradients of advanced indexing
+accumulate repeated indices with one ``bincount`` over flat positions (no Python loop, no
+``add.at``).
+"""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._common import apply_inplace, bind, inplace_source, wrap_dim, xp_of
+
+
+def _convert_index(idx, xp):
+    """Tensors to arrays, lists to arrays; PyTorch's errors for unsupported keys."""
+    if isinstance(idx, Tensor):
+        a = idx._data
+        if a.dtype.kind not in "biu":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return a
+    if hasattr(idx, "dtype") and hasattr(idx, "shape"):  # an array (internal callers)
+        return idx
+    if isinstance(idx, slice):
+        if idx.step is not None and int(idx.step) <= 0:
+            raise ValueError("step must be greater than zero")
+        return idx
+    if isinstance(idx, (list, tuple)) and not isinstance(idx, str):
+        return xp.asarray([_scalar_of(v) for v in idx]) if idx and not isinstance(idx[0], (list, tuple, slice)) else xp.asarray(idx)
+    if isinstance(idx, bool):
+        return idx
+    if idx is None or idx is Ellipsis or isinstance(idx, int):
+        return idx
+    if hasattr(idx, "__index__"):
+        return int(idx.__index__())
+    raise IndexError(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got "
+        f"{type(idx).__name__})"
+    )
+
+
+def _scalar_of(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _normalize_key(key, xp):
+    if isinstance(key, tuple):
+        return tuple(_convert_index(k, xp) for k in key)
+    if isinstance(key, list) and key and any(isinstance(k, (slice, Tensor, list)) or k is None or k is Ellipsis for k in key):
+        return tuple(_convert_index(k, xp) for k in key)  # legacy: a list of index objects
+    return _convert_index(key, xp)
+
+
+def _is_basic(key) -> bool:
+    keys = key if isinstance(key, tuple) else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) and not isinstance(k, bool) for k in keys)
+
+
+def _check_bounds(arr, key):
+    """IndexError with PyTorch's wording for an out-of-range integer index."""
+    keys = key if isinstance(key, tuple) else (key,)
+    dim = 0
+    for k in keys:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            dim = arr.ndim - sum(1 for kk in keys if kk is not None and kk is not Ellipsis and not (hasattr(kk, "dtype") and kk.dtype == bool and kk.ndim > 1))
+            continue
+        if isinstance(k, int) and not isinstance(k, bool):
+            if dim >= arr.ndim:
+                raise IndexError(f"too many indices for tensor of dimension {arr.ndim}")
+            size = arr.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+        dim += 1
+
+
+def scatter_add_flat(xp, shape, positions, values, dtype):
+    """zeros(shape) with ``values`` added at flat ``positions`` (repeats accumulate), via bincount."""
+    size = 1
+    for s in shape:
+        size *= s
+    vals = values.reshape(-1)
+    if vals.dtype.kind == "c":
+        real = xp.bincount(positions.reshape(-1), weights=vals.real, minlength=size)
+        imag = xp.bincount(positions.reshape(-1), weights=vals.imag, minlength=size)
+        return (real + 1j * imag).astype(dtype).reshape(shape)
+    return xp.bincount(positions.reshape(-1), weights=vals, minlength=size).astype(dtype).reshape(shape)
+
+
+class Index(Primitive):
+    @staticmethod
+    def forward(ctx, a, key):
+        arr = a._data
+        ctx.shape, ctx.key, ctx.dtype = arr.shape, key, arr.dtype
+        return arr[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexBackward.apply(grad, ctx.shape, ctx.key), None
+
+
+class IndexBackward(Primitive):
+    """Scatter a gradient back into zeros of the indexed tensor's shape (its own backward is Index)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, key):
+        ctx.key = key
+        garr = g._data
+        xp = xp_of(garr)
+        if _is_basic(key):
+            out = xp.zeros(shape, dtype=garr.dtype)
+            out[key] = garr
+            return out
+        positions = xp.arange(_numel(shape)).reshape(shape)[key]
+        return scatter_add_flat(xp, shape, positions, garr, garr.dtype)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Index.apply(gg, ctx.key), None, None
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def getitem(self, key):
+    """``self[key]`` with PyTorch's (NumPy-style) indexing; basic indexing returns a view."""
+    from .shape import make_view
+
+    xp = xp_of(self._data)
+    key = _normalize_key(key, xp)
+    if _is_basic(key):
+        _check_bounds(self._data, key)
+        return make_view(Index.apply(self, key), self)
+    try:
+        return Index.apply(self, key)
+    except IndexError as exc:
+        raise IndexError(str(exc).replace("axis", "dimension")) from None
+
+
+class IndexPut(Primitive):
+    """``out = self.clone(); out[key] = value`` (value broadcast to the indexed shape)."""
+
+    @staticmethod
+    def forward(ctx, a, value, key):
+        arr = a._data.copy()
+        v = value._data if isinstance(value, Tensor) else value
+        if isinstance(v, type(arr)) and v.dtype != arr.dtype:
+            v = v.astype(arr.dtype)
+        arr[key] = v
+        ctx.key = key
+        ctx.value_shape = value._data.shape if isinstance(value, Tensor) else None
+        return arr
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = xp_of(grad._data)
+        g_self = None
+        if ctx.needs_input_grad[0]:
+            mask = xp.ones(grad._data.shape, dtype=grad._data.dtype)
+            mask[ctx.key] = 0
+            g_self = grad * Tensor._make(mask)
+        g_value = None
+        if ctx.needs_input_grad[1]:
+            g_value = getitem(grad, ctx.key)
+        return g_self, g_value, None
+
+
+def setitem(self, key, value):
+    """``self[key] = value``: in place, recorded by autograd (gradient flows to ``value`` and the rest of self)."""
+    xp = xp_of(self._data)
+    key = _normalize_key(key, xp)
+    if _is_basic(key):
+        _check_bounds(self._data, key)
+    if isinstance(value, Tensor) and value.device != self.device:
+        if value._data.ndim == 0:
+            value = value.to(self.device)
+        else:
+            raise RuntimeError(f"expected device {self.device} but got device {value.device}")
+    src = inplace_source(self)
+    needs_graph = src is not self or (isinstance(value, Tensor) and value._requires_grad)
+    if not needs_graph:
+        v = value._data if isinstance(value, Tensor) else value
+        self._data[key] = v
+        self._version_counter.value += 1
+        return
+    result = IndexPut.apply(src, value, key)
+    apply_inplace(self, result)
+
+
+class Gather(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim, index):
+        ctx.shape, ctx.dim, ctx.index = a._data.shape, dim, index
+        return xp_of(a._data).take_along_axis(a._data, index._data, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return scatter_add(grad.new_zeros(ctx.shape), ctx.dim, ctx.index, grad), None, None
+
+
+def _check_index(index, name):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+
+
+def _along_positions(shape, dim, index_arr, xp):
+    """Flat positions in an array of ``shape`` of the elements ``index`` addresses along ``dim``."""
+    grids = xp.indices(index_arr.shape, sparse=True)
+    strides = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    pos = 0
+    for i, g in enumerate(grids):
+        pos = pos + (index_arr if i == dim else g) * strides[i]
+    return pos
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    """``out[i][j] = input[index[i][j]][j]`` (for dim=0), etc."""
+    _check_index(index, "gather")
+    d = wrap_dim(dim, input._data.ndim)
+    if index._data.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    size = input._data.shape[d]
+    if index._data.size and (int(index._data.max()) >= size or int(index._data.min()) < -size):
+        raise RuntimeError(f"index {int(index._data.max())} is out of bounds for dimension {d} with size {size}")
+    return Gather.apply(input, d, index)
+
+
+class ScatterAdd(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim, index, src):
+        arr = a._data
+        xp = xp_of(arr)
+        ctx.dim, ctx.index = dim, index
+        s = src._data[tuple(slice(0, n) for n in index._data.shape)]
+        pos = _along_positions(arr.shape, dim, index._data, xp)
+        return arr + scatter_add_flat(xp, arr.shape, pos, s.astype(arr.dtype, copy=False), arr.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g_src = gather(grad, ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
+        return grad, None, None, g_src
+
+
+def scatter_add(input, dim, index, src):
+    """``input`` plus ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
+    _check_index(index, "scatter_add")
+    return ScatterAdd.apply(input, wrap_dim(dim, input._data.ndim), index, src)
+
+
+class Scatter(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim, index, src, reduce):
+        arr = a._data.copy()
+        xp = xp_of(arr)
+        ctx.dim, ctx.index = dim, index
+        idx = index._data
+        if isinstance(src, Tensor):
+            vals = src._data[tuple(slice(0, n) for n in idx.shape)].astype(arr.dtype, copy=False)
+        else:
+            vals = xp.full(idx.shape, src, dtype=arr.dtype)
+        if reduce is None:
+            xp.put_along_axis(arr, idx, vals, axis=dim)
+        elif reduce == "add":
+            arr += scatter_add_flat(xp, arr.shape, _along_positions(arr.shape, dim, idx, xp), vals, arr.dtype)
+        elif reduce == "multiply":
+            pos = _along_positions(arr.shape, dim, idx, xp).reshape(-1)
+            flat = arr.reshape(-1)
+            xp.multiply.at(flat, pos, vals.reshape(-1))
+        else:
+            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+        return arr
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = xp_of(grad._data)
+        mask = xp.ones(grad._data.shape, dtype=grad._data.dtype)
+        xp.put_along_axis(mask, ctx.index._data, 0, axis=ctx.dim)
+        g_src = gather(grad, ctx.dim, ctx.index) if len(ctx.needs_input_grad) > 3 and ctx.needs_input_grad[3] else None
+        return grad * Tensor._make(mask), None, None, g_src, None
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+    _check_index(index, "scatter")
+    source = src if src is not None else value
+    if source is None:
+        raise TypeError("scatter() missing 'src' or 'value'")
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+    return Scatter.apply(input, wrap_dim(dim, input._data.ndim), index, source, reduce)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Reduce ``src`` into ``input`` at ``index`` with sum/prod/mean/amax/amin."""
+    xp = xp_of(input._data)
+    d = wrap_dim(dim, input._data.ndim)
+    if reduce == "sum":
+        base = input if include_self else scatter(input, d, index, value=0.0)
+        return scatter_add(base, d, index, src)
+    if reduce == "mean":
+        base = input if include_self else scatter(input, d, index, value=0.0)
+        total = scatter_add(base, d, index, src)
+        ones = Tensor._make(xp.ones(index._data.shape, dtype=input._data.dtype))
+        count = scatter_add(Tensor._make(xp.full(input._data.shape, 1.0 if include_self else 0.0, dtype=input._data.dtype)), d, index, ones)
+        count = Tensor._make(xp.maximum(count._data, 1))
+        return total / count if input.is_floating_point() else (total // count)
+    arr = input._data.copy()
+    pos = _along_positions(arr.shape, d, index._data, xp).reshape(-1)
+    vals = src._data[tuple(slice(0, n) for n in index._data.shape)].reshape(-1).astype(arr.dtype)
+    flat = arr.reshape(-1)
+    ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}.get(reduce)
+    if ufunc is None:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if not include_self:
+        init = {"prod": 1, "amax": -xp.inf if arr.dtype.kind == "f" else xp.iinfo(arr.dtype).min, "amin": xp.inf if arr.dtype.kind == "f" else xp.iinfo(arr.dtype).max}[reduce]
+        flat[pos] = init
+    ufunc.at(flat, pos, vals)
+    return Tensor._make(arr)
+
+
+def index_select(input, dim, index, *, out=None):
+    """The slices at ``index`` (1-D int64) along ``dim``."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d] if input._data.ndim else 1
+    if index._data.size and (int(index._data.max()) >= size or int(index._data.min()) < 0):
+        raise IndexError(f"index out of range in self")
+    return Index.apply(input, (slice(None),) * d + (index._data.reshape(-1),))
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` slices added at ``index`` along ``dim`` (repeats accumulate)."""
+    from .shape import reshape
+
+    d = wrap_dim(dim, input._data.ndim)
+    shape = [1] * input._data.ndim
+    shape[d] = -1
+    src = source * alpha if alpha != 1 else source
+    idx = Tensor._make(xp_of(index._data).broadcast_to(index._data.reshape(shape), src._data.shape).copy())
+    return scatter_add(input, d, idx, src)
+
+
+def index_copy(input, dim, index, source):
+    d = wrap_dim(dim, input._data.ndim)
+    shape = [1] * input._data.ndim
+    shape[d] = -1
+    idx = Tensor._make(xp_of(index._data).broadcast_to(index._data.reshape(shape), source._data.shape).copy())
+    return scatter(input, d, idx, source)
+
+
+def index_fill(input, dim, index, value):
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (index._data.reshape(-1),)
+    return IndexPut.apply(input, value, key)
+
+
+class MaskedFill(Primitive):
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        xp = xp_of(a._data)
+        m = mask._data
+        v = value._data.astype(a._data.dtype) if isinstance(value, Tensor) else value
+        ctx.mask = m
+        return xp.where(m, v, a._data).astype(a._data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        keep = Tensor._make(~ctx.mask)
+        g_value = None
+        if ctx.needs_input_grad[2]:
+            g_value = (grad * Tensor._make(ctx.mask)).sum()
+        return grad * keep, None, g_value
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` (bool, broadcastable) is True."""
+    if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask))}")
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(
+            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)."
+        )
+    return MaskedFill.apply(input, mask, value)
+
+
+def masked_select(input, mask):
+    """The elements where ``mask`` is True, as a 1-D tensor."""
+    from .broadcast import broadcast_tensors
+
+    x, m = broadcast_tensors(input, mask)
+    return getitem(x, m._data)
+
+
+def masked_scatter(input, mask, source):
+    from .broadcast import broadcast_to
+    from .shape import reshape
+
+    m = broadcast_to(mask, input._data.shape)
+    n = int(m._data.sum())
+    vals = reshape(source, (-1,))[:n]
+    return IndexPut.apply(input, vals, m._data)
+
+
+def take(input, index):
+    """Elements of the flattened ``input`` at ``index``."""
+    from .shape import reshape
+
+    return getitem(reshape(input, (-1,)), index)
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gather`` with broadcasting between ``input`` and ``indices`` (flattened when ``dim`` is None)."""
+    from .broadcast import broadcast_shapes, broadcast_to
+    from .shape import reshape
+
+    if dim is None:
+        return take(input, reshape(indices, (-1,)))
+    d = wrap_dim(dim, input._data.ndim)
+    shape_in, shape_idx = list(input._data.shape), list(indices._data.shape)
+    shape_in[d] = shape_idx[d] = 1
+    b = list(broadcast_shapes(shape_in, shape_idx))
+    target_in, target_idx = list(b), list(b)
+    target_in[d], target_idx[d] = input._data.shape[d], indices._data.shape[d]
+    return gather(broadcast_to(input, target_in), d, broadcast_to(indices, target_idx))
+
+
+def nonzero(input, *, out=None, as_tuple=False):
+    """Indices of non-zero elements: (N, ndim) int64, or a tuple of 1-D index tensors."""
+    xp = xp_of(input._data)
+    idx = xp.nonzero(input._data if input._data.ndim else input._data.reshape(1))
+    if as_tuple:
+        return tuple(Tensor._make(i.astype("int64")) for i in idx)
+    if not idx:
+        return Tensor._make(xp.zeros((0, 0), dtype="int64"))
+    return Tensor._make(xp.stack(idx, axis=1).astype("int64"))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def _inplace_from(fn):
+    def method(self, *args, **kwargs):
+        return apply_inplace(self, fn(inplace_source(self), *args, **kwargs))
+
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+def put_(self, index, source, accumulate=False):
+    flat_index = index._data.reshape(-1)
+    xp = xp_of(self._data)
+    if accumulate:
+        pos = flat_index % self._data.size
+        extra = scatter_add_flat(xp, self._data.shape, pos, source._data.reshape(-1), self._data.dtype)
+        return apply_inplace(self, inplace_source(self) + Tensor._make(extra))
+    return apply_inplace(self, IndexPut.apply(inplace_source(self), source.reshape(-1), xp.unravel_index(flat_index % self._data.size, self._data.shape)))
+
+
+def index_put(input, indices, values, accumulate=False):
+    key = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
+    if accumulate:
+        xp = xp_of(input._data)
+        pos = xp.arange(input._data.size).reshape(input._data.shape)[key]
+        vals = xp.broadcast_to(values._data, pos.shape)
+        return input + Tensor._make(scatter_add_flat(xp, input._data.shape, pos, vals, input._data.dtype))
+    return IndexPut.apply(input, values, key)
+
+
+bind(
+    __getitem__=getitem, __setitem__=setitem, gather=gather, scatter=scatter, scatter_add=scatter_add,
+    scatter_reduce=scatter_reduce, index_select=index_select, index_add=index_add, index_copy=index_copy,
+    index_fill=index_fill, masked_fill=masked_fill, masked_select=masked_select, masked_scatter=masked_scatter,
+    take=take, take_along_dim=take_along_dim, nonzero=nonzero, argwhere=argwhere, index_put=index_put,
+    masked_fill_=_inplace_from(masked_fill), scatter_=_inplace_from(scatter), scatter_add_=_inplace_from(scatter_add),
+    index_add_=_inplace_from(index_add), index_copy_=_inplace_from(index_copy), index_fill_=_inplace_from(index_fill),
+    index_put_=_inplace_from(index_put), masked_scatter_=_inplace_from(masked_scatter), put_=put_,
+    scatter_reduce_=_inplace_from(scatter_reduce),
+)
+
+__all__ = [
+    "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy", "index_fill",
+    "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere", "index_put",
+]

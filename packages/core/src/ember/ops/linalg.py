@@ -1,3 +1,358 @@
-"""Placeholder: filled in by its family's change."""
+"""Matrix products: matmul (@), mm, bmm, mv, dot, outer, einsum, tensordot, addmm and friends.
 
-__all__ = []
+Every product goes to BLAS through one ``xp.matmul`` (or ``einsum``) call; gradients are products too.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._common import bind, binary_dtype, xp_of
+
+
+def _shape_str(shape):
+    return "x".join(str(s) for s in shape)
+
+
+class MatMul(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        x, y = a._data, b._data
+        if x.dtype != y.dtype:
+            raise RuntimeError(
+                f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name.replace('float32', 'float')} != "
+                f"{b.dtype.name.replace('float32', 'float')}"
+            )
+        ctx.save_for_backward(a, b)
+        return xp_of(x).matmul(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        na, nb = a._data.ndim, b._data.ndim
+        if na == 1 and nb == 1:
+            ga = grad * b if ctx.needs_input_grad[0] else None
+            gb = grad * a if ctx.needs_input_grad[1] else None
+            return ga, gb
+        if ctx.needs_input_grad[0]:
+            if nb == 1:  # (..., n, k) @ (k,)
+                ga = grad.unsqueeze(-1) @ b.unsqueeze(0)
+            elif na == 1:  # (k,) @ (..., k, m)
+                ga = (grad.unsqueeze(-2) @ b.mT).squeeze(-2)
+            else:
+                ga = grad @ b.mT
+        if ctx.needs_input_grad[1]:
+            if na == 1:
+                gb = a.unsqueeze(-1) @ grad.unsqueeze(-2)
+            elif nb == 1:
+                gb = (a.mT @ grad.unsqueeze(-1)).squeeze(-1)
+            else:
+                gb = a.mT @ grad
+        return ga, gb
+
+
+def _check_matmul(a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
+    sa, sb = a._data.shape, b._data.shape
+    if len(sa) == 0 or len(sb) == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D and {len(sb)}D")
+    k1 = sa[-1]
+    k2 = sb[0] if len(sb) == 1 else sb[-2]
+    if k1 != k2:
+        if len(sa) <= 2 and len(sb) <= 2:
+            if len(sb) == 1:
+                raise RuntimeError(f"size mismatch, got input ({sa[0] if len(sa) > 1 else ''}), mat ({_shape_str(sa)}), vec ({sb[0]})")
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(sa if len(sa) == 2 else (1,) + sa)} and {_shape_str(sb)})")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{k1}] but got: [{k2}].")
+    if a.device != b.device:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}!")
+
+
+def matmul(input, other, *, out=None):
+    """Matrix product with NumPy/PyTorch broadcasting (1-D operands are vectors)."""
+    _check_matmul(input, other)
+    if input._data.dtype != other._data.dtype and input._data.dtype.kind == other._data.dtype.kind:
+        dt = binary_dtype(input, other)
+        input, other = input.to(dt), other.to(dt)
+    res = MatMul.apply(input, other)
+    if out is not None:
+        from .elementwise import _maybe_out
+
+        return _maybe_out(res, out)
+    return res
+
+
+def mm(input, mat2, *, out=None):
+    """2-D matrix product."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    return matmul(input, mat2, out=out)
+
+
+def bmm(input, mat2, *, out=None):
+    """Batched matrix product of two 3-D tensors."""
+    if input._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor")
+    if input._data.shape[0] != mat2._data.shape[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._data.shape[0]}, {input._data.shape[2]}] but got: [{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
+    return matmul(input, mat2, out=out)
+
+
+def mv(input, vec, *, out=None):
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}")
+    return matmul(input, vec, out=out)
+
+
+def dot(input, other, *, out=None):
+    """Inner product of two 1-D tensors."""
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
+    if input._data.shape[0] != other._data.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src [{other._data.shape[0]}] to have the same number of elements, but got {input._data.shape[0]} and {other._data.shape[0]} elements respectively"
+        )
+    return matmul(input, other, out=out)
+
+
+def vdot(input, other, *, out=None):
+    return dot(input.conj() if input.is_complex() else input, other, out=out)
+
+
+def inner(input, other, *, out=None):
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    return matmul(input, other.mT if other._data.ndim > 1 else other) if input._data.ndim <= 2 and other._data.ndim <= 2 else tensordot(input, other, dims=([-1], [-1]))
+
+
+def outer(input, vec2, *, out=None):
+    """Outer product of two 1-D tensors."""
+    return matmul(input.unsqueeze(-1), vec2.unsqueeze(0), out=out)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    prod = mm(mat1, mat2)
+    res = (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
+    return res
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    prod = mv(mat, vec)
+    return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    prod = bmm(batch1, batch2)
+    return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    prod = bmm(batch1, batch2).sum(0)
+    return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
+
+
+class Einsum(Primitive):
+    @staticmethod
+    def forward(ctx, equation, *operands):
+        arrays = [o._data for o in operands]
+        ctx.equation = equation
+        ctx.save_for_backward(*operands)
+        xp = xp_of(arrays[0])
+        return xp.einsum(equation, *arrays, optimize=len(arrays) > 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        inputs, output = ctx.equation.split("->")
+        in_specs = inputs.split(",")
+        grads = [None]
+        for i, spec in enumerate(in_specs):
+            if not ctx.needs_input_grad[i + 1]:
+                grads.append(None)
+                continue
+            others = [operands[j] for j in range(len(operands)) if j != i]
+            other_specs = [in_specs[j] for j in range(len(operands)) if j != i]
+            missing = [c for c in spec if c not in output and all(c not in s for s in other_specs)]
+            eq = ",".join([output] + other_specs) + "->" + "".join(c for c in spec if c not in missing)
+            g = einsum(eq, grad, *others)
+            if missing:  # an index summed over in forward that only this operand has: broadcast back
+                shape = [operands[i].shape[k] if c in missing else 1 for k, c in enumerate(spec)]
+                kept = [k for k, c in enumerate(spec) if c not in missing]
+                view = [1] * len(spec)
+                for pos, k in enumerate(kept):
+                    view[k] = g.shape[pos]
+                g = g.reshape(view).expand(*[operands[i].shape[k] for k in range(len(spec))])
+                del shape
+            grads.append(g)
+        return tuple(grads)
+
+
+def _explicit_equation(equation, operands):
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise NotImplementedError("einsum with ellipsis ('...') is not supported by ember yet; write the indices out")
+    if "->" not in eq:
+        letters = eq.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        eq = eq + "->" + out
+    ins = eq.split("->")[0].split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation" if len(operands) > len(ins) else "einsum(): fewer operands were provided than specified in the equation")
+    for spec, op in zip(ins, operands):
+        if len(spec) != op._data.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(spec)}) does not match the number of dimensions ({op._data.ndim}) for operand {ins.index(spec)}")
+        if len(set(spec)) != len(spec):
+            raise NotImplementedError("einsum with a repeated index inside one operand (a diagonal) is not supported by ember")
+    return eq
+
+
+def einsum(equation, *operands):
+    """Einstein summation (``einsum('bij,bjk->bik', a, b)``); each operand's indices must be distinct."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = _explicit_equation(equation, operands)
+    return Einsum.apply(eq, *operands)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or explicit lists of dims)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, int):
+        da, db = list(range(na - dims, na)), list(range(dims))
+    else:
+        da, db = [d % na for d in dims[0]], [d % nb for d in dims[1]]
+    sa = list(letters[:na])
+    sb = list(letters[na : na + nb])
+    for x, y in zip(da, db):
+        sb[y] = sa[x]
+    out_spec = [c for i, c in enumerate(sa) if i not in da] + [c for i, c in enumerate(sb) if i not in db]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out_spec), a, b)
+
+
+def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError("trace: expected a matrix")
+    return diagonal(input).sum()
+
+
+class Diagonal(Primitive):
+    @staticmethod
+    def forward(ctx, a, offset, dim1, dim2):
+        ctx.shape, ctx.args = a._data.shape, (offset, dim1, dim2)
+        return xp_of(a._data).diagonal(a._data, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalBackward.apply(grad, ctx.shape, *ctx.args), None, None, None
+
+
+class DiagonalBackward(Primitive):
+    """Write a diagonal's gradient back into zeros of the input's shape."""
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        xp = xp_of(g._data)
+        others = [k for k in range(len(shape)) if k not in (d1, d2)]
+        perm = others + [d1, d2]
+        out = xp.zeros(tuple(shape[k] for k in perm), dtype=g._data.dtype)
+        n = g._data.shape[-1]
+        i = xp.arange(n)
+        out[..., i + max(-offset, 0), i + max(offset, 0)] = g._data
+        inverse = [0] * len(perm)
+        for pos, k in enumerate(perm):
+            inverse[k] = pos
+        return out.transpose(inverse)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Diagonal.apply(gg, *ctx.args), None, None, None, None
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    n = input._data.ndim
+    return Diagonal.apply(input, offset, dim1 % n, dim2 % n)
+
+
+def diag(input, diagonal_=0):
+    """1-D -> a matrix with it on a diagonal; 2-D -> that diagonal."""
+    if input._data.ndim == 2:
+        return diagonal(input, diagonal_)
+    if input._data.ndim != 1:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(input._data.ndim) + "D")
+    return diag_embed(input, diagonal_)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Batches of matrices with the last dim of ``input`` on their ``offset`` diagonal."""
+    from .. import creation
+    from .indexing import IndexPut
+
+    nd = input._data.ndim + 1
+    if (dim1 % nd, dim2 % nd) != (nd - 2, nd - 1):
+        raise NotImplementedError("diag_embed with dim1/dim2 other than the last two dims is not supported by ember")
+    k = input._data.shape[-1]
+    n = k + abs(offset)
+    out = creation.zeros(*input._data.shape[:-1], n, n, dtype=input.dtype, device=input.device)
+    i = xp_of(input._data).arange(k)
+    return IndexPut.apply(out, input, (Ellipsis, i + max(-offset, 0), i + max(offset, 0)))
+
+
+def tril(input, diagonal=0):
+    """Lower triangle (elements above ``diagonal`` zeroed)."""
+    xp = xp_of(input._data)
+    mask = xp.tril(xp.ones(input._data.shape[-2:], dtype=bool), diagonal)
+    from .selection import where
+
+    return where(Tensor._make(mask), input, 0) if input._requires_grad else Tensor._make(xp.where(mask, input._data, 0).astype(input._data.dtype))
+
+
+def triu(input, diagonal=0):
+    """Upper triangle (elements below ``diagonal`` zeroed)."""
+    xp = xp_of(input._data)
+    mask = xp.triu(xp.ones(input._data.shape[-2:], dtype=bool), diagonal)
+    from .selection import where
+
+    return where(Tensor._make(mask), input, 0) if input._requires_grad else Tensor._make(xp.where(mask, input._data, 0).astype(input._data.dtype))
+
+
+def cross(input, other, dim=None):
+    from .shape import select
+    from .joining import stack
+
+    d = -1 if dim is None else dim
+    a = [select(input, d, i) for i in range(3)]
+    b = [select(other, d, i) for i in range(3)]
+    return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d % input._data.ndim)
+
+
+bind(
+    matmul=matmul, mm=mm, bmm=bmm, mv=mv, dot=dot, vdot=vdot, inner=inner, outer=outer, ger=outer, addmm=addmm,
+    addmv=addmv, baddbmm=baddbmm, addbmm=addbmm, trace=trace, diagonal=diagonal, diag=diag, diag_embed=diag_embed,
+    tril=tril, triu=triu, cross=cross,
+    __matmul__=matmul, __rmatmul__=lambda self, other: matmul(other, self),
+    tril_=lambda self, diagonal=0: _set_(self, tril(self, diagonal)), triu_=lambda self, diagonal=0: _set_(self, triu(self, diagonal)),
+)
+
+
+def _set_(self, result):
+    from ._common import apply_inplace
+
+    return apply_inplace(self, result)
+
+
+__all__ = [
+    "matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "baddbmm", "addbmm",
+    "einsum", "tensordot", "trace", "diagonal", "diag", "diag_embed", "tril", "triu", "cross",
+]

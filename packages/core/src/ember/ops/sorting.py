@@ -1,3 +1,115 @@
-"""Placeholder: filled in by its family's change."""
+"""Sorting and selection: sort, argsort, topk, kthvalue, unique, searchsorted."""
 
-__all__ = []
+from __future__ import annotations
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._common import bind, wrap_dim, xp_of
+from .reduction import _return_type
+
+
+class Sort(Primitive):
+    """Values picked along ``dim`` at ``idx`` (from a sort/topk); the gradient scatters back."""
+
+    @staticmethod
+    def forward(ctx, a, dim, idx):
+        ctx.shape, ctx.dim, ctx.idx = a._data.shape, dim, idx
+        return xp_of(a._data).take_along_axis(a._data, idx, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .indexing import scatter_add
+
+        return scatter_add(grad.new_zeros(ctx.shape), ctx.dim, Tensor._make(ctx.idx), grad), None, None
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """``(values, indices)`` sorted along ``dim`` (a stable sort: equal values keep their order)."""
+    xp = xp_of(input._data)
+    if input._data.ndim == 0:
+        return _return_type("sort")(input, Tensor._make(xp.zeros((), dtype="int64")))
+    d = wrap_dim(dim, input._data.ndim)
+    arr = input._data
+    if descending:
+        # negate keys for a stable descending order (NaN sorts first when descending, as in PyTorch)
+        key = -arr if arr.dtype.kind in "fi" else (~arr if arr.dtype.kind == "b" else -arr.astype("int64"))
+        idx = xp.argsort(key, axis=d, kind="stable")
+    else:
+        idx = xp.argsort(arr, axis=d, kind="stable")
+    idx = idx.astype("int64")
+    return _return_type("sort")(Sort.apply(input, d, idx), Tensor._make(idx))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    xp = xp_of(input._data)
+    d = wrap_dim(dim, max(input._data.ndim, 1))
+    n = input._data.shape[d] if input._data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"selected index k out of range")
+    arr = input._data
+    key = -arr if largest else arr
+    if k < n and not sorted:
+        idx = xp.argpartition(key, k - 1, axis=d)
+        idx = xp.take(idx, xp.arange(k), axis=d)
+    else:
+        idx = xp.argsort(key, axis=d, kind="stable")
+        idx = xp.take(idx, xp.arange(k), axis=d)
+    idx = idx.astype("int64")
+    return _return_type("topk")(Sort.apply(input, d, idx), Tensor._make(idx))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    """The ``k``-th smallest value along ``dim`` (1-based) and its index."""
+    vals, idx = sort(input, dim)
+    d = wrap_dim(dim, input._data.ndim)
+    from .shape import narrow, squeeze
+
+    v, i = narrow(vals, d, k - 1, 1), narrow(idx, d, k - 1, 1)
+    if not keepdim:
+        v, i = squeeze(v, d), squeeze(i, d)
+    return _return_type("kthvalue")(v, i)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Unique elements (sorted), optionally with the inverse map and the counts."""
+    xp = xp_of(input._data)
+    if dim is not None:
+        res = xp.unique(input._data, return_inverse=True, return_counts=True, axis=dim)
+    else:
+        res = xp.unique(input._data.reshape(-1), return_inverse=True, return_counts=True)
+    values, inverse, counts = res
+    out = [Tensor._make(values)]
+    if return_inverse:
+        out.append(Tensor._make(inverse.reshape(input._data.shape if dim is None else -1).astype("int64")))
+    if return_counts:
+        out.append(Tensor._make(counts.astype("int64")))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    xp = xp_of(sorted_sequence._data)
+    side = side or ("right" if right else "left")
+    seq, vals = sorted_sequence._data, input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if seq.ndim == 1:
+        res = xp.searchsorted(seq, vals, side=side)
+    else:
+        res = xp.stack([xp.searchsorted(s, v, side=side) for s, v in zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]).reshape(vals.shape)
+    return Tensor._make(xp.asarray(res).astype("int32" if out_int32 else "int64"))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+bind(sort=sort, argsort=argsort, msort=msort, topk=topk, kthvalue=kthvalue, unique=unique)
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "searchsorted", "bucketize"]

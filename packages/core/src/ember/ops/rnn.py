@@ -1,0 +1,297 @@
+"""Fused recurrent layers: one direction of one layer of an RNN, LSTM or GRU as a single primitive.
+
+The input projection of the whole sequence is one GEMM, each step is one GEMM plus in-place gate
+math, and the backward (BPTT) accumulates weight gradients as single GEMMs after the time loop.
+Variable-length (packed) batches pass ``batch_sizes``: at step ``t`` only the first
+``batch_sizes[t]`` rows (sequences sorted by decreasing length) are updated, which makes forward
+and reverse directions skip padding exactly as PyTorch does. Gate order is PyTorch's: LSTM
+(i, f, g, o), GRU (r, z, n). The backward works on raw arrays (``once_differentiable``).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Primitive, once_differentiable
+from ..tensor import Tensor
+from ._common import xp_of
+
+
+def _sigmoid_(xp, a):
+    """In-place logistic sigmoid, written through tanh so it cannot overflow."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a += 1.0
+    a *= 0.5
+    return a
+
+
+def _steps(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _rows(batch_sizes, t, B):
+    return B if batch_sizes is None else int(batch_sizes[t])
+
+
+def _input_projection(x, w_ih, b):
+    T, B, _ = x.shape
+    xw = x.reshape(T * B, -1) @ w_ih.T
+    if b is not None:
+        xw += b
+    return xw.reshape(T, B, -1)
+
+
+def _arr(t):
+    return None if t is None else t._data
+
+
+def _wrap(a):
+    return None if a is None else Tensor._make(a)
+
+
+def _bias_sum(b_ih, b_hh):
+    if b_ih is None:
+        return None
+    return b_ih + b_hh
+
+
+class LSTMLayer(Primitive):
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, reverse):
+        xa, h, c = x._data, h0._data.copy(), c0._data.copy()
+        wih, whh, whr = w_ih._data, w_hh._data, _arr(w_hr)
+        xp = xp_of(xa)
+        T, B, _ = xa.shape
+        H = whh.shape[1] if whr is None else whr.shape[1]
+        xw = _input_projection(xa, wih, _bias_sum(_arr(b_ih), _arr(b_hh)))
+        gates_all = xp.empty((T, B, 4 * H), dtype=xa.dtype)
+        c_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        tanh_c_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        h_prev_all = xp.zeros((T, B, h.shape[1]), dtype=xa.dtype)
+        c_prev_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        y = xp.zeros((T, B, h.shape[1]), dtype=xa.dtype)
+        for t in _steps(T, reverse):
+            n = _rows(batch_sizes, t, B)
+            hp, cp = h[:n], c[:n]
+            h_prev_all[t, :n] = hp
+            c_prev_all[t, :n] = cp
+            g = xw[t, :n] + hp @ whh.T
+            _sigmoid_(xp, g[:, : 2 * H])
+            xp.tanh(g[:, 2 * H : 3 * H], out=g[:, 2 * H : 3 * H])
+            _sigmoid_(xp, g[:, 3 * H :])
+            cn = g[:, H : 2 * H] * cp
+            cn += g[:, :H] * g[:, 2 * H : 3 * H]
+            tc = xp.tanh(cn)
+            hn = g[:, 3 * H :] * tc
+            if whr is not None:
+                hn = hn @ whr.T
+            gates_all[t, :n] = g
+            c_all[t, :n], tanh_c_all[t, :n] = cn, tc
+            c[:n], h[:n] = cn, hn
+            y[t, :n] = hn
+        if ctx.needs_input_grad is not None:
+            ctx.saved = (xa, wih, whh, whr, gates_all, c_all, tanh_c_all, h_prev_all, c_prev_all, batch_sizes, reverse, b_ih is not None)
+        return y, h, c
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_n, dc_n):
+        xa, wih, whh, whr, gates_all, c_all, tanh_c_all, h_prev_all, c_prev_all, batch_sizes, reverse, has_bias = ctx.saved
+        xp = xp_of(xa)
+        T, B, _ = xa.shape
+        H = c_all.shape[2]
+        dh = dh_n._data.copy()
+        dc = dc_n._data.copy()
+        dyd = dy._data
+        dgates = xp.zeros_like(gates_all)
+        dwhr = xp.zeros_like(whr) if whr is not None else None
+        for t in reversed(list(_steps(T, reverse))):
+            n = _rows(batch_sizes, t, B)
+            g = gates_all[t, :n]
+            i, f, gg, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
+            dh_t = dh[:n] + dyd[t, :n]
+            if whr is not None:
+                h_raw = o * tanh_c_all[t, :n]
+                dwhr += dh_t.T @ h_raw
+                dh_t = dh_t @ whr
+            tc = tanh_c_all[t, :n]
+            dct = dc[:n] + dh_t * o * (1.0 - tc * tc)
+            dg = dgates[t, :n]
+            dg[:, :H] = dct * gg * i * (1.0 - i)
+            dg[:, H : 2 * H] = dct * c_prev_all[t, :n] * f * (1.0 - f)
+            dg[:, 2 * H : 3 * H] = dct * i * (1.0 - gg * gg)
+            dg[:, 3 * H :] = dh_t * tc * o * (1.0 - o)
+            dc[:n] = dct * f
+            dh[:n] = dg @ whh
+        flat = dgates.reshape(T * B, 4 * H)
+        dx = (flat @ wih).reshape(xa.shape)
+        dwih = flat.T @ xa.reshape(T * B, -1)
+        dwhh = flat.T @ h_prev_all.reshape(T * B, -1)
+        db = flat.sum(axis=0) if has_bias else None
+        return (_wrap(dx), _wrap(dh), _wrap(dc), _wrap(dwih), _wrap(dwhh), _wrap(db), _wrap(db), _wrap(dwhr))
+
+
+class GRULayer(Primitive):
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse):
+        xa, h = x._data, h0._data.copy()
+        wih, whh, bhh = w_ih._data, w_hh._data, _arr(b_hh)
+        xp = xp_of(xa)
+        T, B, _ = xa.shape
+        H = whh.shape[1]
+        xw = _input_projection(xa, wih, _arr(b_ih))
+        r_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        z_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        n_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        hwn_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        h_prev_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        y = xp.zeros((T, B, H), dtype=xa.dtype)
+        for t in _steps(T, reverse):
+            k = _rows(batch_sizes, t, B)
+            hp = h[:k]
+            h_prev_all[t, :k] = hp
+            hw = hp @ whh.T
+            if bhh is not None:
+                hw += bhh
+            rz = xw[t, :k, : 2 * H] + hw[:, : 2 * H]
+            _sigmoid_(xp, rz)
+            r, z = rz[:, :H], rz[:, H:]
+            nn = xp.tanh(xw[t, :k, 2 * H :] + r * hw[:, 2 * H :])
+            hn = nn + z * (hp - nn)
+            r_all[t, :k], z_all[t, :k], n_all[t, :k], hwn_all[t, :k] = r, z, nn, hw[:, 2 * H :]
+            h[:k] = hn
+            y[t, :k] = hn
+        if ctx.needs_input_grad is not None:
+            ctx.saved = (xa, wih, whh, r_all, z_all, n_all, hwn_all, h_prev_all, batch_sizes, reverse, b_ih is not None, bhh is not None)
+        return y, h
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_n):
+        xa, wih, whh, r_all, z_all, n_all, hwn_all, h_prev_all, batch_sizes, reverse, has_bih, has_bhh = ctx.saved
+        xp = xp_of(xa)
+        T, B, _ = xa.shape
+        H = whh.shape[1]
+        dh = dh_n._data.copy()
+        dyd = dy._data
+        dxw = xp.zeros((T, B, 3 * H), dtype=xa.dtype)
+        dhw = xp.zeros((T, B, 3 * H), dtype=xa.dtype)
+        for t in reversed(list(_steps(T, reverse))):
+            k = _rows(batch_sizes, t, B)
+            r, z, nn, hwn, hp = r_all[t, :k], z_all[t, :k], n_all[t, :k], hwn_all[t, :k], h_prev_all[t, :k]
+            dht = dh[:k] + dyd[t, :k]
+            dn = dht * (1.0 - z) * (1.0 - nn * nn)
+            dz = dht * (hp - nn) * z * (1.0 - z)
+            dr = dn * hwn * r * (1.0 - r)
+            dxw[t, :k, :H], dxw[t, :k, H : 2 * H], dxw[t, :k, 2 * H :] = dr, dz, dn
+            dhw[t, :k, :H], dhw[t, :k, H : 2 * H], dhw[t, :k, 2 * H :] = dr, dz, dn * r
+            dh[:k] = dht * z + dhw[t, :k] @ whh
+        fx, fh = dxw.reshape(T * B, 3 * H), dhw.reshape(T * B, 3 * H)
+        dx = (fx @ wih).reshape(xa.shape)
+        dwih = fx.T @ xa.reshape(T * B, -1)
+        dwhh = fh.T @ h_prev_all.reshape(T * B, -1)
+        dbih = fx.sum(axis=0) if has_bih else None
+        dbhh = fh.sum(axis=0) if has_bhh else None
+        return (_wrap(dx), _wrap(dh), _wrap(dwih), _wrap(dwhh), _wrap(dbih), _wrap(dbhh))
+
+
+class RNNLayer(Primitive):
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity):
+        xa, h = x._data, h0._data.copy()
+        wih, whh = w_ih._data, w_hh._data
+        xp = xp_of(xa)
+        T, B, _ = xa.shape
+        H = whh.shape[1]
+        xw = _input_projection(xa, wih, _bias_sum(_arr(b_ih), _arr(b_hh)))
+        h_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        h_prev_all = xp.zeros((T, B, H), dtype=xa.dtype)
+        relu = nonlinearity == "relu"
+        for t in _steps(T, reverse):
+            k = _rows(batch_sizes, t, B)
+            h_prev_all[t, :k] = h[:k]
+            pre = xw[t, :k] + h[:k] @ whh.T
+            hn = xp.maximum(pre, 0) if relu else xp.tanh(pre)
+            h[:k] = hn
+            h_all[t, :k] = hn
+        if ctx.needs_input_grad is not None:
+            ctx.saved = (xa, wih, whh, h_all, h_prev_all, batch_sizes, reverse, relu, b_ih is not None)
+        return h_all.copy(), h
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_n):
+        xa, wih, whh, h_all, h_prev_all, batch_sizes, reverse, relu, has_bias = ctx.saved
+        xp = xp_of(xa)
+        T, B, _ = xa.shape
+        H = whh.shape[1]
+        dh = dh_n._data.copy()
+        dpre = xp.zeros((T, B, H), dtype=xa.dtype)
+        for t in reversed(list(_steps(T, reverse))):
+            k = _rows(batch_sizes, t, B)
+            ht = h_all[t, :k]
+            dht = dh[:k] + dy._data[t, :k]
+            dp = dht * (ht > 0) if relu else dht * (1.0 - ht * ht)
+            dpre[t, :k] = dp
+            dh[:k] = dp @ whh
+        flat = dpre.reshape(T * B, H)
+        dx = (flat @ wih).reshape(xa.shape)
+        dwih = flat.T @ xa.reshape(T * B, -1)
+        dwhh = flat.T @ h_prev_all.reshape(T * B, -1)
+        db = flat.sum(axis=0) if has_bias else None
+        return (_wrap(dx), _wrap(dh), _wrap(dwih), _wrap(dwhh), _wrap(db), _wrap(db))
+
+
+class GatherRows(Primitive):
+    """``x[index]`` along dim 0 for unique indices (packing); backward scatters back into zeros."""
+
+    @staticmethod
+    def forward(ctx, x, index, n_rows):
+        ctx.shape = x._data.shape
+        ctx.index = index
+        return x._data[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return scatter_rows(grad, ctx.index, ctx.shape[0]), None, None
+
+
+class ScatterRows(Primitive):
+    """A (n_rows, ...) array of zeros with ``x`` written at rows ``index`` (unique); the inverse of GatherRows."""
+
+    @staticmethod
+    def forward(ctx, x, index, n_rows, padding_value=0.0):
+        ctx.index = index
+        xp = xp_of(x._data)
+        out = xp.full((n_rows,) + x._data.shape[1:], padding_value, dtype=x._data.dtype)
+        out[index] = x._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GatherRows.apply(grad, ctx.index, None), None, None, None
+
+
+def gather_rows(x, index, n_rows=None):
+    return GatherRows.apply(x, index, n_rows)
+
+
+def scatter_rows(x, index, n_rows, padding_value=0.0):
+    return ScatterRows.apply(x, index, n_rows, padding_value)
+
+
+def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None, reverse=False):
+    """One LSTM direction over a time-major (T, B, I) input; returns (output, h_n, c_n)."""
+    return LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, reverse)
+
+
+def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False):
+    """One GRU direction over a time-major (T, B, I) input; returns (output, h_n)."""
+    return GRULayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse)
+
+
+def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False, nonlinearity="tanh"):
+    """One Elman-RNN direction (tanh or relu) over a time-major (T, B, I) input; returns (output, h_n)."""
+    return RNNLayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity)
+
+
+__all__: list = []
