@@ -13,10 +13,11 @@ from .dropout import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
-from . import linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten
+from .rnn import *  # noqa: F401,F403
+from . import linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn
 
 __all__ = [
     name
-    for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten)
+    for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn)
     for name in mod.__all__
 ]
