@@ -234,6 +234,31 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     return tensor(s, dtype=_dtype(dtype), device=device, requires_grad=requires_grad)
 
 
+def _tri_indices(fn, row, col, offset, dtype, device):
+    dev = _device(device)
+    xp = backend.module_for(dev)
+    with backend.device_guard(dev):
+        r, c = fn(int(row), int(offset), int(col))
+        arr = xp.stack([r, c]).astype(_dtype(dtype, int64_dtype()).np)
+    return Tensor._make(arr)
+
+
+def int64_dtype():
+    return dtypes.int64
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row/column indices of the lower triangle of a ``row x col`` matrix."""
+    dev = _device(device)
+    return _tri_indices(backend.module_for(dev).tril_indices, row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row/column indices of the upper triangle of a ``row x col`` matrix."""
+    dev = _device(device)
+    return _tri_indices(backend.module_for(dev).triu_indices, row, col, offset, dtype, device)
+
+
 def zeros_array_tensor(shape, np_dtype, device):
     """Zeros of a given array dtype (internal: used to fill in missing gradients)."""
     xp = backend.module_for(device)
@@ -244,4 +269,5 @@ def zeros_array_tensor(shape, np_dtype, device):
 __all__ = [
     "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
     "empty_like", "full_like", "arange", "linspace", "logspace", "eye", "scalar_tensor",
+    "tril_indices", "triu_indices",
 ]

@@ -9,3 +9,5 @@ from ..ops.normalization import *  # noqa: F401,F403
 from ..ops.dropout import *  # noqa: F401,F403
 from ..ops.embedding import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
+from ..ops.distance import *  # noqa: F401,F403
+from ..ops.attention import *  # noqa: F401,F403

@@ -14,6 +14,7 @@ from .sorting import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .joining import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from . import filling  # noqa: F401  (binds copy_/fill_/zero_ onto Tensor)
 from . import elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing
 
 __all__ = [

@@ -14,10 +14,12 @@ from .embedding import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
-from . import linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn
+from .distance import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from . import linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn, distance, attention
 
 __all__ = [
     name
-    for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn)
+    for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn, distance, attention)
     for name in mod.__all__
 ]
