@@ -9,7 +9,7 @@ import sys
 
 from . import harness
 
-SUITES = ["bench_ops", "bench_layers", "bench_conv", "bench_optim", "bench_models", "bench_dataloader", "bench_memory"]
+SUITES = ["bench_ops", "bench_layers", "bench_optim", "bench_models", "bench_dataloader"]
 
 
 def collect(selected=None):
@@ -33,6 +33,7 @@ def main(argv=None):
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--no-torch", action="store_true", help="time Ember alone")
     p.add_argument("--repeat", type=int, default=None, help="override samples per case")
+    p.add_argument("--memory", action="store_true", help="also measure peak memory of training steps (fresh processes)")
     p.add_argument("--json", default=str(pathlib.Path(__file__).parent / "results" / "latest.json"))
     args = p.parse_args(argv)
 
@@ -55,7 +56,13 @@ def main(argv=None):
         print(harness.format_table([res]).splitlines()[-1], flush=True)
     print()
     print(harness.format_table(results))
-    harness.write_json(results, args.json)
+    extra = {}
+    if args.memory:
+        from . import bench_memory
+
+        print("\npeak memory of a training step (MB above the built model)")
+        extra["memory"] = bench_memory.main()
+    harness.write_json(results, args.json, extra)
     print(f"\nwrote {args.json}")
 
 

@@ -16,10 +16,11 @@ from .flatten import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
-from . import linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn, distance, attention
+from .transformer import *  # noqa: F401,F403
+from . import linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn, distance, attention, transformer
 
 __all__ = [
     name
-    for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn, distance, attention)
+    for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn, distance, attention, transformer)
     for name in mod.__all__
 ]
