@@ -1,0 +1,70 @@
+"""Training steps (and one inference pass) of whole models, side by side."""
+
+from __future__ import annotations
+
+from . import models
+from .harness import Case
+
+
+def _data(lib, device, kind, batch):
+    lib.manual_seed(0)
+    if kind == "mnist":
+        x = lib.randn(batch, 1, 28, 28, device=device)
+        y = lib.randint(0, 10, (batch,), device=device)
+    elif kind == "cifar":
+        x = lib.randn(batch, 3, 32, 32, device=device)
+        y = lib.randint(0, 10, (batch,), device=device)
+    elif kind.startswith("tokens"):
+        x = lib.randint(0, 20000, (batch, int(kind[len("tokens"):])), device=device)
+        y = lib.randint(0, 2, (batch,), device=device)
+    elif kind == "audio":
+        x = lib.randn(batch, 1, 8000, device=device)
+        y = lib.randint(0, 35, (batch,), device=device)
+    return x, y
+
+
+def train_step(build, kind, batch, loss="ce"):
+    def make(lib, device):
+        lib.manual_seed(0)
+        model = build(lib).to(device)
+        model.train()
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x, y = _data(lib, device, kind, batch)
+        lossf = lib.nn.functional.nll_loss if loss == "nll" else lib.nn.functional.cross_entropy
+
+        def step():
+            opt.zero_grad()
+            out = lossf(model(x), y)
+            out.backward()
+            opt.step()
+
+        return step
+
+    return make
+
+
+def inference(build, kind, batch):
+    def make(lib, device):
+        lib.manual_seed(0)
+        model = build(lib).to(device).eval()
+        x, _ = _data(lib, device, kind, batch)
+
+        def run():
+            with lib.no_grad():
+                model(x)
+
+        return run
+
+    return make
+
+
+CASES = [
+    Case("MLP 784-512-256-10 b128 step", "models", train_step(models.mlp, "mnist", 128), number=10),
+    Case("MNIST CNN b64 step", "models", train_step(models.mnist_cnn, "mnist", 64), number=2, repeat=5),
+    Case("ResNet-18 CIFAR b32 step", "models", train_step(models.resnet18_cifar, "cifar", 32), repeat=3),
+    Case("ResNet-18 CIFAR b32 inference", "models", inference(models.resnet18_cifar, "cifar", 32), repeat=3),
+    Case("VGG-11-BN CIFAR b32 step", "models", train_step(models.vgg11_bn_cifar, "cifar", 32), repeat=3),
+    Case("LSTM classifier b32 T200 step", "models", train_step(models.lstm_classifier, "tokens200", 32), repeat=3),
+    Case("Transformer encoder b32 T128 step", "models", train_step(models.transformer_classifier, "tokens128", 32), repeat=3),
+    Case("M5 audio b32 step", "models", train_step(models.m5, "audio", 32, loss="nll"), repeat=3),
+]

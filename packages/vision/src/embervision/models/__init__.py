@@ -1,0 +1,19 @@
+"""``embervision.models``: torchvision's classification models, builder names and state_dict keys."""
+
+from ._api import get_model, get_model_builder, list_models
+from .alexnet import AlexNet, alexnet
+from .mobilenetv2 import MobileNetV2, mobilenet_v2
+from .resnet import (
+    ResNet, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d,
+    wide_resnet50_2, wide_resnet101_2,
+)
+from .small import MNISTNet, mnist_cnn
+from .squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
+from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+
+__all__ = [
+    "get_model", "get_model_builder", "list_models", "AlexNet", "alexnet", "MobileNetV2", "mobilenet_v2",
+    "ResNet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
+    "wide_resnet50_2", "wide_resnet101_2", "MNISTNet", "mnist_cnn", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
+    "VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+]

@@ -1,0 +1,66 @@
+"""Model registry and ``weights=`` handling (a local checkpoint path or a state dict)."""
+
+from __future__ import annotations
+
+import os
+
+import ember
+
+BUILTIN_MODELS: dict = {}
+
+
+def register_model(name=None):
+    def wrapper(fn):
+        key = name or fn.__name__
+        if key in BUILTIN_MODELS:
+            raise ValueError(f"An entry is already registered under the name '{key}'.")
+        BUILTIN_MODELS[key] = fn
+        return fn
+
+    return wrapper
+
+
+def list_models(module=None, include=None, exclude=None):
+    """Names of the registered model builders (optionally filtered with fnmatch patterns)."""
+    import fnmatch
+
+    names = sorted(BUILTIN_MODELS)
+    if include:
+        names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in ([include] if isinstance(include, str) else include))]
+    if exclude:
+        names = [n for n in names if not any(fnmatch.fnmatch(n, p) for p in ([exclude] if isinstance(exclude, str) else exclude))]
+    return names
+
+
+def get_model_builder(name: str):
+    try:
+        return BUILTIN_MODELS[name.lower()]
+    except KeyError:
+        raise ValueError(f"Unknown model {name}") from None
+
+
+def get_model(name: str, **config):
+    return get_model_builder(name)(**config)
+
+
+def load_weights(model, weights, progress: bool = True):
+    """Load ``weights`` (None, a state dict, or a path to an Ember or PyTorch checkpoint) strictly into ``model``.
+
+    Pretrained weight enums that need a download (``ResNet18_Weights.IMAGENET1K_V1``) are not available
+    offline: convert the torchvision checkpoint once and pass its path.
+    """
+    if weights is None:
+        return model
+    if isinstance(weights, (str, os.PathLike)):
+        state = ember.load(weights, map_location="cpu", weights_only=True)
+    elif isinstance(weights, dict):
+        state = weights
+    else:
+        raise NotImplementedError(
+            f"weights={weights!r}: downloading pretrained weights is not supported; pass a local checkpoint "
+            "path (a torchvision .pth works) or a state dict"
+        )
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    model.load_state_dict(state, strict=True)
+    return model

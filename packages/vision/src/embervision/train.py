@@ -1,0 +1,280 @@
+"""Train an image classifier: ``python -m embervision.train`` (or ``embervision-train``).
+
+With no arguments it trains the pytorch/examples MNIST CNN on the MNIST subset bundled with
+embervision and finishes in a few minutes on a laptop CPU. Everything is a flag: dataset (incl. an
+image folder), model, epochs, batch size, optimizer, learning-rate schedule, augmentation, workers,
+device, checkpoints (save every epoch, resume), a PNG of sample predictions and of the curves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import ember
+from ember import nn
+from ember.utils.data import DataLoader, Subset
+
+from . import datasets, models, transforms
+
+# name -> (constructor(root, train, transform), channels, image size, normalisation mean, std)
+_MNIST_STATS = ((0.1307,), (0.3081,))
+_CIFAR_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+DATASETS = {
+    "mnist-small": (lambda root, train, tf: datasets.mnist_small(train=train, transform=tf), 1, 28, *_MNIST_STATS),
+    "mnist": (lambda root, train, tf: datasets.MNIST(root, train=train, transform=tf, download=_download), 1, 28, *_MNIST_STATS),
+    "fashion-mnist": (lambda root, train, tf: datasets.FashionMNIST(root, train=train, transform=tf, download=_download), 1, 28, (0.2860,), (0.3530,)),
+    "kmnist": (lambda root, train, tf: datasets.KMNIST(root, train=train, transform=tf, download=_download), 1, 28, (0.1918,), (0.3483,)),
+    "cifar10": (lambda root, train, tf: datasets.CIFAR10(root, train=train, transform=tf, download=_download), 3, 32, *_CIFAR_STATS),
+    "cifar100": (lambda root, train, tf: datasets.CIFAR100(root, train=train, transform=tf, download=_download), 3, 32, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
+    "svhn": (lambda root, train, tf: datasets.SVHN(root, split="train" if train else "test", transform=tf, download=_download), 3, 32, (0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970)),
+    "imagefolder": (lambda root, train, tf: datasets.ImageFolder(os.path.join(root, "train" if train else _val_dir(root)), transform=tf), 3, None, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "fake": (lambda root, train, tf: datasets.FakeData(512 if train else 128, (3, 32, 32), 10, transform=tf, random_offset=0 if train else 10**6), 3, 32, (0.5,) * 3, (0.25,) * 3),
+}
+_download = False
+
+
+def _val_dir(root):
+    for name in ("val", "test", "valid"):
+        if os.path.isdir(os.path.join(root, name)):
+            return name
+    raise FileNotFoundError(f"{root} needs a train/ folder and a val/ (or test/) folder, each with one sub-folder per class")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="embervision-train", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--dataset", default="mnist-small", choices=sorted(DATASETS))
+    p.add_argument("--data-root", default="./data", help="dataset root (for imagefolder: a folder with train/ and val/)")
+    p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+    p.add_argument("--model", default=None, help="model builder from embervision.models (default: mnist_cnn for 28x28 grey images, resnet18 otherwise)")
+    p.add_argument("--image-size", type=int, default=None, help="resize images to this size (imagefolder default 64)")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--test-batch-size", type=int, default=256)
+    p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw", "rmsprop"])
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3 for adam/adamw/rmsprop, 0.05 for sgd)")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--scheduler", default="onecycle", choices=["none", "step", "cosine", "onecycle"])
+    p.add_argument("--augment", default="none", choices=["none", "basic", "autoaugment", "randaugment", "trivialaugment"])
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--device", default="cuda" if ember.cuda.is_available() else "cpu")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--limit-train", type=int, default=None, help="use only the first N training samples")
+    p.add_argument("--limit-test", type=int, default=None, help="use only the first N test samples")
+    p.add_argument("--output-dir", default="runs/embervision", help="where checkpoints and PNGs go")
+    p.add_argument("--checkpoint", default=None, help="checkpoint path written after every epoch (default OUTPUT_DIR/checkpoint.ember)")
+    p.add_argument("--resume", default=None, help="resume from this checkpoint")
+    p.add_argument("--save-predictions", action="store_true", help="write OUTPUT_DIR/predictions.png")
+    p.add_argument("--save-curves", action="store_true", help="write OUTPUT_DIR/curves.png")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
+    return p
+
+
+def build_transforms(args, channels, size, mean, std):
+    resize = []
+    if args.image_size or size is None:
+        target = args.image_size or 64
+        resize = [transforms.Resize(target), transforms.CenterCrop(target)]
+        size = target
+    train = list(resize)
+    if args.augment != "none":
+        if channels == 3:
+            train += [transforms.RandomCrop(size, padding=size // 8), transforms.RandomHorizontalFlip()]
+        else:
+            train += [transforms.RandomAffine(degrees=10, translate=(0.1, 0.1))]
+        policy = {
+            "autoaugment": lambda: transforms.AutoAugment(),
+            "randaugment": lambda: transforms.RandAugment(),
+            "trivialaugment": lambda: transforms.TrivialAugmentWide(),
+        }.get(args.augment)
+        if policy is not None:
+            train.append(policy())
+    tail = [transforms.ToTensor(), transforms.Normalize(mean, std)]
+    return transforms.Compose(train + tail), transforms.Compose(resize + tail), size
+
+
+def build_model(args, channels, size, num_classes):
+    name = args.model or ("mnist_cnn" if channels == 1 and size == 28 else "resnet18")
+    if name == "mnist_cnn":
+        if size != 28:
+            raise SystemExit(f"mnist_cnn needs 28x28 images; this dataset gives {size}x{size} (pick --model resnet18)")
+        return name, models.mnist_cnn(num_classes=num_classes, in_channels=channels)
+    model = models.get_model(name, num_classes=num_classes)
+    if channels != 3:
+        raise SystemExit(f"{name} expects 3-channel images; use mnist_cnn for grey 28x28 data")
+    return name, model
+
+
+def build_optimizer(args, params):
+    lr = args.lr if args.lr is not None else (0.05 if args.optimizer == "sgd" else 1e-3)
+    if args.optimizer == "sgd":
+        return ember.optim.SGD(params, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay, nesterov=args.momentum > 0)
+    if args.optimizer == "adam":
+        return ember.optim.Adam(params, lr=lr, weight_decay=args.weight_decay)
+    if args.optimizer == "adamw":
+        return ember.optim.AdamW(params, lr=lr, weight_decay=args.weight_decay or 0.01)
+    return ember.optim.RMSprop(params, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay)
+
+
+def build_scheduler(args, optimizer, steps_per_epoch):
+    sched = ember.optim.lr_scheduler
+    if args.scheduler == "step":
+        return sched.StepLR(optimizer, step_size=max(1, args.epochs // 3), gamma=0.1), "epoch"
+    if args.scheduler == "cosine":
+        return sched.CosineAnnealingLR(optimizer, T_max=args.epochs), "epoch"
+    if args.scheduler == "onecycle":
+        max_lr = optimizer.param_groups[0]["lr"]
+        return sched.OneCycleLR(optimizer, max_lr=max_lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch), "batch"
+    return None, None
+
+
+def _limit(ds, n):
+    return Subset(ds, range(min(n, len(ds)))) if n else ds
+
+
+def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, per_batch=False, desc="", progress=True):
+    """One pass over ``loader``: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy)."""
+    training = optimizer is not None
+    model.train(training)
+    total_loss, correct, seen = 0.0, 0, 0
+    bar = tqdm(loader, desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
+    with ember.set_grad_enabled(training):
+        for images, targets in bar:
+            images, targets = images.to(device), targets.to(device)
+            logits = model(images)
+            loss = loss_fn(logits, targets)
+            if training:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                if per_batch and scheduler is not None:
+                    scheduler.step()
+            n = targets.shape[0]
+            total_loss += loss.item() * n
+            correct += int((logits.argmax(1) == targets).sum().item())
+            seen += n
+            bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100.0 * correct / seen:.2f}%")
+    bar.close()
+    return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+def save_checkpoint(path, model, optimizer, scheduler, epoch, history, args):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    state = {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "history": history,
+        "args": {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool, type(None)))},
+        "rng_state": ember.get_rng_state(),
+    }
+    tmp = path + ".tmp"
+    ember.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _collect_predictions(model, dataset, device, n=32):
+    model.eval()
+    items = [dataset[i] for i in range(min(n, len(dataset)))]
+    batch = ember.stack([x for x, _ in items])
+    with ember.no_grad():
+        preds = model(batch.to(device)).argmax(1).cpu().numpy()
+    imgs = batch.numpy()
+    imgs = (imgs - imgs.min()) / max(imgs.max() - imgs.min(), 1e-8)
+    return imgs, preds, [t for _, t in items]
+
+
+def main(argv=None) -> dict:
+    global _download
+    args = build_parser().parse_args(argv)
+    _download = args.download
+    ember.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    device = ember.device(args.device)
+    build, channels, size, mean, std = DATASETS[args.dataset]
+    train_tf, test_tf, size = build_transforms(args, channels, size, mean, std)
+    try:
+        train_set = build(args.data_root, True, train_tf)
+        test_set = build(args.data_root, False, test_tf)
+    except (RuntimeError, FileNotFoundError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+    classes = getattr(train_set, "classes", None)
+    num_classes = len(classes) if classes else 10
+    train_set, test_set = _limit(train_set, args.limit_train), _limit(test_set, args.limit_test)
+    shuffle_gen = ember.Generator()
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
+                              generator=shuffle_gen, persistent_workers=args.workers > 0)
+    test_loader = DataLoader(test_set, batch_size=args.test_batch_size, shuffle=False, num_workers=args.workers)
+
+    model_name, model = build_model(args, channels, size, num_classes)
+    model.to(device)
+    optimizer = build_optimizer(args, model.parameters())
+    scheduler, sched_unit = build_scheduler(args, optimizer, len(train_loader))
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    checkpoint = args.checkpoint or os.path.join(args.output_dir, "checkpoint.ember")
+    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": [], "epoch_seconds": []}
+    start_epoch = 0
+    if args.resume:
+        state = ember.load(args.resume, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        history = state["history"]
+        start_epoch = int(state["epoch"])
+        ember.set_rng_state(state["rng_state"])
+        print(f"resumed from {args.resume} at epoch {start_epoch}")
+
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"embervision-train: {model_name} ({n_params:,} parameters) on {args.dataset} "
+          f"({len(train_set)} train / {len(test_set)} test images), device {device}, "
+          f"{args.optimizer} lr={optimizer.param_groups[0]['lr']:g}, {args.epochs} epochs")
+    progress = not args.no_progress
+    for epoch in range(start_epoch, args.epochs):
+        t0 = time.perf_counter()
+        shuffle_gen.manual_seed(args.seed * 1000 + epoch)  # per-epoch order: a resumed run sees the same batches
+        train_loss, train_acc = run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler,
+                                          per_batch=sched_unit == "batch", desc=f"epoch {epoch + 1}/{args.epochs} train", progress=progress)
+        if sched_unit == "epoch":
+            scheduler.step()
+        test_loss, test_acc = run_epoch(model, test_loader, loss_fn, device, desc=f"epoch {epoch + 1}/{args.epochs} test", progress=progress)
+        seconds = time.perf_counter() - t0
+        for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("test_loss", test_loss), ("test_acc", test_acc), ("epoch_seconds", seconds)):
+            history[key].append(value)
+        print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
+              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {seconds:.1f}s", flush=True)
+        save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args)
+
+    final = history["test_acc"][-1] if history["test_acc"] else float("nan")
+    print(f"final test accuracy: {100 * final:.2f}%  (checkpoint: {checkpoint})")
+    os.makedirs(args.output_dir, exist_ok=True)
+    if args.save_curves:
+        from ._plot import save_curves
+
+        path = os.path.join(args.output_dir, "curves.png")
+        save_curves(history, path)
+        print(f"wrote {path}")
+    if args.save_predictions:
+        from ._plot import save_predictions
+
+        imgs, preds, targets = _collect_predictions(model, test_set, device)
+        path = os.path.join(args.output_dir, "predictions.png")
+        save_predictions(imgs, preds, targets, classes, path)
+        print(f"wrote {path}")
+    with open(os.path.join(args.output_dir, "history.json"), "w") as f:
+        json.dump(history, f, indent=1)
+    return {"test_acc": final, "history": history, "checkpoint": checkpoint}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
