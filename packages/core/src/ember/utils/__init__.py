@@ -3,3 +3,4 @@
 from . import data
 
 __all__ = ["data"]
+from . import safetensors  # noqa: E402
