@@ -1,3 +1,453 @@
-"""Placeholder: filled in by its family's change."""
+"""Normalization: batch, instance, group, layer and RMS norm, each one fused primitive with a folded
+backward, plus local response norm (a composite of tensor ops)."""
 
-__all__ = []
+from __future__ import annotations
+
+import functools
+import itertools
+import numbers
+
+import numpy as np
+
+from ..autograd.function import Primitive, once_differentiable
+from ..tensor import Tensor
+from ._common import xp_of
+
+_LETTERS = "abcdefghij"
+
+
+def _compute_dtype(arr):
+    """float16 is normalized in float32, like PyTorch's opmath type."""
+    return np.dtype(np.float32) if arr.dtype == np.float16 else arr.dtype
+
+
+def _sum_prod(xp, a, b, keep, shape):
+    """sum(a * b) over every axis not in ``keep``, without the product temporary; kept dims as size 1."""
+    sub = _LETTERS[: a.ndim]
+    out = xp.einsum(f"{sub},{sub}->" + "".join(sub[i] for i in keep), a, b)
+    return out.reshape(shape)
+
+
+_BLOCK = 1 << 16  # elements per cache block of the elementwise passes on the CPU (256 KiB of float32)
+
+
+@functools.lru_cache(maxsize=256)
+def _block_keys(shape):
+    """Index tuples that cover an array of ``shape`` in blocks of at most _BLOCK elements (None: one block)."""
+    total = 1
+    for s in shape:
+        total *= s
+    if total <= 2 * _BLOCK:
+        return None
+    k, inner = len(shape) - 1, 1
+    while k > 0 and inner * shape[k] <= _BLOCK:
+        inner *= shape[k]
+        k -= 1
+    step = max(1, _BLOCK // inner)
+    keys = []
+    for idx in itertools.product(*(range(s) for s in shape[:k])):
+        head = tuple(slice(i, i + 1) for i in idx)
+        keys.extend(head + (slice(j, j + step),) for j in range(0, shape[k], step))
+    return tuple(keys)
+
+
+def _sub(a, key):
+    """The part of ``a`` (broadcastable, same ndim as the blocked array) that meets the block ``key``."""
+    if key is None or not hasattr(a, "ndim") or a.ndim == 0:
+        return a
+    return a[tuple(slice(None) if a.shape[i] == 1 else k for i, k in enumerate(key))]
+
+
+def _lincomb(xp, terms, const=None, out=None):
+    """sum over terms of the product of their factors, plus ``const``; the first factor of each term is a
+    full-size array, the others broadcast. On the CPU it runs block by block so that the temporaries and
+    the second touch of each block stay in cache (a fused multiply-add loop, NumPy having none)."""
+    first = terms[0][0]
+    if out is None:
+        out = xp.empty(first.shape, first.dtype)
+    keys = _block_keys(first.shape) if xp is np else None
+    tmp_flat = xp.empty(min(first.size, _BLOCK) if keys else first.size, first.dtype) if len(terms) > 1 else None
+    for key in keys or (None,):
+        o = out if key is None else out[key]
+        tmp = None if tmp_flat is None else tmp_flat[: o.size].reshape(o.shape)
+        for j, factors in enumerate(terms):
+            dst = o if j == 0 else tmp
+            f0 = _sub(factors[0], key)
+            if len(factors) > 1:
+                xp.multiply(f0, _sub(factors[1], key), out=dst)
+            else:
+                dst[...] = f0
+            for extra in factors[2:]:
+                dst *= _sub(extra, key)
+            if j:
+                o += tmp
+        if const is not None:
+            o += _sub(const, key)
+    return out
+
+
+class _Spec:
+    """How a normalization sees its input.
+
+    ``vshape``: a view of the input (same memory order); statistics are taken over ``raxes`` of it and
+    the affine parameters span ``waxes`` (broadcast as ``wshape``). ``center`` is False for RMS norm.
+    ``stats``: (mean, var) arrays to use instead of the batch statistics (eval mode).
+    ``running``: (running_mean, running_var, momentum, extra reduce axes of the stats) to update.
+    """
+
+    __slots__ = ("vshape", "raxes", "waxes", "wshape", "eps", "center", "stats", "running", "folded")
+
+    def __init__(self, vshape, raxes, waxes, eps, center=True, stats=None, running=None):
+        self.vshape, self.raxes, self.waxes = tuple(vshape), tuple(raxes), tuple(waxes)
+        self.wshape = tuple(s if i in self.waxes else 1 for i, s in enumerate(self.vshape))
+        self.eps, self.center, self.stats, self.running = eps, center, stats, running
+        # the affine parameters are constant inside each statistics group (batch / instance norm):
+        # then y = x * s + t with small per-group s, t, and the backward folds the weight in too
+        self.folded = not set(self.raxes) & set(self.waxes)
+
+
+def _param(p, spec, cdt):
+    if p is None:
+        return None
+    a = p._data.reshape(spec.wshape)
+    return a if a.dtype == cdt else a.astype(cdt)
+
+
+class _Normalize(Primitive):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics and affine laid out by a _Spec."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, spec):
+        xa = x._data
+        xp = xp_of(xa)
+        if xa.size == 0:  # nothing to normalize; running statistics stay as they are (as in PyTorch)
+            if ctx.needs_input_grad is not None:
+                ctx.save_for_backward(x, weight, bias)
+                ctx.arrays = None
+            return xp.empty_like(xa)
+        cdt = _compute_dtype(xa)
+        xv = xa.reshape(spec.vshape)
+        if xv.dtype != cdt:
+            xv = xv.astype(cdt)
+        w, b = _param(weight, spec, cdt), _param(bias, spec, cdt)
+        keep = tuple(i for i in range(xv.ndim) if i not in spec.raxes)
+        sshape = tuple(1 if i in spec.raxes else s for i, s in enumerate(spec.vshape))
+        n = 1
+        for i in spec.raxes:
+            n *= spec.vshape[i]
+        xhat = None
+        if spec.stats is not None:  # given statistics (running estimates)
+            mean, var = (a.astype(cdt, copy=False) for a in spec.stats)
+            invstd = 1.0 / xp.sqrt(var + spec.eps)
+        elif spec.folded:  # one pass: sum and sum of squares
+            mean = xv.sum(axis=spec.raxes, keepdims=True) / n
+            var = _sum_prod(xp, xv, xv, keep, sshape) / n
+            var -= mean * mean
+            xp.maximum(var, 0, out=var)
+            invstd = 1.0 / xp.sqrt(var + spec.eps)
+        else:  # centred second pass: x - mean is needed for xhat anyway
+            if spec.center:
+                mean = xv.sum(axis=spec.raxes, keepdims=True) / n
+                xc = xv - mean
+                var = _sum_prod(xp, xc, xc, keep, sshape) / n
+                invstd = 1.0 / xp.sqrt(var + spec.eps)
+                xhat = xp.multiply(xc, invstd, out=xc)
+            else:
+                mean = None
+                var = _sum_prod(xp, xv, xv, keep, sshape) / n
+                invstd = 1.0 / xp.sqrt(var + spec.eps)
+                xhat = xv * invstd
+        if spec.folded:
+            s = invstd if w is None else invstd * w
+            t = b
+            if mean is not None:
+                t = -mean * s if b is None else b - mean * s
+            y = _lincomb(xp, [(xv, s)], t)
+        elif w is not None:
+            y = _lincomb(xp, [(xhat, w)], b)
+        else:
+            y = xhat if b is None else xp.add(xhat, b, out=xhat)
+        if spec.running is not None:
+            _update_running(xp, spec.running, mean, var, n)
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(x, weight, bias)
+            ctx.arrays = (xv, mean, invstd, w, xhat if w is not None else None)
+            ctx.spec, ctx.n, ctx.keep, ctx.sshape = spec, n, keep, sshape
+        y = y.reshape(xa.shape)
+        return y if y.dtype == xa.dtype else y.astype(xa.dtype)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy):
+        x, weight, bias = ctx.saved_tensors
+        if ctx.arrays is None:  # empty input
+            return tuple(None if t is None else Tensor._make(xp_of(t._data).zeros_like(t._data)) for t in (x, weight, bias)) + (None,)
+        xv, mean, invstd, w, xhat = ctx.arrays
+        spec, n, keep, sshape = ctx.spec, ctx.n, ctx.keep, ctx.sshape
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        xp = xp_of(xv)
+        g = dy._data.reshape(spec.vshape)
+        if g.dtype != xv.dtype:
+            g = g.astype(xv.dtype)
+        wsum_axes = tuple(i for i in range(xv.ndim) if i not in spec.waxes)
+        dx = dw = db = None
+        if spec.folded:
+            ws = 1.0 if w is None else w
+            s1 = s2 = sxh = None
+            if need_w or (need_x and spec.stats is None):
+                s1 = g.sum(axis=spec.raxes, keepdims=True)
+                s2 = _sum_prod(xp, g, xv, keep, sshape)
+                sxh = invstd * (s2 - mean * s1) if mean is not None else invstd * s2  # sum(dy * xhat)
+            if need_x:
+                a = invstd * ws
+                if spec.stats is not None:
+                    dx = _lincomb(xp, [(g, a)])
+                elif mean is not None:
+                    bcoef = a * invstd * (sxh / -n)
+                    dx = _lincomb(xp, [(g, a), (xv, bcoef)], -a * (s1 / n) - bcoef * mean)
+                else:
+                    dx = _lincomb(xp, [(g, a), (xv, a * invstd * invstd * (s2 / -n))])
+            if need_w:
+                dw = sxh.sum(axis=wsum_axes, keepdims=True) if wsum_axes else sxh
+            if need_b:
+                db = g.sum(axis=wsum_axes, keepdims=True) if wsum_axes else g
+        else:
+            if need_x:
+                gw = g if w is None else g * w
+                s1 = gw.sum(axis=spec.raxes, keepdims=True) if spec.center else None
+                s2 = _sum_prod(xp, gw, xv, keep, sshape)
+                if spec.center:
+                    sxh = invstd * (s2 - mean * s1)
+                    bcoef = invstd * invstd * (sxh / -n)
+                    c = -invstd * (s1 / n) - bcoef * mean
+                else:
+                    bcoef = invstd * invstd * invstd * (s2 / -n)
+                    c = None
+                dx = _lincomb(xp, [(gw, invstd), (xv, bcoef)], c, out=None if gw is g else gw)
+            if need_w:
+                dw = _sum_prod(xp, g, xhat, spec.waxes, spec.wshape)
+            if need_b:
+                db = g.sum(axis=wsum_axes, keepdims=True)
+        out_dx = out_dw = out_db = None
+        if dx is not None:
+            dx = dx.reshape(x.shape)
+            out_dx = Tensor._make(dx if dx.dtype == x._data.dtype else dx.astype(x._data.dtype))
+        if dw is not None:
+            out_dw = _param_grad(dw, weight)
+        if db is not None:
+            out_db = _param_grad(db, bias)
+        return out_dx, out_dw, out_db, None
+
+
+def _param_grad(arr, like):
+    return Tensor._make(arr.reshape(like.shape).astype(like._data.dtype, copy=False))
+
+
+def _update_running(xp, running, mean, var, n):
+    """running = (1 - momentum) * running + momentum * batch statistic (unbiased variance)."""
+    rm, rv, momentum, axes = running
+    m = float(momentum)
+    for buf, stat in ((rm, mean), (rv, var * (n / (n - 1)) if n > 1 else var)):
+        if buf is None:
+            continue
+        stat = stat.mean(axis=axes) if axes else stat
+        stat = stat.reshape(buf._data.shape)
+        data = buf._data
+        data *= 1.0 - m
+        data += (m * stat).astype(data.dtype, copy=False)
+        buf._version_counter.value += 1
+
+
+# -- argument checks ---------------------------------------------------------------------------------
+def _check_float(input, name):
+    if not input.dtype.is_floating_point:
+        from .unary import scalar_type_name
+
+        raise NotImplementedError(f'"{name}" not implemented for \'{scalar_type_name(input._data.dtype)}\'')
+
+
+def _check_numel(t, what, c):
+    if t is not None and t.numel() != c:
+        raise RuntimeError(f"{what} should contain {c} elements not {t.numel()}")
+
+
+def _verify_batch_size(size):
+    prod = size[0]
+    for s in size[2:]:
+        prod *= s
+    if prod == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _verify_spatial_size(size):
+    prod = 1
+    for s in size[2:]:
+        prod *= s
+    if prod == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
+
+
+def _channel_view(input):
+    shape = tuple(input.shape)
+    length = 1
+    for s in shape[2:]:
+        length *= s
+    return shape[0], shape[1], length
+
+
+def _apply(input, weight, bias, spec):
+    return _Normalize.apply(input, weight, bias, spec)
+
+
+# -- functional API ----------------------------------------------------------------------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    """Batch normalization over the channel dim 1: batch statistics in training (updating the running
+    estimates in place, with the unbiased variance), the running estimates otherwise."""
+    if training:
+        _verify_batch_size(input.size())
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    _check_float(input, "batch_norm")
+    if input.dim() < 2:
+        raise ValueError(f"batch_norm expects an input of at least 2 dimensions (N, C, *), got {input.dim()}D input")
+    N, C, L = _channel_view(input)
+    _check_numel(running_mean, "running_mean", C)
+    _check_numel(running_var, "running_var", C)
+    _check_numel(weight, "weight", C)
+    _check_numel(bias, "bias", C)
+    stats = running = None
+    if not training:
+        if running_mean is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        if running_var is None:
+            raise RuntimeError("running_var must be defined in evaluation mode")
+        stats = (running_mean._data.reshape(1, C, 1), running_var._data.reshape(1, C, 1))
+    elif running_mean is not None or running_var is not None:
+        running = (running_mean, running_var, momentum, ())
+    return _apply(input, weight, bias, _Spec((N, C, L), (0, 2), (1,), eps, stats=stats, running=running))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalizes each channel of each sample over its spatial dims."""
+    if use_input_stats:
+        _verify_spatial_size(input.size())
+    _check_float(input, "batch_norm")
+    N, C, L = _channel_view(input)
+    _check_numel(weight, "weight", C)
+    _check_numel(bias, "bias", C)
+    for t, what in ((running_mean, "running_mean"), (running_var, "running_var")):
+        if t is not None and t.numel() != C:
+            raise RuntimeError(f"{what} should contain {N * C} elements not {N * t.numel()}")
+    stats = running = None
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        stats = (running_mean._data.reshape(1, C, 1), running_var._data.reshape(1, C, 1))
+    elif running_mean is not None or running_var is not None:
+        running = (running_mean, running_var, momentum, (0,))
+    return _apply(input, weight, bias, _Spec((N, C, L), (2,), (1,), eps, stats=stats, running=running))
+
+
+def _norm_shape(normalized_shape):
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def _last_dims_spec(input, normalized_shape, weight, bias, eps, center, name):
+    shape = _norm_shape(normalized_shape)
+    if not shape:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
+            f"normalized_shape = {list(shape)}"
+        )
+    in_shape = tuple(input.shape)
+    k = len(shape)
+    if in_shape[len(in_shape) - k:] != shape or len(in_shape) < k:
+        star = "[*, " if center else "[*"
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape {star}{', '.join(map(str, shape))}], but "
+            f"got input of size{list(in_shape)}"
+        )
+    for t, what in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(
+                f"Expected {what} to be of same shape as normalized_shape, but got {what} of shape "
+                f"{list(t.shape)} and normalized_shape = {list(shape)}"
+            )
+    _check_float(input, name)
+    d = 1
+    for s in shape:
+        d *= s
+    m = 1
+    for s in in_shape[: len(in_shape) - k]:
+        m *= s
+    return _Spec((m, d), (1,), (1,), eps, center=center)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalizes over the trailing ``normalized_shape`` dims, then an elementwise affine."""
+    return _apply(input, weight, bias, _last_dims_spec(input, normalized_shape, weight, bias, eps, True, "LayerNormKernelImpl"))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2 over the trailing dims) + eps) * weight; eps defaults to the float eps of the
+    computation dtype (float32 for half inputs)."""
+    if eps is None:
+        eps = float(np.finfo(np.float64 if input._data.dtype == np.float64 else np.float32).eps)
+    return _apply(input, weight, None, _last_dims_spec(input, normalized_shape, weight, None, eps, False, "rms_norm"))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalizes each group of ``C // num_groups`` channels of each sample, then a per-channel affine."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    shape = list(input.shape)
+    _verify_batch_size([shape[0] * shape[1] // num_groups, num_groups] + shape[2:])
+    N, C, L = _channel_view(input)
+    if C % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{shape} and num_groups={num_groups}"
+        )
+    for t, what in ((weight, "weight"), (bias, "bias")):
+        if t is not None and (t.dim() != 1 or t.numel() != C):
+            raise RuntimeError(
+                f"Expected {what} to be a vector of size equal to the number of channels in input, but got {what} "
+                f"of shape {list(t.shape)} and input of shape {shape}"
+            )
+    _check_float(input, "group_norm")
+    spec = _Spec((N, num_groups, C // num_groups, L), (2, 3), (1, 2), eps)
+    return _apply(input, weight, bias, spec)
+
+
+def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
+    """x / (k + alpha / size * sum of x^2 over ``size`` neighbouring channels) ** beta."""
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    from .joining import cat
+
+    sizes = tuple(input.shape)
+    sq = (input * input).reshape(sizes[0], sizes[1], -1)
+    before, after = size // 2, (size - 1) // 2
+    parts = [sq]
+    if before:
+        parts.insert(0, sq.new_zeros((sizes[0], before, sq.shape[2])))
+    if after:
+        parts.append(sq.new_zeros((sizes[0], after, sq.shape[2])))
+    padded = cat(parts, 1) if len(parts) > 1 else sq
+    C = sizes[1]
+    window = padded[:, 0:C]
+    for i in range(1, size):  # a loop over the window offsets, each a whole-array slice
+        window = window + padded[:, i:i + C]
+    div = (window.reshape(sizes) * (alpha / size) + k) ** beta
+    return input / div
+
+
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm"]
