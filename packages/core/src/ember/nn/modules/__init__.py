@@ -24,3 +24,4 @@ __all__ = [
     for mod in (linear, conv, pooling, upsampling, padding, fold, pixelshuffle, activation, normalization, dropout, embedding, loss, flatten, rnn, distance, attention, transformer)
     for name in mod.__all__
 ]
+from . import batchnorm, instancenorm  # noqa: E402,F401  (PyTorch's module paths)
