@@ -219,6 +219,7 @@ def main(argv=None) -> dict:
     model_name, model = build_model(args, channels, size, num_classes)
     model.to(device)
     optimizer = build_optimizer(args, model.parameters())
+    base_lr = optimizer.param_groups[0]["lr"]
     scheduler, sched_unit = build_scheduler(args, optimizer, len(train_loader))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     checkpoint = args.checkpoint or os.path.join(args.output_dir, "checkpoint.ember")
@@ -238,7 +239,8 @@ def main(argv=None) -> dict:
     n_params = sum(p.numel() for p in model.parameters())
     print(f"embervision-train: {model_name} ({n_params:,} parameters) on {args.dataset} "
           f"({len(train_set)} train / {len(test_set)} test images), device {device}, "
-          f"{args.optimizer} lr={optimizer.param_groups[0]['lr']:g}, {args.epochs} epochs")
+          f"{args.optimizer} lr={base_lr:g} "
+          f"({args.scheduler} schedule), {args.epochs} epochs")
     progress = not args.no_progress
     for epoch in range(start_epoch, args.epochs):
         t0 = time.perf_counter()

@@ -12,7 +12,7 @@ import warnings
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import apply_inplace, inplace_source, wrap_dim, xp_of
+from ._common import apply_inplace, bind, inplace_source, wrap_dim, xp_of
 from .unary import _erf, check_tensor, not_implemented, relu as _relu, sigmoid, tanh
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -349,6 +349,17 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     y_hard = xp.zeros_like(y_soft._data)
     xp.put_along_axis(y_hard, xp.expand_dims(index, dim), 1.0, axis=dim)
     return Tensor._make(y_hard) - y_soft.detach() + y_soft
+
+
+def _softmax_method(self, dim, dtype=None):
+    return Softmax.apply(self, dim, dtype)
+
+
+def _log_softmax_method(self, dim, dtype=None):
+    return LogSoftmax.apply(self, dim, dtype)
+
+
+bind(softmax=_softmax_method, log_softmax=_log_softmax_method)
 
 
 # ---- public functional API ----------------------------------------------------------------------
