@@ -1,3 +1,816 @@
-"""Placeholder: filled in by its family's change."""
+"""Convolutions (conv1d/conv2d and their transposes) as fused primitives on raw arrays.
 
-__all__ = []
+Everything runs through one 2-D core (1-D convolutions add a unit height). The three linear maps of a
+convolution -- the forward pass, its adjoint in the input (= the transposed convolution) and its
+adjoint in the weight -- are each a primitive whose backward is written with the other two, so
+double backward works. When no graph of the backward is recorded, conv's backward takes a fused
+path that prepares the input and gradient layouts once for both gradients.
+
+Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
+
+* ``"1x1"``: 1x1 kernel, stride 1, no padding: one (batched) GEMM on the input as is.
+* ``"flat"`` (stride 1, mid-sized channel counts, large images): the zero-padded input is laid out
+  channels-last and flattened to (N*Hp*Wp, C); each kernel offset (i, j) is a constant row shift, so
+  the output is a sum of kh*kw GEMMs on shifted row ranges (no im2col copy), done in row chunks that
+  stay in cache. Rows whose window wraps around are computed and cropped away. The input gradient is
+  the same sum on the grad-output, the weight gradient kh*kw GEMMs accumulated over the chunks.
+* ``"col"`` (everything else): im2col by kh*kw strided-slice copies of a channel-major (C, N, Hp, Wp)
+  padded input into one buffer, then a single GEMM; col2im for the input gradient is kh*kw strided
+  slice-adds.
+
+Measured (2 cores, float32, batch 32, fwd+bwd, vs PyTorch 2.x with 2 threads): 3x3 64->64 at 32x32
+1.0-1.2x the time, stride-2 64->128 0.7x, 3->64 stem 0.7x, 128 ch 16x16 0.9x, 256 ch 8x8 0.9x,
+512 ch 4x4 0.6x. 3-D convolutions are not implemented (they raise NotImplementedError).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
+from ..tensor import Tensor
+from ._common import xp_of
+
+
+def _warm_sgemm():
+    """Measured OpenBLAS quirk (Zen, 0.3.31): until the process has run one float32 GEMM with >= 512
+    output columns, the small transposed GEMMs of the weight gradient run ~3x slower. Run one now."""
+    import numpy
+
+    a = numpy.ones((64, 64), dtype=numpy.float32)
+    numpy.matmul(a, numpy.ones((64, 1024), dtype=numpy.float32))
+
+
+_warm_sgemm()
+
+# ------------------------------------------------------------------------------------------------
+# configuration: stride, padding ((top, bottom), (left, right)), dilation, groups -- all 2-D
+# ------------------------------------------------------------------------------------------------
+
+
+class _Cfg(tuple):
+    """(stride, pads, dilation, groups) of a 2-D convolution, hashable."""
+
+    __slots__ = ()
+
+    def __new__(cls, stride, pads, dilation, groups):
+        return tuple.__new__(cls, (tuple(stride), tuple(tuple(p) for p in pads), tuple(dilation), int(groups)))
+
+    stride = property(lambda self: self[0])
+    pads = property(lambda self: self[1])
+    dilation = property(lambda self: self[2])
+    groups = property(lambda self: self[3])
+
+
+def _out_size(n, lo, hi, k, s, d):
+    return (n + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+# flat-shift wins (measured on 2 cores, fwd+bwd, batch 32) only for mid-sized channel counts at large
+# spatial sizes (64 ch at 32x32: 0.9x the time of im2col); its per-offset GEMMs have K = Cg (thin for few
+# channels, less efficient than im2col's K = kh*kw*Cg for many) and it computes Hp*Wp positions for
+# Ho*Wo outputs (64 ch at 16x16, waste 1.27: im2col is 15% faster).
+_FLAT_MAX_WASTE = 1.2
+_FLAT_CG = (32, 96)
+
+
+def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg):
+    (sh, sw), ((a0, a1), (b0, b1)) = cfg.stride, cfg.pads
+    if kh == kw == 1 and sh == sw == 1 and a0 == a1 == b0 == b1 == 0:
+        return "1x1"
+    if sh == sw == 1 and _FLAT_CG[0] <= Cg <= _FLAT_CG[1]:
+        Hp, Wp = H + a0 + a1, W + b0 + b1
+        if Hp * Wp <= _FLAT_MAX_WASTE * Ho * Wo:
+            return "flat"
+    return "col"
+
+
+def _zero_border(buf, a0, a1, b0, b1, H, W, hax):
+    """Zero the padding border of ``buf`` whose spatial axes are hax, hax + 1 (interior H x W at (a0, b0))."""
+    lead = (slice(None),) * hax
+    if a0:
+        buf[lead + (slice(0, a0),)] = 0
+    if a1:
+        buf[lead + (slice(a0 + H, None),)] = 0
+    if b0:
+        buf[lead + (slice(a0, a0 + H), slice(0, b0))] = 0
+    if b1:
+        buf[lead + (slice(a0, a0 + H), slice(b0 + W, None))] = 0
+
+
+def _mm(a, b, out=None):
+    """matmul on (G, m, k) @ (G, k, n), dropping the group axis when G == 1 (one plain GEMM)."""
+    xp = xp_of(a)
+    if a.shape[0] == 1:
+        if out is None:
+            return xp.matmul(a[0], b[0])[None]
+        xp.matmul(a[0], b[0], out=out[0])
+        return out
+    if a.shape[-1] == 1 and b.shape[-2] == 1:  # depthwise: an outer product per group
+        return xp.multiply(a, b, out=out)
+    return xp.matmul(a, b, out=out)
+
+
+def _chunk(width, budget):
+    """Rows per chunk of the flat-shift GEMMs, so that a chunk's operands stay in L2 across the offsets."""
+    return max(128, min(4096, budget // max(width, 1)))
+
+
+# -- "flat": channels-last flat grid, one GEMM per kernel offset on a shifted row range ---------------
+#
+# The zero-padded input is laid out as (G, N*Hp*Wp, Cg): row q is pixel q of the padded grid. The kernel
+# offset (i, j) is the constant row shift s = i*dh*Wp + j*dw, so y[q] = sum_k x[q + s_k] @ W_k^T for
+# every q whose window does not wrap (the others are computed and cropped away).
+
+
+def _to_cl(dst, src):
+    """dst[...] = src where dst is channels-last (..., H, W, C) and src a channel-major array viewed in that
+    order. NumPy's strided copy is slow here (C is the far axis of src); going through (W/b, C, b) tiles
+    moves b-element runs first and then transposes small tiles in cache (about 2x faster)."""
+    xp = xp_of(dst)
+    W = dst.shape[-2]
+    b = 16 if W % 16 == 0 and W > 16 else 8 if W % 8 == 0 and W > 8 else 0
+    if xp.__name__ != "numpy" or not b:
+        dst[...] = src
+        return
+    lead, C = dst.shape[:-2], dst.shape[-1]
+    ds = dst.reshape(lead + (W // b, b, C))  # splitting an axis is always a view
+    tmp = xp.empty(lead + (W // b, C, b), dtype=dst.dtype)
+    tmp[...] = src.reshape(lead + (W // b, b, C)).swapaxes(-1, -2)
+    ds[...] = tmp.swapaxes(-1, -2)
+
+
+def _pad_cl(x, cfg):
+    """x (N, C, H, W) as the zero-padded grouped channels-last grid (G, N, Hp, Wp, Cg)."""
+    xp = xp_of(x)
+    N, C, H, W = x.shape
+    G = cfg.groups
+    (a0, a1), (b0, b1) = cfg.pads
+    buf = xp.empty((G, N, H + a0 + a1, W + b0 + b1, C // G), dtype=x.dtype)
+    _zero_border(buf, a0, a1, b0, b1, H, W, 2)
+    _to_cl(buf[:, :, a0:a0 + H, b0:b0 + W, :], x.reshape(N, G, C // G, H, W).transpose(1, 0, 3, 4, 2))
+    return buf
+
+
+def _shifts(cfg, kh, kw, Wp):
+    dh, dw = cfg.dilation
+    return [i * dh * Wp + j * dw for i in range(kh) for j in range(kw)]
+
+
+def _shift_gemm(src, mats, shifts, out, n):
+    """out[:, q] = sum_k src[:, q + shifts[k]] @ mats[k] for q < n, chunk of rows by chunk of rows.
+
+    src (G, >= n + max(shifts), D), mats (K, G, D, M), out (G, >= n, M).
+    """
+    xp = xp_of(src)
+    G, M = out.shape[0], out.shape[2]
+    ch = min(n, _chunk(src.shape[2] + M, 1 << 18))
+    tmp = xp.empty((G, ch, M), dtype=out.dtype) if len(shifts) > 1 else None
+    for a in range(0, n, ch):
+        b = min(n, a + ch)
+        dst = out[:, a:b]
+        s0 = shifts[0]
+        _mm(src[:, a + s0:b + s0], mats[0], out=dst)
+        t = tmp[:, :b - a] if tmp is not None else None
+        for k in range(1, len(shifts)):
+            sk = shifts[k]
+            _mm(src[:, a + sk:b + sk], mats[k], out=t)
+            dst += t
+    return out
+
+
+def _flat_fwd(buf, w, cfg, Ho, Wo, bias):
+    xp = xp_of(buf)
+    G, N, Hp, Wp, Cg = buf.shape
+    O, _, kh, kw = w.shape
+    Og = O // G
+    T = N * Hp * Wp
+    shifts = _shifts(cfg, kh, kw, Wp)
+    # W_k^T per offset: (kh*kw, G, Cg, Og)
+    mats = xp.ascontiguousarray(w.reshape(G, Og, Cg, kh * kw).transpose(3, 0, 2, 1))
+    out = xp.empty((G, T, Og), dtype=buf.dtype)
+    _shift_gemm(buf.reshape(G, T, Cg), mats, shifts, out, T - max(shifts))
+    y = xp.empty((N, O, Ho, Wo), dtype=buf.dtype)
+    src = out.reshape(G, N, Hp, Wp, Og)[:, :, :Ho, :Wo].transpose(1, 0, 4, 2, 3)
+    dst = y.reshape(N, G, Og, Ho, Wo)
+    if bias is not None:
+        xp.add(src, bias.reshape(G, Og, 1, 1).astype(y.dtype, copy=False), out=dst)
+    else:
+        dst[...] = src
+    return y
+
+
+def _flat_gy(gy, G, Hp, Wp, margin):
+    """grad-output (N, O, Ho, Wo) on the flat grid: (G, margin + N*Hp*Wp, Og) with zeros in the ``margin``
+    rows in front and at every grid position that is not an output. (The margin is whole zero images, so
+    that every step is a slice or a contiguous reshape: views on NumPy and CuPy alike.)"""
+    xp = xp_of(gy)
+    N, O, Ho, Wo = gy.shape
+    Og = O // G
+    P = Hp * Wp
+    extra = -(-margin // P)
+    buf = xp.empty((G, extra + N, Hp, Wp, Og), dtype=gy.dtype)
+    buf[:, :extra] = 0
+    grid = buf[:, extra:]
+    _zero_border(grid, 0, Hp - Ho, 0, Wp - Wo, Ho, Wo, 2)
+    _to_cl(grid[:, :, :Ho, :Wo], gy.reshape(N, G, Og, Ho, Wo).transpose(1, 0, 3, 4, 2))
+    return buf.reshape(G, (extra + N) * P, Og)[:, extra * P - margin:]
+
+
+def _flat_bwd_input(gyp, w, cfg, in_shape, Hp, Wp):
+    """gx[q] = sum_k gy[q - s_k] @ W_k: a shift-GEMM on the grad-output with a zero margin in front."""
+    xp = xp_of(gyp)
+    N, C, H, W = in_shape
+    O, Cg, kh, kw = w.shape
+    G = C // Cg
+    T = N * Hp * Wp
+    shifts = _shifts(cfg, kh, kw, Wp)
+    m = max(shifts)
+    mats = xp.ascontiguousarray(w.reshape(G, O // G, Cg, kh * kw).transpose(3, 0, 1, 2))  # (K, G, Og, Cg)
+    gxf = xp.empty((G, T, Cg), dtype=gyp.dtype)
+    _shift_gemm(gyp, mats, [m - s for s in shifts], gxf, T)
+    (a0, _), (b0, _) = cfg.pads
+    gx = xp.empty((N, C, H, W), dtype=gyp.dtype)
+    gx.reshape(N, G, Cg, H, W)[...] = gxf.reshape(G, N, Hp, Wp, Cg)[:, :, a0:a0 + H, b0:b0 + W].transpose(1, 0, 4, 2, 3)
+    return gx
+
+
+def _flat_bwd_weight(gyp, buf, cfg, kh, kw, margin):
+    """dW_k = sum_q x[q + s_k]^T gy[q], accumulated over row chunks."""
+    xp = xp_of(gyp)
+    G, N, Hp, Wp, Cg = buf.shape
+    Og = gyp.shape[2]
+    T = N * Hp * Wp
+    xf = buf.reshape(G, T, Cg)
+    g = gyp[:, margin:]
+    shifts = _shifts(cfg, kh, kw, Wp)
+    n = T - max(shifts)
+    ch = min(n, _chunk(Og + Cg, 1 << 16))
+    gw = xp.zeros((kh * kw, G, Cg, Og), dtype=gyp.dtype)
+    tmp = xp.empty((G, Cg, Og), dtype=gyp.dtype)
+    for a in range(0, n, ch):
+        b = min(n, a + ch)
+        ga = g[:, a:b]
+        for k, s in enumerate(shifts):
+            _mm(xf[:, a + s:b + s].transpose(0, 2, 1), ga, out=tmp)
+            gw[k] += tmp
+    return gw.reshape(kh, kw, G, Cg, Og).transpose(2, 4, 3, 0, 1).reshape(G * Og, Cg, kh, kw)
+
+
+# -- "col": im2col on a channel-major padded copy, one GEMM ------------------------------------------
+
+
+def _pad_cn(x, cfg):
+    """x (N, C, H, W) as a zero-padded channel-major (C, N, Hp, Wp) array."""
+    xp = xp_of(x)
+    N, C, H, W = x.shape
+    (a0, a1), (b0, b1) = cfg.pads
+    buf = xp.empty((C, N, H + a0 + a1, W + b0 + b1), dtype=x.dtype)
+    _zero_border(buf, a0, a1, b0, b1, H, W, 2)
+    buf[:, :, a0:a0 + H, b0:b0 + W] = x.transpose(1, 0, 2, 3)
+    return buf
+
+
+def _wm(w, G):
+    """weight (O, Cg, kh, kw) as im2col matrices (G, Og, kh*kw*Cg)."""
+    O, Cg, kh, kw = w.shape
+    return w.reshape(G, O // G, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(G, O // G, kh * kw * Cg)
+
+
+def _im2col(buf, cfg, kh, kw, Ho, Wo):
+    """cols (G, kh*kw*Cg, N*Ho*Wo) from the padded channel-major input ``buf``: kh*kw strided copies."""
+    xp = xp_of(buf)
+    C, N, Hp, Wp = buf.shape
+    G = cfg.groups
+    Cg = C // G
+    (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
+    bg = buf.reshape(G, Cg, N, Hp, Wp)
+    cols = xp.empty((G, kh, kw, Cg, N, Ho, Wo), dtype=buf.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, i, j] = bg[:, :, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
+    return cols.reshape(G, kh * kw * Cg, N * Ho * Wo)
+
+
+def _col2im(dcols, cfg, kh, kw, C, N, Hp, Wp, Ho, Wo):
+    """The adjoint of ``_im2col``: (C, N, Hp, Wp) from (G, kh*kw*Cg, N*Ho*Wo) by kh*kw strided slice-adds."""
+    xp = xp_of(dcols)
+    G = cfg.groups
+    Cg = C // G
+    (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
+    d = dcols.reshape(G, kh, kw, Cg, N, Ho, Wo)
+    gbuf = xp.zeros((G, Cg, N, Hp, Wp), dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            gbuf[:, :, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += d[:, i, j]
+    return gbuf.reshape(C, N, Hp, Wp)
+
+
+def _gy_cn(gy, G):
+    """grad-output (N, O, Ho, Wo) as channel-major (G, Og, N*Ho*Wo)."""
+    xp = xp_of(gy)
+    N, O, Ho, Wo = gy.shape
+    return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(G, O // G, N * Ho * Wo)
+
+
+def _finish_cn(out_cn, N, O, Ho, Wo, bias):
+    """(O, N, Ho, Wo) channel-major result -> contiguous (N, O, Ho, Wo), adding ``bias``."""
+    xp = xp_of(out_cn)
+    y = xp.empty((N, O, Ho, Wo), dtype=out_cn.dtype)
+    if bias is not None:
+        xp.add(out_cn, bias.reshape(O, 1, 1, 1).astype(out_cn.dtype, copy=False), out=y.transpose(1, 0, 2, 3))
+    else:
+        y.transpose(1, 0, 2, 3)[...] = out_cn
+    return y
+
+
+def _crop_cn(gbuf, cfg, H, W):
+    """(C, N, Hp, Wp) padded channel-major gradient -> contiguous (N, C, H, W)."""
+    xp = xp_of(gbuf)
+    (a0, _), (b0, _) = cfg.pads
+    return xp.ascontiguousarray(gbuf[:, :, a0:a0 + H, b0:b0 + W].transpose(1, 0, 2, 3))
+
+
+# ------------------------------------------------------------------------------------------------
+# raw kernels: the three linear maps of a convolution
+# ------------------------------------------------------------------------------------------------
+
+
+def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
+    """Convolution of arrays x (N, C, H, W), w (O, Cg, kh, kw) -> y (N, O, Ho, Wo) [, (algo, prepared x)]."""
+    xp = xp_of(x)
+    N, C, H, W = x.shape
+    O, Cg, kh, kw = w.shape
+    G = cfg.groups
+    (a0, a1), (b0, b1) = cfg.pads
+    Ho = _out_size(H, a0, a1, kh, cfg.stride[0], cfg.dilation[0])
+    Wo = _out_size(W, b0, b1, kw, cfg.stride[1], cfg.dilation[1])
+    if out_hw is not None:
+        Ho, Wo = min(Ho, out_hw[0]), min(Wo, out_hw[1])
+    w = w.astype(x.dtype, copy=False)
+    if x.size == 0 or w.size == 0:  # empty batch or no channels: only the bias
+        y = xp.zeros((N, O, Ho, Wo), dtype=x.dtype)
+        if bias is not None:
+            y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
+        return (y, None) if keep else y
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
+    if algo == "1x1":
+        if G > 1:
+            y = xp.matmul(w.reshape(G, O // G, Cg), x.reshape(N, G, Cg, H * W))
+        else:
+            y = xp.matmul(w.reshape(O, Cg), x.reshape(N, C, H * W))
+        y = y.reshape(N, O, H, W)
+        if (Ho, Wo) != (H, W):
+            y = xp.ascontiguousarray(y[:, :, :Ho, :Wo])
+        if bias is not None:
+            y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
+        prep = x
+    elif algo == "flat":
+        prep = _pad_cl(x, cfg)
+        y = _flat_fwd(prep, w, cfg, Ho, Wo, bias)
+    else:
+        buf = _pad_cn(x, cfg)
+        prep = _im2col(buf, cfg, kh, kw, Ho, Wo)
+        y = _finish_cn(_mm(_wm(w, G), prep).reshape(O, N, Ho, Wo), N, O, Ho, Wo, bias)
+    return (y, (algo, prep)) if keep else y
+
+
+def _bwd_input(gy, w, cfg, in_shape, bias=None):
+    """The adjoint of ``_fwd`` in x: (N, C, H, W) from grad-output gy (N, O, Ho, Wo) (+ ``bias`` per channel)."""
+    xp = xp_of(gy)
+    N, C, H, W = in_shape
+    O, Cg, kh, kw = w.shape
+    G = cfg.groups
+    Ho, Wo = gy.shape[2:]
+    w = w.astype(gy.dtype, copy=False)
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
+    (a0, a1), (b0, b1) = cfg.pads
+    Hp, Wp = H + a0 + a1, W + b0 + b1
+    if gy.size == 0 or w.size == 0 or N * C == 0:
+        gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
+    elif algo == "1x1":
+        r = xp.matmul(w.reshape(G, O // G, Cg).transpose(0, 2, 1), gy.reshape(N, G, O // G, Ho * Wo))
+        r = r.reshape(N, C, Ho, Wo)
+        if (Ho, Wo) == (H, W):
+            gx = r
+        else:
+            gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
+            gx[:, :, :Ho, :Wo] = r
+    elif algo == "flat":
+        m = max(_shifts(cfg, kh, kw, Wp))
+        gx = _flat_bwd_input(_flat_gy(gy, G, Hp, Wp, m), w, cfg, in_shape, Hp, Wp)
+    else:
+        dcols = _mm(_wm(w, G).transpose(0, 2, 1), _gy_cn(gy, G))
+        gx = _crop_cn(_col2im(dcols, cfg, kh, kw, C, N, Hp, Wp, Ho, Wo), cfg, H, W)
+    if bias is not None:
+        gx += bias.reshape(1, C, 1, 1).astype(gx.dtype, copy=False)
+    return gx
+
+
+def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
+    """The adjoint of ``_fwd`` in w: (O, Cg, kh, kw) from gy (N, O, Ho, Wo) and the input x (or what
+    ``_fwd(keep=True)`` prepared from it, ``prep``, with the input's shape ``in_shape``)."""
+    xp = xp_of(gy)
+    O, Cg, kh, kw = w_shape
+    G = cfg.groups
+    N, C, H, W = x.shape if x is not None else in_shape
+    Ho, Wo = gy.shape[2:]
+    if gy.size == 0 or N * C == 0 or O * Cg == 0:
+        return xp.zeros(w_shape, dtype=gy.dtype)
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
+    if prep is not None and prep[0] != algo:
+        prep = None
+    if x is not None:
+        x = x.astype(gy.dtype, copy=False)
+    if algo == "1x1":
+        xa = (x if prep is None else prep[1])[:, :, :Ho, :Wo]
+        xs = xa.reshape(N, G, Cg, Ho * Wo).transpose(1, 2, 0, 3).reshape(G, Cg, N * Ho * Wo)
+        return _mm(_gy_cn(gy, G), xs.transpose(0, 2, 1)).reshape(O, Cg, 1, 1)
+    if algo == "flat":
+        buf = prep[1] if prep is not None else _pad_cl(x, cfg)
+        Hp, Wp = buf.shape[2:4]
+        return _flat_bwd_weight(_flat_gy(gy, G, Hp, Wp, 0), buf, cfg, kh, kw, 0)
+    cols = prep[1] if prep is not None else _im2col(_pad_cn(x, cfg), cfg, kh, kw, Ho, Wo)
+    gw = _mm(_gy_cn(gy, G), cols.transpose(0, 2, 1))
+    return gw.reshape(G, O // G, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(O, Cg, kh, kw)
+
+
+def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):
+    """conv's fused backward: (gx, gw), sharing the grad-output laid out on the flat grid."""
+    kh, kw = w.shape[2:]
+    if prep is not None and prep[0] == "flat" and gy.size and need_x and need_w:
+        buf = prep[1]
+        Hp, Wp = buf.shape[2:4]
+        m = max(_shifts(cfg, kh, kw, Wp))
+        gyp = _flat_gy(gy, cfg.groups, Hp, Wp, m)
+        gx = _flat_bwd_input(gyp, w.astype(gy.dtype, copy=False), cfg, in_shape, Hp, Wp)
+        gw = _flat_bwd_weight(gyp, buf, cfg, kh, kw, m)
+        return gx, gw
+    gx = _bwd_input(gy, w, cfg, in_shape) if need_x else None
+    gw = _bwd_weight(gy, None, cfg, w.shape, prep, in_shape) if need_w else None
+    return gx, gw
+
+
+# ------------------------------------------------------------------------------------------------
+# primitives
+# ------------------------------------------------------------------------------------------------
+
+
+def _bias_grad(gy):
+    return gy.sum((0, 2, 3))
+
+
+class Convolution(Primitive):
+    """y = conv(x, w) + b on 4-D tensors (2-D spatial)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, cfg, out_hw):
+        if ctx.needs_input_grad is None:
+            return _fwd(x._data, w._data, cfg, out_hw, None if b is None else b._data)
+        y, prep = _fwd(x._data, w._data, cfg, out_hw, None if b is None else b._data, keep=True)
+        ctx.save_for_backward(x, w)
+        ctx.cfg = cfg
+        ctx.prep = prep if ctx.needs_input_grad[1] else None
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        cfg = ctx.cfg
+        nx, nw = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        nb = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        gb = _bias_grad(gy) if nb else None
+        if STATE.enabled:  # create_graph: a backward made of differentiable primitives
+            gx = ConvolutionBackwardInput.apply(gy, w, None, cfg, tuple(x.shape)) if nx else None
+            gw = ConvolutionBackwardWeight.apply(gy, x, cfg, tuple(w.shape)) if nw else None
+            return gx, gw, gb
+        prep = ctx.prep
+        g = gy._data
+        if prep is not None and nx and nw:
+            gx, gw = _bwd_both(g, w._data, cfg, x._data.shape, prep, True, True)
+        else:
+            gx = _bwd_input(g, w._data, cfg, x._data.shape) if nx else None
+            gw = _bwd_weight(g, x._data, cfg, w._data.shape, prep) if nw else None
+        return (Tensor._make(gx) if gx is not None else None,
+                Tensor._make(gw) if gw is not None else None, gb)
+
+
+class ConvolutionBackwardInput(Primitive):
+    """The adjoint of conv in its input (the transposed convolution): z (N, O, Ho, Wo) -> (N, C, H, W)."""
+
+    @staticmethod
+    def forward(ctx, z, w, b, cfg, in_shape):
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(z, w)
+            ctx.cfg = cfg
+        return _bwd_input(z._data, w._data, cfg, in_shape, None if b is None else b._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        z, w = ctx.saved_tensors
+        cfg = ctx.cfg
+        nz, nw = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        nb = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
+        gz = Convolution.apply(g, w, None, cfg, tuple(z.shape[2:])) if nz else None
+        gw = ConvolutionBackwardWeight.apply(z, g, cfg, tuple(w.shape)) if nw else None
+        gb = _bias_grad(g) if nb else None
+        return gz, gw, gb
+
+
+class ConvolutionBackwardWeight(Primitive):
+    """The adjoint of conv in its weight: (gy, x) -> (O, Cg, kh, kw)."""
+
+    @staticmethod
+    def forward(ctx, gy, x, cfg, w_shape):
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(gy, x)
+            ctx.cfg = cfg
+        return _bwd_weight(gy._data, x._data.astype(gy._data.dtype, copy=False), cfg, w_shape)
+
+    @staticmethod
+    def backward(ctx, ggw):
+        gy, x = ctx.saved_tensors
+        cfg = ctx.cfg
+        ngy, nx = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        r_gy = Convolution.apply(x, ggw, None, cfg, tuple(gy.shape[2:])) if ngy else None
+        r_x = ConvolutionBackwardInput.apply(gy, ggw, None, cfg, tuple(x.shape)) if nx else None
+        return r_gy, r_x
+
+
+# ------------------------------------------------------------------------------------------------
+# argument handling (PyTorch's checks and messages)
+# ------------------------------------------------------------------------------------------------
+
+
+def _sizes(t):
+    return list(t.shape)
+
+
+def _expand(value, name, k, nd):
+    """PyTorch's expand_param_if_needed: an int (as the binding gives it: nd copies) or a list of 1 or k."""
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)):
+        if isinstance(value, float) or not hasattr(value, "__index__"):
+            raise TypeError(f"{name} must be an int or a tuple of ints, but got {type(value).__name__}")
+        value = [int(value)] * nd
+    value = [int(v) for v in value]
+    if len(value) == 1:
+        return value * k
+    if len(value) != k:
+        raise RuntimeError(
+            f"expected {name} to be a single integer value or a list of {k} values to match the convolution "
+            f"dimensions, but got {name}={value}"
+        )
+    return value
+
+
+def _type_name(t):
+    return t.type()
+
+
+_CPP_NAMES = {"float64": "double", "float32": "float", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "int64": "long", "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char"}
+
+
+def _cpp_name(t):
+    name = str(t.dtype).split(".")[-1]
+    return _CPP_NAMES.get(name, name)
+
+
+def _check_dtypes(x, w, b):
+    if x.dtype != w.dtype or x.device != w.device:
+        raise RuntimeError(
+            f"Input type ({_type_name(x)}) and weight type ({_type_name(w)}) should be the same or input should "
+            "be a MKLDNN tensor and weight is a dense tensor"
+        )
+    if b is not None and (b.dtype != x.dtype or b.device != x.device):
+        if b.device != x.device:
+            raise RuntimeError(f"Input type ({_type_name(x)}) and bias type ({_type_name(b)}) should be the same")
+        raise RuntimeError(
+            f"Input type ({_cpp_name(x)}) and bias type ({_cpp_name(b)}) should be the same"
+        )
+
+
+def _same_pads(k, d, fname):
+    """PyTorch's padding='same': total d*(k-1) per dim, the odd extra on the right/bottom."""
+    pads = []
+    for kk, dd in zip(k, d):
+        total = dd * (kk - 1)
+        pads.append((total // 2, total - total // 2))
+    if any(lo != hi for lo, hi in pads):
+        warnings.warn(
+            "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy of "
+            "the input be created",
+            UserWarning,
+            stacklevel=4,
+        )
+    return pads
+
+
+def _check_common(input, weight, bias, stride, padding, dilation, groups, nd, transposed):
+    if not isinstance(groups, int) or isinstance(groups, bool):
+        raise TypeError(f"groups must be an int, but got {type(groups).__name__}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    wd, xd = weight.dim(), input.dim()
+    ws = _sizes(weight)
+    if wd != xd:
+        raise RuntimeError(
+            f"Expected {wd}-dimensional input for {wd}-dimensional weight {ws}, but got {xd}-dimensional input of "
+            f"size {_sizes(input)} instead"
+        )
+    if ws[0] < groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got weight of "
+            f"size {ws} instead"
+        )
+    if ws[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight "
+            f"of size [{ws}] instead"
+        )
+    if not transposed:
+        if input.shape[1] != ws[1] * groups:
+            raise RuntimeError(
+                f"Given groups={groups}, weight of size {ws}, expected input{_sizes(input)} to have "
+                f"{ws[1] * groups} channels, but got {input.shape[1]} channels instead"
+            )
+        if bias is not None and (bias.dim() != 1 or bias.shape[0] != ws[0]):
+            raise RuntimeError(
+                f"Given weight of size {ws}, expected bias to be 1-dimensional with {ws[0]} elements, but got "
+                f"bias of size {_sizes(bias)} instead"
+            )
+    else:
+        if input.shape[1] != ws[0]:
+            raise RuntimeError(
+                f"Given transposed=1, weight of size {ws}, expected input{_sizes(input)} to have {ws[0]} "
+                f"channels, but got {input.shape[1]} channels instead"
+            )
+        if bias is not None and (bias.dim() != 1 or bias.shape[0] != ws[1] * groups):
+            raise RuntimeError(
+                f"Given transposed=1, weight of size {ws}, expected bias to be 1-dimensional with "
+                f"{ws[1] * groups} elements, but got bias of size {_sizes(bias)} instead"
+            )
+    _check_dtypes(input, weight, bias)
+
+
+def _batchify(input, nd, fname):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {fname}, but got input of size: "
+            f"{_sizes(input)}"
+        )
+    batched = input.dim() == nd + 2
+    return (input if batched else input.unsqueeze(0)), batched
+
+
+def _to2d(t, nd):
+    return t.unsqueeze(2) if nd == 1 else t
+
+
+def _convnd(fname, nd, input, weight, bias, stride, padding, dilation, groups):
+    x, batched = _batchify(input, nd, fname)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fname}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    k = max(weight.dim() - 2, 1)
+    stride = _expand(stride, "stride", k, nd)
+    dilation = _expand(dilation, "dilation", k, nd)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        pad_list = [0] * k
+    else:
+        pad_list = _expand(padding, "padding", k, nd)
+    _check_common(x, weight, bias, stride, pad_list, dilation, groups, nd, False)
+    ks = list(weight.shape[2:])
+    if padding == "same":
+        pads = _same_pads(ks, dilation, fname)
+    else:
+        pads = [(p, p) for p in pad_list]
+    padded = [x.shape[2 + i] + pads[i][0] + pads[i][1] for i in range(nd)]
+    kern = [dilation[i] * (ks[i] - 1) + 1 for i in range(nd)]
+    if any(p < kk for p, kk in zip(padded, kern)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, kern))}). Kernel size can't be greater than actual input size"
+        )
+    if nd == 1:
+        cfg = _Cfg((1, stride[0]), ((0, 0), pads[0]), (1, dilation[0]), groups)
+    else:
+        cfg = _Cfg(stride, pads, dilation, groups)
+    y = Convolution.apply(_to2d(x, nd), _to2d(weight, nd), bias, cfg, None)
+    if nd == 1:
+        y = y.squeeze(2)
+    return y if batched else y.squeeze(0)
+
+
+def _conv_transposend(fname, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, batched = _batchify(input, nd, fname)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fname}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    if isinstance(padding, str):
+        raise TypeError(f"{fname}(): argument 'padding' must be tuple of ints, not str")
+    k = max(weight.dim() - 2, 1)
+    stride = _expand(stride, "stride", k, nd)
+    padding = _expand(padding, "padding", k, nd)
+    dilation = _expand(dilation, "dilation", k, nd)
+    output_padding = _expand(output_padding, "output_padding", k, nd)
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    _check_common(x, weight, bias, stride, padding, dilation, groups, nd, True)
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        if nd == 1:
+            op2, s2, d2 = (0, output_padding[0]), (1, stride[0]), (1, dilation[0])
+        else:
+            op2, s2, d2 = output_padding, stride, dilation
+        raise RuntimeError(
+            "output padding must be smaller than either stride or dilation, but got "
+            f"output_padding_height: {op2[0]} output_padding_width: {op2[1]} stride_height: {s2[0]} "
+            f"stride_width: {s2[1]} dilation_height: {d2[0]} dilation_width: {d2[1]}"
+        )
+    ks = list(weight.shape[2:])
+    out = [
+        (x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (ks[i] - 1) + output_padding[i] + 1
+        for i in range(nd)
+    ]
+    if any(o <= 0 for o in out):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(str(s) for s in x.shape[2:])}). Calculated output size "
+            f"per channel: ({' x '.join(map(str, out))}). Output size is too small"
+        )
+    N = x.shape[0]
+    C_out = weight.shape[1] * groups
+    if nd == 1:
+        cfg = _Cfg((1, stride[0]), ((0, 0), (padding[0], padding[0])), (1, dilation[0]), groups)
+        in_shape = (N, C_out, 1, out[0])
+    else:
+        cfg = _Cfg(stride, [(p, p) for p in padding], dilation, groups)
+        in_shape = (N, C_out, out[0], out[1])
+    y = ConvolutionBackwardInput.apply(_to2d(x, nd), _to2d(weight, nd), bias, cfg, in_shape)
+    if nd == 1:
+        y = y.squeeze(2)
+    return y if batched else y.squeeze(0)
+
+
+# ------------------------------------------------------------------------------------------------
+# public functions
+# ------------------------------------------------------------------------------------------------
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C_in, L) or (C_in, L) input with weight (C_out, C_in/groups, kL).
+
+    ``padding`` is an int, a 1-tuple, ``'valid'`` (none) or ``'same'`` (output length = input length;
+    stride must be 1).
+    """
+    return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C_in, H, W) or (C_in, H, W) input with weight (C_out, C_in/groups, kH, kW).
+
+    ``padding`` is an int, a pair, ``'valid'`` or ``'same'`` (stride must be 1).
+    """
+    return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution ("deconvolution"): the gradient of conv1d with respect to its input.
+
+    weight is (C_in, C_out/groups, kL); the output length is
+    ``(L - 1) * stride - 2 * padding + dilation * (kL - 1) + output_padding + 1``.
+    """
+    return _conv_transposend("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution ("deconvolution"): the gradient of conv2d with respect to its input.
+
+    weight is (C_in, C_out/groups, kH, kW).
+    """
+    return _conv_transposend("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Not implemented: ember has 1-D and 2-D convolutions only."""
+    raise NotImplementedError("conv3d is not implemented in ember (conv1d and conv2d are)")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Not implemented: ember has 1-D and 2-D transposed convolutions only."""
+    raise NotImplementedError("conv_transpose3d is not implemented in ember (conv_transpose1d and conv_transpose2d are)")
+
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]

@@ -1,0 +1,408 @@
+"""Convolutions: conv1d/conv2d/conv_transpose1d/conv_transpose2d and the Conv modules.
+
+Values and gradients are checked against torch results recorded in fixtures/conv_ref.npz (see
+record_conv.py), plus float64 gradchecks, double backward, PyTorch's error messages, reprs,
+state_dict keys, initialisation and padding modes; a parity test compares with an installed torch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import warnings
+
+import ember
+import ember.nn.functional as F
+import numpy as np
+import pytest
+from ember import nn
+from ember.autograd import gradcheck, gradgradcheck
+from ember.ops import conv as conv_ops
+
+REF = np.load(pathlib.Path(__file__).parent / "fixtures" / "conv_ref.npz")
+FUNCTIONAL = sorted({k.split("/")[0] for k in REF.files if not k.startswith("m")})
+MODULES = sorted({k.split("/")[0] for k in REF.files if k.startswith("m")})
+
+
+def _t(key, device="cpu", requires_grad=False, dtype=np.float64):
+    return ember.tensor(REF[key].astype(dtype), device=device, requires_grad=requires_grad)
+
+
+def _np(t):
+    return t.detach().cpu().numpy()
+
+
+def _kw(kw):
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
+
+
+@pytest.fixture(params=["auto", "flat", "col"])
+def algo(request, monkeypatch):
+    """Run a test with the per-shape algorithm choice, and with flat-shift / im2col forced wherever they apply."""
+    if request.param == "flat":
+        monkeypatch.setattr(conv_ops, "_FLAT_CG", (1, 1 << 30))
+        monkeypatch.setattr(conv_ops, "_FLAT_MAX_WASTE", 1e9)
+    elif request.param == "col":
+        monkeypatch.setattr(conv_ops, "_FLAT_MAX_WASTE", 0.0)
+    return request.param
+
+
+# ------------------------------------------------------------------------------------------------
+# values vs recorded torch results
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL)
+def test_functional_matches_recorded_torch(name, device, algo):
+    meta = json.loads(str(REF[f"{name}/meta"]))
+    x = _t(f"{name}/x", device, True)
+    w = _t(f"{name}/w", device, True)
+    b = _t(f"{name}/b", device, True) if f"{name}/b" in REF.files else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = getattr(F, meta["fn"])(x, w, b, **_kw(meta["kw"]))
+    assert tuple(y.shape) == REF[f"{name}/y"].shape
+    assert y.dtype == ember.float64
+    np.testing.assert_allclose(_np(y), REF[f"{name}/y"], rtol=1e-5, atol=1e-5)
+    y.backward(_t(f"{name}/g", device))
+    np.testing.assert_allclose(_np(x.grad), REF[f"{name}/gx"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_np(w.grad), REF[f"{name}/gw"], rtol=1e-5, atol=1e-5)
+    if b is not None:
+        np.testing.assert_allclose(_np(b.grad), REF[f"{name}/gb"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL)
+def test_functional_float32(name):
+    meta = json.loads(str(REF[f"{name}/meta"]))
+    x, w = _t(f"{name}/x", dtype=np.float32), _t(f"{name}/w", dtype=np.float32)
+    b = _t(f"{name}/b", dtype=np.float32) if f"{name}/b" in REF.files else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = getattr(F, meta["fn"])(x, w, b, **_kw(meta["kw"]))
+    assert y.dtype == ember.float32
+    np.testing.assert_allclose(_np(y), REF[f"{name}/y"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_matches_recorded_torch(name, device, algo):
+    meta = json.loads(str(REF[f"{name}/meta"]))
+    m = getattr(nn, meta["cls"])(**_kw(meta["ctor"])).double().to(device)
+    assert repr(m) == meta["repr"]
+    assert list(m.state_dict()) == meta["keys"]
+    m.load_state_dict({k: ember.tensor(REF[f"{name}/w/{k}"]) for k in meta["keys"]})
+    x = _t(f"{name}/x", device, True)
+    y = m(x)
+    np.testing.assert_allclose(_np(y), REF[f"{name}/y"], rtol=1e-5, atol=1e-5)
+    y.backward(_t(f"{name}/g", device))
+    np.testing.assert_allclose(_np(x.grad), REF[f"{name}/gx"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_np(m.weight.grad), REF[f"{name}/gw"], rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_hand_computed():
+    x = ember.arange(16.0).reshape(1, 1, 4, 4)
+    w = ember.ones(1, 1, 2, 2)
+    y = F.conv2d(x, w, ember.tensor([1.0]), stride=2)
+    assert y.tolist() == [[[[11.0, 19.0], [43.0, 51.0]]]]
+    # transposed conv scatters each input pixel's kernel-weighted copy
+    z = F.conv_transpose2d(ember.tensor([[[[1.0, 2.0]]]]), ember.tensor([[[[1.0, 10.0]]]]), stride=1)
+    assert z.tolist() == [[[[1.0, 12.0, 20.0]]]]
+
+
+# ------------------------------------------------------------------------------------------------
+# gradients
+# ------------------------------------------------------------------------------------------------
+
+GRAD_CASES = [
+    ("conv2d", (2, 4, 5, 6), (6, 4, 3, 3), {"padding": 1}),
+    ("conv2d", (1, 2, 3, 16), (2, 1, 3, 3), {"padding": 1, "groups": 2}),  # W = 16: tiled channels-last copies
+    ("conv2d", (2, 4, 6, 5), (4, 2, 2, 3), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}),
+    ("conv2d", (1, 4, 5, 5), (4, 1, 3, 3), {"padding": 1, "groups": 4, "stride": 2}),
+    ("conv2d", (2, 4, 3, 3), (3, 4, 1, 1), {}),
+    ("conv2d", (2, 4, 5, 5), (3, 4, 3, 3), {"padding": 2, "dilation": 2}),
+    ("conv2d", (3, 5, 4), (2, 3, 3, 1), {"padding": "same"}),
+    ("conv1d", (2, 4, 7), (6, 2, 3), {"padding": 2, "stride": 2, "groups": 2, "dilation": 2}),
+    ("conv_transpose2d", (2, 4, 3, 4), (4, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ("conv_transpose2d", (2, 4, 3, 3), (4, 1, 2, 3), {"stride": (1, 2), "groups": 2, "dilation": (2, 1), "output_padding": (1, 0)}),
+    ("conv_transpose1d", (4, 5), (4, 3, 3), {"stride": 3, "groups": 2}),
+]
+
+
+def _grad_inputs(rng, fn, xs, ws, kw):
+    x = ember.tensor(rng.standard_normal(xs), requires_grad=True)
+    w = ember.tensor(rng.standard_normal(ws), requires_grad=True)
+    nb = ws[1] * kw.get("groups", 1) if "transpose" in fn else ws[0]
+    b = ember.tensor(rng.standard_normal(nb), requires_grad=True)
+    return x, w, b
+
+
+@pytest.mark.parametrize("fn,xs,ws,kw", GRAD_CASES)
+def test_gradcheck(rng, fn, xs, ws, kw, algo):
+    x, w, b = _grad_inputs(rng, fn, xs, ws, kw)
+    assert gradcheck(lambda x, w, b: getattr(F, fn)(x, w, b, **kw), (x, w, b))
+
+
+@pytest.mark.parametrize("fn,xs,ws,kw", [GRAD_CASES[i] for i in (1, 2, 4, 7, 8)])
+def test_gradgradcheck(rng, fn, xs, ws, kw, algo):
+    x, w, b = _grad_inputs(rng, fn, xs, ws, kw)
+    assert gradgradcheck(lambda x, w, b: getattr(F, fn)(x, w, b, **kw), (x, w, b))
+
+
+def test_grad_of_input_only_and_weight_only(rng):
+    x = ember.tensor(rng.standard_normal((2, 3, 5, 5)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((4, 3, 3, 3)))
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert x.grad is not None and w.grad is None
+    x2 = x.detach()
+    w.requires_grad_(True)
+    F.conv2d(x2, w, stride=2).sum().backward()
+    assert w.grad is not None and tuple(w.grad.shape) == (4, 3, 3, 3)
+    # d/dw of sum(conv) = sum of the input windows
+    xp = np.pad(x2.numpy(), ((0, 0), (0, 0), (0, 0), (0, 0)))
+    expected = np.stack([xp[:, :, i:i + 3:2, j:j + 3:2].sum(axis=(0, 2, 3)) for i in range(3) for j in range(3)], -1)
+    np.testing.assert_allclose(w.grad.numpy()[0], expected.reshape(3, 3, 3), rtol=1e-10)
+
+
+def test_module_gradcheck_padding_mode(rng):
+    m = nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect").double()
+    x = ember.tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), w, b), (x, m.weight, m.bias))
+    m(x).sum().backward()
+    assert tuple(m.weight.grad.shape) == (3, 2, 3, 3) and tuple(m.bias.grad.shape) == (3,)
+
+
+# ------------------------------------------------------------------------------------------------
+# errors (PyTorch's types and messages)
+# ------------------------------------------------------------------------------------------------
+
+R = ember.randn
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 3, 3, 3)), RuntimeError,
+     "Given groups=1, weight of size [6, 3, 3, 3], expected input[2, 4, 5, 5] to have 3 channels, but got 4 channels instead"),
+    (lambda: F.conv2d(R(4, 5, 5), R(6, 3, 3, 3)), RuntimeError,
+     "Given groups=1, weight of size [6, 3, 3, 3], expected input[1, 4, 5, 5] to have 3 channels, but got 4 channels instead"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 2, 3, 3), groups=4), RuntimeError,
+     "Given groups=4, expected weight to be divisible by 4 at dimension 0, but got weight of size [[6, 2, 3, 3]] instead"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), bias=R(5)), RuntimeError,
+     "Given weight of size [6, 4, 3, 3], expected bias to be 1-dimensional with 6 elements, but got bias of size [5] instead"),
+    (lambda: F.conv2d(R(2, 4, 2, 2), R(6, 4, 3, 3)), RuntimeError,
+     "Calculated padded input size per channel: (2 x 2). Kernel size: (3 x 3). Kernel size can't be greater than actual input size"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), padding="same", stride=2), RuntimeError,
+     "padding='same' is not supported for strided convolutions"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), padding="foo"), RuntimeError, "Invalid padding string: 'foo'"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3)), RuntimeError,
+     "expected stride to be a single integer value or a list of 1 values to match the convolution dimensions, but got stride=[1, 1]"),
+    (lambda: F.conv2d(R(2, 2, 4, 5, 5), R(6, 4, 3, 3)), RuntimeError,
+     "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [2, 2, 4, 5, 5]"),
+    (lambda: F.conv1d(R(5), R(6, 4, 4)), RuntimeError,
+     "Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: [5]"),
+    (lambda: F.conv1d(R(2, 4, 5), R(6, 4, 3, 3)), RuntimeError,
+     "Expected 4-dimensional input for 4-dimensional weight [6, 4, 3, 3], but got 3-dimensional input of size [2, 4, 5] instead"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), stride=0), RuntimeError, "non-positive stride is not supported"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), padding=-1), RuntimeError, "negative padding is not supported"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), dilation=0), RuntimeError, "non-positive dilation is not supported"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), groups=0), RuntimeError, "non-positive groups is not supported"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), stride=(1, 1, 1)), RuntimeError,
+     "expected stride to be a single integer value or a list of 2 values to match the convolution dimensions, but got stride=[1, 1, 1]"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(0, 4, 3, 3)), RuntimeError,
+     "Given groups=1, expected weight to be at least 1 at dimension 0, but got weight of size [0, 4, 3, 3] instead"),
+    (lambda: F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3, dtype=ember.float64)), RuntimeError,
+     "Input type (torch.FloatTensor) and weight type (torch.DoubleTensor) should be the same"),
+    (lambda: F.conv2d(R(2, 4, 5, 5, dtype=ember.float64), R(6, 4, 3, 3, dtype=ember.float64), R(6)), RuntimeError,
+     "Input type (double) and bias type (float) should be the same"),
+    (lambda: F.conv_transpose2d(R(2, 4, 5, 5), R(3, 6, 3, 3)), RuntimeError,
+     "Given transposed=1, weight of size [3, 6, 3, 3], expected input[2, 4, 5, 5] to have 3 channels, but got 4 channels instead"),
+    (lambda: F.conv_transpose2d(R(2, 4, 5, 5), R(4, 6, 3, 3), bias=R(3)), RuntimeError,
+     "Given transposed=1, weight of size [4, 6, 3, 3], expected bias to be 1-dimensional with 6 elements, but got bias of size [3] instead"),
+    (lambda: F.conv_transpose2d(R(2, 4, 5, 5), R(4, 6, 3, 3), output_padding=1), RuntimeError,
+     ("output padding must be smaller than either stride or dilation, but got output_padding_height: 1 "
+      "output_padding_width: 1 stride_height: 1 stride_width: 1 dilation_height: 1 dilation_width: 1")),
+    (lambda: F.conv_transpose1d(R(2, 4, 5), R(4, 6, 3), output_padding=1), RuntimeError,
+     ("output padding must be smaller than either stride or dilation, but got output_padding_height: 0 "
+      "output_padding_width: 1 stride_height: 1 stride_width: 1 dilation_height: 1 dilation_width: 1")),
+    (lambda: F.conv_transpose1d(R(2, 4, 5), R(4, 6, 3), output_padding=-1), RuntimeError,
+     "negative output_padding is not supported"),
+    (lambda: F.conv_transpose2d(R(2, 4, 5, 5), R(4, 6, 3, 3), padding="same"), TypeError,
+     "conv_transpose2d(): argument 'padding' must be tuple of ints, not str"),
+    (lambda: F.conv_transpose2d(R(2, 4, 5, 5), R(4, 6, 3, 3), groups=3), RuntimeError,
+     "Given groups=3, expected weight to be divisible by 3 at dimension 0, but got weight of size [[4, 6, 3, 3]] instead"),
+    (lambda: nn.Conv2d(4, 6, 3, padding="same", stride=2), ValueError, "padding='same' is not supported for strided convolutions"),
+    (lambda: nn.Conv2d(4, 6, 3, padding="foo"), ValueError, "Invalid padding string 'foo', should be one of"),
+    (lambda: nn.Conv2d(4, 6, 3, padding_mode="foo"), ValueError, "padding_mode must be one of"),
+    (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError, "out_channels must be divisible by groups"),
+    (lambda: nn.Conv2d(4, 6, 3, groups=3), ValueError, "in_channels must be divisible by groups"),
+    (lambda: nn.Conv2d(4, 6, 3, groups=0), ValueError, "groups must be a positive integer"),
+    (lambda: nn.ConvTranspose2d(4, 6, 3, padding_mode="reflect"), ValueError,
+     'Only "zeros" padding mode is supported for ConvTranspose2d'),
+    (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2)(R(1, 4, 5, 5), output_size=[13, 12]), ValueError,
+     "requested an output size of [13, 12], but valid sizes range from [11, 11] to [12, 12]"),
+    (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2)(R(1, 4, 5, 5), output_size=[12]), ValueError,
+     "ConvTranspose2D: for 4D input, output_size must have 2 or 4 elements (got 1)"),
+])
+def test_errors(call, exc, msg):
+    with pytest.raises(exc) as info:
+        call()
+    assert msg in str(info.value)
+
+
+def test_same_padding_even_kernel_warns_and_pads_right():
+    x = ember.zeros(1, 1, 4)
+    x[0, 0, 3] = 1.0
+    with pytest.warns(UserWarning, match="padding='same' with even kernel lengths"):
+        y = F.conv1d(x, ember.tensor([[[1.0, 2.0]]]), padding="same")
+    # total padding 1 goes to the right: y[i] = x[i] + 2 x[i+1]
+    assert y.tolist() == [[[0.0, 0.0, 2.0, 1.0]]]
+
+
+# ------------------------------------------------------------------------------------------------
+# shapes, dtypes, modules
+# ------------------------------------------------------------------------------------------------
+
+
+def test_shapes_and_empty_batches():
+    assert tuple(F.conv2d(R(0, 4, 5, 5), R(6, 4, 3, 3)).shape) == (0, 6, 3, 3)
+    assert tuple(F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), padding=(1, 2)).shape) == (2, 6, 5, 7)
+    assert tuple(F.conv2d(R(2, 4, 5, 5), R(6, 4, 3, 3), stride=[2]).shape) == (2, 6, 2, 2)
+    assert tuple(F.conv1d(R(4, 5), R(6, 4, 4)).shape) == (6, 2)
+    assert tuple(F.conv_transpose2d(R(4, 5, 5), R(4, 6, 3, 3)).shape) == (6, 7, 7)
+    assert tuple(F.conv_transpose2d(R(2, 4, 1, 1), R(4, 6, 3, 3), dilation=2, output_padding=1).shape) == (2, 6, 6, 6)
+
+
+def test_integer_conv():
+    x = ember.arange(16).reshape(1, 1, 4, 4)
+    y = F.conv2d(x, ember.ones(1, 1, 2, 2, dtype=ember.int64))
+    assert y.dtype == ember.int64 and y.tolist() == [[[[10, 14, 18], [26, 30, 34], [42, 46, 50]]]]
+
+
+@pytest.mark.parametrize("k,pad", [(3, 1), (1, 0)])
+def test_non_contiguous_input_and_weight(rng, k, pad, algo):
+    x = rng.standard_normal((2, 40, 9, 10))
+    w = rng.standard_normal((40, 40, k, k))
+    ref = F.conv2d(ember.tensor(x), ember.tensor(w), padding=pad).numpy()
+    xt = ember.tensor(np.ascontiguousarray(x.transpose(0, 1, 3, 2))).transpose(2, 3)
+    wt = ember.tensor(np.ascontiguousarray(w.transpose(1, 0, 2, 3))).transpose(0, 1)
+    assert not xt.is_contiguous() and not wt.is_contiguous()
+    np.testing.assert_allclose(F.conv2d(xt, wt, padding=pad).numpy(), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_output_is_contiguous_and_viewable():
+    y = F.conv2d(R(2, 3, 6, 6), R(4, 3, 3, 3), padding=1)
+    assert y.is_contiguous()
+    assert tuple(y.view(2, -1).shape) == (2, 144)
+
+
+def test_module_repr_and_state_dict():
+    assert repr(nn.Conv2d(3, 64, 3, padding=1, bias=False)) == \
+        "Conv2d(3, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)"
+    assert repr(nn.Conv2d(3, 64, 3, padding="same", padding_mode="reflect", dilation=2)) == \
+        "Conv2d(3, 64, kernel_size=(3, 3), stride=(1, 1), padding=same, dilation=(2, 2), padding_mode=reflect)"
+    assert repr(nn.ConvTranspose2d(4, 8, 3, stride=2, output_padding=1, groups=2)) == \
+        "ConvTranspose2d(4, 8, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1), groups=2)"
+    assert repr(nn.Conv1d(4, 8, 3, padding="valid")) == "Conv1d(4, 8, kernel_size=(3,), stride=(1,), padding=valid)"
+    assert repr(nn.ConvTranspose1d(4, 8, 3)) == "ConvTranspose1d(4, 8, kernel_size=(3,), stride=(1,))"
+    m = nn.Conv2d(4, 6, (3, 2), groups=2)
+    assert list(m.state_dict()) == ["weight", "bias"]
+    assert tuple(m.weight.shape) == (6, 2, 3, 2) and tuple(m.bias.shape) == (6,)
+    t = nn.ConvTranspose2d(4, 6, 3, groups=2, bias=False)
+    assert list(m.state_dict()) == ["weight", "bias"] and list(t.state_dict()) == ["weight"]
+    assert tuple(t.weight.shape) == (4, 3, 3, 3) and t.bias is None
+    assert nn.Conv1d(2, 3, 5, dtype=ember.float64).weight.dtype == ember.float64
+    assert m.kernel_size == (3, 2) and m.stride == (1, 1) and m.padding == (0, 0) and m.dilation == (1, 1)
+    assert m.output_padding == (0, 0) and m.transposed is False and m.padding_mode == "zeros"
+
+
+def test_module_init_bounds():
+    m = nn.Conv2d(16, 32, 3)
+    bound = 1 / math.sqrt(16 * 9)  # kaiming_uniform(a=sqrt(5)) and the bias both use 1/sqrt(fan_in)
+    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert np.abs(b).max() <= bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.1 * bound
+    t = nn.ConvTranspose2d(16, 8, 3)  # fan_in from weight.shape[1] = out_channels/groups
+    assert np.abs(t.weight.detach().numpy()).max() <= 1 / math.sqrt(8 * 9)
+
+
+def test_conv_transpose_module_output_size():
+    t = nn.ConvTranspose2d(4, 6, 3, stride=2)
+    x = R(1, 4, 5, 5)
+    assert tuple(t(x, output_size=[12, 12]).shape) == (1, 6, 12, 12)
+    assert tuple(t(x, output_size=(1, 6, 11, 12)).shape) == (1, 6, 11, 12)
+    assert tuple(t(x).shape) == (1, 6, 11, 11)
+    t1 = nn.ConvTranspose1d(4, 6, 3, stride=3)
+    assert tuple(t1(R(4, 5), output_size=[17]).shape) == (6, 17)
+
+
+def test_3d_is_not_implemented():
+    with pytest.raises(NotImplementedError, match="conv3d"):
+        F.conv3d(R(1, 1, 2, 2, 2), R(1, 1, 1, 1, 1))
+    with pytest.raises(NotImplementedError, match="conv_transpose3d"):
+        F.conv_transpose3d(R(1, 1, 2, 2, 2), R(1, 1, 1, 1, 1))
+    with pytest.raises(NotImplementedError, match="Conv3d"):
+        nn.Conv3d(1, 1, 3)
+    with pytest.raises(NotImplementedError, match="ConvTranspose3d"):
+        nn.ConvTranspose3d(1, 1, 3)
+
+
+def test_modules_in_namespaces():
+    assert F.conv2d is conv_ops.conv2d and F.conv_transpose1d is conv_ops.conv_transpose1d
+    for name in ("Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"):
+        assert hasattr(nn, name)
+
+
+def test_double_backward_through_module(rng):
+    m = nn.Conv2d(2, 3, 3, padding=1, stride=2).double()
+    x = ember.tensor(rng.standard_normal((2, 2, 5, 5)), requires_grad=True)
+    (gx,) = ember.autograd.grad(m(x).pow(2).sum(), x, create_graph=True)
+    gx.sum().backward()
+    assert m.weight.grad is not None and tuple(m.weight.grad.shape) == (3, 2, 3, 3)
+
+
+# ------------------------------------------------------------------------------------------------
+# algorithm paths agree (flat-shift, im2col, 1x1) and parity with an installed torch
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hw,pad,c", [(8, 1, 3), (3, 1, 3), (16, 0, 3), (32, 1, 40), (24, 1, 2)])
+def test_algorithms_agree_with_direct_sum(rng, hw, pad, c, algo):
+    x = rng.standard_normal((2, c, hw, hw))
+    w = rng.standard_normal((4, c, 3, 3))
+    g = rng.standard_normal((2, 4, hw + 2 * pad - 2, hw + 2 * pad - 2))
+    xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt, padding=pad)
+    y.backward(ember.tensor(g))
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho = hw + 2 * pad - 2
+    def win(i, j):
+        return xp[:, :, i:i + ho, j:j + ho]
+
+    ref = sum(np.einsum("nchw,oc->nohw", win(i, j), w[:, :, i, j]) for i in range(3) for j in range(3))
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-10, atol=1e-10)
+    gw = np.stack([np.einsum("nohw,nchw->oc", g, win(i, j)) for i in range(3) for j in range(3)], -1)
+    np.testing.assert_allclose(wt.grad.numpy(), gw.reshape(4, c, 3, 3), rtol=1e-10, atol=1e-10)
+    gxp = np.zeros_like(xp)
+    for i in range(3):
+        for j in range(3):
+            gxp[:, :, i:i + ho, j:j + ho] += np.einsum("nohw,oc->nchw", g, w[:, :, i, j])
+    np.testing.assert_allclose(xt.grad.numpy(), gxp[:, :, pad:pad + hw, pad:pad + hw], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name", FUNCTIONAL)
+def test_parity_with_torch_float32(name):
+    torch = pytest.importorskip("torch")
+    meta = json.loads(str(REF[f"{name}/meta"]))
+    arrays = {k: REF[f"{name}/{k}"] for k in ("x", "w", "b", "g") if f"{name}/{k}" in REF.files}
+    tt = {k: torch.tensor(v, requires_grad=k != "g") for k, v in arrays.items()}
+    et = {k: ember.tensor(v, requires_grad=k != "g") for k, v in arrays.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ty = getattr(torch.nn.functional, meta["fn"])(tt["x"], tt["w"], tt.get("b"), **_kw(meta["kw"]))
+        ey = getattr(F, meta["fn"])(et["x"], et["w"], et.get("b"), **_kw(meta["kw"]))
+    ty.backward(tt["g"])
+    ey.backward(et["g"])
+    np.testing.assert_allclose(_np(ey), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for k in ("x", "w", "b"):
+        if k in tt:
+            np.testing.assert_allclose(_np(et[k].grad), tt[k].grad.numpy(), rtol=1e-4, atol=1e-4)
