@@ -64,7 +64,7 @@ def test_full_mnist_accuracy(shared_datasets, tmp_path):
     if os.environ.get("EMBER_FULL_MNIST") != "1":
         pytest.skip("set EMBER_FULL_MNIST=1 to run the full-MNIST accuracy run")
     t0 = time.time()
-    out = train.main(["--dataset", "mnist", "--data-root", str(shared_datasets), "--epochs", "3", "--batch-size", "128",
+    out = train.main(["--dataset", "mnist", "--data-root", str(shared_datasets), "--epochs", "4", "--batch-size", "64",
                       "--no-progress", "--output-dir", str(tmp_path)])
     print(f"full MNIST: {100 * out['test_acc']:.2f}% in {time.time() - t0:.0f}s")
     assert out["test_acc"] >= 0.99
