@@ -276,3 +276,11 @@ def test_distances_match_pytorch():
     assert gradcheck(F.normalize, (d1,))
     assert F.pdist(ember.randn(5, 3)).shape == (10,)
     np.testing.assert_allclose(arr(F.cdist(c1, c2)), np.linalg.norm(REF["cos_x1"][:, None] - REF["cos_x2"][None], axis=-1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("fn", ["gelu", "silu", "elu", "softplus", "hardswish"])
+def test_large_inputs_take_the_blocked_path_with_identical_results(fn):
+    x = ember.randn(3, 70000)  # above two 64K blocks
+    whole = getattr(F, fn)(x).numpy()
+    pieces = np.concatenate([getattr(F, fn)(x[i]).numpy() for i in range(3)])  # each below the threshold
+    np.testing.assert_array_equal(whole.reshape(-1), pieces)

@@ -22,6 +22,19 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+# Formulas of many passes (erf, exp, ...) run on 64K-element blocks on the CPU, so that their
+# temporaries stay in cache: GELU's forward is ~2x faster on 1M elements than whole-array passes.
+_BLOCK = 65536
+
+
+def _blocked(f, xp, arr, a, b):
+    flat = arr.reshape(-1)
+    out = xp.empty_like(flat)
+    for start in range(0, flat.size, _BLOCK):
+        out[start:start + _BLOCK] = f(xp, flat[start:start + _BLOCK], a, b)
+    return out.reshape(arr.shape)
+
+
 class _Activation(Primitive):
     """A pointwise activation with up to two float parameters.
 
@@ -42,8 +55,11 @@ class _Activation(Primitive):
             ctx.params = (a, b)
             if "x" in cls.saves:
                 ctx.save_for_backward(x)
+        xp = xp_of(arr)
         with _quiet():
-            return cls.f(xp_of(arr), arr, a, b)
+            if arr.size >= 2 * _BLOCK and xp.__name__ == "numpy" and arr.flags.c_contiguous:
+                return _blocked(cls.f, xp, arr, a, b)
+            return cls.f(xp, arr, a, b)
 
     @classmethod
     def backward(cls, ctx, grad):
