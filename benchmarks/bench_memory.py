@@ -1,6 +1,8 @@
 """Peak resident memory of a training step, Ember vs PyTorch, each measured in a fresh process.
 
-Reported as a separate table (MB above the process's memory after building the model and data):
+Reported as a separate table: the process's peak resident set (MB, ``ru_maxrss``) after three steps, and
+how much the steps raised it above the peak reached while importing and building the model and data
+(memory freed after building and reused by the steps does not count there):
 ``python -m benchmarks.bench_memory``.
 """
 
@@ -25,7 +27,7 @@ base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 for _ in range(3):
     step()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"base_mb": base / 1024, "step_mb": (peak - base) / 1024}))
+print(json.dumps({"base_mb": base / 1024, "peak_mb": peak / 1024, "step_mb": (peak - base) / 1024}))
 """
 
 MODELS = ["mlp", "mnist_cnn", "resnet18_cifar"]
@@ -45,16 +47,18 @@ def run(with_torch: bool = True):
         e = measure("ember", model, blas_threads())
         t = measure("torch", model, blas_threads()) if with_torch else None
         rows.append({"model": model, "ember_mb": e["step_mb"], "torch_mb": t["step_mb"] if t else None,
-                     "ratio": (e["step_mb"] / t["step_mb"]) if t and t["step_mb"] > 0 else None})
+                     "ember_peak_mb": e["peak_mb"], "torch_peak_mb": t["peak_mb"] if t else None,
+                     "ratio": (e["peak_mb"] / t["peak_mb"]) if t else None})
     return rows
 
 
 def main():
     rows = run()
-    print(f"{'model':<16}{'ember MB':>10}{'torch MB':>10}{'ratio':>8}")
+    print(f"{'model':<16}{'ember peak':>11}{'torch peak':>11}{'ratio':>8}{'ember step':>11}{'torch step':>11}")
     for r in rows:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        print(f"{r['model']:<16}{r['ember_mb']:>10.1f}{(r['torch_mb'] or 0):>10.1f}{ratio:>8}")
+        print(f"{r['model']:<16}{r['ember_peak_mb']:>11.1f}{(r['torch_peak_mb'] or 0):>11.1f}{ratio:>8}"
+              f"{r['ember_mb']:>11.1f}{(r['torch_mb'] or 0):>11.1f}")
     return rows
 
 
