@@ -284,3 +284,12 @@ def test_large_inputs_take_the_blocked_path_with_identical_results(fn):
     whole = getattr(F, fn)(x).numpy()
     pieces = np.concatenate([getattr(F, fn)(x[i]).numpy() for i in range(3)])  # each below the threshold
     np.testing.assert_array_equal(whole.reshape(-1), pieces)
+
+
+@pytest.mark.parametrize("fn, kwargs", [("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {})])
+def test_no_graph_backward_on_arrays_equals_the_tensor_formula(fn, kwargs):
+    x = ember.randn(700, 300, requires_grad=True)  # large: the array derivative runs in row blocks
+    w = ember.randn(700, 300)
+    (getattr(F, fn)(x, **kwargs) * w).sum().backward()
+    formula, = ember.autograd.grad((getattr(F, fn)(x, **kwargs) * w).sum(), x, create_graph=True)
+    np.testing.assert_allclose(arr(x.grad), arr(formula), rtol=1e-5, atol=1e-6)

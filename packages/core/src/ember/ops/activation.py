@@ -11,6 +11,7 @@ import math
 import warnings
 
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import apply_inplace, bind, inplace_source, wrap_dim, xp_of
 from .unary import _erf, check_tensor, not_implemented, relu as _relu, sigmoid, tanh
@@ -33,6 +34,21 @@ def _blocked(f, xp, arr, a, b):
     for start in range(0, flat.size, _BLOCK):
         out[start:start + _BLOCK] = f(xp, flat[start:start + _BLOCK], a, b)
     return out.reshape(arr.shape)
+
+
+def _blocked_grad(dfa, g, x, a, b):
+    """``g * dfa(x)`` on arrays; large CPU arrays go in blocks of rows of about 64K elements, so the
+    derivative's temporaries stay in cache (``g`` may be a broadcast view, as after ``sum()``)."""
+    xp = xp_of(x)
+    with _quiet():
+        if x.size < 2 * _BLOCK or xp.__name__ != "numpy" or x.ndim == 0:
+            return g * dfa(xp, x, a, b)
+        rows = max(1, _BLOCK * x.shape[0] // x.size)
+        out = xp.empty(x.shape, dtype=xp.result_type(g, x))
+        for start in range(0, x.shape[0], rows):
+            end = start + rows
+            xp.multiply(g[start:end], dfa(xp, x[start:end], a, b), out=out[start:end])
+        return out
 
 
 class _Activation(Primitive):
@@ -61,9 +77,13 @@ class _Activation(Primitive):
                 return _blocked(cls.f, xp, arr, a, b)
             return cls.f(xp, arr, a, b)
 
+    dfa = None  # optional ``dfa(xp, x, a, b)``: the derivative on arrays, for the no-graph backward
+
     @classmethod
     def backward(cls, ctx, grad):
         x = ctx.saved_tensors[0] if "x" in cls.saves else None
+        if cls.dfa is not None and not STATE.enabled and grad._data.shape == x._data.shape:
+            return Tensor._make(_blocked_grad(cls.dfa, grad._data, x._data, *ctx.params)), None, None
         y = ctx.saved_output if "y" in cls.saves else None
         return cls.df(grad, x, y, *ctx.params), None, None
 
@@ -102,7 +122,17 @@ def _gelu_grad(g, x, y, approximate, _):
     return g * (cdf + x * pdf)
 
 
+def _gelu_dfa(xp, x, approximate, _):
+    if approximate == "tanh":
+        inner = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        dinner = (x * x * (3 * 0.044715) + 1) * _SQRT_2_OVER_PI
+        return (inner + 1) * 0.5 + x * 0.5 * (1 - inner * inner) * dinner
+    cdf = (_erf(xp, x * _SQRT_HALF, False) + 1) * 0.5
+    return cdf + x * (xp.exp(x * x * -0.5) * _INV_SQRT_2PI)
+
+
 Gelu = _activation("Gelu", "GeluKernelImpl", _gelu, _gelu_grad)
+Gelu.dfa = staticmethod(_gelu_dfa)
 
 
 def _silu(xp, x, a, b):
@@ -115,7 +145,13 @@ def _silu_grad(g, x, y, a, b):
     return g * s * (x * (1 - s) + 1)
 
 
+def _silu_dfa(xp, x, a, b):
+    s = 1.0 / (1.0 + xp.exp(-x))
+    return s * (x * (1 - s) + 1)
+
+
 Silu = _activation("Silu", "silu", _silu, _silu_grad)
+Silu.dfa = staticmethod(_silu_dfa)
 
 
 def _softplus_arr(xp, x, beta, threshold):
