@@ -2,7 +2,6 @@
 (fixtures/record_layers.py), float64 gradient checks, errors and reprs."""
 
 import pathlib
-import warnings
 
 import numpy as np
 import pytest

@@ -532,7 +532,7 @@ def glu(input, dim=-1):
 def gelu(input, approximate="none"):
     """``x * Phi(x)`` (Phi: the standard normal CDF), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return Gelu.apply(input, approximate)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..tensor import Tensor
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive
 from ..random import _gen, uniform_array
-from ..tensor import Tensor
-from ._common import apply_inplace, inplace_source, xp_of
+from ._common import apply_inplace, inplace_source
 
 _ALPHA = 1.7580993408473766  # SELU's -scale * alpha, the value alpha dropout drops to
 

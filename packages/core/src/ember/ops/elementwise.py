@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import apply_inplace, binary_arrays, bind, binary_dtype, float_array, inplace_source, xp_of
+from ._common import apply_inplace, binary_arrays, bind, binary_dtype, inplace_source, xp_of
 from .. import dtypes
 
 

@@ -339,13 +339,12 @@ def index_select(input, dim, index, *, out=None):
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d] if input._data.ndim else 1
     if index._data.size and (int(index._data.max()) >= size or int(index._data.min()) < 0):
-        raise IndexError(f"index out of range in self")
+        raise IndexError("index out of range in self")
     return Index.apply(input, (slice(None),) * d + (index._data.reshape(-1),))
 
 
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` slices added at ``index`` along ``dim`` (repeats accumulate)."""
-    from .shape import reshape
 
     d = wrap_dim(dim, input._data.ndim)
     shape = [1] * input._data.ndim

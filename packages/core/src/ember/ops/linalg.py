@@ -87,18 +87,18 @@ def matmul(input, other, *, out=None):
 def mm(input, mat2, *, out=None):
     """2-D matrix product."""
     if input._data.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     return matmul(input, mat2, out=out)
 
 
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors."""
     if input._data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
+        raise RuntimeError("batch2 must be a 3D tensor")
     if input._data.shape[0] != mat2._data.shape[0]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._data.shape[0]}, {input._data.shape[2]}] but got: [{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
     return matmul(input, mat2, out=out)
@@ -207,7 +207,7 @@ def _explicit_equation(equation, operands):
         eq = eq + "->" + out
     ins = eq.split("->")[0].split(",")
     if len(ins) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation" if len(operands) > len(ins) else "einsum(): fewer operands were provided than specified in the equation")
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation" if len(operands) > len(ins) else "einsum(): fewer operands were provided than specified in the equation")
     for spec, op in zip(ins, operands):
         if len(spec) != op._data.ndim:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(spec)}) does not match the number of dimensions ({op._data.ndim}) for operand {ins.index(spec)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import xp_of
 
 
 def _shape_str(shape):

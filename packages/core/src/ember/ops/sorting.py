@@ -54,7 +54,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     d = wrap_dim(dim, max(input._data.ndim, 1))
     n = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= n:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     arr = input._data
     key = -arr if largest else arr
     if k < n and not sorted:
