@@ -467,6 +467,17 @@ def test_optimizer_is_pickled_with_state():
     assert len(opt2.state) == 1
 
 
+@pytest.mark.parametrize("cls, key, value", [(optim.SGD, "nesterov", False), (optim.Adam, "amsgrad", False),
+                                             (optim.RMSprop, "momentum", 0), (optim.AdamW, "decoupled_weight_decay", True)])
+def test_unpickling_an_older_state_fills_missing_group_options(cls, key, value):
+    opt = cls([ember.nn.Parameter(ember.ones(2))], lr=0.1)
+    state = opt.__getstate__()
+    del state["param_groups"][0][key]
+    fresh = cls.__new__(cls)
+    fresh.__setstate__(state)
+    assert fresh.param_groups[0][key] == value
+
+
 @pytest.mark.parametrize("name", ["Adadelta", "ASGD", "Rprop", "SparseAdam"])
 def test_unimplemented_optimizers_raise(name):
     with pytest.raises(NotImplementedError, match=f"ember.optim.{name} is not implemented"):

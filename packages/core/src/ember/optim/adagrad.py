@@ -75,13 +75,7 @@ class Adagrad(Optimizer):
             init = complex(init, init)
         state["sum"] = Tensor._make(xp.full(p._data.shape, init, dtype=p._data.dtype))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    _group_defaults_on_unpickle = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
 
     def share_memory(self) -> None:
         for group in self.param_groups:

@@ -162,6 +162,9 @@ class Optimizer:
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    # group options that older pickled states may lack, with the values to fill in
+    _group_defaults_on_unpickle: dict = {}
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         for name in (
@@ -175,6 +178,9 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:  # options added after the state was pickled
+            for key, value in self._group_defaults_on_unpickle.items():
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("

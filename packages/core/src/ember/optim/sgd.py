@@ -58,14 +58,7 @@ class SGD(Optimizer):
         _check_common(defaults)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _group_defaults_on_unpickle = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused": False}
 
     @no_grad()
     def step(self, closure=None):
