@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import numpy
+
 from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
 xp_of = backend.array_module
 _FROM_NP = dtypes._FROM_NP
+
+
+def quiet_errors():
+    """A fresh ``errstate`` that silences float warnings (PyTorch returns inf/nan silently). Fresh per use:
+    one errstate object must not be entered from two threads at once."""
+    return numpy.errstate(all="ignore")
 
 
 def bind(**methods):

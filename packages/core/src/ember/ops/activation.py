@@ -13,7 +13,7 @@ import warnings
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import apply_inplace, bind, inplace_source, wrap_dim, xp_of
+from ._common import apply_inplace, bind, inplace_source, quiet_errors, wrap_dim, xp_of
 from .unary import _erf, check_tensor, not_implemented, relu as _relu, sigmoid, tanh
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -40,7 +40,7 @@ def _blocked_grad(dfa, g, x, a, b):
     """``g * dfa(x)`` on arrays; large CPU arrays go in blocks of rows of about 64K elements, so the
     derivative's temporaries stay in cache (``g`` may be a broadcast view, as after ``sum()``)."""
     xp = xp_of(x)
-    with _quiet():
+    with quiet_errors():
         if x.size < 2 * _BLOCK or xp.__name__ != "numpy" or x.ndim == 0:
             return g * dfa(xp, x, a, b)
         rows = max(1, _BLOCK * x.shape[0] // x.size)
@@ -72,7 +72,7 @@ class _Activation(Primitive):
             if "x" in cls.saves:
                 ctx.save_for_backward(x)
         xp = xp_of(arr)
-        with _quiet():
+        with quiet_errors():
             if arr.size >= 2 * _BLOCK and xp.__name__ == "numpy" and arr.flags.c_contiguous:
                 return _blocked(cls.f, xp, arr, a, b)
             return cls.f(xp, arr, a, b)
@@ -86,12 +86,6 @@ class _Activation(Primitive):
             return Tensor._make(_blocked_grad(cls.dfa, grad._data, x._data, *ctx.params)), None, None
         y = ctx.saved_output if "y" in cls.saves else None
         return cls.df(grad, x, y, *ctx.params), None, None
-
-
-def _quiet():
-    import numpy
-
-    return numpy.errstate(all="ignore")
 
 
 def _activation(name, kernel, f, df, saves="x"):

@@ -20,19 +20,9 @@ from .. import dtypes
 from ..autograd.function import BackwardNode, Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import xp_of
-
-
-def _quiet():
-    return np.errstate(all="ignore")
-_TORCH_NAMES = {
-    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-    "float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16",
-}
-
-
-def _tname(np_dtype) -> str:
-    return _TORCH_NAMES.get(str(np_dtype), str(np_dtype))
+from .distance import pairwise_distance
+from ._common import quiet_errors, xp_of
+from .unary import scalar_type_name
 
 
 def _size(shape) -> str:
@@ -97,7 +87,7 @@ def _const(arr):
 
 def _check_float_input(input, kernel="log_softmax_lastdim_kernel_impl"):
     if input._data.dtype.kind not in "f":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_tname(input._data.dtype)}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(input._data.dtype)}'")
 
 
 def _check_class_target(input, target, weight, fname):
@@ -111,7 +101,7 @@ def _check_class_target(input, target, weight, fname):
         raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size ({ts[0]}).")
     tdt = target._data.dtype
     if tdt != np.int64 and tdt != np.uint8:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_tname(tdt)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_type_name(tdt)}")
     if len(xs) <= 2:
         if len(ts) > 1 or (len(xs) == 2 and len(ts) == 0):
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -140,7 +130,7 @@ def _check_weight(weight, C, input, prefix):
 
 def _check_weight_dtype(weight, input, fname):
     if weight._data.dtype != input._data.dtype:
-        raise RuntimeError(f"expected scalar type {_tname(input._data.dtype)} but found {_tname(weight._data.dtype)}")
+        raise RuntimeError(f"expected scalar type {scalar_type_name(input._data.dtype)} but found {scalar_type_name(weight._data.dtype)}")
     if STATE.enabled and weight._requires_grad:
         raise RuntimeError(
             f"The function '{fname}' is not differentiable with respect to argument 'weight'. "
@@ -189,7 +179,7 @@ def _scale(xp, g, reduction, denom, sample_shape):
     if reduction == "none":
         return g.reshape(sample_shape)
     if reduction == "mean":
-        with _quiet():
+        with quiet_errors():
             g = g / denom
     return g
 
@@ -199,7 +189,7 @@ def _reduce_array(xp, loss, reduction, denom, out_shape):
         return loss.reshape(out_shape)
     total = loss.sum()
     if reduction == "mean":
-        with _quiet():
+        with quiet_errors():
             total = total / denom
     return xp.asarray(total, dtype=loss.dtype)
 
@@ -251,7 +241,7 @@ def _run_rows(fn, n_rows, size, xp):
 
 
 def _quietly(fn, r0, r1):
-    with _quiet():  # error states are per thread
+    with quiet_errors():  # error states are per thread
         fn(r0, r1)
 
 
@@ -296,7 +286,7 @@ class CrossEntropy(Primitive):
         w = weight._data if weight is not None else None
         valid, tt = _targets(xp, t, ignore_index, C)
         idx = _flat_index(xp, shape, tt)
-        with _quiet():
+        with quiet_errors():
             e, m, s, ssum = _exp_shifted(xp, x, w, bool(smoothing))
             picked = x.reshape(-1)[idx].reshape(sample_shape) - m.reshape(sample_shape)  # x[t] - max
             lse = xp.log(s).reshape(sample_shape)
@@ -330,7 +320,7 @@ class CrossEntropy(Primitive):
         if STATE.enabled:  # create_graph: differentiable in the input and in grad
             return _ce_backward_graph(input, grad, ctx), None, None, None, None, None, None
         e, s, idx = ctx.e, ctx.s, ctx.idx
-        with _quiet():
+        with quiet_errors():
             sc = _scale(xp, grad._data, reduction, denom, sample_shape)
             coef = xp.expand_dims(xp.broadcast_to(sc * (a + b * wsum), sample_shape), 1) / s
             sb = xp.expand_dims(xp.broadcast_to(sc * b, sample_shape), 1) if smoothing else None
@@ -398,7 +388,7 @@ class CrossEntropyProb(Primitive):
         C = shape[1]
         w = _wbroadcast(weight._data.astype(dt, copy=False), len(shape)) if weight is not None else None
         sample_shape = shape[:1] + shape[2:]
-        with _quiet():
+        with quiet_errors():
             logp = x - x.max(axis=1, keepdims=True) if x.size else x.copy()
             logp -= xp.log(xp.exp(logp).sum(axis=1, keepdims=True))
             q = T * dt.type(1.0 - smoothing) + dt.type(smoothing / C) if smoothing else T
@@ -424,7 +414,7 @@ class CrossEntropyProb(Primitive):
         logp = ctx.logp
         xp = xp_of(logp)
         dt = logp.dtype
-        with _quiet():
+        with quiet_errors():
             sc = xp.expand_dims(xp.broadcast_to(_scale(xp, grad._data.astype(dt, copy=False), reduction, denom, sample_shape), sample_shape), 1)
             gx = gt = None
             if need_x:
@@ -477,7 +467,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if isinstance(target, Tensor) and tuple(target.shape) == tuple(input.shape):
         if target._data.dtype.kind != "f":
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {_tname(target._data.dtype)}")
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {scalar_type_name(target._data.dtype)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if not 0.0 <= label_smoothing <= 1.0:
@@ -532,7 +522,7 @@ class NllLoss(Primitive):
             q = _dense_q(xp, shape, idx, a, dt.type(0), None, dt)
             sc = _scale_tensor(grad, reduction, denom, sample_shape)
             return (sc * _const(q)).reshape(in_shape), None, None, None, None, None
-        with _quiet():
+        with quiet_errors():
             sc = _scale(xp, grad._data, reduction, denom, sample_shape)
             vals = -sc if wt is None else -(sc * wt)
             gx = xp.zeros(shape, dtype=dt)
@@ -547,7 +537,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise TypeError(f"nll_loss_nd(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     shape = _check_class_target(input, target, weight, "nll_loss")
     if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_tname(input._data.dtype)}'")
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     if weight is not None:
         _check_weight_dtype(weight, input, "nll_loss_forward")
     return NllLoss.apply(input, target, weight, reduction, int(ignore_index), shape)
@@ -559,7 +549,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def _check_pointwise_dtypes(input, target, kernel):
     if input._data.dtype.kind not in "fc" and target._data.dtype.kind not in "fc":
         dev = "cpu" if isinstance(input._data, np.ndarray) else "cuda"
-        raise NotImplementedError(f"\"{kernel}_{dev}\" not implemented for '{_tname(input._data.dtype)}'")
+        raise NotImplementedError(f"\"{kernel}_{dev}\" not implemented for '{scalar_type_name(input._data.dtype)}'")
 
 
 def _weighted(loss, weight, input, reduction):
@@ -638,7 +628,7 @@ class BinaryCrossEntropy(Primitive):
     def forward(ctx, input, target):
         x, t = input._data, target._data
         xp = xp_of(x)
-        with _quiet():
+        with quiet_errors():
             lx = xp.maximum(xp.log(x), -100)
             l1x = xp.maximum(xp.log1p(-x), -100)
             loss = (t - 1) * l1x - t * lx
@@ -667,9 +657,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             "is deprecated. Please ensure they have the same size."
         )
     if target._data.dtype != input._data.dtype:
-        raise RuntimeError(f"Found dtype {_tname(target._data.dtype)} but expected {_tname(input._data.dtype)}")
+        raise RuntimeError(f"Found dtype {scalar_type_name(target._data.dtype)} but expected {scalar_type_name(input._data.dtype)}")
     if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{_tname(input._data.dtype)}'")
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     x, t = input._data, target._data
     if x.size and bool(((x < 0) | (x > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -701,7 +691,7 @@ class BCEWithLogits(Primitive):
         x = input._data.astype(dt.np, copy=False)
         t = target._data.astype(dt.np, copy=False)
         xp = xp_of(x)
-        with _quiet():
+        with quiet_errors():
             ls = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))  # log_sigmoid(x)
             loss = (1 - t) * x
             if pos_weight is None:
@@ -735,7 +725,7 @@ class LogSigmoid(Primitive):
         x = input._data
         xp = xp_of(x)
         ctx.save_for_backward(input)
-        with _quiet():
+        with quiet_errors():
             return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
     @staticmethod
@@ -760,7 +750,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size ({_size(input.shape)})")
     if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
         bad = input if input._data.dtype.kind != "f" else target
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_tname(bad._data.dtype)}")
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {scalar_type_name(bad._data.dtype)}")
     if pos_weight is not None:
         _check_broadcast_to(pos_weight, input)
     loss = BCEWithLogits.apply(input, target, pos_weight)
@@ -949,7 +939,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
             f"(batch size). Expected target size [{N}], but got {list(target.shape)}. Input has shape {list(xs)}."
         )
     if target._data.dtype != np.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_tname(target._data.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {scalar_type_name(target._data.dtype)}")
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
     t = target._data.reshape(N)
@@ -971,13 +961,6 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _apply_reduction(loss, reduction)
 
 
-def _pairwise_distance(x1, x2, p, eps):
-    from .reduction import norm
-
-    dim = max(x1.dim(), x2.dim()) - 1
-    return norm(x1 - x2 + eps, p, dim=dim)
-
-
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
     """``max(0, d(a, p) - d(a, n) + margin)`` with the p-norm pairwise distance (``swap``: use the
     smaller of d(a, n) and d(p, n))."""
@@ -990,10 +973,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
             "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but "
             f"got: anchor {da}D, positive {dp}D, and negative {dn}D inputs"
         )
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = d_neg.minimum(_pairwise_distance(positive, negative, p, eps))
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
     return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
@@ -1008,7 +991,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
             "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but "
             f"got: anchor {da}D, positive {dp}D, and negative {dn}D inputs"
         )
-    dist = distance_function if distance_function is not None else (lambda a, b: _pairwise_distance(a, b, 2.0, 1e-6))
+    dist = distance_function if distance_function is not None else (lambda a, b: pairwise_distance(a, b, 2.0, 1e-6))
     d_pos = dist(anchor, positive)
     d_neg = dist(anchor, negative)
     if swap:
@@ -1026,7 +1009,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if tuple(target.shape) != xs:
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(xs)}")
     if target._data.dtype != np.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_tname(target._data.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {scalar_type_name(target._data.dtype)}")
     xp = xp_of(input._data)
     N, C = (1, xs[0]) if len(xs) == 1 else xs
     t = target._data.reshape(N, C)

@@ -10,18 +10,7 @@ from ...ops import conv as F_conv
 from ...ops.spatial import pad as _pad
 from ..module import Module
 from ..parameter import Parameter
-
-
-def _ntuple(n):
-    def parse(x):
-        if isinstance(x, (list, tuple)):
-            return tuple(x)
-        return tuple([x] * n)
-
-    return parse
-
-
-_single, _pair = _ntuple(1), _ntuple(2)
+from .utils import _pair, _single
 
 
 def _reverse_repeat_tuple(t, n):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import collections.abc
-from itertools import repeat
-
 from ...ops.spatial import pad as _pad
 from ..module import Module
+from .utils import _ntuple
 
 __all__ = [
     "CircularPad1d",
@@ -25,18 +23,6 @@ __all__ = [
     "ZeroPad2d",
     "ZeroPad3d",
 ]
-
-
-def _ntuple(n):
-    def parse(x):
-        if isinstance(x, collections.abc.Iterable):
-            return tuple(x)
-        return tuple(repeat(x, n))
-
-    return parse
-
-
-_pair, _quadruple, _sextuple = _ntuple(2), _ntuple(4), _ntuple(6)
 
 
 class _CircularPadNd(Module):

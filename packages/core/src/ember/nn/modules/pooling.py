@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from ...ops import pooling as F
 from ..module import Module
-
-
-def _single(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
-
-
-def _pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+from .utils import _pair, _single
 
 
 class _MaxPoolNd(Module):
