@@ -304,27 +304,34 @@ def _softmax_dim(name, ndim, stacklevel=3):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _softmax_input(x, dim, dtype, fname):
-    check_tensor(x, fname)
-    arr = x._data
-    if dtype is not None:
-        arr = arr.astype(dtype.np, copy=False)
-    if arr.dtype.kind != "f":
-        raise not_implemented(f"{fname}_lastdim_kernel_impl", arr)
-    return arr, wrap_dim(dim, arr.ndim)
+class _SoftmaxFamily(Primitive):
+    """A normalisation over one dim, computed in ``dtype`` when given. Subclasses set ``name``,
+    ``scalar`` (the value of a 0-dim input's result) and ``kernel(xp, arr, axis)``."""
 
-
-class Softmax(Primitive):
     save_output = True
+    name = ""
+    scalar = 0.0
 
-    @staticmethod
-    def forward(ctx, x, dim, dtype):
-        arr, ax = _softmax_input(x, dim, dtype, "softmax")
+    @classmethod
+    def forward(cls, ctx, x, dim, dtype):
+        check_tensor(x, cls.name)
+        arr = x._data if dtype is None else x._data.astype(dtype.np, copy=False)
+        if arr.dtype.kind != "f":
+            raise not_implemented(f"{cls.name}_lastdim_kernel_impl", arr)
+        ax = wrap_dim(dim, arr.ndim)
         if ctx.needs_input_grad is not None:
             ctx.dim = ax
         xp = xp_of(arr)
         if arr.ndim == 0:
-            return xp.ones_like(arr)
+            return xp.full_like(arr, cls.scalar)
+        return cls.kernel(xp, arr, ax)
+
+
+class Softmax(_SoftmaxFamily):
+    name, scalar = "softmax", 1.0
+
+    @staticmethod
+    def kernel(xp, arr, ax):
         out = arr - arr.max(axis=ax, keepdims=True)
         xp.exp(out, out=out)
         out /= out.sum(axis=ax, keepdims=True)
@@ -337,20 +344,13 @@ class Softmax(Primitive):
         return gy - y * gy.sum(ctx.dim, keepdim=True), None, None
 
 
-class LogSoftmax(Primitive):
-    save_output = True
+class LogSoftmax(_SoftmaxFamily):
+    name, scalar = "log_softmax", 0.0
 
     @staticmethod
-    def forward(ctx, x, dim, dtype):
-        arr, ax = _softmax_input(x, dim, dtype, "log_softmax")
-        if ctx.needs_input_grad is not None:
-            ctx.dim = ax
-        xp = xp_of(arr)
-        if arr.ndim == 0:
-            return xp.zeros_like(arr)
+    def kernel(xp, arr, ax):
         shifted = arr - arr.max(axis=ax, keepdims=True)
-        lse = xp.log(xp.exp(shifted).sum(axis=ax, keepdims=True))
-        shifted -= lse
+        shifted -= xp.log(xp.exp(shifted).sum(axis=ax, keepdims=True))
         return shifted
 
     @staticmethod
