@@ -37,6 +37,17 @@ def _tune_malloc():
 
 _tune_malloc()
 
+
+def _warm_sgemm():
+    """Measured OpenBLAS quirk (Zen, 0.3.31): until the process has run one float32 GEMM with >= 512
+    output columns, small transposed float32 GEMMs (e.g. a conv's weight gradient) run ~3x slower.
+    Run one now (under a millisecond); it affects every float32 matmul of the process."""
+    a = numpy.ones((64, 64), dtype=numpy.float32)
+    numpy.matmul(a, numpy.ones((64, 1024), dtype=numpy.float32))
+
+
+_warm_sgemm()
+
 _cupy = None
 _cupy_error: str | None = None
 _cupy_checked = False

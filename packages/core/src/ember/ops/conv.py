@@ -33,17 +33,6 @@ from ..tensor import Tensor
 from ._common import xp_of
 
 
-def _warm_sgemm():
-    """Measured OpenBLAS quirk (Zen, 0.3.31): until the process has run one float32 GEMM with >= 512
-    output columns, the small transposed GEMMs of the weight gradient run ~3x slower. Run one now."""
-    import numpy
-
-    a = numpy.ones((64, 64), dtype=numpy.float32)
-    numpy.matmul(a, numpy.ones((64, 1024), dtype=numpy.float32))
-
-
-_warm_sgemm()
-
 # ------------------------------------------------------------------------------------------------
 # configuration: stride, padding ((top, bottom), (left, right)), dilation, groups -- all 2-D
 # ------------------------------------------------------------------------------------------------
