@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import warnings
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import BackwardNode, Primitive
 from ..autograd.grad_mode import STATE
+from .._parallel import run_spans
 from ..tensor import Tensor
 from .distance import pairwise_distance
 from ._common import quiet_errors, xp_of
@@ -197,19 +197,6 @@ def _reduce_array(xp, loss, reduction, denom, out_shape):
 # ---- row-parallel softmax pieces (NumPy ufuncs release the GIL) --------------------------------
 
 _MIN_PARALLEL = 1 << 16  # elements; smaller problems run on the calling thread
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _forget_pool():
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
 _CPUS = max(1, min(4, os.cpu_count() or 1))
 
 
@@ -225,19 +212,9 @@ def _run_rows(fn, n_rows, size, xp):
     if n <= 1:
         fn(0, n_rows)
         return
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < n - 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="ember-loss")
-        pool = _pool
     step = -(-n_rows // n)
     spans = [(r, min(r + step, n_rows)) for r in range(0, n_rows, step)]
-    futures = [pool.submit(_quietly, fn, r0, r1) for r0, r1 in spans[1:]]
-    fn(*spans[0])
-    for f in futures:
-        f.result()
+    run_spans(lambda r0, r1: _quietly(fn, r0, r1), spans)
 
 
 def _quietly(fn, r0, r1):

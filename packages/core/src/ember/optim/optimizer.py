@@ -20,6 +20,7 @@ from itertools import chain
 import numpy
 
 from .. import backend
+from .._parallel import run_spans
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -457,8 +458,6 @@ def _touch(p: Tensor):
 
 _BLOCK = 65536  # elements per block: a few float32 blocks fit in L2 together
 _local = threading.local()
-_pool = None
-_pool_lock = threading.Lock()
 
 
 def _num_threads() -> int:
@@ -478,27 +477,6 @@ def _scratch(dtype, k):
     if bufs is None or len(bufs) < k or bufs[0].size < _BLOCK:
         bufs = cache[key] = [numpy.empty(_BLOCK, dtype=dtype) for _ in range(k)]
     return bufs
-
-
-def _forget_pool():
-    """In a forked child the pool's threads are gone: start a fresh pool on first use."""
-    global _pool, _pool_lock
-    _pool = None
-    _pool_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _get_pool(n):
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < n:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="ember-optim")
-        return _pool
 
 
 def _run_blocks(fn, flats, ntmp, start, stop):
@@ -539,9 +517,4 @@ def _blockwise(fn, arrays, ntmp: int = 2):
         _run_blocks(fn, flats, ntmp, 0, n)
         return
     per = -(-nblocks // nthreads) * _BLOCK
-    spans = [(s, min(s + per, n)) for s in range(0, n, per)]
-    pool = _get_pool(nthreads - 1)
-    futures = [pool.submit(_run_blocks, fn, flats, ntmp, s, e) for s, e in spans[1:]]
-    _run_blocks(fn, flats, ntmp, *spans[0])
-    for f in futures:
-        f.result()
+    run_spans(lambda s, e: _run_blocks(fn, flats, ntmp, s, e), [(s, min(s + per, n)) for s in range(0, n, per)])
