@@ -292,3 +292,44 @@ def test_no_graph_backward_on_arrays_equals_the_tensor_formula(fn, kwargs):
     (getattr(F, fn)(x, **kwargs) * w).sum().backward()
     formula, = ember.autograd.grad((getattr(F, fn)(x, **kwargs) * w).sum(), x, create_graph=True)
     np.testing.assert_allclose(arr(x.grad), arr(formula), rtol=1e-5, atol=1e-6)
+
+
+PIECEWISE = ["relu", "relu6", "hardtanh", "hardsigmoid", "threshold", "hardshrink", "softshrink", "sigmoid", "tanh"]
+
+
+@pytest.mark.parametrize("name", PIECEWISE)
+def test_piecewise_activation_gradients_in_float64(name):
+    _, fn, kwargs = next(a for a in ACTIVATIONS if a[0] == name)
+    # values away from every kink (0, +-0.4, +-0.5, 0.3, +-1, 1.5, +-3, 6)
+    vals = np.array([[-4.2, -2.2, -0.8, -0.45, -0.2], [0.1, 0.35, 0.7, 1.2, 2.2], [3.4, 5.1, 7.0, -0.65, 0.9]])
+    x = ember.tensor(vals, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda t: getattr(F, fn)(t, **kwargs), (x,))
+
+
+def test_dropout_gradients_in_float64():
+    x = ember.randn(4, 6, 3, dtype=ember.float64, requires_grad=True)
+
+    def seeded(fn):
+        def run(t):
+            ember.manual_seed(7)  # the same mask on every evaluation
+            return fn(t)
+        return run
+
+    assert gradcheck(seeded(lambda t: F.dropout(t, 0.3)), (x,))
+    assert gradcheck(seeded(lambda t: F.dropout2d(t.unsqueeze(-1), 0.5)), (x,))
+    assert gradcheck(seeded(lambda t: F.alpha_dropout(t, 0.2, training=True)), (x,))
+
+
+def test_copy_and_fill_gradients_in_float64():
+    src = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda s: ember.zeros(2, 3, dtype=ember.float64).copy_(s) * 2, (src,))
+    val = ember.tensor(1.5, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v: ember.zeros(2, dtype=ember.float64).fill_(v), (val,))
+
+
+def test_distance_gradients_in_float64():
+    a = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(F.pairwise_distance, (a, b))
+    assert gradcheck(F.pdist, (a,))
+    assert gradcheck(F.cdist, (a, b[:2]))
