@@ -333,3 +333,8 @@ def test_distance_gradients_in_float64():
     assert gradcheck(F.pairwise_distance, (a, b))
     assert gradcheck(F.pdist, (a,))
     assert gradcheck(F.cdist, (a, b[:2]))
+
+
+def test_embedding_weight_must_be_a_matrix():
+    with pytest.raises(RuntimeError, match=r"'weight' must be 2-D, but got a 1-D tensor of shape \[5\]"):
+        F.embedding(ember.tensor([0]), ember.ones(5))

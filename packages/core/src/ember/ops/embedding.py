@@ -100,7 +100,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """Rows of ``weight`` picked by the integer tensor ``input``: output shape ``input.shape + (D,)``."""
     _check_indices(input)
     if weight.dim() != 2:
-        raise RuntimeError("'weight' must be 2-D")
+        raise RuntimeError(f"'weight' must be 2-D, but got a {weight.dim()}-D tensor of shape {list(weight.shape)}")
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
