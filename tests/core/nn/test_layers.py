@@ -338,3 +338,8 @@ def test_distance_gradients_in_float64():
 def test_embedding_weight_must_be_a_matrix():
     with pytest.raises(RuntimeError, match=r"'weight' must be 2-D, but got a 1-D tensor of shape \[5\]"):
         F.embedding(ember.tensor([0]), ember.ones(5))
+
+
+def test_dropout_of_an_integer_tensor_names_its_dtype():
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        F.dropout(ember.tensor([1, 2]), 0.5)

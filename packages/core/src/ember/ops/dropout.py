@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..autograd.function import Primitive
 from ..random import _gen, uniform_array
 from ._common import apply_inplace, inplace_source
+from .unary import scalar_type_name
 
 _ALPHA = 1.7580993408473766  # SELU's -scale * alpha, the value alpha dropout drops to
 
@@ -49,7 +50,7 @@ def _dropout(input, p, training, inplace, mask_shape, alpha):
         return input
     arr = input._data
     if arr.dtype.kind != "f":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {arr.dtype}")
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {scalar_type_name(arr.dtype)}")
     keep = _keep_mask(input, p, mask_shape).astype(arr.dtype)
     if alpha:
         if p == 1.0:
