@@ -197,8 +197,8 @@ def test_distributed_sampler_padding_and_drop_last():
     assert len(DistributedSampler(range(10), num_replicas=3, rank=0)) == 4
     with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
         DistributedSampler(range(10), num_replicas=3, rank=3)
-    with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
-        DistributedSampler(range(10))
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        DistributedSampler(range(10))  # num_replicas/rank come from the process group, as in PyTorch
 
 
 def test_distributed_sampler_shuffle_and_epochs():

@@ -258,6 +258,20 @@ class Tensor:
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor) -> None`` on a leaf, called after its ``.grad`` has been accumulated."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.function import PostAccumulateGradHook, RemovableHandle
+
+        if self._hooks is None:
+            self._hooks = []
+        entry = PostAccumulateGradHook(hook)
+        self._hooks.append(entry)
+        return RemovableHandle(self._hooks, entry)
+
     def _grad_accumulator(self):
         acc = self._grad_acc() if self._grad_acc is not None else None
         if acc is None:

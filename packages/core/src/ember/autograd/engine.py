@@ -77,7 +77,33 @@ def _topo(roots):
     return deps, order
 
 
+_callbacks: list = []
+_depth = 0
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once the backward pass now executing has finished (used by DistributedDataParallel)."""
+    if not _depth:
+        raise RuntimeError("queue_callback can only be called during the backward pass")
+    _callbacks.append(callback)
+
+
 def execute(roots, retain_graph, create_graph, capture=None, accumulate=True):
+    global _depth
+    _depth += 1
+    try:
+        captured = _execute(roots, retain_graph, create_graph, capture, accumulate)
+        if _depth == 1:
+            while _callbacks:
+                _callbacks.pop(0)()
+    finally:
+        _depth -= 1
+        if not _depth:
+            _callbacks.clear()
+    return captured
+
+
+def _execute(roots, retain_graph, create_graph, capture=None, accumulate=True):
     """Run backward from ``roots`` [((node, nr), grad)]; return captured gradients for ``capture``,
     a list of (node, nr) pairs (non-leaf inputs) or AccumulateGrad nodes (leaf inputs)."""
     roots = [(e, g) for e, g in roots if e is not None]

@@ -208,10 +208,12 @@ class AccumulateGrad(Node):
         grad = grads[0]
         if grad is None:
             return ()
-        for hook in var._hooks or ():
-            res = hook(grad)
-            if res is not None:
-                grad = res
+        hooks = var._hooks or ()
+        for hook in hooks:
+            if not isinstance(hook, PostAccumulateGradHook):
+                res = hook(grad)
+                if res is not None:
+                    grad = res
         if var.grad is None:
             # a copy: the incoming array may be shared with another leaf's gradient or read-only
             var.grad = grad if create_graph else Tensor._make(grad._data.copy())
@@ -219,7 +221,19 @@ class AccumulateGrad(Node):
             var.grad = var.grad + grad
         else:
             var.grad._data += grad._data
+        for hook in hooks:
+            if isinstance(hook, PostAccumulateGradHook):
+                hook.fn(var)
         return ()
+
+
+class PostAccumulateGradHook:
+    """A leaf's hook run with the tensor after its ``.grad`` has been accumulated."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
 class DelayedError(Node):

@@ -5,3 +5,4 @@ from .module import Module, register_module_forward_hook, register_module_forwar
 from .modules import *  # noqa: F401,F403
 from .parameter import Buffer, Parameter
 from . import functional, init, utils  # noqa: F401
+from . import parallel  # noqa: E402,F401

@@ -11,14 +11,8 @@ __all__ = ["DistributedSampler"]
 
 
 def _dist_setting(name):
-    try:
-        import importlib
+    from ... import distributed as dist
 
-        dist = importlib.import_module("ember.distributed")
-    except ImportError:
-        dist = None
-    if dist is None or not getattr(dist, "is_available", lambda: False)():
-        raise RuntimeError("Requires distributed package to be available")
     return getattr(dist, name)()
 
 

@@ -1,0 +1,362 @@
+"""Collectives on tensors (in place, PyTorch's signatures), with ``async_op=True`` returning a :class:`Work`."""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+from . import _mpi, _state
+from ..tensor import Tensor
+
+__all__ = ["ReduceOp", "Work", "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor",
+           "reduce_scatter_tensor", "gather", "scatter", "all_to_all_single", "send", "recv", "isend", "irecv",
+           "barrier"]
+
+
+class ReduceOp(enum.Enum):
+    """Reduction operations for :func:`all_reduce`, :func:`reduce` and :func:`reduce_scatter_tensor`."""
+
+    SUM = 0
+    AVG = 1
+    PRODUCT = 2
+    MIN = 3
+    MAX = 4
+    BAND = 5
+    BOR = 6
+    BXOR = 7
+
+    def __repr__(self):
+        return f"<ReduceOp.{self.name}: {self.value}>"
+
+
+class Work:
+    """The handle of an asynchronous collective: :meth:`wait` blocks until its result is in place."""
+
+    def __init__(self, pg, what, requests, finish=None, status=None):
+        self._pg, self._what, self._requests, self._finish = pg, what, requests, finish
+        self._status = status
+        self._done = False
+        self._result = None
+
+    def is_completed(self) -> bool:
+        if not self._done and all(r.Test(self._status) for r in self._requests):
+            self._complete()
+        return self._done
+
+    def is_success(self) -> bool:
+        return self.is_completed()
+
+    def wait(self, timeout=None) -> bool:
+        if not self._done:
+            seconds = _seconds(timeout) if timeout is not None else _seconds(self._pg.timeout)
+            for r in self._requests:
+                _mpi.wait(r, seconds, self._what, _state.world().rank(), self._status)
+            self._complete()
+        return True
+
+    def result(self):
+        self.wait()
+        return self._result
+
+    def _complete(self):
+        if not self._done:
+            self._done = True
+            if self._finish is not None:
+                self._result = self._finish()
+
+
+def _seconds(timeout) -> float:
+    return timeout.total_seconds() if hasattr(timeout, "total_seconds") else float(timeout)
+
+
+# --- checks ------------------------------------------------------------------------------------------------
+
+_OPS = ("all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor",
+        "gather", "scatter", "all_to_all_single", "barrier", "broadcast_object_list", "all_gather_object")
+_DTYPES = ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
+_MAX_DIMS = 8
+
+
+def _check_tensor(t, what):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
+    if t._data.dtype.name not in _DTYPES:
+        raise TypeError(f"{what}: unsupported dtype {t.dtype} for the mpi backend")
+
+
+def _agree(pg, what, t=None, check_shape=True):
+    """Every rank states (collective, shape, dtype): a mismatch is an error naming the ranks, never a hang."""
+    sig = np.full(3 + _MAX_DIMS, -1, dtype=np.int64)
+    sig[0] = _OPS.index(what)
+    if t is not None:
+        sig[1] = _DTYPES.index(t._data.dtype.name)
+        if check_shape:
+            shape = t._data.shape
+            if len(shape) > _MAX_DIMS:
+                shape = (int(np.prod(shape)),)
+            sig[2] = len(shape)
+            sig[3:3 + len(shape)] = shape
+    table = np.empty((pg.size(), sig.size), dtype=np.int64)
+    MPI = _mpi.mpi()
+    _mpi.wait(pg.comm.Iallgather(sig, [table, MPI.INT64_T]), _seconds(pg.timeout), what, _state.world().rank())
+    if (table == sig).all():
+        return
+    me = pg.rank()
+    rows = [_describe(row) for row in table]
+    listing = ", ".join(f"rank {pg.ranks[i]} called {r}" for i, r in enumerate(rows))
+    raise RuntimeError(f"[rank {pg.ranks[me]}] {what}: the ranks disagree: {listing}")
+
+
+def _describe(row) -> str:
+    text = _OPS[row[0]]
+    if row[1] >= 0:
+        text += f" on {_DTYPES[row[1]]}"
+    if row[2] >= 0:
+        text += f" [{', '.join(str(int(d)) for d in row[3:3 + row[2]])}]"
+    return text
+
+
+def _group_rank(pg, rank, what) -> int:
+    try:
+        return pg.ranks.index(rank)
+    except ValueError:
+        raise ValueError(f"{what}: rank {rank} is not part of the group (ranks {pg.ranks})") from None
+
+
+def _write_back(t, buf):
+    if buf is not t._data:
+        t._data[...] = buf.astype(t._data.dtype, copy=False)
+    t._bump_version()
+
+
+def _run(pg, what, requests, finish, async_op):
+    work = Work(pg, what, requests, finish)
+    if async_op:
+        return work
+    work.wait()
+    return None
+
+
+# --- collectives -------------------------------------------------------------------------------------------
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``tensor`` across all ranks of ``group``, leaving the result on every rank (in place)."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "all_reduce")
+    if op is ReduceOp.AVG and tensor._data.dtype.kind not in "fc":
+        raise RuntimeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got {tensor.dtype}")
+    _agree(pg, "all_reduce", tensor)
+    buf = _mpi.as_buffer(tensor._data)
+    req = pg.comm.Iallreduce(_mpi.mpi().IN_PLACE, buf, _mpi.reduce_op(op))
+
+    def finish():
+        if op is ReduceOp.AVG:
+            buf[...] /= pg.size()
+        _write_back(tensor, buf)
+
+    return _run(pg, "all_reduce", [req], finish, async_op)
+
+
+def broadcast(tensor, src, group=None, async_op=False):
+    """Copy ``tensor`` from rank ``src`` to every rank of ``group`` (in place)."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "broadcast")
+    root = _group_rank(pg, src, "broadcast")
+    _agree(pg, "broadcast", tensor)
+    buf = _mpi.as_buffer(tensor._data)
+    req = pg.comm.Ibcast(buf, root=root)
+    return _run(pg, "broadcast", [req], lambda: _write_back(tensor, buf), async_op)
+
+
+def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``tensor`` across ranks into rank ``dst``'s tensor."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "reduce")
+    root = _group_rank(pg, dst, "reduce")
+    _agree(pg, "reduce", tensor)
+    buf = _mpi.as_buffer(tensor._data)
+    is_root = pg.rank() == root
+    MPI = _mpi.mpi()
+    req = pg.comm.Ireduce(MPI.IN_PLACE if is_root else buf, buf if is_root else None, _mpi.reduce_op(op), root=root)
+
+    def finish():
+        if is_root:
+            if op is ReduceOp.AVG:
+                buf[...] /= pg.size()
+            _write_back(tensor, buf)
+
+    return _run(pg, "reduce", [req], finish, async_op)
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """Gather ``tensor`` from every rank into ``tensor_list`` (one tensor per rank)."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "all_gather")
+    if len(tensor_list) != pg.size():
+        raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors, the group has {pg.size()} ranks")
+    _agree(pg, "all_gather", tensor)
+    send = _mpi.as_buffer(tensor._data)
+    recv = np.empty((pg.size(),) + send.shape, dtype=send.dtype)
+    req = pg.comm.Iallgather(send, recv)
+
+    def finish():
+        for out, part in zip(tensor_list, recv):
+            if tuple(out.shape) != part.shape:
+                raise RuntimeError(f"all_gather: output tensor of shape {list(out.shape)} cannot hold an input of "
+                                   f"shape {list(part.shape)}")
+            _write_back(out, part)
+
+    return _run(pg, "all_gather", [req], finish, async_op)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Gather every rank's ``input_tensor`` into ``output_tensor`` (concatenated or stacked along dim 0)."""
+    pg = _state.resolve(group)
+    _check_tensor(input_tensor, "all_gather_into_tensor")
+    if output_tensor.numel() != input_tensor.numel() * pg.size():
+        raise ValueError(f"all_gather_into_tensor: output tensor must have {pg.size()} times the input's "
+                         f"{input_tensor.numel()} elements, got shape {list(output_tensor.shape)}")
+    _agree(pg, "all_gather_into_tensor", input_tensor)
+    send = _mpi.as_buffer(input_tensor._data)
+    recv = np.empty((pg.size(),) + send.shape, dtype=send.dtype)
+    req = pg.comm.Iallgather(send, recv)
+    return _run(pg, "all_gather_into_tensor", [req],
+                lambda: _write_back(output_tensor, recv.reshape(output_tensor._data.shape)), async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``input`` across ranks and give rank ``i`` the ``i``-th equal block of the result."""
+    pg = _state.resolve(group)
+    _check_tensor(input, "reduce_scatter_tensor")
+    if input.numel() != output.numel() * pg.size():
+        raise ValueError(f"reduce_scatter_tensor: input must have {pg.size()} times the output's "
+                         f"{output.numel()} elements, got shape {list(input.shape)}")
+    _agree(pg, "reduce_scatter_tensor", input)
+    send = _mpi.as_buffer(input._data)
+    recv = np.empty(output._data.shape, dtype=send.dtype)
+    req = pg.comm.Ireduce_scatter_block(send, recv, _mpi.reduce_op(op))
+
+    def finish():
+        if op is ReduceOp.AVG:
+            recv[...] /= pg.size()
+        _write_back(output, recv)
+
+    return _run(pg, "reduce_scatter_tensor", [req], finish, async_op)
+
+
+def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
+    """Gather ``tensor`` from every rank into ``gather_list`` on rank ``dst``."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "gather")
+    root = _group_rank(pg, dst, "gather")
+    is_root = pg.rank() == root
+    if is_root and (gather_list is None or len(gather_list) != pg.size()):
+        raise ValueError(f"gather: rank {dst} needs a gather_list of {pg.size()} tensors")
+    _agree(pg, "gather", tensor)
+    send = _mpi.as_buffer(tensor._data)
+    recv = np.empty((pg.size(),) + send.shape, dtype=send.dtype) if is_root else None
+    req = pg.comm.Igather(send, recv, root=root)
+
+    def finish():
+        if is_root:
+            for out, part in zip(gather_list, recv):
+                _write_back(out, part)
+
+    return _run(pg, "gather", [req], finish, async_op)
+
+
+def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
+    """Send the ``i``-th tensor of ``scatter_list`` on rank ``src`` into ``tensor`` on rank ``i``."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "scatter")
+    root = _group_rank(pg, src, "scatter")
+    is_root = pg.rank() == root
+    send = None
+    if is_root:
+        if scatter_list is None or len(scatter_list) != pg.size():
+            raise ValueError(f"scatter: rank {src} needs a scatter_list of {pg.size()} tensors")
+        send = np.stack([_mpi.as_buffer(t._data) for t in scatter_list])
+        if send.shape[1:] != tensor._data.shape:
+            raise ValueError(f"scatter: scatter_list tensors have shape {list(send.shape[1:])}, the output "
+                             f"tensor {list(tensor.shape)}")
+    _agree(pg, "scatter", tensor)
+    recv = _mpi.as_buffer(np.empty_like(tensor._data))
+    req = pg.comm.Iscatter(send, recv, root=root)
+    return _run(pg, "scatter", [req], lambda: _write_back(tensor, recv), async_op)
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None, async_op=False):
+    """Split ``input`` along dim 0 into one block per rank, send block ``i`` to rank ``i``, and concatenate
+    the received blocks into ``output``."""
+    pg = _state.resolve(group)
+    _check_tensor(input, "all_to_all_single")
+    _agree(pg, "all_to_all_single", input, check_shape=False)
+    n = pg.size()
+    send = _mpi.as_buffer(input._data)
+    recv = np.empty(output._data.shape, dtype=send.dtype)
+    row_in = int(np.prod(send.shape[1:])) if send.ndim > 1 else 1
+    row_out = int(np.prod(recv.shape[1:])) if recv.ndim > 1 else 1
+    if output_split_sizes is None and input_split_sizes is None:
+        if send.shape[0] % n or recv.shape[0] % n:
+            raise ValueError(f"all_to_all_single: dim 0 of input {list(input.shape)} and output "
+                             f"{list(output.shape)} must be divisible by the world size {n}")
+        req = pg.comm.Ialltoall(send, recv)
+    else:
+        in_sizes = list(input_split_sizes) if input_split_sizes is not None else [send.shape[0] // n] * n
+        out_sizes = list(output_split_sizes) if output_split_sizes is not None else [recv.shape[0] // n] * n
+        if sum(in_sizes) != send.shape[0] or sum(out_sizes) != recv.shape[0]:
+            raise ValueError("all_to_all_single: split sizes must add up to dim 0 of input and output")
+        counts_in = [s * row_in for s in in_sizes]
+        counts_out = [s * row_out for s in out_sizes]
+        displ_in = np.concatenate([[0], np.cumsum(counts_in)[:-1]]).tolist()
+        displ_out = np.concatenate([[0], np.cumsum(counts_out)[:-1]]).tolist()
+        req = pg.comm.Ialltoallv([send, (counts_in, displ_in)], [recv, (counts_out, displ_out)])
+    return _run(pg, "all_to_all_single", [req], lambda: _write_back(output, recv), async_op)
+
+
+def barrier(group=None, async_op=False, device_ids=None):
+    """Wait until every rank of ``group`` has reached this call."""
+    pg = _state.resolve(group)
+    req = pg.comm.Ibarrier()
+    return _run(pg, "barrier", [req], None, async_op)
+
+
+# --- point to point ----------------------------------------------------------------------------------------
+
+def isend(tensor, dst, group=None, tag=0):
+    """Send ``tensor`` to rank ``dst`` without waiting; returns a :class:`Work`."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "send")
+    peer = _group_rank(pg, dst, "send")
+    if peer == pg.rank():
+        raise ValueError("Invalid destination rank: should not be the same as the rank of the current process.")
+    buf = _mpi.as_buffer(tensor._data)
+    return Work(pg, "send", [pg.comm.Isend(buf, dest=peer, tag=tag)], lambda: buf)
+
+
+def irecv(tensor, src=None, group=None, tag=0):
+    """Receive into ``tensor`` from rank ``src`` (any rank when None) without waiting; returns a :class:`Work`."""
+    pg = _state.resolve(group)
+    _check_tensor(tensor, "recv")
+    MPI = _mpi.mpi()
+    peer = MPI.ANY_SOURCE if src is None else _group_rank(pg, src, "recv")
+    buf = _mpi.as_buffer(np.empty_like(tensor._data))
+    status = MPI.Status()
+    req = pg.comm.Irecv(buf, source=peer, tag=tag)
+
+    def finish():
+        _write_back(tensor, buf)
+        return pg.ranks[status.Get_source()]
+
+    return Work(pg, "recv", [req], finish, status)
+
+
+def send(tensor, dst, group=None, tag=0) -> None:
+    """Send ``tensor`` to rank ``dst``."""
+    isend(tensor, dst, group, tag).wait()
+
+
+def recv(tensor, src=None, group=None, tag=0) -> int:
+    """Receive ``tensor`` from rank ``src`` (any rank when None); returns the sender's rank."""
+    return irecv(tensor, src, group, tag).result()

@@ -1,0 +1,147 @@
+"""Every collective on 2+ ranks, checked against what one process computes from the same inputs."""
+
+import datetime
+import os
+
+import numpy as np
+
+import ember
+import ember.distributed as dist
+
+dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=60))
+rank, world = dist.get_rank(), dist.get_world_size()
+assert (rank, world) == (int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]))
+assert dist.is_initialized() and dist.get_backend() == "mpi"
+
+
+def data(r, dtype, shape=(2, 3)):
+    return (np.arange(np.prod(shape)).reshape(shape) % 5 + 2 * r + 1).astype(dtype)
+
+
+def same(t, expected):
+    np.testing.assert_array_equal(t.numpy(), np.asarray(expected).astype(t.numpy().dtype))
+
+
+everyone = {r: None for r in range(world)}
+for dtype in (np.float32, np.float64, np.int64):
+    inputs = [data(r, dtype) for r in range(world)]
+    for op, ref in ((dist.ReduceOp.SUM, np.sum), (dist.ReduceOp.PRODUCT, np.prod), (dist.ReduceOp.MAX, np.max),
+                    (dist.ReduceOp.MIN, np.min), (dist.ReduceOp.AVG, np.mean)):
+        if op is dist.ReduceOp.AVG and dtype is np.int64:
+            continue
+        expected = ref(np.stack(inputs), axis=0)
+        t = ember.from_numpy(inputs[rank].copy())
+        dist.all_reduce(t, op=op)
+        same(t, expected)
+        t = ember.from_numpy(inputs[rank].copy())
+        work = dist.all_reduce(t, op=op, async_op=True)
+        assert work.wait() and work.is_completed()
+        same(t, expected)
+        t = ember.from_numpy(inputs[rank].copy())
+        dist.reduce(t, dst=world - 1, op=op)
+        if rank == world - 1:
+            same(t, expected)
+    t = ember.from_numpy(inputs[rank].copy())
+    dist.broadcast(t, src=1)
+    same(t, inputs[1])
+    outs = [ember.zeros(2, 3, dtype=t.dtype) for _ in range(world)]
+    dist.all_gather(outs, ember.from_numpy(inputs[rank]))
+    for o, i in zip(outs, inputs):
+        same(o, i)
+    big = ember.zeros(2 * world, 3, dtype=t.dtype)
+    dist.all_gather_into_tensor(big, ember.from_numpy(inputs[rank]))
+    same(big, np.concatenate(inputs))
+    stacked = ember.zeros(world * 2, 3, dtype=t.dtype)
+    dist.reduce_scatter_tensor(small := ember.zeros(2, 3, dtype=t.dtype),
+                               ember.from_numpy(np.concatenate([inputs[rank]] * world)))
+    same(small, np.sum(np.stack(inputs), axis=0))
+    gl = [ember.zeros(2, 3, dtype=t.dtype) for _ in range(world)] if rank == 0 else None
+    dist.gather(ember.from_numpy(inputs[rank]), gl, dst=0)
+    if rank == 0:
+        for o, i in zip(gl, inputs):
+            same(o, i)
+    got = ember.zeros(2, 3, dtype=t.dtype)
+    dist.scatter(got, [ember.from_numpy(i) for i in inputs] if rank == 0 else None, src=0)
+    same(got, inputs[rank])
+    # all_to_all: rank r sends block j (row j) to rank j
+    send = ember.from_numpy(np.stack([data(rank * 10 + j, dtype, (3,)) for j in range(world)]))
+    recv = ember.zeros(world, 3, dtype=t.dtype)
+    dist.all_to_all_single(recv, send)
+    same(recv, np.stack([data(j * 10 + rank, dtype, (3,)) for j in range(world)]))
+    # uneven splits: rank r sends r+1 rows to everyone
+    send = ember.from_numpy(np.concatenate([np.full((rank + 1, 2), 10 * rank + j, dtype) for j in range(world)]))
+    recv = ember.zeros(sum(r + 1 for r in range(world)), 2, dtype=t.dtype)
+    dist.all_to_all_single(recv, send, output_split_sizes=[r + 1 for r in range(world)],
+                           input_split_sizes=[rank + 1] * world)
+    same(recv, np.concatenate([np.full((r + 1, 2), 10 * r + rank, dtype) for r in range(world)]))
+
+# non-contiguous views are reduced in place through their base
+base = ember.ones(4, 4)
+dist.all_reduce(base[:, 1])
+same(base[:, 1], [world] * 4)
+same(base[:, 0], [1] * 4)
+
+# point to point
+if rank == 0:
+    dist.send(ember.tensor([1.0, 2.0]), dst=1)
+    w = dist.isend(ember.tensor([3.0]), dst=1, tag=7)
+    w.wait()
+elif rank == 1:
+    x = ember.zeros(2)
+    assert dist.recv(x) == 0
+    same(x, [1, 2])
+    y = ember.zeros(1)
+    w = dist.irecv(y, src=0, tag=7)
+    w.wait()
+    same(y, [3])
+
+# groups
+sub = dist.new_group([0, 1])
+if rank in (0, 1):
+    assert dist.get_world_size(sub) == 2 and dist.get_rank(sub) == rank
+    t = ember.tensor([float(rank + 1)])
+    dist.all_reduce(t, group=sub)
+    same(t, [3])
+    assert dist.get_process_group_ranks(sub) == [0, 1]
+solo = dist.new_group([1])
+if rank == 1:
+    t = ember.tensor([5.0])
+    dist.all_reduce(t, group=solo)
+    same(t, [5])
+else:
+    assert dist.get_rank(solo) == -1
+
+# objects (ember's safe format: no code runs on receipt)
+objs = [{"step": 3, "weights": ember.ones(2)}, "text", None] if rank == 0 else [None, None, None]
+dist.broadcast_object_list(objs, src=0)
+assert objs[0]["step"] == 3 and objs[1] == "text" and objs[2] is None
+same(objs[0]["weights"], [1, 1])
+gathered = [None] * world
+dist.all_gather_object(gathered, {"rank": rank, "name": f"r{rank}"})
+assert gathered == [{"rank": r, "name": f"r{r}"} for r in range(world)]
+
+# disagreements are errors on every rank, not hangs
+try:
+    dist.all_reduce(ember.ones(3 + rank))
+except RuntimeError as exc:
+    assert "the ranks disagree" in str(exc) and f"[rank {rank}]" in str(exc), exc
+    assert "rank 0 called all_reduce on float32 [3]" in str(exc), exc
+else:
+    raise AssertionError("mismatched shapes were not detected")
+try:
+    if rank == 0:
+        dist.all_reduce(ember.ones(2))
+    else:
+        dist.broadcast(ember.ones(2), src=0)
+except RuntimeError as exc:
+    assert "all_reduce" in str(exc) and "broadcast" in str(exc), exc
+else:
+    raise AssertionError("mismatched collectives were not detected")
+try:
+    dist.all_reduce(ember.ones(2, dtype=ember.int64), op=dist.ReduceOp.AVG)
+except RuntimeError as exc:
+    assert "AVG" in str(exc)
+dist.barrier()
+dist.destroy_process_group()
+assert not dist.is_initialized()
+print(f"collectives OK rank {rank}")

@@ -1,0 +1,89 @@
+"""DDP on halves of a batch equals one process on the whole batch; no_sync accumulation; SyncBatchNorm."""
+
+import copy
+
+import numpy as np
+
+import ember
+import ember.distributed as dist
+import ember.nn as nn
+
+dist.init_process_group("mpi")
+rank, world = dist.get_rank(), dist.get_world_size()
+ember.manual_seed(100 + rank)  # different initial weights: DDP must broadcast rank 0's
+
+
+def make_model():
+    return nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 8), nn.ReLU(),
+                         nn.Linear(8, 3)).double()
+
+
+rng = np.random.default_rng(0)
+X = ember.from_numpy(rng.standard_normal((8 * world, 6)))
+Y = ember.from_numpy(rng.integers(0, 3, 8 * world))
+shard = slice(8 * rank, 8 * (rank + 1))
+
+model = nn.SyncBatchNorm.convert_sync_batchnorm(make_model())
+assert isinstance(model[1], nn.SyncBatchNorm)
+ddp = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=0.0005)  # several buckets
+assert len(ddp._buckets) > 2
+reference = make_model()
+reference.load_state_dict(model.state_dict())  # after the broadcast: rank 0's weights
+assert list(ddp.state_dict())[0] == "module.0.weight"
+
+opt = ember.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+ref_opt = ember.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+loss_fn = nn.CrossEntropyLoss()
+for step in range(5):
+    opt.zero_grad()
+    loss_fn(ddp(X[shard]), Y[shard]).backward()
+    opt.step()
+    ref_opt.zero_grad()
+    loss_fn(reference(X), Y).backward()
+    ref_opt.step()
+for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+# no_sync: two local accumulations then a synced backward equal the sum of three synced backwards
+chunks = [slice(8 * rank, 8 * rank + 3), slice(8 * rank + 3, 8 * rank + 6), slice(8 * rank + 6, 8 * rank + 8)]
+mlp = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3)).double()
+acc = nn.parallel.DistributedDataParallel(copy.deepcopy(mlp))
+each = nn.parallel.DistributedDataParallel(copy.deepcopy(mlp))
+with acc.no_sync():
+    for c in chunks[:2]:
+        loss_fn(acc(X[c]), Y[c]).backward()
+loss_fn(acc(X[chunks[2]]), Y[chunks[2]]).backward()
+total = [np.zeros(p.shape) for p in each.parameters()]
+for c in chunks:
+    each.zero_grad()
+    loss_fn(each(X[c]), Y[c]).backward()
+    for g, p in zip(total, each.parameters()):
+        g += p.grad.numpy()
+for g, p in zip(total, acc.parameters()):
+    np.testing.assert_allclose(p.grad.numpy(), g, rtol=1e-12, atol=1e-14)
+
+# unused parameters: an error without find_unused_parameters, averaged zeros with it
+
+
+class Branchy(nn.Module):
+    def __init__(self, b_used_on):
+        super().__init__()
+        self.a = nn.Linear(4, 2).double()
+        self.b = nn.Linear(4, 2).double()
+        self.b_used_on = b_used_on
+
+    def forward(self, x):
+        return self.a(x) + self.b(x) if rank in self.b_used_on else self.a(x)
+
+
+strict = nn.parallel.DistributedDataParallel(Branchy(b_used_on=()))
+try:
+    strict(X[shard, :4]).sum().backward()
+    raise AssertionError("an unused parameter went unnoticed")
+except RuntimeError as exc:
+    assert "find_unused_parameters=True" in str(exc) and "b.weight" in str(exc), exc
+loose = nn.parallel.DistributedDataParallel(Branchy(b_used_on=(1,)), find_unused_parameters=True)
+loose(X[shard, :4]).sum().backward()
+np.testing.assert_allclose(loose.module.b.bias.grad.numpy(), np.full(2, 8.0 / world))
+dist.destroy_process_group()
+print(f"ddp OK rank {rank}")
