@@ -48,10 +48,13 @@ def inv(A, *, out=None):
 def inv_ex(A, *, check_errors=False, out=None):
     """``(inverse, info)``: ``info`` is 0, or the index of the zero pivot of a singular matrix (no error)."""
     _check(A, "linalg.inv_ex")
-    _, _, info = _lapack.lu_factor(A._data)
-    if check_errors or not bool((info != 0).any()):
-        return return_types.linalg_inv_ex(Inv.apply(A), _info_tensor(info))
     xp = xp_of(A._data)
+    try:
+        return return_types.linalg_inv_ex(Inv.apply(A), _info_tensor(xp.zeros(A.shape[:-2], dtype="int32")))
+    except LinAlgError:
+        if check_errors:
+            raise
+    _, _, info = _lapack.lu_factor(A._data)
     return return_types.linalg_inv_ex(Tensor._make(xp.full(A.shape, float("nan"), dtype=A._data.dtype)),
                                       _info_tensor(info))
 
@@ -121,10 +124,13 @@ def solve(A, B, *, left=True, out=None):
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """``(result, info)`` of :func:`solve`; ``info`` is nonzero for a singular matrix instead of an error."""
-    _, _, info = _lapack.lu_factor(A._data)
-    if check_errors or not bool((info != 0).any()):
-        return linalg_solve_ex(solve(A, B, left=left), _info_tensor(info))
     xp = xp_of(A._data)
+    try:
+        return linalg_solve_ex(solve(A, B, left=left), _info_tensor(xp.zeros(A.shape[:-2], dtype="int32")))
+    except LinAlgError:
+        if check_errors:
+            raise
+    _, _, info = _lapack.lu_factor(A._data)
     shape = solve(A.new_zeros(A.shape) + Tensor._make(xp.eye(A.shape[-1], dtype=A._data.dtype)), B, left=left).shape
     return linalg_solve_ex(Tensor._make(xp.full(tuple(shape), float("nan"), dtype=A._data.dtype)), _info_tensor(info))
 
@@ -155,10 +161,14 @@ def cholesky(A, *, upper=False, out=None):
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """``(L, info)``: ``info`` is the order of the first non-positive-definite leading minor (0: none)."""
     _check(A, "linalg.cholesky_ex")
-    info = _lapack.cholesky_info(A._data) if A.shape[-1] else xp_of(A._data).zeros(A.shape[:-2], dtype="int32")
-    if check_errors or not bool((info != 0).any()):
-        return return_types.linalg_cholesky_ex(Cholesky.apply(A, upper), _info_tensor(info))
     xp = xp_of(A._data)
+    try:
+        return return_types.linalg_cholesky_ex(Cholesky.apply(A, upper),
+                                               _info_tensor(xp.zeros(A.shape[:-2], dtype="int32")))
+    except LinAlgError:
+        if check_errors:
+            raise
+    info = _lapack.cholesky_info(A._data)
     return return_types.linalg_cholesky_ex(Tensor._make(xp.zeros(A.shape, dtype=A._data.dtype)), _info_tensor(info))
 
 
@@ -310,17 +320,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     if not pivot:
         raise NotImplementedError("linalg.lu_factor_ex: LU without pivoting is not implemented (PyTorch supports it "
                                   "on CUDA only)")
-    P, L, U = lu(A)
-    _, piv, info = _lapack.lu_factor(A._data)
-    m, n = A.shape[-2:]
-    from .joining import cat
-
-    # LU holds U on and above the diagonal and L below it, built from the differentiable factors
-    if m >= n:
-        LU = L.tril(-1) + (cat([U, U.new_zeros(U.shape[:-2] + (m - n, n))], -2) if m > n else U)
-    else:
-        LU = cat([L.tril(-1) + U[..., :, :m], U[..., :, m:]], -1)
-    return linalg_lu_factor_ex(LU, Tensor._make(piv), _info_tensor(info))
+    LU, piv, info = _LU.apply(A, True)
+    return linalg_lu_factor_ex(LU, piv, info)
 
 
 def lu(A, *, pivot=True, out=None):
@@ -328,32 +329,42 @@ def lu(A, *, pivot=True, out=None):
     _check(A, "linalg.lu", square=False)
     if not pivot:
         raise NotImplementedError("linalg.lu: LU without pivoting is not implemented (PyTorch supports it on CUDA only)")
-    return linalg_lu(*_LU.apply(A))
+    return linalg_lu(*_LU.apply(A, False))
 
 
 class _LU(Primitive):
+    """``(P, L, U)``, or with ``packed`` LAPACK's ``(LU, pivots, info)``; one factorization and one backward."""
+
     @staticmethod
-    def forward(ctx, A):
+    def forward(ctx, A, packed):
         a = A._data
         xp = xp_of(a)
         m, n = a.shape[-2:]
         k = min(m, n)
-        packed, piv, _ = _lapack.lu_factor(a)
+        lu_arr, piv, info = _lapack.lu_factor(a)
         perm = _lapack.permutation_from_pivots(piv, m)
-        eye = xp.eye(m, dtype=a.dtype)
-        P = xp.swapaxes(eye[perm], -1, -2)
-        L = xp.tril(packed[..., :, :k], -1) + xp.eye(m, k, dtype=a.dtype)
-        U = xp.triu(packed[..., :k, :])
+        P = xp.swapaxes(xp.eye(m, dtype=a.dtype)[perm], -1, -2)
+        L = xp.tril(lu_arr[..., :, :k], -1) + xp.eye(m, k, dtype=a.dtype)
+        U = xp.triu(lu_arr[..., :k, :])
         if ctx.needs_input_grad is not None:
-            ctx.factors = (P, L, U)
-            ctx.mark_non_differentiable(P)
+            ctx.factors, ctx.packed = (P, L, U), packed
+        if packed:
+            piv, info = piv.astype(xp.int32), info.astype(xp.int32)
+            ctx.mark_non_differentiable(piv, info)
+            return lu_arr, piv, info
+        ctx.mark_non_differentiable(P)
         return P, L, U
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, gP, gL, gU):
+    def backward(ctx, *grads):
         P, L, U = (Tensor._make(a) for a in ctx.factors)
         m, n = L.shape[-2], U.shape[-1]
+        if ctx.packed:
+            gLU = grads[0]
+            gL, gU = gLU.tril(-1)[..., :, :min(m, n)], gLU.triu()[..., :min(m, n), :]
+        else:
+            gL, gU = grads[1], grads[2]
         if m != n:
             raise NotImplementedError("the gradient of linalg.lu is implemented for square matrices only")
         # A = P L U: gA = P L^{-T} [tril(L^T gL, -1) + triu(gU U^T)] U^{-T}
@@ -364,7 +375,7 @@ class _LU(Primitive):
             t = (gU @ U.mT).triu()
             inner = t if inner is None else inner + t
         left = solve_triangular(L.mT, inner, upper=True, unitriangular=True)
-        return P @ solve_triangular(U, left.mT, upper=True).mT  # left U^{-T}
+        return P @ solve_triangular(U, left.mT, upper=True).mT, None  # left U^{-T}
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):

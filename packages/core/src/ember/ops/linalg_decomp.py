@@ -23,6 +23,20 @@ def _eye_like(xp, n, dtype):
     return xp.eye(n, dtype=dtype)
 
 
+def _lapack_call(fn, a, on_failure):
+    """Run a LAPACK routine; when it reports a failure (NumPy raises, CuPy returns non-finite values), compute
+    the failure's details for PyTorch's message with ``on_failure(a)``, which raises."""
+    xp = xp_of(a)
+    try:
+        result = fn()
+    except xp.linalg.LinAlgError:
+        on_failure(a)
+        raise
+    if xp.__name__ != "numpy" and not bool(xp.isfinite(result if not isinstance(result, tuple) else result[0]).all()):
+        on_failure(a)
+    return result
+
+
 def _raise_singular(a, name):
     _, _, info = _lapack.lu_factor(a)
     prefix, idx = _lapack.batch_prefix(info, name)
@@ -40,10 +54,7 @@ class Inv(Primitive):
         xp = xp_of(a)
         if a.shape[-1] == 0:
             return a.copy()
-        _, _, info = _lapack.lu_factor(a)
-        if bool((info != 0).any()):
-            _raise_singular(a, "linalg.inv")
-        return xp.linalg.inv(a)
+        return _lapack_call(lambda: xp.linalg.inv(a), a, lambda m: _raise_singular(m, "linalg.inv"))
 
     @staticmethod
     def backward(ctx, grad):
@@ -67,8 +78,7 @@ class Det(Primitive):
         xp = xp_of(a)
         if a.shape[-1] == 0:
             return grad[..., None, None] * 0 + A * 0
-        _, _, info = _lapack.lu_factor(a)
-        if not bool((info != 0).any()):
+        if bool((xp.linalg.det(a) != 0).all()):
             det = Det.apply(A)
             return (grad * det)[..., None, None] * Inv.apply(A).mT
         # a singular matrix: the cofactor matrix from the SVD, A = U S Vh, adj(A)^T = det(U Vh) U diag(prod_{j!=i} s_j) Vh
@@ -99,6 +109,13 @@ class Slogdet(Primitive):
         return g_logabs[..., None, None] * Inv.apply(A).mT
 
 
+def _raise_solve_singular(a):
+    _, _, info = _lapack.lu_factor(a)
+    if bool((info != 0).any()):
+        prefix, _ = _lapack.batch_prefix(info, "linalg.solve")
+        raise LinAlgError(f"torch.linalg.solve: {prefix}The solver failed because the input matrix is singular.")
+
+
 class Solve(Primitive):
     """X with A X = B for (..., n, n) A and (..., n, k) B (batch dimensions broadcast)."""
 
@@ -115,11 +132,7 @@ class Solve(Primitive):
             ctx.save_for_backward(A)
         if a.shape[-1] == 0:
             return xp.zeros(b.shape, dtype=b.dtype)
-        _, _, info = _lapack.lu_factor(a)
-        if bool((info != 0).any()):
-            prefix, _ = _lapack.batch_prefix(info, "linalg.solve")
-            raise LinAlgError(f"torch.linalg.solve: {prefix}The solver failed because the input matrix is singular.")
-        return xp.linalg.solve(a, b)
+        return _lapack_call(lambda: xp.linalg.solve(a, b), a, _raise_solve_singular)
 
     @staticmethod
     def backward(ctx, grad):
@@ -130,18 +143,21 @@ class Solve(Primitive):
         return gA, gB if ctx.needs_input_grad[1] else None
 
 
+def _raise_not_pd(a):
+    info = _lapack.cholesky_info(a)
+    if bool((info != 0).any()):
+        prefix, idx = _lapack.batch_prefix(info, "linalg.cholesky")
+        raise LinAlgError(f"linalg.cholesky: {prefix}The factorization could not be completed because the input "
+                          f"is not positive-definite (the leading minor of order {idx} is not positive-definite).")
+
+
 class Cholesky(Primitive):
     @staticmethod
     def forward(ctx, A, upper):
         a = A._data
         _lapack.check_square(a, "linalg.cholesky")
         xp = xp_of(a)
-        info = _lapack.cholesky_info(a) if a.shape[-1] else xp.zeros(a.shape[:-2], dtype=xp.int32)
-        if bool((info != 0).any()):
-            prefix, idx = _lapack.batch_prefix(info, "linalg.cholesky")
-            raise LinAlgError(f"linalg.cholesky: {prefix}The factorization could not be completed because the input "
-                              f"is not positive-definite (the leading minor of order {idx} is not positive-definite).")
-        low = xp.linalg.cholesky(a) if a.shape[-1] else a.copy()
+        low = _lapack_call(lambda: xp.linalg.cholesky(a), a, _raise_not_pd) if a.shape[-1] else a.copy()
         if ctx.needs_input_grad is not None:
             ctx.L, ctx.upper = low, upper
         return xp.swapaxes(low, -1, -2).copy() if upper else low
