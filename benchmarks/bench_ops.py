@@ -24,6 +24,20 @@ def _forward(op, shape, unary=False):
     return make
 
 
+def _linalg(op, shape):
+    """A LAPACK routine on a well-conditioned (symmetric positive-definite) batch."""
+
+    def make(lib, device):
+        lib.manual_seed(0)
+        x = lib.randn(*shape, device=device, dtype=lib.float64)
+        a = x @ x.mT + shape[-1] * lib.eye(shape[-1], device=device, dtype=lib.float64)
+        b = lib.randn(*shape[:-1], 4, device=device, dtype=lib.float64)
+        f = getattr(lib.linalg, op)
+        return (lambda: f(a, b)) if op == "solve" else (lambda: f(a))
+
+    return make
+
+
 def _backward(op, shape, unary=False):
     def make(lib, device):
         a, b = _pair(lib, device, shape, requires_grad=True)
@@ -93,4 +107,7 @@ CASES = [
     Case("sum 1M dim=-1", "ops", _reduce("sum", LARGE), number=20),
     Case("matmul 512 fwd", "ops", _matmul(512, False), number=10),
     Case("matmul 512 fwd+bwd", "ops", _matmul(512, True), number=3),
+    *[Case(f"linalg.{op} {label}", "ops", _linalg(op, shape), number=number)
+      for op in ("solve", "cholesky", "svd", "eigh")
+      for label, shape, number in (("b64x64x64", (64, 64, 64), 3), ("512x512", (512, 512), 2))],
 ]

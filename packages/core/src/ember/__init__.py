@@ -80,3 +80,8 @@ from .ops.pooling import max_pool1d, max_pool2d, avg_pool1d, adaptive_avg_pool1d
 from .ops.normalization import layer_norm, group_norm, rms_norm  # noqa: E402,F401
 from .ops.distance import cosine_similarity, pairwise_distance, pdist, cdist  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402
+from . import linalg  # noqa: E402
+from .ops.linalg_api import (cholesky_inverse, cholesky_solve, inverse, logdet, lu_unpack, matrix_exp,  # noqa: E402,F401
+                             pinverse, symeig, triangular_solve)
+from .ops.linalg_api import _cholesky as cholesky, _det as det, _lu as lu, _lu_solve as lu_solve  # noqa: E402,F401
+from .ops.linalg_api import _matrix_power as matrix_power, _qr as qr, _svd as svd, slogdet  # noqa: E402,F401

@@ -1,0 +1,101 @@
+"""Array-level linear algebra shared by the linalg primitives: batched LU with partial pivoting (NumPy has
+none), failure info for PyTorch's error messages, and the LinAlgError type."""
+
+from __future__ import annotations
+
+from ._common import xp_of
+
+
+class LinAlgError(RuntimeError):
+    """Raised when a linear-algebra routine fails on its input (``torch.linalg.LinAlgError``)."""
+
+
+def batch_flat(a):
+    """``a`` (..., m, n) as (B, m, n) plus the batch shape."""
+    return a.reshape((-1,) + a.shape[-2:]), a.shape[:-2]
+
+
+def lu_factor(a):
+    """LU with partial pivoting of every matrix in ``a`` (..., m, n): (LU, pivots (1-based), info).
+
+    ``info`` is 0, or the 1-based index of the first zero pivot (LAPACK's getrf convention). The loop runs
+    over the columns; each step updates the whole batch at once.
+    """
+    xp = xp_of(a)
+    flat, batch = batch_flat(a)
+    lu = flat.astype(a.dtype, copy=True)
+    nb, m, n = lu.shape
+    k = min(m, n)
+    rows = xp.arange(nb)
+    piv = xp.zeros((nb, k), dtype=xp.int32)
+    info = xp.zeros(nb, dtype=xp.int32)
+    for j in range(k):
+        p = xp.argmax(xp.abs(lu[:, j:, j]), axis=1) + j if m > j else xp.full(nb, j)
+        piv[:, j] = p + 1
+        top = lu[rows, j, :].copy()
+        lu[rows, j, :] = lu[rows, p, :]
+        lu[rows, p, :] = top
+        pivot = lu[:, j, j]
+        zero = pivot == 0
+        info = xp.where((info == 0) & zero, j + 1, info)
+        if j + 1 < m:
+            lu[:, j + 1:, j] /= xp.where(zero, 1, pivot)[:, None]
+            if j + 1 < n:
+                lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    return lu.reshape(batch + (m, n)), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def permutation_from_pivots(piv, m):
+    """Row order ``perm`` with ``(P^T A)[i] = A[perm[i]]`` from LAPACK's sequential 1-based pivots."""
+    xp = xp_of(piv)
+    flat = piv.reshape(-1, piv.shape[-1]) - 1
+    nb = flat.shape[0]
+    rows = xp.arange(nb)
+    perm = xp.broadcast_to(xp.arange(m), (nb, m)).copy()
+    for j in range(flat.shape[1]):
+        p = flat[:, j]
+        a = perm[rows, j].copy()
+        perm[rows, j] = perm[rows, p]
+        perm[rows, p] = a
+    return perm.reshape(piv.shape[:-1] + (m,))
+
+
+def cholesky_info(a):
+    """1-based order of the first leading minor that is not positive-definite (0 when all are)."""
+    xp = xp_of(a)
+    flat, batch = batch_flat(a)
+    work = flat.astype(a.dtype, copy=True)
+    nb, n, _ = work.shape
+    info = xp.zeros(nb, dtype=xp.int32)
+    for j in range(n):
+        d = work[:, j, j]
+        bad = ~(d > 0)
+        info = xp.where((info == 0) & bad, j + 1, info)
+        root = xp.sqrt(xp.where(bad, 1, d))
+        col = work[:, j + 1:, j] / root[:, None]
+        work[:, j + 1:, j + 1:] -= col[:, :, None] * col[:, None, :]
+    return info.reshape(batch)
+
+
+def batch_prefix(info, name):
+    """PyTorch's "(Batch element i): " prefix naming the first failing matrix of a batch."""
+    xp = xp_of(info)
+    if info.ndim == 0:
+        return "", int(info)
+    flat = info.reshape(-1)
+    first = int(xp.argmax(flat != 0))
+    return f"(Batch element {first}): ", int(flat[first])
+
+
+def check_square(a, name):
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
+                           f"{a.shape[-1]} matrices")
+
+
+def check_float(t, name):
+    if t._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {t.dtype.name.capitalize()}"
+                           .replace("Int64", "Long").replace("Int32", "Int"))

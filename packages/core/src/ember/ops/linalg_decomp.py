@@ -1,0 +1,372 @@
+"""Differentiable linear-algebra primitives (LAPACK through ``xp.linalg``): inverse, determinants, solve,
+Cholesky, QR, symmetric eigendecomposition, SVD and the matrix exponential.
+
+Gradients follow PyTorch's formulas. ``Inv``, ``Det``, ``Solve`` and ``MatrixExp`` write their backward
+with tensor ops (double-differentiable); the decompositions' backwards work on the saved factors and are
+once-differentiable.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Primitive, once_differentiable
+from ..tensor import Tensor
+from . import _lapack
+from ._common import xp_of
+from ._lapack import LinAlgError
+
+
+def _t(arr) -> Tensor:
+    return Tensor._make(arr)
+
+
+def _eye_like(xp, n, dtype):
+    return xp.eye(n, dtype=dtype)
+
+
+def _lapack_call(fn, a, on_failure):
+    """Run a LAPACK routine; when it reports a failure (NumPy raises, CuPy returns non-finite values), compute
+    the failure's details for PyTorch's message with ``on_failure(a)``, which raises."""
+    xp = xp_of(a)
+    try:
+        result = fn()
+    except xp.linalg.LinAlgError:
+        on_failure(a)
+        raise
+    if xp.__name__ != "numpy" and not bool(xp.isfinite(result if not isinstance(result, tuple) else result[0]).all()):
+        on_failure(a)
+    return result
+
+
+def _raise_singular(a, name):
+    _, _, info = _lapack.lu_factor(a)
+    prefix, idx = _lapack.batch_prefix(info, name)
+    raise LinAlgError(f"{name}: {prefix}The diagonal element {idx} is zero, the inversion could not be completed "
+                      "because the input matrix is singular.")
+
+
+class Inv(Primitive):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, A):
+        a = A._data
+        _lapack.check_square(a, "linalg.inv")
+        xp = xp_of(a)
+        if a.shape[-1] == 0:
+            return a.copy()
+        return _lapack_call(lambda: xp.linalg.inv(a), a, lambda m: _raise_singular(m, "linalg.inv"))
+
+    @staticmethod
+    def backward(ctx, grad):
+        inv = ctx.saved_output
+        return -(inv.mT @ grad @ inv.mT)
+
+
+class Det(Primitive):
+    @staticmethod
+    def forward(ctx, A):
+        a = A._data
+        _lapack.check_square(a, "linalg.det")
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(A)
+        return xp_of(a).linalg.det(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (A,) = ctx.saved_tensors
+        a = A._data
+        xp = xp_of(a)
+        if a.shape[-1] == 0:
+            return grad[..., None, None] * 0 + A * 0
+        if bool((xp.linalg.det(a) != 0).all()):
+            det = Det.apply(A)
+            return (grad * det)[..., None, None] * Inv.apply(A).mT
+        # a singular matrix: the cofactor matrix from the SVD, A = U S Vh, adj(A)^T = det(U Vh) U diag(prod_{j!=i} s_j) Vh
+        u, s, vh = xp.linalg.svd(a)
+        n = s.shape[-1]
+        others = xp.stack([xp.prod(xp.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1) if n > 1 else xp.ones_like(s)
+        sign = xp.linalg.det(u) * xp.linalg.det(vh)
+        cof = (u * (others * sign[..., None])[..., None, :]) @ vh
+        return grad[..., None, None] * _t(cof)
+
+
+class Slogdet(Primitive):
+    @staticmethod
+    def forward(ctx, A):
+        a = A._data
+        _lapack.check_square(a, "linalg.slogdet")
+        sign, logabs = xp_of(a).linalg.slogdet(a)
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(A)
+            ctx.mark_non_differentiable(sign)
+        return sign, logabs
+
+    @staticmethod
+    def backward(ctx, g_sign, g_logabs):
+        (A,) = ctx.saved_tensors
+        if g_logabs is None:
+            return None
+        return g_logabs[..., None, None] * Inv.apply(A).mT
+
+
+def _raise_solve_singular(a):
+    _, _, info = _lapack.lu_factor(a)
+    if bool((info != 0).any()):
+        prefix, _ = _lapack.batch_prefix(info, "linalg.solve")
+        raise LinAlgError(f"torch.linalg.solve: {prefix}The solver failed because the input matrix is singular.")
+
+
+class Solve(Primitive):
+    """X with A X = B for (..., n, n) A and (..., n, k) B (batch dimensions broadcast)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, A, B):
+        a, b = A._data, B._data
+        xp = xp_of(a)
+        batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = xp.broadcast_to(a, batch + a.shape[-2:])
+        b = xp.broadcast_to(b, batch + b.shape[-2:])
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(A)
+        if a.shape[-1] == 0:
+            return xp.zeros(b.shape, dtype=b.dtype)
+        return _lapack_call(lambda: xp.linalg.solve(a, b), a, _raise_solve_singular)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (A,) = ctx.saved_tensors
+        X = ctx.saved_output
+        gB = Solve.apply(A.mT, grad)
+        gA = -(gB @ X.mT) if ctx.needs_input_grad[0] else None
+        return gA, gB if ctx.needs_input_grad[1] else None
+
+
+def _raise_not_pd(a):
+    info = _lapack.cholesky_info(a)
+    if bool((info != 0).any()):
+        prefix, idx = _lapack.batch_prefix(info, "linalg.cholesky")
+        raise LinAlgError(f"linalg.cholesky: {prefix}The factorization could not be completed because the input "
+                          f"is not positive-definite (the leading minor of order {idx} is not positive-definite).")
+
+
+class Cholesky(Primitive):
+    @staticmethod
+    def forward(ctx, A, upper):
+        a = A._data
+        _lapack.check_square(a, "linalg.cholesky")
+        xp = xp_of(a)
+        low = _lapack_call(lambda: xp.linalg.cholesky(a), a, _raise_not_pd) if a.shape[-1] else a.copy()
+        if ctx.needs_input_grad is not None:
+            ctx.L, ctx.upper = low, upper
+        return xp.swapaxes(low, -1, -2).copy() if upper else low
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        L = _t(ctx.L)
+        gL = grad.mT if ctx.upper else grad
+        phi = (L.mT @ gL).tril()
+        phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
+        # gA = L^{-T} phi L^{-1}, then the symmetric part
+        left = Solve.apply(L.mT, phi)
+        gA = Solve.apply(L.mT, left.mT).mT
+        return 0.5 * (gA + gA.mT), None
+
+
+def _copyltu(M):
+    low = M.tril(-1)
+    return low + low.mT + M.diagonal(0, -2, -1).diag_embed()
+
+
+def _qr_backward_tall(Q, R, gQ, gR):
+    """The gradient of A = QR (m >= n, reduced) for the factors' gradients (either may be None)."""
+    M = R @ gR.mT if gR is not None else None
+    if gQ is not None:
+        M = -(gQ.mT @ Q) if M is None else M - gQ.mT @ Q
+    b = Q @ _copyltu(M)
+    if gQ is not None:
+        b = b + gQ
+    return Solve.apply(R, b.mT).mT  # b R^{-T}
+
+
+class QR(Primitive):
+    @staticmethod
+    def forward(ctx, A, mode):
+        a = A._data
+        if a.ndim < 2:
+            raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+        if mode not in ("reduced", "complete", "r"):
+            raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                               "'r', or 'complete'")
+        xp = xp_of(a)
+        q, r = xp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+        if ctx.needs_input_grad is not None:
+            ctx.q, ctx.r, ctx.mode = q, r, mode
+        if mode == "r":
+            return xp.zeros((0,), dtype=a.dtype), r
+        return q, r
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gQ, gR):
+        m, n = ctx.q.shape[-2], ctx.r.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        Q, R = _t(ctx.q), _t(ctx.r)
+        if m >= n:
+            return _qr_backward_tall(Q, R, gQ, gR), None
+        # wide: A = [X | Y], R = [U | V], X = Q U, Y = Q V
+        U, V = R[..., :, :m], R[..., :, m:]
+        gU = gR[..., :, :m] if gR is not None else None
+        gV = gR[..., :, m:] if gR is not None else None
+        Y = Q @ V
+        gQx = gQ
+        gY = None
+        if gV is not None:
+            gY = Q @ gV
+            gQx = (gQ if gQ is not None else 0) + Y @ gV.mT
+        gX = _qr_backward_tall(Q, U, gQx, gU)
+        from .joining import cat
+
+        gY = gY if gY is not None else gX.new_zeros(gX.shape[:-1] + (n - m,))
+        return cat([gX, gY], -1), None
+
+
+def _skew(X):
+    return X - X.mT
+
+
+class Eigh(Primitive):
+    @staticmethod
+    def forward(ctx, A, uplo):
+        a = A._data
+        _lapack.check_square(a, "linalg.eigh")
+        if uplo not in ("L", "U"):
+            raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+        w, v = xp_of(a).linalg.eigh(a, UPLO=uplo)
+        if ctx.needs_input_grad is not None:
+            ctx.w, ctx.v = w, v
+        return w, v
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gL, gV):
+        xp = xp_of(ctx.w)
+        L, V = _t(ctx.w), _t(ctx.v)
+        if gV is None:
+            return (V * gL.unsqueeze(-2)) @ V.mT, None
+        E = ctx.w[..., None, :] - ctx.w[..., :, None]  # E_ij = L_j - L_i
+        n = E.shape[-1]
+        idx = xp.arange(n)
+        E[..., idx, idx] = 1
+        inner = 0.5 * _skew(V.mT @ gV) / _t(E)
+        diag = gL if gL is not None else L * 0
+        inner = inner - inner.diagonal(0, -2, -1).diag_embed() + diag.diag_embed()
+        return V @ inner @ V.mT, None
+
+
+class SVD(Primitive):
+    @staticmethod
+    def forward(ctx, A, full_matrices):
+        a = A._data
+        if a.ndim < 2:
+            raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+        xp = xp_of(a)
+        u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+        if ctx.needs_input_grad is not None:
+            ctx.u, ctx.s, ctx.vh, ctx.full = u, s, vh, full_matrices
+        return u, s, vh
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gU, gS, gVh):
+        m, n = ctx.u.shape[-2], ctx.vh.shape[-1]
+        k = ctx.s.shape[-1]
+        if ctx.full and (gU is not None or gVh is not None) and m != n:
+            raise RuntimeError("linalg_svd_backward: Setting full_matrices=True in forward is not supported in "
+                               "backward. Use full_matrices=False")
+        U, S, Vh = _t(ctx.u[..., :, :k]), _t(ctx.s), _t(ctx.vh[..., :k, :])
+        if gU is not None:
+            gU = gU[..., :, :k]
+        if gVh is not None:
+            gVh = gVh[..., :k, :]
+        if gU is None and gVh is None:
+            return (U * gS.unsqueeze(-2)) @ Vh, None
+        xp = xp_of(ctx.s)
+        s2 = ctx.s * ctx.s
+        E = s2[..., None, :] - s2[..., :, None]  # s_j^2 - s_i^2
+        idx = xp.arange(k)
+        E[..., idx, idx] = 1
+        E = _t(E)
+        V = Vh.mT
+        gV = gVh.mT if gVh is not None else None
+        inner = S.new_zeros(S.shape + (k,))
+        if gU is not None:
+            UhgU = _skew(U.mT @ gU)
+            inner = inner + UhgU * S.unsqueeze(-2) / E
+        if gV is not None:
+            VhgV = _skew(V.mT @ gV)
+            inner = inner + S.unsqueeze(-1) * VhgV / E
+        inner = inner - inner.diagonal(0, -2, -1).diag_embed()
+        if gS is not None:
+            inner = inner + gS.diag_embed()
+        gA = U @ inner @ Vh
+        if gU is not None and m > k:
+            gA = gA + ((gU - U @ (U.mT @ gU)) / S.unsqueeze(-2)) @ Vh
+        if gV is not None and n > k:
+            gA = gA + U @ ((gV - V @ (V.mT @ gV)) / S.unsqueeze(-2)).mT
+        return gA, None
+
+
+def _expm(xp, a):
+    """exp(A) by scaling and squaring with a degree-13 Padé approximant (Higham 2005), batched."""
+    b = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800., 129060195264000.,
+         10559470521600., 670442572800., 33522128640., 1323241920., 40840800., 960960., 16380., 182., 1.)
+    n = a.shape[-1]
+    norm1 = xp.abs(a).sum(axis=-2).max(axis=-1) if a.size else xp.zeros(a.shape[:-2])
+    theta13 = 5.371920351148152
+    s = xp.maximum(0, xp.ceil(xp.log2(xp.maximum(norm1, 1e-300) / theta13))).astype(xp.int64)
+    s = xp.where(norm1 > theta13, s, 0)
+    a = a / (2.0 ** s)[..., None, None].astype(a.dtype)
+    ident = xp.broadcast_to(xp.eye(n, dtype=a.dtype), a.shape)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    r = xp.linalg.solve(v - u, v + u)
+    for _ in range(int(s.max()) if s.size else 0):  # square each matrix s_i times
+        r = xp.where((s > 0)[..., None, None], r @ r, r)
+        s = s - 1
+    return r
+
+
+class MatrixExp(Primitive):
+    @staticmethod
+    def forward(ctx, A):
+        a = A._data
+        _lapack.check_square(a, "linalg.matrix_exp")
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(A)
+        return _expm(xp_of(a), a) if a.shape[-1] else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d/dA <G, exp(A)> = the upper-right block of exp([[A^T, G], [0, A^T]])
+        (A,) = ctx.saved_tensors
+        from .joining import cat
+
+        n = A.shape[-1]
+        top = cat([A.mT, grad], -1)
+        bottom = cat([A.new_zeros(A.shape), A.mT], -1)
+        big = MatrixExp.apply(cat([top, bottom], -2))
+        return big[..., :n, n:]
+
+
+__all__ = ["LinAlgError"]
