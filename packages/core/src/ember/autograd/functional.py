@@ -1,4 +1,5 @@
-"""Finite-difference checks of gradients: ``gradcheck`` and ``gradgradcheck``."""
+"""``autograd.functional``: derivatives of Python functions (``vjp``, ``jvp``, ``jacobian``, ``hessian``,
+``vhp``, ``hvp``) and the finite-difference checks ``gradcheck`` / ``gradgradcheck``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy
 from .. import backend
 from ..tensor import Tensor
 from .engine import grad as autograd_grad
+from .differentiate import hessian, hvp, jacobian, jvp, vhp, vjp  # noqa: F401
 from .grad_mode import enable_grad, no_grad
 
 
