@@ -111,3 +111,41 @@ def test_weight_norm_gradcheck():
     P.weight_norm(lin)
     x = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: lin(t), [x])
+
+
+ORTH = np.load(pathlib.Path(__file__).parent / "fixtures" / "orthogonal_ref.npz")
+ORTH_CASES = [("exp_sq", "matrix_exp", True), ("cay_sq", "cayley", True), ("hh_sq", "householder", True),
+              ("hh_tall_notriv", "householder", False), ("hh_wide_notriv", "householder", False)]
+
+
+@pytest.mark.parametrize("name,orth_map,triv", ORTH_CASES)
+def test_orthogonal_matches_pytorch(name, orth_map, triv):
+    w0 = ORTH[f"{name}/w0"]
+    lin = nn.Linear(w0.shape[1], w0.shape[0]).double()
+    with ember.no_grad():
+        lin.weight.copy_(ember.tensor(w0))
+    P.orthogonal(lin, orthogonal_map=orth_map, use_trivialization=triv)
+    np.testing.assert_allclose(lin.weight.detach().numpy(), ORTH[f"{name}/w_init"], atol=1e-12)
+    plist = lin.parametrizations.weight
+    np.testing.assert_allclose(plist.original.detach().numpy(), ORTH[f"{name}/orig_init"], atol=1e-12)
+    with ember.no_grad():
+        plist.original.copy_(ember.tensor(ORTH[f"{name}/X"]))
+    W = lin.weight
+    (W * ember.tensor(ORTH[f"{name}/G"])).sum().backward()
+    np.testing.assert_allclose(W.detach().numpy(), ORTH[f"{name}/W"], atol=1e-10)
+    np.testing.assert_allclose(plist.original.grad.numpy(), ORTH[f"{name}/grad"], atol=1e-9)
+
+
+def test_orthogonal_assignment_and_errors():
+    lin = nn.Linear(3, 5)
+    P.orthogonal(lin)
+    assert list(lin.state_dict()) == ["bias", "parametrizations.weight.original", "parametrizations.weight.0.base"]
+    W = lin.weight
+    np.testing.assert_allclose((W.mT @ W).detach().numpy(), np.eye(3), atol=1e-5)
+    q = ember.linalg.qr(ember.randn(5, 3)).Q
+    lin.weight = q
+    np.testing.assert_allclose(lin.weight.detach().numpy(), q.numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp", "cayley", "householder"'):
+        P.orthogonal(nn.Linear(3, 3), orthogonal_map="svd")
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices. Got a tensor of 1 dimensions"):
+        P.orthogonal(nn.Linear(3, 3), "bias")
