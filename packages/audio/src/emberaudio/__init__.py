@@ -1,5 +1,7 @@
 """emberaudio: audio I/O, transforms, datasets, models and a spoken-digit trainer for Ember (torchaudio's API)."""
 
+from . import functional
+from ._io import AudioMetaData, info, load, save
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["AudioMetaData", "__version__", "functional", "info", "load", "save"]
