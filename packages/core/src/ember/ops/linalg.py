@@ -29,6 +29,8 @@ class MatMul(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if a._data.dtype.kind == "c":  # grad_a = grad @ b^H, grad_b = a^H @ grad
+            a, b = a.conj(), b.conj()
         ga = gb = None
         na, nb = a._data.ndim, b._data.ndim
         if na == 1 and nb == 1:

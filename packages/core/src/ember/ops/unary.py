@@ -114,7 +114,7 @@ _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
 
-Exp = _unary("Exp", "exp", lambda g, x, y: g * y, "y")
+Exp = _unary("Exp", "exp", lambda g, x, y: g * (y.conj() if y.is_complex() else y), "y")
 Exp2 = _unary("Exp2", "exp2", lambda g, x, y: g * y * _LN2, "y")
 Expm1 = _unary("Expm1", "expm1", lambda g, x, y: g * (y + 1), "y")
 Log = _unary("Log", "log", lambda g, x, y: g / x)
