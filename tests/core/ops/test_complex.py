@@ -126,3 +126,29 @@ def test_printing():
     assert repr(c([[1e-5 + 2j, 1e5 - 3j]])) == "tensor([[1.0000e-05+2.j, 1.0000e+05-3.j]])"
     assert repr(c(1 + 2j)) == "tensor(1.+2.j)"
     assert repr(c([1 + 2j], ember.complex128)) == "tensor([1.+2.j], dtype=ember.complex128)"
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "reciprocal", "asinh"])
+def test_gradcheck_holomorphic_unary(name):
+    a, b = _pair(4)
+    fn = getattr(ember, name)
+    assert gradcheck(lambda a, b: ember.view_as_real(fn(ember.complex(a, b) * 0.5 + (1 + 0.5j))), (a, b))
+
+
+@pytest.mark.parametrize("fn, exc, msg", [
+    (lambda z: ember.relu(z), NotImplementedError, "clamp is not supported for complex types"),
+    (lambda z: z.clamp(0, 1), NotImplementedError, "clamp is not supported for complex types"),
+    (lambda z: z < z, NotImplementedError, "\"lt_cpu\" not implemented for 'ComplexFloat'"),
+    (lambda z: z.max(), NotImplementedError, "not implemented for 'ComplexFloat'"),
+    (lambda z: z.max(0), NotImplementedError, "not implemented for 'ComplexFloat'"),
+    (lambda z: z.sort(), RuntimeError, "Sort does not support complex dtypes"),
+    (lambda z: z.argmax(), RuntimeError, "argmax\\(\\): does not support complex input"),
+    (lambda z: ember.maximum(z, z), RuntimeError, "maximum not implemented for complex tensors"),
+    (lambda z: ember.erf(z), NotImplementedError, "not implemented for 'ComplexFloat'"),
+    (lambda z: z.floor(), NotImplementedError, "not implemented for 'ComplexFloat'"),
+    (lambda z: z.softmax(0), NotImplementedError, "not implemented for 'ComplexFloat'"),
+])
+def test_ops_without_complex_support_raise(fn, exc, msg):
+    with pytest.raises(exc, match=msg):
+        fn(c([1 + 2j, 3j]))
+    assert (c([1 + 2j]) == c([1 + 2j])).all()
