@@ -152,3 +152,13 @@ def test_ops_without_complex_support_raise(fn, exc, msg):
     with pytest.raises(exc, match=msg):
         fn(c([1 + 2j, 3j]))
     assert (c([1 + 2j]) == c([1 + 2j])).all()
+
+
+def test_complex_random_tensors():
+    u = ember.rand(2000, dtype=ember.complex64)
+    assert u.dtype == ember.complex64
+    assert 0 <= u.real.min().item() and u.real.max().item() < 1 and 0 <= u.imag.min().item() and u.imag.max().item() < 1
+    n = ember.randn(4000, dtype=ember.complex128)
+    assert n.dtype == ember.complex128
+    # PyTorch's complex normal: E|z|^2 = 1 (each part has variance 1/2)
+    assert abs((n.abs() ** 2).mean().item() - 1) < 0.1 and abs(n.real.var().item() - 0.5) < 0.05
