@@ -93,6 +93,10 @@ OPS = {
     "pow": lambda z, w: z**3 + w**0.5 * 0 + w, "matmul": lambda z, w: z @ w.mT,
     "sum_mean": lambda z, w: z.sum(0) + w.mean(1), "conj": lambda z, w: z.conj() * w,
     "scalar": lambda z, w: (1 - 2j) * z / (2 + 1j) + w,
+    "prod": lambda z, w: z.prod(1) + w.prod(), "cumprod": lambda z, w: z.cumprod(0) * w,
+    "pow_tensor": lambda z, w: (z + 3) ** (w * 0.5), "rpow": lambda z, w: 2 ** z + w,
+    "einsum": lambda z, w: ember.einsum("ij,kj->ik", z, w), "sgn": lambda z, w: z.sgn() * w,
+    "linear_ops": lambda z, w: ember.cat([z, w.flip(0)], 1).transpose(0, 1).roll(1, 0)[::2].cumsum(0),
 }
 
 
@@ -109,6 +113,11 @@ def test_gradcheck_complex_arithmetic(name):
 def test_gradcheck_complex_to_real(fn):
     a, b = _pair(4)
     assert gradcheck(lambda a, b: fn(ember.complex(a, b) + (2 + 1j)), (a, b))
+
+
+def test_gradgradcheck_abs():
+    a, b = _pair(4)
+    assert ember.autograd.gradgradcheck(lambda a, b: ember.complex(a, b).abs(), (a, b))
 
 
 def test_gradcheck_polar_view_as_complex_and_real_times_complex():

@@ -139,7 +139,10 @@ class Pow(Primitive):
 
             log_base = log(base) if isinstance(base, Tensor) else _log_scalar(base)
             # d/db a**b = a**b * log(a); defined as 0 where a == 0 and b >= 0
-            gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base) if isinstance(base, Tensor) else grad * out * log_base
+            if b._data.dtype.kind == "c":  # no 0 ** b special case for complex exponents
+                gb = grad * _cj(out * log_base)
+            else:
+                gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base) if isinstance(base, Tensor) else grad * out * log_base
         return ga, gb
 
 

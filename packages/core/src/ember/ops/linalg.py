@@ -182,7 +182,7 @@ class Einsum(Primitive):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
-            others = [operands[j] for j in range(len(operands)) if j != i]
+            others = [operands[j].conj() for j in range(len(operands)) if j != i]  # conj: complex operands
             other_specs = [in_specs[j] for j in range(len(operands)) if j != i]
             missing = [c for c in spec if c not in output and all(c not in s for s in other_specs)]
             eq = ",".join([output] + other_specs) + "->" + "".join(c for c in spec if c not in missing)

@@ -92,6 +92,12 @@ class Prod(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d prod / d a)
+            return Prod._grad(ctx, grad.conj()).conj()
+        return Prod._grad(ctx, grad)
+
+    @staticmethod
+    def _grad(ctx, grad):
         (a,) = ctx.saved_tensors
         # product of all other elements, without dividing by zero: exclusive cumulative products
         from .shape import reshape
@@ -353,6 +359,12 @@ class CumProd(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d out / d a)
+            return CumProd._grad(ctx, grad.conj()).conj()
+        return CumProd._grad(ctx, grad)
+
+    @staticmethod
+    def _grad(ctx, grad):
         (a,) = ctx.saved_tensors
         from .shape import flip
         from .selection import where

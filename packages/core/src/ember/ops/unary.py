@@ -792,6 +792,7 @@ class ComplexSgn(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
+        ctx.save_for_backward(a)
         arr = a._data
         xp = xp_of(arr)
         mag = xp.abs(arr)
@@ -799,7 +800,14 @@ class ComplexSgn(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("the gradient of sgn for complex inputs is not implemented in ember")
+        # s = z/|z|: grad_z = (g - Re(conj(g) s) s) / |z|, and 0 where z == 0
+        (z,) = ctx.saved_tensors
+        from .selection import where
+
+        mag = z.abs()
+        s = ComplexSgn.apply(z)
+        r = (grad.conj() * s).real
+        return where(mag == 0, 0.0, (grad - r * s) / where(mag == 0, 1.0, mag))
 
 
 def _complex_sgn(input):
