@@ -135,6 +135,8 @@ def test_printing():
     assert repr(c([[1e-5 + 2j, 1e5 - 3j]])) == "tensor([[1.0000e-05+2.j, 1.0000e+05-3.j]])"
     assert repr(c(1 + 2j)) == "tensor(1.+2.j)"
     assert repr(c([1 + 2j], ember.complex128)) == "tensor([1.+2.j], dtype=ember.complex128)"
+    assert repr(c([1 + 2j, -0.5j])) == "tensor([1.+2.0000j, -0.-0.5000j])"
+    assert repr(c([float("nan") + 1j, 2j])) == "tensor([nan+1.j, 0.+2.j])"
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "reciprocal", "asinh"])

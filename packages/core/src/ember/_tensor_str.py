@@ -50,7 +50,8 @@ class _Formatter:
                 self.sci = hi / lo > 1000.0 or hi > 1e8
             else:
                 self.sci = hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4
-        self.width = max((len(self._fmt(v)) for v in values.flat), default=1)
+        # as in PyTorch, only the nonzero finite values set the width (nan, inf and -0. may stick out)
+        self.width = max((len(self._fmt(v)) for v in finite[finite != 0]), default=1)
 
     def _fmt(self, v) -> str:
         if self.kind == "b":
