@@ -116,3 +116,9 @@ def test_errors_match_pytorch():
         ember.fft.fft(x.half())
     with pytest.raises(RuntimeError, match="FFT dims must be unique"):
         ember.fft.fftn(ember.randn(3, 3), dim=(0, 0))
+
+
+def test_gradcheck_shifts():
+    x = ember.randn(3, 5, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a: ember.fft.fftshift(a) * ember.arange(15.0, dtype=ember.float64).reshape(3, 5), (x,))
+    assert gradcheck(lambda a: ember.fft.ifftshift(a, dim=1) * ember.arange(15.0, dtype=ember.float64).reshape(3, 5), (x,))
