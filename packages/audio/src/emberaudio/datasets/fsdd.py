@@ -20,7 +20,7 @@ _SPLITS = (None, "train", "test")
 class FSDD(Dataset):
     """Free Spoken Digit Dataset: items are ``(waveform, sample_rate, label, speaker_id, take)``.
 
-    Reads ``root/<folder_in_archive>/recordings/*.wav``. The official split: ``split="test"`` is takes 0-4,
+    Reads ``root/<folder_in_archive>/recordings/*.wav`` (FLAC/OGG copies are read too). The official split: ``split="test"`` is takes 0-4,
     ``"train"`` takes 5-49, ``None`` everything. ``download=True`` fetches the GitHub release archive
     (``checksum``: optional SHA-256 prefix of it) and moves its ``recordings/`` folder into place.
     """
@@ -44,7 +44,7 @@ class FSDD(Dataset):
         if not self._path.is_dir():
             raise RuntimeError(f"Dataset not found at {self._path}. Please use `download=True` to download it.")
         items = []
-        for p in sorted(self._path.glob("*.wav")):
+        for p in sorted(q for q in self._path.iterdir() if q.suffix.lower() in (".wav", ".flac", ".ogg")):
             parts = p.stem.split("_")
             if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit():
                 continue

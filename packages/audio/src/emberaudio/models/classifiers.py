@@ -42,7 +42,8 @@ class M5(nn.Module):
 class MelCNN(nn.Module):
     """A small 2-D CNN over (log-)mel or MFCC features ``(batch, [1,] n_mels, frames)`` -> logits ``(batch, n_output)``.
 
-    Three conv-BN-ReLU blocks (the first two max-pooled), global average pooling, dropout, a linear head.
+    Three conv-BN-ReLU blocks (the first two max-pooled 2x2), a max over time that keeps the frequency axis,
+    dropout and a linear head over (channels x n_mels // 4) features.
     """
 
     def __init__(self, n_mels: int = 40, n_output: int = 10, n_channel: int = 32, dropout: float = 0.2):
@@ -54,11 +55,13 @@ class MelCNN(nn.Module):
             nn.Conv2d(2 * c, 4 * c, 3, padding=1), nn.BatchNorm2d(4 * c), nn.ReLU(inplace=True),
         )
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(4 * c, n_output)
+        self.fc = nn.Linear(4 * c * (n_mels // 4), n_output)
         self.n_mels = n_mels
 
     def forward(self, x):
         if x.dim() == 3:
             x = x.unsqueeze(1)
-        x = self.features(x).mean(dim=(2, 3))
+        if x.shape[-2] != self.n_mels:
+            raise ValueError(f"MelCNN expects {self.n_mels} mel bins on axis -2, got input of shape {tuple(x.shape)}")
+        x = self.features(x).amax(dim=3).flatten(1)
         return self.fc(self.dropout(x))
