@@ -36,8 +36,7 @@ def test_folder_of_wavs_learns_and_writes_confusion_png(tmp_path):
     assert res["confusion"].sum() == 12 and np.trace(res["confusion"]) >= 11
     png = (out / "confusion.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"IHDR" in png and png.endswith(b"IEND\xaeB`\x82")
-    from PIL import Image  # test-only check that the zlib+struct writer produces a standard PNG
-
+    Image = pytest.importorskip("PIL.Image")  # a standard decoder reads what the zlib+struct writer produced
     with Image.open(out / "confusion.png") as img:
         assert img.mode == "RGB" and img.size[0] == img.size[1] >= 3 * 28
         img.load()
@@ -108,9 +107,9 @@ ACCURACY = pytest.mark.skipif(os.environ.get("EMBER_AUDIO_ACCURACY") != "1", rea
 @ACCURACY
 def test_full_fsdd_accuracy(shared_datasets, tmp_path):
     t0 = time.time()
-    res = train.main(["--dataset", "fsdd", "--data-root", str(shared_datasets), "--epochs", "20", "--channels", "24",
-                      "--specaugment", "--no-progress", "--output-dir", str(tmp_path)])
-    print(f"FSDD: {100 * res['test_acc']:.2f}% after 20 epochs in {time.time() - t0:.0f}s")
+    res = train.main(["--dataset", "fsdd", "--data-root", str(shared_datasets), "--epochs", "8", "--no-progress",
+                      "--output-dir", str(tmp_path)])
+    print(f"FSDD: {100 * res['test_acc']:.2f}% after 8 epochs in {time.time() - t0:.0f}s")
     assert res["test_acc"] >= 0.97
 
 
