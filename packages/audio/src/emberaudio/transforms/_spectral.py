@@ -23,6 +23,18 @@ def _window(window_fn, win_length, wkwargs):
     return window_fn(win_length) if wkwargs is None else window_fn(win_length, **wkwargs)
 
 
+def _freq_matmul(specgram, matrix):
+    """``(..., F, T)`` spectrogram times an ``(F, M)`` matrix along F -> ``(..., M, T)``.
+
+    Written as one 2-D GEMM over (frames, F): a batched matmul of transposed views falls off NumPy's BLAS path
+    and was ~10x slower (forward and backward).
+    """
+    shape = specgram.shape
+    flat = specgram.transpose(-1, -2).reshape(-1, shape[-2])
+    out = ember.matmul(flat, matrix)
+    return out.reshape(tuple(shape[:-2]) + (shape[-1], matrix.shape[-1])).transpose(-1, -2)
+
+
 class _STFTParams(nn.Module):
     def _init_stft(self, n_fft, win_length, hop_length, window_fn, wkwargs, hop_divisor=2):
         self.n_fft = n_fft
@@ -113,7 +125,7 @@ class MelScale(nn.Module):
         self.register_buffer("fb", F.melscale_fbanks(n_stft, self.f_min, self.f_max, n_mels, sample_rate, norm, mel_scale))
 
     def forward(self, specgram):
-        return ember.matmul(specgram.transpose(-1, -2), self.fb).transpose(-1, -2)
+        return _freq_matmul(specgram, self.fb)
 
 
 class InverseMelScale(nn.Module):
@@ -188,7 +200,7 @@ class MFCC(nn.Module):
     def forward(self, waveform):
         mel = self.MelSpectrogram(waveform)
         mel = ember.log(mel + 1e-6) if self.log_mels else self.amplitude_to_DB(mel)
-        return ember.matmul(mel.transpose(-1, -2), self.dct_mat).transpose(-1, -2)
+        return _freq_matmul(mel, self.dct_mat)
 
 
 class LFCC(nn.Module):
@@ -212,9 +224,9 @@ class LFCC(nn.Module):
         self.log_lf = log_lf
 
     def forward(self, waveform):
-        spec = ember.matmul(self.Spectrogram(waveform).transpose(-1, -2), self.filter_mat).transpose(-1, -2)
+        spec = _freq_matmul(self.Spectrogram(waveform), self.filter_mat)
         spec = ember.log(spec + 1e-6) if self.log_lf else self.amplitude_to_DB(spec)
-        return ember.matmul(spec.transpose(-1, -2), self.dct_mat).transpose(-1, -2)
+        return _freq_matmul(spec, self.dct_mat)
 
 
 class TimeStretch(nn.Module):
