@@ -126,3 +126,15 @@ def test_gradients_flow_through_features():
     out = mfcc(x.float().double())
     out.sum().backward()
     assert x.grad is not None and bool(ember.isfinite(x.grad).all())
+
+
+def test_inverse_spectrogram_and_phase_vocoder_gradients():
+    w = ember.hann_window(16, dtype=ember.float64)
+    spec = AF.spectrogram(ember.randn(1, 64, dtype=ember.float64), 0, w, 16, 4, 16, None, False)
+    re = ember.view_as_real(spec).detach().contiguous().clone().requires_grad_()
+    assert gradcheck(lambda r: AF.inverse_spectrogram(ember.view_as_complex(r), 64, 0, w, 16, 4, 16, False), (re,))
+    adv = ember.linspace(0, np.pi * 4, 9, dtype=ember.float64)[..., None]
+    # magnitudes stay away from 0 so that the phase (angle) is differentiable
+    mag = (ember.rand(1, 9, 6, dtype=ember.float64) + 0.5).requires_grad_()
+    phase = ember.rand(1, 9, 6, dtype=ember.float64) * 3
+    assert gradcheck(lambda m: AF.phase_vocoder(ember.polar(m, phase), 1.3, adv).abs(), (mag,))
