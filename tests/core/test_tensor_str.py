@@ -28,3 +28,14 @@ CASES = [
 @pytest.mark.parametrize("make,expected", CASES, ids=[c[1][:30] for c in CASES])
 def test_repr_matches_pytorch(make, expected):
     assert repr(make()) == expected
+
+
+def test_only_nonzero_finite_values_set_the_width():
+    # recorded from PyTorch 2.13
+    nan, inf = float("nan"), float("inf")
+    assert repr(ember.tensor([1.0, -0.0])) == "tensor([1., -0.])"
+    assert repr(ember.tensor([1.0, nan])) == "tensor([1., nan])"
+    assert repr(ember.tensor([1.5, nan])) == "tensor([1.5000,    nan])"
+    assert repr(ember.tensor([inf, 2.0])) == "tensor([inf, 2.])"
+    assert repr(ember.tensor([-inf, 2.5])) == "tensor([  -inf, 2.5000])"
+    assert repr(ember.tensor([0.0, 1.0, -1.0])) == "tensor([ 0.,  1., -1.])"

@@ -400,13 +400,6 @@ def test_margin_loss_errors():
         F.margin_ranking_loss(X, X, ember.ones(5))
 
 
-def test_ctc_loss_not_implemented():
-    with pytest.raises(NotImplementedError, match="ctc_loss is not implemented in ember yet"):
-        F.ctc_loss(ember.randn(5, 2, 3), ember.ones(2, 2, dtype=ember.int64), ember.tensor([5, 5]), ember.tensor([2, 2]))
-    with pytest.raises(NotImplementedError, match="ctc_loss is not implemented in ember yet"):
-        nn.CTCLoss()(ember.randn(5, 2, 3), ember.ones(2, 2, dtype=ember.int64), ember.tensor([5, 5]), ember.tensor([2, 2]))
-
-
 # ---- modules ------------------------------------------------------------------------------------
 
 MODULES = ["L1Loss", "NLLLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss", "MSELoss", "BCELoss", "BCEWithLogitsLoss",

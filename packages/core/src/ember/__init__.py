@@ -72,6 +72,7 @@ def get_num_threads() -> int:
 
 
 from . import nn, optim, utils, backends, hub, distributed, func  # noqa: E402  (they build on everything above)
+from . import fft  # noqa: E402  (the ember.fft namespace)
 from ._compat import *  # noqa: E402,F401,F403
 from .ops.activation import softmax, log_softmax  # noqa: E402,F401
 from .ops.dropout import dropout, alpha_dropout, feature_alpha_dropout  # noqa: E402,F401

@@ -50,7 +50,8 @@ class _Formatter:
                 self.sci = hi / lo > 1000.0 or hi > 1e8
             else:
                 self.sci = hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4
-        self.width = max((len(self._fmt(v)) for v in values.flat), default=1)
+        # as in PyTorch, only the nonzero finite values set the width (nan, inf and -0. may stick out)
+        self.width = max((len(self._fmt(v)) for v in finite[finite != 0]), default=1)
 
     def _fmt(self, v) -> str:
         if self.kind == "b":
@@ -68,6 +69,19 @@ class _Formatter:
 
     def format(self, v) -> str:
         return self._fmt(v).rjust(self.width)
+
+
+class _ComplexFormatter:
+    """Real and imaginary parts each get their own format (as in PyTorch): ``1.+2.0000j``."""
+
+    def __init__(self, values: numpy.ndarray):
+        self.re, self.im = _Formatter(values.real), _Formatter(values.imag)
+        self.width = self.re.width + self.im.width + 2
+
+    def format(self, v) -> str:
+        v = complex(v)
+        imag = self.im.format(v.imag).lstrip()
+        return self.re.format(v.real) + (imag if imag[0] in "+-" else "+" + imag) + "j"
 
 
 def _summarize(arr):
@@ -125,10 +139,8 @@ def tensor_repr(t, prefix="tensor(") -> str:
             suffixes.append(f"size={tuple(arr.shape)}")
     else:
         shown = _summarize(arr) if summarize else arr
-        if shown.dtype.kind == "c":
-            body = numpy.array2string(arr, separator=", ", precision=PRECISION, prefix=prefix)
-        else:
-            body = _format_array(arr, _Formatter(shown), indent, summarize)
+        fmt = _ComplexFormatter(shown) if shown.dtype.kind == "c" else _Formatter(shown)
+        body = _format_array(arr, fmt, indent, summarize)
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     if not _default_dtype_for(arr) or (arr.size == 0 and arr.dtype.kind != "f"):

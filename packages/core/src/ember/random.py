@@ -180,18 +180,29 @@ def normal_array(rng, shape, np_dtype, mean=0.0, std=1.0):
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """Uniform samples from [0, 1)."""
+    """Uniform samples from [0, 1) (complex dtypes: real and imaginary parts each uniform, as in PyTorch)."""
     dev = _dev(device)
+    dt = dtypes.to_dtype(dtype) if dtype is not None else None
     with backend.device_guard(dev):
-        arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
+        if dt is not None and dt.is_complex:
+            pair = uniform_array(_gen(generator, dev), _size(size) + (2,), dt.to_real().np)
+            arr = (pair[..., 0] + 1j * pair[..., 1]).astype(dt.np, copy=False)
+        else:
+            arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
     return _wrap(arr, requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """Standard normal samples."""
+    """Standard normal samples (complex dtypes: real and imaginary parts each of variance 1/2, as in PyTorch)."""
     dev = _dev(device)
+    dt = dtypes.to_dtype(dtype) if dtype is not None else None
     with backend.device_guard(dev):
-        arr = normal_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
+        if dt is not None and dt.is_complex:
+            pair = normal_array(_gen(generator, dev), _size(size) + (2,), dt.to_real().np, 0.0, 0.5**0.5)
+            arr = pair[..., 0] + 1j * pair[..., 1]
+            arr = arr.astype(dt.np, copy=False)
+        else:
+            arr = normal_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
     return _wrap(arr, requires_grad)
 
 

@@ -14,11 +14,17 @@ from .sorting import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .joining import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .complex import *  # noqa: F401,F403
+from .windows import *  # noqa: F401,F403
+from .spectral import *  # noqa: F401,F403
+from . import windows, spectral
 from . import filling  # noqa: F401  (binds copy_/fill_/zero_ onto Tensor)
 from . import elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing
+_complex = __import__("importlib").import_module(".complex", __name__)  # the name `complex` is the function
 
 __all__ = [
     name
-    for mod in (elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing)
+    for mod in (elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing,
+                _complex, windows, spectral)
     for name in mod.__all__
 ]

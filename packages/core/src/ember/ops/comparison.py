@@ -19,7 +19,7 @@ from ._common import (
     xp_of,
 )
 from .elementwise import _maybe_out
-from .unary import _quiet, check_tensor, not_implemented
+from .unary import _quiet, check_tensor, not_implemented, scalar_type_name
 
 _NUMBER = (bool, int, float, complex)
 
@@ -36,6 +36,9 @@ def _wrap(arr):
 def _compare(name, ufunc_name):
     def fn(input, other, *, out=None):
         x, y = binary_arrays(input, other)
+        if x.dtype.kind == "c" and name not in ("eq", "ne"):
+            raise NotImplementedError(f'"{name}_{"cpu" if isinstance(x, numpy.ndarray) else "cuda"}" not implemented for '
+                                      f"'{scalar_type_name(x.dtype)}'")
         result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
         return result if out is None else _maybe_out(result, out)
 
@@ -75,6 +78,9 @@ def _operator(fn):
 def _logical(name, ufunc_name):
     def fn(input, other, *, out=None):
         x, y = binary_arrays(input, other)
+        if x.dtype.kind == "c" and name not in ("eq", "ne"):
+            raise NotImplementedError(f'"{name}_{"cpu" if isinstance(x, numpy.ndarray) else "cuda"}" not implemented for '
+                                      f"'{scalar_type_name(x.dtype)}'")
         result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
         return result if out is None else _maybe_out(result, out)
 

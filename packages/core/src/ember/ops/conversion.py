@@ -14,6 +14,8 @@ class ToCopy(Primitive):
         if device is not None:
             arr = backend.to_device(arr, device)
         if np_dtype is not None and arr.dtype != np_dtype:
+            if arr.dtype.kind == "c" and np_dtype.kind != "c":
+                arr = arr.real  # the imaginary part is discarded (and gradients keep only their real part)
             arr = arr.astype(np_dtype)
         return arr if arr is not a._data else arr.copy()
 

@@ -64,8 +64,8 @@ class Mul(Primitive):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         scalar = ctx.__dict__.get("scalar")
-        ga = (grad * (b if b is not None else scalar)) if need_a else None
-        gb = (grad * (a if a is not None else scalar)) if need_b else None
+        ga = (grad * _cj(b if b is not None else scalar)) if need_a else None
+        gb = (grad * _cj(a if a is not None else scalar)) if need_b else None
         return ga, gb
 
 
@@ -85,12 +85,12 @@ class Div(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        denom = b if b is not None else ctx.b_scalar
+        denom = _cj(b if b is not None else ctx.b_scalar)
         ga = grad / denom if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            num = a if a is not None else ctx.a_scalar
-            gb = -grad * num / (b * b)
+            num = _cj(a if a is not None else ctx.a_scalar)
+            gb = -grad * num / (denom * denom)
         return ga, gb
 
 
@@ -128,10 +128,10 @@ class Pow(Primitive):
         if ctx.needs_input_grad[0]:
             if b is None:
                 e = ctx.b_scalar
-                ga = grad * e * a ** (e - 1) if e != 0 else grad * 0
+                ga = grad * _cj(e * a ** (e - 1)) if e != 0 else grad * 0
             else:
                 # 0 ** (b - 1) is inf where b == 0, but the gradient there is 0
-                ga = grad * b * where_scalar(b == 0, 1.0, a ** (b - 1))
+                ga = grad * _cj(b * where_scalar(b == 0, 1.0, a ** (b - 1)))
         if ctx.needs_input_grad[1]:
             base = a if a is not None else ctx.a_scalar
             out = pow(base, b)
@@ -139,8 +139,18 @@ class Pow(Primitive):
 
             log_base = log(base) if isinstance(base, Tensor) else _log_scalar(base)
             # d/db a**b = a**b * log(a); defined as 0 where a == 0 and b >= 0
-            gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base) if isinstance(base, Tensor) else grad * out * log_base
+            if b._data.dtype.kind == "c":  # no 0 ** b special case for complex exponents
+                gb = grad * _cj(out * log_base)
+            else:
+                gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base) if isinstance(base, Tensor) else grad * out * log_base
         return ga, gb
+
+
+def _cj(x):
+    """The conjugate of a complex tensor or number (gradients of products use it); others unchanged."""
+    if isinstance(x, Tensor):
+        return x.conj() if x._data.dtype.kind == "c" else x
+    return x.conjugate() if isinstance(x, complex) else x
 
 
 def _log_scalar(x):

@@ -29,6 +29,8 @@ class MatMul(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if a._data.dtype.kind == "c":  # grad_a = grad @ b^H, grad_b = a^H @ grad
+            a, b = a.conj(), b.conj()
         ga = gb = None
         na, nb = a._data.ndim, b._data.ndim
         if na == 1 and nb == 1:
@@ -180,7 +182,7 @@ class Einsum(Primitive):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
-            others = [operands[j] for j in range(len(operands)) if j != i]
+            others = [operands[j].conj() for j in range(len(operands)) if j != i]  # conj: complex operands
             other_specs = [in_specs[j] for j in range(len(operands)) if j != i]
             missing = [c for c in spec if c not in output and all(c not in s for s in other_specs)]
             eq = ",".join([output] + other_specs) + "->" + "".join(c for c in spec if c not in missing)

@@ -1005,9 +1005,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _apply_reduction(loss, reduction)
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
-    """Connectionist Temporal Classification loss (not implemented in ember yet)."""
-    raise NotImplementedError("ctc_loss is not implemented in ember yet")
+from .ctc import ctc_loss  # noqa: E402  (its own file: the alpha/beta recursions)
 
 
 __all__ = [

@@ -92,6 +92,12 @@ class Prod(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d prod / d a)
+            return Prod._grad(ctx, grad.conj()).conj()
+        return Prod._grad(ctx, grad)
+
+    @staticmethod
+    def _grad(ctx, grad):
         (a,) = ctx.saved_tensors
         # product of all other elements, without dividing by zero: exclusive cumulative products
         from .shape import reshape
@@ -139,6 +145,7 @@ class Amax(Primitive):
     @staticmethod
     def forward(ctx, a, axes, keepdim, is_max):
         xp = xp_of(a._data)
+        _real_only(a, "max_values" if is_max else "min_values")
         fn = xp.max if is_max else xp.min
         if a._data.size == 0 and axes:
             raise RuntimeError(f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
@@ -185,6 +192,7 @@ class Max(Primitive):
     @staticmethod
     def forward(ctx, a, dim, keepdim, is_max):
         xp = xp_of(a._data)
+        _real_only(a, "max" if is_max else "min")
         idx = (xp.argmax if is_max else xp.argmin)(a._data, axis=dim)
         idx_k = xp.expand_dims(idx, dim)
         vals = xp.take_along_axis(a._data, idx_k, axis=dim)
@@ -254,12 +262,23 @@ def _arg(input, dim, keepdim, is_max):
     return Tensor._make(xp.asarray(res).astype("int64"))
 
 
+def _real_only(t, kernel):
+    if t._data.dtype.kind == "c":
+        from .unary import not_implemented
+
+        raise not_implemented(kernel, t._data)
+
+
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (of the flattened tensor when ``dim`` is None); int64."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("argmax(): does not support complex input")
     return _arg(input, dim, keepdim, True)
 
 
 def argmin(input, dim=None, keepdim=False):
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("argmin(): does not support complex input")
     return _arg(input, dim, keepdim, False)
 
 
@@ -340,6 +359,12 @@ class CumProd(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d out / d a)
+            return CumProd._grad(ctx, grad.conj()).conj()
+        return CumProd._grad(ctx, grad)
+
+    @staticmethod
+    def _grad(ctx, grad):
         (a,) = ctx.saved_tensors
         from .shape import flip
         from .selection import where

@@ -103,6 +103,8 @@ class Clamp(Primitive):
     @staticmethod
     def forward(ctx, a, lo, hi):
         arr = a._data
+        if arr.dtype.kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
         if arr.dtype.kind == "f" and type(lo) in _PLAIN_BOUND and type(hi) in _PLAIN_BOUND:
             np_dtype = arr.dtype  # a Python int/float never changes a floating tensor's dtype
         else:
@@ -193,6 +195,8 @@ class _Extremum(Primitive):
     @classmethod
     def forward(cls, ctx, a, b):
         x, y = binary_arrays(a, b)
+        if x.dtype.kind == "c":
+            raise RuntimeError(f"{cls.pick} not implemented for complex tensors.")
         ctx.save_for_backward(a, b)
         return getattr(xp_of(x), cls.pick)(x, y)
 

@@ -26,6 +26,8 @@ class Sort(Primitive):
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """``(values, indices)`` sorted along ``dim`` (a stable sort: equal values keep their order)."""
     xp = xp_of(input._data)
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
     if input._data.ndim == 0:
         return _return_type("sort")(input, Tensor._make(xp.zeros((), dtype="int64")))
     d = wrap_dim(dim, input._data.ndim)
@@ -51,6 +53,8 @@ def msort(input):
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
     xp = xp_of(input._data)
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("topk does not support complex dtypes")
     d = wrap_dim(dim, max(input._data.ndim, 1))
     n = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= n:

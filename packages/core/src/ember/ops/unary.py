@@ -74,11 +74,14 @@ class _FloatUnary(Primitive):
     (x: the input, y: the output; a Tensor-op formula) and ``saves`` ("x", "y" or "")."""
 
     saves = "x"
+    holomorphic = False  # complex inputs allowed; the gradient is then conj(f'(z)) times the output's
 
     @classmethod
     @_quiet
     def forward(cls, ctx, a):
         arr = a._data
+        if arr.dtype.kind == "c" and not cls.holomorphic:
+            raise not_implemented(cls.__name__.lower(), arr)
         if arr.dtype.kind not in "fc":
             arr = arr.astype(dtypes.get_default_dtype().np)
         if cls.saves == "x":
@@ -89,6 +92,12 @@ class _FloatUnary(Primitive):
 
     @classmethod
     def backward(cls, ctx, grad):
+        if grad._data.dtype.kind == "c":  # g * conj(f'(z)) == conj(conj(g) * f'(z)) for the Tensor formula
+            return cls._grad(ctx, grad.conj()).conj()
+        return cls._grad(ctx, grad)
+
+    @classmethod
+    def _grad(cls, ctx, grad):
         if cls.saves == "y":
             return cls.grad(grad, None, ctx.saved_output)
         if cls.saves == "x":
@@ -135,6 +144,9 @@ Cosh = _unary("Cosh", "cosh", lambda g, x, y: g * sinh(x))
 Asinh = _unary("Asinh", "arcsinh", lambda g, x, y: g * rsqrt(x * x + 1))
 Acosh = _unary("Acosh", "arccosh", lambda g, x, y: g * rsqrt(x * x - 1))
 Atanh = _unary("Atanh", "arctanh", lambda g, x, y: g / (1 - x * x))
+for _op in (Exp, Exp2, Expm1, Log, Log2, Log10, Log1p, Sqrt, Rsqrt, Reciprocal, Sin, Cos, Tan, Asin, Acos, Atan, Sinh,
+            Cosh, Asinh, Acosh, Atanh):
+    _op.holomorphic = True
 Erf = _unary("Erf", lambda xp, a: _erf(xp, a, False), lambda g, x, y: g * (exp(-(x * x)) * _TWO_OVER_SQRT_PI))
 Erfc = _unary("Erfc", lambda xp, a: _erf(xp, a, True), lambda g, x, y: g * (exp(-(x * x)) * -_TWO_OVER_SQRT_PI))
 Erfinv = _unary("Erfinv", lambda xp, a: _erfinv(xp, a), lambda g, x, y: g * (exp(y * y) * _SQRT_PI_OVER_2), "y")
@@ -173,6 +185,8 @@ class Sigmoid(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(y (1 - y))
+            return SigmoidBackward.apply(grad.conj(), ctx.saved_output).conj()
         return SigmoidBackward.apply(grad, ctx.saved_output)
 
 
@@ -208,6 +222,8 @@ class Tanh(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(1 - y^2)
+            return TanhBackward.apply(grad.conj(), ctx.saved_output).conj()
         return TanhBackward.apply(grad, ctx.saved_output)
 
 
@@ -244,6 +260,8 @@ class Relu(Primitive):
         kind = arr.dtype.kind
         if kind == "b":
             raise RuntimeError("Boolean inputs not supported for relu")
+        if kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
         xp = xp_of(arr)
         if kind == "f" and xp is numpy and arr.size >= _CLIP_MIN_SIZE:
             return xp.clip(arr, 0.0, math.inf)  # NumPy's clip is vectorised, its maximum is not
@@ -774,6 +792,7 @@ class ComplexSgn(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
+        ctx.save_for_backward(a)
         arr = a._data
         xp = xp_of(arr)
         mag = xp.abs(arr)
@@ -781,7 +800,14 @@ class ComplexSgn(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("the gradient of sgn for complex inputs is not implemented in ember")
+        # s = z/|z|: grad_z = (g - Re(conj(g) s) s) / |z|, and 0 where z == 0
+        (z,) = ctx.saved_tensors
+        from .selection import where
+
+        mag = z.abs()
+        s = ComplexSgn.apply(z)
+        r = (grad.conj() * s).real
+        return where(mag == 0, 0.0, (grad - r * s) / where(mag == 0, 1.0, mag))
 
 
 def _complex_sgn(input):

@@ -275,7 +275,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 class CTCLoss(_Loss):
-    """Connectionist Temporal Classification loss (forward is not implemented in ember yet)."""
+    """Connectionist Temporal Classification loss (see ``F.ctc_loss``)."""
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
         super().__init__(reduction=reduction)
