@@ -206,3 +206,23 @@ def test_vector_norm_gradient_at_zero_is_zero():
     x = ember.zeros(3, dtype=ember.float64, requires_grad=True)
     LA.vector_norm(x).backward()
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_eig_values_and_gradient_match_pytorch():
+    ref = np.load(pathlib.Path(__file__).parent / "fixtures" / "eig_ref.npz")
+    A = ember.tensor(ref["A"], requires_grad=True)
+    L, V = LA.eig(A)
+    assert L.dtype == ember.complex128 and V.dtype == ember.complex128
+    np.testing.assert_allclose(L.detach().numpy(), ref["L"], rtol=1e-10)
+    np.testing.assert_allclose(np.abs(V.detach().numpy()), np.abs(ref["V"]), rtol=1e-10)
+    weights = ember.arange(1.0, 5.0, dtype=ember.float64)
+    loss = (L.real * weights).sum() + (L.abs() ** 2).sum() + (V.abs() ** 2 * ember.tensor(ref["W"])).sum()
+    loss.backward()
+    np.testing.assert_allclose(A.grad.numpy(), ref["gA"], rtol=1e-8, atol=1e-10)
+    assert LA.eigvals(ember.eye(2)).dtype == ember.complex64
+
+
+def test_eig_phase_dependent_loss_is_an_error():
+    A = ember.tensor(np.random.default_rng(1).standard_normal((3, 3)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="specified up to multiplication by e\\^\\{i phi\\}"):
+        LA.eig(A).eigenvectors.real.sum().backward()

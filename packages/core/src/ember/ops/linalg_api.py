@@ -10,11 +10,12 @@ from ..tensor import Tensor
 from . import _lapack
 from ._common import bind, normalize_dims, xp_of
 from ._lapack import LinAlgError
-from .linalg_decomp import QR, SVD, Cholesky, Det, Eigh, Inv, MatrixExp, Slogdet, Solve
+from .linalg_decomp import QR, SVD, Cholesky, Det, Eig, Eigh, Inv, MatrixExp, Slogdet, Solve
 
 _rt = return_types._structseq
 
 linalg_solve_ex = _rt("linalg_solve_ex", ("result", "info"))
+linalg_eig = _rt("linalg_eig", ("eigenvalues", "eigenvectors"))
 linalg_lu_factor = _rt("linalg_lu_factor", ("LU", "pivots"))
 linalg_lu_factor_ex = _rt("linalg_lu_factor_ex", ("LU", "pivots", "info"))
 linalg_lu = _rt("linalg_lu", ("P", "L", "U"))
@@ -216,13 +217,15 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 
 def eig(A, *, out=None):
-    raise NotImplementedError("ember.linalg.eig is not implemented yet: its complex results need complex tensors; "
-                              "use linalg.eigh for symmetric matrices")
+    """``(eigenvalues, eigenvectors)`` of a general square matrix, complex (unit-norm eigenvectors)."""
+    _check(A, "linalg.eig")
+    return linalg_eig(*Eig.apply(A))
 
 
 def eigvals(A, *, out=None):
-    raise NotImplementedError("ember.linalg.eigvals is not implemented yet: its complex results need complex "
-                              "tensors; use linalg.eigvalsh for symmetric matrices")
+    """The (complex) eigenvalues of a general square matrix."""
+    _check(A, "linalg.eigvals")
+    return Eig.apply(A)[0]
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):

@@ -271,6 +271,48 @@ class Eigh(Primitive):
         return V @ inner @ V.mT, None
 
 
+class Eig(Primitive):
+    """Eigenvalues and eigenvectors of a general square matrix (complex results, LAPACK's geev)."""
+
+    @staticmethod
+    def forward(ctx, A):
+        a = A._data
+        _lapack.check_square(a, "linalg.eig")
+        xp = xp_of(a)
+        cdtype = xp.result_type(a.dtype, xp.complex64)
+        if not xp.isfinite(a).all():
+            raise LinAlgError("linalg.eig: input tensor should not contain infs or NaNs.")
+        w, v = xp.linalg.eig(a)
+        w, v = w.astype(cdtype), v.astype(cdtype)
+        if ctx.needs_input_grad is not None:
+            ctx.w, ctx.v, ctx.real_input = w, v, a.dtype.kind != "c"
+        return w, v
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gL, gV):
+        w, v = ctx.w, ctx.v
+        xp = xp_of(w)
+        vh = xp.conj(xp.swapaxes(v, -1, -2))
+        n = w.shape[-1]
+        idx = xp.arange(n)
+        if gV is None:
+            inner = xp.zeros(v.shape, dtype=v.dtype)
+        else:
+            vhgv = vh @ gV._data
+            diag = xp.diagonal(vhgv, axis1=-2, axis2=-1)
+            if not bool((xp.abs(diag.imag) <= 1e-2).all()):
+                raise RuntimeError("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+                                   "multiplication by e^{i phi}. The specified loss function depends on this quantity, "
+                                   "so it is ill-defined.")
+            E = w[..., None, :] - w[..., :, None]
+            E[..., idx, idx] = 1
+            inner = (vhgv - (vh @ v) * diag.real[..., None, :]) / xp.conj(E)
+        inner[..., idx, idx] = gL._data if gL is not None else 0
+        gA = xp.linalg.solve(vh, inner @ vh)
+        return Tensor._make(gA.real.copy() if ctx.real_input else gA)
+
+
 class SVD(Primitive):
     @staticmethod
     def forward(ctx, A, full_matrices):
