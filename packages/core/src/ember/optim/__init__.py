@@ -1,10 +1,12 @@
 """``ember.optim``: optimizers and learning-rate schedulers (PyTorch's ``torch.optim``)."""
 
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import (
@@ -14,6 +16,7 @@ from .optimizer import (
 )
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 
@@ -21,20 +24,19 @@ def _not_implemented(name):
     def __init__(self, *args, **kwargs):
         raise NotImplementedError(
             f"ember.optim.{name} is not implemented yet; available optimizers: SGD, Adam, AdamW, RMSprop, "
-            "Adagrad, Adamax, NAdam, RAdam, LBFGS"
+            "Adagrad, Adadelta, Adamax, ASGD, NAdam, RAdam, Rprop, LBFGS"
         )
 
     return type(name, (Optimizer,), {"__init__": __init__, "__doc__": f"Not implemented in ember yet ({name})."})
 
 
-Adadelta = _not_implemented("Adadelta")
-ASGD = _not_implemented("ASGD")
-Rprop = _not_implemented("Rprop")
 SparseAdam = _not_implemented("SparseAdam")
 
 __all__ = [
+    "ASGD",
     "LBFGS",
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -43,6 +45,7 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "lr_scheduler",
     "register_optimizer_step_post_hook",
     "register_optimizer_step_pre_hook",
