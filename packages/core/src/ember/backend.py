@@ -136,8 +136,31 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self):
+        """``with ember.device("cuda"):``: factories without a ``device=`` create tensors here."""
+        global _default_device
+        _device_stack.append(_default_device)
+        _default_device = device(self)
+        return self
+
+    def __exit__(self, *exc):
+        global _default_device
+        _default_device = _device_stack.pop()
+
 
 CPU = device("cpu")
+_default_device = None  # None: the CPU; set by set_default_device and `with device(...)`
+_device_stack: list = []
+
+
+def default_device() -> device:
+    """The device factories use when no ``device=`` is given (``set_default_device``)."""
+    return CPU if _default_device is None else canonical_device(_default_device)
+
+
+def set_default_device(spec) -> None:
+    global _default_device
+    _default_device = None if spec is None else device(spec)
 
 
 def canonical_device(spec) -> device:

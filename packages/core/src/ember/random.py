@@ -141,7 +141,7 @@ def _size(size):
 
 
 def _dev(device):
-    return backend.canonical_device(device) if device is not None else backend.CPU
+    return backend.canonical_device(device) if device is not None else backend.default_device()
 
 
 def _float_dtype(dtype):
@@ -151,8 +151,12 @@ def _float_dtype(dtype):
     return dt
 
 
-def _wrap(arr, requires_grad):
+def _wrap(arr, requires_grad, out=None):
     t = Tensor._make(arr)
+    if out is not None:
+        from .ops.elementwise import _maybe_out
+
+        return _maybe_out(t, out)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -181,26 +185,38 @@ def normal_array(rng, shape, np_dtype, mean=0.0, std=1.0):
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """Uniform samples from [0, 1)."""
-    dev = _dev(device)
+    dev = _dev(device if out is None or device is not None else out.device)
+    dtype = out.dtype if out is not None and dtype is None else dtype
     with backend.device_guard(dev):
         arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
-    return _wrap(arr, requires_grad)
+    return _wrap(arr, requires_grad, out)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """Standard normal samples."""
-    dev = _dev(device)
+    dev = _dev(device if out is None or device is not None else out.device)
+    dtype = out.dtype if out is not None and dtype is None else dtype
     with backend.device_guard(dev):
         arr = normal_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
-    return _wrap(arr, requires_grad)
+    return _wrap(arr, requires_grad, out)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Integers drawn uniformly from [low, high); int64 by default."""
+    """Integers drawn uniformly from [low, high); int64 by default.
+
+    Overloads as PyTorch: ``randint(high, size)``, ``randint(low, high, size)``, with keywords too."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
-    if high is None:
-        raise TypeError("randint() missing required argument 'high'")
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if high is None or size is None:
+        raise TypeError(
+            "randint() received an invalid combination of arguments: expected (int high, tuple of ints size) "
+            "or (int low, int high, tuple of ints size)"
+        )
+    if isinstance(size, int):
+        raise TypeError("randint(): argument 'size' must be tuple of ints, but found element of type int at pos 0")
+    dtype = out.dtype if out is not None and dtype is None else dtype
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dev = _dev(device)
@@ -208,16 +224,17 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     with backend.device_guard(dev):
         rng = _gen(generator, dev)
         arr = rng.integers(low, high, size=tuple(size)) if hasattr(rng, "integers") else rng.randint(low, high, size=tuple(size))
-    return _wrap(arr.astype(dt.np, copy=False), requires_grad)
+    return _wrap(arr.astype(dt.np, copy=False), requires_grad, out)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A random permutation of 0..n-1 (int64)."""
     dev = _dev(device)
+    dtype = out.dtype if out is not None and dtype is None else dtype
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
     with backend.device_guard(dev):
         arr = _gen(generator, dev).permutation(int(n))
-    return _wrap(arr.astype(dt.np, copy=False), requires_grad)
+    return _wrap(arr.astype(dt.np, copy=False), requires_grad, out)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
