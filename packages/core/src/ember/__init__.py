@@ -83,6 +83,7 @@ def get_num_threads() -> int:
 
 
 from . import nn, optim, utils, backends, hub, accelerator, functional  # noqa: E402  (they build on everything above)
+from .utils.dlpack import from_dlpack  # noqa: E402,F401
 from .functional import block_diag, cartesian_prod, chain_matmul, unique_consecutive, unravel_index  # noqa: E402,F401
 from ._compat import *  # noqa: E402,F401,F403
 from .ops.activation import softmax, log_softmax  # noqa: E402,F401

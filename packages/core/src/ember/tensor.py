@@ -291,6 +291,24 @@ class Tensor:
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export the tensor's memory as a DLPack capsule (zero-copy), for ``from_dlpack`` of any library."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version), ("dl_device", dl_device),
+                                    ("copy", copy)) if v is not None}
+        try:
+            return self._data.__dlpack__(**kwargs)
+        except TypeError:  # an older array library: only the basic protocol
+            return self._data.__dlpack__(**({"stream": stream} if stream is not None else {}))
+
+    def __dlpack_device__(self):
+        """``(device type, index)`` as DLPack numbers it (1: CPU, 2: CUDA)."""
+        from .utils.dlpack import DLDeviceType
+
+        kind, index = self._data.__dlpack_device__()
+        return DLDeviceType(int(kind)), int(index)
+
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:

@@ -469,7 +469,12 @@ def median(input, dim=None, keepdim=False):
     return _return_type("median")(v, i)
 
 
-from ._common import wrap_dim, xp_of  # noqa: E402
+from ._common import alias_globals, wrap_dim, xp_of  # noqa: E402
+
+alias_globals(globals(), [
+    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "aminmax", "var", "std", "var_mean",
+    "std_mean", "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero", "norm", "nansum", "nanmean", "median",
+])
 
 bind(
     sum=sum, mean=mean, prod=prod, amax=amax, amin=amin, max=max, min=min, argmax=argmax, argmin=argmin,

@@ -3,4 +3,4 @@
 from . import data
 
 __all__ = ["data"]
-from . import archive, safetensors  # noqa: E402
+from . import archive, dlpack, safetensors  # noqa: E402
