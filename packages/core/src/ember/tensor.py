@@ -443,10 +443,21 @@ class Tensor:
         return False
 
     def share_memory_(self):
+        """Move the tensor's memory into shared memory (in place; a no-op if already shared or on a GPU), so
+        processes it is sent to through ``ember.multiprocessing`` work on the same memory."""
+        if isinstance(self._data, numpy.ndarray) and not self.is_shared():
+            from .multiprocessing._shared import share_array
+
+            self._data = share_array(self._data)
         return self
 
     def is_shared(self):
-        return False
+        """True when the tensor's memory is shared between processes (``share_memory_``); CUDA tensors are."""
+        if not isinstance(self._data, numpy.ndarray):
+            return self.device.type == "cuda"
+        from .multiprocessing._shared import shared_base
+
+        return shared_base(self._data) is not None
 
 
 def _rebuild(data, device, requires_grad):

@@ -405,6 +405,9 @@ class Module:
         raise NotImplementedError("bfloat16 is not supported by ember (NumPy has no bfloat16 type)")
 
     def share_memory(self) -> "Module":
+        """Move every parameter and buffer into shared memory (``Tensor.share_memory_``), for Hogwild training."""
+        for t in (*self.parameters(), *self.buffers()):
+            t.share_memory_()
         return self
 
     # -- state dict --------------------------------------------------------------------------------
