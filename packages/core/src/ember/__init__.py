@@ -82,7 +82,7 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-from . import nn, optim, utils, backends, hub, accelerator, functional, multiprocessing  # noqa: E402  (they build on everything above)
+from . import nn, optim, utils, backends, hub, accelerator, functional, multiprocessing, profiler  # noqa: E402  (they build on everything above)
 from .utils.dlpack import from_dlpack  # noqa: E402,F401
 from .functional import block_diag, cartesian_prod, chain_matmul, unique_consecutive, unravel_index  # noqa: E402,F401
 from ._compat import *  # noqa: E402,F401,F403
