@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from . import dcgan, hogwild, policy_gradient, siamese, time_series, transformer_lm, vae, word_lm
+from . import dcgan, hogwild, meta_shapes, policy_gradient, siamese, time_series, transformer_lm, vae, word_lm
 
 HERE = pathlib.Path(__file__).parent
 
@@ -65,6 +65,12 @@ def test_policy_gradient():
     falls(lengths, 0.6, k=10)  # episodes get shorter
 
 
+def test_meta_device_shape_reasoning():
+    shapes, losses = meta_shapes.main()
+    assert shapes == {"params": 1_010_500_432, "logits": (2, 16, 50_000), "device": "meta"}
+    falls(losses, 0.7)
+
+
 # ---- the same sources with PyTorch ------------------------------------------------------------------
 
 def _torch_version(name):
@@ -77,12 +83,14 @@ def _torch_version(name):
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("name", ["vae", "dcgan", "transformer_lm", "siamese", "policy_gradient"])
+@pytest.mark.parametrize("name", ["vae", "dcgan", "transformer_lm", "siamese", "policy_gradient", "meta_shapes"])
 def test_parity_programs_behave_the_same_with_pytorch(name):
     pytest.importorskip("torch")
     ours, theirs = globals()[name].main(), _torch_version(name).main()
-    if name == "dcgan":
-        ours, theirs = ours[0], theirs[0]
+    if name in ("dcgan", "meta_shapes"):
+        if name == "meta_shapes":
+            assert ours[0] == theirs[0]
+        ours, theirs = (ours[0], theirs[0]) if name == "dcgan" else (ours[1], theirs[1])
     k = 10 if name == "policy_gradient" else 3
     f_ours, f_theirs = falls(ours, 0.9, k), falls(theirs, 0.9, k)
     # the two runs start from different random weights: compare where they end, relative to the start

@@ -119,7 +119,35 @@ def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
 
+class _MetaRNG:
+    """Draws on the meta device: shapes and dtypes only (no random numbers, no generator state used)."""
+
+    def random(self, shape=None, dtype=numpy.float64):
+        from . import _meta
+
+        return _meta.empty(() if shape is None else shape, dtype)
+
+    standard_normal = random
+
+    def integers(self, low, high=None, size=None, dtype=numpy.int64):
+        from . import _meta
+
+        return _meta.empty(() if size is None else size, dtype)
+
+    randint = integers
+
+    def permutation(self, n):
+        from . import _meta
+
+        return _meta.empty((int(n),), numpy.int64)
+
+
+_META_RNG = _MetaRNG()
+
+
 def _gen(generator, dev):
+    if dev.type == "meta":
+        return _META_RNG
     if generator is not None:
         if generator.device.type != dev.type:
             raise RuntimeError(

@@ -106,6 +106,11 @@ class Tensor:
         return backend.device_of(self._data)
 
     @property
+    def is_meta(self) -> bool:
+        """True for a tensor on the meta device (a shape and a dtype, no data)."""
+        return type(self._data) is backend._meta.MetaArray
+
+    @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
@@ -278,8 +283,8 @@ class Tensor:
         """The NumPy array behind this CPU tensor (shares memory)."""
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if not isinstance(self._data, numpy.ndarray):
-            if not force:
+        if not isinstance(self._data, numpy.ndarray) or self.device.type == "meta":
+            if not force or self.device.type == "meta":
                 raise TypeError(
                     f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the "
                     "tensor to host memory first."
@@ -313,6 +318,8 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        if self.device.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self._data.reshape(()).item()
 
     def tolist(self):
