@@ -477,12 +477,6 @@ def test_unpickling_an_older_state_fills_missing_group_options(cls, key, value):
     assert fresh.param_groups[0][key] == value
 
 
-@pytest.mark.parametrize("name", ["SparseAdam"])
-def test_unimplemented_optimizers_raise(name):
-    with pytest.raises(NotImplementedError, match=f"ember.optim.{name} is not implemented"):
-        getattr(optim, name)([ember.nn.Parameter(ember.ones(1))])
-
-
 COMPLEX_CASES = json.loads(str(REF["complex_cases"]))
 
 

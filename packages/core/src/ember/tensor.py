@@ -105,6 +105,8 @@ class Tensor:
     def device(self) -> backend.device:
         return backend.device_of(self._data)
 
+    is_sparse = False
+
     @property
     def is_meta(self) -> bool:
         """True for a tensor on the meta device (a shape and a dtype, no data)."""

@@ -18,24 +18,14 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
-
-def _not_implemented(name):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
-            f"ember.optim.{name} is not implemented yet; available optimizers: SGD, Adam, AdamW, RMSprop, "
-            "Adagrad, Adadelta, Adamax, ASGD, NAdam, RAdam, Rprop, LBFGS"
-        )
-
-    return type(name, (Optimizer,), {"__init__": __init__, "__doc__": f"Not implemented in ember yet ({name})."})
-
-
-SparseAdam = _not_implemented("SparseAdam")
 
 __all__ = [
     "ASGD",
     "LBFGS",
     "SGD",
+    "SparseAdam",
     "Adadelta",
     "Adagrad",
     "Adam",

@@ -38,6 +38,8 @@ class Adadelta(Optimizer):
         maximize (bool, optional): maximize the objective instead of minimizing (default: False).
     """
 
+    _sparse_error = "Adadelta does not support sparse gradients"
+
     def __init__(
         self,
         params,

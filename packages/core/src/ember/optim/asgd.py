@@ -30,6 +30,8 @@ class ASGD(Optimizer):
         maximize (bool, optional): maximize the objective instead of minimizing (default: False).
     """
 
+    _sparse_error = "ASGD does not support sparse gradients"
+
     def __init__(
         self,
         params,

@@ -24,6 +24,8 @@ class Rprop(Optimizer):
         maximize (bool, optional): maximize the objective instead of minimizing (default: False).
     """
 
+    _sparse_error = "Rprop does not support sparse gradients"
+
     def __init__(
         self,
         params,
