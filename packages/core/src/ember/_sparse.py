@@ -35,7 +35,7 @@ class SparseCOOTensor(Tensor):
 
             xp = backend.array_module(self._vals)
             n = self._full_shape[0]
-            flat = _rows_sum(xp, self._rows, self._vals.reshape(self._rows.size, -1), n)
+            flat = _rows_sum(xp, self._rows, self._vals.reshape(self._rows.size, self._width()), n)
             self._dense = flat.reshape(self._full_shape)
         return self._dense
 
@@ -46,6 +46,12 @@ class SparseCOOTensor(Tensor):
         self._vals = value
         self._dense = value
         self._coalesced = True
+
+    def _width(self) -> int:
+        w = 1
+        for d in self._full_shape[1:]:
+            w *= d
+        return w
 
     @property
     def is_sparse(self) -> bool:
@@ -64,7 +70,7 @@ class SparseCOOTensor(Tensor):
             return self
         xp = backend.array_module(self._vals)
         uniq, inverse = xp.unique(self._rows, return_inverse=True)
-        vals = self._vals.reshape(self._rows.size, -1)
+        vals = self._vals.reshape(self._rows.size, self._width())
         from .ops.embedding import _rows_sum
 
         summed = _rows_sum(xp, inverse.reshape(-1), vals, uniq.size)
