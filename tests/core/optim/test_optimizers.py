@@ -23,8 +23,9 @@ CONFIG_IDS = [c[0] for c in CONFIGS]
 
 def _kwargs(kw):
     kw = dict(kw)
-    if "betas" in kw:
-        kw["betas"] = tuple(kw["betas"])
+    for k in ("betas", "etas", "step_sizes"):
+        if k in kw:
+            kw[k] = tuple(kw[k])
     return kw
 
 
@@ -109,9 +110,7 @@ def test_loading_torch_state_dict_resumes_torch_trajectory(cfg):
     groups = []
     for g in meta["param_groups"]:
         g = dict(g)
-        if "betas" in g:
-            g["betas"] = tuple(g["betas"])
-        groups.append(g)
+        groups.append(_kwargs(g))
     state = {
         int(i): {k: ember.tensor(REF[f"{name}/sd/{i}/{k}"]) for k in keys} for i, keys in meta["state_keys"].items()
     }
@@ -478,12 +477,6 @@ def test_unpickling_an_older_state_fills_missing_group_options(cls, key, value):
     assert fresh.param_groups[0][key] == value
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "ASGD", "Rprop", "SparseAdam"])
-def test_unimplemented_optimizers_raise(name):
-    with pytest.raises(NotImplementedError, match=f"ember.optim.{name} is not implemented"):
-        getattr(optim, name)([ember.nn.Parameter(ember.ones(1))])
-
-
 COMPLEX_CASES = json.loads(str(REF["complex_cases"]))
 
 
@@ -497,3 +490,29 @@ def test_complex_parameters_match_torch(case, device):
         opt.step()
     assert p.dtype == ember.complex64
     np.testing.assert_allclose(p.detach().cpu().numpy(), REF[f"complex/{cls}"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", sorted(json.loads(str(REF["defaults"]))))
+def test_every_optimizer_has_torchs_defaults(cls):
+    """The default options (so every param group's keys, foreach/maximize/capturable/differentiable
+    included) are PyTorch's."""
+    opt = getattr(optim, cls)([ember.nn.Parameter(ember.zeros(2))])
+    expected = json.loads(str(REF["defaults"]))[cls]
+    got = {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.defaults.items()}
+    assert got == expected
+    assert sorted(opt.param_groups[0]) == sorted([*expected, "params"])
+
+
+def test_new_optimizer_constructor_errors():
+    p = [ember.nn.Parameter(ember.zeros(2))]
+    with pytest.raises(ValueError, match="Invalid rho value: 1.5"):
+        optim.Adadelta(p, rho=1.5)
+    with pytest.raises(ValueError, match="Invalid epsilon value: -1"):
+        optim.Adadelta(p, eps=-1)
+    with pytest.raises(ValueError, match="Invalid weight_decay value: -0.1"):
+        optim.ASGD(p, weight_decay=-0.1)
+    with pytest.raises(ValueError, match="Invalid eta values: 1.2, 0.5"):
+        optim.Rprop(p, etas=(1.2, 0.5))
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        optim.Rprop(p, lr=-1)
+    optim.Adadelta(p, foreach=False, capturable=False, maximize=True)  # accepted as PyTorch does

@@ -61,6 +61,17 @@ def numel(input) -> int:
     return input.numel()
 
 
+def set_default_device(device) -> None:  # noqa: F811  (the parameter shadows ember.device, as in PyTorch)
+    """Make factory functions (zeros, randn, tensor, ...) create tensors on ``device`` when they are not
+    given one (None: back to the CPU). ``with ember.device(...):`` does the same for a block."""
+    _backend.set_default_device(device)
+
+
+def get_default_device():
+    """The device factory functions use when they are not given one."""
+    return _backend.default_device()
+
+
 def set_num_threads(n: int) -> None:
     """Accepted for compatibility; NumPy's BLAS thread count is set by its environment variables."""
 
@@ -72,14 +83,17 @@ def get_num_threads() -> int:
 
 
 from . import nn, optim, utils, backends, hub, distributed, func  # noqa: E402  (they build on everything above)
+from . import accelerator, functional, multiprocessing, profiler  # noqa: E402
 from . import fft  # noqa: E402  (the ember.fft namespace)
+from .utils.dlpack import from_dlpack  # noqa: E402,F401
+from .functional import block_diag, cartesian_prod, chain_matmul, unique_consecutive, unravel_index  # noqa: E402,F401
 from ._compat import *  # noqa: E402,F401,F403
 from .ops.activation import softmax, log_softmax  # noqa: E402,F401
 from .ops.dropout import dropout, alpha_dropout, feature_alpha_dropout  # noqa: E402,F401
 from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: E402,F401
 from .ops.pooling import max_pool1d, max_pool2d, avg_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d  # noqa: E402,F401
 from .ops.normalization import layer_norm, group_norm, rms_norm  # noqa: E402,F401
-from .ops.distance import cosine_similarity, pairwise_distance, pdist, cdist  # noqa: E402,F401
+from .ops.distance import cosine_similarity, pairwise_distance, pdist, cdist, dist  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402
 from . import linalg  # noqa: E402
 from .ops.linalg_api import (cholesky_inverse, cholesky_solve, inverse, logdet, lu_unpack, matrix_exp,  # noqa: E402,F401

@@ -129,6 +129,13 @@ def _default_dtype_for(arr) -> bool:
 
 
 def tensor_repr(t, prefix="tensor(") -> str:
+    if t.device.type == "meta":  # no data to show
+        suffixes = ["device='meta'", f"size={tuple(t._data.shape)}"]
+        if t._data.dtype != dtypes.get_default_dtype().np:
+            suffixes.append(f"dtype={t.dtype}")
+        if t._requires_grad:
+            suffixes.append("requires_grad=True")
+        return prefix + "..." + "".join(", " + s for s in suffixes) + ")"
     arr = backend.to_device(t._data, backend.CPU)
     indent = len(prefix)
     suffixes = []

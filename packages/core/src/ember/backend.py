@@ -11,6 +11,8 @@ import sys
 
 import numpy
 
+from . import _meta  # a leaf like this module (NumPy only): the meta device's arrays
+
 # PyTorch computes 1/0, 0/0 and overflows silently (inf/nan); NumPy would warn on each.
 numpy.seterr(all="ignore")
 
@@ -110,9 +112,9 @@ class device:
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type_or_spec}'")
             index = int(idx)
-        if spec not in ("cpu", "cuda"):
+        if spec not in ("cpu", "cuda", "meta"):
             raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {type_or_spec}"
+                f"Expected one of cpu, cuda, meta device type at start of device string: {type_or_spec}"
             )
         if index is not None and index < 0:
             raise RuntimeError(f"Device index must not be negative, got {index}")
@@ -136,8 +138,32 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self):
+        """``with ember.device("cuda"):``: factories without a ``device=`` create tensors here."""
+        global _default_device
+        _device_stack.append(_default_device)
+        _default_device = device(self)
+        return self
+
+    def __exit__(self, *exc):
+        global _default_device
+        _default_device = _device_stack.pop()
+
 
 CPU = device("cpu")
+META = device("meta")
+_default_device = None  # None: the CPU; set by set_default_device and `with device(...)`
+_device_stack: list = []
+
+
+def default_device() -> device:
+    """The device factories use when no ``device=`` is given (``set_default_device``)."""
+    return CPU if _default_device is None else canonical_device(_default_device)
+
+
+def set_default_device(spec) -> None:
+    global _default_device
+    _default_device = None if spec is None else device(spec)
 
 
 def canonical_device(spec) -> device:
@@ -145,6 +171,8 @@ def canonical_device(spec) -> device:
     if spec is None:
         return CPU
     dev = spec if isinstance(spec, device) else device(spec)
+    if dev.type == "meta":
+        return META
     if dev.type == "cuda":
         cp = cupy_module()
         idx = cp.cuda.Device().id if dev.index is None else dev.index
@@ -157,13 +185,15 @@ def canonical_device(spec) -> device:
 
 def module_for(dev: device):
     """The array module (numpy or cupy) that holds arrays on ``dev``."""
-    return numpy if dev.type == "cpu" else cupy_module()
+    if dev.type == "cpu":
+        return numpy
+    return _meta.meta_module if dev.type == "meta" else cupy_module()
 
 
 def array_module(array):
     """The array module that ``array`` belongs to."""
     if isinstance(array, numpy.ndarray):
-        return numpy
+        return _meta.meta_module if type(array) is _meta.MetaArray else numpy
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy
     return numpy
@@ -171,12 +201,19 @@ def array_module(array):
 
 def device_of(array) -> device:
     if isinstance(array, numpy.ndarray) or _cupy is None or not isinstance(array, _cupy.ndarray):
-        return CPU
+        return META if isinstance(array, _meta.MetaArray) else CPU
     return device("cuda", array.device.id)
 
 
 def to_device(array, dev: device):
     """Copy ``array`` to ``dev`` (no copy when it is already there)."""
+    if dev.type == "meta":
+        return array if isinstance(array, _meta.MetaArray) else _meta.empty(array.shape, array.dtype)
+    if isinstance(array, _meta.MetaArray):
+        raise NotImplementedError(
+            "Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() instead of "
+            "torch.nn.Module.to() when moving module from meta to a different device."
+        )
     if dev.type == "cpu":
         if isinstance(array, numpy.ndarray):
             return array

@@ -11,7 +11,7 @@ from .tensor import Tensor
 
 
 def _device(device):
-    return backend.canonical_device(device) if device is not None else backend.CPU
+    return backend.canonical_device(device) if device is not None else backend.default_device()
 
 
 def _dtype(dtype, default=None):

@@ -119,7 +119,35 @@ def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
 
+class _MetaRNG:
+    """Draws on the meta device: shapes and dtypes only (no random numbers, no generator state used)."""
+
+    def random(self, shape=None, dtype=numpy.float64):
+        from . import _meta
+
+        return _meta.empty(() if shape is None else shape, dtype)
+
+    standard_normal = random
+
+    def integers(self, low, high=None, size=None, dtype=numpy.int64):
+        from . import _meta
+
+        return _meta.empty(() if size is None else size, dtype)
+
+    randint = integers
+
+    def permutation(self, n):
+        from . import _meta
+
+        return _meta.empty((int(n),), numpy.int64)
+
+
+_META_RNG = _MetaRNG()
+
+
 def _gen(generator, dev):
+    if dev.type == "meta":
+        return _META_RNG
     if generator is not None:
         if generator.device.type != dev.type:
             raise RuntimeError(
@@ -141,7 +169,7 @@ def _size(size):
 
 
 def _dev(device):
-    return backend.canonical_device(device) if device is not None else backend.CPU
+    return backend.canonical_device(device) if device is not None else backend.default_device()
 
 
 def _float_dtype(dtype):
@@ -151,8 +179,12 @@ def _float_dtype(dtype):
     return dt
 
 
-def _wrap(arr, requires_grad):
+def _wrap(arr, requires_grad, out=None):
     t = Tensor._make(arr)
+    if out is not None:
+        from .ops.elementwise import _maybe_out
+
+        return _maybe_out(t, out)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -181,7 +213,8 @@ def normal_array(rng, shape, np_dtype, mean=0.0, std=1.0):
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """Uniform samples from [0, 1) (complex dtypes: real and imaginary parts each uniform, as in PyTorch)."""
-    dev = _dev(device)
+    dev = _dev(device if out is None or device is not None else out.device)
+    dtype = out.dtype if out is not None and dtype is None else dtype
     dt = dtypes.to_dtype(dtype) if dtype is not None else None
     with backend.device_guard(dev):
         if dt is not None and dt.is_complex:
@@ -189,29 +222,39 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
             arr = (pair[..., 0] + 1j * pair[..., 1]).astype(dt.np, copy=False)
         else:
             arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
-    return _wrap(arr, requires_grad)
+    return _wrap(arr, requires_grad, out)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """Standard normal samples (complex dtypes: real and imaginary parts each of variance 1/2, as in PyTorch)."""
-    dev = _dev(device)
+    dev = _dev(device if out is None or device is not None else out.device)
+    dtype = out.dtype if out is not None and dtype is None else dtype
     dt = dtypes.to_dtype(dtype) if dtype is not None else None
     with backend.device_guard(dev):
         if dt is not None and dt.is_complex:
             pair = normal_array(_gen(generator, dev), _size(size) + (2,), dt.to_real().np, 0.0, 0.5**0.5)
-            arr = pair[..., 0] + 1j * pair[..., 1]
-            arr = arr.astype(dt.np, copy=False)
+            arr = (pair[..., 0] + 1j * pair[..., 1]).astype(dt.np, copy=False)
         else:
             arr = normal_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
-    return _wrap(arr, requires_grad)
+    return _wrap(arr, requires_grad, out)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Integers drawn uniformly from [low, high); int64 by default."""
+    """Integers drawn uniformly from [low, high); int64 by default.
+
+    Overloads as PyTorch: ``randint(high, size)``, ``randint(low, high, size)``, with keywords too."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
-    if high is None:
-        raise TypeError("randint() missing required argument 'high'")
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if high is None or size is None:
+        raise TypeError(
+            "randint() received an invalid combination of arguments: expected (int high, tuple of ints size) "
+            "or (int low, int high, tuple of ints size)"
+        )
+    if isinstance(size, int):
+        raise TypeError("randint(): argument 'size' must be tuple of ints, but found element of type int at pos 0")
+    dtype = out.dtype if out is not None and dtype is None else dtype
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dev = _dev(device)
@@ -219,16 +262,17 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     with backend.device_guard(dev):
         rng = _gen(generator, dev)
         arr = rng.integers(low, high, size=tuple(size)) if hasattr(rng, "integers") else rng.randint(low, high, size=tuple(size))
-    return _wrap(arr.astype(dt.np, copy=False), requires_grad)
+    return _wrap(arr.astype(dt.np, copy=False), requires_grad, out)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A random permutation of 0..n-1 (int64)."""
     dev = _dev(device)
+    dtype = out.dtype if out is not None and dtype is None else dtype
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
     with backend.device_guard(dev):
         arr = _gen(generator, dev).permutation(int(n))
-    return _wrap(arr.astype(dt.np, copy=False), requires_grad)
+    return _wrap(arr.astype(dt.np, copy=False), requires_grad, out)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):

@@ -105,6 +105,13 @@ class Tensor:
     def device(self) -> backend.device:
         return backend.device_of(self._data)
 
+    is_sparse = False
+
+    @property
+    def is_meta(self) -> bool:
+        """True for a tensor on the meta device (a shape and a dtype, no data)."""
+        return type(self._data) is backend._meta.MetaArray
+
     @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
@@ -292,8 +299,8 @@ class Tensor:
         """The NumPy array behind this CPU tensor (shares memory)."""
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if not isinstance(self._data, numpy.ndarray):
-            if not force:
+        if not isinstance(self._data, numpy.ndarray) or self.device.type == "meta":
+            if not force or self.device.type == "meta":
                 raise TypeError(
                     f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the "
                     "tensor to host memory first."
@@ -305,10 +312,30 @@ class Tensor:
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export the tensor's memory as a DLPack capsule (zero-copy), for ``from_dlpack`` of any library."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version), ("dl_device", dl_device),
+                                    ("copy", copy)) if v is not None}
+        try:
+            return self._data.__dlpack__(**kwargs)
+        except TypeError:  # an older array library: only the basic protocol
+            return self._data.__dlpack__(**({"stream": stream} if stream is not None else {}))
+
+    def __dlpack_device__(self):
+        """``(device type, index)`` as DLPack numbers it (1: CPU, 2: CUDA)."""
+        from .utils.dlpack import DLDeviceType
+
+        kind, index = self._data.__dlpack_device__()
+        return DLDeviceType(int(kind)), int(index)
+
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        if self.device.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self._data.reshape(()).item()
 
     def tolist(self):
@@ -439,10 +466,21 @@ class Tensor:
         return False
 
     def share_memory_(self):
+        """Move the tensor's memory into shared memory (in place; a no-op if already shared or on a GPU), so
+        processes it is sent to through ``ember.multiprocessing`` work on the same memory."""
+        if isinstance(self._data, numpy.ndarray) and not self.is_shared():
+            from .multiprocessing._shared import share_array
+
+            self._data = share_array(self._data)
         return self
 
     def is_shared(self):
-        return False
+        """True when the tensor's memory is shared between processes (``share_memory_``); CUDA tensors are."""
+        if not isinstance(self._data, numpy.ndarray):
+            return self.device.type == "cuda"
+        from .multiprocessing._shared import shared_base
+
+        return shared_base(self._data) is not None
 
 
 def _rebuild(data, device, requires_grad):

@@ -4,7 +4,7 @@ from .engine import backward, grad
 from .function import Function, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .functional import gradcheck, gradgradcheck
-from . import graph
+from . import graph, profiler
 
 __all__ = [
     "backward", "grad", "Function", "once_differentiable", "enable_grad", "inference_mode",

@@ -214,6 +214,15 @@ class AccumulateGrad(Node):
                 res = hook(grad)
                 if res is not None:
                     grad = res
+        if grad.is_sparse:  # Embedding(sparse=True): sparse gradients accumulate sparsely
+            if var.grad is None or var.grad.is_sparse:
+                var.grad = grad if var.grad is None else var.grad + grad
+            else:
+                var.grad._data += grad._data
+            for hook in hooks:
+                if isinstance(hook, PostAccumulateGradHook):
+                    hook.fn(var)
+            return ()
         if var.grad is None:
             # a copy: the incoming array may be shared with another leaf's gradient or read-only
             var.grad = grad if create_graph else Tensor._make(grad._data.copy())

@@ -4,5 +4,5 @@ from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Se
 from .module import Module, register_module_forward_hook, register_module_forward_pre_hook
 from .modules import *  # noqa: F401,F403
 from .parameter import Buffer, Parameter
-from . import functional, init, utils  # noqa: F401
-from . import parallel  # noqa: E402,F401
+from . import functional, init, parallel, utils  # noqa: F401
+from .parallel import DataParallel  # noqa: F401

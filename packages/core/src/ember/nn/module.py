@@ -404,7 +404,17 @@ class Module:
     def bfloat16(self) -> "Module":
         raise NotImplementedError("bfloat16 is not supported by ember (NumPy has no bfloat16 type)")
 
+    def to_empty(self, *, device, recurse: bool = True) -> "Module":
+        """Give every parameter and buffer fresh uninitialized memory on ``device`` (how a model built on
+        the meta device gets real storage; load a state dict or run ``reset_parameters`` after)."""
+        from ..creation import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def share_memory(self) -> "Module":
+        """Move every parameter and buffer into shared memory (``Tensor.share_memory_``), for Hogwild training."""
+        for t in (*self.parameters(), *self.buffers()):
+            t.share_memory_()
         return self
 
     # -- state dict --------------------------------------------------------------------------------

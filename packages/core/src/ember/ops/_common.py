@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy
 
 from .. import backend, dtypes
@@ -10,6 +12,29 @@ from ..tensor import Tensor
 
 xp_of = backend.array_module
 _FROM_NP = dtypes._FROM_NP
+
+
+def numpy_aliases(fn):
+    """Accept NumPy's ``axis=`` / ``keepdims=`` for ``dim=`` / ``keepdim=``, as PyTorch's argument parser
+    does for every function with those parameters."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got multiple values for argument '{name}'")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def alias_globals(namespace: dict, names) -> None:
+    """Wrap the module-level functions ``names`` of ``namespace`` with :func:`numpy_aliases`."""
+    for name in names:
+        namespace[name] = numpy_aliases(namespace[name])
 
 
 def quiet_errors():

@@ -50,4 +50,13 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return diff.norm(p, -1)
 
 
-__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "pdist", "cdist"]
+def dist(input, other, p=2):
+    """The p-norm of ``input - other`` (broadcast); its gradient where they are equal is 0."""
+    return (input - other).norm(p)
+
+
+from ._common import bind  # noqa: E402
+
+bind(dist=dist)
+
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "pdist", "cdist", "dist"]

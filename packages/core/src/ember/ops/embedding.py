@@ -28,15 +28,32 @@ def _rows_sum(xp, index, values, num_rows):
 
 class Embedding(Primitive):
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse=False):
         if ctx.needs_input_grad is not None:
-            ctx.args = (indices._data, weight._data.shape[0], padding_idx, scale_grad_by_freq)
+            ctx.args = (indices._data, weight._data.shape, padding_idx, scale_grad_by_freq, sparse)
         return weight._data[indices._data]
 
     @staticmethod
     def backward(ctx, grad):
-        idx, num, padding_idx, scale = ctx.args
-        return EmbeddingBackward.apply(grad, idx, num, padding_idx, scale), None, None, None
+        idx, shape, padding_idx, scale, sparse = ctx.args
+        if sparse:
+            return _sparse_grad(grad, idx, shape, padding_idx, scale), None, None, None, None
+        return EmbeddingBackward.apply(grad, idx, shape[0], padding_idx, scale), None, None, None, None
+
+
+def _sparse_grad(grad, idx, shape, padding_idx, scale_grad_by_freq):
+    """The weight gradient as sparse COO rows: one per looked-up index (uncoalesced), as PyTorch gives it."""
+    from .._sparse import SparseCOOTensor
+
+    g = grad._data
+    flat = idx.reshape(-1).astype("int64", copy=False)
+    values = g.reshape(flat.size, -1)
+    if scale_grad_by_freq:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    if padding_idx is not None:
+        keep = flat != padding_idx
+        flat, values = flat[keep], values[keep]
+    return SparseCOOTensor.from_rows(flat, values.reshape((flat.size,) + tuple(shape[1:])), shape)
 
 
 class EmbeddingBackward(Primitive):
@@ -110,8 +127,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             if padding_idx < -num:
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = num + padding_idx
-    if sparse:
-        raise NotImplementedError("sparse embedding gradients are not supported by ember; use sparse=False")
     idx = input._data
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
@@ -123,7 +138,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         with no_grad():
             _renorm_(weight, input, max_norm, norm_type)
-    return Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+    return Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def one_hot(tensor, num_classes=-1):

@@ -19,7 +19,11 @@ def _convert_index(idx, xp):
         a = idx._data
         if a.dtype.kind not in "biu":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if a.ndim == 0 and a.dtype.kind in "iu":  # PyTorch indexes with a 0-dim integer tensor as with an int
+            return int(a)
         return a
+    if isinstance(idx, range):
+        return xp.asarray(idx, dtype="int64")
     if hasattr(idx, "dtype") and hasattr(idx, "shape"):  # an array (internal callers)
         return idx
     if isinstance(idx, slice):
@@ -45,14 +49,75 @@ def _scalar_of(v):
 
 
 def _normalize_key(key, xp):
+    if type(key) is _TwoStep:
+        return key
     if isinstance(key, tuple):
-        return tuple(_convert_index(k, xp) for k in key)
+        return _split_ints(tuple(_convert_index(k, xp) for k in key))
     if isinstance(key, list) and key and any(isinstance(k, (slice, Tensor, list)) or k is None or k is Ellipsis for k in key):
-        return tuple(_convert_index(k, xp) for k in key)  # legacy: a list of index objects
+        return _split_ints(tuple(_convert_index(k, xp) for k in key))  # legacy: a list of index objects
     return _convert_index(key, xp)
 
 
+class _TwoStep:
+    """A key that mixes integers with advanced (array) indices. PyTorch applies the integers first, as
+    basic indexing (``x[0, :, [1, 2]]`` on (3, 4, 5, 6) is (4, 2, 6)); NumPy would count them as advanced
+    indices (giving (2, 4, 6)). So index with ``first`` (the integers; a view) and then with ``then``."""
+
+    __slots__ = ("first", "then")
+
+    def __init__(self, first, then):
+        self.first, self.then = first, then
+
+    def get(self, arr):
+        return arr[self.first][self.then]
+
+    def set(self, arr, value):
+        arr[self.first][self.then] = value
+
+
+def _is_int(k) -> bool:
+    return isinstance(k, int) and not isinstance(k, bool)
+
+
+def _is_array(k) -> bool:
+    return hasattr(k, "dtype") and hasattr(k, "shape")
+
+
+def _split_ints(key: tuple):
+    if not any(_is_int(k) for k in key) or not any(_is_array(k) for k in key):
+        return key
+    first, then = [], []
+    for k in key:
+        if _is_int(k):
+            first.append(k)
+        elif k is None:
+            then.append(k)
+        elif k is Ellipsis:
+            first.append(k)
+            then.append(k)
+        elif _is_array(k) and k.dtype == bool:
+            first.extend([slice(None)] * max(k.ndim, 1) if k.ndim else [])
+            then.append(k)
+        else:
+            first.append(slice(None))
+            then.append(k)
+    return _TwoStep(tuple(first), tuple(then))
+
+
+def _get(arr, key):
+    return key.get(arr) if type(key) is _TwoStep else arr[key]
+
+
+def _set(arr, key, value):
+    if type(key) is _TwoStep:
+        key.set(arr, value)
+    else:
+        arr[key] = value
+
+
 def _is_basic(key) -> bool:
+    if type(key) is _TwoStep:
+        return False
     keys = key if isinstance(key, tuple) else (key,)
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) and not isinstance(k, bool) for k in keys)
 
@@ -61,11 +126,11 @@ def _check_bounds(arr, key):
     """IndexError with PyTorch's wording for an out-of-range integer index."""
     keys = key if isinstance(key, tuple) else (key,)
     dim = 0
-    for k in keys:
+    for i, k in enumerate(keys):
         if k is None:
             continue
-        if k is Ellipsis:
-            dim = arr.ndim - sum(1 for kk in keys if kk is not None and kk is not Ellipsis and not (hasattr(kk, "dtype") and kk.dtype == bool and kk.ndim > 1))
+        if k is Ellipsis:  # the keys after it index the last dimensions
+            dim = arr.ndim - sum(_dims_used(kk) for kk in keys[i + 1:])
             continue
         if isinstance(k, int) and not isinstance(k, bool):
             if dim >= arr.ndim:
@@ -73,7 +138,15 @@ def _check_bounds(arr, key):
             size = arr.shape[dim]
             if not -size <= k < size:
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
-        dim += 1
+        dim += _dims_used(k)
+
+
+def _dims_used(k) -> int:
+    if k is None or k is Ellipsis:
+        return 0
+    if _is_array(k) and k.dtype == bool:
+        return k.ndim
+    return 1
 
 
 def scatter_add_flat(xp, shape, positions, values, dtype):
@@ -94,7 +167,7 @@ class Index(Primitive):
     def forward(ctx, a, key):
         arr = a._data
         ctx.shape, ctx.key, ctx.dtype = arr.shape, key, arr.dtype
-        return arr[key]
+        return _get(arr, key)
 
     @staticmethod
     def backward(ctx, grad):
@@ -113,7 +186,7 @@ class IndexBackward(Primitive):
             out = xp.zeros(shape, dtype=garr.dtype)
             out[key] = garr
             return out
-        positions = xp.arange(_numel(shape)).reshape(shape)[key]
+        positions = _get(xp.arange(_numel(shape)).reshape(shape), key)
         return scatter_add_flat(xp, shape, positions, garr, garr.dtype)
 
     @staticmethod
@@ -137,6 +210,8 @@ def getitem(self, key):
     if _is_basic(key):
         _check_bounds(self._data, key)
         return make_view(Index.apply(self, key), self)
+    if type(key) is _TwoStep:
+        _check_bounds(self._data, key.first)
     try:
         return Index.apply(self, key)
     except IndexError as exc:
@@ -152,7 +227,7 @@ class IndexPut(Primitive):
         v = value._data if isinstance(value, Tensor) else value
         if isinstance(v, type(arr)) and v.dtype != arr.dtype:
             v = v.astype(arr.dtype)
-        arr[key] = v
+        _set(arr, key, v)
         ctx.key = key
         ctx.value_shape = value._data.shape if isinstance(value, Tensor) else None
         return arr
@@ -163,7 +238,7 @@ class IndexPut(Primitive):
         g_self = None
         if ctx.needs_input_grad[0]:
             mask = xp.ones(grad._data.shape, dtype=grad._data.dtype)
-            mask[ctx.key] = 0
+            _set(mask, ctx.key, 0)
             g_self = grad * Tensor._make(mask)
         g_value = None
         if ctx.needs_input_grad[1]:
@@ -177,6 +252,8 @@ def setitem(self, key, value):
     key = _normalize_key(key, xp)
     if _is_basic(key):
         _check_bounds(self._data, key)
+    elif type(key) is _TwoStep:
+        _check_bounds(self._data, key.first)
     if isinstance(value, Tensor) and value.device != self.device:
         if value._data.ndim == 0:
             value = value.to(self.device)
@@ -186,7 +263,7 @@ def setitem(self, key, value):
     needs_graph = src is not self or (isinstance(value, Tensor) and value._requires_grad)
     if not needs_graph:
         v = value._data if isinstance(value, Tensor) else value
-        self._data[key] = v
+        _set(self._data, key, v)
         self._version_counter.value += 1
         return
     result = IndexPut.apply(src, value, key)

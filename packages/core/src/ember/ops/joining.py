@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import bind, wrap_dim, xp_of
+from ._common import alias_globals, bind, wrap_dim, xp_of
 
 
 class Cat(Primitive):
@@ -188,6 +188,7 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(out)
 
 
+alias_globals(globals(), ["cat", "stack", "split", "chunk", "unbind"])
 bind(split=split, chunk=chunk, tensor_split=tensor_split, unbind=unbind)
 
 __all__ = [

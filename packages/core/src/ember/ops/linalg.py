@@ -14,15 +14,32 @@ def _shape_str(shape):
     return "x".join(str(s) for s in shape)
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
+
+
+def _dtype_mismatch(a, b) -> RuntimeError:
+    """PyTorch's error for a matrix product of two dtypes, worded as its kernel for these shapes words it."""
+    na, nb = a.dtype.name, b.dtype.name
+    if a._data.ndim == 1 and b._data.ndim == 1:
+        return RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {_SCALAR_NAMES[na]} and {_SCALAR_NAMES[nb]}"
+        )
+    if a._data.ndim >= 3 or b._data.ndim >= 3:
+        return RuntimeError(f"expected scalar type {_SCALAR_NAMES[na]} but found {_SCALAR_NAMES[nb]}")
+    return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[na]} != {_C_NAMES[nb]}")
+
+
 class MatMul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         x, y = a._data, b._data
         if x.dtype != y.dtype:
-            raise RuntimeError(
-                f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name.replace('float32', 'float')} != "
-                f"{b.dtype.name.replace('float32', 'float')}"
-            )
+            raise _dtype_mismatch(a, b)
         ctx.save_for_backward(a, b)
         return xp_of(x).matmul(x, y)
 
@@ -75,7 +92,7 @@ def _check_matmul(a, b):
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting (1-D operands are vectors)."""
     _check_matmul(input, other)
-    if input._data.dtype != other._data.dtype and input._data.dtype.kind == other._data.dtype.kind:
+    if input._data.dtype != other._data.dtype and input._data.dtype.kind == other._data.dtype.kind in "fc":
         dt = binary_dtype(input, other)
         input, other = input.to(dt), other.to(dt)
     res = MatMul.apply(input, other)

@@ -412,15 +412,41 @@ def count_nonzero(input, dim=None):
     return Tensor._make(xp.asarray(res).astype("int64"))
 
 
+class _NormRoot(Primitive):
+    """``s ** (1 / p)`` for a sum of powers ``s >= 0``, whose gradient is 0 (not inf) where ``s == 0``:
+    so the gradient of a p-norm at exactly zero is 0, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, s, p):
+        arr = s._data
+        xp = xp_of(arr)
+        out = xp.sqrt(arr) if p == 2 else arr ** (1.0 / p)
+        ctx.p = p
+        ctx.save_for_backward(s)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .selection import where
+
+        (s,) = ctx.saved_tensors
+        zero = s == 0
+        safe = where(zero, 1.0, s)  # finite everywhere, so double backward stays finite too
+        root = _NormRoot.apply(safe, ctx.p)
+        return where(zero, 0.0, grad * root / (ctx.p * safe)), None
+
+
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    """Vector p-norm over ``dim`` (all elements when None); 'fro' is the 2-norm of all elements."""
-    from .unary import abs as _abs, sqrt
+    """Vector p-norm over ``dim`` (all elements when None); 'fro' is the 2-norm of all elements.
+    Its gradient at a zero vector is 0, as in PyTorch."""
+    from .unary import abs as _abs
 
     if dtype is not None:
         input = input.to(dtype)
     axes = _axes(input, dim) if dim is not None else tuple(range(input._data.ndim))
     if p == "fro" or p == 2 or p is None:
-        return sqrt(sum(input * input, axes, keepdim=keepdim)) if input._data.size else sum(input * input, axes, keepdim=keepdim)
+        s = sum(input * input, axes, keepdim=keepdim)
+        return _NormRoot.apply(s, 2) if input._data.size else s
     if p == "nuc":
         raise NotImplementedError("norm(p='nuc') needs an SVD: use ember.linalg.matrix_norm when it lands")
     a = _abs(input)
@@ -432,7 +458,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         return sum((a != 0).to(input.dtype), axes, keepdim=keepdim)
     if p == 1:
         return sum(a, axes, keepdim=keepdim)
-    return sum(a**p, axes, keepdim=keepdim) ** (1.0 / p)
+    return _NormRoot.apply(sum(a**p, axes, keepdim=keepdim), p)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -468,7 +494,12 @@ def median(input, dim=None, keepdim=False):
     return _return_type("median")(v, i)
 
 
-from ._common import wrap_dim, xp_of  # noqa: E402
+from ._common import alias_globals, wrap_dim, xp_of  # noqa: E402
+
+alias_globals(globals(), [
+    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "aminmax", "var", "std", "var_mean",
+    "std_mean", "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero", "norm", "nansum", "nanmean", "median",
+])
 
 bind(
     sum=sum, mean=mean, prod=prod, amax=amax, amin=amin, max=max, min=min, argmax=argmax, argmin=argmin,

@@ -468,7 +468,9 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **k
     return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
-from ._common import normalize_dims, wrap_dim  # noqa: E402
+from ._common import alias_globals, normalize_dims, wrap_dim  # noqa: E402
+
+alias_globals(globals(), ["squeeze", "unsqueeze", "narrow", "select"])
 
 bind(
     reshape=reshape, view=view, view_as=view_as, reshape_as=reshape_as, permute=permute, transpose=transpose,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import bind, wrap_dim, xp_of
+from ._common import alias_globals, bind, wrap_dim, xp_of
 from .reduction import _return_type
 
 
@@ -114,6 +114,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
+alias_globals(globals(), ["sort", "argsort", "topk"])
 bind(sort=sort, argsort=argsort, msort=msort, topk=topk, kthvalue=kthvalue, unique=unique)
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "searchsorted", "bucketize"]

@@ -726,12 +726,10 @@ def _polygamma(xp, n, x):
 
 
 def _public(prim, name, doc):
-    apply = prim.apply
-
     def fn(input, *, out=None):
         if not isinstance(input, Tensor):
             check_tensor(input, name)
-        result = apply(input)
+        result = prim.apply(input)  # looked up per call: the profiler may wrap it
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name

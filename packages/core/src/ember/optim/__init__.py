@@ -1,10 +1,12 @@
 """``ember.optim``: optimizers and learning-rate schedulers (PyTorch's ``torch.optim``)."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import (
@@ -14,27 +16,17 @@ from .optimizer import (
 )
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
-
-def _not_implemented(name):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
-            f"ember.optim.{name} is not implemented yet; available optimizers: SGD, Adam, AdamW, RMSprop, "
-            "Adagrad, Adamax, NAdam, RAdam, LBFGS"
-        )
-
-    return type(name, (Optimizer,), {"__init__": __init__, "__doc__": f"Not implemented in ember yet ({name})."})
-
-
-Adadelta = _not_implemented("Adadelta")
-ASGD = _not_implemented("ASGD")
-Rprop = _not_implemented("Rprop")
-SparseAdam = _not_implemented("SparseAdam")
 
 __all__ = [
+    "ASGD",
     "LBFGS",
     "SGD",
+    "SparseAdam",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -43,7 +35,9 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "lr_scheduler",
+    "swa_utils",
     "register_optimizer_step_post_hook",
     "register_optimizer_step_pre_hook",
 ]

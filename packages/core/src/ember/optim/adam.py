@@ -58,6 +58,8 @@ class Adam(Optimizer):
     """Implements Adam (Kingma & Ba), with PyTorch's update rule and state keys
     (``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``)."""
 
+    _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
     def __init__(
         self,
         params,

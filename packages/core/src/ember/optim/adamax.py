@@ -23,6 +23,8 @@ __all__ = ["Adamax"]
 class Adamax(Optimizer):
     """Implements Adamax with PyTorch's update rule and state keys (``step``, ``exp_avg``, ``exp_inf``)."""
 
+    _sparse_error = "Adamax does not support sparse gradients"
+
     def __init__(
         self,
         params,

@@ -27,6 +27,8 @@ class NAdam(Optimizer):
     """Implements NAdam with PyTorch's update rule and state keys
     (``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``)."""
 
+    _sparse_error = "NAdam does not support sparse gradients"
+
     def __init__(
         self,
         params,

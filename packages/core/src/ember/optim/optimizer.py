@@ -103,6 +103,12 @@ def _hooked_step(func):
                     args, kwargs = result
                 else:
                     raise RuntimeError(f"{func} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
+        msg = self._sparse_error
+        if msg is not None:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None and p.grad.is_sparse:
+                        raise RuntimeError(msg)
         out = func(*args, **kwargs)
         for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
             post_hook(self, args, kwargs)
@@ -165,6 +171,7 @@ class Optimizer:
 
     # group options that older pickled states may lack, with the values to fill in
     _group_defaults_on_unpickle: dict = {}
+    _sparse_error = None  # PyTorch's error for an optimizer that refuses sparse gradients
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -331,6 +338,8 @@ class Optimizer:
                 if p.grad is not None:
                     if set_to_none:
                         p.grad = None
+                    elif p.grad.is_sparse:
+                        p.grad.zero_()
                     else:
                         g = p.grad
                         if g.grad_fn is not None:

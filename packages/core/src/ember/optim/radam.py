@@ -23,6 +23,8 @@ __all__ = ["RAdam"]
 class RAdam(Optimizer):
     """Implements RAdam with PyTorch's update rule and state keys (``step``, ``exp_avg``, ``exp_avg_sq``)."""
 
+    _sparse_error = "RAdam does not support sparse gradients"
+
     def __init__(
         self,
         params,

@@ -24,6 +24,8 @@ class RMSprop(Optimizer):
     """Implements RMSprop with PyTorch's update rule and state keys
     (``step``, ``square_avg``, ``momentum_buffer``, ``grad_avg``)."""
 
+    _sparse_error = "RMSprop does not support sparse gradients"
+
     def __init__(
         self,
         params,

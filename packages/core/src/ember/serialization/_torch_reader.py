@@ -11,6 +11,7 @@ protocol version, system info, pickle, storage keys, then each storage's element
 
 from __future__ import annotations
 
+import _compat_pickle
 import builtins
 import collections
 import io
@@ -61,15 +62,88 @@ class UnpicklingError(pickle.UnpicklingError):
     """A global that the restricted unpickler refuses."""
 
 
+UNSAFE_MESSAGE = (
+    "Re-running `ember.load` with `weights_only` set to `False` will likely succeed, but it can result in "
+    "arbitrary code execution. Do it only if you got the file from a trusted source."
+)
+
+
 def _unsupported_global(module, name) -> UnpicklingError:
+    """PyTorch's weights-only refusal, naming ember's allowlisting functions."""
+    full_path = f"{module}.{name}"
+    if module == "builtins":
+        full_path = name
     return UnpicklingError(
-        "Weights only load failed. ember.load reads PyTorch checkpoints with a restricted unpickler that only "
-        "rebuilds tensors, containers, numbers and strings; it never runs code from the file, whatever "
-        "weights_only says. WeightsUnpickler error: Unsupported global: "
-        f"GLOBAL {module}.{name} was not an allowed global by default. (ember.load reads tensors and state "
-        "dicts: to move a whole model, torch.save(model.state_dict(), path) in PyTorch, then "
-        "model.load_state_dict(ember.load(path)) in ember.)"
+        "Weights only load failed. This file can still be loaded, to do so you have two options, "
+        "do those steps only if you trust the source of the checkpoint. "
+        f"\n\t(1) {UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` please check "
+        "the recommended steps in the following error message.\n\tWeightsUnpickler error: "
+        f"Unsupported global: GLOBAL {full_path} was not an allowed global by default. "
+        f"Please use `ember.serialization.add_safe_globals([{full_path}])` or the "
+        f"`ember.serialization.safe_globals([{full_path}])` context manager to allowlist this global "
+        "if you trust this class/function."
     )
+
+
+# globals the user marked safe (ember.serialization.add_safe_globals / safe_globals)
+_marked_safe_globals: list = []
+
+
+def user_allowed_globals() -> dict:
+    rc = {}
+    for f in _marked_safe_globals:
+        if isinstance(f, tuple):
+            if len(f) != 2:
+                raise ValueError(
+                    f"Expected tuple of length 2 (global, str of callable full path), but got tuple of length: {len(f)}"
+                )
+            if type(f[1]) is not str:
+                raise TypeError(f"Expected second item in tuple to be str of callable full path, but got: {type(f[1])}")
+            rc[f[1]] = f[0]
+        else:
+            rc[f"{f.__module__}.{f.__qualname__}"] = f
+    return rc
+
+
+def _find_unsafe(module, name):
+    """``weights_only=False``: any importable global; torch's names map to ember's where ember has them."""
+    if module == "torch" or module.startswith("torch."):
+        import importlib
+
+        try:
+            return getattr(importlib.import_module("ember" + module[len("torch"):]), name)
+        except (ImportError, AttributeError):
+            raise UnpicklingError(
+                f"this checkpoint refers to {module}.{name}, which ember does not have; save a state_dict "
+                "(model.state_dict()) in PyTorch and load it with model.load_state_dict(ember.load(path))"
+            ) from None
+    return None
+
+
+class _Anything:
+    """Stands for any class or function during the first pass over a legacy file loaded with
+    ``weights_only=False`` (which only collects the storage records)."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return _Anything()
+
+    def __setstate__(self, state):
+        pass
+
+    def append(self, item):
+        pass
+
+    def extend(self, items):
+        pass
+
+    def __setitem__(self, key, value):
+        pass
 
 
 class _StorageType:
@@ -136,8 +210,10 @@ def _torch_device(*args):
 class _Loader:
     """State of one load: storages met so far, tensors built, and the allowed globals."""
 
-    def __init__(self, map_location, swap, read_storage, dry=False):
+    def __init__(self, map_location, swap, read_storage, dry=False, weights_only=True):
         self.map_location = map_location
+        self.weights_only = weights_only
+        self.user_allowed = user_allowed_globals()
         self.swap = swap
         self.read_storage = read_storage  # (key, nbytes) -> 1-D uint8 array
         self.dry = dry  # legacy first pass: only record which storages exist
@@ -150,6 +226,7 @@ class _Loader:
         self.Parameter = Parameter
         allowed = {
             ("collections", "OrderedDict"): collections.OrderedDict,
+            ("collections", "Counter"): collections.Counter,
             ("torch._utils", "_rebuild_tensor"): self.rebuild_tensor,
             ("torch._utils", "_rebuild_tensor_v2"): self.rebuild_tensor_v2,
             ("torch._utils", "_rebuild_tensor_v3"): self.rebuild_tensor_v3,
@@ -184,10 +261,21 @@ class _Loader:
 
         class _Unpickler(pickle.Unpickler):
             def find_class(self, module, name):
+                if (module, name) in _compat_pickle.NAME_MAPPING:  # protocol-2 (Python 2) spellings
+                    module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+                elif module in _compat_pickle.IMPORT_MAPPING:
+                    module = _compat_pickle.IMPORT_MAPPING[module]
                 obj = loader.allowed.get((module, name))
-                if obj is None:
+                if obj is not None:
+                    return obj
+                obj = loader.user_allowed.get(f"{module}.{name}")
+                if obj is not None:
+                    return obj
+                if loader.weights_only:
                     raise _unsupported_global(module, name)
-                return obj
+                if loader.dry:  # legacy first pass: build nothing of the file's own classes
+                    return _Anything
+                return _find_unsafe(module, name) or super().find_class(module, name)
 
             def persistent_load(self, pid):
                 return loader.persistent_load(pid)
@@ -318,7 +406,7 @@ def find_pickle(names):
     return pkls[0] if pkls else None
 
 
-def load_zip(zf, map_location, mm):
+def load_zip(zf, map_location, mm, weights_only=True):
     names = zf.namelist()
     pkl = find_pickle(names)
     prefix = pkl[: -len("data.pkl")]
@@ -333,7 +421,7 @@ def load_zip(zf, map_location, mm):
             raise CheckpointError(f"corrupted checkpoint: bad storage key {key!r}")
         return read_member(zf, f"{prefix}data/{key}", nbytes, mm)
 
-    loader = _Loader(map_location, byteorder != sys.byteorder, read_storage)
+    loader = _Loader(map_location, byteorder != sys.byteorder, read_storage, weights_only=weights_only)
     data = read_member(zf, pkl).tobytes()
     obj = _wrap_errors(lambda: loader.unpickler(io.BytesIO(data)).load())
     link_views(loader.made)
@@ -344,7 +432,7 @@ def load_zip(zf, map_location, mm):
 
 # ---- legacy stream ----------------------------------------------------------------------------------
 
-def load_legacy(f, map_location, mmap):
+def load_legacy(f, map_location, mmap, weights_only=True):
     if mmap:
         raise RuntimeError(
             "mmap can only be used with files saved with `torch.save(_use_new_zipfile_serialization=True)`, "
@@ -368,6 +456,7 @@ def load_legacy(f, map_location, mmap):
     little = info.get("little_endian", True)
     order = "little" if little else "big"
     start = f.tell()
+    probe.weights_only = weights_only
     _wrap_errors(lambda: probe.unpickler(f).load())  # first pass: which storages exist
     keys = _wrap_errors(lambda: probe.unpickler(f).load())
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
@@ -408,7 +497,7 @@ def load_legacy(f, map_location, mmap):
             raise CheckpointError(f"corrupted checkpoint: storage {key!r} is used with two different sizes")
         return raw[key]
 
-    loader = _Loader(map_location, order != sys.byteorder, read_storage)
+    loader = _Loader(map_location, order != sys.byteorder, read_storage, weights_only=weights_only)
     f.seek(start)
     obj = _wrap_errors(lambda: loader.unpickler(f).load())
     link_views(loader.made)

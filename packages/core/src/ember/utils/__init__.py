@@ -3,4 +3,4 @@
 from . import data
 
 __all__ = ["data"]
-from . import archive, checkpoint, safetensors  # noqa: E402
+from . import archive, checkpoint, dlpack, safetensors  # noqa: E402

@@ -26,8 +26,6 @@ class Embedding(Module):
                 padding_idx = num_embeddings + padding_idx
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if sparse:
-            raise NotImplementedError("sparse embedding gradients are not supported by ember; use sparse=False")
         if _weight is None:
             self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, device=device, dtype=dtype),
                                     requires_grad=not _freeze)
