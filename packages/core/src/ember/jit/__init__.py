@@ -40,7 +40,7 @@ def _check_strict(outputs):
             "to trace() to allow this behavior."
         )
 
-def record(func, inputs, strict=True):
+def record(func, inputs, strict=True, warn_dropout=True):
     """Run ``func(*inputs)`` once while recording: (graph, eager outputs, the module's parameters and
     buffers by name, buffer names)."""
     named, buffers = [], set()
@@ -50,6 +50,7 @@ def record(func, inputs, strict=True):
         buffers = {n for n, _ in bufs}
         named += bufs
     rec = Recorder(inputs, named)
+    rec.warn_dropout = warn_dropout
     with tracing(rec):
         outputs = func(*inputs)
     if strict:

@@ -58,6 +58,7 @@ class Recorder:
         self.inputs = []
         self._count = 0
         self.reporting = False
+        self.warn_dropout = True
         self.tainted = set()  # names of node outputs computed (also) from the inputs
         self._param_ids = {}
         for name, t in named_tensors:
@@ -125,7 +126,7 @@ class Recorder:
             out = cls.apply(*args, **kwargs)
         finally:
             hook[0] = self
-        if cls.__name__ == "_ScaleShift":
+        if cls.__name__ == "_ScaleShift" and self.warn_dropout:
             _warn("dropout in training mode: its random mask is recorded as a constant and replayed "
                   "unchanged; call .eval() on the module before tracing", user_frame())
         single = type(out) is not tuple

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy
 
+from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import (
     apply_inplace,
@@ -33,10 +34,24 @@ def _wrap(arr):
     return Tensor._make(arr if not isinstance(arr, numpy.generic) else numpy.asarray(arr))
 
 
+class Compare(Primitive):
+    """A comparison or logical op of two operands (a bool result without gradient). One primitive, so that
+    traces (``ember.jit``, ``ember.onnx``) record masks computed from their inputs."""
+
+    @staticmethod
+    def forward(ctx, a, b, ufunc_name):
+        x, y = binary_arrays(a, b)
+        res = getattr(_xp2(x, y), ufunc_name)(x, y)
+        return res if not isinstance(res, numpy.generic) else numpy.asarray(res)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None, None
+
+
 def _compare(name, ufunc_name):
     def fn(input, other, *, out=None):
-        x, y = binary_arrays(input, other)
-        result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
+        result = Compare.apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
@@ -74,8 +89,7 @@ def _operator(fn):
 
 def _logical(name, ufunc_name):
     def fn(input, other, *, out=None):
-        x, y = binary_arrays(input, other)
-        result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
+        result = Compare.apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
