@@ -197,3 +197,13 @@ def test_export_to_path_and_verbose(tmp_path, capsys):
     ember.onnx.export(nn.Linear(2, 2), _r(1, 2), path, verbose=True)
     assert "Gemm" in capsys.readouterr().out
     onnx.checker.check_model(str(path))
+
+
+@pytest.mark.parametrize("opset", [13, 16, 18, 20, 21])
+def test_other_opsets(opset):
+    ember.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, activation="gelu", batch_first=True)
+    model = nn.Sequential(layer, nn.RMSNorm(8), nn.Hardsigmoid())
+    proto = _run(model, _r(2, 5, 8), dynamic_axes={"x0": {0: "b", 1: "t"}}, feeds=[(_r(3, 4, 8),)], opset=opset)
+    assert proto.opset_import[0].version == opset
+    assert ("LayerNormalization" in _ops(proto)) == (opset >= 17) and ("Gelu" in _ops(proto)) == (opset >= 20)

@@ -386,19 +386,27 @@ def _normalize(ctx, node, x, w, b, spec):
         mean, var = (_param_or_const(ctx, a, "running_stat") for a in spec.stats)
         return ctx.op("BatchNormalization", [xn, _ones_or(ctx, w, C, dt, 1), _ones_or(ctx, b, C, dt, 0), mean, var],
                       epsilon=float(spec.eps))
-    if len(spec.vshape) == 2 and spec.raxes == (1,) and spec.center:  # layer norm over trailing dims
-        _need(ctx, node, 17)
+    if len(spec.vshape) == 2 and spec.raxes == (1,):  # layer norm (or RMS norm) over trailing dims
         d, k, prod = spec.vshape[1], 0, 1
         while prod != d or k == 0:
             k += 1
             prod *= shape[-k]
-        ins = [xn, _ones_or(ctx, w, d, dt, 1) if w is None or len(ctx.shape(w)) == k else
-               ctx.op("Reshape", [ctx.name(w), ctx.ints(shape[-k:])])]
-        if b is not None:
-            ins.append(ctx.name(b) if len(ctx.shape(b)) == k else ctx.op("Reshape", [ctx.name(b), ctx.ints(shape[-k:])]))
-        if w is None:
-            ins[1] = ctx.const(np.ones(shape[-k:], dtype=dt), "norm_affine")
-        return ctx.op("LayerNormalization", ins, axis=-k, epsilon=float(spec.eps))
+        tail = list(shape[-k:])
+
+        def affine(p):
+            return ctx.name(p) if list(ctx.shape(p)) == tail else ctx.op("Reshape", [ctx.name(p), ctx.ints(tail)])
+
+        if spec.center and ctx.opset >= 17:
+            scale = affine(w) if w is not None else ctx.const(np.ones(tail, dtype=dt), "norm_affine")
+            ins = [xn, scale] + ([affine(b)] if b is not None else [])
+            return ctx.op("LayerNormalization", ins, axis=-k, epsilon=float(spec.eps))
+        axes = list(range(len(shape) - k, len(shape)))
+        cen = ctx.op("Sub", [xn, _reduce_mean(ctx, xn, axes)]) if spec.center else xn
+        var = _reduce_mean(ctx, ctx.op("Mul", [cen, cen]), axes)
+        y = ctx.op("Div", [cen, ctx.op("Sqrt", [ctx.op("Add", [var, ctx.scalar(spec.eps, dt)])])])
+        if w is not None:
+            y = ctx.op("Mul", [y, affine(w)])
+        return ctx.op("Add", [y, affine(b)]) if b is not None else y
     if len(spec.vshape) == 4 and spec.raxes == (2, 3) and spec.waxes == (1, 2):  # group norm
         G, C = spec.vshape[1], spec.vshape[1] * spec.vshape[2]
         grouped = ctx.op("Reshape", [xn, ctx.ints([0, G, -1])])
