@@ -9,6 +9,7 @@ import pytest
 import ember
 import ember.nn as nn
 import ember.nn.functional as F
+from ember.jit import TracerWarning
 from ember.onnx import OnnxExporterError, UnsupportedOperatorError
 
 onnx = pytest.importorskip("onnx")
@@ -207,3 +208,26 @@ def test_other_opsets(opset):
     proto = _run(model, _r(2, 5, 8), dynamic_axes={"x0": {0: "b", 1: "t"}}, feeds=[(_r(3, 4, 8),)], opset=opset)
     assert proto.opset_import[0].version == opset
     assert ("LayerNormalization" in _ops(proto)) == (opset >= 17) and ("Gelu" in _ops(proto)) == (opset >= 20)
+
+
+def test_packed_sequences_export_their_lengths():
+    from ember.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    class Packed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 4, batch_first=True, bidirectional=True)
+            self.gru = nn.GRU(8, 2)
+            self.register_buffer("lengths", ember.tensor([5, 2, 4]))  # fixed: packing is recorded with them
+
+        def forward(self, x):
+            out, (h, _) = self.lstm(pack_padded_sequence(x, self.lengths, batch_first=True, enforce_sorted=False))
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+            return out, h, self.gru(out.transpose(0, 1))[1]
+
+    ember.manual_seed(0)
+    with pytest.warns(TracerWarning, match="Python list"):  # the lengths are baked in, and said so
+        proto = _run(Packed(), _r(3, 5, 3), feeds=[(_r(3, 5, 3),), (_r(3, 5, 3, seed=4),)])
+    assert "LSTM" in _ops(proto)
+    lens = [i for i in proto.graph.initializer if "sequence_lens" in i.name]
+    assert [list(onnx.numpy_helper.to_array(i)) for i in lens] == [[5, 4, 2]]

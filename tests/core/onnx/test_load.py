@@ -121,3 +121,25 @@ def test_input_names_and_shapes_are_checked():
     with pytest.raises(ValueError, match=r"shape \[2, 3, 8, 8\], but the graph expects \['\?', 1, 8, 8\]"):
         m(ember.randn(2, 3, 8, 8))
 
+
+
+def test_round_trip_of_packed_sequences():
+    from ember.jit import TracerWarning
+    from ember.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    class Packed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 4, bidirectional=True)
+            self.register_buffer("lengths", ember.tensor([2, 5, 4]))
+
+        def forward(self, x):
+            out, _ = self.lstm(pack_padded_sequence(x, self.lengths, enforce_sorted=False))
+            return pad_packed_sequence(out, total_length=x.shape[0])[0]
+
+    ember.manual_seed(0)
+    model = Packed()
+    with pytest.warns(TracerWarning):
+        m = ember.onnx.load(io.BytesIO(_export(model, ember.randn(5, 3, 3))))
+    x = ember.randn(5, 3, 3)
+    np.testing.assert_allclose(m(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -12,6 +12,7 @@ import numpy as np
 from .. import creation, dtypes
 from ..nn import functional as F
 from ..ops import rnn as F_rnn
+from ..ops.indexing import index_put
 from ..ops.joining import cat, stack
 from ..ops.linalg import einsum, matmul
 from ..ops.selection import clamp, maximum, minimum, where
@@ -374,6 +375,16 @@ def _pad(ins, attrs):
     return F.pad(x, torch_pads, value=value)
 
 
+@onnx_op("ScatterND")
+def _scatter_nd(ins, attrs):
+    data, idx, updates = ins
+    if attrs.get("reduction", "none") != "none":
+        raise OnnxImportError("ScatterND with a reduction is not supported by ember.onnx.load")
+    k = idx.shape[-1]
+    flat = idx.reshape(-1, k)
+    return index_put(data, tuple(flat[:, j] for j in range(k)), updates.reshape((-1,) + tuple(data.shape[k:])))
+
+
 @onnx_op("ConstantOfShape")
 def _constant_of_shape(ins, attrs):
     value = attrs.get("value")
@@ -451,8 +462,13 @@ def _recurrent(kind, ins, attrs):
         if name in attrs and not (name == "activations" and kind == "RNN") and not (name == "input_forget" and attrs[name] == 0):
             raise OnnxImportError(f"{kind} with attribute {name} is not supported by ember.onnx.load")
     T, N = x.shape[0], x.shape[1]
+    batch_sizes = None
     if seq is not None and any(v != T for v in _ints(seq)):
-        raise OnnxImportError(f"{kind} with sequence_lens shorter than the input is not supported by ember.onnx.load")
+        lens = _ints(seq)
+        if lens != sorted(lens, reverse=True) or min(lens) < 1:
+            raise OnnxImportError(f"{kind} with sequence_lens {lens}: ember.onnx.load needs them in decreasing order "
+                                  "(as packed sequences are sorted)")
+        batch_sizes = tuple(sum(1 for n in lens if n > t) for t in range(T))
     H = attrs["hidden_size"]
     direction = attrs.get("direction", "forward")
     dirs = {"forward": [False], "reverse": [True], "bidirectional": [False, True]}[direction]
@@ -475,12 +491,13 @@ def _recurrent(kind, ins, attrs):
             b_ih, b_hh = _chunks(B[d][:g], order), _chunks(B[d][g:], order)
         h = h0[d] if h0 is not None else zeros
         if kind == "LSTM":
-            y, hn, cn = F_rnn.lstm_layer(x, h, c0[d] if c0 is not None else zeros, w_ih, w_hh, b_ih, b_hh, None, None, reverse)
+            y, hn, cn = F_rnn.lstm_layer(x, h, c0[d] if c0 is not None else zeros, w_ih, w_hh, b_ih, b_hh, None, batch_sizes,
+                                         reverse)
             cs.append(cn)
         elif kind == "GRU":
-            y, hn = F_rnn.gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, None, reverse)
+            y, hn = F_rnn.gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse)
         else:
-            y, hn = F_rnn.rnn_layer(x, h, w_ih, w_hh, b_ih, b_hh, None, reverse, nonlin)
+            y, hn = F_rnn.rnn_layer(x, h, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlin)
         ys.append(y)
         hs.append(hn)
     outs = (stack(ys, 1), stack(hs, 0))

@@ -630,9 +630,6 @@ def _gate_weights(ctx, node, tensors, order, hint):
 
 
 def _rnn_common(ctx, node, x, states, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, order, op, **attrs):
-    if batch_sizes is not None:
-        raise OnnxExporterError(f"{node.kind} on a PackedSequence has no ONNX mapping here: pass padded "
-                                "(T, B, *) input")
     W, R = _gate_weights(ctx, node, [w_ih, w_hh], order, "W")
     H = R.shape[2]
     ins = [ctx.name(x), ctx.const(W, "W"), ctx.const(R, "R")]
@@ -641,13 +638,34 @@ def _rnn_common(ctx, node, x, states, w_ih, w_hh, b_ih, b_hh, batch_sizes, rever
         ins.append(ctx.const(np.concatenate([bi, bh], axis=1), "B"))
     else:
         ins.append("")
-    ins.append("")  # sequence_lens: full length for every batch entry
+    if batch_sizes is None:
+        ins.append("")  # sequence_lens: full length for every batch entry
+    else:  # a PackedSequence: each (sorted) batch entry's length, as recorded when tracing
+        B = ctx.shape(x)[1]
+        lens = [sum(1 for bs in batch_sizes if bs > b) for b in range(B)]
+        ins.append(ctx.const(np.asarray(lens, dtype=np.int32), "sequence_lens"))
     for s in states:
         ins.append(ctx.op("Unsqueeze", [ctx.name(s), ctx.ints([0])]))
     outs = ctx.op(op, ins, outputs=1 + len(states), hidden_size=H,
                   direction="reverse" if reverse else "forward", **attrs)
     y = ctx.op("Squeeze", [outs[0], ctx.ints([1])])
     return [y] + [ctx.op("Squeeze", [o, ctx.ints([0])]) for o in outs[1:]]
+
+
+def _host_index(index):
+    return np.asarray(index.get() if hasattr(index, "get") else index, dtype=np.int64)
+
+
+@symbolic("GatherRows")
+def _gather_rows(ctx, node, x, index, n_rows):
+    return ctx.op("Gather", [ctx.name(x), ctx.const(_host_index(index), "rows")], axis=0)
+
+
+@symbolic("ScatterRows")
+def _scatter_rows(ctx, node, x, index, n_rows, padding_value=0.0):
+    out = ctx.shape(node.outputs[0])
+    base = ctx.const(np.full(out, padding_value, dtype=x.dtype), "padding")
+    return ctx.op("ScatterND", [base, ctx.const(_host_index(index)[:, None], "rows"), ctx.name(x)])
 
 
 @symbolic("LSTMLayer")
