@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..autograd.function import Primitive
+from ..autograd.function import TRACE_HOOK, Primitive
 from ..tensor import Tensor
 from ._common import (
     apply_inplace,
@@ -49,9 +49,15 @@ class Compare(Primitive):
         return None, None, None
 
 
+def _apply(input, other, ufunc_name):
+    if TRACE_HOOK[0] is None:  # no graph node for a result without gradient: skip apply's bookkeeping
+        return Tensor._make(Compare.forward(None, input, other, ufunc_name))
+    return Compare.apply(input, other, ufunc_name)
+
+
 def _compare(name, ufunc_name):
     def fn(input, other, *, out=None):
-        result = Compare.apply(input, other, ufunc_name)
+        result = _apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
@@ -89,7 +95,7 @@ def _operator(fn):
 
 def _logical(name, ufunc_name):
     def fn(input, other, *, out=None):
-        result = Compare.apply(input, other, ufunc_name)
+        result = _apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
