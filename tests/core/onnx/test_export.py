@@ -231,3 +231,16 @@ def test_packed_sequences_export_their_lengths():
     assert "LSTM" in _ops(proto)
     lens = [i for i in proto.graph.initializer if "sequence_lens" in i.name]
     assert [list(onnx.numpy_helper.to_array(i)) for i in lens] == [[5, 4, 2]]
+
+
+def test_without_constant_folding():
+    ember.manual_seed(0)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    folded = _run(Fn(lambda m, q: m(q, q, q, need_weights=False)[0], mha), _r(2, 3, 8))
+    plain = _run(Fn(lambda m, q: m(q, q, q, need_weights=False)[0], mha), _r(2, 3, 8), do_constant_folding=False)
+    # without folding, the slices of the packed in-projection bias are computed at run time
+    def slices(proto):
+        return sum(n.op_type == "Slice" for n in proto.graph.node)
+
+    assert slices(plain) > slices(folded)
+    assert "mods.0.in_proj_weight" in {i.name for i in plain.graph.initializer}

@@ -144,7 +144,7 @@ def _args_str(args, kwargs, ref):
 def _fmt(obj, ref):
     if isinstance(obj, Value):
         return ref(obj)
-    if type(obj) is tuple:
+    if type(obj) is tuple or (isinstance(obj, tuple) and type(obj).__name__ not in _FIELDS):
         inner = ", ".join(_fmt(o, ref) for o in obj)
         return f"({inner},)" if len(obj) == 1 else f"({inner})"
     if type(obj) is list:
@@ -155,9 +155,22 @@ def _fmt(obj, ref):
         return f"<array {obj.dtype} {tuple(obj.shape)}>"
     if isinstance(obj, type):
         return obj.__name__
+    fields = _FIELDS.get(type(obj).__name__)
+    if fields is not None and type(obj).__module__.startswith("ember.ops"):
+        shown = ", ".join(f"{label}={_fmt(getattr(obj, attr), ref)}" for label, attr in fields
+                          if getattr(obj, attr) is not None)
+        return f"{type(obj).__name__.strip('_')}({shown})"
     if type(obj).__module__.startswith("ember.ops"):
         return f"<{type(obj).__name__}>"
     return repr(obj)
+
+
+# how the configuration objects some primitives take are shown: (label, attribute)
+_FIELDS = {
+    "_Cfg": (("stride", "stride"), ("pads", "pads"), ("dilation", "dilation"), ("groups", "groups")),
+    "_Geom": (("kernel", "k"), ("stride", "s"), ("padding", "p"), ("dilation", "d"), ("out", "Ho"), ("out_w", "Wo")),
+    "_Spec": (("view", "vshape"), ("reduce", "raxes"), ("affine", "waxes"), ("eps", "eps"), ("stats", "stats")),
+}
 
 
 __all__ = ["Graph", "Node", "Value", "map_values"]
