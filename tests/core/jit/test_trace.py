@@ -208,3 +208,12 @@ def test_bad_example_inputs():
 def test_script_points_to_trace_and_export():
     with pytest.raises(NotImplementedError, match=r"ember\.jit\.trace.*ember\.onnx\.export"):
         ember.jit.script(_model())
+
+
+def test_inputs_read_outside_the_primitives_are_reported():
+    def f(x, mask):
+        return x * ember.tensor(mask.detach().numpy())  # the mask's values become a constant
+
+    with pytest.warns(TracerWarning, match="NumPy array"):
+        with pytest.warns(TracerWarning, match="input 1 of the traced function is not used"):
+            ember.jit.trace(f, (ember.ones(2), ember.ones(2)))

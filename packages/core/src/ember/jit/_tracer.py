@@ -148,7 +148,13 @@ class Recorder:
             return self.value_of(t)
 
         structure = _map_tensors(outputs, out_value)
-        return Graph(self.inputs, self.nodes, structure, list(self.params.values()), self.constants)
+        graph = Graph(self.inputs, self.nodes, structure, list(self.params.values()), self.constants)
+        used = {v.name for node in self.nodes for v in node.inputs()} | {v.name for v in graph.output_values()}
+        for i, v in enumerate(self.inputs):
+            if v.name not in used:
+                _warn(f"input {i} of the traced function is not used by the recorded graph: its values were read "
+                      "outside ember's primitives (e.g. through ._data or NumPy) and are baked into the trace", None)
+        return graph
 
 
 def _host(arr):
