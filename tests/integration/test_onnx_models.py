@@ -50,6 +50,25 @@ class _TransformerClassifier(nn.Module):
         return self.fc(self.enc(self.emb(x)).mean(1))
 
 
+class _MaskedTransformerClassifier(_TransformerClassifier):
+    """The transformer classifier with padding (token 0) masked out of attention and of the mean."""
+
+    def forward(self, x):
+        pad = x == 0
+        h = self.enc(self.emb(x), src_key_padding_mask=pad)
+        keep = (~pad).unsqueeze(-1).float()
+        return self.fc((h * keep).sum(1) / keep.sum(1))
+
+
+def _padded_tokens(vocab):
+    def make(n, length):
+        x = ember.randint(1, vocab, (n, length))
+        x[:, length - 2:] = 0  # padding at the end of every sequence
+        return x
+
+    return make
+
+
 BATCH = {0: "batch"}
 SEQ = {0: "batch", 1: "sequence"}
 MODELS = [
@@ -60,6 +79,7 @@ MODELS = [
     ("lstm", lambda: _RecurrentClassifier(nn.LSTM), _tokens(50), SEQ),
     ("gru", lambda: _RecurrentClassifier(nn.GRU), _tokens(50), SEQ),
     ("transformer_encoder", _TransformerClassifier, _tokens(50), SEQ),
+    ("transformer_padding_mask", _MaskedTransformerClassifier, _padded_tokens(50), SEQ),
 ]
 
 

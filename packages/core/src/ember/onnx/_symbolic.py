@@ -123,8 +123,21 @@ _COMPARE = {"equal": "Equal", "less": "Less", "less_equal": "LessOrEqual", "grea
             "greater_equal": "GreaterOrEqual", "logical_and": "And", "logical_or": "Or", "logical_xor": "Xor"}
 
 
+_BITWISE = {"bitwise_and": ("And", "BitwiseAnd"), "bitwise_or": ("Or", "BitwiseOr"),
+            "bitwise_xor": ("Xor", "BitwiseXor"), "invert": ("Not", "BitwiseNot")}
+
+
 @symbolic("Compare")
 def _compare(ctx, node, a, b, ufunc_name):
+    if ufunc_name == "logical_not":
+        return ctx.op("Not", [_operand(ctx, a, np.dtype(bool))])
+    if ufunc_name in _BITWISE:
+        boolean, integer = _BITWISE[ufunc_name]
+        out = _out_dtype(node)
+        if out.kind != "b":
+            _need(ctx, node, 18)
+        ins = [_operand(ctx, x, out) for x in ((a,) if b is None else (a, b))]
+        return ctx.op(boolean if out.kind == "b" else integer, ins)
     values = [x for x in (a, b) if isinstance(x, Value)]
     dt = np.result_type(*[v.dtype for v in values])
     if any(isinstance(x, float) for x in (a, b)) and dt.kind in "biu":
@@ -607,7 +620,9 @@ def _sdpa(ctx, node, q, k, v, bias, scale, keep, keep_scale, return_weights):
     perm = list(range(n - 2)) + [n - 1, n - 2]
     scores = ctx.op("MatMul", [ctx.name(q), ctx.op("Transpose", [ctx.name(k)], perm=perm)])
     scores = ctx.op("Mul", [scores, ctx.scalar(scale, dt)])
-    if bias is not None:
+    if isinstance(bias, Value):
+        scores = ctx.op("Add", [scores, _operand(ctx, bias, dt)])
+    elif bias is not None:
         host = bias.get() if hasattr(bias, "get") else np.asarray(bias)
         scores = ctx.op("Add", [scores, ctx.const(host.astype(dt), "attn_bias")])
     weights = ctx.op("Softmax", [scores], axis=-1)

@@ -35,11 +35,14 @@ def _wrap(arr):
 
 
 class Compare(Primitive):
-    """A comparison or logical op of two operands (a bool result without gradient). One primitive, so that
-    traces (``ember.jit``, ``ember.onnx``) record masks computed from their inputs."""
+    """A comparison, logical or bitwise op of one or two operands (a result without gradient). One
+    primitive, so that traces (``ember.jit``, ``ember.onnx``) record masks computed from their inputs."""
 
     @staticmethod
     def forward(ctx, a, b, ufunc_name):
+        if b is None:
+            res = getattr(xp_of(a._data), ufunc_name)(a._data)
+            return res if not isinstance(res, numpy.generic) else numpy.asarray(res)
         x, y = binary_arrays(a, b)
         res = getattr(_xp2(x, y), ufunc_name)(x, y)
         return res if not isinstance(res, numpy.generic) else numpy.asarray(res)
@@ -50,6 +53,7 @@ class Compare(Primitive):
 
 
 def _apply(input, other, ufunc_name):
+    """``ufunc_name`` of the operands (``other`` None: unary) as a tensor."""
     if TRACE_HOOK[0] is None:  # no graph node for a result without gradient: skip apply's bookkeeping
         return Tensor._make(Compare.forward(None, input, other, ufunc_name))
     return Compare.apply(input, other, ufunc_name)
@@ -111,7 +115,7 @@ logical_xor = _logical("logical_xor", "logical_xor")
 def logical_not(input, *, out=None):
     """Elementwise NOT of the truth values (nonzero) of ``input``; bool."""
     check_tensor(input, "logical_not")
-    return _maybe_out(_wrap(xp_of(input._data).logical_not(input._data)), out)
+    return _maybe_out(_apply(input, None, "logical_not"), out)
 
 
 # ---- bitwise ------------------------------------------------------------------------------------
@@ -123,7 +127,7 @@ def _bitwise(name, ufunc_name, kernel):
         x, y = binary_arrays(input, other, dt)
         if dt.np.kind not in "biu":
             raise not_implemented(kernel, x if not isinstance(x, numpy.generic) else y)
-        result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
+        result = _apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
@@ -144,7 +148,7 @@ def bitwise_not(input, *, out=None):
     arr = input._data
     if arr.dtype.kind not in "biu":
         raise not_implemented("bitwise_not", arr)
-    return _maybe_out(_wrap(xp_of(arr).invert(arr)), out)
+    return _maybe_out(_apply(input, None, "invert"), out)
 
 
 def _invert(self):
