@@ -82,7 +82,7 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-from . import nn, optim, utils, backends, hub, distributed, func  # noqa: E402  (they build on everything above)
+from . import nn, optim, utils, backends, hub, distributed, func, jit, onnx  # noqa: E402  (they build on everything above)
 from . import accelerator, functional, multiprocessing, profiler  # noqa: E402
 from . import fft  # noqa: E402  (the ember.fft namespace)
 from .utils.dlpack import from_dlpack  # noqa: E402,F401

@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-predictions", action="store_true", help="write OUTPUT_DIR/predictions.png")
     p.add_argument("--save-curves", action="store_true", help="write OUTPUT_DIR/curves.png")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
+    p.add_argument("--export-onnx", default=None, metavar="PATH",
+                   help="write the trained model to PATH as ONNX (dynamic batch size) for ONNX Runtime")
     return p
 
 
@@ -275,7 +277,30 @@ def main(argv=None) -> dict:
         print(f"wrote {path}")
     with open(os.path.join(args.output_dir, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
-    return {"test_acc": final, "history": history, "checkpoint": checkpoint}
+    result = {"test_acc": final, "history": history, "checkpoint": checkpoint}
+    if args.export_onnx:
+        result["onnx"] = export_onnx(model, args.export_onnx, channels, size, mean, std)
+    return result
+
+
+def export_onnx(model, path, channels, size, mean, std):
+    """Write ``model`` (eval mode, on the CPU) to ``path`` as ONNX with a dynamic batch size, and print how
+    to run it in ONNX Runtime."""
+    model.eval().cpu()
+    example = ember.zeros(1, channels, size, size)
+    try:
+        ember.onnx.export(model, (example,), path, input_names=["image"], output_names=["logits"],
+                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+    except ImportError as exc:
+        raise SystemExit(f"error: --export-onnx: {exc}") from None
+    print(f"wrote {path} (ONNX opset 17, input 'image' float32 [batch, {channels}, {size}, {size}], output "
+          "'logits'). Run it with ONNX Runtime (pip install onnxruntime):\n"
+          "    import numpy as np, onnxruntime as ort\n"
+          f"    session = ort.InferenceSession({path!r}, providers=['CPUExecutionProvider'])\n"
+          f"    images = ...  # float32 array [N, {channels}, {size}, {size}]: pixels in [0, 1], normalized with "
+          f"mean {tuple(round(m, 4) for m in mean)}, std {tuple(round(s, 4) for s in std)}\n"
+          "    predictions = session.run(['logits'], {'image': images})[0].argmax(1)")
+    return path
 
 
 if __name__ == "__main__":

@@ -394,6 +394,11 @@ def _arr(x):
     return _np.asarray(x) if isinstance(x, _np.generic) else x
 
 
+# The active tracer (``ember.jit``), or None: every primitive call and in-place write goes through it
+# while a trace is recorded; otherwise the cost is one list lookup per primitive.
+TRACE_HOOK = [None]
+
+
 class Primitive(Function):
     """A built-in op: forward gets the Tensor args and returns array(s); apply wraps them."""
 
@@ -402,6 +407,8 @@ class Primitive(Function):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if TRACE_HOOK[0] is not None:
+            return TRACE_HOOK[0].primitive(cls, args, kwargs)
         if not STATE.enabled:
             out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
             if type(out) is tuple:

@@ -8,6 +8,7 @@ import numpy
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import STATE
+from ..autograd.function import TRACE_HOOK
 from ..tensor import Tensor
 
 xp_of = backend.array_module
@@ -151,6 +152,8 @@ def apply_inplace(t: Tensor, result: Tensor) -> Tensor:
             )
         t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, True
     t._version_counter.value += 1
+    if TRACE_HOOK[0] is not None:
+        TRACE_HOOK[0].inplace(t, result)
     return t
 
 

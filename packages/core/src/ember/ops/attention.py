@@ -17,7 +17,9 @@ def _softmax_(xp, s):
 
 
 class SDPA(Primitive):
-    """softmax(q k^T * scale + bias) v, with an optional dropout mask on the probabilities."""
+    """softmax(q k^T * scale + bias) v, with an optional dropout mask on the probabilities. ``bias`` (an
+    additive mask, no gradient) is an array or a tensor; a tensor computed from the inputs (e.g. a padding
+    mask) stays part of a traced graph."""
 
     @staticmethod
     def forward(ctx, q, k, v, bias, scale, keep_mask, keep_scale, return_weights):
@@ -26,7 +28,7 @@ class SDPA(Primitive):
         s = qa @ xp.swapaxes(ka, -1, -2)
         s *= scale
         if bias is not None:
-            s = s + bias
+            s = s + (bias._data if isinstance(bias, Tensor) else bias)
         p = _softmax_(xp, s)
         pd = p if keep_mask is None else p * keep_mask * keep_scale
         out = pd @ va
@@ -103,11 +105,12 @@ def _dropout_mask(query, key, dropout_p):
     return (u >= dropout_p).astype(query._data.dtype), keep_scale
 
 
-def attention_with_weights(query, key, value, bias, dropout_p=0.0):
-    """Like SDPA but also returns the attention probabilities, after dropout as PyTorch does (need_weights=True)."""
+def attention_with_weights(query, key, value, bias, dropout_p=0.0, return_weights=True):
+    """Like SDPA with an additive ``bias`` (array or tensor, no gradient), also returning the attention
+    probabilities after dropout as PyTorch does (need_weights=True) unless ``return_weights`` is False."""
     scale = 1.0 / math.sqrt(query.shape[-1])
     keep, keep_scale = _dropout_mask(query, key, dropout_p)
-    return SDPA.apply(query, key, value, bias, scale, keep, keep_scale, True)
+    return SDPA.apply(query, key, value, bias, scale, keep, keep_scale, return_weights)
 
 
 __all__ = ["scaled_dot_product_attention"]

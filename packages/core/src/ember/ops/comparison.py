@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy
 
+from ..autograd.function import TRACE_HOOK, Primitive
 from ..tensor import Tensor
 from ._common import (
     apply_inplace,
@@ -33,13 +34,46 @@ def _wrap(arr):
     return Tensor._make(arr if not isinstance(arr, numpy.generic) else numpy.asarray(arr))
 
 
+class Compare(Primitive):
+    """A comparison, logical or bitwise op of one or two operands (a result without gradient). One
+    primitive, so that traces (``ember.jit``, ``ember.onnx``) record masks computed from their inputs."""
+
+    @staticmethod
+    def forward(ctx, a, b, ufunc_name):
+        if b is None:
+            res = getattr(xp_of(a._data), ufunc_name)(a._data)
+            return res if not isinstance(res, numpy.generic) else numpy.asarray(res)
+        x, y = binary_arrays(a, b)
+        res = getattr(_xp2(x, y), ufunc_name)(x, y)
+        return res if not isinstance(res, numpy.generic) else numpy.asarray(res)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, None, None
+
+
+def _apply(input, other, ufunc_name):
+    """``ufunc_name`` of the operands (``other`` None: unary) as a tensor."""
+    if TRACE_HOOK[0] is None:  # no graph node for a result without gradient: skip apply's bookkeeping
+        return Tensor._make(Compare.forward(None, input, other, ufunc_name))
+    return Compare.apply(input, other, ufunc_name)
+
+
+def _refuse_complex(name, input, other):
+    """Ordering and logical ops are not defined on complex numbers (PyTorch's error); eq/ne are."""
+    if name in ("eq", "ne"):
+        return
+    for t in (input, other):
+        arr = getattr(t, "_data", None)
+        if arr is not None and arr.dtype.kind == "c":
+            device = "cpu" if isinstance(arr, numpy.ndarray) else "cuda"
+            raise NotImplementedError(f'"{name}_{device}" not implemented for \'{scalar_type_name(arr.dtype)}\'')
+
+
 def _compare(name, ufunc_name):
     def fn(input, other, *, out=None):
-        x, y = binary_arrays(input, other)
-        if x.dtype.kind == "c" and name not in ("eq", "ne"):
-            raise NotImplementedError(f'"{name}_{"cpu" if isinstance(x, numpy.ndarray) else "cuda"}" not implemented for '
-                                      f"'{scalar_type_name(x.dtype)}'")
-        result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
+        _refuse_complex(name, input, other)
+        result = _apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
@@ -77,11 +111,8 @@ def _operator(fn):
 
 def _logical(name, ufunc_name):
     def fn(input, other, *, out=None):
-        x, y = binary_arrays(input, other)
-        if x.dtype.kind == "c" and name not in ("eq", "ne"):
-            raise NotImplementedError(f'"{name}_{"cpu" if isinstance(x, numpy.ndarray) else "cuda"}" not implemented for '
-                                      f"'{scalar_type_name(x.dtype)}'")
-        result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
+        _refuse_complex(name, input, other)
+        result = _apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
@@ -97,7 +128,7 @@ logical_xor = _logical("logical_xor", "logical_xor")
 def logical_not(input, *, out=None):
     """Elementwise NOT of the truth values (nonzero) of ``input``; bool."""
     check_tensor(input, "logical_not")
-    return _maybe_out(_wrap(xp_of(input._data).logical_not(input._data)), out)
+    return _maybe_out(_apply(input, None, "logical_not"), out)
 
 
 # ---- bitwise ------------------------------------------------------------------------------------
@@ -109,7 +140,7 @@ def _bitwise(name, ufunc_name, kernel):
         x, y = binary_arrays(input, other, dt)
         if dt.np.kind not in "biu":
             raise not_implemented(kernel, x if not isinstance(x, numpy.generic) else y)
-        result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
+        result = _apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)
 
     fn.__name__ = fn.__qualname__ = name
@@ -130,7 +161,7 @@ def bitwise_not(input, *, out=None):
     arr = input._data
     if arr.dtype.kind not in "biu":
         raise not_implemented("bitwise_not", arr)
-    return _maybe_out(_wrap(xp_of(arr).invert(arr)), out)
+    return _maybe_out(_apply(input, None, "invert"), out)
 
 
 def _invert(self):

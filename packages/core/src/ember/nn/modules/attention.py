@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ... import creation
-from ...ops._common import xp_of
-from ...ops.attention import attention_with_weights, scaled_dot_product_attention
-from ...tensor import Tensor
+from ...ops.attention import attention_with_weights
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
@@ -161,19 +159,19 @@ class MultiheadAttention(Module):
                     raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be {(bsz * H, tgt_len, src_len)}.")
             else:
                 raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
-        bias = attn_mask._data if attn_mask is not None else None
+        # the additive mask stays a tensor built with ember ops, so that a traced graph (ember.jit,
+        # ember.onnx) computes it from a padding mask given as an input
+        bias = attn_mask
         if key_padding_mask is not None:
             if tuple(key_padding_mask.shape) != (bsz, src_len):
                 raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}")
-            xp = xp_of(key_padding_mask._data)
-            kpm = xp.broadcast_to(key_padding_mask._data.reshape(bsz, 1, 1, src_len), (bsz, H, 1, src_len))
-            kpm = kpm.reshape(bsz * H, 1, src_len)
+            kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, H, 1, src_len).reshape(bsz * H, 1, src_len)
             bias = kpm if bias is None else bias + kpm
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
             out, weights = attention_with_weights(q, k, v, bias, dropout_p)
         else:
-            out = scaled_dot_product_attention(q, k, v, attn_mask=Tensor._make(bias) if bias is not None else None, dropout_p=dropout_p)
+            out = attention_with_weights(q, k, v, bias, dropout_p, return_weights=False)
             weights = None
         out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = self.out_proj(out).reshape(tgt_len, bsz, embed_dim)

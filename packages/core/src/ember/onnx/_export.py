@@ -1,0 +1,251 @@
+"""``ember.onnx.export``: trace the model, translate each primitive through the table in ``_symbolic``,
+check the result with ``onnx.checker`` and write it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import __version__
+from ..autograd.grad_mode import no_grad
+from ..jit import record
+from ..jit._graph import Value
+from ..tensor import Tensor
+from ._context import ExportContext
+from ._symbolic import SYMBOLICS, requires_opset
+from .errors import OnnxExporterError, UnsupportedOperatorError
+
+MIN_OPSET, MAX_OPSET = 13, 21
+
+
+def require_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError(
+            "ember.onnx needs the 'onnx' package: install it with `pip install onnx` (or `pip install ember[onnx]`, "
+            "which also installs onnxruntime to run the exported files)"
+        ) from None
+    return onnx
+
+
+def _args_tuple(args):
+    if isinstance(args, Tensor):
+        return (args,)
+    if isinstance(args, (tuple, list)):
+        if args and isinstance(args[-1], dict):
+            if args[-1]:
+                raise OnnxExporterError("ember.onnx.export: keyword arguments to forward are not supported")
+            args = args[:-1]
+        for i, a in enumerate(args):
+            if not isinstance(a, Tensor):
+                raise OnnxExporterError(f"ember.onnx.export: argument {i} must be a Tensor, got {type(a).__name__}")
+        return tuple(args)
+    raise OnnxExporterError(f"ember.onnx.export: args must be a Tensor or a tuple of Tensors, got {type(args).__name__}")
+
+
+def _flat(obj):
+    if isinstance(obj, Value):
+        return [obj]
+    if isinstance(obj, dict):
+        obj = list(obj.values())
+    out = []
+    for o in obj:
+        out += _flat(o)
+    return out
+
+
+def _axes_of(spec, name):
+    if isinstance(spec, dict):
+        return {int(k): str(v) for k, v in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return {int(k): f"{name}_dynamic_axes_{i + 1}" for i, k in enumerate(spec)}
+    raise OnnxExporterError(f"dynamic_axes[{name!r}] must be a dict {{axis: name}} or a list of axes")
+
+
+def _resized(t, growth):
+    """``t`` grown along each axis of ``growth`` (axis -> extra size); values repeat cyclically, so that
+    indices stay valid."""
+    arr = t.detach().cpu().numpy()
+    for ax, extra in growth.items():
+        arr = np.take(arr, np.arange(arr.shape[ax] + extra), axis=ax, mode="wrap")
+    return Tensor._make(np.ascontiguousarray(arr)).to(t.device)
+
+
+def _all_shapes(graph):
+    shapes = {v.name: v.shape for v in list(graph.inputs) + list(graph.params)}
+    shapes.update({k: tuple(a.shape) for k, a in graph.constants.items()})
+    for node in graph.nodes:
+        for v in node.outputs:
+            shapes[v.name] = v.shape
+    return shapes
+
+
+_ELEM = {
+    "float32": 1, "uint8": 2, "int8": 3, "int16": 5, "int32": 6, "int64": 7, "bool": 9, "float16": 10,
+    "float64": 11,
+}
+
+
+def elem_type(dtype):
+    try:
+        return _ELEM[np.dtype(dtype).name]
+    except KeyError:
+        raise OnnxExporterError(f"ember.onnx.export: dtype {np.dtype(dtype)} has no ONNX element type here") from None
+
+
+def _host(arr):
+    return arr.get() if hasattr(arr, "get") else np.asarray(arr)
+
+
+def build_model(model, args, input_names=None, output_names=None, dynamic_axes=None, opset_version=17,
+                do_constant_folding=True, export_params=True):
+    """The ``onnx.ModelProto`` for ``model(*args)`` (``export`` without writing it)."""
+    onnx = require_onnx()
+    if not MIN_OPSET <= int(opset_version) <= MAX_OPSET:
+        raise ValueError(f"ember.onnx.export supports opset_version {MIN_OPSET} to {MAX_OPSET}, got {opset_version}")
+    opset = int(opset_version)
+    args = _args_tuple(args)
+    with no_grad():
+        graph, _, named, _ = record(model, args, strict=False, warn_dropout=False)
+    in_names = list(input_names or [])
+    if len(in_names) > len(graph.inputs):
+        raise OnnxExporterError(f"{len(in_names)} input_names given for a model with {len(graph.inputs)} inputs")
+    default_in = ["input"] if len(graph.inputs) == 1 else [f"input_{i}" for i in range(len(graph.inputs))]
+    in_names += default_in[len(in_names):]
+    outs = _flat(graph.outputs)
+    out_names = list(output_names or [])
+    if len(out_names) > len(outs):
+        raise OnnxExporterError(f"{len(out_names)} output_names given for a model with {len(outs)} outputs")
+    default_out = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
+    out_names += default_out[len(out_names):]
+    dyn = {}
+    for key, spec in (dynamic_axes or {}).items():
+        if key not in in_names and key not in out_names:
+            raise OnnxExporterError(f"dynamic_axes names {key!r}, which is neither an input nor an output name "
+                                    f"(inputs {in_names}, outputs {out_names})")
+        dyn[key] = _axes_of(spec, key)
+
+    shapes = _all_shapes(graph)
+    shapes2 = shapes
+    in_dyn = {i: dyn.get(n, {}) for i, n in enumerate(in_names)}
+    if any(in_dyn.values()):
+        for i, axes in in_dyn.items():
+            for ax in axes:
+                if not -args[i].dim() <= ax < args[i].dim():
+                    raise OnnxExporterError(f"dynamic axis {ax} of input {in_names[i]!r} is out of range for its "
+                                            f"shape {list(args[i].shape)}")
+        # each named axis grows by its own amount (the same for every input sharing the name), so that
+        # sizes derived from different axes can be told apart in the second trace
+        labels = list(dict.fromkeys(label for axes in in_dyn.values() for label in axes.values()))
+        args2 = tuple(_resized(a, {ax % a.dim(): 1 + labels.index(lb) for ax, lb in in_dyn[i].items()})
+                      for i, a in enumerate(args))
+        with no_grad():
+            graph2, _, _, _ = record(model, args2, strict=False, warn_dropout=False)
+        if [n.kind for n in graph2.nodes] != [n.kind for n in graph.nodes]:
+            raise OnnxExporterError(
+                "the traced graph changes when the dynamic axes change size (the model's Python control flow "
+                "depends on them); export without dynamic_axes, or with a fixed size for these axes"
+            )
+        shapes2 = _all_shapes(graph2)
+
+    ctx = ExportContext(onnx, opset, shapes, shapes2, {}, dyn)
+    ctx.named = named
+    helper = onnx.helper
+    inputs_vi, initializers = [], {}
+    for i, (v, name) in enumerate(zip(graph.inputs, in_names)):
+        ctx.names[v.name] = name
+        ctx.graph_inputs.append(v)
+        dims = [in_dyn[i].get(k, in_dyn[i].get(k - len(v.shape))) or s for k, s in enumerate(v.shape)]
+        inputs_vi.append(helper.make_tensor_value_info(name, elem_type(v.dtype), dims))
+    folded = ctx.folded
+    for v in graph.params:
+        ctx.names[v.name] = v.name
+        folded[v.name] = named[v.name]
+        if export_params:
+            initializers[v.name] = _host(named[v.name]._data)
+        else:
+            inputs_vi.append(helper.make_tensor_value_info(v.name, elem_type(v.dtype), list(v.shape)))
+    for name, arr in graph.constants.items():
+        cv = Value(name, "const", arr.shape, arr.dtype)
+        if shapes[name] == shapes2[name]:
+            ctx.names[name] = ctx.const(arr, "Constant")
+            folded[name] = Tensor._make(arr)
+        elif arr.size and (arr == arr.reshape(-1)[0]).all():  # e.g. zero initial states sized by the batch
+            value = helper.make_tensor("value", elem_type(arr.dtype), [1], [arr.reshape(-1)[0].item()])
+            ctx.names[name] = ctx.op("ConstantOfShape", [ctx.shape_tensor(cv, [])], value=value)
+        else:
+            raise OnnxExporterError(f"a constant of shape {list(arr.shape)} captured while tracing depends on the "
+                                    "dynamic axes; it can't be exported with dynamic_axes")
+
+    from ..jit._graph import map_values
+
+    for node in graph.nodes:
+        ins = node.inputs()
+        if do_constant_folding and all(v.name in folded for v in ins) and all(
+            shapes[o.name] == shapes2[o.name] for o in node.outputs
+        ) and node.kind not in ("_ScaleShift",):
+            res = node.op.apply(*map_values(node.args, lambda v: folded[v.name]),
+                                **map_values(node.kwargs, lambda v: folded[v.name]))
+            res = (res,) if node.single else res
+            for v, t in zip(node.outputs, res):
+                folded[v.name] = t
+                ctx.names[v.name] = ctx.const(_host(t._data), "Constant")
+            continue
+        fn = SYMBOLICS.get(node.kind)
+        if fn is None:
+            raise UnsupportedOperatorError(node.kind, opset, requires_opset(node.kind, opset))
+        res = fn(ctx, node, *node.args, **node.kwargs)
+        res = [res] if isinstance(res, str) else list(res)
+        for v, name in zip(node.outputs, res):
+            if name is not None:
+                ctx.names[v.name] = name
+
+    outputs_vi = []
+    for v, name in zip(outs, out_names):
+        ctx.op("Identity", [ctx.name(v)], [name])
+        axes = dyn.get(name, {})
+        dims = []
+        for k, (s1, s2) in enumerate(zip(shapes[v.name], shapes2[v.name])):
+            label = axes.get(k, axes.get(k - len(v.shape)))
+            dims.append(label if label else (f"{name}_dim_{k}" if s1 != s2 else s1))
+        outputs_vi.append(helper.make_tensor_value_info(name, elem_type(v.dtype), dims))
+
+    for name, arr in ctx.initializers.items():
+        initializers[name] = arr
+    used = {i for n in ctx.nodes for i in n.input}
+    initializers = {k: a for k, a in initializers.items() if k in used}
+    init_protos = [onnx.numpy_helper.from_array(np.ascontiguousarray(a), n) for n, a in initializers.items()]
+    g = helper.make_graph(ctx.nodes, getattr(model, "original_name", type(model).__name__), inputs_vi, outputs_vi,
+                          init_protos)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="ember",
+                          producer_version=__version__)
+    m.ir_version = 8 if opset <= 17 else (9 if opset <= 20 else 10)
+    onnx.checker.check_model(m, full_check=False)
+    return m
+
+
+def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None, opset_version=17,
+           do_constant_folding=True, export_params=True, verbose=False, **kwargs):
+    """Export ``model`` (a Module or function of tensors) traced on ``args`` to the ONNX file ``f``.
+
+    The model is traced in its current mode (call ``model.eval()`` first for inference). ``dynamic_axes``
+    (``{"input": {0: "batch"}}`` or ``{"input": [0]}``) marks input/output axes whose size may change:
+    shapes computed from them are exported as computations on the input shapes. Each primitive is
+    translated through one table (:func:`supported_ops`); one without a mapping raises
+    :class:`UnsupportedOperatorError` naming it and the opset. The file passes ``onnx.checker``.
+    """
+    unknown = set(kwargs) - {"training", "operator_export_type", "keep_initializers_as_inputs",
+                             "custom_opsets", "export_modules_as_functions", "autograd_inlining", "dynamo"}
+    if unknown:
+        raise TypeError(f"export() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    if kwargs.get("dynamo"):
+        raise NotImplementedError("ember.onnx.export has no dynamo exporter; leave dynamo=False")
+    onnx = require_onnx()
+    m = build_model(model, args, input_names, output_names, dynamic_axes, opset_version, do_constant_folding,
+                    export_params)
+    if verbose:
+        print(onnx.printer.to_text(m.graph) if hasattr(onnx, "printer") else onnx.helper.printable_graph(m.graph))
+    if hasattr(f, "write"):
+        f.write(m.SerializeToString())
+    else:
+        onnx.save(m, str(f))

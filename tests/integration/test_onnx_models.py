@@ -1,0 +1,106 @@
+"""The reference models exported with ember.onnx.export and run in ONNX Runtime (CPU provider) on two
+batch sizes (and two sequence lengths for the sequence models): outputs match ember's eager ones.
+
+Adding a model is one line in MODELS: (id, builder, example-input maker, dynamic axes of the input).
+"""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+models = pytest.importorskip("embervision.models")
+
+
+def _images(channels, size):
+    return lambda n, _: ember.randn(n, channels, size, size)
+
+
+def _tokens(vocab):
+    return lambda n, length: ember.randint(0, vocab, (n, length))
+
+
+class _RecurrentClassifier(nn.Module):
+    """Embedding -> 2-layer bidirectional LSTM/GRU -> linear on the last step."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.emb = nn.Embedding(50, 8)
+        self.rnn = kind(8, 16, num_layers=2, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(32, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(self.emb(x))
+        return self.fc(out[:, -1])
+
+
+class _TransformerClassifier(nn.Module):
+    """Embedding -> 2 TransformerEncoderLayers (batch_first) -> mean over time -> linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 4, 32, batch_first=True), 2)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.fc(self.enc(self.emb(x)).mean(1))
+
+
+class _MaskedTransformerClassifier(_TransformerClassifier):
+    """The transformer classifier with padding (token 0) masked out of attention and of the mean."""
+
+    def forward(self, x):
+        pad = x == 0
+        h = self.enc(self.emb(x), src_key_padding_mask=pad)
+        keep = (~pad).unsqueeze(-1).float()
+        return self.fc((h * keep).sum(1) / keep.sum(1))
+
+
+def _padded_tokens(vocab):
+    def make(n, length):
+        x = ember.randint(1, vocab, (n, length))
+        x[:, length - 2:] = 0  # padding at the end of every sequence
+        return x
+
+    return make
+
+
+BATCH = {0: "batch"}
+SEQ = {0: "batch", 1: "sequence"}
+MODELS = [
+    ("mnist_cnn", lambda: models.mnist_cnn(), _images(1, 28), BATCH),
+    ("resnet18", lambda: models.resnet18(num_classes=10), _images(3, 64), BATCH),
+    ("mobilenet_v2", lambda: models.mobilenet_v2(num_classes=10), _images(3, 32), BATCH),
+    ("vgg11_bn", lambda: models.vgg11_bn(num_classes=10), _images(3, 32), BATCH),
+    ("lstm", lambda: _RecurrentClassifier(nn.LSTM), _tokens(50), SEQ),
+    ("gru", lambda: _RecurrentClassifier(nn.GRU), _tokens(50), SEQ),
+    ("transformer_encoder", _TransformerClassifier, _tokens(50), SEQ),
+    ("transformer_padding_mask", _MaskedTransformerClassifier, _padded_tokens(50), SEQ),
+]
+
+
+@pytest.mark.parametrize("name,build,make_input,axes", MODELS, ids=[m[0] for m in MODELS])
+def test_exported_model_matches_eager_in_onnxruntime(tmp_path, name, build, make_input, axes):
+    ember.manual_seed(0)
+    model = build().eval()
+    path = tmp_path / f"{name}.onnx"
+    ember.onnx.export(model, (make_input(2, 7),), str(path), input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": axes, "output": {0: "batch"}})
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims][: len(axes)] == [axes[k] for k in sorted(axes)]
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    for batch, length in ((2, 7), (3, 11)):  # the example's sizes and others
+        x = make_input(batch, length)
+        expected = model(x).detach().numpy()
+        (got,) = session.run(None, {"input": x.numpy()})
+        assert got.shape == expected.shape
+        scale = np.abs(expected).max()
+        assert np.abs(got - expected).max() <= 1e-4 * scale, (name, batch, length)
