@@ -80,3 +80,7 @@ from .ops.pooling import max_pool1d, max_pool2d, avg_pool1d, adaptive_avg_pool1d
 from .ops.normalization import layer_norm, group_norm, rms_norm  # noqa: E402,F401
 from .ops.distance import cosine_similarity, pairwise_distance, pdist, cdist  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402
+
+from ._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr(__name__)  # PyTorch names Ember lacks: "ember.X is not implemented yet"
