@@ -218,7 +218,8 @@ def resume_schedule(args, optimizer, scheduler, fresh_groups, saved, steps_per_e
             scheduler.step()
     old = saved_args or {}
     was = (f"the checkpoint's {old['scheduler']} schedule was built for {_plural(old['epochs'], 'epoch')}"
-           if "scheduler" in old and "epochs" in old else "the checkpoint's schedule differs")
+           if "scheduler" in old and old.get("epochs") != args.epochs
+           else "the checkpoint's schedule differs from the arguments' (schedule, lr or batches per epoch)")
     return scheduler, (f"{was}: rebuilt the {args.scheduler} schedule from the arguments for "
                        f"{_plural(args.epochs, 'epoch')} and moved it to epoch {done_epochs} (lr now {scheduler.get_last_lr()[0]:.3g})")
 
