@@ -100,3 +100,7 @@ from .ops.linalg_api import (cholesky_inverse, cholesky_solve, inverse, logdet, 
                              pinverse, symeig, triangular_solve)
 from .ops.linalg_api import _cholesky as cholesky, _det as det, _lu as lu, _lu_solve as lu_solve  # noqa: E402,F401
 from .ops.linalg_api import _matrix_power as matrix_power, _qr as qr, _svd as svd, slogdet  # noqa: E402,F401
+
+from ._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr(__name__)  # PyTorch names Ember lacks: "ember.X is not implemented yet"

@@ -68,7 +68,8 @@ def _load_cupy():
             else:
                 _cupy = cupy
         except ImportError:
-            _cupy_error = "CuPy is not installed (pip install 'ember[cuda]')"
+            _cupy_error = ('CuPy is not installed (from the repository: pip install "./packages/core[cuda]"; '
+                           'from a package index: pip install "ember[cuda]")')
         except Exception as exc:  # driver or runtime missing
             _cupy_error = f"CuPy could not reach a CUDA GPU ({type(exc).__name__}: {exc})"
     return _cupy

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -47,35 +48,64 @@ def _val_dir(root):
     raise FileNotFoundError(f"{root} needs a train/ folder and a val/ (or test/) folder, each with one sub-folder per class")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" to an option's help unless the help already explains the default
+    (options whose default is computed) or the option is an off-by-default flag."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="embervision-train", description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--dataset", default="mnist-small", choices=sorted(DATASETS))
+    p = argparse.ArgumentParser(prog="embervision-train", description=__doc__.splitlines()[0], formatter_class=_HelpFormatter)
+    p.add_argument("--dataset", default="mnist-small", choices=sorted(DATASETS), metavar="NAME",
+                   help="dataset, one of: %(choices)s")
     p.add_argument("--data-root", default="./data", help="dataset root (for imagefolder: a folder with train/ and val/)")
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
-    p.add_argument("--model", default=None, help="model builder from embervision.models (default: mnist_cnn for 28x28 grey images, resnet18 otherwise)")
-    p.add_argument("--image-size", type=int, default=None, help="resize images to this size (imagefolder default 64)")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--test-batch-size", type=int, default=256)
-    p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw", "rmsprop"])
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3 for adam/adamw/rmsprop, 0.05 for sgd)")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--scheduler", default="onecycle", choices=["none", "step", "cosine", "onecycle"])
-    p.add_argument("--augment", default="none", choices=["none", "basic", "autoaugment", "randaugment", "trivialaugment"])
-    p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
-    p.add_argument("--device", default="cuda" if ember.cuda.is_available() else "cpu")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--limit-train", type=int, default=None, help="use only the first N training samples")
-    p.add_argument("--limit-test", type=int, default=None, help="use only the first N test samples")
-    p.add_argument("--output-dir", default="runs/embervision", help="where checkpoints and PNGs go")
-    p.add_argument("--checkpoint", default=None, help="checkpoint path written after every epoch (default OUTPUT_DIR/checkpoint.ember)")
-    p.add_argument("--resume", default=None, help="resume from this checkpoint")
+    p.add_argument("--model", default=None, type=str.lower, choices=models.list_models(), metavar="NAME",
+                   help="model builder from embervision.models, one of: %(choices)s "
+                        "(default: mnist_cnn for 28x28 grey images, resnet18 otherwise)")
+    p.add_argument("--image-size", type=int, default=None, metavar="N",
+                   help="resize (and centre-crop) images to NxN (default: the dataset's size; 64 for imagefolder)")
+    p.add_argument("--epochs", type=int, default=4, help="total number of epochs (with --resume: including those already done)")
+    p.add_argument("--batch-size", type=int, default=64, help="training batch size")
+    p.add_argument("--test-batch-size", type=int, default=256, help="evaluation batch size")
+    p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw", "rmsprop"], help="optimizer")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate; the peak rate with --scheduler onecycle (default: 1e-3 for adam/adamw/rmsprop, 0.05 for sgd)")
+    p.add_argument("--momentum", type=float, default=0.9, help="momentum of sgd (Nesterov when > 0) and rmsprop")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="weight decay (default: 0.01 for adamw, 0 otherwise)")
+    p.add_argument("--scheduler", default="onecycle", choices=["none", "step", "cosine", "onecycle"],
+                   help="learning-rate schedule: onecycle steps every batch, step (x0.1 every third of the epochs) "
+                        "and cosine every epoch")
+    p.add_argument("--augment", default="none", choices=["none", "basic", "autoaugment", "randaugment", "trivialaugment"],
+                   help="training augmentation: basic is random crop+flip (colour) or a small affine (grey); "
+                        "the policies add AutoAugment/RandAugment/TrivialAugmentWide on top")
+    p.add_argument("--label-smoothing", type=float, default=0.0, help="label smoothing of the cross-entropy loss")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (0: load in the main process)")
+    p.add_argument("--device", default="cuda" if ember.cuda.is_available() else "cpu",
+                   help="cpu, cuda or cuda:N (cuda when a GPU is available)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (weights, shuffling, augmentation)")
+    p.add_argument("--limit-train", type=int, default=None, metavar="N",
+                   help="use only the first N training samples (default: all)")
+    p.add_argument("--limit-test", type=int, default=None, metavar="N", help="use only the first N test samples (default: all)")
+    p.add_argument("--output-dir", default="runs/embervision", help="where checkpoints, history.json and PNGs go")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="checkpoint written after every epoch (default: OUTPUT_DIR/checkpoint.ember)")
+    p.add_argument("--resume", default=None, metavar="PATH",
+                   help="continue from this checkpoint; a larger --epochs trains further (the schedule is rebuilt for it) "
+                        "(default: start from scratch)")
     p.add_argument("--save-predictions", action="store_true", help="write OUTPUT_DIR/predictions.png")
     p.add_argument("--save-curves", action="store_true", help="write OUTPUT_DIR/curves.png")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bars, only one line per epoch (bars are off anyway when stderr is not a terminal)")
     p.add_argument("--export-onnx", default=None, metavar="PATH",
                    help="write the trained model to PATH as ONNX (dynamic batch size) for ONNX Runtime")
     return p
@@ -104,30 +134,40 @@ def build_transforms(args, channels, size, mean, std):
     return transforms.Compose(train + tail), transforms.Compose(resize + tail), size
 
 
-def build_model(args, channels, size, num_classes):
-    name = args.model or ("mnist_cnn" if channels == 1 and size == 28 else "resnet18")
+def default_model_name(channels, size):
+    return "mnist_cnn" if channels == 1 and size == 28 else "resnet18"
+
+
+def make_model(name, channels, size, num_classes):
+    """The model ``name`` for ``channels`` x ``size`` x ``size`` images and ``num_classes`` classes."""
     if name == "mnist_cnn":
         if size != 28:
             raise SystemExit(f"mnist_cnn needs 28x28 images; this dataset gives {size}x{size} (pick --model resnet18)")
-        return name, models.mnist_cnn(num_classes=num_classes, in_channels=channels)
-    model = models.get_model(name, num_classes=num_classes)
+        return models.mnist_cnn(num_classes=num_classes, in_channels=channels)
     if channels != 3:
         raise SystemExit(f"{name} expects 3-channel images; use mnist_cnn for grey 28x28 data")
-    return name, model
+    return models.get_model(name, num_classes=num_classes)
+
+
+def build_model(args, channels, size, num_classes):
+    name = args.model or default_model_name(channels, size)
+    return name, make_model(name, channels, size, num_classes)
 
 
 def build_optimizer(args, params):
     lr = args.lr if args.lr is not None else (0.05 if args.optimizer == "sgd" else 1e-3)
+    wd = args.weight_decay if args.weight_decay is not None else (0.01 if args.optimizer == "adamw" else 0.0)
     if args.optimizer == "sgd":
-        return ember.optim.SGD(params, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay, nesterov=args.momentum > 0)
+        return ember.optim.SGD(params, lr=lr, momentum=args.momentum, weight_decay=wd, nesterov=args.momentum > 0)
     if args.optimizer == "adam":
-        return ember.optim.Adam(params, lr=lr, weight_decay=args.weight_decay)
+        return ember.optim.Adam(params, lr=lr, weight_decay=wd)
     if args.optimizer == "adamw":
-        return ember.optim.AdamW(params, lr=lr, weight_decay=args.weight_decay or 0.01)
-    return ember.optim.RMSprop(params, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay)
+        return ember.optim.AdamW(params, lr=lr, weight_decay=wd)
+    return ember.optim.RMSprop(params, lr=lr, momentum=args.momentum, weight_decay=wd)
 
 
 def build_scheduler(args, optimizer, steps_per_epoch):
+    """The schedule for ``args.epochs`` epochs, and whether it steps per "batch" or per "epoch"."""
     sched = ember.optim.lr_scheduler
     if args.scheduler == "step":
         return sched.StepLR(optimizer, step_size=max(1, args.epochs // 3), gamma=0.1), "epoch"
@@ -139,6 +179,53 @@ def build_scheduler(args, optimizer, steps_per_epoch):
     return None, None
 
 
+# scheduler attributes that track the position in the schedule rather than define it
+_SCHEDULE_POSITION = {"last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step", "_is_initial"}
+# param-group entries a schedule writes (and the optimizer's state_dict carries along)
+_SCHEDULE_GROUP_KEYS = ("lr", "initial_lr", "max_lr", "min_lr", "momentum", "betas")
+
+
+def _same_schedule(scheduler, saved):
+    if scheduler is None or saved is None:
+        return scheduler is None and saved is None
+    mine = {k: v for k, v in scheduler.state_dict().items() if k not in _SCHEDULE_POSITION}
+    theirs = {k: v for k, v in saved.items() if k not in _SCHEDULE_POSITION}
+    return mine == theirs
+
+
+def resume_schedule(args, optimizer, scheduler, fresh_groups, saved, steps_per_epoch, done_epochs, saved_args=None):
+    """Continue the checkpoint's schedule, or rebuild it when the arguments define a different one.
+
+    The optimizer state is already loaded. When the new arguments (usually a larger ``--epochs``)
+    define another schedule than the checkpoint's, the schedule is rebuilt from the arguments and moved
+    to ``done_epochs``: the learning rate is the one a run started with these arguments would have now.
+    Returns the scheduler and a message for the log (None when the checkpoint's schedule continues)."""
+    if _same_schedule(scheduler, saved):
+        if scheduler is not None:
+            scheduler.load_state_dict(saved)
+        return scheduler, None
+    # the param groups' schedule entries come from the new arguments again, not from the checkpoint
+    for group, fresh in zip(optimizer.param_groups, fresh_groups):
+        for key in _SCHEDULE_GROUP_KEYS:
+            group.pop(key, None)
+            if key in fresh:
+                group[key] = fresh[key]
+    scheduler, unit = build_scheduler(args, optimizer, steps_per_epoch)
+    if scheduler is None:
+        return None, f"no schedule now: lr {optimizer.param_groups[0]['lr']:g} from here on"
+    steps = done_epochs * (steps_per_epoch if unit == "batch" else 1)
+    with warnings.catch_warnings():  # stepping the schedule alone is the point here
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step", category=UserWarning)
+        for _ in range(steps):
+            scheduler.step()
+    old = saved_args or {}
+    was = (f"the checkpoint's {old['scheduler']} schedule was built for {_plural(old['epochs'], 'epoch')}"
+           if "scheduler" in old and old.get("epochs") != args.epochs
+           else "the checkpoint's schedule differs from the arguments' (schedule, lr or batches per epoch)")
+    return scheduler, (f"{was}: rebuilt the {args.scheduler} schedule from the arguments for "
+                       f"{_plural(args.epochs, 'epoch')} and moved it to epoch {done_epochs} (lr now {scheduler.get_last_lr()[0]:.3g})")
+
+
 def _limit(ds, n):
     return Subset(ds, range(min(n, len(ds)))) if n else ds
 
@@ -148,7 +235,8 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, pe
     training = optimizer is not None
     model.train(training)
     total_loss, correct, seen = 0.0, 0, 0
-    bar = tqdm(loader, desc=desc, leave=False, disable=not progress, dynamic_ncols=True)
+    # disable=None: no bar when stderr is not a terminal (a log file gets the per-epoch lines only)
+    bar = tqdm(loader, desc=desc, leave=False, disable=None if progress else True, dynamic_ncols=True, mininterval=0.5)
     with ember.set_grad_enabled(training):
         for images, targets in bar:
             images, targets = images.to(device), targets.to(device)
@@ -169,10 +257,13 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, pe
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
-def save_checkpoint(path, model, optimizer, scheduler, epoch, history, args):
+def save_checkpoint(path, model, optimizer, scheduler, epoch, history, args, config=None):
+    """Write the training state; ``config`` is what ``embervision.predict`` needs to rebuild the model
+    and its preprocessing (model name, classes, image size, normalisation)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     state = {
         "epoch": epoch,
+        "config": config,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
@@ -204,7 +295,7 @@ def main(argv=None) -> dict:
     np.random.seed(args.seed)
     device = ember.device(args.device)
     build, channels, size, mean, std = DATASETS[args.dataset]
-    train_tf, test_tf, size = build_transforms(args, channels, size, mean, std)
+    train_tf, test_tf, image_size = build_transforms(args, channels, size, mean, std)
     try:
         train_set = build(args.data_root, True, train_tf)
         test_set = build(args.data_root, False, test_tf)
@@ -218,9 +309,13 @@ def main(argv=None) -> dict:
                               generator=shuffle_gen, persistent_workers=args.workers > 0)
     test_loader = DataLoader(test_set, batch_size=args.test_batch_size, shuffle=False, num_workers=args.workers)
 
-    model_name, model = build_model(args, channels, size, num_classes)
+    model_name, model = build_model(args, channels, image_size, num_classes)
     model.to(device)
+    config = {"model": model_name, "num_classes": num_classes, "in_channels": channels, "image_size": image_size,
+              "resize": image_size != size, "mean": list(mean), "std": list(std),
+              "classes": list(classes) if classes else None, "dataset": args.dataset}
     optimizer = build_optimizer(args, model.parameters())
+    fresh_groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
     base_lr = optimizer.param_groups[0]["lr"]
     scheduler, sched_unit = build_scheduler(args, optimizer, len(train_loader))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
@@ -230,20 +325,27 @@ def main(argv=None) -> dict:
     if args.resume:
         state = ember.load(args.resume, map_location=device)
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
         history = state["history"]
         start_epoch = int(state["epoch"])
         ember.set_rng_state(state["rng_state"])
-        print(f"resumed from {args.resume} at epoch {start_epoch}")
+        print(f"resumed from {args.resume} after {_plural(start_epoch, 'epoch')}")
+        if start_epoch < args.epochs:
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler, note = resume_schedule(args, optimizer, scheduler, fresh_groups, state.get("scheduler"),
+                                              len(train_loader), start_epoch, state.get("args"))
+            if note:
+                print(note)
 
     n_params = sum(p.numel() for p in model.parameters())
     print(f"embervision-train: {model_name} ({n_params:,} parameters) on {args.dataset} "
           f"({len(train_set)} train / {len(test_set)} test images), device {device}, "
           f"{args.optimizer} lr={base_lr:g} "
-          f"({args.scheduler} schedule), {args.epochs} epochs")
+          f"({args.scheduler} schedule), {_plural(args.epochs, 'epoch')}")
+    if start_epoch >= args.epochs:
+        print(f"nothing left to train: the checkpoint has {_plural(start_epoch, 'epoch')} and --epochs is {args.epochs} "
+              "(pass a larger --epochs to train further)")
     progress = not args.no_progress
+    written = None
     for epoch in range(start_epoch, args.epochs):
         t0 = time.perf_counter()
         shuffle_gen.manual_seed(args.seed * 1000 + epoch)  # per-epoch order: a resumed run sees the same batches
@@ -257,10 +359,14 @@ def main(argv=None) -> dict:
             history[key].append(value)
         print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
               f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {seconds:.1f}s", flush=True)
-        save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args)
+        save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args, config)
+        written = checkpoint
 
     final = history["test_acc"][-1] if history["test_acc"] else float("nan")
-    print(f"final test accuracy: {100 * final:.2f}%  (checkpoint: {checkpoint})")
+    if written:
+        print(f"final test accuracy: {100 * final:.2f}%  (checkpoint: {written})")
+    else:
+        print(f"test accuracy in the checkpoint: {100 * final:.2f}%  (no new checkpoint written)")
     os.makedirs(args.output_dir, exist_ok=True)
     if args.save_curves:
         from ._plot import save_curves
@@ -277,9 +383,9 @@ def main(argv=None) -> dict:
         print(f"wrote {path}")
     with open(os.path.join(args.output_dir, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
-    result = {"test_acc": final, "history": history, "checkpoint": checkpoint}
+    result = {"test_acc": final, "history": history, "checkpoint": written}
     if args.export_onnx:
-        result["onnx"] = export_onnx(model, args.export_onnx, channels, size, mean, std)
+        result["onnx"] = export_onnx(model, args.export_onnx, channels, image_size, mean, std)
     return result
 
 
@@ -303,5 +409,10 @@ def export_onnx(model, path, channels, size, mean, std):
     return path
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Console-script entry point (``embervision-train``): exit status 0 on success, not ``main``'s return value."""
     main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    cli()

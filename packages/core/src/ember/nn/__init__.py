@@ -6,3 +6,7 @@ from .modules import *  # noqa: F401,F403
 from .parameter import Buffer, Parameter
 from . import functional, init, parallel, utils  # noqa: F401
 from .parallel import DataParallel  # noqa: F401
+
+from .._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr(__name__)  # PyTorch names Ember lacks: "ember.X is not implemented yet"

@@ -11,3 +11,7 @@ from ..ops.embedding import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.distance import *  # noqa: F401,F403
 from ..ops.attention import *  # noqa: F401,F403
+
+from .._missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr(__name__)  # PyTorch names Ember lacks: "ember.X is not implemented yet"
