@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-curves", action="store_true", help="write OUTPUT_DIR/curves.png")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bars, only one line per epoch (bars are off anyway when stderr is not a terminal)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over the ranks started by `python -m ember.distributed.run "
+                        "--nproc-per-node N` (on automatically when WORLD_SIZE > 1); --batch-size is the global batch, "
+                        "split evenly across the ranks")
     p.add_argument("--export-onnx", default=None, metavar="PATH",
                    help="write the trained model to PATH as ONNX (dynamic batch size) for ONNX Runtime")
     return p
@@ -226,12 +230,29 @@ def resume_schedule(args, optimizer, scheduler, fresh_groups, saved, steps_per_e
                        f"{_plural(args.epochs, 'epoch')} and moved it to epoch {done_epochs} (lr now {scheduler.get_last_lr()[0]:.3g})")
 
 
+def _setup_distributed(args, train_set):
+    """(rank, world size, DistributedSampler) when training data-parallel, else (0, 1, None)."""
+    if not (args.distributed or int(os.environ.get("WORLD_SIZE", "1")) > 1):
+        return 0, 1, None
+    import ember.distributed as dist
+    from ember.utils.data import DistributedSampler
+
+    if not dist.is_initialized():
+        dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if args.batch_size % world:
+        raise SystemExit(f"error: --batch-size {args.batch_size} must be divisible by the {world} ranks")
+    return rank, world, DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
+
+
 def _limit(ds, n):
     return Subset(ds, range(min(n, len(ds)))) if n else ds
 
 
-def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, per_batch=False, desc="", progress=True):
-    """One pass over ``loader``: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy)."""
+def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, per_batch=False, desc="", progress=True,
+              distributed=False):
+    """One pass over ``loader``: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy),
+    over every rank's share when ``distributed``."""
     training = optimizer is not None
     model.train(training)
     total_loss, correct, seen = 0.0, 0, 0
@@ -254,6 +275,12 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, pe
             seen += n
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100.0 * correct / seen:.2f}%")
     bar.close()
+    if distributed:
+        import ember.distributed as dist
+
+        totals = ember.tensor([total_loss, float(correct), float(seen)], dtype=ember.float64)
+        dist.all_reduce(totals)
+        total_loss, correct, seen = totals.tolist()
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
@@ -304,9 +331,15 @@ def main(argv=None) -> dict:
     classes = getattr(train_set, "classes", None)
     num_classes = len(classes) if classes else 10
     train_set, test_set = _limit(train_set, args.limit_train), _limit(test_set, args.limit_test)
+    rank, world, sampler = _setup_distributed(args, train_set)
+    log = print if rank == 0 else (lambda *a, **k: None)
     shuffle_gen = ember.Generator()
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
-                              generator=shuffle_gen, persistent_workers=args.workers > 0)
+    if sampler is None:
+        train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
+                                  generator=shuffle_gen, persistent_workers=args.workers > 0)
+    else:
+        train_loader = DataLoader(train_set, batch_size=args.batch_size // world, sampler=sampler,
+                                  num_workers=args.workers, persistent_workers=args.workers > 0)
     test_loader = DataLoader(test_set, batch_size=args.test_batch_size, shuffle=False, num_workers=args.workers)
 
     model_name, model = build_model(args, channels, image_size, num_classes)
@@ -314,6 +347,7 @@ def main(argv=None) -> dict:
     config = {"model": model_name, "num_classes": num_classes, "in_channels": channels, "image_size": image_size,
               "resize": image_size != size, "mean": list(mean), "std": list(std),
               "classes": list(classes) if classes else None, "dataset": args.dataset}
+    trained = nn.parallel.DistributedDataParallel(model) if sampler is not None else model
     optimizer = build_optimizer(args, model.parameters())
     fresh_groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
     base_lr = optimizer.param_groups[0]["lr"]
@@ -328,39 +362,51 @@ def main(argv=None) -> dict:
         history = state["history"]
         start_epoch = int(state["epoch"])
         ember.set_rng_state(state["rng_state"])
-        print(f"resumed from {args.resume} after {_plural(start_epoch, 'epoch')}")
+        log(f"resumed from {args.resume} after {_plural(start_epoch, 'epoch')}")
         if start_epoch < args.epochs:
             optimizer.load_state_dict(state["optimizer"])
             scheduler, note = resume_schedule(args, optimizer, scheduler, fresh_groups, state.get("scheduler"),
                                               len(train_loader), start_epoch, state.get("args"))
             if note:
-                print(note)
+                log(note)
 
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"embervision-train: {model_name} ({n_params:,} parameters) on {args.dataset} "
-          f"({len(train_set)} train / {len(test_set)} test images), device {device}, "
+    log(f"embervision-train: {model_name} ({n_params:,} parameters) on {args.dataset} "
+          f"({len(train_set)} train / {len(test_set)} test images), device {device}"
+          f"{f' x {world} ranks' if sampler is not None else ''}, "
           f"{args.optimizer} lr={base_lr:g} "
           f"({args.scheduler} schedule), {_plural(args.epochs, 'epoch')}")
     if start_epoch >= args.epochs:
-        print(f"nothing left to train: the checkpoint has {_plural(start_epoch, 'epoch')} and --epochs is {args.epochs} "
+        log(f"nothing left to train: the checkpoint has {_plural(start_epoch, 'epoch')} and --epochs is {args.epochs} "
               "(pass a larger --epochs to train further)")
-    progress = not args.no_progress
+    progress = not args.no_progress and rank == 0
     written = None
     for epoch in range(start_epoch, args.epochs):
         t0 = time.perf_counter()
         shuffle_gen.manual_seed(args.seed * 1000 + epoch)  # per-epoch order: a resumed run sees the same batches
-        train_loss, train_acc = run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler,
-                                          per_batch=sched_unit == "batch", desc=f"epoch {epoch + 1}/{args.epochs} train", progress=progress)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        train_loss, train_acc = run_epoch(trained, train_loader, loss_fn, device, optimizer, scheduler,
+                                          per_batch=sched_unit == "batch", desc=f"epoch {epoch + 1}/{args.epochs} train",
+                                          progress=progress, distributed=sampler is not None)
         if sched_unit == "epoch":
             scheduler.step()
         test_loss, test_acc = run_epoch(model, test_loader, loss_fn, device, desc=f"epoch {epoch + 1}/{args.epochs} test", progress=progress)
         seconds = time.perf_counter() - t0
         for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("test_loss", test_loss), ("test_acc", test_acc), ("epoch_seconds", seconds)):
             history[key].append(value)
-        print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
-              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {seconds:.1f}s", flush=True)
-        save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args, config)
-        written = checkpoint
+        log(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
+            f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {seconds:.1f}s", flush=True)
+        if rank == 0:
+            save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args, config)
+            written = checkpoint
+    if sampler is not None:
+        import ember.distributed as dist
+
+        dist.destroy_process_group()
+        if rank != 0:
+            return {"test_acc": history["test_acc"][-1] if history["test_acc"] else float("nan"), "history": history,
+                    "checkpoint": None, "rank": rank}
 
     final = history["test_acc"][-1] if history["test_acc"] else float("nan")
     if written:
