@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, dtypes
+from .._errors import check_broadcast
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
@@ -69,6 +70,8 @@ def _wrap_int(x: int, np_dtype):
 def binary_arrays(a, b, dt: dtypes.dtype | None = None):
     """The arrays of ``a`` and ``b`` cast to their common dtype (or ``dt``), on one device."""
     np_dtype = (dt or binary_dtype(a, b)).np
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
+        check_broadcast(a._data.shape, b._data.shape)
     if isinstance(a, Tensor):
         like = a._data if not (a._data.ndim == 0 and isinstance(b, Tensor)) else b._data
     else:

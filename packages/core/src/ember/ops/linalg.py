@@ -61,6 +61,11 @@ def _check_matmul(a, b):
     k1 = sa[-1]
     k2 = sb[0] if len(sb) == 1 else sb[-2]
     if k1 != k2:
+        if len(sa) == 1 and len(sb) == 1:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{k1}] and src [{k2}] to have the same number of "
+                f"elements, but got {k1} and {k2} elements respectively"
+            )
         if len(sa) <= 2 and len(sb) <= 2:
             if len(sb) == 1:
                 raise RuntimeError(f"size mismatch, got input ({sa[0] if len(sa) > 1 else ''}), mat ({_shape_str(sa)}), vec ({sb[0]})")

@@ -243,7 +243,7 @@ def _arg(input, dim, keepdim, is_max):
     fn = xp.argmax if is_max else xp.argmin
     if dim is None:
         if input._data.size == 0:
-            raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"{'argmax' if is_max else 'argmin'}(): Expected reduction dim to be specified for input.numel() == 0.")
         res = fn(input._data.reshape(-1))
         res = xp.asarray(res).astype("int64")
         return Tensor._make(res.reshape((1,) * input._data.ndim) if keepdim else res)
