@@ -167,6 +167,32 @@ def normalize_dims(dim, ndim: int) -> tuple:
     return tuple(sorted(out)) if ndim > 0 else ()
 
 
+def check_reduce_dims(name: str, shape, axes):
+    """PyTorch's IndexError for reducing (max, median, kthvalue, ...) over a dimension of size 0."""
+    for ax in axes:
+        if shape and shape[ax] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {ax} to have non-zero size.")
+
+
+def as_1d_if_0d(fn):
+    """Run a dim-taking op on a 0-d tensor as on one element of a 1-d tensor, and give 0-d results back
+    (PyTorch treats a scalar as having one dimension of size 1 for cumsum, topk, kthvalue, median, ...)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(input, *args, **kwargs):
+        if not isinstance(input, Tensor) or input._data.ndim != 0:
+            return fn(input, *args, **kwargs)
+        from .shape import reshape
+
+        out = fn(reshape(input, (1,)), *args, **kwargs)
+        if isinstance(out, tuple):
+            return type(out)(*(reshape(o, ()) if isinstance(o, Tensor) and o._data.ndim == 1 else o for o in out))
+        return reshape(out, ()) if out._data.ndim == 1 else out
+
+    return wrapper
+
+
 def wrap_dim(dim: int, ndim: int) -> int:
     n = max(ndim, 1)
     if not -n <= dim < n:

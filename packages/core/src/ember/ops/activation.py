@@ -324,6 +324,8 @@ class _SoftmaxFamily(Primitive):
         xp = xp_of(arr)
         if arr.ndim == 0:
             return xp.full_like(arr, cls.scalar)
+        if arr.size == 0:
+            return arr.copy()
         return cls.kernel(xp, arr, ax)
 
 
@@ -426,6 +428,14 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
+def _int_result(input, arr, inplace):
+    if inplace:
+        xp_of(arr).copyto(input._data, arr)
+        input._version_counter.value += 1
+        return input
+    return Tensor._make(arr)
+
+
 def relu6(input, inplace=False):
     """``min(max(x, 0), 6)``."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -435,6 +445,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clamped to ``[min_val, max_val]``."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iu":  # integer tensors clamp in their dtype
+        arr = input._data
+        if arr.dtype.kind == "u" and min_val < 0:
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+        res = arr.astype("int64").clip(int(min_val), int(max_val)).astype(arr.dtype)
+        return _int_result(input, res, inplace)
     return _maybe_inplace(lambda x: Hardtanh.apply(x, float(min_val), float(max_val)), input, inplace)
 
 
@@ -572,6 +588,10 @@ def tanhshrink(input):
 
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iu":  # integer tensors keep their dtype
+        arr = input._data
+        res = xp_of(arr).where(arr > threshold, arr, arr.dtype.type(int(value) % 256 if arr.dtype.kind == "u" else int(value)))
+        return _int_result(input, res.astype(arr.dtype), inplace)
     return _maybe_inplace(lambda x: Threshold.apply(x, float(threshold), float(value)), input, inplace)
 
 

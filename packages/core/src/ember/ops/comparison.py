@@ -74,6 +74,8 @@ def _operator(fn):
 
 def _logical(name, ufunc_name):
     def fn(input, other, *, out=None):
+        check_tensor(input, name)
+        check_tensor(other, name, "other", 2)
         x, y = binary_arrays(input, other)
         result = _wrap(getattr(_xp2(x, y), ufunc_name)(x, y))
         return result if out is None else _maybe_out(result, out)

@@ -32,10 +32,17 @@ class Sub(Primitive):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         x, y = binary_arrays(a, b)
-        if x.dtype.kind == "b":
+        a_bool = x.dtype.kind == "b" or (a._data.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, bool))
+        b_bool = y.dtype.kind == "b" or (b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, bool))
+        if a_bool and b_bool:
             raise RuntimeError(
                 "Subtraction, the `-` operator, with two bool tensors is not supported. "
                 "Use the `^` or `logical_xor()` operator instead."
+            )
+        if a_bool or b_bool:
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. "
+                "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
             )
         if alpha != 1:
             y = y * alpha

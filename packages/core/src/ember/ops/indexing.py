@@ -441,6 +441,8 @@ def take_along_dim(input, indices, dim=None):
 def nonzero(input, *, out=None, as_tuple=False):
     """Indices of non-zero elements: (N, ndim) int64, or a tuple of 1-D index tensors."""
     xp = xp_of(input._data)
+    if input._data.ndim == 0 and not as_tuple:  # one row per non-zero element, no columns
+        return Tensor._make(xp.zeros((int(bool(input._data)), 0), dtype="int64"))
     idx = xp.nonzero(input._data if input._data.ndim else input._data.reshape(1))
     if as_tuple:
         return tuple(Tensor._make(i.astype("int64")) for i in idx)

@@ -124,7 +124,7 @@ def split(tensor, split_size_or_sections, dim=0):
         step = split_size_or_sections
         if step <= 0 and size > 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sections = [min(step, size - s) for s in range(0, size, step)] if step > 0 else [0]
+        sections = [min(step, size - s) for s in range(0, size, step)] if step > 0 and size else [0]
     else:
         sections = [int(s) for s in split_size_or_sections]
         if sum(sections) != size:
@@ -143,9 +143,12 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views of (nearly) equal size along ``dim``."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     size = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    step = -(-size // chunks) if size else 1
-    return split(input, step, dim)
+    if size == 0:  # PyTorch gives ``chunks`` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-size // chunks), dim)
 
 
 def tensor_split(input, indices_or_sections, dim=0):

@@ -290,13 +290,16 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return Diagonal.apply(input, offset, dim1 % n, dim2 % n)
 
 
-def diag(input, diagonal_=0):
+_diagonal = diagonal
+
+
+def diag(input, diagonal=0):
     """1-D -> a matrix with it on a diagonal; 2-D -> that diagonal."""
     if input._data.ndim == 2:
-        return diagonal(input, diagonal_)
+        return _diagonal(input, diagonal)
     if input._data.ndim != 1:
         raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(input._data.ndim) + "D")
-    return diag_embed(input, diagonal_)
+    return diag_embed(input, diagonal)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -316,6 +319,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 def tril(input, diagonal=0):
     """Lower triangle (elements above ``diagonal`` zeroed)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     xp = xp_of(input._data)
     mask = xp.tril(xp.ones(input._data.shape[-2:], dtype=bool), diagonal)
     from .selection import where
@@ -325,6 +330,8 @@ def tril(input, diagonal=0):
 
 def triu(input, diagonal=0):
     """Upper triangle (elements below ``diagonal`` zeroed)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     xp = xp_of(input._data)
     mask = xp.triu(xp.ones(input._data.shape[-2:], dtype=bool), diagonal)
     from .selection import where

@@ -6,7 +6,7 @@ import builtins
 
 from .. import dtypes
 from ..autograd.function import Primitive
-from ._common import bind, normalize_dims
+from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims
 
 
 def _reduced_shape_keepdim(shape, axes):
@@ -140,8 +140,8 @@ class Amax(Primitive):
     def forward(ctx, a, axes, keepdim, is_max):
         xp = xp_of(a._data)
         fn = xp.max if is_max else xp.min
-        if a._data.size == 0 and axes:
-            raise RuntimeError(f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        if a._data.size == 0:
+            check_reduce_dims("amax" if is_max else "amin", a._data.shape, axes)
         out = fn(a._data, axis=axes, keepdims=keepdim)
         ctx.save_for_backward(a)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -222,6 +222,7 @@ def _extremum(input, dim, keepdim, is_max, other=None, name="max"):
     if input._data.ndim == 0:
         vals, idx = input, input.new_zeros((), dtype=dtypes.int64)
         return _return_type(name)(vals, idx)
+    check_reduce_dims(name, input._data.shape, (d,))
     vals, idx = Max.apply(input, d, keepdim, is_max)
     return _return_type(name)(vals, idx)
 
@@ -241,6 +242,8 @@ def _arg(input, dim, keepdim, is_max):
 
     xp = xp_of(input._data)
     fn = xp.argmax if is_max else xp.argmin
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(f"{'argmax' if is_max else 'argmin'}(): does not support bool input")
     if dim is None:
         if input._data.size == 0:
             raise IndexError(f"{'argmax' if is_max else 'argmin'}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -248,6 +251,7 @@ def _arg(input, dim, keepdim, is_max):
         res = xp.asarray(res).astype("int64")
         return Tensor._make(res.reshape((1,) * input._data.ndim) if keepdim else res)
     d = wrap_dim(dim, input._data.ndim)
+    check_reduce_dims("argmax" if is_max else "argmin", input._data.shape, (d,))
     res = fn(input._data, axis=d) if input._data.ndim else xp.asarray(0)
     if keepdim and input._data.ndim:
         res = xp.expand_dims(res, d)
@@ -302,9 +306,14 @@ def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim``, computed stably."""
     from .unary import exp, log
 
+    if input._data.dtype.kind in "biu":  # integers are promoted before exp (uint8 would overflow)
+        input = input.to(dtypes.get_default_dtype())
     axes = _axes(input, dim)
-    m = amax(input, axes, keepdim=True).detach()
-    xp = xp_of(m._data)
+    xp = xp_of(input._data)
+    if input._data.size == 0:  # max over an empty dim has no value; the shift is 0 (the result is -inf)
+        m = input.sum(axes, keepdim=True).detach() * 0
+    else:
+        m = amax(input, axes, keepdim=True).detach()
     m._data = xp.where(xp.isfinite(m._data), m._data, 0)
     out = log(sum(exp(input - m), axes, keepdim=True)) + m
     from .shape import squeeze
@@ -325,6 +334,7 @@ class CumSum(Primitive):
         return flip(cumsum(flip(grad, (ctx.dim,)), ctx.dim), (ctx.dim,))
 
 
+@as_1d_if_0d
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``."""
     d = wrap_dim(dim, input._data.ndim)
@@ -351,9 +361,13 @@ class CumProd(Primitive):
         return rev / safe
 
 
+@as_1d_if_0d
 def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim`` (computed in ``dtype`` when given)."""
     d = wrap_dim(dim, input._data.ndim)
-    return CumProd.apply(input, d, _sum_dtype(input._data, dtype) if input._data.dtype.kind in "biu" else None)
+    if dtype is not None and dtypes.to_dtype(dtype).np != input._data.dtype:
+        input = input.to(dtypes.to_dtype(dtype))
+    return CumProd.apply(input, d, _sum_dtype(input._data, None) if input._data.dtype.kind in "biu" else None)
 
 
 def _bool_reduce(input, dim, keepdim, fn_name):
@@ -425,14 +439,24 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def median(input, dim=None, keepdim=False):
+    if dim is not None and input._data.ndim == 0:
+        wrap_dim(dim, 0)
+        return _return_type("median")(input, input.new_zeros((), dtype=dtypes.int64))
+    return _median(input, dim, keepdim)
+
+
+def _median(input, dim=None, keepdim=False):
     """Lower median (of all elements, or ``(values, indices)`` along ``dim``)."""
     from .sorting import sort
 
     if dim is None:
         flat = input.reshape(-1)
+        if flat._data.size == 0:
+            return input.new_full((), float("nan") if input._data.dtype.kind in "fc" else 0)
         k = (flat._data.size - 1) // 2
         return sort(flat).values[k]
     d = wrap_dim(dim, input._data.ndim)
+    check_reduce_dims("median", input._data.shape, (d,))
     vals, idx = sort(input, d)
     k = (input._data.shape[d] - 1) // 2
     from .shape import narrow, squeeze

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import bind, wrap_dim, xp_of
+from ._common import as_1d_if_0d, bind, check_reduce_dims, wrap_dim, xp_of
 from .reduction import _return_type
 
 
@@ -48,6 +48,7 @@ def msort(input):
     return sort(input, 0).values
 
 
+@as_1d_if_0d
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
     xp = xp_of(input._data)
@@ -56,7 +57,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     arr = input._data
-    key = -arr if largest else arr
+    # negated keys for the largest: unsigned and bool values are widened first (negating them wraps)
+    key = (-arr if arr.dtype.kind in "fi" else -arr.astype("int64")) if largest else arr
     if k < n and not sorted:
         idx = xp.argpartition(key, k - 1, axis=d)
         idx = xp.take(idx, xp.arange(k), axis=d)
@@ -67,10 +69,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return _return_type("topk")(Sort.apply(input, d, idx), Tensor._make(idx))
 
 
+@as_1d_if_0d
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The ``k``-th smallest value along ``dim`` (1-based) and its index."""
-    vals, idx = sort(input, dim)
     d = wrap_dim(dim, input._data.ndim)
+    check_reduce_dims("kthvalue", input._data.shape, (d,))
+    if not 1 <= k <= input._data.shape[d]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    vals, idx = sort(input, dim)
     from .shape import narrow, squeeze
 
     v, i = narrow(vals, d, k - 1, 1), narrow(idx, d, k - 1, 1)

@@ -1,0 +1,208 @@
+"""Edge cases found by the differential suite (tests/parity): 0-d and empty tensors, integer dtypes,
+subgradients at special points. Expected values are hand-computed or recorded from PyTorch 2.13."""
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+
+@pytest.mark.parametrize(
+    "fn, grad",
+    [
+        (F.leaky_relu, 1.0),
+        (F.hardswish, (2 * 0.5 + 3) / 6),
+        (F.celu, 1.0),
+        (F.silu, 1 / (1 + math.exp(-0.5)) * (1 + 0.5 * (1 - 1 / (1 + math.exp(-0.5))))),
+        (F.gelu, 0.5 * (1 + math.erf(0.5 / math.sqrt(2))) + 0.5 * math.exp(-0.125) / math.sqrt(2 * math.pi)),
+        (lambda x: x.masked_fill(ember.tensor(False), 0.0), 1.0),
+        (ember.erf, 2 / math.sqrt(math.pi) * math.exp(-0.25)),
+    ],
+)
+def test_backward_through_0d(fn, grad):
+    x = ember.tensor(0.5, dtype=ember.float64, requires_grad=True)
+    y = fn(x)
+    assert y.shape == () and isinstance(y._data, np.ndarray)
+    y.backward()
+    assert x.grad.shape == () and isinstance(x.grad._data, np.ndarray)
+    assert x.grad.item() == pytest.approx(grad, rel=1e-6)
+
+
+# ---- reductions over 0-size dims and on 0-d tensors ---------------------------------------------
+
+
+def test_reductions_over_a_nonempty_dim_of_an_empty_tensor():
+    x = ember.empty(0, 3)
+    assert ember.amax(x, dim=1).shape == (0,)
+    assert ember.amin(ember.empty(1, 3, 0, 3), dim=-1).shape == (1, 3, 0)
+    assert ember.max(x, dim=1).values.shape == (0,)
+    assert ember.argmax(x, dim=1).shape == (0,)
+    assert ember.kthvalue(x, 1, dim=1).values.shape == (0,)
+    assert ember.topk(x, 1, dim=1).values.shape == (0, 1)
+    assert ember.median(ember.empty(3, 0), dim=0).values.shape == (0,)
+    assert ember.softmax(x, dim=0).shape == (0, 3)
+    assert F.log_softmax(x, dim=0).shape == (0, 3)
+    lse = ember.logsumexp(x, dim=0)
+    assert lse.shape == (3,) and bool((lse == -math.inf).all())
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda x: ember.amax(x, dim=0), "amax"),
+        (lambda x: ember.max(x, dim=0), "max"),
+        (lambda x: ember.argmax(x, dim=0), "argmax"),
+        (lambda x: ember.argmin(x, dim=0), "argmin"),
+        (lambda x: ember.median(x, dim=0), "median"),
+        (lambda x: ember.kthvalue(x, 1, dim=0), "kthvalue"),
+    ],
+)
+def test_reducing_a_zero_size_dim_is_index_error(call, name):
+    with pytest.raises(IndexError, match=rf"{name}\(\): Expected reduction dim 0 to have non-zero size"):
+        call(ember.empty(0, 3))
+
+
+def test_dim_ops_on_0d_tensors_keep_0d_results():
+    x = ember.tensor(2.5)
+    assert ember.cumsum(x, 0).shape == () and ember.cumsum(x, 0).item() == 2.5
+    assert ember.cumprod(x, -1).shape == ()
+    v, i = ember.topk(x, 1, dim=0)
+    assert v.shape == () and i.shape == () and v.item() == 2.5
+    v, i = ember.kthvalue(x, 1, dim=0)
+    assert v.shape == () and i.item() == 0
+    v, i = ember.median(x, dim=0)
+    assert v.shape == () and i.item() == 0
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.cumsum(x, 1)
+
+
+def test_kthvalue_k_out_of_range():
+    with pytest.raises(RuntimeError, match="kthvalue\\(\\): selected number k out of range for dimension 1"):
+        ember.kthvalue(ember.ones(2, 3), 4, dim=1)
+
+
+def test_median_of_empty_is_nan():
+    assert math.isnan(ember.median(ember.empty(0)).item())
+
+
+def test_argmax_of_bool_is_an_error():
+    with pytest.raises(RuntimeError, match="does not support bool input"):
+        ember.argmax(ember.tensor([True, False]))
+
+
+# ---- integer inputs are promoted before arithmetic -----------------------------------------------
+
+
+def test_topk_of_unsigned_values():
+    x = ember.tensor([0, 4, 3, 1], dtype=ember.uint8)
+    v, i = ember.topk(x, 2)
+    assert v.tolist() == [4, 3] and i.tolist() == [1, 2]
+    assert v.dtype is ember.uint8
+
+
+def test_logsumexp_of_integers_is_float():
+    out = ember.logsumexp(ember.tensor([0, 2], dtype=ember.uint8), dim=0)
+    assert out.dtype is ember.float32
+    assert out.item() == pytest.approx(math.log(1 + math.exp(2)), rel=1e-6)  # PyTorch: 2.126928
+
+
+def test_cumprod_honours_dtype():
+    x = ember.tensor([1.5, 2.0, 3.0])
+    out = ember.cumprod(x, 0, dtype=ember.float64)
+    assert out.dtype is ember.float64 and out.tolist() == [1.5, 3.0, 9.0]
+    assert ember.cumprod(ember.tensor([1, 2, 3]), 0, dtype=ember.float64).dtype is ember.float64
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (F.relu6, [0, 0, 3, 6, 6]),
+        (F.hardtanh, [-1, 0, 1, 1, 1]),
+        (lambda x: F.threshold(x, 1, 20), [20, 20, 3, 6, 9]),
+    ],
+)
+def test_piecewise_activations_on_integer_tensors(fn, expected):
+    x = ember.tensor([-4, 0, 3, 6, 9], dtype=ember.int32)
+    out = fn(x)
+    assert out.dtype is ember.int32 and out.tolist() == expected
+
+
+# ---- shapes and structures -----------------------------------------------------------------------
+
+
+def test_nonzero_of_0d():
+    assert ember.nonzero(ember.tensor(3)).shape == (1, 0)
+    assert ember.nonzero(ember.tensor(0)).shape == (0, 0)
+
+
+def test_chunk_and_split_of_empty():
+    pieces = ember.chunk(ember.empty(0, 3), 3, dim=0)
+    assert len(pieces) == 3 and all(p.shape == (0, 3) for p in pieces)
+    pieces = ember.split(ember.empty(0, 2), 3, dim=0)
+    assert len(pieces) == 1 and pieces[0].shape == (0, 2)
+    with pytest.raises(RuntimeError, match="chunk expects at least a 1-dimensional tensor"):
+        ember.chunk(ember.tensor(1.0), 2)
+
+
+def test_diag_diagonal_keyword():
+    out = ember.diag(ember.ones(3), diagonal=1)
+    assert out.shape == (4, 4) and out[0, 1].item() == 1 and out[0, 0].item() == 0
+    assert ember.diag(ember.eye(3), diagonal=-1).tolist() == [0.0, 0.0]
+
+
+# ---- missing ops ---------------------------------------------------------------------------------
+
+
+def test_logaddexp_values_and_gradient():
+    a = ember.tensor([0.0, 1000.0, -math.inf, math.inf], dtype=ember.float64, requires_grad=True)
+    b = ember.tensor([0.0, 1000.0, -math.inf, 1.0], dtype=ember.float64)
+    out = ember.logaddexp(a, b)
+    assert out[0].item() == pytest.approx(math.log(2))
+    assert out[1].item() == pytest.approx(1000 + math.log(2))
+    assert out[2].item() == -math.inf and out[3].item() == math.inf
+    assert ember.logaddexp2(ember.tensor([1.0]), ember.tensor([1.0])).item() == pytest.approx(2.0)
+    x = ember.tensor([0.3, -1.2], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([1.1, 0.4], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(ember.logaddexp, (x, y))
+    assert ember.autograd.gradcheck(ember.logaddexp2, (x, y))
+    with pytest.raises(NotImplementedError, match="logaddexp"):
+        ember.logaddexp(ember.tensor([1]), ember.tensor([2]))
+
+
+def test_positive():
+    x = ember.tensor([1.0, -2.0])
+    assert ember.positive(x) is x and x.positive() is x
+    with pytest.raises(RuntimeError, match="on a bool tensor is not supported"):
+        ember.positive(ember.tensor([True]))
+
+
+# ---- invalid calls PyTorch rejects -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ember.sub(ember.tensor([1]), ember.tensor([True])),
+        lambda: ember.sub(ember.tensor([1]), True),
+        lambda: ember.tensor([True]) - 1,
+        lambda: ember.tensor([True]) - ember.tensor([False]),
+    ],
+)
+def test_subtracting_bools_is_an_error(call):
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with"):
+        call()
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "logical_and", "logical_or", "logical_xor", "logaddexp"])
+def test_tensor_only_binary_ops_reject_python_scalars(name):
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'other' \(position 2\) must be Tensor, not float"):
+        getattr(ember, name)(ember.ones(2), 1.5)
+
+
+@pytest.mark.parametrize("fn", [ember.tril, ember.triu])
+def test_tril_triu_need_two_dims(fn):
+    with pytest.raises(RuntimeError, match="input tensor must have at least 2 dimensions"):
+        fn(ember.ones(3))
