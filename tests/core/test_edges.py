@@ -206,3 +206,78 @@ def test_tensor_only_binary_ops_reject_python_scalars(name):
 def test_tril_triu_need_two_dims(fn):
     with pytest.raises(RuntimeError, match="input tensor must have at least 2 dimensions"):
         fn(ember.ones(3))
+
+
+# ---- gather / scatter with an index smaller than the input -----------------------------------------
+
+
+def test_scatter_add_src_grad_with_smaller_index():
+    # PyTorch: src.grad == [[2.]] (only the row the index addresses), not the sum over every row
+    x = ember.zeros(3, 1, requires_grad=True)
+    src = ember.ones(1, 1, requires_grad=True)
+    out = ember.scatter_add(x, 1, ember.tensor([[0]]), src)
+    (out * ember.tensor([[2.0], [3.0], [5.0]])).sum().backward()
+    assert src.grad.tolist() == [[2.0]]
+    assert x.grad.tolist() == [[2.0], [3.0], [5.0]]
+    assert out.tolist() == [[1.0], [0.0], [0.0]]
+
+
+def test_gather_with_smaller_index_and_its_gradient():
+    x = ember.arange(12.0, dtype=ember.float64).reshape(3, 4).requires_grad_()
+    idx = ember.tensor([[3, 0], [1, 1]])
+    out = ember.gather(x, 1, idx)
+    assert out.tolist() == [[3.0, 0.0], [5.0, 5.0]]
+    out.sum().backward()
+    assert x.grad.tolist() == [[1, 0, 0, 1], [0, 2, 0, 0], [0, 0, 0, 0]]
+    assert ember.autograd.gradcheck(lambda t: ember.gather(t, 1, idx), (x,))
+
+
+def test_scatter_src_larger_than_index_gets_a_padded_gradient():
+    x = ember.zeros(2, 3, dtype=ember.float64, requires_grad=True)
+    src = ember.ones(2, 3, dtype=ember.float64, requires_grad=True)
+    idx = ember.tensor([[2]])
+    out = ember.scatter(x, 1, idx, src)
+    assert out.tolist() == [[0, 0, 1], [0, 0, 0]]
+    out.sum().backward()
+    assert src.grad.tolist() == [[1, 0, 0], [0, 0, 0]]
+    assert x.grad.tolist() == [[1, 1, 0], [1, 1, 1]]
+    assert ember.autograd.gradcheck(lambda s: ember.scatter_add(x.detach(), 1, idx, s), (src,))
+
+
+def test_gather_scatter_of_0d():
+    x = ember.tensor(0.7, dtype=ember.float64, requires_grad=True)
+    out = ember.gather(x, 0, ember.tensor(0))
+    assert out.shape == () and out.item() == pytest.approx(0.7)
+    y = ember.scatter_add(ember.tensor(1.0), -1, ember.tensor(0), ember.tensor(2.0))
+    assert y.shape == () and y.item() == 3.0
+
+
+@pytest.mark.parametrize(
+    "call, msg",
+    [
+        (lambda: ember.gather(ember.ones(2, 3), 1, ember.tensor([[0], [1], [1]])), "Size does not match at dimension 0"),
+        (lambda: ember.scatter_add(ember.ones(2, 3), 0, ember.tensor([[0, 1]]), ember.ones(1, 1)), "to be no larger size than src"),
+        (lambda: ember.scatter(ember.ones(2, 3), 0, ember.tensor([[4]]), 1.0), "index 4 is out of bounds for dimension 0 with size 2"),
+        (lambda: ember.gather(ember.ones(2), 0, ember.tensor([0, -1])), "index -1 is out of bounds for dimension 0 with size 2"),
+    ],
+)
+def test_gather_scatter_errors(call, msg):
+    with pytest.raises(RuntimeError, match=msg):
+        call()
+
+
+def test_index_select_out_of_range_is_caught_as_either_error():
+    with pytest.raises(IndexError, match="index out of range in self"):
+        ember.index_select(ember.ones(3, 2), 0, ember.tensor([5]))
+    with pytest.raises(RuntimeError, match="index out of range in self"):
+        ember.index_select(ember.ones(3, 2), 1, ember.tensor([-1]))
+
+
+def test_backward_through_empty_linear_and_embedding():
+    x = ember.ones(2, 3, dtype=ember.float64, requires_grad=True)
+    w = ember.ones(0, 3, dtype=ember.float64, requires_grad=True)
+    F.linear(x, w).sum().backward()
+    assert x.grad.tolist() == [[0.0] * 3] * 2 and w.grad.shape == (0, 3)
+    w = ember.ones(3, 0, dtype=ember.float64, requires_grad=True)
+    F.embedding(ember.empty(2, 0, dtype=ember.int64), w).sum().backward()
+    assert w.grad.shape == (3, 0)

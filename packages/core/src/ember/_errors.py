@@ -17,6 +17,11 @@ _EMBER_DIR = os.path.dirname(os.path.abspath(__file__))
 _AxisError = getattr(numpy, "exceptions", numpy).AxisError
 
 
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An index outside a dimension where PyTorch raises IndexError on some kernels and RuntimeError on
+    others (index_select, embedding): both ``except`` clauses catch it."""
+
+
 def broadcast_error(shapes) -> RuntimeError | None:
     """PyTorch's error for the first pair of ``shapes`` that does not broadcast (None if they all do).
 
