@@ -281,3 +281,84 @@ def test_backward_through_empty_linear_and_embedding():
     w = ember.ones(3, 0, dtype=ember.float64, requires_grad=True)
     F.embedding(ember.empty(2, 0, dtype=ember.int64), w).sum().backward()
     assert w.grad.shape == (3, 0)
+
+
+# ---- losses and normalisations -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, lambda x, t, **kw: F.nll_loss(F.log_softmax(x, 1), t, **kw)])
+def test_all_targets_ignored_gives_zero_gradient(fn):
+    x = ember.tensor([[2.55, -1.81], [0.3, 0.1]], dtype=ember.float64, requires_grad=True)
+    loss = fn(x, ember.tensor([0, 0]), ignore_index=0)
+    assert math.isnan(loss.item())  # 0 / 0, as in PyTorch
+    loss.backward()
+    assert x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_cosine_similarity_broadcasts_before_the_norms():
+    x1 = ember.tensor([[[1.48, 0.38], [2.21, 0.07]]], dtype=ember.float64)
+    x2 = ember.tensor([[[2.28, 1.48]]], dtype=ember.float64)
+    out = F.cosine_similarity(x1, x2, dim=1)
+    # recorded from PyTorch 2.13
+    np.testing.assert_allclose(out.numpy(), [[0.9809875437, 0.8235076010]], atol=1e-9)
+    assert F.cosine_similarity(ember.tensor([[0.19, -2.99, -0.75]]), ember.tensor(0.99), dim=1).shape == (1,)
+    a = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    b = ember.tensor([[0.5, -1.0], [2.0, 0.0]], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda u, v: F.cosine_similarity(u, v, dim=-1), (a, b))
+
+
+def test_instance_norm_with_a_small_spread_around_a_large_mean():
+    base = np.array([[[-7.9e-4, -4.7e-4, 4.4e-4, 5.1e-4, 7.2e-4, -7.5e-4]]])
+    x = ember.tensor((5.0 + base).astype(np.float32))
+    x64 = (5.0 + base).astype(np.float32).astype(np.float64)
+    ref = (x64 - x64.mean(-1, keepdims=True)) / np.sqrt(x64.var(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(F.instance_norm(x).numpy(), ref, atol=3e-5)
+
+
+# ---- PyTorch's subgradients at special points ------------------------------------------------------
+
+
+def _grad(fn, values):
+    x = ember.tensor(values, dtype=ember.float64, requires_grad=True)
+    fn(x).sum().backward()
+    return x.grad.tolist()
+
+
+NAN, INF = math.nan, math.inf
+
+
+def test_relu_passes_the_gradient_at_nan():
+    g = _grad(F.relu, [NAN, 1.0, -1.0, 0.0])
+    assert g == [1.0, 1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (F.elu, [1.0, 1.0, 0.0, 1.0]),
+        (F.celu, [1.0, 1.0, 0.0, 1.0]),
+        (F.hardswish, [1.0, 1.0, 0.0, 0.5]),
+    ],
+)
+def test_activation_gradients_at_nan_and_inf(fn, expected):
+    assert _grad(fn, [NAN, INF, -INF, 0.0]) == expected  # recorded from PyTorch 2.13
+
+
+def test_zero_to_a_tensor_power():
+    assert _grad(lambda x: 0**x, [0.0, 2.0, INF, -1.0]) == [0.0, 0.0, 0.0, -INF]
+
+
+def test_prod_gradient_rules():
+    assert _grad(lambda x: x.prod(), [2.0, 3.0, 4.0]) == [12.0, 8.0, 6.0]
+    assert _grad(lambda x: x.prod(), [0.0, 2.0, 3.0]) == [6.0, 0.0, 0.0]
+    assert _grad(lambda x: x.prod(), [0.0, 0.0, NAN]) == [0.0, 0.0, 0.0]
+    g = _grad(lambda x: x.prod(), [-0.12, INF])
+    assert g[0] == INF and math.isnan(g[1])  # out / x, as in PyTorch
+    x = ember.tensor([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: t.prod(1), (x,))
+
+
+def test_norm_and_std_at_zero_have_zero_gradient():
+    assert _grad(lambda x: x.norm(), [0.0, 0.0]) == [0.0, 0.0]
+    assert _grad(lambda x: x.std(correction=0), [1.88]) == [0.0]
+    assert _grad(lambda x: x.std(0, correction=0), [[1.0, 2.0]]) == [[0.0, 0.0]]

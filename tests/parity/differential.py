@@ -73,7 +73,7 @@ def _dtype_name(t):
     return str(t.dtype).split(".")[-1]
 
 
-def _compare_values(a, b, dtype):
+def _compare_values(a, b, dtype, tol=1.0):
     """None if arrays ``a`` (ember) and ``b`` (torch) agree, else a short reason."""
     if a.shape != b.shape:
         return f"shape {list(a.shape)} vs torch {list(b.shape)}"
@@ -83,7 +83,7 @@ def _compare_values(a, b, dtype):
         if not np.array_equal(a, b):
             return f"values {_brief(a)} vs torch {_brief(b)}"
         return None
-    rtol, atol = _TOL.get(dtype, (1e-4, 1e-5))
+    rtol, atol = (t * tol for t in _TOL.get(dtype, (1e-4, 1e-5)))
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
     if not np.allclose(a64, b64, rtol=rtol, atol=atol, equal_nan=True):
         return f"values {_brief(a)} vs torch {_brief(b)}"
@@ -135,7 +135,7 @@ def _exc_ok(mine, theirs):
     return isinstance(mine, type(theirs)) or (isinstance(theirs, NotImplementedError) and isinstance(mine, RuntimeError))
 
 
-def compare_call(torch, ember, name, args, kwargs, rng):
+def compare_call(torch, ember, name, args, kwargs, rng, tol=1.0):
     """None when ember agrees with torch on this call, else the reason (a short string)."""
     out_e, leaves_e, exc_e = _run(ember, name, args, kwargs)
     out_t, leaves_t, exc_t = _run(torch, name, args, kwargs)
@@ -161,7 +161,7 @@ def compare_call(torch, ember, name, args, kwargs, rng):
                 return f"{where}shape {list(e.shape)} vs torch {list(t.shape)}"
             if bool(e.requires_grad) != bool(t.requires_grad):
                 return f"{where}requires_grad {e.requires_grad} vs torch {t.requires_grad}"
-            bad = _compare_values(_np(e), _np(t), _dtype_name(t))
+            bad = _compare_values(_np(e), _np(t), _dtype_name(t), tol)
             if bad:
                 return where + bad
         elif isinstance(t, (bool, int, float)):
@@ -219,7 +219,7 @@ def run_op(torch, ember, op, seed, trials):
         draw = Draw(rng, float64_grad=op.grad)
         args, kwargs = op.gen(draw)
         try:
-            reason = compare_call(torch, ember, op.fn, args, kwargs, rng)
+            reason = compare_call(torch, ember, op.fn, args, kwargs, rng, op.tol)
         except Exception as exc:  # noqa: BLE001 - e.g. a result that is not a well-formed tensor
             reason = f"comparison failed: {type(exc).__name__}: {str(exc)[:160]}"
         if reason is not None:

@@ -21,6 +21,7 @@ class Op:
     fn: str
     gen: Callable
     grad: bool = True
+    tol: float = 1.0  # multiplies the value tolerances (ill-conditioned float32 inputs by design)
 
 
 def unary(dtypes=ALL, lo=-3.0, hi=3.0, kw=None, **shape_kw):
@@ -424,7 +425,7 @@ OPS = [
     Op("F.embedding", F + "embedding", embedding_gen),
     Op("F.cross_entropy", F + "cross_entropy", loss_gen("cross_entropy")),
     Op("F.nll_loss", F + "nll_loss", loss_gen("nll_loss")),
-    Op("F.instance_norm", F + "instance_norm", norm_gen),
+    Op("F.instance_norm", F + "instance_norm", norm_gen, tol=10.0),  # float32 spreads of 1e-3 around 5
     Op("F.cosine_similarity", F + "cosine_similarity", cosine_gen),
     *[Op("F." + n, F + n, binary(("float32", "float64"), scalar=0.0)) for n in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")],
     Op("F.normalize", F + "normalize", with_dim(("float32", "float64"), keepdim=False, optional=False)),

@@ -181,9 +181,15 @@ def _elu(xp, x, alpha, scale):
     return xp.where(x > 0, x * scale if scale != 1 else x, neg)
 
 
+def _where_nonpos(x, neg, pos):
+    """``neg`` where ``x <= 0`` else ``pos`` (nan takes the positive branch, as in PyTorch's kernels)."""
+    from .selection import where
+
+    return where(Tensor._make(x._data <= 0), neg, pos)
+
+
 def _elu_grad(g, x, y, alpha, scale):
-    pos = _step(x)
-    return g * (pos * scale + (1 - pos) * (x.exp() * (alpha * scale)))
+    return g * _where_nonpos(x, x.exp() * (alpha * scale), scale)
 
 
 Elu = _activation("Elu", "elu", _elu, _elu_grad)
@@ -194,8 +200,7 @@ def _celu(xp, x, alpha, _):
 
 
 def _celu_grad(g, x, y, alpha, _):
-    pos = _step(x)
-    return g * (pos + (1 - pos) * (x / alpha).exp())
+    return g * _where_nonpos(x, (x / alpha).exp(), 1.0)
 
 
 Celu = _activation("Celu", "celu", _celu, _celu_grad)
@@ -242,10 +247,12 @@ def _hardswish(xp, x, a, b):
 
 
 def _hardswish_grad(g, x, y, a, b):
+    from .selection import where
+
     xa = x._data
-    mid = Tensor._make(((xa > -3.0) & (xa < 3.0)).astype(xa.dtype))
-    hi = Tensor._make((xa >= 3.0).astype(xa.dtype))
-    return g * (mid * (x / 3.0 + 0.5) + hi)
+    # PyTorch: 0 up to -3, x/3 + 1/2 strictly between -3 and 3, else 1 (nan and inf included)
+    outer = Tensor._make((~(xa <= -3.0)).astype(xa.dtype))
+    return g * where(Tensor._make((xa > -3.0) & (xa < 3.0)), x / 3.0 + 0.5, outer)
 
 
 Hardswish = _activation("Hardswish", "hardswish", _hardswish, _hardswish_grad)

@@ -146,7 +146,12 @@ class Pow(Primitive):
 
             log_base = log(base) if isinstance(base, Tensor) else _log_scalar(base)
             # d/db a**b = a**b * log(a); defined as 0 where a == 0 and b >= 0
-            gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base) if isinstance(base, Tensor) else grad * out * log_base
+            if isinstance(base, Tensor):
+                gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base)
+            elif base == 0:  # 0 ** b: the gradient is 0 for b >= 0 (not 0 * -inf), as in PyTorch
+                gb = grad * where_scalar(b >= 0, 0.0, out * log_base)
+            else:
+                gb = grad * out * log_base
         return ga, gb
 
 

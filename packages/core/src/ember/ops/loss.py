@@ -179,8 +179,9 @@ def _scale(xp, g, reduction, denom, sample_shape):
     if reduction == "none":
         return g.reshape(sample_shape)
     if reduction == "mean":
+        # every target ignored: the loss is nan (0/0) but nothing flows back, as in PyTorch
         with quiet_errors():
-            g = g / denom
+            g = g / denom if denom != 0 else g * 0
     return g
 
 
@@ -330,7 +331,7 @@ def _scale_tensor(grad, reduction, denom, sample_shape):
     if reduction == "none":
         g = reshape(grad, sample_shape)
     else:
-        g = grad / float(denom) if reduction == "mean" else grad
+        g = (grad / float(denom) if denom != 0 else grad * 0) if reduction == "mean" else grad
         g = reshape(g, (1,) * len(sample_shape))
     return g.unsqueeze(1)
 

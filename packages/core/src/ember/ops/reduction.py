@@ -93,38 +93,19 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        # product of all other elements, without dividing by zero: exclusive cumulative products
-        from .shape import reshape
+        from .selection import where
 
         axes = ctx.axes
         g = grad_to_input_shape(grad, a._data.shape, axes, ctx.keepdim)
-        if len(axes) == 1:
-            d = axes[0]
-            before = _exclusive_cumprod(a, d, reverse=False)
-            after = _exclusive_cumprod(a, d, reverse=True)
-            return g * before * after
-        flat_shape = [s for i, s in enumerate(a._data.shape) if i not in axes] + [-1]
-        from .shape import permute
-
-        order = [i for i in range(a._data.ndim) if i not in axes] + list(axes)
-        moved = reshape(permute(a, order), flat_shape)
-        others = _exclusive_cumprod(moved, -1, False) * _exclusive_cumprod(moved, -1, True)
-        inverse = [0] * len(order)
-        for pos, k in enumerate(order):
-            inverse[k] = pos
-        perm_shape = [a._data.shape[k] for k in order]
-        return g * permute(reshape(others, perm_shape), inverse)
-
-
-def _exclusive_cumprod(a, dim, reverse):
-    from .joining import cat
-    from .shape import flip, narrow
-
-    n = a._data.shape[dim]
-    x = flip(a, (dim,)) if reverse else a
-    shifted = cat([narrow(x, dim, 0, 1) * 0 + 1, narrow(x, dim, 0, n - 1)], dim) if n > 1 else x * 0 + 1
-    out = cumprod(shifted, dim)
-    return flip(out, (dim,)) if reverse else out
+        # PyTorch's rule: out / x without zeros; with one zero, the product of the others at the zero
+        # and 0 elsewhere; with two or more zeros, 0 (inf and nan follow from out / x as there)
+        zeros = a == 0
+        if not bool(zeros._data.any()):
+            return g * (Prod.apply(a, axes, True, None) / a)
+        nz = sum(zeros, axes, keepdim=True)
+        others = Prod.apply(where(zeros, 1.0, a), axes, True, None)
+        with_zero = where(zeros & (nz == 1), others, 0.0)
+        return g * where(nz == 0, Prod.apply(a, axes, True, None) / where(zeros, 1.0, a), with_zero)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -287,10 +268,27 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
+class _NormSqrt(Primitive):
+    """sqrt of a sum of squares (std, 2-norm) whose gradient is 0 where the result is 0: PyTorch's
+    subgradient for a norm or std at zero (plain sqrt would give 0 * inf = nan)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a._data).sqrt(a._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .selection import where
+
+        y = ctx.saved_output
+        return where(y == 0, 0.0, grad / (2 * y))
+
+
 def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Standard deviation (square root of ``var``)."""
-    from .unary import sqrt
-
+    sqrt = _NormSqrt.apply
     return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
 
 
@@ -403,8 +401,9 @@ def count_nonzero(input, dim=None):
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """Vector p-norm over ``dim`` (all elements when None); 'fro' is the 2-norm of all elements."""
-    from .unary import abs as _abs, sqrt
+    from .unary import abs as _abs
 
+    sqrt = _NormSqrt.apply
     if dtype is not None:
         input = input.to(dtype)
     axes = _axes(input, dim) if dim is not None else tuple(range(input._data.ndim))

@@ -260,7 +260,7 @@ class ReluBackward(Primitive):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        return g._data * (y._data > 0)
+        return g._data * ~(y._data <= 0)  # not "> 0": the gradient passes at nan, as in PyTorch
 
     @staticmethod
     def backward(ctx, gg):
