@@ -362,3 +362,40 @@ def test_norm_and_std_at_zero_have_zero_gradient():
     assert _grad(lambda x: x.norm(), [0.0, 0.0]) == [0.0, 0.0]
     assert _grad(lambda x: x.std(correction=0), [1.88]) == [0.0]
     assert _grad(lambda x: x.std(0, correction=0), [[1.0, 2.0]]) == [[0.0, 0.0]]
+
+
+# ---- type promotion, cat and einsum ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("int_dtype", [ember.int8, ember.int16, ember.int32, ember.int64, ember.uint8, ember.bool])
+def test_float16_with_any_integer_stays_float16(int_dtype):
+    assert ember.promote_types(ember.float16, int_dtype) is ember.float16
+    assert (ember.ones(2, dtype=ember.float16) + ember.ones(2, dtype=int_dtype)).dtype is ember.float16
+    assert ember.promote_types(int_dtype, ember.float32) is ember.float32
+
+
+def test_cat_promotes_over_empty_tensors_too():
+    c = ember.empty(0, requires_grad=True)
+    out = ember.cat([ember.tensor([1, 2, 3]), ember.empty(0, dtype=ember.int64), c])
+    assert out.dtype is ember.float32 and out.requires_grad and out.tolist() == [1.0, 2.0, 3.0]
+    out.sum().backward()
+    assert c.grad.shape == (0,)
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 0\) cannot be concatenated"):
+        ember.cat([ember.tensor(1.0)])
+
+
+def test_einsum_ellipsis_and_repeated_indices():
+    rng = np.random.default_rng(0)
+    m = rng.standard_normal((3, 3))
+    a = ember.tensor(m, requires_grad=True)
+    assert ember.einsum("ii", a).item() == pytest.approx(np.trace(m))
+    np.testing.assert_allclose(ember.einsum("ii->i", a).detach().numpy(), np.diag(m))
+    b, c = rng.standard_normal((2, 1, 3)), rng.standard_normal((3, 2))
+    tb, tc = ember.tensor(b, requires_grad=True), ember.tensor(c, requires_grad=True)
+    out = ember.einsum("...ij,...jk->...ik", tb, tc)
+    np.testing.assert_allclose(out.detach().numpy(), np.einsum("...ij,...jk->...ik", b, c))
+    assert ember.einsum("i...->...", ember.ones(2, 3, 1)).shape == (3, 1)
+    assert ember.autograd.gradcheck(lambda x, y: ember.einsum("...ij,...jk->...ik", x, y), (tb, tc))
+    assert ember.autograd.gradcheck(lambda x: ember.einsum("ii->i", x), (a,))
+    with pytest.raises(RuntimeError, match="subscript j has size 4 for operand 1 which does not broadcast"):
+        ember.einsum("ij,jk->ik", ember.ones(2, 3), ember.ones(4, 5))

@@ -202,36 +202,90 @@ class Einsum(Primitive):
         return tuple(grads)
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _explicit_equation(equation, operands):
+    """``equation`` with an explicit output, no ``...`` and distinct indices per operand, and the operands
+    adjusted to it with differentiable ops: ellipsis dims named and broadcast, repeated indices of one
+    operand taken as diagonals, size-1 dims expanded to the size the index has elsewhere."""
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum with ellipsis ('...') is not supported by ember yet; write the indices out")
-    if "->" not in eq:
-        letters = eq.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-        eq = eq + "->" + out
-    ins = eq.split("->")[0].split(",")
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
     if len(ins) != len(operands):
-        raise RuntimeError("einsum(): more operands were provided than specified in the equation" if len(operands) > len(ins) else "einsum(): fewer operands were provided than specified in the equation")
-    for spec, op in zip(ins, operands):
-        if len(spec) != op._data.ndim:
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(spec)}) does not match the number of dimensions ({op._data.ndim}) for operand {ins.index(spec)}")
-        if len(set(spec)) != len(spec):
-            raise NotImplementedError("einsum with a repeated index inside one operand (a diagonal) is not supported by ember")
-    return eq
+        raise RuntimeError(
+            "einsum(): more operands were provided than specified in the equation"
+            if len(operands) > len(ins)
+            else "einsum(): fewer operands were provided than specified in the equation"
+        )
+    operands = list(operands)
+    free = [c for c in _LETTERS if c not in eq]
+    n_ell = 0
+    for i, (spec, op) in enumerate(zip(ins, operands)):
+        explicit = len(spec.replace("...", ""))
+        if "..." in spec:
+            n_ell = max(n_ell, op._data.ndim - explicit)
+            if op._data.ndim < explicit:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({explicit}) is more than the number of "
+                    f"dimensions ({op._data.ndim}) for operand {i}"
+                )
+        elif explicit != op._data.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({explicit}) does not match the number of "
+                f"dimensions ({op._data.ndim}) for operand {i} and no ellipsis was given"
+            )
+    ell = "".join(free[:n_ell])
+    for i, spec in enumerate(ins):
+        if "..." in spec:
+            k = operands[i]._data.ndim - len(spec.replace("...", ""))
+            ins[i] = spec.replace("...", ell[n_ell - k :] if k else "")
+    if not arrow:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    # repeated indices inside one operand: its diagonal over those dims
+    for i, spec in enumerate(ins):
+        while len(set(spec)) != len(spec):
+            c = next(ch for ch in spec if spec.count(ch) > 1)
+            d1, d2 = spec.index(c), spec.index(c, spec.index(c) + 1)
+            operands[i] = diagonal(operands[i], 0, d1, d2)
+            spec = "".join(ch for k, ch in enumerate(spec) if k not in (d1, d2)) + c
+        ins[i] = spec
+    # one size per index; size-1 dims broadcast (as ellipsis dims do in PyTorch)
+    sizes = {}
+    for i, spec in enumerate(ins):
+        for c, n in zip(spec, operands[i]._data.shape):
+            seen = sizes.get(c)
+            if seen is None or seen == 1:
+                sizes[c] = n
+            elif n not in (1, seen):
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {i} which does not broadcast with previously "
+                    f"seen size {seen}"
+                )
+    for i, spec in enumerate(ins):
+        target = tuple(sizes[c] for c in spec)
+        if tuple(operands[i]._data.shape) != target:
+            operands[i] = operands[i].expand(*target)
+    for c in out:
+        if c not in sizes:
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+    return ",".join(ins) + "->" + out, operands
 
 
 def einsum(equation, *operands):
-    """Einstein summation (``einsum('bij,bjk->bik', a, b)``); each operand's indices must be distinct."""
+    """Einstein summation (``einsum('bij,bjk->bik', a, b)``), with ``...`` and repeated indices (diagonals)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    eq = _explicit_equation(equation, operands)
+    eq, operands = _explicit_equation(equation, operands)
     return Einsum.apply(eq, *operands)
 
 
 def tensordot(a, b, dims=2, out=None):
     """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or explicit lists of dims)."""
-    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    letters = _LETTERS
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, int):
         da, db = list(range(na - dims, na)), list(range(dims))
