@@ -399,3 +399,16 @@ def test_einsum_ellipsis_and_repeated_indices():
     assert ember.autograd.gradcheck(lambda x: ember.einsum("ii->i", x), (a,))
     with pytest.raises(RuntimeError, match="subscript j has size 4 for operand 1 which does not broadcast"):
         ember.einsum("ij,jk->ik", ember.ones(2, 3), ember.ones(4, 5))
+
+
+def test_integer_division_by_zero_of_an_empty_result_is_no_error():
+    out = ember.floor_divide(ember.empty(0, 2, dtype=ember.int16), ember.tensor([0, 1], dtype=ember.int16))
+    assert out.shape == (0, 2)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        ember.floor_divide(ember.ones(2, dtype=ember.int16), ember.tensor([0, 1], dtype=ember.int16))
+
+
+def test_hardtanh_and_hardshrink_at_nan():
+    assert _grad(F.hardtanh, [NAN, 0.5, 2.0, -1.0]) == [1.0, 1.0, 0.0, 0.0]
+    out = F.hardshrink(ember.tensor([NAN, 0.2, -1.0]))
+    assert math.isnan(out[0].item()) and out[1:].tolist() == [0.0, -1.0]

@@ -186,6 +186,9 @@ def compare_call(torch, ember, name, args, kwargs, rng, tol=1.0):
         b = np.zeros(tuple(ref.shape)) if b is None else b
         if a.shape != b.shape:
             return f"grad {i}: shape {list(a.shape)} vs torch {list(b.shape)}"
+        # the gradient at a nan input is unspecified (PyTorch's own kernels disagree there): not compared
+        at_nan = np.isnan(_np(ref))
+        a, b = np.where(at_nan, 0.0, a), np.where(at_nan, 0.0, b)
         if a.size and not np.allclose(a, b, rtol=_GRAD_TOL[0], atol=_GRAD_TOL[1], equal_nan=True):
             return f"grad {i}: {_brief(a)} vs torch {_brief(b)}"
     return None

@@ -223,8 +223,9 @@ def _hardtanh(xp, x, lo, hi):
 
 
 def _hardtanh_grad(g, x, y, lo, hi):
-    inside = (x._data > lo) & (x._data < hi)
-    return g * Tensor._make(inside.astype(x._data.dtype))
+    # PyTorch zeroes the gradient at and beyond the limits only: nan passes it
+    outside = (x._data <= lo) | (x._data >= hi)
+    return g * Tensor._make((~outside).astype(x._data.dtype))
 
 
 Hardtanh = _activation("Hardtanh", "hardtanh", _hardtanh, _hardtanh_grad)
@@ -281,12 +282,12 @@ Threshold = _activation("Threshold", "threshold", _threshold, _threshold_grad)
 
 
 def _hardshrink(xp, x, lambd, _):
-    return xp.where((x > lambd) | (x < -lambd), x, xp.zeros((), dtype=x.dtype))
+    return xp.where((x >= -lambd) & (x <= lambd), xp.zeros((), dtype=x.dtype), x)  # nan stays nan
 
 
 def _hardshrink_grad(g, x, y, lambd, _):
     xa = x._data
-    return g * Tensor._make(((xa > lambd) | (xa < -lambd)).astype(xa.dtype))
+    return g * Tensor._make((~((xa >= -lambd) & (xa <= lambd))).astype(xa.dtype))
 
 
 Hardshrink = _activation("Hardshrink", "hardshrink", _hardshrink, _hardshrink_grad)
