@@ -412,3 +412,36 @@ def test_hardtanh_and_hardshrink_at_nan():
     assert _grad(F.hardtanh, [NAN, 0.5, 2.0, -1.0]) == [1.0, 1.0, 0.0, 0.0]
     out = F.hardshrink(ember.tensor([NAN, 0.2, -1.0]))
     assert math.isnan(out[0].item()) and out[1:].tolist() == [0.0, -1.0]
+
+
+def test_cumprod_gradient_with_zeros():
+    x = ember.tensor([-0.0, -2.99], dtype=ember.float64, requires_grad=True)
+    ember.cumprod(x, -1).backward(ember.tensor([0.5, 1.4025], dtype=ember.float64))
+    assert x.grad.tolist() == pytest.approx([0.5 - 2.99 * 1.4025, 0.0])
+    x = ember.tensor([[0.5, 0.0, 2.0, 0.0], [1.5, -1.0, 3.0, 2.0]], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: ember.cumprod(t, 1), (x,))
+    assert ember.autograd.gradcheck(lambda t: ember.cumprod(t, 0), (x,))
+
+
+def test_sort_and_topk_put_nan_first_when_descending():
+    x = ember.tensor([1.0, NAN, 3.0, -INF])
+    assert ember.sort(x, descending=True).indices.tolist() == [1, 2, 0, 3]
+    assert ember.topk(x, 2).indices.tolist() == [1, 2]
+
+
+def test_dim_checks_on_0d():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.transpose(ember.tensor(1.0), 1, -1)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.argsort(ember.tensor(1.0), dim=1)
+
+
+def test_clamp_wraps_integer_bounds_like_pytorch():
+    out = ember.clamp(ember.tensor([1, 3, 0, 2], dtype=ember.uint8), min=-1, max=1)
+    assert out.tolist() == [1, 1, 1, 1] and out.dtype is ember.uint8  # -1 is 255 on uint8: min > max gives max
+
+
+def test_integer_cumsum_of_a_tensor_requiring_grad():
+    with pytest.raises(RuntimeError, match="Autograd not support dtype: Long"):
+        ember.cumsum(ember.ones(2, requires_grad=True), 0, dtype=ember.int64)
+    assert math.isnan(ember.median(ember.empty(0, requires_grad=True)).item())

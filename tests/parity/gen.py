@@ -69,8 +69,12 @@ class Draw:
             return "float64"
         return self.choice(dtypes)
 
-    def values(self, shape, dtype, lo=-3.0, hi=3.0, special=True):
+    def values(self, shape, dtype, lo=-3.0, hi=3.0, special=True, distinct=False):
         r = self.rng
+        if distinct and dtype != "bool":  # no ties: which of equal elements an index points to is unspecified
+            n = int(np.prod(shape))
+            arr = r.permutation(n).reshape(shape) - (0 if dtype == "uint8" else n // 2)
+            return arr.astype(dtype) if dtype in INTS else (arr / 4.0).astype(dtype)
         if dtype == "bool":
             return r.random(shape) < 0.5
         if dtype in INTS:
@@ -86,10 +90,10 @@ class Draw:
         return arr.astype(dtype)
 
     # -- tensors ----------------------------------------------------------------------------------
-    def tensor(self, shape=None, dtypes=ALL, lo=-3.0, hi=3.0, special=True, grad=True, **shape_kw):
+    def tensor(self, shape=None, dtypes=ALL, lo=-3.0, hi=3.0, special=True, grad=True, distinct=False, **shape_kw):
         shape = self.shape(**shape_kw) if shape is None else tuple(shape)
         dt = self.dtype(dtypes)
-        return T(self.values(shape, dt, lo, hi, special), dt, grad and self.grad_mode and dt == "float64")
+        return T(self.values(shape, dt, lo, hi, special, distinct), dt, grad and self.grad_mode and dt == "float64")
 
     def index(self, shape, high):
         """An int64 index tensor with values in [0, high) (or [-high, high) sometimes)."""

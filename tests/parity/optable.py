@@ -60,11 +60,11 @@ def ternary(dtypes=FLOATS, kw=None):
     return g
 
 
-def with_dim(dtypes=ALL, keepdim=True, optional=True, extra=None, min_rank=0, lo=-3.0, hi=3.0):
+def with_dim(dtypes=ALL, keepdim=True, optional=True, extra=None, min_rank=0, lo=-3.0, hi=3.0, distinct=False):
     """x, dim (sometimes omitted or out of range), keepdim."""
 
     def g(d):
-        x = d.tensor(dtypes=dtypes, min_rank=min_rank, lo=lo, hi=hi)
+        x = d.tensor(dtypes=dtypes, min_rank=min_rank, lo=lo, hi=hi, distinct=distinct)
         kwargs = {}
         if not optional or d.p(0.8):
             kwargs["dim"] = d.dim(x.ndim)
@@ -375,7 +375,10 @@ OPS = [
     *[Op(n, n, with_dim(ALL)) for n in ("sum", "prod")],
     Op("mean", "mean", with_dim(FLOATS)),
     *[Op(n, n, with_dim(NUM, optional=False)) for n in ("amax", "amin", "logsumexp")],
-    *[Op(n, n, with_dim(NUM, keepdim=True)) for n in ("max", "min", "median")],
+    *[Op(n, n, with_dim(NUM, keepdim=True, distinct=True)) for n in ("max", "min")],
+    # the median of an empty integer tensor is uninitialised memory in PyTorch: floats only without dim
+    Op("median", "median", with_dim(FLOATS, keepdim=True, distinct=True)),
+    Op("median[int]", "median", with_dim(INTS, keepdim=True, optional=False, distinct=True)),
     *[Op(n, n, with_dim(ALL), grad=False) for n in ("argmax", "argmin", "all", "any", "count_nonzero")],
     *[Op(n, n, with_dim(FLOATS, extra=_correction)) for n in ("std", "var")],
     Op("norm", "norm", with_dim(FLOATS, extra=lambda d, x: {"p": d.choice([2, 1, float("inf")])} if d.p(0.5) else {})),
@@ -384,8 +387,8 @@ OPS = [
     Op("nansum", "nansum", with_dim(FLOATS)),
     Op("nanmean", "nanmean", with_dim(FLOATS)),
     *[Op(n, n, with_dim(ALL, keepdim=False, optional=False, extra=_opt_dtype(("float64", "int64", "float32")))) for n in ("cumsum", "cumprod")],
-    Op("kthvalue", "kthvalue", with_dim(NUM, keepdim=True, optional=False, extra=_kth)),
-    Op("topk", "topk", with_dim(NUM, keepdim=False, optional=False, extra=_k)),
+    Op("kthvalue", "kthvalue", with_dim(NUM, keepdim=True, optional=False, extra=_kth, distinct=True)),
+    Op("topk", "topk", with_dim(NUM, keepdim=False, optional=False, extra=_k, distinct=True)),
     Op("sort", "sort", with_dim(NUM, keepdim=False, extra=lambda d, x: {"descending": d.p(0.5)})),
     Op("argsort", "argsort", with_dim(NUM, keepdim=False, extra=lambda d, x: {"descending": d.p(0.5)}), grad=False),
     # ---- shapes ----

@@ -186,9 +186,10 @@ def as_1d_if_0d(fn):
         from .shape import reshape
 
         out = fn(reshape(input, (1,)), *args, **kwargs)
-        if isinstance(out, tuple):
-            return type(out)(*(reshape(o, ()) if isinstance(o, Tensor) and o._data.ndim == 1 else o for o in out))
-        return reshape(out, ()) if out._data.ndim == 1 else out
+        def back(o):
+            return reshape(o, ()) if isinstance(o, Tensor) and o._data.shape == (1,) else o
+
+        return type(out)(*(back(o) for o in out)) if isinstance(out, tuple) else back(out)
 
     return wrapper
 

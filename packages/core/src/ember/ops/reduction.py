@@ -332,10 +332,19 @@ class CumSum(Primitive):
         return flip(cumsum(flip(grad, (ctx.dim,)), ctx.dim), (ctx.dim,))
 
 
+def _check_autograd_dtype(input, dtype):
+    from ..autograd.grad_mode import STATE
+    from .unary import scalar_type_name
+
+    if dtype is not None and input._requires_grad and STATE.enabled and not dtypes.to_dtype(dtype).is_floating_point:
+        raise RuntimeError(f"Autograd not support dtype: {scalar_type_name(dtypes.to_dtype(dtype).np)}")
+
+
 @as_1d_if_0d
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``."""
     d = wrap_dim(dim, input._data.ndim)
+    _check_autograd_dtype(input, dtype)
     return CumSum.apply(input, d, _sum_dtype(input._data, dtype))
 
 
@@ -350,19 +359,37 @@ class CumProd(Primitive):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         from .shape import flip
-        from .selection import where
 
+        if bool((a._data == 0).any()):
+            return _cumprod_grad_with_zeros(a, grad, ctx.dim)
         out = cumprod(a, ctx.dim)
-        # d/da_k sum_j g_j prod_{i<=j} a_i = sum_{j>=k} g_j out_j / a_k  (inputs are assumed nonzero here)
+        # d/da_k sum_j g_j prod_{i<=j} a_i = sum_{j>=k} g_j out_j / a_k  (no zeros here)
         rev = flip(cumsum(flip(grad * out, (ctx.dim,)), ctx.dim), (ctx.dim,))
-        safe = where(a == 0, 1.0, a)
-        return rev / safe
+        return rev / a
+
+
+def _cumprod_grad_with_zeros(a, grad, dim):
+    """The exact cumprod gradient where ``a`` has zeros (dividing out a_k is impossible there):
+    sum_{j>=k} g_j prod_{i<=j, i!=k} a_i, from an (n, n) table per row of cumprods with a_k set to 1."""
+    from ..tensor import Tensor
+    from .selection import where
+    from .shape import movedim
+
+    x, g = movedim(a, dim, -1), movedim(grad, dim, -1)
+    n = x._data.shape[-1]
+    xp = xp_of(x._data)
+    eye = Tensor._make(xp.eye(n, dtype=bool))
+    rows = where(eye, 1.0, x.unsqueeze(-2).expand(*x._data.shape[:-1], n, n))  # row k: a with a_k = 1
+    upper = Tensor._make(xp.triu(xp.ones((n, n), dtype=x._data.dtype)))  # j >= k
+    gk = (cumprod(rows, -1) * upper * g.unsqueeze(-2)).sum(-1)
+    return movedim(gk, -1, dim)
 
 
 @as_1d_if_0d
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim`` (computed in ``dtype`` when given)."""
     d = wrap_dim(dim, input._data.ndim)
+    _check_autograd_dtype(input, dtype)
     if dtype is not None and dtypes.to_dtype(dtype).np != input._data.dtype:
         input = input.to(dtypes.to_dtype(dtype))
     return CumProd.apply(input, d, _sum_dtype(input._data, None) if input._data.dtype.kind in "biu" else None)
@@ -450,8 +477,10 @@ def _median(input, dim=None, keepdim=False):
 
     if dim is None:
         flat = input.reshape(-1)
-        if flat._data.size == 0:
-            return input.new_full((), float("nan") if input._data.dtype.kind in "fc" else 0)
+        if flat._data.size == 0:  # PyTorch: nan, or the lowest value of an integer dtype
+            if input._data.dtype.kind in "fc":
+                return flat.sum() + float("nan")
+            return input.new_full((), int(xp_of(flat._data).iinfo(flat._data.dtype).min))
         k = (flat._data.size - 1) // 2
         return sort(flat).values[k]
     d = wrap_dim(dim, input._data.ndim)

@@ -156,6 +156,10 @@ def _bound(v, np_dtype, like):
     if isinstance(v, Tensor):
         arr = _on_device(v._data, like)
         return arr if arr.dtype == np_dtype else arr.astype(np_dtype)
+    if isinstance(v, int) and not isinstance(v, bool) and np_dtype.kind in "iu":
+        from ._common import _wrap_int
+
+        return _wrap_int(v, np_dtype)  # PyTorch wraps an out-of-range int bound (-1 on uint8 is 255)
     return np_dtype.type(v)
 
 

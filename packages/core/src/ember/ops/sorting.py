@@ -27,17 +27,26 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """``(values, indices)`` sorted along ``dim`` (a stable sort: equal values keep their order)."""
     xp = xp_of(input._data)
     if input._data.ndim == 0:
+        wrap_dim(dim, 0)
         return _return_type("sort")(input, Tensor._make(xp.zeros((), dtype="int64")))
     d = wrap_dim(dim, input._data.ndim)
     arr = input._data
     if descending:
-        # negate keys for a stable descending order (NaN sorts first when descending, as in PyTorch)
-        key = -arr if arr.dtype.kind in "fi" else (~arr if arr.dtype.kind == "b" else -arr.astype("int64"))
-        idx = xp.argsort(key, axis=d, kind="stable")
+        idx = xp.argsort(_descending_key(xp, arr), axis=d, kind="stable")
     else:
         idx = xp.argsort(arr, axis=d, kind="stable")
     idx = idx.astype("int64")
     return _return_type("sort")(Sort.apply(input, d, idx), Tensor._make(idx))
+
+
+def _descending_key(xp, arr):
+    """Keys whose ascending stable order is ``arr``'s descending order, NaN first (PyTorch's order)."""
+    if arr.dtype.kind == "f":
+        key = -arr
+        return xp.where(xp.isnan(arr), -xp.inf, key) if bool(xp.isnan(arr).any()) else key
+    if arr.dtype.kind == "b":
+        return ~arr
+    return -arr if arr.dtype.kind == "i" and arr.dtype.itemsize == 8 else -arr.astype("int64")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -57,8 +66,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     arr = input._data
-    # negated keys for the largest: unsigned and bool values are widened first (negating them wraps)
-    key = (-arr if arr.dtype.kind in "fi" else -arr.astype("int64")) if largest else arr
+    key = _descending_key(xp, arr) if largest else arr
     if k < n and not sorted:
         idx = xp.argpartition(key, k - 1, axis=d)
         idx = xp.take(idx, xp.arange(k), axis=d)
