@@ -445,3 +445,23 @@ def test_integer_cumsum_of_a_tensor_requiring_grad():
     with pytest.raises(RuntimeError, match="Autograd not support dtype: Long"):
         ember.cumsum(ember.ones(2, requires_grad=True), 0, dtype=ember.int64)
     assert math.isnan(ember.median(ember.empty(0, requires_grad=True)).item())
+
+
+def test_integer_powers():
+    base = ember.tensor([2, 1, -1, -1, 3], dtype=ember.int64)
+    exp = ember.tensor([-1, -2, -3, -2, 2], dtype=ember.int64)
+    assert ember.pow(base, exp).tolist() == [0, 1, -1, 1, 9]  # recorded from PyTorch 2.13
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        ember.pow(ember.tensor([1, 2], dtype=ember.uint8), -1)
+
+
+def test_out_of_range_python_number_for_the_dtype_is_runtime_error():
+    with pytest.raises(RuntimeError, match="value cannot be converted to type"):
+        F.pad(ember.ones(2, 2, dtype=ember.uint8), (1, 1), value=-1)
+
+
+@pytest.mark.parametrize("loss", [F.l1_loss, F.mse_loss, F.smooth_l1_loss, F.huber_loss])
+@pytest.mark.filterwarnings("ignore:Using a target size")
+def test_pointwise_losses_broadcast_before_promoting(loss):
+    # PyTorch expands both operands first, so a 0-d float64 target makes the loss float64
+    assert loss(ember.ones(3), ember.tensor(0.5, dtype=ember.float64)).dtype is ember.float64

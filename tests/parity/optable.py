@@ -335,6 +335,159 @@ def nonzero_gen(d):
     return [d.tensor()], {}
 
 
+def narrow_gen(d):
+    x = d.tensor(min_rank=1)
+    dim = d.dim(x.ndim, 0.03)
+    size = x.shape[dim] if -x.ndim <= dim < x.ndim else 1
+    start = d.int(0, size)
+    return [x, dim, start, d.int(0, size - start + (1 if d.p(0.05) else 0))], {}
+
+
+def select_gen(d):
+    x = d.tensor(min_rank=1)
+    dim = d.dim(x.ndim, 0.03)
+    size = x.shape[dim] if -x.ndim <= dim < x.ndim else 1
+    return [x, dim, d.int(-size, size - 1) if size else 0], {}
+
+
+def movedim_gen(d):
+    x = d.tensor(min_rank=1)
+    return [x, d.dim(x.ndim, 0.03), d.dim(x.ndim, 0.03)], {}
+
+
+def take_gen(d):
+    x = d.tensor()
+    n = x.arr.size
+    return [x, d.index(d.shape(max_rank=2), n)], {}
+
+
+def masked_select_gen(d):
+    x = d.tensor()
+    return [x, T(d.values(d.partner_shape(x.shape), "bool"), "bool")], {}
+
+
+def index_update_gen(kind):
+    def g(d):
+        x = d.tensor(dtypes=FLOATS, min_rank=1)
+        dim = d.dim(x.ndim, 0.03)
+        size = x.shape[dim] if -x.ndim <= dim < x.ndim else 1
+        k = d.int(0, 3)
+        idx = T((d.rng.permutation(max(size, 1))[: min(k, size)] if kind != "index_add" else d.rng.integers(0, max(size, 1), size=k if size else 0)).astype("int64"), "int64")
+        if kind == "index_fill":
+            return [x, dim, idx, d.scalar(("float",))], {}
+        shape = list(x.shape)
+        if -x.ndim <= dim < x.ndim:
+            shape[dim] = idx.arr.size
+        src = T(d.values(tuple(shape), x.dtype), x.dtype, x.grad)
+        return [x, dim, idx, src], {}
+
+    return g
+
+
+def addmm_gen(d):
+    n, k, m = d.int(0, 3), d.int(0, 3), d.int(0, 3)
+    dt = d.dtype(("float32", "float64"))
+    inp = T(d.values(d.partner_shape((n, m), 0.02), dt), dt, d.grad_mode)
+    kw = {"beta": d.choice([1, 0.5, 0]), "alpha": d.choice([1, 2.0])} if d.p(0.4) else {}
+    return [inp, T(d.values((n, k), dt), dt, d.grad_mode), T(d.values((k, m), dt), dt, d.grad_mode)], kw
+
+
+def cross_gen(d):
+    shape = d.shape(max_rank=2) + (3,)
+    dt = d.dtype(("float32", "float64"))
+    return [T(d.values(shape, dt), dt, d.grad_mode), T(d.values(d.partner_shape(shape, 0.0), dt), dt, d.grad_mode)], {"dim": -1}
+
+
+def inner_gen(d):
+    x = d.tensor(dtypes=("float32", "float64"), max_rank=3)
+    k = x.shape[-1] if x.ndim else 1
+    y = T(d.values(d.shape(max_rank=2) + ((k,) if x.ndim else ()), x.dtype), x.dtype, x.grad)
+    return [x, y], {}
+
+
+def bce_gen(with_logits):
+    def g(d):
+        x = d.tensor(dtypes=("float32", "float64"), lo=-3.0 if with_logits else 0.01, hi=3.0 if with_logits else 0.99, special=False)
+        t = T(d.values(x.shape, x.dtype, 0.0, 1.0, special=False), x.dtype, x.grad)
+        kw = {"reduction": d.choice(("mean", "sum", "none"))} if d.p(0.5) else {}
+        return [x, t], kw
+
+    return g
+
+
+def pad_gen(d):
+    x = d.tensor(min_rank=1, max_rank=3)
+    pad = tuple(d.int(-1, 2) if d.p(0.2) else d.int(0, 2) for _ in range(2 * d.int(1, x.ndim)))
+    return [x, pad], ({"value": d.scalar(("float", "int"))} if d.p(0.3) else {})
+
+
+def one_hot_gen(d):
+    n = d.int(1, 4)
+    idx = d.index(d.shape(max_rank=3), n)
+    idx.arr = abs(idx.arr)
+    return [idx], ({"num_classes": d.choice([-1, n, n + 1])} if d.p(0.6) else {})
+
+
+def glu_gen(d):
+    x = d.tensor(dtypes=FLOATS, min_rank=1)
+    return [x], {"dim": d.dim(x.ndim, 0.02)}
+
+
+def layer_norm_gen(d):
+    x = d.tensor(dtypes=("float32", "float64"), min_rank=1, special=False)
+    k = d.int(1, x.ndim)
+    shape = x.shape[-k:]
+    args = [x, shape]
+    kw = {}
+    if d.p(0.5):
+        kw["weight"] = T(d.values(shape, x.dtype, special=False), x.dtype, x.grad)
+        kw["bias"] = T(d.values(shape, x.dtype, special=False), x.dtype, x.grad)
+    return args, kw
+
+
+def group_norm_gen(d):
+    n, g, per, L = d.int(1, 3), d.int(1, 2), d.int(1, 2), d.int(1, 3)
+    dt = d.dtype(("float32", "float64"))
+    x = T(d.values((n, g * per, L), dt, special=False), dt, d.grad_mode)
+    return [x, g], {}
+
+
+def pdist_gen(d):
+    dt = d.dtype(("float32", "float64"))
+    # (PyTorch 2.13 crashes on pdist of 0 or 1 rows or 0 columns with a gradient: kept out)
+    return [T(d.values((d.int(2, 4), d.int(1, 3)), dt, special=False), dt, d.grad_mode)], {}
+
+
+def pairwise_gen(d):
+    dt = d.dtype(("float32", "float64"))
+    shape = (d.int(1, 3), d.int(1, 3))
+    return [T(d.values(shape, dt, special=False), dt, d.grad_mode), T(d.values(d.partner_shape(shape, 0.0), dt, special=False), dt, d.grad_mode)], {}
+
+
+def kl_gen(d):
+    x = d.tensor(dtypes=("float32", "float64"), special=False)
+    t = T(d.values(x.shape, x.dtype, 0.0, 1.0, special=False), x.dtype, x.grad)
+    return [x, t], {"reduction": d.choice(("mean", "sum", "none", "batchmean"))}
+
+
+def unflatten_gen(d):
+    x = d.tensor(min_rank=1)
+    dim = d.dim(x.ndim, 0.02)
+    size = x.shape[dim] if -x.ndim <= dim < x.ndim else 1
+    return [x, dim, d.choice([(size,), (1, size), (-1, 1)] if size else [(0,), (0, 1)])], {}
+
+
+def tensor_split_gen(d):
+    x = d.tensor(min_rank=1)
+    return [x, d.int(1, 3)], {"dim": d.dim(x.ndim, 0.02)}
+
+
+def repeat_interleave_gen(d):
+    x = d.tensor(max_rank=3)
+    kw = {"dim": d.dim(x.ndim, 0.02)} if d.p(0.6) else {}
+    return [x, d.int(0, 3)], kw
+
+
 F = "nn.functional."
 
 OPS = [
@@ -432,4 +585,44 @@ OPS = [
     Op("F.cosine_similarity", F + "cosine_similarity", cosine_gen),
     *[Op("F." + n, F + n, binary(("float32", "float64"), scalar=0.0)) for n in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")],
     Op("F.normalize", F + "normalize", with_dim(("float32", "float64"), keepdim=False, optional=False)),
+    # ---- widened: aliases, views, index updates, products, more of nn.functional ----
+    *[Op(n, n, unary(NUM)) for n in ("fix", "negative", "absolute", "arcsinh", "arctan")],
+    *[Op(n, n, binary(NUM)) for n in ("true_divide", "multiply", "subtract", "not_equal", "greater_equal", "less")],
+    Op("isclose", "isclose", binary(FLOATS, scalar=0.0), grad=False),
+    Op("heaviside", "heaviside", binary(FLOATS, scalar=0.0), grad=False),
+    *[Op(n, n, with_dim(FLOATS, extra=_correction)) for n in ("std_mean", "var_mean")],
+    Op("aminmax", "aminmax", lambda d: ([x := d.tensor(dtypes=NUM)], {"dim": d.dim(x.ndim)} if d.p(0.7) else {})),
+    Op("narrow", "narrow", narrow_gen),
+    Op("select", "select", select_gen),
+    Op("movedim", "movedim", movedim_gen),
+    Op("unbind", "unbind", lambda d: ([x := d.tensor(min_rank=1)], {"dim": d.dim(x.ndim, 0.02)})),
+    Op("ravel", "ravel", unary(ALL)),
+    *[Op(n, n, unary(ALL)) for n in ("atleast_1d", "atleast_2d", "atleast_3d")],
+    *[Op(n, n, cat_like()) for n in ("hstack", "vstack")],
+    Op("fliplr", "fliplr", unary(ALL, min_rank=2)),
+    Op("flipud", "flipud", unary(ALL, min_rank=1)),
+    Op("unflatten", "unflatten", unflatten_gen),
+    Op("tensor_split", "tensor_split", tensor_split_gen),
+    Op("repeat_interleave", "repeat_interleave", repeat_interleave_gen),
+    Op("take", "take", take_gen),
+    Op("masked_select", "masked_select", masked_select_gen),
+    Op("index_add", "index_add", index_update_gen("index_add")),
+    Op("index_copy", "index_copy", index_update_gen("index_copy")),
+    Op("index_fill", "index_fill", index_update_gen("index_fill")),
+    Op("addmm", "addmm", addmm_gen),
+    Op("cross", "cross", cross_gen),
+    Op("inner", "inner", inner_gen),
+    Op("diag_embed", "diag_embed", unary(FLOATS, min_rank=1, max_rank=3)),
+    Op("F.binary_cross_entropy", F + "binary_cross_entropy", bce_gen(False)),
+    Op("F.binary_cross_entropy_with_logits", F + "binary_cross_entropy_with_logits", bce_gen(True)),
+    Op("F.kl_div", F + "kl_div", kl_gen),
+    Op("F.soft_margin_loss", F + "soft_margin_loss", binary(("float32", "float64"), scalar=0.0)),
+    Op("F.pad", F + "pad", pad_gen),
+    Op("F.one_hot", F + "one_hot", one_hot_gen, grad=False),
+    Op("F.glu", F + "glu", glu_gen),
+    Op("F.layer_norm", F + "layer_norm", layer_norm_gen),
+    Op("F.group_norm", F + "group_norm", group_norm_gen),
+    Op("F.pdist", F + "pdist", pdist_gen),
+    Op("F.pairwise_distance", F + "pairwise_distance", pairwise_gen),
+    Op("F.logsigmoid[dim]", F + "log_softmax", with_dim(FLOATS, keepdim=False, optional=False, extra=_opt_dtype(("float64",)))),
 ]

@@ -82,9 +82,12 @@ def _shapes_of(args):
 def translate(exc: BaseException, args=()) -> BaseException | None:
     """The PyTorch-typed replacement for a NumPy error ``exc`` raised while running an op on ``args``,
     or None when ``exc`` should propagate unchanged."""
-    if not isinstance(exc, (ValueError, IndexError, TypeError)) or _raised_by_ember(exc):
+    if not isinstance(exc, (ValueError, IndexError, TypeError, OverflowError)) or _raised_by_ember(exc):
         return None
     msg = str(exc)
+    if isinstance(exc, OverflowError):  # a Python number that does not fit the tensor's dtype
+        dt = msg.rsplit(" ", 1)[-1] if " out of bounds for " in msg else "the dtype"
+        return RuntimeError(f"value cannot be converted to type {dt}_t without overflow ({msg})")
     if isinstance(exc, _AxisError):
         axis, ndim = getattr(exc, "axis", None), getattr(exc, "ndim", None)
         if axis is None or ndim is None:

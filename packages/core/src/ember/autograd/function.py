@@ -372,6 +372,9 @@ def _arr(x):
     return _np.asarray(x) if isinstance(x, _np.generic) else x
 
 
+_NUMPY_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
+
+
 def _reraise(exc, args):
     """Re-raise a NumPy error from a primitive's forward as PyTorch's (see ember._errors)."""
     new = _errors.translate(exc, args)
@@ -391,7 +394,7 @@ class Primitive(Function):
         if not STATE.enabled:
             try:
                 out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
-            except (ValueError, IndexError, TypeError) as exc:
+            except _NUMPY_ERRORS as exc:
                 _reraise(exc, args)
             if type(out) is tuple:
                 return tuple(Tensor._make(_arr(o)) for o in out)
@@ -400,7 +403,7 @@ class Primitive(Function):
         if True not in needs:
             try:
                 out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
-            except (ValueError, IndexError, TypeError) as exc:
+            except _NUMPY_ERRORS as exc:
                 _reraise(exc, args)
             if type(out) is tuple:
                 return tuple(Tensor._make(_arr(o)) for o in out)
@@ -409,7 +412,7 @@ class Primitive(Function):
         node.needs_input_grad = needs
         try:
             out = cls.forward(node, *args, **kwargs)
-        except (ValueError, IndexError, TypeError) as exc:
+        except _NUMPY_ERRORS as exc:
             _reraise(exc, args)
         non_diff = node._non_differentiable
         if type(out) is tuple:

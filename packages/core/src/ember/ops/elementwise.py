@@ -7,6 +7,8 @@ the input shapes by the autograd engine, not here.
 
 from __future__ import annotations
 
+import numpy
+
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import apply_inplace, binary_arrays, bind, binary_dtype, inplace_source, xp_of
@@ -121,11 +123,17 @@ class Pow(Primitive):
     def forward(ctx, a, b):
         dt = binary_dtype(a, b)
         x, y = binary_arrays(a, b, dt)
-        if dt.np.kind in "iu" and isinstance(b, Tensor | int) and (y < 0).any():
+        if dt.np.kind in "iu" and type(b) is int and b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
         ctx.a_scalar = None if isinstance(a, Tensor) else a
         ctx.b_scalar = None if isinstance(b, Tensor) else b
+        if dt.np.kind == "i" and bool((y < 0).any()):
+            # integer tensor exponents below 0: 1 for a base of 1, +-1 for -1, else 0 (PyTorch's result)
+            xp = xp_of(x) if not isinstance(x, numpy.generic) else xp_of(y)
+            pos = x ** xp.abs(y)
+            neg = xp.where(x == 1, 1, xp.where(x == -1, xp.where(y % 2 == 0, 1, -1), 0)).astype(pos.dtype)
+            return xp.where(y < 0, neg, pos)
         return x**y
 
     @staticmethod
