@@ -465,3 +465,27 @@ def test_out_of_range_python_number_for_the_dtype_is_runtime_error():
 def test_pointwise_losses_broadcast_before_promoting(loss):
     # PyTorch expands both operands first, so a 0-d float64 target makes the loss float64
     assert loss(ember.ones(3), ember.tensor(0.5, dtype=ember.float64)).dtype is ember.float64
+
+
+def test_threshold_and_heaviside_edges():
+    out = F.threshold(ember.tensor([NAN, 0.5, 2.0]), 1.0, 0.0)
+    assert math.isnan(out[0].item()) and out[1:].tolist() == [0.0, 2.0]
+    with pytest.raises(RuntimeError, match="must match the size of tensor b"):
+        ember.heaviside(ember.ones(2, 3), ember.ones(4))
+
+
+def test_reductions_without_identity_on_empty():
+    with pytest.raises(RuntimeError, match="cannot compute aminmax over an empty dimension"):
+        ember.aminmax(ember.empty(0, 2))
+    with pytest.raises(IndexError, match="aminmax: Expected reduction dim 0 to have non-zero size"):
+        ember.aminmax(ember.empty(0, 2), dim=0)
+    assert ember.aminmax(ember.empty(0, 2), dim=1).min.shape == (0,)
+    with pytest.raises(RuntimeError, match="cannot compute the inf norm"):
+        ember.norm(ember.empty(2, 0), p=float("inf"), dim=1)
+
+
+def test_cross_shape_errors():
+    with pytest.raises(RuntimeError, match="inputs must have the same number of dimensions"):
+        ember.cross(ember.ones(2, 3), ember.ones(3))
+    with pytest.raises(RuntimeError, match="must have length 3"):
+        ember.cross(ember.ones(2, 2), ember.ones(2, 2))

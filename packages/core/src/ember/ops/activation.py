@@ -271,7 +271,7 @@ LogSigmoid = _activation("LogSigmoid", "log_sigmoid", _logsigmoid, _logsigmoid_g
 
 
 def _threshold(xp, x, threshold, value):
-    return xp.where(x > threshold, x, xp.asarray(value, dtype=x.dtype))
+    return xp.where(x <= threshold, xp.asarray(value, dtype=x.dtype), x)  # nan stays nan, as in PyTorch
 
 
 def _threshold_grad(g, x, y, threshold, value):

@@ -397,7 +397,13 @@ def cross(input, other, dim=None):
     from .shape import select
     from .joining import stack
 
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = -1 if dim is None else dim
+    if input._data.ndim == 0 or input._data.shape[d] != 3 or other._data.shape[d] != 3:
+        n1 = input._data.shape[d] if input._data.ndim else 0
+        n2 = other._data.shape[d] if other._data.ndim else 0
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {n1} and {n2}")
     a = [select(input, d, i) for i in range(3)]
     b = [select(other, d, i) for i in range(3)]
     return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d % input._data.ndim)

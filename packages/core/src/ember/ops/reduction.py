@@ -249,7 +249,16 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    """``(amin, amax)`` over ``dim`` (all elements when None)."""
     cls = _return_type("aminmax", ("min", "max"))
+    if input._data.size == 0:
+        if dim is None:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+            )
+        d = wrap_dim(dim, input._data.ndim)
+        if input._data.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
     return cls(amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))
 
 
@@ -439,6 +448,13 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if p == "nuc":
         raise NotImplementedError("norm(p='nuc') needs an SVD: use ember.linalg.matrix_norm when it lands")
     a = _abs(input)
+    if p in (float("inf"), float("-inf")) and input._data.size == 0:
+        for ax in axes or (0,):
+            if not input._data.shape or input._data.shape[ax] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {p} norm on the dimension {ax}because this dimension is "
+                    "empty and the operation does not have an identity"
+                )
     if p == float("inf"):
         return amax(a, axes, keepdim)
     if p == float("-inf"):

@@ -14,6 +14,7 @@ import numpy
 from .. import backend, dtypes
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from .._errors import check_broadcast
 from ._common import apply_inplace, binary_arrays, bind, inplace_source, xp_of
 from .elementwise import _maybe_out
 from .unary import (
@@ -454,6 +455,8 @@ def heaviside(input, values, *, out=None):
     if x.dtype.kind == "c":
         raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     v = _on_device(v, x)
+    if x.shape != v.shape:
+        check_broadcast(x.shape, v.shape)
     xp = xp_of(x)
     return _maybe_out(Tensor._make(xp.where(x == 0, v, x > 0).astype(x.dtype, copy=False)), out)
 
