@@ -111,3 +111,15 @@ def test_user_function_errors_pass_unchanged():
 
     with pytest.raises(ValueError, match="mine"):
         Bad.apply(ember.ones(2, requires_grad=True))
+
+
+def test_boolean_mask_of_the_wrong_shape():
+    with pytest.raises(IndexError, match=r"The shape of the mask \[3\] at index 0 does not match the shape of the indexed tensor \[2, 3\] at index 0"):
+        ember.ones(2, 3)[ember.tensor([True, False, True])]
+    with pytest.raises(IndexError, match=r"The shape of the mask \[2\] at index 0 does not match .* \[2, 3\] at index 1"):
+        ember.ones(2, 3, requires_grad=True)[:, ember.tensor([True, False])]
+
+
+def test_python_number_overflowing_the_dtype():
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        F.pad(ember.ones(2, dtype=ember.uint8), (1, 1), value=-1)

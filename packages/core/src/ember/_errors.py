@@ -100,6 +100,8 @@ def translate(exc: BaseException, args=()) -> BaseException | None:
             return RuntimeError(msg)
         return None
     if isinstance(exc, IndexError):
+        if "boolean index did not match indexed array along" in msg:
+            return _mask_error(msg, args) or IndexError(msg)
         if " is out of bounds for axis " in msg:
             return IndexError(msg.replace(" for axis ", " for dimension "))
         return None
@@ -109,3 +111,24 @@ def translate(exc: BaseException, args=()) -> BaseException | None:
     if "zero-size array to reduction operation" in msg or "of an empty sequence" in msg:
         return IndexError("Expected reduction dim to have non-zero size.")
     return RuntimeError(msg)
+
+
+def _mask_error(msg, args):
+    """PyTorch's message for a boolean mask whose shape does not match the indexed tensor."""
+    import re
+
+    from .tensor import Tensor
+
+    m = re.search(r"(?:axis|dimension) (\d+)", msg)
+    if not m or not args or not isinstance(args[0], Tensor) or len(args) < 2:
+        return None
+    key = args[1] if isinstance(args[1], tuple) else (args[1],)
+    masks = [k for k in key if getattr(k, "dtype", None) is not None and k.dtype == bool]
+    if not masks:
+        return None
+    dim = int(m.group(1))
+    at = 0 if masks[0].ndim == 1 else dim  # the mask's own dimension
+    return IndexError(
+        f"The shape of the mask {list(masks[0].shape)} at index {at} does not match the shape of the indexed tensor "
+        f"{list(args[0]._data.shape)} at index {dim}"
+    )
