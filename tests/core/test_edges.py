@@ -489,3 +489,13 @@ def test_cross_shape_errors():
         ember.cross(ember.ones(2, 3), ember.ones(3))
     with pytest.raises(RuntimeError, match="must have length 3"):
         ember.cross(ember.ones(2, 2), ember.ones(2, 2))
+
+
+def test_var_gradient_is_pytorchs_formula():
+    g = _grad(lambda x: x.var(correction=0), [-INF, 1.97])
+    assert math.isnan(g[0]) and g[1] == INF  # recorded from PyTorch 2.13
+    g = _grad(lambda x: x.var(-1, correction=2), [[1.89], [2.53]])  # N - correction = -1
+    assert g == [[-0.0], [-0.0]]
+    x = ember.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: ember.var(t, 1), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: ember.var(t, 1), (x,))

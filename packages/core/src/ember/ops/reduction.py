@@ -6,7 +6,7 @@ import builtins
 
 from .. import dtypes
 from ..autograd.function import Primitive
-from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims
+from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims, quiet_errors
 
 
 def _reduced_shape_keepdim(shape, axes):
@@ -272,9 +272,31 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     n = 1
     for ax in axes:
         n *= input._data.shape[ax]
-    m = mean(input, axes, keepdim=True)
-    d = input - m
-    return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+    if input._data.dtype.kind != "f":
+        m = mean(input, axes, keepdim=True)
+        d = input - m
+        return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+    return _Var.apply(input, axes, keepdim, n - correction)
+
+
+class _Var(Primitive):
+    """Variance with PyTorch's gradient ``2 (x - mean) / (N - correction)`` (exact at inf and at N == correction)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, denom):
+        x = a._data
+        ctx.save_for_backward(a)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, denom
+        with quiet_errors():
+            d = x - x.mean(axis=axes, keepdims=True) if x.size else x
+            return (d * d).sum(axis=axes, keepdims=keepdim) / x.dtype.type(builtins.max(denom, 0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        g = grad_to_input_shape(grad, a._data.shape, ctx.axes, ctx.keepdim)
+        scale = 2.0 / ctx.denom if ctx.denom else float("inf")  # N - correction, unclamped, as PyTorch
+        return g * ((a - mean(a, ctx.axes, keepdim=True)) * scale)
 
 
 class _NormSqrt(Primitive):
