@@ -499,3 +499,11 @@ def test_var_gradient_is_pytorchs_formula():
     x = ember.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: ember.var(t, 1), (x,))
     assert ember.autograd.gradgradcheck(lambda t: ember.var(t, 1), (x,))
+
+
+def test_logaddexp_gradient_with_an_infinite_operand():
+    a = ember.tensor([INF, -2.45], dtype=ember.float64, requires_grad=True)
+    b = ember.tensor([1.29, 2.67], dtype=ember.float64, requires_grad=True)
+    ember.logaddexp2(a, b).sum().backward()
+    assert a.grad[0].item() == 1.0 and b.grad[0].item() == 0.0
+    assert a.grad[1].item() == pytest.approx(1 / (1 + 2 ** (2.67 + 2.45)))

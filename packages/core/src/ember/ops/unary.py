@@ -847,26 +847,48 @@ def hypot(input, other, *, out=None):
     return _maybe_out(Hypot.apply(input, other), out)
 
 
+class _LogAddExp(Primitive):
+    """log(exp(a) + exp(b)) (base 2 with ``base2``); PyTorch's gradient ``1 / (1 + exp(b - a))``, exact
+    where one operand is infinite."""
+
+    @staticmethod
+    def forward(ctx, a, b, base2):
+        x, y = a._data, b._data
+        xp = xp_of(x)
+        ctx.base2 = base2
+        ctx.save_for_backward(a, b)
+        with numpy.errstate(all="ignore"):
+            m = xp.maximum(x, y)
+            if base2:
+                tail = xp.log1p(xp.exp2(-xp.abs(x - y))) / _LN2
+            else:
+                tail = xp.log1p(xp.exp(-xp.abs(x - y)))
+            return xp.where(xp.isinf(x) & (x == y), x, m + tail)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        e = (lambda t: 2.0**t) if ctx.base2 else exp
+        ga = grad / (e(b - a) + 1) if ctx.needs_input_grad[0] else None
+        gb = grad / (e(a - b) + 1) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
 def _logaddexp(name, input, other, base2):
     from ._common import binary_dtype
-    from .selection import maximum
 
     check_tensor(input, name)
     check_tensor(other, name, "other", 2)
     dt = binary_dtype(input, other)
     if not dt.is_floating_point:
         raise not_implemented(name, input._data if input._data.dtype == dt.np else other._data)
-    a, b = input.to(dt), other.to(dt)
-    if base2:
-        a, b = a * _LN2, b * _LN2
-    m = maximum(a, b).detach()
-    xp = xp_of(m._data)
-    m = Tensor._make(xp.where(xp.isfinite(m._data), m._data, 0).astype(m._data.dtype))  # a constant shift
-    out = log(exp(a - m) + exp(b - m)) + m
-    return out / _LN2 if base2 else out
+    if input._data.shape != other._data.shape:
+        from .._errors import check_broadcast
+
+        check_broadcast(input._data.shape, other._data.shape)
+    return _LogAddExp.apply(input.to(dt), other.to(dt), base2)
 
 
-_LN2 = math.log(2.0)
 
 
 def logaddexp(input, other, *, out=None):
