@@ -507,3 +507,8 @@ def test_logaddexp_gradient_with_an_infinite_operand():
     ember.logaddexp2(a, b).sum().backward()
     assert a.grad[0].item() == 1.0 and b.grad[0].item() == 0.0
     assert a.grad[1].item() == pytest.approx(1 / (1 + 2 ** (2.67 + 2.45)))
+
+
+def test_topk_k0_of_0d_gives_the_scalar_back():
+    v, i = ember.topk(ember.tensor(0.5), 0, dim=0)
+    assert v.shape == () and v.item() == 0.5 and i.item() == 0  # as PyTorch 2.13

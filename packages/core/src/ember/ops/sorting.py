@@ -57,9 +57,16 @@ def msort(input):
     return sort(input, 0).values
 
 
-@as_1d_if_0d
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    if isinstance(input, Tensor) and input._data.ndim == 0 and k == 0:  # PyTorch gives the scalar back
+        wrap_dim(dim, 0)
+        return _return_type("topk")(input, Tensor._make(xp_of(input._data).zeros((), dtype="int64")))
+    return _topk(input, k, dim, largest, sorted)
+
+
+@as_1d_if_0d
+def _topk(input, k, dim=-1, largest=True, sorted=True):
     xp = xp_of(input._data)
     d = wrap_dim(dim, max(input._data.ndim, 1))
     n = input._data.shape[d] if input._data.ndim else 1
