@@ -15,6 +15,12 @@ SHARED_DATASETS = pathlib.Path(os.environ.get("EMBER_SHARED_DATASETS", pathlib.P
 DEVICES = ["cpu"] + (["cuda"] if ember.cuda.is_available() else [])
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("ember parity", "the differential suite against PyTorch (tests/parity)")
+    group.addoption("--seed", type=int, default=0, help="seed of the differential suite's random calls (default 0)")
+    group.addoption("--trials", type=int, default=None, help="random calls per op in the differential suite")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a CUDA GPU (skipped without one)")
     config.addinivalue_line("markers", "slow: end-to-end run (still part of CI)")

@@ -106,7 +106,7 @@ SPECS = [
     OpSpec("deg2rad", ember.deg2rad, np.deg2rad, domain=(-180, 180), gradgradcheck=True),
     OpSpec("rad2deg", ember.rad2deg, np.rad2deg, gradgradcheck=True, rtol=1e-4, atol=1e-3),
     OpSpec("atan2", ember.atan2, np.arctan2, make_inputs=_nonzero_pair, gradgradcheck=True),
-    OpSpec("atan2_scalar_other", lambda a: ember.atan2(a, 2.0), lambda a: np.arctan2(a, 2.0), gradgradcheck=True),
+    OpSpec("atan2_0d_other", lambda a: ember.atan2(a, ember.tensor(2.0, dtype=a.dtype)), lambda a: np.arctan2(a, 2.0), gradgradcheck=True),
     OpSpec("hypot", ember.hypot, np.hypot, make_inputs=_nonzero_pair, gradgradcheck=True),
     OpSpec("xlogy", ember.xlogy, lambda a, b: a * np.log(b), make_inputs=lambda r: [r.uniform(-2, 2, (3, 4)), r.uniform(0.5, 3, (4,))], gradgradcheck=True),
     OpSpec("xlogy_scalar_self", lambda b: ember.xlogy(2.0, b), lambda b: 2.0 * np.log(b), domain=POS, gradgradcheck=True),

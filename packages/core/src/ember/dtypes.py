@@ -113,8 +113,9 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     hit = _promote_cache.get(key)
     if hit is None:
         hit = _FROM_NP[numpy.promote_types(a.np, b.np)]
-        if hit is float64 and a.is_floating_point != b.is_floating_point:
-            # numpy makes int64 + float16 float64; PyTorch keeps the floating operand's type.
+        if a.is_floating_point != b.is_floating_point and not (a.is_complex or b.is_complex):
+            # numpy makes int64 + float16 float64 and int16 + float16 float32; PyTorch keeps the
+            # floating operand's type whatever the integer
             hit = a if a.is_floating_point else b
         _promote_cache[key] = hit
     return hit

@@ -71,9 +71,12 @@ class Tensor:
 
     @classmethod
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0, version=None, base=None):
-        """Wrap an array without copying (the fast path every op uses)."""
+        """Wrap an array without copying (the fast path every op uses).
+
+        NumPy returns scalars (``numpy.float32``...) from operations on 0-d arrays; a tensor always holds
+        an array, so such results are wrapped back here, the one place every op's result passes."""
         t = object.__new__(Tensor)
-        t._data = data
+        t._data = data if not isinstance(data, numpy.generic) else numpy.asarray(data)
         t._requires_grad = requires_grad
         t.grad = None
         t.grad_fn = grad_fn

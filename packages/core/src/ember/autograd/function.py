@@ -16,6 +16,7 @@ import weakref
 
 import numpy as _np
 
+from .. import _errors
 from ..tensor import Tensor, _Version
 from .grad_mode import STATE
 
@@ -398,6 +399,16 @@ def _arr(x):
 # while a trace is recorded; otherwise the cost is one list lookup per primitive.
 TRACE_HOOK = [None]
 
+_NUMPY_ERRORS = (ValueError, IndexError, TypeError, OverflowError)
+
+
+def _reraise(exc, args):
+    """Re-raise a NumPy error from a primitive's forward as PyTorch's (see ember._errors)."""
+    new = _errors.translate(exc, args)
+    if new is None:
+        raise exc
+    raise new from None
+
 
 class Primitive(Function):
     """A built-in op: forward gets the Tensor args and returns array(s); apply wraps them."""
@@ -410,19 +421,28 @@ class Primitive(Function):
         if TRACE_HOOK[0] is not None:
             return TRACE_HOOK[0].primitive(cls, args, kwargs)
         if not STATE.enabled:
-            out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
+            try:
+                out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
+            except _NUMPY_ERRORS as exc:
+                _reraise(exc, args)
             if type(out) is tuple:
                 return tuple(Tensor._make(_arr(o)) for o in out)
             return Tensor._make(_arr(out))
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         if True not in needs:
-            out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
+            try:
+                out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
+            except _NUMPY_ERRORS as exc:
+                _reraise(exc, args)
             if type(out) is tuple:
                 return tuple(Tensor._make(_arr(o)) for o in out)
             return Tensor._make(_arr(out))
         node = cls._node_cls()
         node.needs_input_grad = needs
-        out = cls.forward(node, *args, **kwargs)
+        try:
+            out = cls.forward(node, *args, **kwargs)
+        except _NUMPY_ERRORS as exc:
+            _reraise(exc, args)
         non_diff = node._non_differentiable
         if type(out) is tuple:
             out = tuple(_arr(o) for o in out)

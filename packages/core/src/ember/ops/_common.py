@@ -7,6 +7,7 @@ import functools
 import numpy
 
 from .. import backend, dtypes
+from .._errors import check_broadcast
 from ..autograd.grad_mode import STATE
 from ..autograd.function import TRACE_HOOK
 from ..tensor import Tensor
@@ -95,6 +96,8 @@ def _wrap_int(x: int, np_dtype):
 def binary_arrays(a, b, dt: dtypes.dtype | None = None):
     """The arrays of ``a`` and ``b`` cast to their common dtype (or ``dt``), on one device."""
     np_dtype = (dt or binary_dtype(a, b)).np
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
+        check_broadcast(a._data.shape, b._data.shape)
     if isinstance(a, Tensor):
         like = a._data if not (a._data.ndim == 0 and isinstance(b, Tensor)) else b._data
     else:
@@ -190,6 +193,33 @@ def normalize_dims(dim, ndim: int) -> tuple:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         out.append(d)
     return tuple(sorted(out)) if ndim > 0 else ()
+
+
+def check_reduce_dims(name: str, shape, axes):
+    """PyTorch's IndexError for reducing (max, median, kthvalue, ...) over a dimension of size 0."""
+    for ax in axes:
+        if shape and shape[ax] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {ax} to have non-zero size.")
+
+
+def as_1d_if_0d(fn):
+    """Run a dim-taking op on a 0-d tensor as on one element of a 1-d tensor, and give 0-d results back
+    (PyTorch treats a scalar as having one dimension of size 1 for cumsum, topk, kthvalue, median, ...)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(input, *args, **kwargs):
+        if not isinstance(input, Tensor) or input._data.ndim != 0:
+            return fn(input, *args, **kwargs)
+        from .shape import reshape
+
+        out = fn(reshape(input, (1,)), *args, **kwargs)
+        def back(o):
+            return reshape(o, ()) if isinstance(o, Tensor) and o._data.shape == (1,) else o
+
+        return type(out)(*(back(o) for o in out)) if isinstance(out, tuple) else back(out)
+
+    return wrapper
 
 
 def wrap_dim(dim: int, ndim: int) -> int:

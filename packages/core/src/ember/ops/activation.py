@@ -181,9 +181,15 @@ def _elu(xp, x, alpha, scale):
     return xp.where(x > 0, x * scale if scale != 1 else x, neg)
 
 
+def _where_nonpos(x, neg, pos):
+    """``neg`` where ``x <= 0`` else ``pos`` (nan takes the positive branch, as in PyTorch's kernels)."""
+    from .selection import where
+
+    return where(Tensor._make(x._data <= 0), neg, pos)
+
+
 def _elu_grad(g, x, y, alpha, scale):
-    pos = _step(x)
-    return g * (pos * scale + (1 - pos) * (x.exp() * (alpha * scale)))
+    return g * _where_nonpos(x, x.exp() * (alpha * scale), scale)
 
 
 Elu = _activation("Elu", "elu", _elu, _elu_grad)
@@ -194,8 +200,7 @@ def _celu(xp, x, alpha, _):
 
 
 def _celu_grad(g, x, y, alpha, _):
-    pos = _step(x)
-    return g * (pos + (1 - pos) * (x / alpha).exp())
+    return g * _where_nonpos(x, (x / alpha).exp(), 1.0)
 
 
 Celu = _activation("Celu", "celu", _celu, _celu_grad)
@@ -218,8 +223,9 @@ def _hardtanh(xp, x, lo, hi):
 
 
 def _hardtanh_grad(g, x, y, lo, hi):
-    inside = (x._data > lo) & (x._data < hi)
-    return g * Tensor._make(inside.astype(x._data.dtype))
+    # PyTorch zeroes the gradient at and beyond the limits only: nan passes it
+    outside = (x._data <= lo) | (x._data >= hi)
+    return g * Tensor._make((~outside).astype(x._data.dtype))
 
 
 Hardtanh = _activation("Hardtanh", "hardtanh", _hardtanh, _hardtanh_grad)
@@ -242,10 +248,12 @@ def _hardswish(xp, x, a, b):
 
 
 def _hardswish_grad(g, x, y, a, b):
+    from .selection import where
+
     xa = x._data
-    mid = Tensor._make(((xa > -3.0) & (xa < 3.0)).astype(xa.dtype))
-    hi = Tensor._make((xa >= 3.0).astype(xa.dtype))
-    return g * (mid * (x / 3.0 + 0.5) + hi)
+    # PyTorch: 0 up to -3, x/3 + 1/2 strictly between -3 and 3, else 1 (nan and inf included)
+    outer = Tensor._make((~(xa <= -3.0)).astype(xa.dtype))
+    return g * where(Tensor._make((xa > -3.0) & (xa < 3.0)), x / 3.0 + 0.5, outer)
 
 
 Hardswish = _activation("Hardswish", "hardswish", _hardswish, _hardswish_grad)
@@ -263,7 +271,7 @@ LogSigmoid = _activation("LogSigmoid", "log_sigmoid", _logsigmoid, _logsigmoid_g
 
 
 def _threshold(xp, x, threshold, value):
-    return xp.where(x > threshold, x, xp.asarray(value, dtype=x.dtype))
+    return xp.where(x <= threshold, xp.asarray(value, dtype=x.dtype), x)  # nan stays nan, as in PyTorch
 
 
 def _threshold_grad(g, x, y, threshold, value):
@@ -274,12 +282,12 @@ Threshold = _activation("Threshold", "threshold", _threshold, _threshold_grad)
 
 
 def _hardshrink(xp, x, lambd, _):
-    return xp.where((x > lambd) | (x < -lambd), x, xp.zeros((), dtype=x.dtype))
+    return xp.where((x >= -lambd) & (x <= lambd), xp.zeros((), dtype=x.dtype), x)  # nan stays nan
 
 
 def _hardshrink_grad(g, x, y, lambd, _):
     xa = x._data
-    return g * Tensor._make(((xa > lambd) | (xa < -lambd)).astype(xa.dtype))
+    return g * Tensor._make((~((xa >= -lambd) & (xa <= lambd))).astype(xa.dtype))
 
 
 Hardshrink = _activation("Hardshrink", "hardshrink", _hardshrink, _hardshrink_grad)
@@ -324,6 +332,8 @@ class _SoftmaxFamily(Primitive):
         xp = xp_of(arr)
         if arr.ndim == 0:
             return xp.full_like(arr, cls.scalar)
+        if arr.size == 0:
+            return arr.copy()
         return cls.kernel(xp, arr, ax)
 
 
@@ -426,6 +436,14 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
+def _int_result(input, arr, inplace):
+    if inplace:
+        xp_of(arr).copyto(input._data, arr)
+        input._version_counter.value += 1
+        return input
+    return Tensor._make(arr)
+
+
 def relu6(input, inplace=False):
     """``min(max(x, 0), 6)``."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -435,6 +453,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clamped to ``[min_val, max_val]``."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iu":  # integer tensors clamp in their dtype
+        arr = input._data
+        if arr.dtype.kind == "u" and min_val < 0:
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+        res = arr.astype("int64").clip(int(min_val), int(max_val)).astype(arr.dtype)
+        return _int_result(input, res, inplace)
     return _maybe_inplace(lambda x: Hardtanh.apply(x, float(min_val), float(max_val)), input, inplace)
 
 
@@ -572,6 +596,10 @@ def tanhshrink(input):
 
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iu":  # integer tensors keep their dtype
+        arr = input._data
+        res = xp_of(arr).where(arr > threshold, arr, arr.dtype.type(int(value) % 256 if arr.dtype.kind == "u" else int(value)))
+        return _int_result(input, res.astype(arr.dtype), inplace)
     return _maybe_inplace(lambda x: Threshold.apply(x, float(threshold), float(value)), input, inplace)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._errors import broadcast_error
 from ..autograd.function import Primitive
 from ._common import bind, xp_of
 
@@ -114,6 +115,10 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_tensors(*tensors):
+    """Expand ``tensors`` to their common broadcast shape."""
+    err = broadcast_error([t._data.shape for t in tensors])
+    if err is not None:
+        raise err
     shape = broadcast_shapes(*(t._data.shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 

@@ -111,6 +111,8 @@ def _operator(fn):
 
 def _logical(name, ufunc_name):
     def fn(input, other, *, out=None):
+        check_tensor(input, name)
+        check_tensor(other, name, "other", 2)
         _refuse_complex(name, input, other)
         result = _apply(input, other, ufunc_name)
         return result if out is None else _maybe_out(result, out)

@@ -7,6 +7,8 @@ the input shapes by the autograd engine, not here.
 
 from __future__ import annotations
 
+import numpy
+
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import apply_inplace, binary_arrays, bind, binary_dtype, inplace_source, xp_of
@@ -32,10 +34,17 @@ class Sub(Primitive):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         x, y = binary_arrays(a, b)
-        if x.dtype.kind == "b":
+        a_bool = x.dtype.kind == "b" or (a._data.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, bool))
+        b_bool = y.dtype.kind == "b" or (b._data.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, bool))
+        if a_bool and b_bool:
             raise RuntimeError(
                 "Subtraction, the `-` operator, with two bool tensors is not supported. "
                 "Use the `^` or `logical_xor()` operator instead."
+            )
+        if a_bool or b_bool:
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. "
+                "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
             )
         if alpha != 1:
             y = y * alpha
@@ -114,11 +123,17 @@ class Pow(Primitive):
     def forward(ctx, a, b):
         dt = binary_dtype(a, b)
         x, y = binary_arrays(a, b, dt)
-        if dt.np.kind in "iu" and isinstance(b, Tensor | int) and (y < 0).any():
+        if dt.np.kind in "iu" and type(b) is int and b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
         ctx.a_scalar = None if isinstance(a, Tensor) else a
         ctx.b_scalar = None if isinstance(b, Tensor) else b
+        if dt.np.kind == "i" and bool((y < 0).any()):
+            # integer tensor exponents below 0: 1 for a base of 1, +-1 for -1, else 0 (PyTorch's result)
+            xp = xp_of(x) if not isinstance(x, numpy.generic) else xp_of(y)
+            pos = x ** xp.abs(y)
+            neg = xp.where(x == 1, 1, xp.where(x == -1, xp.where(y % 2 == 0, 1, -1), 0)).astype(pos.dtype)
+            return xp.where(y < 0, neg, pos)
         return x**y
 
     @staticmethod
@@ -141,8 +156,12 @@ class Pow(Primitive):
             # d/db a**b = a**b * log(a); defined as 0 where a == 0 and b >= 0
             if b._data.dtype.kind == "c":  # no 0 ** b special case for complex exponents
                 gb = grad * _cj(out * log_base)
+            elif isinstance(base, Tensor):
+                gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base)
+            elif base == 0:  # 0 ** b: the gradient is 0 for b >= 0 (not 0 * -inf), as in PyTorch
+                gb = grad * where_scalar(b >= 0, 0.0, out * log_base)
             else:
-                gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base) if isinstance(base, Tensor) else grad * out * log_base
+                gb = grad * out * log_base
         return ga, gb
 
 

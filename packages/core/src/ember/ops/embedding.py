@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -64,7 +65,7 @@ class EmbeddingBackward(Primitive):
         g = grad._data
         xp = xp_of(g)
         flat = idx.reshape(-1)
-        values = g.reshape(flat.size, -1)
+        values = g.reshape(flat.size, g.shape[-1])
         if scale_grad_by_freq:
             counts = xp.bincount(flat, minlength=num)
             values = values / counts[flat][:, None].astype(values.dtype)
@@ -131,7 +132,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if lo < -num or hi >= num:
-            raise IndexError("index out of range in self")
+            raise IndexOutOfRange("index out of range in self")
         if lo < 0:
             idx = idx % num
             input = Tensor._make(idx)

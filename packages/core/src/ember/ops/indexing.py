@@ -8,6 +8,7 @@ accumulate repeated indices with one ``bincount`` over flat positions (no Python
 from __future__ import annotations
 
 from .. import dtypes
+from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import apply_inplace, bind, inplace_source, wrap_dim, xp_of
@@ -270,15 +271,83 @@ def setitem(self, key, value):
     apply_inplace(self, result)
 
 
+def _leading(arr, shape, dim=None):
+    """``arr`` cut to ``shape`` in every dimension but ``dim`` (an index may be smaller than the input)."""
+    if arr.shape == tuple(shape):
+        return arr
+    return arr[tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(shape))]
+
+
 class Gather(Primitive):
     @staticmethod
     def forward(ctx, a, dim, index):
         ctx.shape, ctx.dim, ctx.index = a._data.shape, dim, index
-        return xp_of(a._data).take_along_axis(a._data, index._data, axis=dim)
+        arr, idx = a._data, index._data
+        if arr.ndim == 0:
+            return arr.reshape(1)[idx.reshape(1)].reshape(())
+        return xp_of(arr).take_along_axis(_leading(arr, idx.shape, dim), idx, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
         return scatter_add(grad.new_zeros(ctx.shape), ctx.dim, ctx.index, grad), None, None
+
+
+class _EmbedLeading(Primitive):
+    """``grad`` written into the leading corner of zeros of ``shape`` (the gradient of a src that is
+    larger than the index it is read at)."""
+
+    @staticmethod
+    def forward(ctx, g, shape):
+        arr = g._data
+        out = xp_of(arr).zeros(shape, dtype=arr.dtype)
+        out[tuple(slice(0, n) for n in arr.shape)] = arr
+        ctx.g_shape = arr.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Tensor._make(_leading(grad._data, ctx.g_shape)) if not grad._requires_grad else grad[tuple(slice(0, n) for n in ctx.g_shape)], None
+
+
+def _src_grad(grad, dim, index, src_shape):
+    g = gather(grad, dim, index)
+    return g if tuple(g._data.shape) == tuple(src_shape) else _EmbedLeading.apply(g, tuple(src_shape))
+
+
+def _check_gather_scatter(name, input, dim, index, src=None):
+    """PyTorch's shape and bound checks for gather/scatter: an index no larger than ``input`` outside
+    ``dim`` (and than ``src`` everywhere), values in ``[0, input.size(dim))``."""
+    _check_index(index, name)
+    shape, ishape = input._data.shape, index._data.shape
+    if len(ishape) != len(shape) and not (index._data.ndim <= 1 and input._data.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    d = wrap_dim(dim, len(shape))
+    sshape = src._data.shape if isinstance(src, Tensor) else None
+    if sshape is not None and len(sshape) != len(ishape) and index._data.ndim > 1:
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    if len(ishape) == len(shape):
+        for i, (n, m) in enumerate(zip(ishape, shape)):
+            if i != d and n > m:
+                if sshape is None:
+                    raise RuntimeError(
+                        f"Size does not match at dimension {i} expected index {list(ishape)} to be no larger than "
+                        f"self {list(shape)} apart from dimension {d}"
+                    )
+                raise RuntimeError(
+                    f"Expected index {list(ishape)} to be no larger than self {list(shape)} apart from dimension {d} "
+                    f"and to be no larger size than src {list(sshape)}"
+                )
+    if sshape is not None and len(sshape) == len(ishape) and any(n > m for n, m in zip(ishape, sshape)):
+        raise RuntimeError(
+            f"Expected index {list(ishape)} to be no larger than self {list(shape)} apart from dimension {d} "
+            f"and to be no larger size than src {list(sshape)}"
+        )
+    size = shape[d] if shape else 1
+    if index._data.size:
+        lo, hi = int(index._data.min()), int(index._data.max())
+        if lo < 0 or hi >= size:
+            raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
+    return d
 
 
 def _check_index(index, name):
@@ -290,6 +359,8 @@ def _check_index(index, name):
 
 def _along_positions(shape, dim, index_arr, xp):
     """Flat positions in an array of ``shape`` of the elements ``index`` addresses along ``dim``."""
+    if index_arr.ndim == 0:
+        return index_arr.reshape(1)
     grids = xp.indices(index_arr.shape, sparse=True)
     strides = [1] * len(shape)
     for i in range(len(shape) - 2, -1, -1):
@@ -302,13 +373,7 @@ def _along_positions(shape, dim, index_arr, xp):
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j] = input[index[i][j]][j]`` (for dim=0), etc."""
-    _check_index(index, "gather")
-    d = wrap_dim(dim, input._data.ndim)
-    if index._data.ndim != input._data.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    size = input._data.shape[d]
-    if index._data.size and (int(index._data.max()) >= size or int(index._data.min()) < -size):
-        raise RuntimeError(f"index {int(index._data.max())} is out of bounds for dimension {d} with size {size}")
+    d = _check_gather_scatter("gather", input, dim, index)
     return Gather.apply(input, d, index)
 
 
@@ -317,21 +382,21 @@ class ScatterAdd(Primitive):
     def forward(ctx, a, dim, index, src):
         arr = a._data
         xp = xp_of(arr)
-        ctx.dim, ctx.index = dim, index
-        s = src._data[tuple(slice(0, n) for n in index._data.shape)]
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src._data.shape
+        s = _leading(src._data, index._data.shape)
         pos = _along_positions(arr.shape, dim, index._data, xp)
         return arr + scatter_add_flat(xp, arr.shape, pos, s.astype(arr.dtype, copy=False), arr.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        g_src = gather(grad, ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
+        g_src = _src_grad(grad, ctx.dim, ctx.index, ctx.src_shape) if ctx.needs_input_grad[3] else None
         return grad, None, None, g_src
 
 
 def scatter_add(input, dim, index, src):
     """``input`` plus ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
-    _check_index(index, "scatter_add")
-    return ScatterAdd.apply(input, wrap_dim(dim, input._data.ndim), index, src)
+    d = _check_gather_scatter("scatter_add", input, dim, index, src)
+    return ScatterAdd.apply(input, d, index, src)
 
 
 class Scatter(Primitive):
@@ -340,13 +405,14 @@ class Scatter(Primitive):
         arr = a._data.copy()
         xp = xp_of(arr)
         ctx.dim, ctx.index = dim, index
+        ctx.src_shape = src._data.shape if isinstance(src, Tensor) else None
         idx = index._data
         if isinstance(src, Tensor):
-            vals = src._data[tuple(slice(0, n) for n in idx.shape)].astype(arr.dtype, copy=False)
+            vals = _leading(src._data, idx.shape).astype(arr.dtype, copy=False)
         else:
             vals = xp.full(idx.shape, src, dtype=arr.dtype)
         if reduce is None:
-            xp.put_along_axis(arr, idx, vals, axis=dim)
+            arr.reshape(-1)[_along_positions(arr.shape, dim, idx, xp).reshape(-1)] = vals.reshape(-1)
         elif reduce == "add":
             arr += scatter_add_flat(xp, arr.shape, _along_positions(arr.shape, dim, idx, xp), vals, arr.dtype)
         elif reduce == "multiply":
@@ -361,20 +427,21 @@ class Scatter(Primitive):
     def backward(ctx, grad):
         xp = xp_of(grad._data)
         mask = xp.ones(grad._data.shape, dtype=grad._data.dtype)
-        xp.put_along_axis(mask, ctx.index._data, 0, axis=ctx.dim)
-        g_src = gather(grad, ctx.dim, ctx.index) if len(ctx.needs_input_grad) > 3 and ctx.needs_input_grad[3] else None
+        mask.reshape(-1)[_along_positions(mask.shape, ctx.dim, ctx.index._data, xp).reshape(-1)] = 0
+        need_src = len(ctx.needs_input_grad) > 3 and ctx.needs_input_grad[3]
+        g_src = _src_grad(grad, ctx.dim, ctx.index, ctx.src_shape) if need_src else None
         return grad * Tensor._make(mask), None, None, g_src, None
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
-    _check_index(index, "scatter")
     source = src if src is not None else value
+    d = _check_gather_scatter("scatter", input, dim, index, source)
     if source is None:
         raise TypeError("scatter() missing 'src' or 'value'")
     if reduce is not None and reduce not in ("add", "multiply"):
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-    return Scatter.apply(input, wrap_dim(dim, input._data.ndim), index, source, reduce)
+    return Scatter.apply(input, d, index, source, reduce)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
@@ -416,7 +483,7 @@ def index_select(input, dim, index, *, out=None):
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d] if input._data.ndim else 1
     if index._data.size and (int(index._data.max()) >= size or int(index._data.min()) < 0):
-        raise IndexError("index out of range in self")
+        raise IndexOutOfRange("index out of range in self")
     return Index.apply(input, (slice(None),) * d + (index._data.reshape(-1),))
 
 
@@ -518,6 +585,8 @@ def take_along_dim(input, indices, dim=None):
 def nonzero(input, *, out=None, as_tuple=False):
     """Indices of non-zero elements: (N, ndim) int64, or a tuple of 1-D index tensors."""
     xp = xp_of(input._data)
+    if input._data.ndim == 0 and not as_tuple:  # one row per non-zero element, no columns
+        return Tensor._make(xp.zeros((int(bool(input._data)), 0), dtype="int64"))
     idx = xp.nonzero(input._data if input._data.ndim else input._data.reshape(1))
     if as_tuple:
         return tuple(Tensor._make(i.astype("int64")) for i in idx)

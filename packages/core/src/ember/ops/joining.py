@@ -11,18 +11,28 @@ from ._common import alias_globals, bind, wrap_dim, xp_of
 class Cat(Primitive):
     @staticmethod
     def forward(ctx, dim, *tensors):
+        # every tensor takes part in type promotion; legacy 1-D empty ones are then left out
         np_dtype = _common_dtype(tensors).np
-        arrays = [t._data if t._data.dtype == np_dtype else t._data.astype(np_dtype) for t in tensors]
-        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
+        kept = [t for t in tensors if not _legacy_empty(t)] or tensors[:1]
+        arrays = [t._data if t._data.dtype == np_dtype else t._data.astype(np_dtype) for t in kept]
+        ctx.dim = dim
+        ctx.sizes = [None if _legacy_empty(t) and len(kept) < len(tensors) else t._data.shape[dim] for t in tensors]
         return xp_of(arrays[0]).concatenate(arrays, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
         out, start = [None], 0
         for size in ctx.sizes:
+            if size is None:
+                out.append(grad.new_zeros((0,)))
+                continue
             out.append(grad[(slice(None),) * ctx.dim + (slice(start, start + size),)])
             start += size
         return tuple(out)
+
+
+def _legacy_empty(t):
+    return t._data.ndim == 1 and t._data.shape[0] == 0
 
 
 def _common_dtype(tensors):
@@ -40,9 +50,14 @@ def cat(tensors, dim=0, *, out=None):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
-    # 1-D empty tensors are skipped, as in PyTorch's legacy behaviour
-    kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # 1-D empty tensors are skipped in the shape checks, as in PyTorch's legacy behaviour
+    kept = [t for t in tensors if not _legacy_empty(t)] or tensors[:1]
     ref = kept[0]
+    if all(_legacy_empty(t) for t in tensors):  # nothing to join: PyTorch accepts any dim here
+        return Cat.apply(0, *tensors)
     d = wrap_dim(dim, ref._data.ndim)
     for i, t in enumerate(kept):
         if t._data.ndim != ref._data.ndim:
@@ -59,7 +74,7 @@ def cat(tensors, dim=0, *, out=None):
             raise RuntimeError(
                 f"Expected all tensors to be on the same device, but found at least two devices, {ref.device} and {t.device}!"
             )
-    result = Cat.apply(d, *kept)
+    result = Cat.apply(d, *tensors)
     if out is not None:
         from .elementwise import _maybe_out
 
@@ -124,7 +139,7 @@ def split(tensor, split_size_or_sections, dim=0):
         step = split_size_or_sections
         if step <= 0 and size > 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sections = [min(step, size - s) for s in range(0, size, step)] if step > 0 else [0]
+        sections = [min(step, size - s) for s in range(0, size, step)] if step > 0 and size else [0]
     else:
         sections = [int(s) for s in split_size_or_sections]
         if sum(sections) != size:
@@ -143,9 +158,12 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views of (nearly) equal size along ``dim``."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     size = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    step = -(-size // chunks) if size else 1
-    return split(input, step, dim)
+    if size == 0:  # PyTorch gives ``chunks`` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-size // chunks), dim)
 
 
 def tensor_split(input, indices_or_sections, dim=0):

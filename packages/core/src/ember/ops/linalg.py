@@ -80,6 +80,11 @@ def _check_matmul(a, b):
     k1 = sa[-1]
     k2 = sb[0] if len(sb) == 1 else sb[-2]
     if k1 != k2:
+        if len(sa) == 1 and len(sb) == 1:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{k1}] and src [{k2}] to have the same number of "
+                f"elements, but got {k1} and {k2} elements respectively"
+            )
         if len(sa) <= 2 and len(sb) <= 2:
             if len(sb) == 1:
                 raise RuntimeError(f"size mismatch, got input ({sa[0] if len(sa) > 1 else ''}), mat ({_shape_str(sa)}), vec ({sb[0]})")
@@ -216,36 +221,90 @@ class Einsum(Primitive):
         return tuple(grads)
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _explicit_equation(equation, operands):
+    """``equation`` with an explicit output, no ``...`` and distinct indices per operand, and the operands
+    adjusted to it with differentiable ops: ellipsis dims named and broadcast, repeated indices of one
+    operand taken as diagonals, size-1 dims expanded to the size the index has elsewhere."""
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum with ellipsis ('...') is not supported by ember yet; write the indices out")
-    if "->" not in eq:
-        letters = eq.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-        eq = eq + "->" + out
-    ins = eq.split("->")[0].split(",")
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
     if len(ins) != len(operands):
-        raise RuntimeError("einsum(): more operands were provided than specified in the equation" if len(operands) > len(ins) else "einsum(): fewer operands were provided than specified in the equation")
-    for spec, op in zip(ins, operands):
-        if len(spec) != op._data.ndim:
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(spec)}) does not match the number of dimensions ({op._data.ndim}) for operand {ins.index(spec)}")
-        if len(set(spec)) != len(spec):
-            raise NotImplementedError("einsum with a repeated index inside one operand (a diagonal) is not supported by ember")
-    return eq
+        raise RuntimeError(
+            "einsum(): more operands were provided than specified in the equation"
+            if len(operands) > len(ins)
+            else "einsum(): fewer operands were provided than specified in the equation"
+        )
+    operands = list(operands)
+    free = [c for c in _LETTERS if c not in eq]
+    n_ell = 0
+    for i, (spec, op) in enumerate(zip(ins, operands)):
+        explicit = len(spec.replace("...", ""))
+        if "..." in spec:
+            n_ell = max(n_ell, op._data.ndim - explicit)
+            if op._data.ndim < explicit:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({explicit}) is more than the number of "
+                    f"dimensions ({op._data.ndim}) for operand {i}"
+                )
+        elif explicit != op._data.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({explicit}) does not match the number of "
+                f"dimensions ({op._data.ndim}) for operand {i} and no ellipsis was given"
+            )
+    ell = "".join(free[:n_ell])
+    for i, spec in enumerate(ins):
+        if "..." in spec:
+            k = operands[i]._data.ndim - len(spec.replace("...", ""))
+            ins[i] = spec.replace("...", ell[n_ell - k :] if k else "")
+    if not arrow:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    # repeated indices inside one operand: its diagonal over those dims
+    for i, spec in enumerate(ins):
+        while len(set(spec)) != len(spec):
+            c = next(ch for ch in spec if spec.count(ch) > 1)
+            d1, d2 = spec.index(c), spec.index(c, spec.index(c) + 1)
+            operands[i] = diagonal(operands[i], 0, d1, d2)
+            spec = "".join(ch for k, ch in enumerate(spec) if k not in (d1, d2)) + c
+        ins[i] = spec
+    # one size per index; size-1 dims broadcast (as ellipsis dims do in PyTorch)
+    sizes = {}
+    for i, spec in enumerate(ins):
+        for c, n in zip(spec, operands[i]._data.shape):
+            seen = sizes.get(c)
+            if seen is None or seen == 1:
+                sizes[c] = n
+            elif n not in (1, seen):
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {i} which does not broadcast with previously "
+                    f"seen size {seen}"
+                )
+    for i, spec in enumerate(ins):
+        target = tuple(sizes[c] for c in spec)
+        if tuple(operands[i]._data.shape) != target:
+            operands[i] = operands[i].expand(*target)
+    for c in out:
+        if c not in sizes:
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+    return ",".join(ins) + "->" + out, operands
 
 
 def einsum(equation, *operands):
-    """Einstein summation (``einsum('bij,bjk->bik', a, b)``); each operand's indices must be distinct."""
+    """Einstein summation (``einsum('bij,bjk->bik', a, b)``), with ``...`` and repeated indices (diagonals)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    eq = _explicit_equation(equation, operands)
+    eq, operands = _explicit_equation(equation, operands)
     return Einsum.apply(eq, *operands)
 
 
 def tensordot(a, b, dims=2, out=None):
     """Sum over the last ``dims`` dims of ``a`` and the first of ``b`` (or explicit lists of dims)."""
-    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    letters = _LETTERS
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, int):
         da, db = list(range(na - dims, na)), list(range(dims))
@@ -304,13 +363,16 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return Diagonal.apply(input, offset, dim1 % n, dim2 % n)
 
 
-def diag(input, diagonal_=0):
+_diagonal = diagonal
+
+
+def diag(input, diagonal=0):
     """1-D -> a matrix with it on a diagonal; 2-D -> that diagonal."""
     if input._data.ndim == 2:
-        return diagonal(input, diagonal_)
+        return _diagonal(input, diagonal)
     if input._data.ndim != 1:
         raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(input._data.ndim) + "D")
-    return diag_embed(input, diagonal_)
+    return diag_embed(input, diagonal)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -330,6 +392,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 def tril(input, diagonal=0):
     """Lower triangle (elements above ``diagonal`` zeroed)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     xp = xp_of(input._data)
     mask = xp.tril(xp.ones(input._data.shape[-2:], dtype=bool), diagonal)
     from .selection import where
@@ -339,6 +403,8 @@ def tril(input, diagonal=0):
 
 def triu(input, diagonal=0):
     """Upper triangle (elements below ``diagonal`` zeroed)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     xp = xp_of(input._data)
     mask = xp.triu(xp.ones(input._data.shape[-2:], dtype=bool), diagonal)
     from .selection import where
@@ -350,7 +416,13 @@ def cross(input, other, dim=None):
     from .shape import select
     from .joining import stack
 
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = -1 if dim is None else dim
+    if input._data.ndim == 0 or input._data.shape[d] != 3 or other._data.shape[d] != 3:
+        n1 = input._data.shape[d] if input._data.ndim else 0
+        n2 = other._data.shape[d] if other._data.ndim else 0
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {n1} and {n2}")
     a = [select(input, d, i) for i in range(3)]
     b = [select(other, d, i) for i in range(3)]
     return stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d % input._data.ndim)

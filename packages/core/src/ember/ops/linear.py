@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 
@@ -48,11 +50,12 @@ class Linear(Primitive):
                 gb = grad.sum() if grad.dim() else grad
             return gx, gw, gb
         out_f, in_f = w.shape
-        g2 = grad.reshape(-1, out_f)
+        rows = math.prod(x.shape[:-1])
+        g2 = grad.reshape(rows, out_f)  # explicit sizes: -1 is ambiguous when a size is 0
         if need_x:
             gx = grad.matmul(w)
         if need_w:
-            gw = g2.t().mm(x.reshape(-1, in_f))
+            gw = g2.t().mm(x.reshape(rows, in_f))
         if need_b:
             gb = g2.sum(0)
         return gx, gw, gb

@@ -78,6 +78,16 @@ def _warn_size(input, target):
         )
 
 
+def _broadcast_pair(input, target):
+    """``input`` and ``target`` expanded to one shape, as PyTorch's pointwise losses do first (so a 0-d
+    operand takes part in type promotion like any other)."""
+    if tuple(target.shape) == tuple(input.shape):
+        return input, target
+    from .broadcast import broadcast_tensors
+
+    return broadcast_tensors(input, target)
+
+
 def _const(arr):
     return Tensor._make(arr)
 
@@ -179,8 +189,9 @@ def _scale(xp, g, reduction, denom, sample_shape):
     if reduction == "none":
         return g.reshape(sample_shape)
     if reduction == "mean":
+        # every target ignored: the loss is nan (0/0) but nothing flows back, as in PyTorch
         with quiet_errors():
-            g = g / denom
+            g = g / denom if denom != 0 else g * 0
     return g
 
 
@@ -330,7 +341,7 @@ def _scale_tensor(grad, reduction, denom, sample_shape):
     if reduction == "none":
         g = reshape(grad, sample_shape)
     else:
-        g = grad / float(denom) if reduction == "mean" else grad
+        g = (grad / float(denom) if denom != 0 else grad * 0) if reduction == "mean" else grad
         g = reshape(g, (1,) * len(sample_shape))
     return g.unsqueeze(1)
 
@@ -543,6 +554,7 @@ def _weighted(loss, weight, input, reduction):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)^2``; broadcasting targets of another size warn, as in PyTorch."""
     _warn_size(input, target)
+    input, target = _broadcast_pair(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     _check_pointwise_dtypes(input, target, "mse")
     d = input - target
@@ -555,6 +567,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``."""
     _warn_size(input, target)
+    input, target = _broadcast_pair(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     loss = (input - target).abs()
     if weight is not None:
@@ -567,12 +580,15 @@ def _smooth(d, threshold, quadratic_scale, linear_scale):
     from .selection import where
 
     ad = d.abs()
-    return where(ad < threshold, (d * d) * (0.5 * quadratic_scale), (ad - 0.5 * threshold) * linear_scale)
+    small = ad < threshold
+    dq = where(small, d, 0.0)  # the quadratic branch sees only small d: no inf * 0 in its gradient
+    return where(small, (dq * dq) * (0.5 * quadratic_scale), (ad - 0.5 * threshold) * linear_scale)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Smooth L1: quadratic (0.5 d^2 / beta) below ``beta``, linear (|d| - beta/2) above."""
     _warn_size(input, target)
+    input, target = _broadcast_pair(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -584,6 +600,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: 0.5 d^2 below ``delta``, delta * (|d| - delta/2) above."""
     _warn_size(input, target)
+    input, target = _broadcast_pair(input, target)
     reduction = _get_enum(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")

@@ -135,7 +135,7 @@ class _Normalize(Primitive):
         n = 1
         for i in spec.raxes:
             n *= spec.vshape[i]
-        xhat = None
+        xhat = xc = None
         if spec.stats is not None:  # given statistics (running estimates)
             mean, var = (a.astype(cdt, copy=False) for a in spec.stats)
             invstd = 1.0 / xp.sqrt(var + spec.eps)
@@ -143,6 +143,14 @@ class _Normalize(Primitive):
             mean = xv.sum(axis=spec.raxes, keepdims=True) / n
             var = _sum_prod(xp, xv, xv, keep, sshape) / n
             var -= mean * mean
+            if bool((var * 100 < mean * mean).any()):
+                # E[x^2] - E[x]^2 cancels when the spread is small next to the mean: take the centred
+                # second pass (PyTorch's Welford statistics are accurate there too), and below
+                # normalise x - mean rather than x * s - mean * s, which cancels the same way
+                mean64 = xv.sum(axis=spec.raxes, keepdims=True, dtype="float64") / n
+                xc = (xv - mean64).astype(cdt, copy=False)
+                mean = mean64.astype(cdt)
+                var = _sum_prod(xp, xc, xc, keep, sshape) / n
             xp.maximum(var, 0, out=var)
             invstd = 1.0 / xp.sqrt(var + spec.eps)
         else:  # centred second pass: x - mean is needed for xhat anyway
@@ -160,9 +168,12 @@ class _Normalize(Primitive):
         if spec.folded:
             s = invstd if w is None else invstd * w
             t = b
-            if mean is not None:
-                t = -mean * s if b is None else b - mean * s
-            y = _lincomb(xp, [(xv, s)], t)
+            if xc is not None:
+                y = _lincomb(xp, [(xc, s)], t)
+            else:
+                if mean is not None:
+                    t = -mean * s if b is None else b - mean * s
+                y = _lincomb(xp, [(xv, s)], t)
         elif w is not None:
             y = _lincomb(xp, [(xhat, w)], b)
         else:

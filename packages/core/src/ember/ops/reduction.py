@@ -6,7 +6,7 @@ import builtins
 
 from .. import dtypes
 from ..autograd.function import Primitive
-from ._common import bind, normalize_dims
+from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims, quiet_errors
 
 
 def _reduced_shape_keepdim(shape, axes):
@@ -99,38 +99,19 @@ class Prod(Primitive):
     @staticmethod
     def _grad(ctx, grad):
         (a,) = ctx.saved_tensors
-        # product of all other elements, without dividing by zero: exclusive cumulative products
-        from .shape import reshape
+        from .selection import where
 
         axes = ctx.axes
         g = grad_to_input_shape(grad, a._data.shape, axes, ctx.keepdim)
-        if len(axes) == 1:
-            d = axes[0]
-            before = _exclusive_cumprod(a, d, reverse=False)
-            after = _exclusive_cumprod(a, d, reverse=True)
-            return g * before * after
-        flat_shape = [s for i, s in enumerate(a._data.shape) if i not in axes] + [-1]
-        from .shape import permute
-
-        order = [i for i in range(a._data.ndim) if i not in axes] + list(axes)
-        moved = reshape(permute(a, order), flat_shape)
-        others = _exclusive_cumprod(moved, -1, False) * _exclusive_cumprod(moved, -1, True)
-        inverse = [0] * len(order)
-        for pos, k in enumerate(order):
-            inverse[k] = pos
-        perm_shape = [a._data.shape[k] for k in order]
-        return g * permute(reshape(others, perm_shape), inverse)
-
-
-def _exclusive_cumprod(a, dim, reverse):
-    from .joining import cat
-    from .shape import flip, narrow
-
-    n = a._data.shape[dim]
-    x = flip(a, (dim,)) if reverse else a
-    shifted = cat([narrow(x, dim, 0, 1) * 0 + 1, narrow(x, dim, 0, n - 1)], dim) if n > 1 else x * 0 + 1
-    out = cumprod(shifted, dim)
-    return flip(out, (dim,)) if reverse else out
+        # PyTorch's rule: out / x without zeros; with one zero, the product of the others at the zero
+        # and 0 elsewhere; with two or more zeros, 0 (inf and nan follow from out / x as there)
+        zeros = a == 0
+        if not bool(zeros._data.any()):
+            return g * (Prod.apply(a, axes, True, None) / a)
+        nz = sum(zeros, axes, keepdim=True)
+        others = Prod.apply(where(zeros, 1.0, a), axes, True, None)
+        with_zero = where(zeros & (nz == 1), others, 0.0)
+        return g * where(nz == 0, Prod.apply(a, axes, True, None) / where(zeros, 1.0, a), with_zero)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -147,8 +128,8 @@ class Amax(Primitive):
         xp = xp_of(a._data)
         _real_only(a, "max_values" if is_max else "min_values")
         fn = xp.max if is_max else xp.min
-        if a._data.size == 0 and axes:
-            raise RuntimeError(f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        if a._data.size == 0:
+            check_reduce_dims("amax" if is_max else "amin", a._data.shape, axes)
         out = fn(a._data, axis=axes, keepdims=keepdim)
         ctx.save_for_backward(a)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -230,6 +211,7 @@ def _extremum(input, dim, keepdim, is_max, other=None, name="max"):
     if input._data.ndim == 0:
         vals, idx = input, input.new_zeros((), dtype=dtypes.int64)
         return _return_type(name)(vals, idx)
+    check_reduce_dims(name, input._data.shape, (d,))
     vals, idx = Max.apply(input, d, keepdim, is_max)
     return _return_type(name)(vals, idx)
 
@@ -249,13 +231,16 @@ def _arg(input, dim, keepdim, is_max):
 
     xp = xp_of(input._data)
     fn = xp.argmax if is_max else xp.argmin
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(f"{'argmax' if is_max else 'argmin'}(): does not support bool input")
     if dim is None:
         if input._data.size == 0:
-            raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"{'argmax' if is_max else 'argmin'}(): Expected reduction dim to be specified for input.numel() == 0.")
         res = fn(input._data.reshape(-1))
         res = xp.asarray(res).astype("int64")
         return Tensor._make(res.reshape((1,) * input._data.ndim) if keepdim else res)
     d = wrap_dim(dim, input._data.ndim)
+    check_reduce_dims("argmax" if is_max else "argmin", input._data.shape, (d,))
     res = fn(input._data, axis=d) if input._data.ndim else xp.asarray(0)
     if keepdim and input._data.ndim:
         res = xp.expand_dims(res, d)
@@ -283,7 +268,16 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    """``(amin, amax)`` over ``dim`` (all elements when None)."""
     cls = _return_type("aminmax", ("min", "max"))
+    if input._data.size == 0:
+        if dim is None:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+            )
+        d = wrap_dim(dim, input._data.ndim)
+        if input._data.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
     return cls(amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))
 
 
@@ -297,15 +291,54 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     n = 1
     for ax in axes:
         n *= input._data.shape[ax]
-    m = mean(input, axes, keepdim=True)
-    d = input - m
-    return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+    if input._data.dtype.kind != "f":
+        m = mean(input, axes, keepdim=True)
+        d = input - m
+        return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+    return _Var.apply(input, axes, keepdim, n - correction)
+
+
+class _Var(Primitive):
+    """Variance with PyTorch's gradient ``2 (x - mean) / (N - correction)`` (exact at inf and at N == correction)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, denom):
+        x = a._data
+        ctx.save_for_backward(a)
+        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, denom
+        with quiet_errors():
+            d = x - x.mean(axis=axes, keepdims=True) if x.size else x
+            return (d * d).sum(axis=axes, keepdims=keepdim) / x.dtype.type(builtins.max(denom, 0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        g = grad_to_input_shape(grad, a._data.shape, ctx.axes, ctx.keepdim)
+        scale = 2.0 / ctx.denom if ctx.denom else float("inf")  # N - correction, unclamped, as PyTorch
+        return g * ((a - mean(a, ctx.axes, keepdim=True)) * scale)
+
+
+class _NormSqrt(Primitive):
+    """sqrt of a sum of squares (std, 2-norm) whose gradient is 0 where the result is 0: PyTorch's
+    subgradient for a norm or std at zero (plain sqrt would give 0 * inf = nan)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return xp_of(a._data).sqrt(a._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .selection import where
+
+        y = ctx.saved_output
+        return where(y == 0, 0.0, grad / (2 * y))
 
 
 def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Standard deviation (square root of ``var``)."""
-    from .unary import sqrt
-
+    sqrt = _NormSqrt.apply
     return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
 
 
@@ -321,9 +354,14 @@ def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim``, computed stably."""
     from .unary import exp, log
 
+    if input._data.dtype.kind in "biu":  # integers are promoted before exp (uint8 would overflow)
+        input = input.to(dtypes.get_default_dtype())
     axes = _axes(input, dim)
-    m = amax(input, axes, keepdim=True).detach()
-    xp = xp_of(m._data)
+    xp = xp_of(input._data)
+    if input._data.size == 0:  # max over an empty dim has no value; the shift is 0 (the result is -inf)
+        m = input.sum(axes, keepdim=True).detach() * 0
+    else:
+        m = amax(input, axes, keepdim=True).detach()
     m._data = xp.where(xp.isfinite(m._data), m._data, 0)
     out = log(sum(exp(input - m), axes, keepdim=True)) + m
     from .shape import squeeze
@@ -344,9 +382,19 @@ class CumSum(Primitive):
         return flip(cumsum(flip(grad, (ctx.dim,)), ctx.dim), (ctx.dim,))
 
 
+def _check_autograd_dtype(input, dtype):
+    from ..autograd.grad_mode import STATE
+    from .unary import scalar_type_name
+
+    if dtype is not None and input._requires_grad and STATE.enabled and not dtypes.to_dtype(dtype).is_floating_point:
+        raise RuntimeError(f"Autograd not support dtype: {scalar_type_name(dtypes.to_dtype(dtype).np)}")
+
+
+@as_1d_if_0d
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``."""
     d = wrap_dim(dim, input._data.ndim)
+    _check_autograd_dtype(input, dtype)
     return CumSum.apply(input, d, _sum_dtype(input._data, dtype))
 
 
@@ -367,18 +415,40 @@ class CumProd(Primitive):
     def _grad(ctx, grad):
         (a,) = ctx.saved_tensors
         from .shape import flip
-        from .selection import where
 
+        if bool((a._data == 0).any()):
+            return _cumprod_grad_with_zeros(a, grad, ctx.dim)
         out = cumprod(a, ctx.dim)
-        # d/da_k sum_j g_j prod_{i<=j} a_i = sum_{j>=k} g_j out_j / a_k  (inputs are assumed nonzero here)
+        # d/da_k sum_j g_j prod_{i<=j} a_i = sum_{j>=k} g_j out_j / a_k  (no zeros here)
         rev = flip(cumsum(flip(grad * out, (ctx.dim,)), ctx.dim), (ctx.dim,))
-        safe = where(a == 0, 1.0, a)
-        return rev / safe
+        return rev / a
 
 
+def _cumprod_grad_with_zeros(a, grad, dim):
+    """The exact cumprod gradient where ``a`` has zeros (dividing out a_k is impossible there):
+    sum_{j>=k} g_j prod_{i<=j, i!=k} a_i, from an (n, n) table per row of cumprods with a_k set to 1."""
+    from ..tensor import Tensor
+    from .selection import where
+    from .shape import movedim
+
+    x, g = movedim(a, dim, -1), movedim(grad, dim, -1)
+    n = x._data.shape[-1]
+    xp = xp_of(x._data)
+    eye = Tensor._make(xp.eye(n, dtype=bool))
+    rows = where(eye, 1.0, x.unsqueeze(-2).expand(*x._data.shape[:-1], n, n))  # row k: a with a_k = 1
+    upper = Tensor._make(xp.triu(xp.ones((n, n), dtype=x._data.dtype)))  # j >= k
+    gk = (cumprod(rows, -1) * upper * g.unsqueeze(-2)).sum(-1)
+    return movedim(gk, -1, dim)
+
+
+@as_1d_if_0d
 def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim`` (computed in ``dtype`` when given)."""
     d = wrap_dim(dim, input._data.ndim)
-    return CumProd.apply(input, d, _sum_dtype(input._data, dtype) if input._data.dtype.kind in "biu" else None)
+    _check_autograd_dtype(input, dtype)
+    if dtype is not None and dtypes.to_dtype(dtype).np != input._data.dtype:
+        input = input.to(dtypes.to_dtype(dtype))
+    return CumProd.apply(input, d, _sum_dtype(input._data, None) if input._data.dtype.kind in "biu" else None)
 
 
 def _bool_reduce(input, dim, keepdim, fn_name):
@@ -443,13 +513,22 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
     if dtype is not None:
         input = input.to(dtype)
+    if p == "nuc":
+        from .linalg_api import matrix_norm
+
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     axes = _axes(input, dim) if dim is not None else tuple(range(input._data.ndim))
     if p == "fro" or p == 2 or p is None:
         s = sum(input * input, axes, keepdim=keepdim)
         return _NormRoot.apply(s, 2) if input._data.size else s
-    if p == "nuc":
-        raise NotImplementedError("norm(p='nuc') needs an SVD: use ember.linalg.matrix_norm when it lands")
     a = _abs(input)
+    if p in (float("inf"), float("-inf")) and input._data.size == 0:
+        for ax in axes or (0,):
+            if not input._data.shape or input._data.shape[ax] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {p} norm on the dimension {ax}because this dimension is "
+                    "empty and the operation does not have an identity"
+                )
     if p == float("inf"):
         return amax(a, axes, keepdim)
     if p == float("-inf"):
@@ -476,14 +555,26 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def median(input, dim=None, keepdim=False):
+    if dim is not None and input._data.ndim == 0:
+        wrap_dim(dim, 0)
+        return _return_type("median")(input, input.new_zeros((), dtype=dtypes.int64))
+    return _median(input, dim, keepdim)
+
+
+def _median(input, dim=None, keepdim=False):
     """Lower median (of all elements, or ``(values, indices)`` along ``dim``)."""
     from .sorting import sort
 
     if dim is None:
         flat = input.reshape(-1)
+        if flat._data.size == 0:  # PyTorch: nan, or the lowest value of an integer dtype
+            if input._data.dtype.kind in "fc":
+                return flat.sum() + float("nan")
+            return input.new_full((), int(xp_of(flat._data).iinfo(flat._data.dtype).min))
         k = (flat._data.size - 1) // 2
         return sort(flat).values[k]
     d = wrap_dim(dim, input._data.ndim)
+    check_reduce_dims("median", input._data.shape, (d,))
     vals, idx = sort(input, d)
     k = (input._data.shape[d] - 1) // 2
     from .shape import narrow, squeeze

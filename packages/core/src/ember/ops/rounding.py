@@ -39,8 +39,8 @@ def _arrays(a, b, kernel):
     kind = dt.np.kind
     if kind == "b":
         raise not_implemented(kernel, x if isinstance(a, Tensor) else y)
-    if kind in "iu" and bool((y == 0).any()):
-        raise RuntimeError("ZeroDivisionError")
+    if kind in "iu" and bool((y == 0).any()) and getattr(x, "size", 1) * getattr(y, "size", 1):
+        raise RuntimeError("ZeroDivisionError")  # (not when the result is empty: nothing is divided)
     xp = xp_of(a._data if isinstance(a, Tensor) else b._data)
     return x, y, xp
 

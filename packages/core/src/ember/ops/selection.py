@@ -14,6 +14,7 @@ import numpy
 from .. import backend, dtypes
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from .._errors import check_broadcast
 from ._common import apply_inplace, binary_arrays, bind, inplace_source, xp_of
 from .elementwise import _maybe_out
 from .unary import (
@@ -158,6 +159,10 @@ def _bound(v, np_dtype, like):
     if isinstance(v, Tensor):
         arr = _on_device(v._data, like)
         return arr if arr.dtype == np_dtype else arr.astype(np_dtype)
+    if isinstance(v, int) and not isinstance(v, bool) and np_dtype.kind in "iu":
+        from ._common import _wrap_int
+
+        return _wrap_int(v, np_dtype)  # PyTorch wraps an out-of-range int bound (-1 on uint8 is 255)
     return np_dtype.type(v)
 
 
@@ -454,6 +459,8 @@ def heaviside(input, values, *, out=None):
     if x.dtype.kind == "c":
         raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     v = _on_device(v, x)
+    if x.shape != v.shape:
+        check_broadcast(x.shape, v.shape)
     xp = xp_of(x)
     return _maybe_out(Tensor._make(xp.where(x == 0, v, x > 0).astype(x.dtype, copy=False)), out)
 

@@ -142,9 +142,9 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     """A view with ``dim0`` and ``dim1`` swapped."""
     n = input._data.ndim
+    d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     if n == 0:
         return _alias(input)
-    d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return make_view(Permute.apply(input, tuple(dims)), input)

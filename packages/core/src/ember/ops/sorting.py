@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import alias_globals, bind, wrap_dim, xp_of
+from ._common import alias_globals, as_1d_if_0d, bind, check_reduce_dims, wrap_dim, xp_of
 from .reduction import _return_type
 
 
@@ -29,17 +29,26 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     if input._data.dtype.kind == "c":
         raise RuntimeError(" Sort does not support complex dtypes on CPU")
     if input._data.ndim == 0:
+        wrap_dim(dim, 0)
         return _return_type("sort")(input, Tensor._make(xp.zeros((), dtype="int64")))
     d = wrap_dim(dim, input._data.ndim)
     arr = input._data
     if descending:
-        # negate keys for a stable descending order (NaN sorts first when descending, as in PyTorch)
-        key = -arr if arr.dtype.kind in "fi" else (~arr if arr.dtype.kind == "b" else -arr.astype("int64"))
-        idx = xp.argsort(key, axis=d, kind="stable")
+        idx = xp.argsort(_descending_key(xp, arr), axis=d, kind="stable")
     else:
         idx = xp.argsort(arr, axis=d, kind="stable")
     idx = idx.astype("int64")
     return _return_type("sort")(Sort.apply(input, d, idx), Tensor._make(idx))
+
+
+def _descending_key(xp, arr):
+    """Keys whose ascending stable order is ``arr``'s descending order, NaN first (PyTorch's order)."""
+    if arr.dtype.kind == "f":
+        key = -arr
+        return xp.where(xp.isnan(arr), -xp.inf, key) if bool(xp.isnan(arr).any()) else key
+    if arr.dtype.kind == "b":
+        return ~arr
+    return -arr if arr.dtype.kind == "i" and arr.dtype.itemsize == 8 else -arr.astype("int64")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -52,6 +61,14 @@ def msort(input):
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    if isinstance(input, Tensor) and input._data.ndim == 0 and k == 0:  # PyTorch gives the scalar back
+        wrap_dim(dim, 0)
+        return _return_type("topk")(input, Tensor._make(xp_of(input._data).zeros((), dtype="int64")))
+    return _topk(input, k, dim, largest, sorted)
+
+
+@as_1d_if_0d
+def _topk(input, k, dim=-1, largest=True, sorted=True):
     xp = xp_of(input._data)
     if input._data.dtype.kind == "c":
         raise RuntimeError("topk does not support complex dtypes")
@@ -60,7 +77,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     arr = input._data
-    key = -arr if largest else arr
+    key = _descending_key(xp, arr) if largest else arr
     if k < n and not sorted:
         idx = xp.argpartition(key, k - 1, axis=d)
         idx = xp.take(idx, xp.arange(k), axis=d)
@@ -71,10 +88,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return _return_type("topk")(Sort.apply(input, d, idx), Tensor._make(idx))
 
 
+@as_1d_if_0d
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The ``k``-th smallest value along ``dim`` (1-based) and its index."""
-    vals, idx = sort(input, dim)
     d = wrap_dim(dim, input._data.ndim)
+    check_reduce_dims("kthvalue", input._data.shape, (d,))
+    if not 1 <= k <= input._data.shape[d]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    vals, idx = sort(input, dim)
     from .shape import narrow, squeeze
 
     v, i = narrow(vals, d, k - 1, 1), narrow(idx, d, k - 1, 1)

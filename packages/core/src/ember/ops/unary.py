@@ -278,7 +278,7 @@ class ReluBackward(Primitive):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        return g._data * (y._data > 0)
+        return g._data * ~(y._data <= 0)  # not "> 0": the gradient passes at nan, as in PyTorch
 
     @staticmethod
     def backward(ctx, gg):
@@ -511,11 +511,9 @@ def _erfc_large(xp, y):
     ysq = xp.trunc(y * 16.0)
     ysq *= 0.0625
     r *= xp.exp(-(ysq * ysq))
-    d = y - ysq
-    d *= y + ysq
-    xp.negative(d, out=d)
-    r *= xp.exp(d, out=d)
-    return r
+    d = y - ysq  # a NumPy scalar when y is 0-d: no out= below
+    d = d * (y + ysq)
+    return r * xp.exp(-d)
 
 
 # Single-precision erf: x * P(x**2) / Q(x**2) on [-4, 4] (beyond, erf rounds to +-1 in float32). A rational
@@ -540,6 +538,8 @@ def _erf_float32(xp, x):
 def _erf(xp, x, complement):
     """erf(x), or erfc(x) when ``complement``, for a real floating array (every element goes through
     both of Cody's main ranges: whole-array passes beat gathering subsets)."""
+    if x.ndim == 0:  # the in-place steps below need arrays, and NumPy turns 0-d results into scalars
+        return _erf(xp, x.reshape(1), complement).reshape(())
     work = x.astype(numpy.float32) if x.dtype == numpy.float16 else x
     if work.dtype == numpy.float32 and not complement:
         return _erf_float32(xp, work).astype(x.dtype, copy=False)
@@ -856,6 +856,8 @@ def rad2deg(input, *, out=None):
 
 def atan2(input, other, *, out=None):
     """The angle of the point ``(other, input)``: ``atan(input / other)`` with the quadrant."""
+    check_tensor(input, "atan2")
+    check_tensor(other, "atan2", "other", 2)
     return _maybe_out(Atan2.apply(input, other), out)
 
 
@@ -864,7 +866,71 @@ arctan2 = atan2
 
 def hypot(input, other, *, out=None):
     """``sqrt(input**2 + other**2)`` without undue overflow (floating-point inputs only)."""
+    check_tensor(input, "hypot")
+    check_tensor(other, "hypot", "other", 2)
     return _maybe_out(Hypot.apply(input, other), out)
+
+
+class _LogAddExp(Primitive):
+    """log(exp(a) + exp(b)) (base 2 with ``base2``); PyTorch's gradient ``1 / (1 + exp(b - a))``, exact
+    where one operand is infinite."""
+
+    @staticmethod
+    def forward(ctx, a, b, base2):
+        x, y = a._data, b._data
+        xp = xp_of(x)
+        ctx.base2 = base2
+        ctx.save_for_backward(a, b)
+        with numpy.errstate(all="ignore"):
+            m = xp.maximum(x, y)
+            if base2:
+                tail = xp.log1p(xp.exp2(-xp.abs(x - y))) / _LN2
+            else:
+                tail = xp.log1p(xp.exp(-xp.abs(x - y)))
+            return xp.where(xp.isinf(x) & (x == y), x, m + tail)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        e = (lambda t: 2.0**t) if ctx.base2 else exp
+        ga = grad / (e(b - a) + 1) if ctx.needs_input_grad[0] else None
+        gb = grad / (e(a - b) + 1) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def _logaddexp(name, input, other, base2):
+    from ._common import binary_dtype
+
+    check_tensor(input, name)
+    check_tensor(other, name, "other", 2)
+    dt = binary_dtype(input, other)
+    if not dt.is_floating_point:
+        raise not_implemented(name, input._data if input._data.dtype == dt.np else other._data)
+    if input._data.shape != other._data.shape:
+        from .._errors import check_broadcast
+
+        check_broadcast(input._data.shape, other._data.shape)
+    return _LogAddExp.apply(input.to(dt), other.to(dt), base2)
+
+
+
+
+def logaddexp(input, other, *, out=None):
+    """``log(exp(input) + exp(other))`` without overflow."""
+    return _maybe_out(_logaddexp("logaddexp", input, other, False), out)
+
+
+def logaddexp2(input, other, *, out=None):
+    """``log2(2**input + 2**other)`` without overflow."""
+    return _maybe_out(_logaddexp("logaddexp2", input, other, True), out)
+
+
+def positive(input):
+    """``input`` itself (``+input``); an error for bool tensors, as in PyTorch."""
+    check_tensor(input, "positive")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
 
 
 def xlogy(input, other, *, out=None):
@@ -932,6 +998,7 @@ bind(
     arccosh=acosh, atanh=atanh, arctanh=atanh, sigmoid=sigmoid, relu=relu, abs=abs, absolute=abs,
     sign=sign, sgn=sgn, erf=erf, erfc=erfc, erfinv=erfinv, frac=frac, lgamma=lgamma, digamma=digamma,
     square=square, logit=logit, nan_to_num=nan_to_num, deg2rad=deg2rad, rad2deg=rad2deg, atan2=atan2,
+    logaddexp=logaddexp, logaddexp2=logaddexp2, positive=positive,
     arctan2=atan2, hypot=hypot, xlogy=xlogy, polygamma=_polygamma_method,
     exp_=exp_, exp2_=exp2_, expm1_=expm1_, log_=log_, log2_=log2_, log10_=log10_, log1p_=log1p_,
     sqrt_=sqrt_, rsqrt_=rsqrt_, reciprocal_=reciprocal_, sin_=sin_, cos_=cos_, tan_=tan_, asin_=asin_,
@@ -945,6 +1012,9 @@ bind(
 )
 
 __all__ = [
+    "logaddexp",
+    "logaddexp2",
+    "positive",
     "abs",
     "abs_",
     "absolute",
