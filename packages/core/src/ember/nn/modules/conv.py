@@ -1,5 +1,5 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d (PyTorch's arguments, parameter
-shapes, initialisation and repr). Conv3d / ConvTranspose3d raise NotImplementedError."""
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d (PyTorch's arguments, parameter shapes,
+initialisation and repr)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ...ops import conv as F_conv
 from ...ops.spatial import pad as _pad
 from ..module import Module
 from ..parameter import Parameter
-from .utils import _pair, _single
+from .utils import _pair, _single, _triple
 
 
 def _reverse_repeat_tuple(t, n):
@@ -216,18 +216,42 @@ class ConvTranspose2d(_ConvTransposeNd):
                                        self.groups, self.dilation)
 
 
-class Conv3d(Module):
-    """Not implemented: ember has 1-D and 2-D convolution layers only."""
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) input; weight (out_channels, in_channels/groups,
+    kD, kH, kW)."""
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("Conv3d is not implemented in ember (Conv1d and Conv2d are)")
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride),
+                         padding if isinstance(padding, str) else _triple(padding), _triple(dilation), False,
+                         _triple(0), groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def _conv_forward(self, input, weight, bias):
+        if self.padding_mode != "zeros":
+            return F_conv.conv3d(_pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight, bias,
+                                 self.stride, _triple(0), self.dilation, self.groups)
+        return F_conv.conv3d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
 
 
-class ConvTranspose3d(Module):
-    """Not implemented: ember has 1-D and 2-D transposed convolution layers only."""
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution; weight (in_channels, out_channels/groups, kD, kH, kW)."""
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("ConvTranspose3d is not implemented in ember (ConvTranspose1d and ConvTranspose2d are)")
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride), _triple(padding),
+                         _triple(dilation), True, _triple(output_padding), groups, bias, padding_mode,
+                         device=device, dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        if self.padding_mode != "zeros":
+            raise ValueError("Only `zeros` padding mode is supported for ConvTranspose3d")
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 3,
+                                              self.dilation)
+        return F_conv.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                       self.groups, self.dilation)
 
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
