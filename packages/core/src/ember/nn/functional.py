@@ -11,3 +11,4 @@ from ..ops.embedding import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.distance import *  # noqa: F401,F403
 from ..ops.attention import *  # noqa: F401,F403
+from ..ops.embedding_bag import embedding_bag  # noqa: F401

@@ -25,3 +25,6 @@ __all__ = [
     for name in mod.__all__
 ]
 from . import batchnorm, instancenorm  # noqa: E402,F401  (PyTorch's module paths)
+from .embedding_bag import EmbeddingBag  # noqa: E402
+
+__all__.append("EmbeddingBag")
