@@ -1,5 +1,8 @@
 """Pooling: max / average / adaptive / power-average pooling in 1-D and 2-D, and max unpooling.
 
+The window geometry and the max / average / unpooling primitives work over any number of trailing
+spatial axes; ``pooling3d`` builds the 3-D pools on them.
+
 Every pool is one fused primitive on raw arrays (backward: ``once_differentiable``). Windows are
 visited as k*k strided views of the input, one whole-array operation per window offset, each offset
 restricted to the block of windows for which it falls inside the input (no padded copy is made);
@@ -12,6 +15,7 @@ over numbers and the last NaN wins over earlier ones) and returns int64 indices 
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 
 import numpy as np
@@ -150,36 +154,48 @@ def _axis_blocks(L, O, k, s, p, d):
 
 
 class _Geom:
-    """Geometry of a 2-D pooling over the last two axes of an array of shape (..., H, W)."""
+    """Geometry of an N-D pooling over the last N axes of an array of shape (..., *size)."""
 
-    __slots__ = ("H", "Ho", "W", "Wo", "blocks", "d", "disjoint", "full", "k", "p", "s")
+    __slots__ = ("blocks", "d", "disjoint", "full", "k", "out", "p", "s", "size")
 
-    def __init__(self, H, W, Ho, Wo, k, s, p, d):
-        self.H, self.W, self.Ho, self.Wo, self.k, self.s, self.p, self.d = H, W, Ho, Wo, k, s, p, d
-        bh = _axis_blocks(H, Ho, k[0], s[0], p[0], d[0])
-        bw = _axis_blocks(W, Wo, k[1], s[1], p[1], d[1])
-        # (offset number in window scan order, output index, input index, covers every output)
-        self.blocks = [
-            (i * k[1] + j, (Ellipsis, rh[0], rw[0]), (Ellipsis, rh[1], rw[1]), rh[2] and rw[2])
-            for i, rh in enumerate(bh) if rh is not None
-            for j, rw in enumerate(bw) if rw is not None
-        ]
+    def __init__(self, size, out, k, s, p, d):
+        self.size, self.out, self.k, self.s, self.p, self.d = tuple(size), tuple(out), tuple(k), tuple(s), tuple(p), tuple(d)
+        axes = [list(enumerate(_axis_blocks(*a))) for a in zip(size, out, k, s, p, d)]
+        axes = [[(i, r) for i, r in ax if r is not None] for ax in axes]
+        # (offset number in window scan order, output index, input index, covers every output);
+        # product() varies the last axis fastest, which is the window scan order
+        self.blocks = []
+        for combo in itertools.product(*axes):
+            n = 0
+            for kk, (i, _) in zip(k, combo):
+                n = n * kk + i
+            self.blocks.append((
+                n,
+                (Ellipsis,) + tuple(r[0] for _, r in combo),
+                (Ellipsis,) + tuple(r[1] for _, r in combo),
+                all(r[2] for _, r in combo),
+            ))
         # windows never overlap: every input element lies in at most one (window, offset) pair
         self.disjoint = all(st >= dl * (kk - 1) + 1 for st, dl, kk in zip(s, d, k))
         # ... and they tile the input exactly: writing every block fills the whole gradient
-        self.full = (
-            self.disjoint and p == (0, 0) and d == (1, 1) and tuple(s) == tuple(k)
-            and Ho * s[0] == H and Wo * s[1] == W
+        self.full = self.disjoint and all(
+            pp == 0 and dl == 1 and st == kk and o * st == L for pp, dl, st, kk, o, L in zip(p, d, s, k, out, size)
         )
+
+    def out_shape(self, lead):
+        return tuple(lead[: len(lead) - len(self.size)]) + self.out
 
     def flat_index(self, xp, phase):
         """Per-plane flat input indices (int64) of the winning offsets in ``phase``."""
-        kw = self.k[1]
-        r = xp.asarray(np.arange(self.Ho, dtype=np.int64) * self.s[0] - self.p[0])[:, None]
-        c = xp.asarray(np.arange(self.Wo, dtype=np.int64) * self.s[1] - self.p[1])[None, :]
+        nd = len(self.size)
         ph = phase.astype(np.int64)
-        i, j = ph // kw, ph % kw
-        return (r + i * self.d[0]) * self.W + (c + j * self.d[1])
+        flat = 0
+        for a in range(nd):
+            inner = int(np.prod(self.k[a + 1 :], dtype=np.int64))
+            pos = np.arange(self.out[a], dtype=np.int64) * self.s[a] - self.p[a]
+            pos = xp.asarray(pos.reshape((-1,) + (1,) * (nd - 1 - a)))
+            flat = flat * self.size[a] + (pos + (ph // inner) % self.k[a] * self.d[a])
+        return flat
 
     def grad_input(self, xp, shape, dtype):
         return xp.empty(shape, dtype=dtype) if self.full else xp.zeros(shape, dtype=dtype)
@@ -198,7 +214,7 @@ def _max_forward(xp, x, g):
             first = n
             break
     if out is None:
-        out = xp.full(x.shape[:-2] + (g.Ho, g.Wo), _lowest(x.dtype), dtype=x.dtype)
+        out = xp.full(g.out_shape(x.shape), _lowest(x.dtype), dtype=x.dtype)
         first = -1
     for n, oi, ii, full in g.blocks:
         if n != first:
@@ -209,7 +225,7 @@ def _max_forward(xp, x, g):
 
 def _max_phase(xp, g, x, out):
     """Number (in window scan order) of the offset each output took its value from."""
-    kk = g.k[0] * g.k[1]
+    kk = int(np.prod(g.k))
     phase = xp.zeros(out.shape, dtype=np.int16 if kk > 127 else np.int8)
     for n, oi, ii, _ in reversed(g.blocks):  # reverse scan: the first offset holding the maximum is written last
         xp.copyto(phase[oi], n, where=x[ii] == out[oi])
@@ -307,7 +323,7 @@ def _check_input_dims(x, lo, hi, fname):
 def _max_pool2d_impl(x, k, s, p, d, ceil_mode, return_indices):
     Ho, Wo = _pool2d_shape(x._data, k, s, p, d, ceil_mode, _ZERO_DIM_MSG)
     _check_real(x._data, "max_pool2d")
-    geom = _Geom(x.shape[-2], x.shape[-1], Ho, Wo, k, s, p, d)
+    geom = _Geom(x.shape[-2:], (Ho, Wo), k, s, p, d)
     return MaxPool2dFn.apply(x, geom, return_indices)
 
 
@@ -383,17 +399,13 @@ def _axis_counts(size, o, k, s, p):
 
 
 def _avg_divisor(g, count_include_pad, divisor_override, dtype):
-    """Scalar or (Ho, Wo) array of divisors (PyTorch's pool_size rules)."""
+    """Scalar or per-output array of divisors (PyTorch's pool_size rules)."""
     if divisor_override:
         return divisor_override
-    if g.p == (0, 0) and all((o - 1) * st + kk <= size for o, st, kk, size in zip((g.Ho, g.Wo), g.s, g.k, (g.H, g.W))):
-        return g.k[0] * g.k[1]
-    rh, rih = _axis_counts(g.H, g.Ho, g.k[0], g.s[0], g.p[0])
-    cw, ciw = _axis_counts(g.W, g.Wo, g.k[1], g.s[1], g.p[1])
-    if count_include_pad:
-        div = rh[:, None] * cw[None, :]
-    else:
-        div = rih[:, None] * ciw[None, :]
+    if not any(g.p) and all((o - 1) * st + kk <= L for o, st, kk, L in zip(g.out, g.s, g.k, g.size)):
+        return int(np.prod(g.k))
+    counts = [_axis_counts(L, o, kk, st, pp)[0 if count_include_pad else 1] for L, o, kk, st, pp in zip(g.size, g.out, g.k, g.s, g.p)]
+    div = functools.reduce(np.multiply.outer, counts)
     return np.maximum(div, 1).astype(dtype if dtype.kind == "f" else np.int64)
 
 
@@ -412,7 +424,7 @@ class AvgPool2dFn(Primitive):
                 first = n
                 break
         if out is None:
-            out = xp.zeros(xa.shape[:-2] + (geom.Ho, geom.Wo), dtype=acc)
+            out = xp.zeros(geom.out_shape(xa.shape), dtype=acc)
             first = -1
         for n, oi, ii, _ in geom.blocks:
             if n != first:
@@ -450,7 +462,7 @@ def _avg_pool2d_impl(x, k, s, p, ceil_mode, count_include_pad, divisor_override)
     _check_real(x._data, "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    geom = _Geom(x.shape[-2], x.shape[-1], Ho, Wo, k, s, p, (1, 1))
+    geom = _Geom(x.shape[-2:], (Ho, Wo), k, s, p, (1, 1))
     return AvgPool2dFn.apply(x, geom, bool(count_include_pad), divisor_override)
 
 
@@ -643,28 +655,28 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 class AdaptiveMaxPool2dFn(Primitive):
-    """Adaptive max pooling of the last two axes to (Oh, Ow); outputs (values, int64 flat indices)."""
+    """Adaptive max pooling of the last N = len(sizes) axes; outputs (values, int64 flat indices)."""
 
     @staticmethod
-    def forward(ctx, x, Oh, Ow):
+    def forward(ctx, x, *sizes):
         xa = x._data
         xp = xp_of(xa)
-        H, W = xa.shape[-2:]
-        rs, re, _, _ = _bins(H, Oh)
-        cs, ce, _, _ = _bins(W, Ow)
-        Kh, Kw = int((re - rs).max()), int((ce - cs).max())
-        # offset (i, j) of every bin; short bins repeat their last row/col, which changes neither the
-        # maximum nor which element wins a tie (the repeat comes after the original in scan order)
-        cols = [np.minimum(cs + j, ce - 1) for j in range(Kw)]
+        nd = len(sizes)
+        ins = xa.shape[-nd:]
+        bins = [_bins(I, O)[:2] for I, O in zip(ins, sizes)]
+        widths = [int((e - st).max()) for st, e in bins]
+        # offset of every bin along each axis; short bins repeat their last element, which changes
+        # neither the maximum nor which element wins a tie (the repeat comes after the original in scan order)
+        per_axis = [[np.minimum(st + i, e - 1) for i in range(w)] for (st, e), w in zip(bins, widths)]
         out, vals, flats = None, [], []
-        for i in range(Kh):
-            rows = np.minimum(rs + i, re - 1)
-            xr = xp.take(xa, xp.asarray(rows), axis=-2)
-            for j in range(Kw):
-                v = xp.take(xr, xp.asarray(cols[j]), axis=-1)
-                vals.append(v)
-                flats.append(xp.asarray(rows[:, None] * W + cols[j][None, :]))
-                out = v.copy() if out is None else xp.maximum(out, v, out=out)
+        for offs in itertools.product(*per_axis):  # window scan order: the last axis varies fastest
+            v, flat = xa, 0
+            for a, pos in enumerate(offs):
+                v = xp.take(v, xp.asarray(pos), axis=xa.ndim - nd + a)
+                flat = flat * ins[a] + pos.reshape((-1,) + (1,) * (nd - 1 - a))
+            vals.append(v)
+            flats.append(xp.asarray(flat))
+            out = v.copy() if out is None else xp.maximum(out, v, out=out)
         idx = xp.empty(out.shape, dtype=np.int64)
         for n in range(len(vals) - 1, -1, -1):  # reverse scan: the first maximum is written last
             xp.copyto(idx, flats[n], where=vals[n] == out)
@@ -672,7 +684,7 @@ class AdaptiveMaxPool2dFn(Primitive):
             for n in range(len(vals)):
                 xp.copyto(idx, flats[n], where=xp.isnan(vals[n]))
         if ctx.needs_input_grad is not None:
-            ctx.shape, ctx.idx = xa.shape, idx
+            ctx.shape, ctx.idx, ctx.nd = xa.shape, idx, nd
         ctx.mark_non_differentiable(idx)
         return out, idx
 
@@ -682,11 +694,11 @@ class AdaptiveMaxPool2dFn(Primitive):
         ga = gout._data
         xp = xp_of(ga)
         shape, idx = ctx.shape, ctx.idx
-        H, W = shape[-2:]
-        planes = int(np.prod(shape[:-2], dtype=np.int64))
-        keys = (xp.arange(planes, dtype=np.int64)[:, None] * (H * W) + idx.reshape(planes, -1)).ravel()
-        gin = xp.bincount(keys, weights=ga.ravel(), minlength=planes * H * W)
-        return Tensor._make(gin.reshape(shape).astype(ga.dtype, copy=False)), None, None
+        plane = int(np.prod(shape[-ctx.nd :], dtype=np.int64))
+        planes = int(np.prod(shape[: -ctx.nd], dtype=np.int64))
+        keys = (xp.arange(planes, dtype=np.int64)[:, None] * plane + idx.reshape(planes, -1)).ravel()
+        gin = xp.bincount(keys, weights=ga.ravel(), minlength=planes * plane)
+        return (Tensor._make(gin.reshape(shape).astype(ga.dtype, copy=False)),) + (None,) * ctx.nd
 
 
 def _adaptive_max(x, Oh, Ow, return_indices):
@@ -698,7 +710,7 @@ def _adaptive_max(x, Oh, Ow, return_indices):
         return (out, Tensor._make(xp.zeros(shape, dtype=np.int64))) if return_indices else out
     if H % Oh == 0 and W % Ow == 0:  # even bins: a plain max pool with kernel = stride = I / O
         k = (H // Oh, W // Ow)
-        return MaxPool2dFn.apply(x, _Geom(H, W, Oh, Ow, k, k, (0, 0), (1, 1)), return_indices)
+        return MaxPool2dFn.apply(x, _Geom((H, W), (Oh, Ow), k, k, (0, 0), (1, 1)), return_indices)
     out, idx = AdaptiveMaxPool2dFn.apply(x, Oh, Ow)
     return (out, idx) if return_indices else out
 
@@ -768,27 +780,31 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 
 class MaxUnpoolFn(Primitive):
-    """Scatter the values into zeros of shape (..., Ho*Wo) at their per-plane flat indices."""
+    """Scatter the values into zeros of shape (..., *out_size) at their per-plane flat indices."""
 
     @staticmethod
-    def forward(ctx, x, indices, out_hw):
+    def forward(ctx, x, indices, out_size):
         xa, ia = x._data, indices._data
         xp = xp_of(xa)
-        lead = xa.shape[:-2]
+        nd = len(out_size)
+        lead = xa.shape[:-nd]
         planes = int(np.prod(lead, dtype=np.int64))
-        n = out_hw[0] * out_hw[1]
+        n = int(np.prod(out_size, dtype=np.int64))
         idx = ia.reshape(planes, -1).astype(np.int64, copy=False)
         if idx.size:
             lo, hi = int(idx.min()), int(idx.max())
-            if lo < 0 or hi >= n:
-                bad = lo if lo < 0 else hi
-                raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {out_hw[0]}x{out_hw[1]})")
+            if lo < 0 or hi >= n:  # PyTorch names the last invalid index in memory order
+                flat = idx.ravel()
+                invalid = (flat < 0) | (flat >= n)
+                bad = int(flat[flat.size - 1 - int(xp.argmax(invalid[::-1]))])
+                sizes = "x".join(str(v) for v in out_size)
+                raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {sizes})")
         out = xp.zeros((planes, n), dtype=xa.dtype)
         rows = xp.arange(planes)[:, None]
         out[rows, idx] = xa.reshape(planes, -1)
         if ctx.needs_input_grad is not None:
             ctx.idx, ctx.in_shape = idx, xa.shape
-        return out.reshape(lead + tuple(out_hw))
+        return out.reshape(lead + tuple(out_size))
 
     @staticmethod
     @once_differentiable
