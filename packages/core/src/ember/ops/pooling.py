@@ -3,7 +3,8 @@
 The window geometry and the max / average / unpooling primitives work over any number of trailing
 spatial axes; ``pooling3d`` builds the 3-D pools on them.
 
-Every pool is one fused primitive on raw arrays (backward: ``once_differentiable``). Windows are
+Every pool is one fused primitive on raw arrays; with ``create_graph=True`` its backward is itself an op
+(a scatter-add onto the max winners, or the adjoint of a linear pool) so it can be differentiated again. Windows are
 visited as k*k strided views of the input, one whole-array operation per window offset, each offset
 restricted to the block of windows for which it falls inside the input (no padded copy is made);
 nothing loops over pixels or planes. Adaptive average pooling uses a reshaped mean when the bins
@@ -20,7 +21,8 @@ import operator
 
 import numpy as np
 
-from ..autograd.function import Primitive, once_differentiable
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import xp_of
 
@@ -202,6 +204,58 @@ class _Geom:
 
 
 # ---------------------------------------------------------------------------------------------
+# differentiable backward pieces (create_graph=True): the max-pool backward is a scatter-add of the
+# output gradient onto the winners, whose own gradient is the gather at the same flat indices; the
+# average-pool backward is the adjoint of the average pool itself
+# ---------------------------------------------------------------------------------------------
+
+
+def _plane_keys(xp, idx, nd):
+    """Flat indices of ``idx`` (per plane over the last ``nd`` axes) into the whole array, and the plane count."""
+    lead = idx.shape[: idx.ndim - nd]
+    planes = int(np.prod(lead, dtype=np.int64))
+    return idx.reshape(planes, -1), planes
+
+
+class _ScatterAddFn(Primitive):
+    """Zeros of ``shape`` plus ``g`` added at the per-plane flat indices ``idx`` (same shape as ``g``)."""
+
+    @staticmethod
+    def forward(ctx, g, idx, shape, nd):
+        ga = g._data
+        xp = xp_of(ga)
+        keys, planes = _plane_keys(xp, idx, nd)
+        plane = int(np.prod(shape[len(shape) - nd :], dtype=np.int64))
+        keys = (xp.arange(planes, dtype=np.int64)[:, None] * plane + keys).ravel()
+        out = xp.bincount(keys, weights=ga.ravel().astype(np.float64, copy=False), minlength=planes * plane)
+        if ctx.needs_input_grad is not None:
+            ctx.idx, ctx.nd = idx, nd
+        return out.reshape(shape).astype(ga.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _GatherFn.apply(gg, ctx.idx, ctx.nd), None, None, None
+
+
+class _GatherFn(Primitive):
+    """``t`` read at the per-plane flat indices ``idx`` (over its last ``nd`` axes)."""
+
+    @staticmethod
+    def forward(ctx, t, idx, nd):
+        ta = t._data
+        xp = xp_of(ta)
+        keys, planes = _plane_keys(xp, idx, nd)
+        out = ta.reshape(planes, -1)[xp.arange(planes)[:, None], keys]
+        if ctx.needs_input_grad is not None:
+            ctx.idx, ctx.nd, ctx.shape = idx, nd, ta.shape
+        return out.reshape(idx.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _ScatterAddFn.apply(g, ctx.idx, ctx.shape, ctx.nd), None, None
+
+
+# ---------------------------------------------------------------------------------------------
 # max pooling
 # ---------------------------------------------------------------------------------------------
 
@@ -296,7 +350,6 @@ class MaxPool2dFn(Primitive):
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout, gidx=None):
         (x,) = ctx.saved_tensors
         xa = x._data
@@ -306,6 +359,9 @@ class MaxPool2dFn(Primitive):
             out = saved.data
         else:  # the output was changed in place (PyTorch allows it): recompute the maxima
             out = _max_forward(xp, xa, ctx.geom)
+        if STATE.enabled:  # create_graph=True: scatter onto the winners, differentiable in gout
+            idx = ctx.geom.flat_index(xp, _max_phase(xp, ctx.geom, xa, out))
+            return _ScatterAddFn.apply(gout.to(x.dtype), idx, xa.shape, len(ctx.geom.size)), None, None
         ga = gout._data
         if ga.dtype != out.dtype:
             ga = ga.astype(out.dtype)
@@ -439,22 +495,43 @@ class AvgPool2dFn(Primitive):
             out = xp.where(out < 0, -q, q).astype(xa.dtype)
         if ctx.needs_input_grad is not None:
             ctx.geom, ctx.shape, ctx.div = geom, xa.shape, div
+            ctx.count_include_pad, ctx.divisor_override = count_include_pad, divisor_override
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout):
-        g, div = ctx.geom, ctx.div
-        ga = gout._data
-        xp = xp_of(ga)
-        gd = ga / div
-        gin = g.grad_input(xp, ctx.shape, ga.dtype)
-        for _, oi, ii, _ in g.blocks:
-            if g.disjoint:
-                gin[ii] = gd[oi]
-            else:
-                gin[ii] += gd[oi]
-        return Tensor._make(gin), None, None, None
+        if STATE.enabled:  # create_graph=True
+            geom, div, shape, cip, dov = ctx.geom, ctx.div, ctx.shape, ctx.count_include_pad, ctx.divisor_override
+            return _LinearGradFn.apply(gout, lambda ga: _avg_backward(geom, div, shape, ga),
+                                       lambda t: AvgPool2dFn.apply(t, geom, cip, dov)), None, None, None
+        return Tensor._make(_avg_backward(ctx.geom, ctx.div, ctx.shape, gout._data)), None, None, None
+
+
+def _avg_backward(g, div, shape, ga):
+    """Each output gradient over its divisor, added onto every input position of its window."""
+    xp = xp_of(ga)
+    gd = ga / div
+    gin = g.grad_input(xp, shape, ga.dtype)
+    for _, oi, ii, _ in g.blocks:
+        if g.disjoint:
+            gin[ii] = gd[oi]
+        else:
+            gin[ii] += gd[oi]
+    return gin
+
+
+class _LinearGradFn(Primitive):
+    """The backward of a linear pool as an op of its own (create_graph=True): forward applies the raw
+    backward ``grad`` to the output gradient; its gradient is the pool ``pool`` applied to ``gg``."""
+
+    @staticmethod
+    def forward(ctx, g, grad, pool):
+        ctx.pool = pool
+        return grad(g._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return ctx.pool(gg), None, None
 
 
 def _avg_pool2d_impl(x, k, s, p, ceil_mode, count_include_pad, divisor_override):
@@ -580,32 +657,38 @@ class AdaptiveAvgPool2dFn(Primitive):
         return s.astype(xa.dtype, copy=False)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout):
-        ga = gout._data
-        xp = xp_of(ga)
-        shape = ctx.shape
-        H, W = shape[-2:]
-        Oh, Ow = ga.shape[-2:]
-        if ga.size == 0 or int(np.prod(shape)) == 0:
-            return Tensor._make(xp.zeros(shape, dtype=ga.dtype)), None, None
-        if H % Oh == 0 and W % Ow == 0:
-            kh, kw = H // Oh, W // Ow
-            gin = xp.empty(shape, dtype=ga.dtype)
-            gv = gin.reshape(shape[:-2] + (Oh, kh, Ow, kw))
-            xp.multiply(ga[..., :, None, :, None], ga.dtype.type(1.0 / (kh * kw)), out=gv)
-            return Tensor._make(gin), None, None
-        if H * Oh <= _MATMUL_MAX and W * Ow <= _MATMUL_MAX:
-            planes = int(np.prod(shape[:-2], dtype=np.int64))
-            ah, aw = xp.asarray(_bin_matrix(H, Oh, ga.dtype)), xp.asarray(_bin_matrix(W, Ow, ga.dtype))
-            t = ga.reshape(planes, Oh, Ow).transpose(0, 2, 1).reshape(-1, Oh) @ ah  # (planes*Ow, H)
-            t = t.reshape(planes, Ow, H).transpose(0, 2, 1).reshape(-1, Ow) @ aw  # (planes*H, W)
-            return Tensor._make(t.reshape(shape)), None, None
-        cnt = _bin_counts(H, Oh)[:, None] * _bin_counts(W, Ow)[None, :]
-        gd = ga / xp.asarray(cnt.astype(ga.dtype))
-        t = _bin_sum_t(xp, gd, ga.ndim - 1, W, Ow, np.float64)
-        t = _bin_sum_t(xp, t, ga.ndim - 2, H, Oh, np.float64)
-        return Tensor._make(t.astype(ga.dtype, copy=False)), None, None
+        shape, sizes = ctx.shape, tuple(gout.shape[-2:])
+        if STATE.enabled:  # create_graph=True
+            return _LinearGradFn.apply(gout, lambda ga: _adaptive_avg_grad(shape, ga),
+                                       lambda t: AdaptiveAvgPool2dFn.apply(t, *sizes)), None, None
+        return Tensor._make(_adaptive_avg_grad(shape, gout._data)), None, None
+
+
+def _adaptive_avg_grad(shape, ga):
+    """Transpose of the adaptive average pool: each output gradient spread evenly over its bin."""
+    xp = xp_of(ga)
+    H, W = shape[-2:]
+    Oh, Ow = ga.shape[-2:]
+    if ga.size == 0 or int(np.prod(shape)) == 0:
+        return xp.zeros(shape, dtype=ga.dtype)
+    if H % Oh == 0 and W % Ow == 0:
+        kh, kw = H // Oh, W // Ow
+        gin = xp.empty(shape, dtype=ga.dtype)
+        gv = gin.reshape(shape[:-2] + (Oh, kh, Ow, kw))
+        xp.multiply(ga[..., :, None, :, None], ga.dtype.type(1.0 / (kh * kw)), out=gv)
+        return gin
+    if H * Oh <= _MATMUL_MAX and W * Ow <= _MATMUL_MAX:
+        planes = int(np.prod(shape[:-2], dtype=np.int64))
+        ah, aw = xp.asarray(_bin_matrix(H, Oh, ga.dtype)), xp.asarray(_bin_matrix(W, Ow, ga.dtype))
+        t = ga.reshape(planes, Oh, Ow).transpose(0, 2, 1).reshape(-1, Oh) @ ah  # (planes*Ow, H)
+        t = t.reshape(planes, Ow, H).transpose(0, 2, 1).reshape(-1, Ow) @ aw  # (planes*H, W)
+        return t.reshape(shape)
+    cnt = _bin_counts(H, Oh)[:, None] * _bin_counts(W, Ow)[None, :]
+    gd = ga / xp.asarray(cnt.astype(ga.dtype))
+    t = _bin_sum_t(xp, gd, ga.ndim - 1, W, Ow, np.float64)
+    t = _bin_sum_t(xp, t, ga.ndim - 2, H, Oh, np.float64)
+    return t.astype(ga.dtype, copy=False)
 
 
 def _adaptive_size(output_size, n, in_sizes):
@@ -689,11 +772,12 @@ class AdaptiveMaxPool2dFn(Primitive):
         return out, idx
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout, gidx=None):
+        shape, idx = ctx.shape, ctx.idx
+        if STATE.enabled:  # create_graph=True
+            return (_ScatterAddFn.apply(gout, idx, shape, ctx.nd),) + (None,) * ctx.nd
         ga = gout._data
         xp = xp_of(ga)
-        shape, idx = ctx.shape, ctx.idx
         plane = int(np.prod(shape[-ctx.nd :], dtype=np.int64))
         planes = int(np.prod(shape[: -ctx.nd], dtype=np.int64))
         keys = (xp.arange(planes, dtype=np.int64)[:, None] * plane + idx.reshape(planes, -1)).ravel()
@@ -803,15 +887,16 @@ class MaxUnpoolFn(Primitive):
         rows = xp.arange(planes)[:, None]
         out[rows, idx] = xa.reshape(planes, -1)
         if ctx.needs_input_grad is not None:
-            ctx.idx, ctx.in_shape = idx, xa.shape
+            ctx.idx, ctx.in_shape, ctx.nd = idx, xa.shape, nd
         return out.reshape(lead + tuple(out_size))
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout):
+        idx = ctx.idx
+        if STATE.enabled:  # create_graph=True: the gather, differentiable in gout
+            return _GatherFn.apply(gout, idx.reshape(ctx.in_shape), ctx.nd), None, None
         ga = gout._data
         xp = xp_of(ga)
-        idx = ctx.idx
         planes = idx.shape[0]
         g2 = ga.reshape(planes, -1)
         gin = g2[xp.arange(planes)[:, None], idx]

@@ -12,7 +12,8 @@ import functools
 
 import numpy as np
 
-from ..autograd.function import Primitive, once_differentiable
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import xp_of
 from .pooling import (
@@ -27,6 +28,7 @@ from .pooling import (
     _check_float,
     _check_real,
     _Geom,
+    _LinearGradFn,
     _out_len,
     _tuple_arg,
     _type_name,
@@ -171,18 +173,24 @@ class AdaptiveAvgPool3dFn(Primitive):
         return s.astype(xa.dtype, copy=False)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout):
-        ga = gout._data
-        xp = xp_of(ga)
-        shape = ctx.shape
-        sizes = ga.shape[len(shape) - 3 :]
-        if ga.size == 0 or int(np.prod(shape)) == 0:
-            return Tensor._make(xp.zeros(shape, dtype=ga.dtype)), None
-        t = ga / xp.asarray(_counts(shape[-3:], sizes).astype(ga.dtype))
-        for a, (I, O) in enumerate(zip(shape[-3:], sizes)):
-            t = _bin_sum_t(xp, t, len(shape) - 3 + a, I, O, np.float64)
-        return Tensor._make(t.astype(ga.dtype, copy=False)), None
+        shape, sizes = ctx.shape, tuple(gout.shape[-3:])
+        if STATE.enabled:  # create_graph=True: the transpose as an op whose gradient is this pool again
+            return _LinearGradFn.apply(gout, lambda ga: _adaptive_avg3d_grad(shape, ga),
+                                       lambda t: AdaptiveAvgPool3dFn.apply(t, sizes)), None
+        return Tensor._make(_adaptive_avg3d_grad(shape, gout._data)), None
+
+
+def _adaptive_avg3d_grad(shape, ga):
+    """Transpose of the 3-D adaptive average pool: each output gradient spread evenly over its bin."""
+    xp = xp_of(ga)
+    sizes = ga.shape[len(shape) - 3 :]
+    if ga.size == 0 or int(np.prod(shape)) == 0:
+        return xp.zeros(shape, dtype=ga.dtype)
+    t = ga / xp.asarray(_counts(shape[-3:], sizes).astype(ga.dtype))
+    for a, (I, O) in enumerate(zip(shape[-3:], sizes)):
+        t = _bin_sum_t(xp, t, len(shape) - 3 + a, I, O, np.float64)
+    return t.astype(ga.dtype, copy=False)
 
 
 def _check_nonempty(x, fname):
