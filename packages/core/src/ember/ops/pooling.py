@@ -746,26 +746,34 @@ class AdaptiveMaxPool2dFn(Primitive):
         xp = xp_of(xa)
         nd = len(sizes)
         ins = xa.shape[-nd:]
-        bins = [_bins(I, O)[:2] for I, O in zip(ins, sizes)]
-        widths = [int((e - st).max()) for st, e in bins]
-        # offset of every bin along each axis; short bins repeat their last element, which changes
-        # neither the maximum nor which element wins a tie (the repeat comes after the original in scan order)
-        per_axis = [[np.minimum(st + i, e - 1) for i in range(w)] for (st, e), w in zip(bins, widths)]
-        out, vals, flats = None, [], []
-        for offs in itertools.product(*per_axis):  # window scan order: the last axis varies fastest
-            v, flat = xa, 0
-            for a, pos in enumerate(offs):
-                v = xp.take(v, xp.asarray(pos), axis=xa.ndim - nd + a)
-                flat = flat * ins[a] + pos.reshape((-1,) + (1,) * (nd - 1 - a))
-            vals.append(v)
-            flats.append(xp.asarray(flat))
-            out = v.copy() if out is None else xp.maximum(out, v, out=out)
-        idx = xp.empty(out.shape, dtype=np.int64)
-        for n in range(len(vals) - 1, -1, -1):  # reverse scan: the first maximum is written last
-            xp.copyto(idx, flats[n], where=vals[n] == out)
-        if bool(xp.isnan(out).any()):  # a NaN wins; PyTorch keeps the last NaN of the bin
-            for n in range(len(vals)):
-                xp.copyto(idx, flats[n], where=xp.isnan(vals[n]))
+        # max is separable: reduce the last axis first, then the next, carrying the winner's flat index
+        # within the axes reduced so far. A later element wins only when strictly greater or NaN
+        # (PyTorch's rule), so the first maximum in scan order and the last NaN win. Short bins repeat
+        # their last element, which changes neither.
+        out, idx = xa, None
+        for a in range(nd - 1, -1, -1):
+            axis = xa.ndim - nd + a
+            start, end, _, _ = _bins(ins[a], sizes[a])
+            stride = int(np.prod(ins[a + 1 :], dtype=np.int64))
+            bshape = (-1,) + (1,) * (nd - 1 - a)
+            best = bidx = None
+            for i in range(int((end - start).max())):
+                pos = np.minimum(start + i, end - 1)
+                pa = xp.asarray(pos)
+                v = xp.take(out, pa, axis=axis)
+                flat = xp.asarray(pos.reshape(bshape) * stride)
+                if idx is not None:
+                    flat = flat + xp.take(idx, pa, axis=axis)
+                if best is None:
+                    best, bidx = v, xp.empty(v.shape, dtype=np.int64)
+                    bidx[...] = flat
+                    continue
+                upd = xp.greater(v, best)
+                if v.dtype.kind == "f":
+                    upd |= xp.isnan(v)
+                xp.copyto(bidx, flat, where=upd)
+                xp.maximum(best, v, out=best)  # NaN propagates, as the NaN rule wants
+            out, idx = best, bidx
         if ctx.needs_input_grad is not None:
             ctx.shape, ctx.idx, ctx.nd = xa.shape, idx, nd
         ctx.mark_non_differentiable(idx)
