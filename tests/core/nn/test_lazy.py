@@ -158,3 +158,21 @@ def test_lazy_norm_without_affine_or_stats_and_pytorch_unbatched_quirk():
     # PyTorch reads num_features from dim 1 even for unbatched instance-norm input
     with pytest.raises(ValueError, match=r"expected input's size at dim=0 to match num_features \(3\), but got: 5\."):
         nn.LazyInstanceNorm1d()(ember.randn(5, 3))
+
+
+def test_save_load_and_pickle_of_uninitialized_modules():
+    import io
+    import pickle
+
+    m = nn.LazyLinear(3, dtype=ember.float64)
+    buf = io.BytesIO()
+    ember.save(m.state_dict(), buf)
+    buf.seek(0)
+    sd = ember.load(buf)
+    assert type(sd["weight"]) is UninitializedParameter and sd["weight"].dtype == ember.float64 and sd["weight"].requires_grad
+    fresh = nn.LazyLinear(3)
+    fresh.load_state_dict(sd)
+    assert fresh.has_uninitialized_params()
+    clone = pickle.loads(pickle.dumps(m))
+    assert type(clone) is nn.LazyLinear and is_lazy(clone.weight)
+    assert tuple(clone(ember.randn(2, 4, dtype=ember.float64)).shape) == (2, 3) and type(clone) is nn.Linear
