@@ -334,16 +334,6 @@ def test_conv_transpose_module_output_size():
     assert tuple(t1(R(4, 5), output_size=[17]).shape) == (6, 17)
 
 
-def test_3d_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="conv3d"):
-        F.conv3d(R(1, 1, 2, 2, 2), R(1, 1, 1, 1, 1))
-    with pytest.raises(NotImplementedError, match="conv_transpose3d"):
-        F.conv_transpose3d(R(1, 1, 2, 2, 2), R(1, 1, 1, 1, 1))
-    with pytest.raises(NotImplementedError, match="Conv3d"):
-        nn.Conv3d(1, 1, 3)
-    with pytest.raises(NotImplementedError, match="ConvTranspose3d"):
-        nn.ConvTranspose3d(1, 1, 3)
-
 
 def test_modules_in_namespaces():
     assert F.conv2d is conv_ops.conv2d and F.conv_transpose1d is conv_ops.conv_transpose1d

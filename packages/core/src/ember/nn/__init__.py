@@ -3,7 +3,7 @@
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .module import Module, register_module_forward_hook, register_module_forward_pre_hook
 from .modules import *  # noqa: F401,F403
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from . import functional, init, parallel, utils  # noqa: F401
 from .parallel import DataParallel  # noqa: F401
 

@@ -12,7 +12,7 @@ from collections import OrderedDict, namedtuple
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, is_lazy
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -460,6 +460,8 @@ class Module:
                     f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like object from '
                     f"checkpoint but received {type(input_param)}"
                 )
+                continue
+            if is_lazy(param):  # an uninitialized parameter loaded from an uninitialized one stays as it is
                 continue
             if tuple(input_param.shape) != tuple(param.shape):
                 error_msgs.append(

@@ -792,14 +792,6 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv_transposend("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Not implemented: ember has 1-D and 2-D convolutions only."""
-    raise NotImplementedError("conv3d is not implemented in ember (conv1d and conv2d are)")
-
-
-def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Not implemented: ember has 1-D and 2-D transposed convolutions only."""
-    raise NotImplementedError("conv_transpose3d is not implemented in ember (conv_transpose1d and conv_transpose2d are)")
-
+from .conv3d import conv3d, conv_transpose3d  # noqa: E402
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]

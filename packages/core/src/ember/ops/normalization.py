@@ -1,5 +1,6 @@
 """Normalization: batch, instance, group, layer and RMS norm, each one fused primitive with a folded
-backward, plus local response norm (a composite of tensor ops)."""
+backward (written with tensor ops instead when ``create_graph=True``, so it can be differentiated again),
+plus local response norm (a composite of tensor ops)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import Primitive, once_differentiable
+from .. import dtypes as _dtypes
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import xp_of
 
@@ -188,9 +191,10 @@ class _Normalize(Primitive):
         return y if y.dtype == xa.dtype else y.astype(xa.dtype)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, dy):
         x, weight, bias = ctx.saved_tensors
+        if STATE.enabled and ctx.arrays is not None:  # create_graph=True: a backward made of tensor ops
+            return _normalize_backward_graph(ctx, x, weight, bias, dy)
         if ctx.arrays is None:  # empty input
             return tuple(None if t is None else Tensor._make(xp_of(t._data).zeros_like(t._data)) for t in (x, weight, bias)) + (None,)
         xv, mean, invstd, w, xhat = ctx.arrays
@@ -248,6 +252,44 @@ class _Normalize(Primitive):
         if db is not None:
             out_db = _param_grad(db, bias)
         return out_dx, out_dw, out_db, None
+
+
+def _normalize_backward_graph(ctx, x, weight, bias, dy):
+    """The same gradients as the fused backward, written with differentiable tensor ops (for double
+    backward: gradient penalties and the like)."""
+    spec = ctx.spec
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    cdt = _compute_dtype(x._data)
+    xv, g = x.reshape(spec.vshape), dy.reshape(spec.vshape)
+    if xv._data.dtype != cdt:
+        xv, g = xv.to(_dtypes._FROM_NP[cdt]), g.to(_dtypes._FROM_NP[cdt])
+    ra = spec.raxes
+    if spec.stats is not None:  # running estimates: constants
+        mean, var = (Tensor._make(a.astype(cdt, copy=False)) for a in spec.stats)
+        invstd = (var + spec.eps).rsqrt()
+        xhat = (xv - mean) * invstd
+    elif spec.center:
+        xc = xv - xv.mean(dim=ra, keepdim=True)
+        invstd = ((xc * xc).mean(dim=ra, keepdim=True) + spec.eps).rsqrt()
+        xhat = xc * invstd
+    else:
+        invstd = ((xv * xv).mean(dim=ra, keepdim=True) + spec.eps).rsqrt()
+        xhat = xv * invstd
+    dx = dw = db = None
+    if need_x:
+        gw = g if weight is None else g * weight.reshape(spec.wshape).to(xv.dtype)
+        if spec.stats is not None:
+            dx = gw * invstd
+        else:
+            proj = xhat * (gw * xhat).mean(dim=ra, keepdim=True)
+            dx = invstd * ((gw - gw.mean(dim=ra, keepdim=True) - proj) if spec.center else (gw - proj))
+        dx = dx.reshape(x.shape).to(x.dtype)
+    wsum = tuple(i for i in range(len(spec.vshape)) if i not in spec.waxes)
+    if need_w:
+        dw = (g * xhat).sum(dim=wsum, keepdim=True).reshape(weight.shape).to(weight.dtype)
+    if need_b:
+        db = g.sum(dim=wsum, keepdim=True).reshape(bias.shape).to(bias.dtype)
+    return dx, dw, db, None
 
 
 def _param_grad(arr, like):

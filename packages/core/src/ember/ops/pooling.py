@@ -1,6 +1,10 @@
 """Pooling: max / average / adaptive / power-average pooling in 1-D and 2-D, and max unpooling.
 
-Every pool is one fused primitive on raw arrays (backward: ``once_differentiable``). Windows are
+The window geometry and the max / average / unpooling primitives work over any number of trailing
+spatial axes; ``pooling3d`` builds the 3-D pools on them.
+
+Every pool is one fused primitive on raw arrays; with ``create_graph=True`` its backward is itself an op
+(a scatter-add onto the max winners, or the adjoint of a linear pool) so it can be differentiated again. Windows are
 visited as k*k strided views of the input, one whole-array operation per window offset, each offset
 restricted to the block of windows for which it falls inside the input (no padded copy is made);
 nothing loops over pixels or planes. Adaptive average pooling uses a reshaped mean when the bins
@@ -12,11 +16,13 @@ over numbers and the last NaN wins over earlier ones) and returns int64 indices 
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 
 import numpy as np
 
-from ..autograd.function import Primitive, once_differentiable
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import xp_of
 
@@ -150,39 +156,103 @@ def _axis_blocks(L, O, k, s, p, d):
 
 
 class _Geom:
-    """Geometry of a 2-D pooling over the last two axes of an array of shape (..., H, W)."""
+    """Geometry of an N-D pooling over the last N axes of an array of shape (..., *size)."""
 
-    __slots__ = ("H", "Ho", "W", "Wo", "blocks", "d", "disjoint", "full", "k", "p", "s")
+    __slots__ = ("blocks", "d", "disjoint", "full", "k", "out", "p", "s", "size")
 
-    def __init__(self, H, W, Ho, Wo, k, s, p, d):
-        self.H, self.W, self.Ho, self.Wo, self.k, self.s, self.p, self.d = H, W, Ho, Wo, k, s, p, d
-        bh = _axis_blocks(H, Ho, k[0], s[0], p[0], d[0])
-        bw = _axis_blocks(W, Wo, k[1], s[1], p[1], d[1])
-        # (offset number in window scan order, output index, input index, covers every output)
-        self.blocks = [
-            (i * k[1] + j, (Ellipsis, rh[0], rw[0]), (Ellipsis, rh[1], rw[1]), rh[2] and rw[2])
-            for i, rh in enumerate(bh) if rh is not None
-            for j, rw in enumerate(bw) if rw is not None
-        ]
+    def __init__(self, size, out, k, s, p, d):
+        self.size, self.out, self.k, self.s, self.p, self.d = tuple(size), tuple(out), tuple(k), tuple(s), tuple(p), tuple(d)
+        axes = [list(enumerate(_axis_blocks(*a))) for a in zip(size, out, k, s, p, d)]
+        axes = [[(i, r) for i, r in ax if r is not None] for ax in axes]
+        # (offset number in window scan order, output index, input index, covers every output);
+        # product() varies the last axis fastest, which is the window scan order
+        self.blocks = []
+        for combo in itertools.product(*axes):
+            n = 0
+            for kk, (i, _) in zip(k, combo):
+                n = n * kk + i
+            self.blocks.append((
+                n,
+                (Ellipsis,) + tuple(r[0] for _, r in combo),
+                (Ellipsis,) + tuple(r[1] for _, r in combo),
+                all(r[2] for _, r in combo),
+            ))
         # windows never overlap: every input element lies in at most one (window, offset) pair
         self.disjoint = all(st >= dl * (kk - 1) + 1 for st, dl, kk in zip(s, d, k))
         # ... and they tile the input exactly: writing every block fills the whole gradient
-        self.full = (
-            self.disjoint and p == (0, 0) and d == (1, 1) and tuple(s) == tuple(k)
-            and Ho * s[0] == H and Wo * s[1] == W
+        self.full = self.disjoint and all(
+            pp == 0 and dl == 1 and st == kk and o * st == L for pp, dl, st, kk, o, L in zip(p, d, s, k, out, size)
         )
+
+    def out_shape(self, lead):
+        return tuple(lead[: len(lead) - len(self.size)]) + self.out
 
     def flat_index(self, xp, phase):
         """Per-plane flat input indices (int64) of the winning offsets in ``phase``."""
-        kw = self.k[1]
-        r = xp.asarray(np.arange(self.Ho, dtype=np.int64) * self.s[0] - self.p[0])[:, None]
-        c = xp.asarray(np.arange(self.Wo, dtype=np.int64) * self.s[1] - self.p[1])[None, :]
+        nd = len(self.size)
         ph = phase.astype(np.int64)
-        i, j = ph // kw, ph % kw
-        return (r + i * self.d[0]) * self.W + (c + j * self.d[1])
+        flat = 0
+        for a in range(nd):
+            inner = int(np.prod(self.k[a + 1 :], dtype=np.int64))
+            pos = np.arange(self.out[a], dtype=np.int64) * self.s[a] - self.p[a]
+            pos = xp.asarray(pos.reshape((-1,) + (1,) * (nd - 1 - a)))
+            flat = flat * self.size[a] + (pos + (ph // inner) % self.k[a] * self.d[a])
+        return flat
 
     def grad_input(self, xp, shape, dtype):
         return xp.empty(shape, dtype=dtype) if self.full else xp.zeros(shape, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# differentiable backward pieces (create_graph=True): the max-pool backward is a scatter-add of the
+# output gradient onto the winners, whose own gradient is the gather at the same flat indices; the
+# average-pool backward is the adjoint of the average pool itself
+# ---------------------------------------------------------------------------------------------
+
+
+def _plane_keys(xp, idx, nd):
+    """Flat indices of ``idx`` (per plane over the last ``nd`` axes) into the whole array, and the plane count."""
+    lead = idx.shape[: idx.ndim - nd]
+    planes = int(np.prod(lead, dtype=np.int64))
+    return idx.reshape(planes, -1), planes
+
+
+class _ScatterAddFn(Primitive):
+    """Zeros of ``shape`` plus ``g`` added at the per-plane flat indices ``idx`` (same shape as ``g``)."""
+
+    @staticmethod
+    def forward(ctx, g, idx, shape, nd):
+        ga = g._data
+        xp = xp_of(ga)
+        keys, planes = _plane_keys(xp, idx, nd)
+        plane = int(np.prod(shape[len(shape) - nd :], dtype=np.int64))
+        keys = (xp.arange(planes, dtype=np.int64)[:, None] * plane + keys).ravel()
+        out = xp.bincount(keys, weights=ga.ravel().astype(np.float64, copy=False), minlength=planes * plane)
+        if ctx.needs_input_grad is not None:
+            ctx.idx, ctx.nd = idx, nd
+        return out.reshape(shape).astype(ga.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _GatherFn.apply(gg, ctx.idx, ctx.nd), None, None, None
+
+
+class _GatherFn(Primitive):
+    """``t`` read at the per-plane flat indices ``idx`` (over its last ``nd`` axes)."""
+
+    @staticmethod
+    def forward(ctx, t, idx, nd):
+        ta = t._data
+        xp = xp_of(ta)
+        keys, planes = _plane_keys(xp, idx, nd)
+        out = ta.reshape(planes, -1)[xp.arange(planes)[:, None], keys]
+        if ctx.needs_input_grad is not None:
+            ctx.idx, ctx.nd, ctx.shape = idx, nd, ta.shape
+        return out.reshape(idx.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _ScatterAddFn.apply(g, ctx.idx, ctx.shape, ctx.nd), None, None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +268,7 @@ def _max_forward(xp, x, g):
             first = n
             break
     if out is None:
-        out = xp.full(x.shape[:-2] + (g.Ho, g.Wo), _lowest(x.dtype), dtype=x.dtype)
+        out = xp.full(g.out_shape(x.shape), _lowest(x.dtype), dtype=x.dtype)
         first = -1
     for n, oi, ii, full in g.blocks:
         if n != first:
@@ -209,7 +279,7 @@ def _max_forward(xp, x, g):
 
 def _max_phase(xp, g, x, out):
     """Number (in window scan order) of the offset each output took its value from."""
-    kk = g.k[0] * g.k[1]
+    kk = int(np.prod(g.k))
     phase = xp.zeros(out.shape, dtype=np.int16 if kk > 127 else np.int8)
     for n, oi, ii, _ in reversed(g.blocks):  # reverse scan: the first offset holding the maximum is written last
         xp.copyto(phase[oi], n, where=x[ii] == out[oi])
@@ -280,7 +350,6 @@ class MaxPool2dFn(Primitive):
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout, gidx=None):
         (x,) = ctx.saved_tensors
         xa = x._data
@@ -290,6 +359,9 @@ class MaxPool2dFn(Primitive):
             out = saved.data
         else:  # the output was changed in place (PyTorch allows it): recompute the maxima
             out = _max_forward(xp, xa, ctx.geom)
+        if STATE.enabled:  # create_graph=True: scatter onto the winners, differentiable in gout
+            idx = ctx.geom.flat_index(xp, _max_phase(xp, ctx.geom, xa, out))
+            return _ScatterAddFn.apply(gout.to(x.dtype), idx, xa.shape, len(ctx.geom.size)), None, None
         ga = gout._data
         if ga.dtype != out.dtype:
             ga = ga.astype(out.dtype)
@@ -307,7 +379,7 @@ def _check_input_dims(x, lo, hi, fname):
 def _max_pool2d_impl(x, k, s, p, d, ceil_mode, return_indices):
     Ho, Wo = _pool2d_shape(x._data, k, s, p, d, ceil_mode, _ZERO_DIM_MSG)
     _check_real(x._data, "max_pool2d")
-    geom = _Geom(x.shape[-2], x.shape[-1], Ho, Wo, k, s, p, d)
+    geom = _Geom(x.shape[-2:], (Ho, Wo), k, s, p, d)
     return MaxPool2dFn.apply(x, geom, return_indices)
 
 
@@ -383,17 +455,13 @@ def _axis_counts(size, o, k, s, p):
 
 
 def _avg_divisor(g, count_include_pad, divisor_override, dtype):
-    """Scalar or (Ho, Wo) array of divisors (PyTorch's pool_size rules)."""
+    """Scalar or per-output array of divisors (PyTorch's pool_size rules)."""
     if divisor_override:
         return divisor_override
-    if g.p == (0, 0) and all((o - 1) * st + kk <= size for o, st, kk, size in zip((g.Ho, g.Wo), g.s, g.k, (g.H, g.W))):
-        return g.k[0] * g.k[1]
-    rh, rih = _axis_counts(g.H, g.Ho, g.k[0], g.s[0], g.p[0])
-    cw, ciw = _axis_counts(g.W, g.Wo, g.k[1], g.s[1], g.p[1])
-    if count_include_pad:
-        div = rh[:, None] * cw[None, :]
-    else:
-        div = rih[:, None] * ciw[None, :]
+    if not any(g.p) and all((o - 1) * st + kk <= L for o, st, kk, L in zip(g.out, g.s, g.k, g.size)):
+        return int(np.prod(g.k))
+    counts = [_axis_counts(L, o, kk, st, pp)[0 if count_include_pad else 1] for L, o, kk, st, pp in zip(g.size, g.out, g.k, g.s, g.p)]
+    div = functools.reduce(np.multiply.outer, counts)
     return np.maximum(div, 1).astype(dtype if dtype.kind == "f" else np.int64)
 
 
@@ -412,7 +480,7 @@ class AvgPool2dFn(Primitive):
                 first = n
                 break
         if out is None:
-            out = xp.zeros(xa.shape[:-2] + (geom.Ho, geom.Wo), dtype=acc)
+            out = xp.zeros(geom.out_shape(xa.shape), dtype=acc)
             first = -1
         for n, oi, ii, _ in geom.blocks:
             if n != first:
@@ -427,22 +495,43 @@ class AvgPool2dFn(Primitive):
             out = xp.where(out < 0, -q, q).astype(xa.dtype)
         if ctx.needs_input_grad is not None:
             ctx.geom, ctx.shape, ctx.div = geom, xa.shape, div
+            ctx.count_include_pad, ctx.divisor_override = count_include_pad, divisor_override
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout):
-        g, div = ctx.geom, ctx.div
-        ga = gout._data
-        xp = xp_of(ga)
-        gd = ga / div
-        gin = g.grad_input(xp, ctx.shape, ga.dtype)
-        for _, oi, ii, _ in g.blocks:
-            if g.disjoint:
-                gin[ii] = gd[oi]
-            else:
-                gin[ii] += gd[oi]
-        return Tensor._make(gin), None, None, None
+        if STATE.enabled:  # create_graph=True
+            geom, div, shape, cip, dov = ctx.geom, ctx.div, ctx.shape, ctx.count_include_pad, ctx.divisor_override
+            return _LinearGradFn.apply(gout, lambda ga: _avg_backward(geom, div, shape, ga),
+                                       lambda t: AvgPool2dFn.apply(t, geom, cip, dov)), None, None, None
+        return Tensor._make(_avg_backward(ctx.geom, ctx.div, ctx.shape, gout._data)), None, None, None
+
+
+def _avg_backward(g, div, shape, ga):
+    """Each output gradient over its divisor, added onto every input position of its window."""
+    xp = xp_of(ga)
+    gd = ga / div
+    gin = g.grad_input(xp, shape, ga.dtype)
+    for _, oi, ii, _ in g.blocks:
+        if g.disjoint:
+            gin[ii] = gd[oi]
+        else:
+            gin[ii] += gd[oi]
+    return gin
+
+
+class _LinearGradFn(Primitive):
+    """The backward of a linear pool as an op of its own (create_graph=True): forward applies the raw
+    backward ``grad`` to the output gradient; its gradient is the pool ``pool`` applied to ``gg``."""
+
+    @staticmethod
+    def forward(ctx, g, grad, pool):
+        ctx.pool = pool
+        return grad(g._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return ctx.pool(gg), None, None
 
 
 def _avg_pool2d_impl(x, k, s, p, ceil_mode, count_include_pad, divisor_override):
@@ -450,7 +539,7 @@ def _avg_pool2d_impl(x, k, s, p, ceil_mode, count_include_pad, divisor_override)
     _check_real(x._data, "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    geom = _Geom(x.shape[-2], x.shape[-1], Ho, Wo, k, s, p, (1, 1))
+    geom = _Geom(x.shape[-2:], (Ho, Wo), k, s, p, (1, 1))
     return AvgPool2dFn.apply(x, geom, bool(count_include_pad), divisor_override)
 
 
@@ -568,32 +657,38 @@ class AdaptiveAvgPool2dFn(Primitive):
         return s.astype(xa.dtype, copy=False)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout):
-        ga = gout._data
-        xp = xp_of(ga)
-        shape = ctx.shape
-        H, W = shape[-2:]
-        Oh, Ow = ga.shape[-2:]
-        if ga.size == 0 or int(np.prod(shape)) == 0:
-            return Tensor._make(xp.zeros(shape, dtype=ga.dtype)), None, None
-        if H % Oh == 0 and W % Ow == 0:
-            kh, kw = H // Oh, W // Ow
-            gin = xp.empty(shape, dtype=ga.dtype)
-            gv = gin.reshape(shape[:-2] + (Oh, kh, Ow, kw))
-            xp.multiply(ga[..., :, None, :, None], ga.dtype.type(1.0 / (kh * kw)), out=gv)
-            return Tensor._make(gin), None, None
-        if H * Oh <= _MATMUL_MAX and W * Ow <= _MATMUL_MAX:
-            planes = int(np.prod(shape[:-2], dtype=np.int64))
-            ah, aw = xp.asarray(_bin_matrix(H, Oh, ga.dtype)), xp.asarray(_bin_matrix(W, Ow, ga.dtype))
-            t = ga.reshape(planes, Oh, Ow).transpose(0, 2, 1).reshape(-1, Oh) @ ah  # (planes*Ow, H)
-            t = t.reshape(planes, Ow, H).transpose(0, 2, 1).reshape(-1, Ow) @ aw  # (planes*H, W)
-            return Tensor._make(t.reshape(shape)), None, None
-        cnt = _bin_counts(H, Oh)[:, None] * _bin_counts(W, Ow)[None, :]
-        gd = ga / xp.asarray(cnt.astype(ga.dtype))
-        t = _bin_sum_t(xp, gd, ga.ndim - 1, W, Ow, np.float64)
-        t = _bin_sum_t(xp, t, ga.ndim - 2, H, Oh, np.float64)
-        return Tensor._make(t.astype(ga.dtype, copy=False)), None, None
+        shape, sizes = ctx.shape, tuple(gout.shape[-2:])
+        if STATE.enabled:  # create_graph=True
+            return _LinearGradFn.apply(gout, lambda ga: _adaptive_avg_grad(shape, ga),
+                                       lambda t: AdaptiveAvgPool2dFn.apply(t, *sizes)), None, None
+        return Tensor._make(_adaptive_avg_grad(shape, gout._data)), None, None
+
+
+def _adaptive_avg_grad(shape, ga):
+    """Transpose of the adaptive average pool: each output gradient spread evenly over its bin."""
+    xp = xp_of(ga)
+    H, W = shape[-2:]
+    Oh, Ow = ga.shape[-2:]
+    if ga.size == 0 or int(np.prod(shape)) == 0:
+        return xp.zeros(shape, dtype=ga.dtype)
+    if H % Oh == 0 and W % Ow == 0:
+        kh, kw = H // Oh, W // Ow
+        gin = xp.empty(shape, dtype=ga.dtype)
+        gv = gin.reshape(shape[:-2] + (Oh, kh, Ow, kw))
+        xp.multiply(ga[..., :, None, :, None], ga.dtype.type(1.0 / (kh * kw)), out=gv)
+        return gin
+    if H * Oh <= _MATMUL_MAX and W * Ow <= _MATMUL_MAX:
+        planes = int(np.prod(shape[:-2], dtype=np.int64))
+        ah, aw = xp.asarray(_bin_matrix(H, Oh, ga.dtype)), xp.asarray(_bin_matrix(W, Ow, ga.dtype))
+        t = ga.reshape(planes, Oh, Ow).transpose(0, 2, 1).reshape(-1, Oh) @ ah  # (planes*Ow, H)
+        t = t.reshape(planes, Ow, H).transpose(0, 2, 1).reshape(-1, Ow) @ aw  # (planes*H, W)
+        return t.reshape(shape)
+    cnt = _bin_counts(H, Oh)[:, None] * _bin_counts(W, Ow)[None, :]
+    gd = ga / xp.asarray(cnt.astype(ga.dtype))
+    t = _bin_sum_t(xp, gd, ga.ndim - 1, W, Ow, np.float64)
+    t = _bin_sum_t(xp, t, ga.ndim - 2, H, Oh, np.float64)
+    return t.astype(ga.dtype, copy=False)
 
 
 def _adaptive_size(output_size, n, in_sizes):
@@ -643,50 +738,59 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 class AdaptiveMaxPool2dFn(Primitive):
-    """Adaptive max pooling of the last two axes to (Oh, Ow); outputs (values, int64 flat indices)."""
+    """Adaptive max pooling of the last N = len(sizes) axes; outputs (values, int64 flat indices)."""
 
     @staticmethod
-    def forward(ctx, x, Oh, Ow):
+    def forward(ctx, x, *sizes):
         xa = x._data
         xp = xp_of(xa)
-        H, W = xa.shape[-2:]
-        rs, re, _, _ = _bins(H, Oh)
-        cs, ce, _, _ = _bins(W, Ow)
-        Kh, Kw = int((re - rs).max()), int((ce - cs).max())
-        # offset (i, j) of every bin; short bins repeat their last row/col, which changes neither the
-        # maximum nor which element wins a tie (the repeat comes after the original in scan order)
-        cols = [np.minimum(cs + j, ce - 1) for j in range(Kw)]
-        out, vals, flats = None, [], []
-        for i in range(Kh):
-            rows = np.minimum(rs + i, re - 1)
-            xr = xp.take(xa, xp.asarray(rows), axis=-2)
-            for j in range(Kw):
-                v = xp.take(xr, xp.asarray(cols[j]), axis=-1)
-                vals.append(v)
-                flats.append(xp.asarray(rows[:, None] * W + cols[j][None, :]))
-                out = v.copy() if out is None else xp.maximum(out, v, out=out)
-        idx = xp.empty(out.shape, dtype=np.int64)
-        for n in range(len(vals) - 1, -1, -1):  # reverse scan: the first maximum is written last
-            xp.copyto(idx, flats[n], where=vals[n] == out)
-        if bool(xp.isnan(out).any()):  # a NaN wins; PyTorch keeps the last NaN of the bin
-            for n in range(len(vals)):
-                xp.copyto(idx, flats[n], where=xp.isnan(vals[n]))
+        nd = len(sizes)
+        ins = xa.shape[-nd:]
+        # max is separable: reduce the last axis first, then the next, carrying the winner's flat index
+        # within the axes reduced so far. A later element wins only when strictly greater or NaN
+        # (PyTorch's rule), so the first maximum in scan order and the last NaN win. Short bins repeat
+        # their last element, which changes neither.
+        out, idx = xa, None
+        for a in range(nd - 1, -1, -1):
+            axis = xa.ndim - nd + a
+            start, end, _, _ = _bins(ins[a], sizes[a])
+            stride = int(np.prod(ins[a + 1 :], dtype=np.int64))
+            bshape = (-1,) + (1,) * (nd - 1 - a)
+            best = bidx = None
+            for i in range(int((end - start).max())):
+                pos = np.minimum(start + i, end - 1)
+                pa = xp.asarray(pos)
+                v = xp.take(out, pa, axis=axis)
+                flat = xp.asarray(pos.reshape(bshape) * stride)
+                if idx is not None:
+                    flat = flat + xp.take(idx, pa, axis=axis)
+                if best is None:
+                    best, bidx = v, xp.empty(v.shape, dtype=np.int64)
+                    bidx[...] = flat
+                    continue
+                upd = xp.greater(v, best)
+                if v.dtype.kind == "f":
+                    upd |= xp.isnan(v)
+                xp.copyto(bidx, flat, where=upd)
+                xp.maximum(best, v, out=best)  # NaN propagates, as the NaN rule wants
+            out, idx = best, bidx
         if ctx.needs_input_grad is not None:
-            ctx.shape, ctx.idx = xa.shape, idx
+            ctx.shape, ctx.idx, ctx.nd = xa.shape, idx, nd
         ctx.mark_non_differentiable(idx)
         return out, idx
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout, gidx=None):
+        shape, idx = ctx.shape, ctx.idx
+        if STATE.enabled:  # create_graph=True
+            return (_ScatterAddFn.apply(gout, idx, shape, ctx.nd),) + (None,) * ctx.nd
         ga = gout._data
         xp = xp_of(ga)
-        shape, idx = ctx.shape, ctx.idx
-        H, W = shape[-2:]
-        planes = int(np.prod(shape[:-2], dtype=np.int64))
-        keys = (xp.arange(planes, dtype=np.int64)[:, None] * (H * W) + idx.reshape(planes, -1)).ravel()
-        gin = xp.bincount(keys, weights=ga.ravel(), minlength=planes * H * W)
-        return Tensor._make(gin.reshape(shape).astype(ga.dtype, copy=False)), None, None
+        plane = int(np.prod(shape[-ctx.nd :], dtype=np.int64))
+        planes = int(np.prod(shape[: -ctx.nd], dtype=np.int64))
+        keys = (xp.arange(planes, dtype=np.int64)[:, None] * plane + idx.reshape(planes, -1)).ravel()
+        gin = xp.bincount(keys, weights=ga.ravel(), minlength=planes * plane)
+        return (Tensor._make(gin.reshape(shape).astype(ga.dtype, copy=False)),) + (None,) * ctx.nd
 
 
 def _adaptive_max(x, Oh, Ow, return_indices):
@@ -698,7 +802,7 @@ def _adaptive_max(x, Oh, Ow, return_indices):
         return (out, Tensor._make(xp.zeros(shape, dtype=np.int64))) if return_indices else out
     if H % Oh == 0 and W % Ow == 0:  # even bins: a plain max pool with kernel = stride = I / O
         k = (H // Oh, W // Ow)
-        return MaxPool2dFn.apply(x, _Geom(H, W, Oh, Ow, k, k, (0, 0), (1, 1)), return_indices)
+        return MaxPool2dFn.apply(x, _Geom((H, W), (Oh, Ow), k, k, (0, 0), (1, 1)), return_indices)
     out, idx = AdaptiveMaxPool2dFn.apply(x, Oh, Ow)
     return (out, idx) if return_indices else out
 
@@ -768,34 +872,39 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 
 class MaxUnpoolFn(Primitive):
-    """Scatter the values into zeros of shape (..., Ho*Wo) at their per-plane flat indices."""
+    """Scatter the values into zeros of shape (..., *out_size) at their per-plane flat indices."""
 
     @staticmethod
-    def forward(ctx, x, indices, out_hw):
+    def forward(ctx, x, indices, out_size):
         xa, ia = x._data, indices._data
         xp = xp_of(xa)
-        lead = xa.shape[:-2]
+        nd = len(out_size)
+        lead = xa.shape[:-nd]
         planes = int(np.prod(lead, dtype=np.int64))
-        n = out_hw[0] * out_hw[1]
+        n = int(np.prod(out_size, dtype=np.int64))
         idx = ia.reshape(planes, -1).astype(np.int64, copy=False)
         if idx.size:
             lo, hi = int(idx.min()), int(idx.max())
-            if lo < 0 or hi >= n:
-                bad = lo if lo < 0 else hi
-                raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {out_hw[0]}x{out_hw[1]})")
+            if lo < 0 or hi >= n:  # PyTorch names the last invalid index in memory order
+                flat = idx.ravel()
+                invalid = (flat < 0) | (flat >= n)
+                bad = int(flat[flat.size - 1 - int(xp.argmax(invalid[::-1]))])
+                sizes = "x".join(str(v) for v in out_size)
+                raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {sizes})")
         out = xp.zeros((planes, n), dtype=xa.dtype)
         rows = xp.arange(planes)[:, None]
         out[rows, idx] = xa.reshape(planes, -1)
         if ctx.needs_input_grad is not None:
-            ctx.idx, ctx.in_shape = idx, xa.shape
-        return out.reshape(lead + tuple(out_hw))
+            ctx.idx, ctx.in_shape, ctx.nd = idx, xa.shape, nd
+        return out.reshape(lead + tuple(out_size))
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, gout):
+        idx = ctx.idx
+        if STATE.enabled:  # create_graph=True: the gather, differentiable in gout
+            return _GatherFn.apply(gout, idx.reshape(ctx.in_shape), ctx.nd), None, None
         ga = gout._data
         xp = xp_of(ga)
-        idx = ctx.idx
         planes = idx.shape[0]
         g2 = ga.reshape(planes, -1)
         gin = g2[xp.arange(planes)[:, None], idx]

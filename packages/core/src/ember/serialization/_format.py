@@ -67,6 +67,7 @@ class _Encoder:
         self.groups = {}  # id(memory array) -> _Group
         self.keep = []  # keep arrays alive while their ids are keys
         self.active = set()  # ids of containers being encoded (cycle check)
+        self.lazy = {}  # index -> class name of uninitialized (lazy) tensors
 
     # -- tensors --
     def _tensor(self, t: Tensor) -> dict:
@@ -75,6 +76,11 @@ class _Encoder:
             k = len(self.tensors)
             self.tensor_index[id(t)] = k
             self.keep.append(t)
+            from ..nn.parameter import is_lazy
+
+            if is_lazy(t):  # an uninitialized parameter/buffer: saved as its empty array plus its class
+                self.lazy[k] = type(t).__name__
+                t = Tensor._make(object.__getattribute__(t, "_data"), requires_grad=t.requires_grad)
             self.tensors.append(self._place(t))
         return {"type": "tensor", "index": k}
 
@@ -201,6 +207,8 @@ def save(obj, f) -> None:
         })
         if g is None:
             tensors[-1]["device"] = str(t.device)
+        if len(tensors) - 1 in enc.lazy:
+            tensors[-1]["uninitialized"] = enc.lazy[len(tensors) - 1]
     header = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -264,7 +272,12 @@ class _Decoder:
         else:
             st = self.storage(si)
             t = make_tensor(st, dt.np, rec.get("offset"), rec.get("shape"), rec.get("stride"), self.swap)
-        if rec.get("parameter"):
+        if rec.get("uninitialized") in ("UninitializedParameter", "UninitializedBuffer"):
+            from ..nn import parameter
+
+            cls = getattr(parameter, rec["uninitialized"])
+            t = cls(requires_grad=bool(rec.get("requires_grad")), device=t.device, dtype=t.dtype)
+        elif rec.get("parameter"):
             from ..nn.parameter import Parameter
 
             t = Parameter(t, bool(rec.get("requires_grad")))

@@ -186,8 +186,11 @@ class _Pickler(pickle._Pickler):
         return True
 
     def _save_tensor(self, t):
-        from ..nn.parameter import Parameter
+        from ..nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
+        if isinstance(t, (UninitializedParameter, UninitializedBuffer)):  # no data: PyTorch pickles the class
+            self.save(_Call(_g("torch.nn.parameter", type(t).__name__), (bool(t.requires_grad),)))
+            return
         if t.device.type == "meta":
             raise NotImplementedError("ember.save can't save a tensor on the meta device (it has no data)")
         if self.collecting:

@@ -26,5 +26,7 @@ __all__ = [
 ]
 from . import batchnorm, instancenorm  # noqa: E402,F401  (PyTorch's module paths)
 from .syncbatchnorm import SyncBatchNorm  # noqa: E402
+from .embedding_bag import EmbeddingBag  # noqa: E402
+from . import lazy  # noqa: E402,F401  (LazyModuleMixin)
 
-__all__.append("SyncBatchNorm")
+__all__ += ["SyncBatchNorm", "EmbeddingBag"]

@@ -8,7 +8,9 @@ from ... import creation
 from ...ops import linear as F
 from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ...autograd.grad_mode import no_grad
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 
 
 class Identity(Module):
@@ -79,11 +81,32 @@ class Bilinear(Module):
         )
 
 
-class LazyLinear(Module):
-    """Not supported: lazy modules need uninitialized parameters, which ember does not have."""
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose ``in_features`` is inferred from the last dimension of the first input; it then
+    becomes a ``Linear`` with weight (out_features, in_features) initialised as Linear does."""
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("LazyLinear is not supported by ember; use Linear with an explicit in_features")
+    cls_to_become = Linear
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        factory = {"device": device, "dtype": dtype}
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(**factory)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(**factory)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
 
 
 __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]

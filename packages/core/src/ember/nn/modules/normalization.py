@@ -11,7 +11,8 @@ from ... import dtypes as _dtypes
 from ...ops import normalization as F
 from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from .lazy import LazyModuleMixin
 
 
 def _register_affine(module, shape, affine, bias, factory):
@@ -329,7 +330,94 @@ class LocalResponseNorm(Module):
         return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
 
 
+class _LazyNormBase(LazyModuleMixin, _NormBase):
+    """num_features from the first input's dimension 1; parameters and running statistics created then."""
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+        factory = {"device": device, "dtype": dtype}
+        super().__init__(0, eps, momentum, False, False, **factory)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if self.affine:
+            self.weight = UninitializedParameter(**factory)
+            self.bias = UninitializedParameter(**factory)
+        if self.track_running_stats:
+            self.running_mean = UninitializedBuffer(**factory)
+            self.running_var = UninitializedBuffer(**factory)
+            self.num_batches_tracked = creation.tensor(0, dtype=_dtypes.int64, device=device)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            if self.affine:
+                self.weight.materialize((self.num_features,))
+                self.bias.materialize((self.num_features,))
+            if self.track_running_stats:
+                self.running_mean.materialize((self.num_features,))
+                self.running_var.materialize((self.num_features,))
+            self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
+    """A BatchNorm1d whose ``num_features`` is inferred from ``input.size(1)``; it then becomes a BatchNorm1d."""
+
+    cls_to_become = BatchNorm1d
+    _check_input_dim = BatchNorm1d._check_input_dim
+
+
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):
+    """A BatchNorm2d whose ``num_features`` is inferred from ``input.size(1)``; it then becomes a BatchNorm2d."""
+
+    cls_to_become = BatchNorm2d
+    _check_input_dim = BatchNorm2d._check_input_dim
+
+
+class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):
+    """A BatchNorm3d whose ``num_features`` is inferred from ``input.size(1)``; it then becomes a BatchNorm3d."""
+
+    cls_to_become = BatchNorm3d
+    _check_input_dim = BatchNorm3d._check_input_dim
+
+
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
+    """A InstanceNorm1d whose ``num_features`` is inferred from ``input.size(1)``; it then becomes a InstanceNorm1d."""
+
+    cls_to_become = InstanceNorm1d
+    _check_input_dim = InstanceNorm1d._check_input_dim
+    _no_batch_dim = InstanceNorm1d._no_batch_dim
+    _dims = InstanceNorm1d._dims
+
+
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
+    """A InstanceNorm2d whose ``num_features`` is inferred from ``input.size(1)``; it then becomes a InstanceNorm2d."""
+
+    cls_to_become = InstanceNorm2d
+    _check_input_dim = InstanceNorm2d._check_input_dim
+    _no_batch_dim = InstanceNorm2d._no_batch_dim
+    _dims = InstanceNorm2d._dims
+
+
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
+    """A InstanceNorm3d whose ``num_features`` is inferred from ``input.size(1)``; it then becomes a InstanceNorm3d."""
+
+    cls_to_become = InstanceNorm3d
+    _check_input_dim = InstanceNorm3d._check_input_dim
+    _no_batch_dim = InstanceNorm3d._no_batch_dim
+    _dims = InstanceNorm3d._dims
+
+
 __all__ = [
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
