@@ -60,6 +60,10 @@ class _MaskedTransformerClassifier(_TransformerClassifier):
         return self.fc((h * keep).sum(1) / keep.sum(1))
 
 
+def _emberaudio():
+    return pytest.importorskip("emberaudio")
+
+
 def _padded_tokens(vocab):
     def make(n, length):
         x = ember.randint(1, vocab, (n, length))
@@ -80,6 +84,7 @@ MODELS = [
     ("gru", lambda: _RecurrentClassifier(nn.GRU), _tokens(50), SEQ),
     ("transformer_encoder", _TransformerClassifier, _tokens(50), SEQ),
     ("transformer_padding_mask", _MaskedTransformerClassifier, _padded_tokens(50), SEQ),
+    ("m5_audio", lambda: _emberaudio().models.M5(n_input=1, n_output=10), lambda n, _: ember.randn(n, 1, 8000), BATCH),
 ]
 
 

@@ -168,7 +168,7 @@ def _fmt(obj, ref):
 # how the configuration objects some primitives take are shown: (label, attribute)
 _FIELDS = {
     "_Cfg": (("stride", "stride"), ("pads", "pads"), ("dilation", "dilation"), ("groups", "groups")),
-    "_Geom": (("kernel", "k"), ("stride", "s"), ("padding", "p"), ("dilation", "d"), ("out", "Ho"), ("out_w", "Wo")),
+    "_Geom": (("kernel", "k"), ("stride", "s"), ("padding", "p"), ("dilation", "d"), ("out", "out")),
     "_Spec": (("view", "vshape"), ("reduce", "raxes"), ("affine", "waxes"), ("eps", "eps"), ("stats", "stats")),
 }
 

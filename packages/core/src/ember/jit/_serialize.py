@@ -28,7 +28,8 @@ def _object_table():
 
     return {
         "conv_cfg": (_Cfg, lambda o: list(o), lambda a: _Cfg(*a)),
-        "pool_geom": (_Geom, lambda o: [o.H, o.W, o.Ho, o.Wo, o.k, o.s, o.p, o.d], lambda a: _Geom(*a)),
+        "pool_geom": (_Geom, lambda o: [list(o.size), list(o.out), list(o.k), list(o.s), list(o.p), list(o.d)],
+                      lambda a: _Geom(*a)),
         "norm_spec": (_Spec, lambda o: [o.vshape, o.raxes, o.waxes, o.eps, o.center, o.stats, o.running],
                       lambda a: _Spec(*a)),
     }

@@ -40,23 +40,28 @@ def _conv_transpose(ctx, node, z, w, b, cfg, in_shape):
 
 
 def _pool_attrs(geom):
+    """ONNX pooling attributes for an N-d pooling geometry (ceil_mode when an output size needs it)."""
     ceil = any(o != (n + 2 * p - d * (k - 1) - 1) // s + 1
-               for o, n, p, d, k, s in ((geom.Ho, geom.H, geom.p[0], geom.d[0], geom.k[0], geom.s[0]),
-                                        (geom.Wo, geom.W, geom.p[1], geom.d[1], geom.k[1], geom.s[1])))
-    return dict(kernel_shape=list(geom.k), strides=list(geom.s), pads=[geom.p[0], geom.p[1], geom.p[0], geom.p[1]],
-                ceil_mode=int(ceil))
+               for o, n, p, d, k, s in zip(geom.out, geom.size, geom.p, geom.d, geom.k, geom.s))
+    return dict(kernel_shape=list(geom.k), strides=list(geom.s), pads=list(geom.p) * 2, ceil_mode=int(ceil))
+
+
+def _need_batched_pool(ctx, node, x, geom):
+    if _rank(ctx, x) != 2 + len(geom.k):
+        raise OnnxExporterError(f"{node.kind} on a {_rank(ctx, x)}-D input (unbatched) has no ONNX mapping here; "
+                                "export with a batch dimension")
 
 
 @symbolic("MaxPool2dFn")
 def _max_pool(ctx, node, x, geom, return_indices):
-    _need4d(ctx, node, x)
+    _need_batched_pool(ctx, node, x, geom)
     y = ctx.op("MaxPool", [ctx.name(x)], dilations=list(geom.d), **_pool_attrs(geom))
     return [y, None] if return_indices else y
 
 
 @symbolic("AvgPool2dFn")
 def _avg_pool(ctx, node, x, geom, count_include_pad, divisor_override):
-    _need4d(ctx, node, x)
+    _need_batched_pool(ctx, node, x, geom)
     if divisor_override is not None:
         raise OnnxExporterError("avg_pool2d with divisor_override has no ONNX mapping")
     return ctx.op("AveragePool", [ctx.name(x)], count_include_pad=int(bool(count_include_pad)), **_pool_attrs(geom))
