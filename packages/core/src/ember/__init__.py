@@ -12,6 +12,7 @@ from .dtypes import (
     int32,
     int64,
     float16,
+    bfloat16,
     float32,
     float64,
     complex64,

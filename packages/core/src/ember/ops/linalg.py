@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import bind, binary_dtype, xp_of
+from ..dtypes import np_kind as _np_kind
 
 
 def _shape_str(shape):
@@ -46,7 +47,7 @@ class MatMul(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        if a._data.dtype.kind == "c":  # grad_a = grad @ b^H, grad_b = a^H @ grad
+        if _np_kind(a._data.dtype) == "c":  # grad_a = grad @ b^H, grad_b = a^H @ grad
             a, b = a.conj(), b.conj()
         ga = gb = None
         na, nb = a._data.ndim, b._data.ndim
@@ -92,7 +93,7 @@ def _check_matmul(a, b):
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting (1-D operands are vectors)."""
     _check_matmul(input, other)
-    if input._data.dtype != other._data.dtype and input._data.dtype.kind == other._data.dtype.kind in "fc":
+    if input._data.dtype != other._data.dtype and _np_kind(input._data.dtype) == _np_kind(other._data.dtype) in "fc":
         dt = binary_dtype(input, other)
         input, other = input.to(dt), other.to(dt)
     res = MatMul.apply(input, other)

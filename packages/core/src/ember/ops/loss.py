@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from .distance import pairwise_distance
 from ._common import quiet_errors, xp_of
 from .unary import scalar_type_name
+from ..dtypes import np_kind as _np_kind
 
 
 def _size(shape) -> str:
@@ -86,7 +87,7 @@ def _const(arr):
 
 
 def _check_float_input(input, kernel="log_softmax_lastdim_kernel_impl"):
-    if input._data.dtype.kind not in "f":
+    if _np_kind(input._data.dtype) not in "f":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(input._data.dtype)}'")
 
 
@@ -443,7 +444,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input._data.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if isinstance(target, Tensor) and tuple(target.shape) == tuple(input.shape):
-        if target._data.dtype.kind != "f":
+        if _np_kind(target._data.dtype) != "f":
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got {scalar_type_name(target._data.dtype)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
@@ -513,7 +514,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if not isinstance(input, Tensor):
         raise TypeError(f"nll_loss_nd(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     shape = _check_class_target(input, target, weight, "nll_loss")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     if weight is not None:
         _check_weight_dtype(weight, input, "nll_loss_forward")
@@ -524,7 +525,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 def _check_pointwise_dtypes(input, target, kernel):
-    if input._data.dtype.kind not in "fc" and target._data.dtype.kind not in "fc":
+    if _np_kind(input._data.dtype) not in "fc" and _np_kind(target._data.dtype) not in "fc":
         dev = "cpu" if isinstance(input._data, np.ndarray) else "cuda"
         raise NotImplementedError(f"\"{kernel}_{dev}\" not implemented for '{scalar_type_name(input._data.dtype)}'")
 
@@ -635,7 +636,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         )
     if target._data.dtype != input._data.dtype:
         raise RuntimeError(f"Found dtype {scalar_type_name(target._data.dtype)} but expected {scalar_type_name(input._data.dtype)}")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     x, t = input._data, target._data
     if x.size and bool(((x < 0) | (x > 1)).any()):
@@ -715,7 +716,7 @@ class LogSigmoid(Primitive):
 
 def _log_sigmoid(x):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) (private: F.logsigmoid lives in activation.py)."""
-    if x._data.dtype.kind != "f":
+    if _np_kind(x._data.dtype) != "f":
         x = x.to(dtypes.get_default_dtype())
     return LogSigmoid.apply(x)
 
@@ -725,8 +726,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size ({_size(input.shape)})")
-    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
-        bad = input if input._data.dtype.kind != "f" else target
+    if _np_kind(input._data.dtype) != "f" or _np_kind(target._data.dtype) != "f":
+        bad = input if _np_kind(input._data.dtype) != "f" else target
         raise RuntimeError(f"result type Float can't be cast to the desired output type {scalar_type_name(bad._data.dtype)}")
     if pos_weight is not None:
         _check_broadcast_to(pos_weight, input)
@@ -764,7 +765,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                 stacklevel=2,
             )
         red = "sum" if reduction == "batchmean" else _get_enum(reduction)
-    if input._data.dtype.kind not in "f" or target._data.dtype.kind not in "f":
+    if _np_kind(input._data.dtype) not in "f" or _np_kind(target._data.dtype) not in "f":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     loss = exp(target) * (target - input) if log_target else xlogy(target, target) - target * input
     out = _apply_reduction(loss, red)
@@ -814,7 +815,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
     # clamp the value, but let the gradient through unchanged (PyTorch clamps a clone under no_grad)
-    clamped = xp_of(var._data).maximum(var._data, eps) if var._data.dtype.kind == "f" else var._data
+    clamped = xp_of(var._data).maximum(var._data, eps) if _np_kind(var._data.dtype) == "f" else var._data
     var = var + _const(clamped - var._data)
     d = input - target
     loss = 0.5 * (log(var) + d * d / var)

@@ -19,13 +19,14 @@ import numpy as np
 from ..autograd.function import Primitive, once_differentiable
 from ..tensor import Tensor
 from ._common import xp_of
+from ..dtypes import np_kind as _np_kind
 
 # ---------------------------------------------------------------------------------------------
 # argument parsing and shape checks (PyTorch's messages)
 # ---------------------------------------------------------------------------------------------
 
 def _int_arg(v, fname, argname, position, pos=None):
-    if isinstance(v, Tensor) and v.dim() == 0 and v._data.dtype.kind in "iu":
+    if isinstance(v, Tensor) and v.dim() == 0 and _np_kind(v._data.dtype) in "iu":
         return int(v.item())
     if isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
         if pos is None:

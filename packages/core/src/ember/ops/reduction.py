@@ -7,6 +7,7 @@ import builtins
 from .. import dtypes
 from ..autograd.function import Primitive
 from ._common import bind, normalize_dims
+from ..dtypes import np_kind as _np_kind
 
 
 def _reduced_shape_keepdim(shape, axes):
@@ -67,7 +68,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over ``dim``; only floating-point (or complex) inputs, as in PyTorch."""
     np_dtype = dtypes.to_dtype(dtype).np if dtype is not None else None
-    kind = (np_dtype or input._data.dtype).kind
+    kind = _np_kind(np_dtype or input._data.dtype)
     if kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
@@ -92,7 +93,7 @@ class Prod(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d prod / d a)
+        if _np_kind(grad._data.dtype) == "c":  # holomorphic: grad * conj(d prod / d a)
             return Prod._grad(ctx, grad.conj()).conj()
         return Prod._grad(ctx, grad)
 
@@ -263,7 +264,7 @@ def _arg(input, dim, keepdim, is_max):
 
 
 def _real_only(t, kernel):
-    if t._data.dtype.kind == "c":
+    if _np_kind(t._data.dtype) == "c":
         from .unary import not_implemented
 
         raise not_implemented(kernel, t._data)
@@ -271,13 +272,13 @@ def _real_only(t, kernel):
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (of the flattened tensor when ``dim`` is None); int64."""
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError("argmax(): does not support complex input")
     return _arg(input, dim, keepdim, True)
 
 
 def argmin(input, dim=None, keepdim=False):
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError("argmin(): does not support complex input")
     return _arg(input, dim, keepdim, False)
 
@@ -359,7 +360,7 @@ class CumProd(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d out / d a)
+        if _np_kind(grad._data.dtype) == "c":  # holomorphic: grad * conj(d out / d a)
             return CumProd._grad(ctx, grad.conj()).conj()
         return CumProd._grad(ctx, grad)
 
@@ -378,7 +379,7 @@ class CumProd(Primitive):
 
 def cumprod(input, dim, *, dtype=None):
     d = wrap_dim(dim, input._data.ndim)
-    return CumProd.apply(input, d, _sum_dtype(input._data, dtype) if input._data.dtype.kind in "biu" else None)
+    return CumProd.apply(input, d, _sum_dtype(input._data, dtype) if _np_kind(input._data.dtype) in "biu" else None)
 
 
 def _bool_reduce(input, dim, keepdim, fn_name):

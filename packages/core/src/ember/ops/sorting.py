@@ -6,6 +6,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import alias_globals, bind, wrap_dim, xp_of
 from .reduction import _return_type
+from ..dtypes import np_kind as _np_kind
 
 
 class Sort(Primitive):
@@ -26,7 +27,7 @@ class Sort(Primitive):
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """``(values, indices)`` sorted along ``dim`` (a stable sort: equal values keep their order)."""
     xp = xp_of(input._data)
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError(" Sort does not support complex dtypes on CPU")
     if input._data.ndim == 0:
         return _return_type("sort")(input, Tensor._make(xp.zeros((), dtype="int64")))
@@ -53,7 +54,7 @@ def msort(input):
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
     xp = xp_of(input._data)
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError("topk does not support complex dtypes")
     d = wrap_dim(dim, max(input._data.ndim, 1))
     n = input._data.shape[d] if input._data.ndim else 1
