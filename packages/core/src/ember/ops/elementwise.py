@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from ._common import apply_inplace, binary_arrays, bind, binary_dtype, inplace_source, xp_of
 from .. import dtypes
 from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 class Add(Primitive):
@@ -229,6 +230,7 @@ def neg(input, *, out=None):
 negative = neg
 
 
+@autocast_op
 def pow(input, exponent, *, out=None):
     """``input ** exponent`` (either may be a Python number)."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):

@@ -9,6 +9,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import bind, binary_dtype, xp_of
 from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 def _shape_str(shape):
@@ -90,6 +91,7 @@ def _check_matmul(a, b):
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}!")
 
 
+@autocast_op
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting (1-D operands are vectors)."""
     _check_matmul(input, other)
@@ -104,6 +106,7 @@ def matmul(input, other, *, out=None):
     return res
 
 
+@autocast_op
 def mm(input, mat2, *, out=None):
     """2-D matrix product."""
     if input._data.ndim != 2:
@@ -113,6 +116,7 @@ def mm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@autocast_op
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors."""
     if input._data.ndim != 3:
@@ -124,12 +128,14 @@ def bmm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@autocast_op
 def mv(input, vec, *, out=None):
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}")
     return matmul(input, vec, out=out)
 
 
+@autocast_op
 def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors."""
     if input._data.ndim != 1 or other._data.ndim != 1:
@@ -159,6 +165,7 @@ def outer(input, vec2, *, out=None):
 ger = outer
 
 
+@autocast_op
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     prod = mm(mat1, mat2)
@@ -166,16 +173,19 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return res
 
 
+@autocast_op
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     prod = mv(mat, vec)
     return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
 
 
+@autocast_op
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     prod = bmm(batch1, batch2)
     return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
 
 
+@autocast_op
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     prod = bmm(batch1, batch2).sum(0)
     return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
@@ -260,6 +270,7 @@ def tensordot(a, b, dims=2, out=None):
     return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out_spec), a, b)
 
 
+@autocast_op
 def trace(input):
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix")

@@ -24,6 +24,7 @@ from .distance import pairwise_distance
 from ._common import quiet_errors, xp_of
 from .unary import scalar_type_name
 from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 def _size(shape) -> str:
@@ -433,6 +434,7 @@ def _ce_prob_backward_graph(input, target, grad, ctx):
     return gx, gt
 
 
+@autocast_op
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, *) or (C,) and class-index targets (N, *) or
     class-probability targets (same shape as ``input``); PyTorch's weighting, ignore_index and
@@ -508,6 +510,7 @@ class NllLoss(Primitive):
         return Tensor._make(gx.reshape(in_shape)), None, None, None, None, None
 
 
+@autocast_op
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C, *) or (C,) at class-index targets."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -541,6 +544,7 @@ def _weighted(loss, weight, input, reduction):
     return loss.sum() / weight.sum()
 
 
+@autocast_op
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)^2``; broadcasting targets of another size warn, as in PyTorch."""
     _warn_size(input, target)
@@ -553,6 +557,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``."""
     _warn_size(input, target)
@@ -571,6 +576,7 @@ def _smooth(d, threshold, quadratic_scale, linear_scale):
     return where(ad < threshold, (d * d) * (0.5 * quadratic_scale), (ad - 0.5 * threshold) * linear_scale)
 
 
+@autocast_op
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Smooth L1: quadratic (0.5 d^2 / beta) below ``beta``, linear (|d| - beta/2) above."""
     _warn_size(input, target)
@@ -582,6 +588,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: 0.5 d^2 below ``delta``, delta * (|d| - delta/2) above."""
     _warn_size(input, target)
@@ -626,6 +633,7 @@ class BinaryCrossEntropy(Primitive):
         return gx, gt
 
 
+@autocast_op
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross entropy between probabilities ``input`` and ``target`` (same shape)."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -721,6 +729,7 @@ def _log_sigmoid(x):
     return LogSigmoid.apply(x)
 
 
+@autocast_op
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
     """Sigmoid + binary cross entropy in one numerically stable expression; ``pos_weight`` weighs positives."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -749,6 +758,7 @@ def _check_broadcast_to(other, input):
 # ---- divergences and likelihoods ----------------------------------------------------------------
 
 
+@autocast_op
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence with ``input`` given as log-probabilities; ``reduction='batchmean'`` divides the sum
     by the batch size (the mathematically correct KL)."""
@@ -774,6 +784,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return out
 
 
+@autocast_op
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
     """Poisson negative log-likelihood: ``exp(input) - target * input`` (log_input) or
     ``input - target * log(input + eps)``; ``full`` adds the Stirling term for targets > 1."""
@@ -827,6 +838,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 # ---- margin / embedding losses ------------------------------------------------------------------
 
 
+@autocast_op
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -838,6 +850,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast_op
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """``input`` where target is 1, ``max(0, margin - input)`` where target is -1."""
     from .selection import where
@@ -847,6 +860,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss ``log(1 + exp(-target * input))``."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -872,6 +886,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     raise ValueError(reduction + " is not valid")
 
 
+@autocast_op
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where target is -1."""
     from .selection import where
@@ -897,6 +912,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: ``sum_{j != y} max(0, margin - x[y] + x[j])^p * w[y] / C`` per sample."""
     from .indexing import gather
@@ -939,6 +955,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
     """``max(0, d(a, p) - d(a, n) + margin)`` with the p-norm pairwise distance (``swap``: use the
     smaller of d(a, n) and d(p, n))."""
@@ -977,6 +994,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
+@autocast_op
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: targets are class indices padded with -1 (the first -1 ends the list);
     ``sum_{j in targets, i not in targets} max(0, 1 - (x[j] - x[i])) / C`` per sample."""

@@ -116,12 +116,12 @@ def _type_name(arr):
 
 
 def _check_float(arr, kernel):
-    if arr.dtype.kind not in "f":
+    if _np_kind(arr.dtype) not in "f":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(arr)}'")
 
 
 def _check_real(arr, kernel):
-    if arr.dtype.kind not in "fiu":
+    if _np_kind(arr.dtype) not in "fiu":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(arr)}'")
 
 

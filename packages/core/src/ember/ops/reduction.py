@@ -8,6 +8,7 @@ from .. import dtypes
 from ..autograd.function import Primitive
 from ._common import bind, normalize_dims
 from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 def _reduced_shape_keepdim(shape, axes):
@@ -59,6 +60,7 @@ class Mean(Primitive):
         return grad_to_input_shape(grad / ctx.count if ctx.count else grad * float("nan"), ctx.in_shape, ctx.axes, ctx.keepdim)
 
 
+@autocast_op
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of elements over ``dim`` (all dims when None); ints and bools sum as int64."""
     axes = normalize_dims(dim, input._data.ndim) if not (isinstance(dim, (tuple, list)) and len(dim) == 0) else tuple(range(input._data.ndim))
@@ -134,6 +136,7 @@ def _exclusive_cumprod(a, dim, reverse):
     return flip(out, (dim,)) if reverse else out
 
 
+@autocast_op
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of elements over ``dim`` (all when None)."""
     axes = _axes(input, dim) if dim is not None else tuple(range(input._data.ndim))
@@ -345,6 +348,7 @@ class CumSum(Primitive):
         return flip(cumsum(flip(grad, (ctx.dim,)), ctx.dim), (ctx.dim,))
 
 
+@autocast_op
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``."""
     d = wrap_dim(dim, input._data.ndim)

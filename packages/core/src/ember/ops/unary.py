@@ -31,6 +31,7 @@ from ._common import (
 )
 from .elementwise import _maybe_out, mul, pow
 from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 # NumPy warns on overflow, division by zero and invalid values; PyTorch returns inf/nan silently.
 _quiet = numpy.errstate(all="ignore")
@@ -747,10 +748,10 @@ def _inplace(fn):
     return method
 
 
-exp = _public(Exp, "exp", "e raised to each element.")
+exp = autocast_op(_public(Exp, "exp", "e raised to each element."))
 exp2 = _public(Exp2, "exp2", "2 raised to each element.")
 expm1 = _public(Expm1, "expm1", "``exp(x) - 1``, accurate for small x.")
-log = _public(Log, "log", "Natural logarithm.")
+log = autocast_op(_public(Log, "log", "Natural logarithm."))
 log2 = _public(Log2, "log2", "Base-2 logarithm.")
 log10 = _public(Log10, "log10", "Base-10 logarithm.")
 log1p = _public(Log1p, "log1p", "``log(1 + x)``, accurate for small x.")
