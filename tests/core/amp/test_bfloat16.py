@@ -153,3 +153,13 @@ def test_float64_gradcheck_through_a_bfloat16_round_trip_is_exact_on_representab
     assert ember.equal(y, x)
     y.sum().backward()
     assert x.grad.dtype == ember.float64 and x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_moving_bfloat16_to_cuda_is_a_clear_error():
+    # checked before any CuPy call, so it holds with or without a GPU
+    from ember.ops.conversion import ToCopy
+
+    with pytest.raises(TypeError, match="bfloat16 tensors are CPU-only: CuPy has no bfloat16"):
+        ToCopy.apply(ember.ones(2, dtype=ember.bfloat16), ember.device("cuda"), None)
+    with pytest.raises(TypeError, match="bfloat16 tensors are CPU-only"):
+        ToCopy.apply(ember.ones(2), ember.device("cuda"), ember.bfloat16.np)

@@ -171,7 +171,7 @@ def result_type(*operands) -> dtype:
 
 def np_kind(np_dtype) -> str:
     """``np_dtype.kind``, with bfloat16 (kind "V" in ml_dtypes) reported as the float it is."""
-    return "f" if np_dtype == BF16_NP else np_dtype.kind
+    return "f" if np_dtype is BF16_NP else np_dtype.kind
 
 
 def is_floating(d: dtype) -> bool:

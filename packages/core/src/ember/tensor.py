@@ -165,7 +165,7 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f" or self._data.dtype == dtypes.BF16_NP
+        return self._data.dtype.kind == "f" or self._data.dtype is dtypes.BF16_NP
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -209,7 +209,7 @@ class Tensor:
                     "var_no_grad = var.detach()."
                 )
             return self
-        if requires_grad and self._data.dtype.kind not in "fc" and self._data.dtype != dtypes.BF16_NP:
+        if requires_grad and self._data.dtype.kind not in "fc" and self._data.dtype is not dtypes.BF16_NP:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
