@@ -39,6 +39,13 @@ OPS = {
     "stack_mixed": lambda: ember.stack([F.linear(t(4, 5), t(3, 5)), t(4, 3)]),
     "mse_on_linear": lambda: F.mse_loss(F.linear(t(4, 5), t(3, 5)), t(4, 3)),
     "matmul_f64": lambda: t(4, 5).double() @ t(5, 3).double(),
+    "layer_norm_on_linear": lambda: F.layer_norm(F.linear(t(4, 5), t(3, 5)), (3,), t(3), t(3)),
+    "batch_norm_on_linear": lambda: F.batch_norm(F.linear(t(4, 5), t(3, 5)), t(3), t(3).abs(), t(3), t(3), True),
+    "group_norm_on_conv": lambda: F.group_norm(F.conv1d(t(1, 2, 8), t(4, 2, 3)), 2, t(4), t(4)),
+    "gelu_on_linear": lambda: F.gelu(F.linear(t(4, 5), t(3, 5))),
+    "dropout_on_linear": lambda: F.dropout(F.linear(t(4, 5), t(3, 5)), 0.5),
+    "sdpa": lambda: F.scaled_dot_product_attention(t(1, 4, 3), t(1, 4, 3), t(1, 4, 3)),
+    "embedding": lambda: F.embedding(ember.tensor([1, 3]), t(5, 3)),
 }
 
 

@@ -163,3 +163,16 @@ def test_moving_bfloat16_to_cuda_is_a_clear_error():
         ToCopy.apply(ember.ones(2, dtype=ember.bfloat16), ember.device("cuda"), None)
     with pytest.raises(TypeError, match="bfloat16 tensors are CPU-only"):
         ToCopy.apply(ember.ones(2), ember.device("cuda"), ember.bfloat16.np)
+
+
+def test_norms_with_float32_weights_keep_a_bfloat16_input_dtype():
+    # as PyTorch's CPU kernels (checked with torch 2.13): the input's dtype wins over float32 parameters
+    x = ember.randn(4, 6)
+    w, b = ember.rand(6) + 0.5, ember.randn(6)
+    for f in (lambda v: F.layer_norm(v, (6,), w, b),
+              lambda v: F.batch_norm(v, ember.zeros(6), ember.ones(6), w, b, training=True),
+              lambda v: F.group_norm(v, 3, w, b)):
+        got = f(x.bfloat16())
+        assert got.dtype == ember.bfloat16
+        np.testing.assert_allclose(got.float().numpy(), f(x.bfloat16().float()).numpy(), rtol=2 * BF16_ULP, atol=0.02)
+    assert (x.bfloat16() + ember.ones(6)).dtype == ember.float32  # while elementwise ops promote

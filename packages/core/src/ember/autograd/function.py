@@ -408,6 +408,7 @@ class Primitive(Function):
     """A built-in op: forward gets the Tensor args and returns array(s); apply wraps them."""
 
     _primitive = True
+    _bf16_follows_input = False  # True: a bfloat16 first input gives bfloat16 results whatever the other inputs
     save_output = False  # set True to make ``ctx.saved_output`` the (re-attached) output tensor
 
     @classmethod
@@ -507,7 +508,7 @@ def _apply_bf16(cls, args, kwargs):
 
     new = [up(a) if type(a) not in (list, tuple) else type(a)(up(t) for t in a) for a in args]
     out = cls.apply(*new, **kwargs)
-    if first is not _BF16 or wider:
+    if first is not _BF16 or (wider and not cls._bf16_follows_input):
         return out
 
     def down(o):

@@ -115,6 +115,7 @@ def _param(p, spec, cdt):
 
 
 class _Normalize(Primitive):
+    _bf16_follows_input = True  # a bfloat16 input with float32 weights/statistics gives bfloat16, as PyTorch
     """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics and affine laid out by a _Spec."""
 
     @staticmethod
