@@ -176,3 +176,13 @@ def test_norms_with_float32_weights_keep_a_bfloat16_input_dtype():
         assert got.dtype == ember.bfloat16
         np.testing.assert_allclose(got.float().numpy(), f(x.bfloat16().float()).numpy(), rtol=2 * BF16_ULP, atol=0.02)
     assert (x.bfloat16() + ember.ones(6)).dtype == ember.float32  # while elementwise ops promote
+
+
+def test_mixed_operand_ops_keep_bfloat16_and_assert_close_uses_bfloat16_tolerances():
+    x = ember.tensor([1.0, 2.0]).bfloat16()
+    assert ember.where(x > 1, x, 0.0).dtype == ember.bfloat16
+    assert ember.where(x > 1, x, ember.zeros(2)).dtype == ember.float32
+    assert x.gather(0, ember.tensor([1, 0])).dtype == ember.bfloat16
+    ember.testing.assert_close(x, ember.tensor([1.005, 2.0]).bfloat16())  # rtol 1.6e-2, as PyTorch
+    with pytest.raises(AssertionError, match="not close"):
+        ember.testing.assert_close(x, ember.tensor([1.1, 2.0]).bfloat16())

@@ -496,8 +496,8 @@ def _apply_bf16(cls, args, kwargs):
         nonlocal first, wider
         if isinstance(a, Tensor):
             d = a._data.dtype
-            if first is None:
-                first = d
+            if first is None and (d is _BF16 or d.kind == "f" or d.kind == "c"):
+                first = d  # the first floating input (where's condition and integer indices don't count)
             if d is _BF16:
                 return ToCopy.apply(a, None, _F32)
             if a._data.ndim and (d.kind == "f" or d.kind == "c"):
