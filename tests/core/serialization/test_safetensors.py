@@ -63,14 +63,18 @@ def test_layout_follows_the_spec(tmp_path):
     np.testing.assert_array_equal(out["a"].numpy(), np.arange(4))
 
 
-def test_bf16_is_loaded_as_float32(tmp_path):
+def test_bf16_is_loaded_as_bfloat16(tmp_path):
     vals = np.array([1.0, -2.5, 3.140625], np.float32)
     bits = (vals.view(np.uint32) >> 16).astype("<u2").tobytes()
     data = build({"w": {"dtype": "BF16", "shape": [3], "data_offsets": [0, 6]}}, bits)
-    with pytest.warns(UserWarning, match="bfloat16"):
-        out = st.load(data)
-    assert out["w"].dtype == ember.float32
-    np.testing.assert_array_equal(out["w"].numpy(), vals)
+    out = st.load(data)
+    assert out["w"].dtype == ember.bfloat16
+    np.testing.assert_array_equal(out["w"].float().numpy(), vals)
+    saved = st.save({"w": out["w"]})
+    assert saved.endswith(bits)
+    back = st.load(saved)["w"]
+    assert back.dtype == ember.bfloat16
+    np.testing.assert_array_equal(back.float().numpy(), vals)
 
 
 def test_save_refuses_bad_input():

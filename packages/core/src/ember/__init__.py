@@ -12,6 +12,7 @@ from .dtypes import (
     int32,
     int64,
     float16,
+    bfloat16,
     float32,
     float64,
     complex64,
@@ -85,6 +86,12 @@ def get_num_threads() -> int:
 from . import nn, optim, utils, backends, hub, distributed, func, jit, onnx  # noqa: E402  (they build on everything above)
 from . import accelerator, functional, multiprocessing, profiler  # noqa: E402
 from . import fft  # noqa: E402  (the ember.fft namespace)
+from . import amp, cpu  # noqa: E402  (mixed precision; ember.cpu.amp / ember.cuda.amp)
+from .amp import autocast  # noqa: E402,F401
+from .amp.autocast_mode import (get_autocast_cpu_dtype, get_autocast_dtype, get_autocast_gpu_dtype,  # noqa: E402,F401
+                                is_autocast_cache_enabled, is_autocast_cpu_enabled, is_autocast_enabled,
+                                set_autocast_cache_enabled, set_autocast_dtype, set_autocast_enabled,
+                                clear_autocast_cache)
 from .utils.dlpack import from_dlpack  # noqa: E402,F401
 from .functional import block_diag, cartesian_prod, chain_matmul, unique_consecutive, unravel_index  # noqa: E402,F401
 from ._compat import *  # noqa: E402,F401,F403

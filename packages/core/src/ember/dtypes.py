@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy
 
 
@@ -16,7 +17,7 @@ class dtype:
         self._category = category  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = category == 2
         self.is_complex = category == 3
-        self.is_signed = self.np.kind in "ifc"
+        self.is_signed = category >= 2 or self.np.kind == "i"
         self.itemsize = self.np.itemsize
 
     def __repr__(self):
@@ -40,11 +41,13 @@ int32 = dtype("int32", numpy.int32, 1)
 int64 = dtype("int64", numpy.int64, 1)
 float16 = dtype("float16", numpy.float16, 2)
 float32 = dtype("float32", numpy.float32, 2)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, 2)  # ml_dtypes' NumPy dtype (its ``kind`` is "V")
 float64 = dtype("float64", numpy.float64, 2)
 complex64 = dtype("complex64", numpy.complex64, 3)
 complex128 = dtype("complex128", numpy.complex128, 3)
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
+BF16_NP = bfloat16.np
 _FROM_NP = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
 
@@ -59,7 +62,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
     except (KeyError, TypeError):
         raise TypeError(
             f"can't convert array of dtype {np_dtype}; the only supported types are: "
-            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+            "float64, float32, float16, bfloat16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
         ) from None
 
 
@@ -112,6 +115,12 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     key = (a, b)
     hit = _promote_cache.get(key)
     if hit is None:
+        if bfloat16 in key and a._category <= 2 and b._category <= 2:
+            # bfloat16 with another float: the wider float, float32 for float16 (as ml_dtypes and PyTorch)
+            other = b if a is bfloat16 else a
+            hit = float32 if other is float16 else (other if other._category == 2 else bfloat16)
+            _promote_cache[key] = hit
+            return hit
         hit = _FROM_NP[numpy.promote_types(a.np, b.np)]
         if a.is_floating_point != b.is_floating_point and not (a.is_complex or b.is_complex):
             # numpy makes int64 + float16 float64 and int16 + float16 float32; PyTorch keeps the
@@ -159,6 +168,11 @@ def result_type(*operands) -> dtype:
             d = scalar_dtype(op)
             wrapped_t = d if wrapped_t is None else promote_types(wrapped_t, d)
     return _combine(dim_t, _combine(zero_t, wrapped_t))
+
+
+def np_kind(np_dtype) -> str:
+    """``np_dtype.kind``, with bfloat16 (kind "V" in ml_dtypes) reported as the float it is."""
+    return "f" if np_dtype is BF16_NP else np_dtype.kind
 
 
 def is_floating(d: dtype) -> bool:

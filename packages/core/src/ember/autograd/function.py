@@ -18,7 +18,10 @@ import numpy as _np
 
 from .. import _errors
 from ..tensor import Tensor, _Version
+from ..dtypes import BF16_NP as _BF16
 from .grad_mode import STATE
+
+_F32 = _np.dtype(_np.float32)
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -259,12 +262,19 @@ class DelayedError(Node):
         raise RuntimeError(self.msg)
 
 
+# Primitives that only move, view or select elements run on bfloat16 arrays as they are (views must stay
+# views); every other primitive computes in float32 and rounds its result back (see _apply_bf16).
+_BF16_NATIVE_MODULES = frozenset({"shape", "indexing", "joining", "conversion", "filling"})
+
+
 class FunctionMeta(type):
     """Gives each Function subclass its own backward-node class named ``<Name>Backward[0]``."""
 
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         suffix = "Backward0" if getattr(cls, "_primitive", False) else "Backward"
+        if "_bf16_native" not in attrs:
+            cls._bf16_native = cls.__module__.rsplit(".", 1)[-1] in _BF16_NATIVE_MODULES
         cls._node_cls = type(name + suffix, (BackwardNode,), {"__slots__": (), "_fn": cls})
 
 
@@ -351,7 +361,7 @@ class Function(metaclass=FunctionMeta):
             if isinstance(out, Tensor):
                 if id(out) in inputs and id(out) not in {id(t) for t in node.__dict__.get("_dirty", ())}:
                     out = Tensor._make(out._data, False, None, 0, out._version_counter)  # alias, not the input
-                if id(out) not in non_diff and out.dtype.is_floating_point | out.dtype.is_complex:
+                if id(out) not in non_diff and out.dtype._category >= 2:
                     out.grad_fn, out._output_nr, out._requires_grad = node, i, True
             wrapped.append(out)
         _finish_node(node, args, wrapped)
@@ -414,12 +424,20 @@ class Primitive(Function):
     """A built-in op: forward gets the Tensor args and returns array(s); apply wraps them."""
 
     _primitive = True
+    _bf16_follows_input = False  # True: a bfloat16 first input gives bfloat16 results whatever the other inputs
     save_output = False  # set True to make ``ctx.saved_output`` the (re-attached) output tensor
 
     @classmethod
     def apply(cls, *args, **kwargs):
         if TRACE_HOOK[0] is not None:
             return TRACE_HOOK[0].primitive(cls, args, kwargs)
+        if not cls._bf16_native:
+            for a in args:
+                if isinstance(a, Tensor):
+                    if a._data.dtype is _BF16:
+                        return _apply_bf16(cls, args, kwargs)
+                elif type(a) in (list, tuple) and any(isinstance(t, Tensor) and t._data.dtype is _BF16 for t in a):
+                    return _apply_bf16(cls, args, kwargs)
         if not STATE.enabled:
             try:
                 out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
@@ -448,7 +466,7 @@ class Primitive(Function):
             out = tuple(_arr(o) for o in out)
             outs = tuple(
                 Tensor._make(o, True, node, i)
-                if (non_diff is None or not any(o is n for n in non_diff)) and o.dtype.kind in "fc"
+                if (non_diff is None or not any(o is n for n in non_diff)) and (o.dtype.kind in "fc" or o.dtype is _BF16)
                 else Tensor._make(o)
                 for i, o in enumerate(out)
             )
@@ -457,7 +475,7 @@ class Primitive(Function):
                 node.__dict__["_saved_out"] = _SavedOutput(outs[0], 0)
             return outs
         out = _arr(out)
-        res = Tensor._make(out, True, node, 0) if out.dtype.kind in "fc" else Tensor._make(out)
+        res = Tensor._make(out, True, node, 0) if out.dtype.kind in "fc" or out.dtype is _BF16 else Tensor._make(out)
         _finish_node(node, args, (res,))
         if cls.save_output:
             node.__dict__["_saved_out"] = _SavedOutput(res, 0)
@@ -487,6 +505,43 @@ def _release_node(self):
 
 
 BackwardNode._release = _release_node
+
+
+def _apply_bf16(cls, args, kwargs):
+    """Run a computing primitive on bfloat16 tensors the way PyTorch's CPU kernels do: upcast to float32
+    (differentiably), compute, and round float32 results back to bfloat16 once.
+
+    This is the one place bfloat16 arithmetic is decided: NumPy (with ml_dtypes) has bfloat16 loops for
+    basic ufuncs only, accumulates reductions in bfloat16 and has no einsum/BLAS for it. Results stay
+    float32 when a wider float tensor of more than 0 dims took part (PyTorch's promotion)."""
+    from ..ops.conversion import ToCopy
+
+    first = None
+    wider = False
+
+    def up(a):
+        nonlocal first, wider
+        if isinstance(a, Tensor):
+            d = a._data.dtype
+            if first is None and (d is _BF16 or d.kind == "f" or d.kind == "c"):
+                first = d  # the first floating input (where's condition and integer indices don't count)
+            if d is _BF16:
+                return ToCopy.apply(a, None, _F32)
+            if a._data.ndim and (d.kind == "f" or d.kind == "c"):
+                wider = True
+        elif isinstance(a, _np.dtype):  # an explicit result dtype (sum(dtype=...)): the op decides
+            wider = True
+        return a
+
+    new = [up(a) if type(a) not in (list, tuple) else type(a)(up(t) for t in a) for a in args]
+    out = cls.apply(*new, **kwargs)
+    if first is not _BF16 or (wider and not cls._bf16_follows_input):
+        return out
+
+    def down(o):
+        return ToCopy.apply(o, None, _BF16) if isinstance(o, Tensor) and o._data.dtype is _F32 else o
+
+    return tuple(down(o) for o in out) if type(out) is tuple else down(out)
 
 
 class _NoGradCtx:

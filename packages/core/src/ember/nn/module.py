@@ -402,7 +402,7 @@ class Module:
         return self._cast_floats(dtypes.float16)
 
     def bfloat16(self) -> "Module":
-        raise NotImplementedError("bfloat16 is not supported by ember (NumPy has no bfloat16 type)")
+        return self._cast_floats(dtypes.bfloat16)
 
     def to_empty(self, *, device, recurse: bool = True) -> "Module":
         """Give every parameter and buffer fresh uninitialized memory on ``device`` (how a model built on

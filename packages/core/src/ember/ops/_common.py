@@ -11,6 +11,7 @@ from .._errors import check_broadcast
 from ..autograd.grad_mode import STATE
 from ..autograd.function import TRACE_HOOK
 from ..tensor import Tensor
+from ..dtypes import np_kind as _np_kind
 
 xp_of = backend.array_module
 _FROM_NP = dtypes._FROM_NP
@@ -58,9 +59,9 @@ def binary_dtype(a, b) -> dtypes.dtype:
         da, db = a._data.dtype, b._data.dtype
         if da is db or da == db:
             return _FROM_NP[da]
-    elif ta and type(b) is float and a._data.dtype.kind == "f":
+    elif ta and type(b) is float and _np_kind(a._data.dtype) == "f":
         return _FROM_NP[a._data.dtype]
-    elif tb and type(a) is float and b._data.dtype.kind == "f":
+    elif tb and type(a) is float and _np_kind(b._data.dtype) == "f":
         return _FROM_NP[b._data.dtype]
     return dtypes.result_type(a, b)
 
@@ -162,7 +163,8 @@ def apply_inplace(t: Tensor, result: Tensor) -> Tensor:
 
 def _can_cast(src, dst) -> bool:
     order = "biufc"
-    return order.index(src.kind if src.kind != "u" else "i") <= order.index(dst.kind if dst.kind != "u" else "i")
+    src, dst = _np_kind(src), _np_kind(dst)
+    return order.index(src if src != "u" else "i") <= order.index(dst if dst != "u" else "i")
 
 
 def inplace_source(t: Tensor) -> Tensor:

@@ -4,6 +4,7 @@ none), failure info for PyTorch's error messages, and the LinAlgError type."""
 from __future__ import annotations
 
 from ._common import xp_of
+from ..dtypes import np_kind as _np_kind
 
 
 class LinAlgError(RuntimeError):
@@ -96,6 +97,6 @@ def check_square(a, name):
 
 
 def check_float(t, name):
-    if t._data.dtype.kind not in "fc":
+    if _np_kind(t._data.dtype) not in "fc":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {t.dtype.name.capitalize()}"
                            .replace("Int64", "Long").replace("Int32", "Int"))

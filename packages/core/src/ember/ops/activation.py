@@ -15,6 +15,7 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import apply_inplace, bind, inplace_source, quiet_errors, wrap_dim, xp_of
 from .unary import _erf, check_tensor, not_implemented, relu as _relu, sigmoid, tanh
+from ..autograd.autocast import autocast_op
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -369,6 +370,7 @@ class LogSoftmax(_SoftmaxFamily):
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
 
 
+@autocast_op
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim`` (computed in ``dtype`` when given)."""
     if dim is None:
@@ -383,6 +385,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return Softmax.apply(-input, dim, dtype)
 
 
+@autocast_op
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``log(softmax(x))`` along ``dim``, computed stably in one pass."""
     if dim is None:
@@ -504,6 +507,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, True)
 
 
+@autocast_op
 def prelu(input, weight):
     """Leaky ReLU with a learnable slope per channel (dim 1), or one shared slope."""
     if weight.numel() != 1:
@@ -574,6 +578,7 @@ def hardsigmoid(input, inplace=False):
     return _maybe_inplace(Hardsigmoid.apply, input, inplace)
 
 
+@autocast_op
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta``; linear where ``beta * x > threshold``."""
     return Softplus.apply(input, float(beta), float(threshold))

@@ -7,6 +7,7 @@ import math
 from ..autograd.function import Primitive, once_differentiable
 from ..tensor import Tensor
 from ._common import xp_of
+from ..autograd.autocast import autocast_op
 
 
 def _softmax_(xp, s):
@@ -71,6 +72,7 @@ def _attn_bias(attn_mask, is_causal, L, S, like):
     return bias
 
 
+@autocast_op
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
     """Attention over the last two dims: ``softmax(Q K^T / sqrt(E) + mask) V`` (PyTorch's semantics:
     a bool ``attn_mask`` is True where attention is allowed, a float one is added to the scores)."""

@@ -21,6 +21,7 @@ from ._common import (
 )
 from .elementwise import _maybe_out
 from .unary import _quiet, check_tensor, not_implemented, scalar_type_name
+from ..dtypes import np_kind as _np_kind
 
 _NUMBER = (bool, int, float, complex)
 
@@ -167,7 +168,7 @@ def bitwise_not(input, *, out=None):
 
 
 def _invert(self):
-    if self._data.dtype.kind not in "biu":
+    if _np_kind(self._data.dtype) not in "biu":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return bitwise_not(self)
 

@@ -14,10 +14,11 @@ from ..tensor import Tensor
 from ._common import bind, xp_of
 from .shape import make_view
 from .unary import scalar_type_name
+from ..dtypes import np_kind as _np_kind
 
 
 def _is_c(t) -> bool:
-    return t._data.dtype.kind == "c"
+    return _np_kind(t._data.dtype) == "c"
 
 
 def not_complex(name: str, t):
@@ -193,7 +194,7 @@ def complex_(real, imag, *, out=None):
             f"Expected object of scalar type {scalar_type_name(real._data.dtype)} but got scalar type "
             f"{scalar_type_name(imag._data.dtype)} for second argument"
         )
-    if real._data.dtype.kind != "f" or real._data.dtype.itemsize == 2:
+    if _np_kind(real._data.dtype) != "f" or real._data.dtype.itemsize == 2:
         raise RuntimeError(
             f"Expected both inputs to be Half, Float or Double tensors but got {scalar_type_name(real._data.dtype)} "
             f"and {scalar_type_name(imag._data.dtype)}"

@@ -31,6 +31,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import xp_of
+from ..autograd.autocast import autocast_op
 
 
 # ------------------------------------------------------------------------------------------------
@@ -758,6 +759,7 @@ def _conv_transposend(fname, nd, input, weight, bias, stride, padding, output_pa
 # ------------------------------------------------------------------------------------------------
 
 
+@autocast_op
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over (N, C_in, L) or (C_in, L) input with weight (C_out, C_in/groups, kL).
 
@@ -767,6 +769,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W) input with weight (C_out, C_in/groups, kH, kW).
 
@@ -775,6 +778,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution ("deconvolution"): the gradient of conv1d with respect to its input.
 
@@ -784,6 +788,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv_transposend("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
+@autocast_op
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"): the gradient of conv2d with respect to its input.
 

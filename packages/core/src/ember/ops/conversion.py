@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import Primitive
+from ..dtypes import BF16_NP as _BF16
 
 
 class ToCopy(Primitive):
@@ -11,6 +12,9 @@ class ToCopy(Primitive):
     def forward(ctx, a, device, np_dtype):
         arr = a._data
         ctx.src = (backend.device_of(arr), arr.dtype)
+        if device is not None and device.type == "cuda" and _BF16 in (arr.dtype, np_dtype):
+            raise TypeError("ember: bfloat16 tensors are CPU-only: CuPy has no bfloat16 dtype (ml_dtypes' "
+                            "bfloat16 is NumPy's); use float16 on CUDA (autocast's CUDA default)")
         if device is not None:
             arr = backend.to_device(arr, device)
         if np_dtype is not None and arr.dtype != np_dtype:

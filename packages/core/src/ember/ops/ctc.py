@@ -17,6 +17,7 @@ from ..autograd.function import Primitive, once_differentiable
 from ..tensor import Tensor
 from ._common import xp_of
 from .unary import not_implemented
+from ..autograd.autocast import autocast_op
 
 _NEG_INF = -numpy.inf
 _CHECK = " (while checking arguments for ctc_loss_allocate_outputs)"
@@ -114,6 +115,7 @@ def _lengths(value, name, xp, device):
     return arr
 
 
+@autocast_op
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """The Connectionist Temporal Classification loss.
 

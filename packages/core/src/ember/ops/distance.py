@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..autograd.autocast import autocast_op
+
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -44,6 +46,7 @@ def pdist(input, p=2.0):
     return (input[i] - input[j]).norm(p, -1)
 
 
+@autocast_op
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """p-norm distances between each row of ``x1`` (.., P, M) and each row of ``x2`` (.., R, M)."""
     if x1.shape[-1] != x2.shape[-1]:

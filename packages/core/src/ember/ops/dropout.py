@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..dtypes import np_kind as _np_kind
+
 from ..autograd.function import Primitive
 from ..random import _gen, uniform_array
 from ._common import apply_inplace, inplace_source
@@ -49,7 +51,7 @@ def _dropout(input, p, training, inplace, mask_shape, alpha):
     if not training or p == 0.0:
         return input
     arr = input._data
-    if arr.dtype.kind != "f":
+    if _np_kind(arr.dtype) != "f":
         raise RuntimeError(f"result type Float can't be cast to the desired output type {scalar_type_name(arr.dtype)}")
     keep = _keep_mask(input, p, mask_shape).astype(arr.dtype)
     if alpha:

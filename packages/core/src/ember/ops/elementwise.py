@@ -13,6 +13,8 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import apply_inplace, binary_arrays, bind, binary_dtype, inplace_source, xp_of
 from .. import dtypes
+from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 class Add(Primitive):
@@ -106,7 +108,7 @@ class Div(Primitive):
 class Neg(Primitive):
     @staticmethod
     def forward(ctx, a):
-        if a._data.dtype.kind == "b":
+        if _np_kind(a._data.dtype) == "b":
             raise RuntimeError(
                 "Negation, the `-` operator, on a bool tensor is not supported. "
                 "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -154,7 +156,7 @@ class Pow(Primitive):
 
             log_base = log(base) if isinstance(base, Tensor) else _log_scalar(base)
             # d/db a**b = a**b * log(a); defined as 0 where a == 0 and b >= 0
-            if b._data.dtype.kind == "c":  # no 0 ** b special case for complex exponents
+            if _np_kind(b._data.dtype) == "c":  # no 0 ** b special case for complex exponents
                 gb = grad * _cj(out * log_base)
             elif isinstance(base, Tensor):
                 gb = grad * where_scalar((base == 0) & (b >= 0), 0.0, out * log_base)
@@ -168,7 +170,7 @@ class Pow(Primitive):
 def _cj(x):
     """The conjugate of a complex tensor or number (gradients of products use it); others unchanged."""
     if isinstance(x, Tensor):
-        return x.conj() if x._data.dtype.kind == "c" else x
+        return x.conj() if _np_kind(x._data.dtype) == "c" else x
     return x.conjugate() if isinstance(x, complex) else x
 
 
@@ -247,6 +249,7 @@ def neg(input, *, out=None):
 negative = neg
 
 
+@autocast_op
 def pow(input, exponent, *, out=None):
     """``input ** exponent`` (either may be a Python number)."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):

@@ -7,6 +7,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._common import xp_of
+from ..dtypes import np_kind as _np_kind
 
 
 def _rows_sum(xp, index, values, num_rows):
@@ -90,7 +91,7 @@ class EmbeddingBackward(Primitive):
 
 
 def _check_indices(input):
-    if not isinstance(input, Tensor) or input._data.dtype.kind not in "iu" or input._data.dtype.itemsize < 4:
+    if not isinstance(input, Tensor) or _np_kind(input._data.dtype) not in "iu" or input._data.dtype.itemsize < 4:
         name = getattr(input, "type", lambda: type(input).__name__)()
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "

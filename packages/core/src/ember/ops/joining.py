@@ -6,6 +6,7 @@ from .. import dtypes
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import alias_globals, bind, wrap_dim, xp_of
+from ..autograd.autocast import autocast_op
 
 
 class Cat(Primitive):
@@ -42,6 +43,7 @@ def _common_dtype(tensors):
     return dt
 
 
+@autocast_op
 def cat(tensors, dim=0, *, out=None):
     """Concatenate tensors along an existing dimension ``dim``."""
     tensors = list(tensors)
@@ -85,6 +87,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+@autocast_op
 def stack(tensors, dim=0, *, out=None):
     """Join tensors of equal shape along a new dimension ``dim``."""
     from .shape import unsqueeze

@@ -8,6 +8,8 @@ from __future__ import annotations
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import bind, binary_dtype, xp_of
+from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 def _shape_str(shape):
@@ -46,7 +48,7 @@ class MatMul(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        if a._data.dtype.kind == "c":  # grad_a = grad @ b^H, grad_b = a^H @ grad
+        if _np_kind(a._data.dtype) == "c":  # grad_a = grad @ b^H, grad_b = a^H @ grad
             a, b = a.conj(), b.conj()
         ga = gb = None
         na, nb = a._data.ndim, b._data.ndim
@@ -94,10 +96,11 @@ def _check_matmul(a, b):
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a.device} and {b.device}!")
 
 
+@autocast_op
 def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch broadcasting (1-D operands are vectors)."""
     _check_matmul(input, other)
-    if input._data.dtype != other._data.dtype and input._data.dtype.kind == other._data.dtype.kind in "fc":
+    if input._data.dtype != other._data.dtype and _np_kind(input._data.dtype) == _np_kind(other._data.dtype) in "fc":
         dt = binary_dtype(input, other)
         input, other = input.to(dt), other.to(dt)
     res = MatMul.apply(input, other)
@@ -108,6 +111,7 @@ def matmul(input, other, *, out=None):
     return res
 
 
+@autocast_op
 def mm(input, mat2, *, out=None):
     """2-D matrix product."""
     if input._data.ndim != 2:
@@ -117,6 +121,7 @@ def mm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@autocast_op
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors."""
     if input._data.ndim != 3:
@@ -128,12 +133,14 @@ def bmm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@autocast_op
 def mv(input, vec, *, out=None):
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}")
     return matmul(input, vec, out=out)
 
 
+@autocast_op
 def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors."""
     if input._data.ndim != 1 or other._data.ndim != 1:
@@ -163,6 +170,7 @@ def outer(input, vec2, *, out=None):
 ger = outer
 
 
+@autocast_op
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
     prod = mm(mat1, mat2)
@@ -170,16 +178,19 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return res
 
 
+@autocast_op
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     prod = mv(mat, vec)
     return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
 
 
+@autocast_op
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     prod = bmm(batch1, batch2)
     return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
 
 
+@autocast_op
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     prod = bmm(batch1, batch2).sum(0)
     return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
@@ -318,6 +329,7 @@ def tensordot(a, b, dims=2, out=None):
     return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out_spec), a, b)
 
 
+@autocast_op
 def trace(input):
     if input._data.ndim != 2:
         raise RuntimeError("trace: expected a matrix")

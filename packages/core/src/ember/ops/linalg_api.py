@@ -11,6 +11,7 @@ from . import _lapack
 from ._common import bind, normalize_dims, xp_of
 from ._lapack import LinAlgError
 from .linalg_decomp import QR, SVD, Cholesky, Det, Eig, Eigh, Inv, MatrixExp, Slogdet, Solve
+from ..dtypes import np_kind as _np_kind
 
 _rt = return_types._structseq
 
@@ -505,7 +506,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         raise TypeError(f"linalg.vector_norm(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     if dtype is not None:
         x = x.to(dtype)
-    if x._data.dtype.kind not in "fc":
+    if _np_kind(x._data.dtype) not in "fc":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{x.dtype.name.capitalize().replace('Int64', 'Long')}")
     axes = tuple(range(x.dim())) if dim is None else normalize_dims(dim, x.dim())

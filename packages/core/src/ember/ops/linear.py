@@ -6,6 +6,7 @@ import math
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
+from ..autograd.autocast import autocast_op
 
 
 def _shape_str(shape):
@@ -67,6 +68,7 @@ def _dt_name(arr):
     return scalar_type_name(arr.dtype)
 
 
+@autocast_op
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features)."""
     if not isinstance(input, Tensor):

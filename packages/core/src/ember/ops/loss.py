@@ -23,6 +23,8 @@ from ..tensor import Tensor
 from .distance import pairwise_distance
 from ._common import quiet_errors, xp_of
 from .unary import scalar_type_name
+from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 def _size(shape) -> str:
@@ -96,7 +98,7 @@ def _const(arr):
 
 
 def _check_float_input(input, kernel="log_softmax_lastdim_kernel_impl"):
-    if input._data.dtype.kind not in "f":
+    if _np_kind(input._data.dtype) not in "f":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(input._data.dtype)}'")
 
 
@@ -443,6 +445,7 @@ def _ce_prob_backward_graph(input, target, grad, ctx):
     return gx, gt
 
 
+@autocast_op
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, *) or (C,) and class-index targets (N, *) or
     class-probability targets (same shape as ``input``); PyTorch's weighting, ignore_index and
@@ -454,7 +457,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input._data.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if isinstance(target, Tensor) and tuple(target.shape) == tuple(input.shape):
-        if target._data.dtype.kind != "f":
+        if _np_kind(target._data.dtype) != "f":
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got {scalar_type_name(target._data.dtype)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
@@ -518,13 +521,14 @@ class NllLoss(Primitive):
         return Tensor._make(gx.reshape(in_shape)), None, None, None, None, None
 
 
+@autocast_op
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C, *) or (C,) at class-index targets."""
     reduction = _reduction(size_average, reduce, reduction)
     if not isinstance(input, Tensor):
         raise TypeError(f"nll_loss_nd(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     shape = _check_class_target(input, target, weight, "nll_loss")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     if weight is not None:
         _check_weight_dtype(weight, input, "nll_loss_forward")
@@ -535,7 +539,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 def _check_pointwise_dtypes(input, target, kernel):
-    if input._data.dtype.kind not in "fc" and target._data.dtype.kind not in "fc":
+    if _np_kind(input._data.dtype) not in "fc" and _np_kind(target._data.dtype) not in "fc":
         dev = "cpu" if isinstance(input._data, np.ndarray) else "cuda"
         raise NotImplementedError(f"\"{kernel}_{dev}\" not implemented for '{scalar_type_name(input._data.dtype)}'")
 
@@ -551,6 +555,7 @@ def _weighted(loss, weight, input, reduction):
     return loss.sum() / weight.sum()
 
 
+@autocast_op
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)^2``; broadcasting targets of another size warn, as in PyTorch."""
     _warn_size(input, target)
@@ -564,6 +569,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``."""
     _warn_size(input, target)
@@ -585,6 +591,7 @@ def _smooth(d, threshold, quadratic_scale, linear_scale):
     return where(small, (dq * dq) * (0.5 * quadratic_scale), (ad - 0.5 * threshold) * linear_scale)
 
 
+@autocast_op
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Smooth L1: quadratic (0.5 d^2 / beta) below ``beta``, linear (|d| - beta/2) above."""
     _warn_size(input, target)
@@ -597,6 +604,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: 0.5 d^2 below ``delta``, delta * (|d| - delta/2) above."""
     _warn_size(input, target)
@@ -642,6 +650,7 @@ class BinaryCrossEntropy(Primitive):
         return gx, gt
 
 
+@autocast_op
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross entropy between probabilities ``input`` and ``target`` (same shape)."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -652,7 +661,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         )
     if target._data.dtype != input._data.dtype:
         raise RuntimeError(f"Found dtype {scalar_type_name(target._data.dtype)} but expected {scalar_type_name(input._data.dtype)}")
-    if input._data.dtype.kind != "f":
+    if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     x, t = input._data, target._data
     if x.size and bool(((x < 0) | (x > 1)).any()):
@@ -732,18 +741,19 @@ class LogSigmoid(Primitive):
 
 def _log_sigmoid(x):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) (private: F.logsigmoid lives in activation.py)."""
-    if x._data.dtype.kind != "f":
+    if _np_kind(x._data.dtype) != "f":
         x = x.to(dtypes.get_default_dtype())
     return LogSigmoid.apply(x)
 
 
+@autocast_op
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
     """Sigmoid + binary cross entropy in one numerically stable expression; ``pos_weight`` weighs positives."""
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_size(target.shape)}) must be the same as input size ({_size(input.shape)})")
-    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
-        bad = input if input._data.dtype.kind != "f" else target
+    if _np_kind(input._data.dtype) != "f" or _np_kind(target._data.dtype) != "f":
+        bad = input if _np_kind(input._data.dtype) != "f" else target
         raise RuntimeError(f"result type Float can't be cast to the desired output type {scalar_type_name(bad._data.dtype)}")
     if pos_weight is not None:
         _check_broadcast_to(pos_weight, input)
@@ -765,6 +775,7 @@ def _check_broadcast_to(other, input):
 # ---- divergences and likelihoods ----------------------------------------------------------------
 
 
+@autocast_op
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence with ``input`` given as log-probabilities; ``reduction='batchmean'`` divides the sum
     by the batch size (the mathematically correct KL)."""
@@ -781,7 +792,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                 stacklevel=2,
             )
         red = "sum" if reduction == "batchmean" else _get_enum(reduction)
-    if input._data.dtype.kind not in "f" or target._data.dtype.kind not in "f":
+    if _np_kind(input._data.dtype) not in "f" or _np_kind(target._data.dtype) not in "f":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     loss = exp(target) * (target - input) if log_target else xlogy(target, target) - target * input
     out = _apply_reduction(loss, red)
@@ -790,6 +801,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return out
 
 
+@autocast_op
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
     """Poisson negative log-likelihood: ``exp(input) - target * input`` (log_input) or
     ``input - target * log(input + eps)``; ``full`` adds the Stirling term for targets > 1."""
@@ -831,7 +843,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
     # clamp the value, but let the gradient through unchanged (PyTorch clamps a clone under no_grad)
-    clamped = xp_of(var._data).maximum(var._data, eps) if var._data.dtype.kind == "f" else var._data
+    clamped = xp_of(var._data).maximum(var._data, eps) if _np_kind(var._data.dtype) == "f" else var._data
     var = var + _const(clamped - var._data)
     d = input - target
     loss = 0.5 * (log(var) + d * d / var)
@@ -843,6 +855,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 # ---- margin / embedding losses ------------------------------------------------------------------
 
 
+@autocast_op
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -854,6 +867,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast_op
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """``input`` where target is 1, ``max(0, margin - input)`` where target is -1."""
     from .selection import where
@@ -863,6 +877,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss ``log(1 + exp(-target * input))``."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -888,6 +903,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     raise ValueError(reduction + " is not valid")
 
 
+@autocast_op
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where target is -1."""
     from .selection import where
@@ -913,6 +929,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: ``sum_{j != y} max(0, margin - x[y] + x[j])^p * w[y] / C`` per sample."""
     from .indexing import gather
@@ -955,6 +972,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
     """``max(0, d(a, p) - d(a, n) + margin)`` with the p-norm pairwise distance (``swap``: use the
     smaller of d(a, n) and d(p, n))."""
@@ -993,6 +1011,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
+@autocast_op
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: targets are class indices padded with -1 (the first -1 ends the list);
     ``sum_{j in targets, i not in targets} max(0, 1 - (x[j] - x[i])) / C`` per sample."""

@@ -15,6 +15,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import xp_of
+from ..autograd.autocast import autocast_op
 
 _LETTERS = "abcdefghij"
 
@@ -117,6 +118,7 @@ def _param(p, spec, cdt):
 
 
 class _Normalize(Primitive):
+    _bf16_follows_input = True  # a bfloat16 input with float32 weights/statistics gives bfloat16, as PyTorch
     """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics and affine laid out by a _Spec."""
 
     @staticmethod
@@ -441,6 +443,7 @@ def _last_dims_spec(input, normalized_shape, weight, bias, eps, center, name):
     return _Spec((m, d), (1,), (1,), eps, center=center)
 
 
+@autocast_op
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalizes over the trailing ``normalized_shape`` dims, then an elementwise affine."""
     return _apply(input, weight, bias, _last_dims_spec(input, normalized_shape, weight, bias, eps, True, "LayerNormKernelImpl"))
@@ -454,6 +457,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return _apply(input, weight, None, _last_dims_spec(input, normalized_shape, weight, None, eps, False, "rms_norm"))
 
 
+@autocast_op
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     """Normalizes each group of ``C // num_groups`` channels of each sample, then a per-channel affine."""
     if input.dim() < 2:

@@ -25,13 +25,14 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import xp_of
+from ..dtypes import np_kind as _np_kind
 
 # ---------------------------------------------------------------------------------------------
 # argument parsing and shape checks (PyTorch's messages)
 # ---------------------------------------------------------------------------------------------
 
 def _int_arg(v, fname, argname, position, pos=None):
-    if isinstance(v, Tensor) and v.dim() == 0 and v._data.dtype.kind in "iu":
+    if isinstance(v, Tensor) and v.dim() == 0 and _np_kind(v._data.dtype) in "iu":
         return int(v.item())
     if isinstance(v, (bool, float)) or not hasattr(v, "__index__"):
         if pos is None:
@@ -121,12 +122,12 @@ def _type_name(arr):
 
 
 def _check_float(arr, kernel):
-    if arr.dtype.kind not in "f":
+    if _np_kind(arr.dtype) not in "f":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(arr)}'")
 
 
 def _check_real(arr, kernel):
-    if arr.dtype.kind not in "fiu":
+    if _np_kind(arr.dtype) not in "fiu":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(arr)}'")
 
 

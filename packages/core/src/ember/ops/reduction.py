@@ -7,6 +7,8 @@ import builtins
 from .. import dtypes
 from ..autograd.function import Primitive
 from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims, quiet_errors
+from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 
 def _reduced_shape_keepdim(shape, axes):
@@ -58,6 +60,7 @@ class Mean(Primitive):
         return grad_to_input_shape(grad / ctx.count if ctx.count else grad * float("nan"), ctx.in_shape, ctx.axes, ctx.keepdim)
 
 
+@autocast_op
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum of elements over ``dim`` (all dims when None); ints and bools sum as int64."""
     axes = normalize_dims(dim, input._data.ndim) if not (isinstance(dim, (tuple, list)) and len(dim) == 0) else tuple(range(input._data.ndim))
@@ -67,7 +70,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over ``dim``; only floating-point (or complex) inputs, as in PyTorch."""
     np_dtype = dtypes.to_dtype(dtype).np if dtype is not None else None
-    kind = (np_dtype or input._data.dtype).kind
+    kind = _np_kind(np_dtype or input._data.dtype)
     if kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
@@ -92,7 +95,7 @@ class Prod(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d prod / d a)
+        if _np_kind(grad._data.dtype) == "c":  # holomorphic: grad * conj(d prod / d a)
             return Prod._grad(ctx, grad.conj()).conj()
         return Prod._grad(ctx, grad)
 
@@ -114,6 +117,7 @@ class Prod(Primitive):
         return g * where(nz == 0, Prod.apply(a, axes, True, None) / where(zeros, 1.0, a), with_zero)
 
 
+@autocast_op
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of elements over ``dim`` (all when None)."""
     axes = _axes(input, dim) if dim is not None else tuple(range(input._data.ndim))
@@ -248,7 +252,7 @@ def _arg(input, dim, keepdim, is_max):
 
 
 def _real_only(t, kernel):
-    if t._data.dtype.kind == "c":
+    if _np_kind(t._data.dtype) == "c":
         from .unary import not_implemented
 
         raise not_implemented(kernel, t._data)
@@ -256,13 +260,13 @@ def _real_only(t, kernel):
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (of the flattened tensor when ``dim`` is None); int64."""
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError("argmax(): does not support complex input")
     return _arg(input, dim, keepdim, True)
 
 
 def argmin(input, dim=None, keepdim=False):
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError("argmin(): does not support complex input")
     return _arg(input, dim, keepdim, False)
 
@@ -390,6 +394,7 @@ def _check_autograd_dtype(input, dtype):
         raise RuntimeError(f"Autograd not support dtype: {scalar_type_name(dtypes.to_dtype(dtype).np)}")
 
 
+@autocast_op
 @as_1d_if_0d
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``."""
@@ -407,7 +412,7 @@ class CumProd(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(d out / d a)
+        if _np_kind(grad._data.dtype) == "c":  # holomorphic: grad * conj(d out / d a)
             return CumProd._grad(ctx, grad.conj()).conj()
         return CumProd._grad(ctx, grad)
 
@@ -448,7 +453,7 @@ def cumprod(input, dim, *, dtype=None):
     _check_autograd_dtype(input, dtype)
     if dtype is not None and dtypes.to_dtype(dtype).np != input._data.dtype:
         input = input.to(dtypes.to_dtype(dtype))
-    return CumProd.apply(input, d, _sum_dtype(input._data, None) if input._data.dtype.kind in "biu" else None)
+    return CumProd.apply(input, d, _sum_dtype(input._data, None) if _np_kind(input._data.dtype) in "biu" else None)
 
 
 def _bool_reduce(input, dim, keepdim, fn_name):

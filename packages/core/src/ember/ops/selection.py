@@ -17,6 +17,7 @@ from ..tensor import Tensor
 from .._errors import check_broadcast
 from ._common import apply_inplace, binary_arrays, bind, inplace_source, xp_of
 from .elementwise import _maybe_out
+from ..dtypes import np_kind as _np_kind
 from .unary import (
     _CLIP_MIN_SIZE,
     _float_binary_arrays,
@@ -378,7 +379,7 @@ class Addcdiv(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, t1, t2, value):
-        if t1._data.dtype.kind in "biu" and t2._data.dtype.kind in "biu":
+        if _np_kind(t1._data.dtype) in "biu" and _np_kind(t2._data.dtype) in "biu":
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will "
                 "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "

@@ -6,6 +6,7 @@ from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import alias_globals, as_1d_if_0d, bind, check_reduce_dims, wrap_dim, xp_of
 from .reduction import _return_type
+from ..dtypes import np_kind as _np_kind
 
 
 class Sort(Primitive):
@@ -26,7 +27,7 @@ class Sort(Primitive):
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """``(values, indices)`` sorted along ``dim`` (a stable sort: equal values keep their order)."""
     xp = xp_of(input._data)
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError(" Sort does not support complex dtypes on CPU")
     if input._data.ndim == 0:
         wrap_dim(dim, 0)
@@ -70,7 +71,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 @as_1d_if_0d
 def _topk(input, k, dim=-1, largest=True, sorted=True):
     xp = xp_of(input._data)
-    if input._data.dtype.kind == "c":
+    if _np_kind(input._data.dtype) == "c":
         raise RuntimeError("topk does not support complex dtypes")
     d = wrap_dim(dim, max(input._data.ndim, 1))
     n = input._data.shape[d] if input._data.ndim else 1

@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import xp_of
+from ..dtypes import np_kind as _np_kind
 
 __all__ = [
     "fold",
@@ -295,7 +296,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         if all(lo == 0 and hi == 0 for lo, hi in pairs):
             return _ConstantPad.apply(input, tuple(pairs), 0) if input._requires_grad else input.clone()
         v = 0 if value is None else value
-        if input._data.dtype.kind in "iub" and isinstance(v, float) and input._data.dtype.kind != "b":
+        if _np_kind(input._data.dtype) in "iub" and isinstance(v, float) and _np_kind(input._data.dtype) != "b":
             v = int(v)
         return _ConstantPad.apply(input, tuple(pairs), v)
     if mode not in ("reflect", "replicate", "circular"):
@@ -532,7 +533,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         ins = ", ".join(f"{k}: {n}" for k, n in zip(names, in_sizes))
         outs = ", ".join(f"{k}: {n}" for k, n in zip(names, output_size))
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({ins}) output ({outs})")
-    kind = input._data.dtype.kind
+    kind = _np_kind(input._data.dtype)
     if kind != "f" and not (input._data.dtype == np.uint8 and mode in (
             "nearest", "nearest-exact", "bilinear", "bicubic")):
         raise NotImplementedError(f'"{_kernel_name(mode, nd)}" not implemented for \'{_type_name(input)}\'')

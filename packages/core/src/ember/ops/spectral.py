@@ -16,6 +16,7 @@ from ._common import xp_of
 from .fft import _C2C, _C2R, _R2C
 from .shape import make_view
 from .unary import scalar_type_name
+from ..dtypes import np_kind as _np_kind
 
 
 class _Frame(Primitive):
@@ -138,7 +139,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
                 f"window={_window_repr(window)}, normalized={int(normalized)}, onesided={_opt(onesided)}, "
                 f"return_complex={int(rc)}, align_to_window={_opt(align_to_window)}) ")
 
-    if input._data.dtype.kind not in "fc":
+    if _np_kind(input._data.dtype) not in "fc":
         raise RuntimeError(repr_() + ": expected a tensor of floating point or complex values")
     if input.ndim not in (1, 2):
         raise RuntimeError(repr_() + ": expected a 1D or 2D tensor")

@@ -30,13 +30,15 @@ from ._common import (
     xp_of,
 )
 from .elementwise import _maybe_out, mul, pow
+from ..dtypes import np_kind as _np_kind
+from ..autograd.autocast import autocast_op
 
 # NumPy warns on overflow, division by zero and invalid values; PyTorch returns inf/nan silently.
 _quiet = numpy.errstate(all="ignore")
 
 _TORCH_NAMES = {
     "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-    "float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+    "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
     "complex128": "ComplexDouble",
 }
 
@@ -92,7 +94,7 @@ class _FloatUnary(Primitive):
 
     @classmethod
     def backward(cls, ctx, grad):
-        if grad._data.dtype.kind == "c":  # g * conj(f'(z)) == conj(conj(g) * f'(z)) for the Tensor formula
+        if _np_kind(grad._data.dtype) == "c":  # g * conj(f'(z)) == conj(conj(g) * f'(z)) for the Tensor formula
             return cls._grad(ctx, grad.conj()).conj()
         return cls._grad(ctx, grad)
 
@@ -185,7 +187,7 @@ class Sigmoid(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(y (1 - y))
+        if _np_kind(grad._data.dtype) == "c":  # holomorphic: grad * conj(y (1 - y))
             return SigmoidBackward.apply(grad.conj(), ctx.saved_output).conj()
         return SigmoidBackward.apply(grad, ctx.saved_output)
 
@@ -222,7 +224,7 @@ class Tanh(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad._data.dtype.kind == "c":  # holomorphic: grad * conj(1 - y^2)
+        if _np_kind(grad._data.dtype) == "c":  # holomorphic: grad * conj(1 - y^2)
             return TanhBackward.apply(grad.conj(), ctx.saved_output).conj()
         return TanhBackward.apply(grad, ctx.saved_output)
 
@@ -746,10 +748,10 @@ def _inplace(fn):
     return method
 
 
-exp = _public(Exp, "exp", "e raised to each element.")
+exp = autocast_op(_public(Exp, "exp", "e raised to each element."))
 exp2 = _public(Exp2, "exp2", "2 raised to each element.")
 expm1 = _public(Expm1, "expm1", "``exp(x) - 1``, accurate for small x.")
-log = _public(Log, "log", "Natural logarithm.")
+log = autocast_op(_public(Log, "log", "Natural logarithm."))
 log2 = _public(Log2, "log2", "Base-2 logarithm.")
 log10 = _public(Log10, "log10", "Base-10 logarithm.")
 log1p = _public(Log1p, "log1p", "``log(1 + x)``, accurate for small x.")
@@ -783,7 +785,7 @@ digamma = _public(Digamma, "digamma", "The logarithmic derivative of the gamma f
 def sgn(input, *, out=None):
     """``x / |x|`` for complex inputs (0 at 0); ``sign`` for real ones."""
     check_tensor(input, "sgn")
-    return _maybe_out(Sign.apply(input) if input._data.dtype.kind != "c" else _complex_sgn(input), out)
+    return _maybe_out(Sign.apply(input) if _np_kind(input._data.dtype) != "c" else _complex_sgn(input), out)
 
 
 class ComplexSgn(Primitive):

@@ -17,7 +17,6 @@ import collections
 import io
 import pickle
 import sys
-import warnings
 
 import numpy as np
 
@@ -28,8 +27,6 @@ from ._common import CheckpointError, Storage, link_views, make_tensor, read_mem
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
-
-_BF16 = "bfloat16"
 
 _STORAGE_DTYPES = {
     "FloatStorage": dtypes.float32,
@@ -43,7 +40,7 @@ _STORAGE_DTYPES = {
     "BoolStorage": dtypes.bool_,
     "ComplexFloatStorage": dtypes.complex64,
     "ComplexDoubleStorage": dtypes.complex128,
-    "BFloat16Storage": _BF16,
+    "BFloat16Storage": dtypes.bfloat16,
 }
 
 _TORCH_DTYPES = {
@@ -52,8 +49,9 @@ _TORCH_DTYPES = {
     "int32": dtypes.int32, "int": dtypes.int32, "int16": dtypes.int16, "short": dtypes.int16,
     "int8": dtypes.int8, "uint8": dtypes.uint8, "bool": dtypes.bool_, "complex64": dtypes.complex64,
     "cfloat": dtypes.complex64, "complex128": dtypes.complex128, "cdouble": dtypes.complex128,
+    "bfloat16": dtypes.bfloat16,
 }
-_UNSUPPORTED_DTYPES = ("bfloat16", "uint16", "uint32", "uint64", "complex32", "chalf", "float8_e4m3fn",
+_UNSUPPORTED_DTYPES = ("uint16", "uint32", "uint64", "complex32", "chalf", "float8_e4m3fn",
                        "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "qint8", "quint8",
                        "qint32", "quint4x2", "bits8", "bits16")
 
@@ -177,23 +175,6 @@ class _TorchStorage:
         self.storage, self.np_dtype, self.elem_offset, self.numel = storage, np_dtype, elem_offset, numel
 
 
-def _bf16_to_f32(raw):
-    """bfloat16 bit patterns (uint16) -> float32 values (exact)."""
-    if raw.nbytes % 2:
-        raise CheckpointError("corrupted checkpoint: a bfloat16 storage has an odd number of bytes")
-    bits = raw.view(np.uint16) if raw.ctypes.data % 2 == 0 else raw.copy().view(np.uint16)
-    return (bits.astype(np.uint32) << 16).view(np.float32).view(np.uint8)
-
-
-def _warn_bf16(stacklevel):
-    warnings.warn(
-        "ember has no bfloat16 dtype: bfloat16 tensors in this PyTorch checkpoint were loaded as float32 "
-        "(exactly, every bfloat16 value is a float32 value)",
-        UserWarning,
-        stacklevel=stacklevel + 1,
-    )
-
-
 def _codecs_encode(obj, encoding="utf-8", errors="strict"):
     """How protocol-2 pickles spell ``bytes``: ``_codecs.encode(str, 'latin1')``."""
     if not isinstance(obj, str) or encoding not in ("latin1", "latin-1", "utf-8", "utf8"):
@@ -220,7 +201,6 @@ class _Loader:
         self.storages = {}  # key -> (Storage, np dtype)
         self.specs = {}  # legacy: key -> (_StorageType, location, numel)
         self.made = []
-        self.saw_bf16 = False
         from ..nn.parameter import Parameter
 
         self.Parameter = Parameter
@@ -309,17 +289,10 @@ class _Loader:
 
     def _load_storage(self, stype, key, location, numel):
         dt = stype.dtype
-        itemsize = 2 if dt == _BF16 else dt.itemsize
-        raw = self.read_storage(key, numel * itemsize)
-        if dt == _BF16:
-            self.saw_bf16 = True
-            if self.swap:
-                raw = raw.view(np.uint16).byteswap().view(np.uint8)
-            raw, np_dtype = _bf16_to_f32(raw), np.dtype(np.float32)
-        else:
-            np_dtype = dt.np
-        swap = self.swap and dt != _BF16
-        return Storage(raw, location, self.map_location), (np_dtype, swap)
+        raw = self.read_storage(key, numel * dt.itemsize)
+        if dt is dtypes.bfloat16 and self.swap:  # byte-swapped as 16-bit words here: ml_dtypes has no byteswap
+            raw = raw.view(np.uint16).byteswap().view(np.uint8)
+        return Storage(raw, location, self.map_location), (dt.np, self.swap and dt is not dtypes.bfloat16)
 
     # -- tensor rebuilders (the only callables the pickle may reach) --
     def _view(self, storage, storage_offset, size, stride, np_dtype=None):
@@ -425,8 +398,6 @@ def load_zip(zf, map_location, mm, weights_only=True):
     data = read_member(zf, pkl).tobytes()
     obj = _wrap_errors(lambda: loader.unpickler(io.BytesIO(data)).load())
     link_views(loader.made)
-    if loader.saw_bf16:
-        _warn_bf16(5)  # at the caller of ember.load
     return obj
 
 
@@ -476,7 +447,7 @@ def load_legacy(f, map_location, mmap, weights_only=True):
         count = int.from_bytes(head, order, signed=True)
         if count != numel:
             raise CheckpointError(f"corrupted checkpoint: storage {key!r} holds {count} elements, expected {numel}")
-        nbytes = numel * (2 if stype.dtype == _BF16 else stype.dtype.itemsize)
+        nbytes = numel * stype.dtype.itemsize
         if f.tell() + nbytes > end:
             raise CheckpointError(f"truncated checkpoint: storage {key!r} runs past the end of the file")
         buf = np.empty(nbytes, np.uint8)
@@ -501,6 +472,4 @@ def load_legacy(f, map_location, mmap, weights_only=True):
     f.seek(start)
     obj = _wrap_errors(lambda: loader.unpickler(f).load())
     link_views(loader.made)
-    if loader.saw_bf16:
-        _warn_bf16(4)  # at the caller of ember.load
     return obj

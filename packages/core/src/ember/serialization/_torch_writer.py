@@ -31,7 +31,7 @@ _STORAGE_NAMES = {
     dtypes.float32: "FloatStorage", dtypes.float64: "DoubleStorage", dtypes.float16: "HalfStorage",
     dtypes.int64: "LongStorage", dtypes.int32: "IntStorage", dtypes.int16: "ShortStorage", dtypes.int8: "CharStorage",
     dtypes.uint8: "ByteStorage", dtypes.bool_: "BoolStorage", dtypes.complex64: "ComplexFloatStorage",
-    dtypes.complex128: "ComplexDoubleStorage",
+    dtypes.complex128: "ComplexDoubleStorage", dtypes.bfloat16: "BFloat16Storage",
 }
 
 

@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import struct
-import warnings
 
 import numpy as np
 
@@ -24,7 +23,7 @@ _MAX_HEADER = 100_000_000  # as the reference implementation
 
 _TO_CODE = {
     "float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16",
-    "int8": "I8", "uint8": "U8", "bool": "BOOL", "complex64": "C64", "complex128": "C128",
+    "int8": "I8", "uint8": "U8", "bool": "BOOL", "complex64": "C64", "complex128": "C128", "bfloat16": "BF16",
 }
 _FROM_CODE = {code: dtypes._NAMES[name] for name, code in _TO_CODE.items()}
 _UNSUPPORTED = {"U16": "uint16", "U32": "uint32", "U64": "uint64", "F8_E4M3": "float8_e4m3fn",
@@ -157,7 +156,7 @@ def _parse(buf, where):
         code, shape, offs = info.get("dtype"), info.get("shape"), info.get("data_offsets")
         if code in _UNSUPPORTED:
             raise SafetensorError(f"{where}: tensor {name!r} has dtype {code} ({_UNSUPPORTED[code]}), which ember lacks")
-        if code not in _FROM_CODE and code != "BF16":
+        if code not in _FROM_CODE:
             raise SafetensorError(f"{where}: tensor {name!r} has an unknown dtype {code!r}")
         if not isinstance(shape, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
             raise SafetensorError(f"{where}: tensor {name!r} has an invalid shape {shape!r}")
@@ -165,7 +164,7 @@ def _parse(buf, where):
                 or not all(isinstance(o, int) and not isinstance(o, bool) for o in offs)):
             raise SafetensorError(f"{where}: tensor {name!r} has invalid data_offsets {offs!r}")
         begin, end = offs
-        itemsize = 2 if code == "BF16" else _FROM_CODE[code].itemsize
+        itemsize = _FROM_CODE[code].itemsize
         numel = 1
         for s in shape:
             numel *= s
@@ -197,18 +196,12 @@ def _build(buf, where, device="cpu"):
     header, _, start = _parse(buf, where)
     dev = backend.canonical_device(device if not isinstance(device, int) else backend.device("cuda", device))
     out = {}
-    warned = False
     for name, info in header.items():
         begin, end = info["data_offsets"]
         shape = tuple(info["shape"])
         seg = buf[start + begin:start + end]
-        if info["dtype"] == "BF16":
-            if not warned:
-                warnings.warn(f"{where}: ember has no bfloat16 dtype; BF16 tensors are loaded as float32 (exactly)",
-                              UserWarning, stacklevel=3)
-                warned = True
-            bits = np.frombuffer(seg.tobytes(), "<u2").astype(np.uint32)
-            arr = (bits << 16).view(np.float32).reshape(shape)
+        if info["dtype"] == "BF16":  # little-endian 16-bit words; ml_dtypes' bfloat16 has no byte order
+            arr = np.frombuffer(seg.tobytes(), "<u2").astype(np.uint16).view(dtypes.bfloat16.np).reshape(shape)
         else:
             dt = _FROM_CODE[info["dtype"]].np
             little = dt.newbyteorder("<")
