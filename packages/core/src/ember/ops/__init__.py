@@ -14,11 +14,12 @@ from .sorting import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .joining import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
 from . import filling  # noqa: F401  (binds copy_/fill_/zero_ onto Tensor)
-from . import elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing
+from . import elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing, special
 
 __all__ = [
     name
-    for mod in (elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing)
+    for mod in (elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing, special)
     for name in mod.__all__
 ]
