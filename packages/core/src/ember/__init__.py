@@ -71,7 +71,7 @@ def get_num_threads() -> int:
     return os.cpu_count() or 1
 
 
-from . import nn, optim, utils, backends, hub, special  # noqa: E402  (they build on everything above)
+from . import nn, optim, utils, backends, hub, special, distributions  # noqa: E402  (they build on everything above)
 from ._compat import *  # noqa: E402,F401,F403
 from .ops.activation import softmax, log_softmax  # noqa: E402,F401
 from .ops.dropout import dropout, alpha_dropout, feature_alpha_dropout  # noqa: E402,F401
