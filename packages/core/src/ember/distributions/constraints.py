@@ -7,7 +7,7 @@ from __future__ import annotations
 __all__ = [
     "Constraint", "boolean", "cat", "dependent", "dependent_property", "greater_than", "greater_than_eq",
     "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
-    "lower_cholesky", "lower_triangular", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+    "lower_cholesky", "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
     "positive_definite", "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex",
     "square", "stack", "symmetric", "unit_interval",
 ]
@@ -309,3 +309,19 @@ positive_definite = _PositiveDefinite()
 positive_semidefinite = _PositiveSemidefinite()
 cat = _Cat
 stack = _Stack
+
+
+class _Multinomial(Constraint):
+    """Non-negative integer count vectors summing to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, x):
+        return (x >= 0).all(dim=-1) & (x.sum(dim=-1) <= self.upper_bound)
+
+
+multinomial = _Multinomial
