@@ -114,11 +114,3 @@ def test_transformed_rsample_gradients_and_round_trips():
     y = sb(x)
     assert y.shape == (2, 5) and np.allclose(y.sum(-1).numpy(), 1.0)
     assert sb.forward_shape((2, 4)) == (2, 5) and sb.inverse_shape((2, 5)) == (2, 4)
-
-
-def test_rsample_not_implemented_is_clear():
-    for d in (D.Beta(t64([1.0]), t64([2.0])), D.Dirichlet(t64([1.0, 2.0]))):
-        with pytest.raises(NotImplementedError, match="rsample"):
-            d.rsample()
-    with pytest.raises(NotImplementedError, match="df"):
-        D.StudentT(t64([3.0], True)).rsample()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..size import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import _from_array, _generator
+from .utils import _generator
 
 __all__ = ["Dirichlet"]
 
@@ -13,11 +13,11 @@ __all__ = ["Dirichlet"]
 class Dirichlet(Distribution):
     """Dirichlet distribution with ``concentration`` (last dim: the categories).
 
-    ``rsample`` (implicit reparameterisation through the gamma draws) is not implemented in ember yet."""
+    ``rsample`` normalises reparameterised gamma draws (implicit gradients, ``_gamma_grad.py``)."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration, validate_args=None):
         if concentration.dim() < 1:
@@ -34,18 +34,14 @@ class Dirichlet(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    def sample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=Size()):
         from .._compat import finfo
+        from ._gamma_grad import StandardGammaRsample
 
         shape = tuple(self._extended_shape(sample_shape))
-        alpha = self.concentration.detach().expand(shape)._data
-        g = _from_array(_generator(self.concentration).standard_gamma(alpha, size=shape), self.concentration)
-        g = g.clamp(min=finfo(g.dtype).tiny)
-        return (g / g.sum(-1, keepdim=True)).clamp(min=finfo(g.dtype).tiny, max=1 - finfo(g.dtype).eps)
-
-    def rsample(self, sample_shape=Size()):
-        raise NotImplementedError("Dirichlet.rsample (implicit reparameterisation gradients) is not implemented in "
-                                  "ember yet; use sample()")
+        g = StandardGammaRsample.apply(self.concentration.expand(shape), shape, _generator(self.concentration))
+        info = finfo(g.dtype)
+        return (g / g.sum(-1, keepdim=True)).clamp(min=info.tiny, max=1 - info.eps)
 
     def log_prob(self, value):
         from ..ops.unary import xlogy

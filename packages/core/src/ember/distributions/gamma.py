@@ -7,7 +7,7 @@ import numbers
 from ..size import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import _from_array, _generator, broadcast_all
+from .utils import _generator, broadcast_all
 
 __all__ = ["Gamma"]
 
@@ -15,11 +15,11 @@ __all__ = ["Gamma"]
 class Gamma(Distribution):
     """Gamma distribution with shape ``concentration`` and ``rate`` (mean ``concentration / rate``).
 
-    ``rsample`` (implicit reparameterisation) is not implemented in ember yet; ``sample`` is."""
+    ``rsample`` is reparameterised with implicit gradients (``_gamma_grad.py``)."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -46,18 +46,14 @@ class Gamma(Distribution):
     def variance(self):
         return self.concentration / self.rate.pow(2)
 
-    def sample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=Size()):
         from .._compat import finfo
+        from ._gamma_grad import StandardGammaRsample
 
         shape = tuple(self._extended_shape(sample_shape))
-        alpha = self.concentration.detach().expand(shape)._data
-        draws = _generator(self.rate).standard_gamma(alpha, size=shape)
-        out = _from_array(draws, self.rate) / self.rate.detach()
+        x = StandardGammaRsample.apply(self.concentration.expand(shape), shape, _generator(self.rate))
+        out = x / self.rate
         return out.clamp(min=finfo(out.dtype).tiny)
-
-    def rsample(self, sample_shape=Size()):
-        raise NotImplementedError("Gamma.rsample (implicit reparameterisation gradients) is not implemented in "
-                                  "ember yet; use sample()")
 
     def log_prob(self, value):
         from ..ops.unary import xlogy

@@ -8,7 +8,7 @@ import numbers
 from ..size import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import _from_array, _generator, _standard_normal, broadcast_all
+from .utils import _generator, _standard_normal, broadcast_all
 
 __all__ = ["StudentT"]
 
@@ -16,8 +16,7 @@ __all__ = ["StudentT"]
 class StudentT(Distribution):
     """Student's t with ``df`` degrees of freedom, location ``loc`` and scale ``scale``.
 
-    ``rsample`` passes gradients to ``loc`` and ``scale``; gradients to ``df`` (through the chi-squared
-    draw) are not implemented in ember, and rsample raises when ``df`` requires grad."""
+    ``rsample`` is reparameterised in ``loc``, ``scale`` and ``df`` (implicit gamma gradients)."""
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -54,13 +53,12 @@ class StudentT(Distribution):
         return m.masked_fill(self.df <= 1, float("nan"))
 
     def rsample(self, sample_shape=Size()):
-        if self.df.requires_grad:
-            raise NotImplementedError("StudentT.rsample with gradients to df is not implemented in ember yet")
+        from ._gamma_grad import StandardGammaRsample
+
         shape = tuple(self._extended_shape(sample_shape))
         x = _standard_normal(shape, self.df)
-        half_df = (0.5 * self.df.detach()).expand(shape)._data
-        z = _from_array(_generator(self.df).standard_gamma(half_df, size=shape), self.df) * 2.0  # chi-squared(df)
-        y = x * (self.df.detach() / z).sqrt()
+        z = StandardGammaRsample.apply((0.5 * self.df).expand(shape), shape, _generator(self.df)) * 2.0  # chi2(df)
+        y = x * (self.df / z).sqrt()
         return self.loc + self.scale * y
 
     def log_prob(self, value):
