@@ -99,5 +99,11 @@ CASES = {
     "unique_consecutive_dim": (lambda T, a: T.unique_consecutive(a, dim=0),
                                [np.array([[1, 1], [1, 1], [2, 3], [2, 3], [1, 1]])], False),
     "take_along_dim": (lambda T, a, i: T.take_along_dim(a, i, dim=1), [f(3, 4), rng.integers(0, 4, (3, 2))], True),
+    **{f"index_reduce_{r}_{inc}": (
+        lambda T, a, s, r=r, inc=inc: a.index_reduce(0, T.tensor([0, 2, 0, 3]), s, r, include_self=inc),
+        [f(5, 3), np.array([[2.0, 3, -1], [4, 5, 0.5], [6, 7, 2], [1, -1, 1.5]])], True)
+       for r in ("prod", "mean", "amax", "amin") for inc in (True, False)},
+    "index_reduce_ties": (lambda T, a, s: a.index_reduce(1, T.tensor([1, 0, 1]), s, "amax"),
+                          [np.array([[1.0, 5.0], [2.0, 2.0]]), np.array([[5.0, 0.0, 5.0], [2.0, 2.0, 1.0]])], True),
     "aminmax": (lambda T, a: T.aminmax(a, dim=1)[1], [f(3, 4)], True),
 }

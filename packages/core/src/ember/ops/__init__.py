@@ -19,13 +19,14 @@ from .binary_math import *  # noqa: F401,F403
 from .cumulative import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
 from .structure import *  # noqa: F401,F403
+from .index_reduction import *  # noqa: F401,F403
 from . import filling  # noqa: F401  (binds copy_/fill_/zero_ onto Tensor)
 from . import elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing, special
-from . import binary_math, cumulative, statistics, structure
+from . import binary_math, cumulative, statistics, structure, index_reduction
 
 __all__ = [
     name
     for mod in (elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing, special,
-                binary_math, cumulative, statistics, structure)
+                binary_math, cumulative, statistics, structure, index_reduction)
     for name in mod.__all__
 ]
