@@ -35,7 +35,7 @@ DISTS = {
     "exponential": (lambda T, D: D.Exponential(_t(T, _pos)), np.abs(_x), ("cdf", "icdf")),
     "laplace": (lambda T, D: D.Laplace(_t(T, _loc), _t(T, _scale)), _x, ("cdf", "icdf")),
     "cauchy": (lambda T, D: D.Cauchy(_t(T, _loc), _t(T, _scale)), _x, ("cdf", "icdf")),
-    "gamma": (lambda T, D: D.Gamma(_t(T, _pos), _t(T, _scale)), np.abs(_x) + 0.1, ()),
+    "gamma": (lambda T, D: D.Gamma(_t(T, _pos), _t(T, _scale)), np.abs(_x) + 0.1, ("cdf",)),
     "poisson": (lambda T, D: D.Poisson(_t(T, _pos)), np.array([[0.0, 1, 2], [5, 0, 3]]), ()),
     "bernoulli": (lambda T, D: D.Bernoulli(probs=_t(T, _probs)), np.array([[0.0, 1, 1], [1, 0, 0]]), ()),
     "bernoulli_logits": (lambda T, D: D.Bernoulli(logits=_t(T, _x)), np.array([[0.0, 1, 1], [1, 0, 0]]), ()),

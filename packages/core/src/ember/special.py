@@ -10,6 +10,8 @@ from .ops.special import (
     entr,
     erfcx,
     expit,
+    gammainc,
+    gammaincc,
     i0,
     i0e,
     i1,
@@ -40,7 +42,7 @@ def log_softmax(input, dim, *, dtype=None):
 
 __all__ = [
     "bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
-    "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
+    "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
     "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
     "zeta",
 ]

@@ -9,50 +9,9 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import Primitive, once_differentiable
+from ..ops.special import _continued_fraction, _series_terms
 from ..ops.unary import _polygamma
 from ..tensor import Tensor
-
-_EPS = 1e-16
-_MAX_ITER = 5000
-
-
-def _series_terms(xp, a, x):
-    """S = sum_n x^n / ((a+1)...(a+n)) and dS/da, iterated until every element converged."""
-    t = xp.ones_like(x)
-    dt = xp.zeros_like(x)
-    s, ds = t.copy(), dt.copy()
-    for n in range(1, _MAX_ITER):
-        r = x / (a + n)
-        dt = r * (dt - t / (a + n))
-        t = t * r
-        s += t
-        ds += dt
-        if not bool((xp.abs(t) > _EPS * xp.abs(s)).any()):
-            break
-    return s, ds
-
-
-def _continued_fraction(xp, a, x):
-    """h with Q(a, x) = exp(-x) x^a / Gamma(a) * h (modified Lentz), for x >= a + 1."""
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = xp.full_like(x, 1.0 / tiny)
-    d = 1.0 / b
-    h = d.copy()
-    for i in range(1, _MAX_ITER):
-        an = -i * (i - a)
-        b = b + 2.0
-        d = an * d + b
-        d = xp.where(xp.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = xp.where(xp.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        delta = d * c
-        h = h * delta
-        if not bool((xp.abs(delta - 1.0) > 1e-15).any()):  # (rounding keeps |delta - 1| near 2e-16)
-            break
-    return h
-
 
 def standard_gamma_grad(alpha, x):
     """dx/dalpha for x ~ Gamma(alpha, 1), on float64 arrays of one shape."""

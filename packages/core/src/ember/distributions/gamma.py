@@ -65,7 +65,11 @@ class Gamma(Distribution):
                 - self.concentration.lgamma())
 
     def cdf(self, value):
-        raise NotImplementedError("Gamma.cdf needs the regularised incomplete gamma function (not in ember yet)")
+        from ..ops.special import gammainc
+
+        if self._validate_args:
+            self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
 
     def entropy(self):
         c = self.concentration
