@@ -4,14 +4,13 @@ from .ops.activation import log_softmax as _log_softmax
 from .ops.activation import softmax as _softmax
 from .ops.reduction import logsumexp
 from .ops.rounding import round
+from .ops.incomplete_gamma import gammainc, gammaincc
 from .ops.special import (
     bessel_j0,
     bessel_j1,
     entr,
     erfcx,
     expit,
-    gammainc,
-    gammaincc,
     i0,
     i0e,
     i1,

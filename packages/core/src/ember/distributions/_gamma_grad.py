@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import Primitive, once_differentiable
-from ..ops.special import _continued_fraction, _series_terms
+from ..ops.incomplete_gamma import _continued_fraction, _series_terms
 from ..ops.unary import _polygamma
 from ..tensor import Tensor
 

@@ -65,7 +65,7 @@ class Gamma(Distribution):
                 - self.concentration.lgamma())
 
     def cdf(self, value):
-        from ..ops.special import gammainc
+        from ..ops.incomplete_gamma import gammainc
 
         if self._validate_args:
             self._validate_sample(value)

@@ -20,13 +20,14 @@ from .cumulative import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
 from .structure import *  # noqa: F401,F403
 from .index_reduction import *  # noqa: F401,F403
+from .incomplete_gamma import *  # noqa: F401,F403
 from . import filling  # noqa: F401  (binds copy_/fill_/zero_ onto Tensor)
 from . import elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing, special
-from . import binary_math, cumulative, statistics, structure, index_reduction
+from . import binary_math, cumulative, statistics, structure, index_reduction, incomplete_gamma
 
 __all__ = [
     name
     for mod in (elementwise, broadcast, reduction, shape, unary, rounding, comparison, selection, sorting, linalg, joining, indexing, special,
-                binary_math, cumulative, statistics, structure, index_reduction)
+                binary_math, cumulative, statistics, structure, index_reduction, incomplete_gamma)
     for name in mod.__all__
 ]
