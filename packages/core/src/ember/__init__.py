@@ -84,7 +84,7 @@ def get_num_threads() -> int:
 
 
 from . import nn, optim, utils, backends, hub, distributed, func, jit, onnx  # noqa: E402  (they build on everything above)
-from . import accelerator, functional, multiprocessing, profiler  # noqa: E402
+from . import accelerator, functional, multiprocessing, profiler, special, distributions  # noqa: E402
 from . import fft  # noqa: E402  (the ember.fft namespace)
 from . import amp, cpu  # noqa: E402  (mixed precision; ember.cpu.amp / ember.cuda.amp)
 from .amp import autocast  # noqa: E402,F401
@@ -93,7 +93,7 @@ from .amp.autocast_mode import (get_autocast_cpu_dtype, get_autocast_dtype, get_
                                 set_autocast_cache_enabled, set_autocast_dtype, set_autocast_enabled,
                                 clear_autocast_cache)
 from .utils.dlpack import from_dlpack  # noqa: E402,F401
-from .functional import block_diag, cartesian_prod, chain_matmul, unique_consecutive, unravel_index  # noqa: E402,F401
+from .functional import chain_matmul, unravel_index  # noqa: E402,F401
 from ._compat import *  # noqa: E402,F401,F403
 from .ops.activation import softmax, log_softmax  # noqa: E402,F401
 from .ops.dropout import dropout, alpha_dropout, feature_alpha_dropout  # noqa: E402,F401

@@ -11,14 +11,15 @@ import itertools
 import operator
 import warnings
 
-from . import backend, dtypes
+from . import dtypes
 from .ops.broadcast import broadcast_shapes, broadcast_tensors
 from .ops.distance import cdist
-from .ops.joining import cat, meshgrid, split, stack
+from .ops.joining import meshgrid, split
 from .ops.linalg import einsum, matmul, tensordot
 from .ops.reduction import norm
 from .ops.shape import atleast_1d, atleast_2d, atleast_3d
 from .ops.sorting import unique
+from .ops.structure import block_diag, cartesian_prod, unique_consecutive
 from .tensor import Tensor
 
 __all__ = [
@@ -40,41 +41,6 @@ __all__ = [
     "unique_consecutive",
     "unravel_index",
 ]
-
-
-def cartesian_prod(*tensors):
-    """The Cartesian product of 1-D tensors, as rows of a 2-D tensor (one tensor: returned as is)."""
-    if len(tensors) == 1:
-        return tensors[0]
-    grids = meshgrid(*tensors, indexing="ij")
-    return stack([g.reshape(-1) for g in grids], dim=1)
-
-
-def block_diag(*tensors):
-    """A block-diagonal matrix of the given 0-, 1- or 2-D tensors (a 1-D tensor is one row)."""
-    from .creation import zeros
-
-    if not tensors:
-        return zeros(1, 0)
-    blocks = []
-    for i, t in enumerate(tensors):
-        if t.dim() > 2:
-            raise RuntimeError(
-                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has {t.dim()} dimensions"
-            )
-        blocks.append(t.reshape(1, 1) if t.dim() == 0 else t.reshape(1, -1) if t.dim() == 1 else t)
-    dt = blocks[0].dtype
-    for b in blocks[1:]:
-        dt = dtypes.promote_types(dt, b.dtype)
-    device = blocks[0].device
-    total = sum(b.shape[1] for b in blocks)
-    rows, left = [], 0
-    for b in blocks:
-        r, c = b.shape
-        parts = [zeros(r, left, dtype=dt, device=device), b.to(dt), zeros(r, total - left - c, dtype=dt, device=device)]
-        rows.append(cat(parts, dim=1))
-        left += c
-    return cat(rows, dim=0)
 
 
 def chain_matmul(*matrices, out=None):
@@ -119,23 +85,3 @@ def unravel_index(indices, shape):
     return tuple(coords.unbind(-1))
 
 
-def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """Collapse each run of equal consecutive elements (of the flattened tensor) to one element."""
-    if dim is not None:
-        raise NotImplementedError("ember's unique_consecutive supports dim=None only")
-    flat = input.reshape(-1)
-    arr = flat._data
-    xp = backend.array_module(arr)
-    if arr.size == 0:
-        starts = xp.zeros(0, dtype=bool)
-    else:
-        starts = xp.concatenate([xp.ones(1, dtype=bool), arr[1:] != arr[:-1]])
-    values = Tensor._make(arr[starts])
-    out = [values]
-    if return_inverse:
-        out.append(Tensor._make((xp.cumsum(starts) - 1).astype("int64").reshape(input._data.shape)))
-    if return_counts:
-        pos = xp.flatnonzero(starts)
-        ends = xp.concatenate([pos[1:], xp.asarray([arr.size])]) if arr.size else pos
-        out.append(Tensor._make((ends - pos).astype("int64")))
-    return out[0] if len(out) == 1 else tuple(out)

@@ -1,0 +1,166 @@
+"""Running reductions and differences along a dimension: cummax, cummin, logcumsumexp, diff, trapezoid and
+cumulative_trapezoid (cumsum/cumprod live in ``reduction.py``)."""
+
+from __future__ import annotations
+
+from ..autograd.function import Primitive
+from ..tensor import Tensor
+from ._common import bind, wrap_dim, xp_of
+from .. import return_types
+from .reduction import cumsum
+from .reduction import sum as _sum
+from .unary import _quiet, not_implemented
+
+
+def _positions(xp, shape, dim):
+    view = [1] * len(shape)
+    view[dim] = shape[dim]
+    return xp.arange(shape[dim], dtype="int64").reshape(view)
+
+
+def _running_extreme_index(arr, dim, largest):
+    """Where each running max/min along ``dim`` came from (ties and nans move it forward, as in PyTorch)."""
+    xp = xp_of(arr)
+    vals = (xp.maximum if largest else xp.minimum).accumulate(arr, axis=dim)
+    hit = arr == vals
+    if arr.dtype.kind in "fc":
+        hit |= xp.isnan(arr)
+    return xp.maximum.accumulate(xp.where(hit, _positions(xp, arr.shape, dim), 0), axis=dim)
+
+
+def _cum_extreme(input, dim, largest, name):
+    if input._data.ndim == 0:
+        d = wrap_dim(dim, 1)
+        vals, idx = _cum_extreme(input.reshape(1), d, largest, name)
+        return getattr(return_types, name)(vals.reshape(()), idx.reshape(()))
+    d = wrap_dim(dim, input._data.ndim)
+    if input._data.shape[d] == 0:
+        return getattr(return_types, name)(input.clone(), Tensor._make(xp_of(input._data).zeros(input._data.shape, "int64")))
+    from .sorting import Sort  # values picked at indices; the gradient scatters back
+
+    idx = _running_extreme_index(input._data, d, largest)
+    return getattr(return_types, name)(Sort.apply(input, d, idx), Tensor._make(idx))
+
+
+def cummax(input, dim, *, out=None):
+    """``(values, indices)``: the running maximum along ``dim`` and where each was attained."""
+    return _cum_extreme(input, dim, True, "cummax")
+
+
+def cummin(input, dim, *, out=None):
+    """``(values, indices)``: the running minimum along ``dim`` and where each was attained."""
+    return _cum_extreme(input, dim, False, "cummin")
+
+
+class LogCumSumExp(Primitive):
+    save_output = True
+
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, dim):
+        arr = a._data
+        if arr.dtype.kind not in "f":
+            raise not_implemented("logcumsumexp_out", arr)
+        ctx.save_for_backward(a)
+        ctx.dim = dim
+        return xp_of(arr).logaddexp.accumulate(arr, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d y_j / d x_k = exp(x_k - y_j) for j >= k. The sum over j is a reverse logcumsumexp, done apart for
+        # the positive and negative parts of grad so that nothing overflows.
+        from .elementwise import sub
+        from .shape import flip
+        from .unary import exp, log
+
+        (x,) = ctx.saved_tensors
+        y, d = ctx.saved_output, ctx.dim
+
+        def rev_lcse(t):
+            return flip(logcumsumexp(flip(t, (d,)), d), (d,))
+
+        pos = rev_lcse(sub(log(grad.clamp(min=0)), y))
+        neg = rev_lcse(sub(log((-grad).clamp(min=0)), y))
+        return exp(x + pos) - exp(x + neg), None
+
+
+def logcumsumexp(input, dim, *, out=None):
+    """``log(cumsum(exp(input), dim))`` computed without overflow."""
+    if input._data.ndim == 0:
+        return LogCumSumExp.apply(input.reshape(1), 0).reshape(())
+    return LogCumSumExp.apply(input, wrap_dim(dim, input._data.ndim))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along ``dim`` (``prepend``/``append`` are joined on first)."""
+    from .joining import cat
+    from .shape import narrow
+
+    if input._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = wrap_dim(dim, input._data.ndim)
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        length = x._data.shape[d]
+        if length == 0:
+            break
+        hi, lo = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
+        x = hi.logical_xor(lo) if x._data.dtype.kind == "b" else hi - lo
+    return x
+
+
+def _trapezoid_terms(y, x, dx, dim):
+    from .shape import narrow
+
+    d = wrap_dim(dim, y._data.ndim)
+    n = y._data.shape[d]
+    if n == 0:
+        return None, d
+    pair = narrow(y, d, 1, n - 1) + narrow(y, d, 0, n - 1)
+    if x is None:
+        return pair * ((1.0 if dx is None else dx) / 2.0), d
+    if not isinstance(x, Tensor):
+        return pair * (x / 2.0), d
+    if x._data.ndim == 1:
+        if x._data.shape[0] != n:
+            raise RuntimeError(
+                f"trapezoid: There must be one `x` value for each sample point, but got {x._data.shape[0]} x "
+                f"values and {n} sample points"
+            )
+        spacing = diff(x).reshape([-1 if i == d else 1 for i in range(y._data.ndim)])
+    else:
+        spacing = diff(x, dim=d)
+    return pair * spacing / 2.0, d
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of ``y`` along ``dim`` by the trapezoid rule (samples at ``x``, or spaced ``dx``)."""
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() received an invalid combination of arguments: give either x or dx")
+    terms, d = _trapezoid_terms(y, x, dx, dim)
+    if terms is None:
+        shape = list(y._data.shape)
+        del shape[d]
+        return y.new_zeros(shape)
+    return _sum(terms, d)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """Alias of :func:`trapezoid`."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running integral of ``y`` along ``dim`` by the trapezoid rule (one element shorter than ``y``)."""
+    if x is not None and dx is not None:
+        raise TypeError("cumulative_trapezoid() received an invalid combination of arguments: give either x or dx")
+    terms, d = _trapezoid_terms(y, x, dx, dim)
+    if terms is None:
+        return y.clone()
+    return cumsum(terms, d)
+
+
+bind(cummax=cummax, cummin=cummin, logcumsumexp=logcumsumexp, diff=diff)
+
+__all__ = ["cummax", "cummin", "logcumsumexp", "diff", "trapezoid", "trapz", "cumulative_trapezoid"]
