@@ -1,0 +1,6 @@
+"""Vocabularies and pretrained word vectors (torchtext.vocab's API)."""
+
+from .vocab import Vocab
+from .vocab_factory import build_vocab_from_iterator, vocab
+
+__all__ = ["Vocab", "vocab", "build_vocab_from_iterator"]
