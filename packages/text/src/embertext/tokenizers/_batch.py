@@ -58,8 +58,10 @@ def encode_pieces(tok, texts, bases=None):
     tables = tok._tables
     splits = [tok._split(t) for t in texts]
     pieces = list(chain.from_iterable(s[0] for s in splits))
-    row = tables.row
-    rows = np.fromiter((row(p) for p in pieces), dtype=np.int64, count=len(pieces))
+    rows = list(map(tables.index.get, pieces))
+    if None in rows:  # words not seen before: tokenize them once
+        rows = [tables.row(p) if r is None else r for r, p in zip(rows, pieces)]
+    rows = np.array(rows, dtype=np.int64)
     first, count, t_ids, t_a, t_b, t_lead, t_trail = tables.arrays()
 
     n_pieces = np.fromiter((len(s[0]) for s in splits), dtype=np.int64, count=len(splits))
