@@ -125,6 +125,21 @@ def test_gpt2_style_vocab_and_merges_files(tmp_path):
         BPETokenizer.from_files(tmp_path / "vocab.txt", tmp_path / "merges.txt")
 
 
+def test_legacy_string_merges(tmp_path):
+    data = json.loads((FIX / "hf_bpe.json").read_text(encoding="utf-8"))
+    data["model"]["merges"] = [" ".join(m) for m in data["model"]["merges"]]  # files of tokenizers < 0.20
+    del data["model"]["type"]
+    (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
+    tok = load(tmp_path / "old.json")
+    assert isinstance(tok, BPETokenizer)
+    for text, want in zip(REF["probes"], REF["bpe"]["encodings"]):
+        assert _as_dict(tok.encode(text)) == want
+    data["model"]["merges"][3] = "abc"
+    (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.json: merge 3 \\('abc'\\) is not two tokens"):
+        load(tmp_path / "bad.json")
+
+
 def test_bad_files(tmp_path):
     text = (FIX / "hf_bpe.json").read_text(encoding="utf-8")
     (tmp_path / "trunc.json").write_text(text[: len(text) // 2], encoding="utf-8")

@@ -135,3 +135,23 @@ def test_bad_text_and_empty():
     assert tok.encode(" \t\n ").tokens == ["[CLS]", "[SEP]"]
     with pytest.raises(ValueError, match="unknown pre-tokenizer"):
         tok.set_pre_tokenizer("Spaces")
+
+
+def test_template_processing_file(tmp_path):
+    data = json.loads((FIX / "hf_wordpiece.json").read_text(encoding="utf-8"))
+    data["post_processor"] = {  # as tokenizers 0.23 writes TemplateProcessing("[CLS] $A [SEP]", ...)
+        "type": "TemplateProcessing",
+        "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                   {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+        "pair": [],
+        "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
+                           "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}}
+    (tmp_path / "t.json").write_text(json.dumps(data), encoding="utf-8")
+    tok = load(tmp_path / "t.json")
+    e = tok.encode("Hello, World! It's 2024.")
+    assert e.tokens == ["[CLS]", "hell", "##o", ",", "world", "!", "it", "'", "s", "2", "##0", "##2", "##4", ".",
+                        "[SEP]"]
+    assert e.offsets == [(0, 0), (0, 4), (4, 5), (5, 6), (7, 12), (12, 13), (14, 16), (16, 17), (17, 18), (19, 20),
+                         (20, 21), (21, 22), (22, 23), (23, 24), (0, 0)]
+    tok.save(tmp_path / "again.json")
+    assert json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["post_processor"] == data["post_processor"]

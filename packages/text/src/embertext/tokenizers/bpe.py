@@ -71,8 +71,7 @@ class BPETokenizer(SubwordTokenizer):
         self._ranks = {p: i for i, p in enumerate(pairs)}
 
     # -- training -----------------------------------------------------------------------------------
-    def train(self, iterator, vocab_size: int = 30000, min_frequency: int = 2, special_tokens=(),
-              show_progress: bool = False) -> "BPETokenizer":
+    def train(self, iterator, vocab_size: int = 30000, min_frequency: int = 2, special_tokens=()) -> "BPETokenizer":
         r"""Learn the vocabulary and merges from an iterable of texts (replacing any previous ones).
 
         Args:

@@ -75,13 +75,14 @@ class WordPieceTokenizer(SubwordTokenizer):
 
     # -- training -----------------------------------------------------------------------------------
     def train(self, iterator, vocab_size: int = 30000, min_frequency: int = 2, special_tokens=DEFAULT_SPECIALS,
-              limit_alphabet: int | None = 1000, show_progress: bool = False) -> "WordPieceTokenizer":
+              limit_alphabet: int | None = 1000) -> "WordPieceTokenizer":
         r"""Learn a vocabulary from an iterable of texts (replacing any previous one).
 
         As Hugging Face's ``WordPieceTrainer`` does, this learns BPE merges over the normalized words with
         ``##``-prefixed continuation symbols and keeps the resulting tokens as the WordPiece vocabulary:
         special tokens first, then the alphabet (at most ``limit_alphabet`` most frequent characters),
-        continuation symbols, and merged tokens. Returns ``self``.
+        continuation symbols, and merged tokens. Returns ``self``. Unlike Hugging Face (which visits words
+        in hash order), continuation symbols get ids in first-seen order, so training is deterministic.
         """
         words = Counter()
         norm = self.normalizer
