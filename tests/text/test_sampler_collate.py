@@ -60,6 +60,8 @@ def test_sampler_bad_input():
         BucketBatchSampler([[1, 2]], 2)
     with pytest.raises(ValueError, match="1-D sequence of ints"):
         BucketBatchSampler([1.5, 2.0], 2)
+    assert list(BucketBatchSampler([], 4)) == [] and len(BucketBatchSampler([], 4)) == 0
+    assert list(BucketBatchSampler([], 4, shuffle=False)) == []
 
 
 def test_pad_collate_values():
@@ -90,6 +92,8 @@ def test_pad_collate_bad_input():
         pad_collate([(1, 2)])
     with pytest.raises(TypeError, match="got str"):
         pad_collate(["a sentence"])
+    with pytest.raises(TypeError, match="labels must be numbers, got str 'pos'.*LabelToIndex"):
+        pad_collate([([1], "pos")])
 
 
 def test_collate_feeds_pack_padded_sequence():

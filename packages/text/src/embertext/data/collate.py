@@ -89,8 +89,12 @@ def pad_collate(batch, padding_value: int = 0, batch_first: bool = True, sort_by
     if labels[0] is None:
         label_t = None
     else:
-        label_t = ember.tensor([int(lab.item()) if isinstance(lab, ember.Tensor) else lab for lab in labels],
-                               dtype=label_dtype)
+        labels = [lab.item() if isinstance(lab, ember.Tensor) else lab for lab in labels]
+        bad = next((lab for lab in labels if not isinstance(lab, (int, float, np.integer, np.floating))), None)
+        if bad is not None:
+            raise TypeError(f"pad_collate: labels must be numbers, got {type(bad).__name__} {bad!r} "
+                            "(map label names to ids first, e.g. with embertext.transforms.LabelToIndex)")
+        label_t = ember.tensor(labels, dtype=label_dtype)
     return TextBatch(ember.from_numpy(ids), ember.from_numpy(lengths), ember.from_numpy(mask), label_t)
 
 

@@ -58,6 +58,8 @@ class BucketBatchSampler(Sampler):
 
     def _batches(self) -> list[np.ndarray]:
         n, bs = self.lengths.size, self.batch_size
+        if n == 0:
+            return []
         if not self.shuffle:
             order = np.argsort(self.lengths, kind="stable")
             pool_of = np.zeros(n, dtype=np.int64)
