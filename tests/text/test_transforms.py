@@ -99,3 +99,40 @@ def test_sequential_pipeline():
     out = pipe([["a", "b", "c"], ["c"]])
     np.testing.assert_array_equal(out.numpy(), [[3, 0, 1], [3, 2, 4]])
     assert isinstance(pipe, ember.nn.Sequential) and len(pipe) == 4
+
+
+def test_gpt2_bpe_tokenizer_transform(tmp_path):
+    import json
+
+    from embertext.tokenizers import BPETokenizer
+
+    tok = BPETokenizer().train(["the film is a lovely film", "a lovely day"] * 3, vocab_size=280, min_frequency=1)
+    (tmp_path / "encoder.json").write_text(json.dumps(tok._vocab), encoding="utf-8")
+    (tmp_path / "vocab.bpe").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in tok.merges),
+                                        encoding="utf-8")
+    t = T.GPT2BPETokenizer(str(tmp_path / "encoder.json"), str(tmp_path / "vocab.bpe"))
+    ids = [str(i) for i in tok.encode("a lovely film").ids]
+    assert t("a lovely film") == ids and t(["a lovely film", "the"]) == [ids, [str(tok.token_to_id("the"))]]
+    t = T.GPT2BPETokenizer(str(tmp_path / "encoder.json"), str(tmp_path / "vocab.bpe"), return_tokens=True)
+    assert t("a lovely film") == ["a", "Ġlovely", "Ġfilm"]
+    assert t.add_special_tokens({"eos_token": "<|endoftext|>"}) == 1
+    assert t(" film<|endoftext|>") == ["Ġfilm", "<|endoftext|>"]
+    with pytest.raises(AssertionError, match="not in the special token list"):
+        t.add_special_tokens({"eos": "x"})
+    with pytest.raises(TypeError, match="Input type not supported"):
+        t(3)
+
+
+def test_bert_tokenizer_transform(tmp_path):
+    (tmp_path / "vocab.txt").write_text("\n".join(
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "world", ",", "how", "are", "you", "!", "hel", "##lo"]) + "\n",
+        encoding="utf-8")
+    t = T.BERTTokenizer(str(tmp_path / "vocab.txt"), return_tokens=True)
+    assert t("  Hello World, How are you!  ") == ["hello", "world", ",", "how", "are", "you", "!"]
+    assert t(["Hello World", "How are you!"]) == [["hello", "world"], ["how", "are", "you", "!"]]
+    ids = T.BERTTokenizer(str(tmp_path / "vocab.txt"))("Hello you")
+    assert ids == ["4", "9"]
+    cased = T.BERTTokenizer(str(tmp_path / "vocab.txt"), do_lower_case=False, return_tokens=True)
+    assert cased("Hello hello") == ["[UNK]", "hello"]
+    with pytest.raises(NotImplementedError, match="never_split"):
+        T.BERTTokenizer(str(tmp_path / "vocab.txt"), never_split=["[X]"])

@@ -9,7 +9,7 @@ from . import functional as F
 from .vocab import Vocab
 
 __all__ = ["VocabTransform", "ToTensor", "LabelToIndex", "Truncate", "AddToken", "PadTransform",
-           "StrToIntTransform", "Sequential"]
+           "StrToIntTransform", "GPT2BPETokenizer", "BERTTokenizer", "Sequential"]
 
 
 class VocabTransform(nn.Module):
@@ -122,6 +122,96 @@ class StrToIntTransform(nn.Module):
 
     def forward(self, input):
         return F.str_to_int(input)
+
+
+def _local(path) -> str:
+    """A local path for ``path``, downloading it (once, into ember's hub folder) when it is a URL."""
+    import os
+
+    path = os.fspath(path)
+    if path.startswith(("http://", "https://")):
+        from ember.hub import download_url_to_file, get_dir
+
+        dst = os.path.join(get_dir(), "embertext_assets", os.path.basename(path.split("?")[0]))
+        if not os.path.isfile(dst):
+            download_url_to_file(path, dst)
+        return dst
+    return path
+
+
+class _SubwordTransform(nn.Module):
+    def __init__(self, tokenizer, return_tokens: bool) -> None:
+        super().__init__()
+        self._tokenizer = tokenizer
+        self._return_tokens = return_tokens
+
+    def _one(self, encoding):
+        return encoding.tokens if self._return_tokens else [str(i) for i in encoding.ids]
+
+    def forward(self, input):
+        if isinstance(input, str):
+            return self._one(self._tokenizer.encode(self._prepare(input), add_special_tokens=False))
+        if F._is_flat(input, str):
+            encs = self._tokenizer.encode_batch([self._prepare(t) for t in input], add_special_tokens=False)
+            return [self._one(e) for e in encs]
+        raise TypeError("Input type not supported")
+
+    def _prepare(self, text: str) -> str:
+        return text
+
+
+class GPT2BPETokenizer(_SubwordTransform):
+    r"""GPT-2's byte-level BPE as a transform: text -> token ids as strings (or the tokens with
+    ``return_tokens=True``), for a ``str`` or a list of them.
+
+    Args:
+        encoder_json_path: GPT-2's ``encoder.json`` / ``vocab.json`` (token -> id), a path or URL.
+        vocab_bpe_path: GPT-2's ``vocab.bpe`` / ``merges.txt``, a path or URL.
+        return_tokens: return tokens instead of ids. Default: ``False``.
+    """
+
+    SPECIAL_TOKENS_ATTRIBUTES = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
+                                 "mask_token", "additional_special_tokens"]
+
+    def __init__(self, encoder_json_path, vocab_bpe_path, return_tokens: bool = False) -> None:
+        from .tokenizers import BPETokenizer
+
+        super().__init__(BPETokenizer.from_files(_local(encoder_json_path), _local(vocab_bpe_path)), return_tokens)
+
+    def add_special_tokens(self, special_tokens_dict) -> int:
+        r"""Add special tokens (keys among ``SPECIAL_TOKENS_ATTRIBUTES``); returns how many were new."""
+        for key in special_tokens_dict:
+            if key not in self.SPECIAL_TOKENS_ATTRIBUTES:
+                raise AssertionError(f"Key '{key}' is not in the special token list: {self.SPECIAL_TOKENS_ATTRIBUTES}")
+        tokens = [v for k, v in special_tokens_dict.items() if k != "additional_special_tokens"]
+        tokens += list(special_tokens_dict.get("additional_special_tokens", []))
+        return self._tokenizer.add_special_tokens(tokens)
+
+
+class BERTTokenizer(_SubwordTransform):
+    r"""BERT's WordPiece as a transform: text -> token ids as strings (or the tokens with
+    ``return_tokens=True``), for a ``str`` or a list of them; no ``[CLS]``/``[SEP]`` are added.
+
+    Args:
+        vocab_path: BERT's ``vocab.txt``, a path or URL.
+        do_lower_case: lower-case the text. Default: ``True``.
+        strip_accents: strip accents (``None``: when lower-casing).
+        return_tokens: return tokens instead of ids. Default: ``False``.
+        never_split: not supported here (raises ``NotImplementedError`` when given).
+    """
+
+    def __init__(self, vocab_path, do_lower_case: bool = True, strip_accents=None, return_tokens: bool = False,
+                 never_split=None) -> None:
+        from .tokenizers import WordPieceTokenizer
+
+        if never_split:
+            raise NotImplementedError("BERTTokenizer(never_split=...) is not supported by embertext")
+        tok = WordPieceTokenizer.from_vocab_file(_local(vocab_path), lowercase=do_lower_case,
+                                                 strip_accents=strip_accents)
+        super().__init__(tok, return_tokens)
+
+    def _prepare(self, text: str) -> str:
+        return text.strip()
 
 
 class Sequential(nn.Sequential):
