@@ -157,3 +157,15 @@ def test_vectors_for_a_vocab_into_embedding(tmp_path):
     assert emb(ember.tensor([voc["film"]])).tolist() == [[1.0, 2.0, 3.0]]
     assert emb(ember.tensor([voc["plot"]])).tolist() == [[0.0, 0.0, 0.0]]
     assert set(pretrained_aliases) >= {"glove.6B.50d", "fasttext.en.300d", "charngram.100d"}
+
+
+def test_large_file_in_chunks_and_max_vectors_stops_early(tmp_path, monkeypatch):
+    import embertext.vocab.vectors as V
+
+    monkeypatch.setattr(V, "_CHUNK", 3)  # parse in several NumPy blocks
+    rows = [f"w{i} {i} {-i}" for i in range(10)]
+    (tmp_path / "v.txt").write_text("\n".join(rows) + "\nbroken 1 2 3\n", encoding="utf-8")
+    v = Vectors(str(tmp_path / "v.txt"), cache=str(tmp_path / "c"), max_vectors=10)  # never reaches "broken"
+    assert v.vectors.shape == (10, 2) and v["w7"].tolist() == [7.0, -7.0]
+    with pytest.raises(RuntimeError, match="line 11"):
+        Vectors(str(tmp_path / "v.txt"), cache=str(tmp_path / "c"))

@@ -104,6 +104,9 @@ def test_save_load_and_vocab_txt_round_trip(tmp_path):
 def test_bad_files(tmp_path):
     with pytest.raises(ValueError, match="holds a BPE model, not a WordPiece one"):
         WordPieceTokenizer.from_file(FIX / "hf_bpe.json")
+    (tmp_path / "merges.txt").write_text("#version: 0.2\na b\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="looks like a BPE merges.txt"):
+        WordPieceTokenizer.from_vocab_file(tmp_path / "merges.txt")
     with pytest.raises(ValueError, match="looks like JSON, not a WordPiece vocab.txt"):
         WordPieceTokenizer.from_vocab_file(FIX / "hf_bpe.json")
     (tmp_path / "dup.txt").write_text("a\nb\na\n", encoding="utf-8")

@@ -171,8 +171,7 @@ class WordPieceTokenizer(SubwordTokenizer):
             raise ValueError(f"{path} looks like JSON, not a WordPiece vocab.txt (one token per line): a BPE "
                              "vocab.json or a tokenizer.json? Use BPETokenizer.from_files or "
                              "embertext.tokenizers.load")
-        if any(line.count(" ") == 1 and not line.startswith(" ") for line in lines[:50]) and lines and \
-                lines[0].startswith("#version"):
+        if lines and lines[0].startswith("#version"):
             raise ValueError(f"{path} looks like a BPE merges.txt, not a WordPiece vocab.txt")
         vocab = {}
         for n, tok in enumerate(lines):

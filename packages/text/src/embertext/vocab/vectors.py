@@ -27,50 +27,61 @@ def _zero_(t):
     return t.zero_()
 
 
-def _read_table(path: str, max_vectors):
-    """(itos, float32 array (n, dim), dim) from a text vector file."""
-    opener = gzip.open if path.endswith(".gz") else open
+_CHUNK = 50000  # lines parsed per NumPy call
+
+
+def _parse_rows(rows, dim, path):
     try:
-        with opener(path, "rb") as f:
-            lines = f.read().split(b"\n")
-    except (OSError, EOFError) as e:
-        raise RuntimeError(f"could not read vectors from {path}: {e}") from e
-    itos, rows, dim = [], [], None
-    for n, line in enumerate(lines, 1):
-        line = line.rstrip()
-        if not line:
-            continue
-        entries = line.split(b" ")  # only " ": a non-breaking space can be part of a token
-        word, entries = entries[0], entries[1:]
-        if dim is None and len(entries) > 1:
-            dim = len(entries)
-        elif len(entries) == 1:
-            logger.warning("Skipping token %r with 1-dimensional vector %r; likely a header", word, entries)
-            continue
-        elif dim != len(entries):
-            raise RuntimeError(
-                f"Vector for token {word!r} (line {n} of {path}) has {len(entries)} dimensions, but previously "
-                f"read vectors have {dim} dimensions. All vectors must have the same number of dimensions."
-            )
-        try:
-            word = word.decode("utf-8")
-        except UnicodeDecodeError:
-            logger.info("Skipping non-UTF8 token %r", word)
-            continue
-        itos.append(word)
-        rows.append(line[line.index(b" ") + 1:] if b" " in line else b"")
-        if max_vectors and len(itos) == max_vectors:
-            break
-    if dim is None:
-        raise RuntimeError(f"no vectors found in {path} (expected lines 'token v1 v2 ...')")
-    flat = b" ".join(rows)
-    try:
-        values = np.array(flat.split(), dtype=np.float32)
+        values = np.array(b" ".join(rows).split(), dtype=np.float32)
     except ValueError as e:
         raise RuntimeError(f"{path} holds a value that is not a number: {e}") from None
-    if values.size != len(itos) * dim:  # e.g. two spaces in a row counted as an empty field
-        raise RuntimeError(f"{path}: expected {len(itos)} x {dim} numbers, found {values.size}")
-    return itos, values.reshape(len(itos), dim), dim
+    if values.size != len(rows) * dim:  # e.g. two spaces in a row counted as an empty field
+        raise RuntimeError(f"{path}: expected {len(rows)} x {dim} numbers, found {values.size}")
+    return values.reshape(len(rows), dim)
+
+
+def _read_table(path: str, max_vectors):
+    """(itos, float32 array (n, dim), dim) from a text vector file, read line by line."""
+    opener = gzip.open if path.endswith(".gz") else open
+    itos, rows, blocks, dim = [], [], [], None
+    try:
+        with opener(path, "rb") as f:
+            for n, line in enumerate(f, 1):
+                line = line.rstrip()
+                if not line:
+                    continue
+                entries = line.split(b" ")  # only " ": a non-breaking space can be part of a token
+                word, entries = entries[0], entries[1:]
+                if dim is None and len(entries) > 1:
+                    dim = len(entries)
+                elif len(entries) == 1:
+                    logger.warning("Skipping token %r with 1-dimensional vector %r; likely a header", word, entries)
+                    continue
+                elif dim != len(entries):
+                    raise RuntimeError(
+                        f"Vector for token {word!r} (line {n} of {path}) has {len(entries)} dimensions, but "
+                        f"previously read vectors have {dim} dimensions. All vectors must have the same number of "
+                        "dimensions."
+                    )
+                try:
+                    word = word.decode("utf-8")
+                except UnicodeDecodeError:
+                    logger.info("Skipping non-UTF8 token %r", word)
+                    continue
+                itos.append(word)
+                rows.append(line[line.index(b" ") + 1:])
+                if len(rows) == _CHUNK:
+                    blocks.append(_parse_rows(rows, dim, path))
+                    rows = []
+                if max_vectors and len(itos) == max_vectors:
+                    break
+    except (OSError, EOFError) as e:
+        raise RuntimeError(f"could not read vectors from {path}: {e}") from e
+    if dim is None:
+        raise RuntimeError(f"no vectors found in {path} (expected lines 'token v1 v2 ...')")
+    if rows:
+        blocks.append(_parse_rows(rows, dim, path))
+    return itos, np.concatenate(blocks), dim
 
 
 class Vectors:
