@@ -9,7 +9,7 @@ import sys
 
 from . import harness
 
-SUITES = ["bench_ops", "bench_layers", "bench_optim", "bench_models", "bench_dataloader", "bench_text_tokenizers"]
+SUITES = ["bench_ops", "bench_layers", "bench_optim", "bench_models", "bench_dataloader", "bench_text_tokenizers", "bench_text_models"]
 
 
 def collect(selected=None):

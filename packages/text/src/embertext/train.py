@@ -26,6 +26,7 @@ from ember import nn
 from ember.utils.data import DataLoader
 
 from . import datasets
+from .data import BucketBatchSampler
 from ._classifier import MODELS, TOKENIZERS, TextEncoder, build_model, collate
 
 DATASETS = ("sst2-small", "sst2", "imdb", "ag_news")
@@ -54,9 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="LSTM/GRU: last/mean/max (default last); transformer: cls/mean (default cls)")
     p.add_argument("--unidirectional", action="store_true", help="LSTM/GRU: forward direction only")
     p.add_argument("--dropout", type=float, default=None, help="default 0.5 (0.1 for the transformer)")
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--test-batch-size", type=int, default=256)
+    p.add_argument("--bucketing", action="store_true", help="batch sentences of similar length together "
+                                                            "(embertext.data.BucketBatchSampler: less padding, faster)")
     p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw", "rmsprop"])
     p.add_argument("--lr", type=float, default=None, help="learning rate (default 2e-3 for adam/adamw/rmsprop, "
                                                           "5e-4 for the transformer, 0.1 for sgd)")
@@ -286,8 +289,13 @@ def main(argv=None) -> dict:
         model_name, config = args.model, model_config(args)
     train_set, dev_set = EncodedDataset(train_records, encoder), EncodedDataset(dev_records, encoder)
     shuffle_gen = ember.Generator()
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
-                              collate_fn=collate, generator=shuffle_gen, persistent_workers=args.workers > 0)
+    if args.bucketing:
+        sampler = BucketBatchSampler([len(ids) for ids, _ in train_set.items], args.batch_size, generator=shuffle_gen)
+        train_loader = DataLoader(train_set, batch_sampler=sampler, num_workers=args.workers, collate_fn=collate,
+                                  persistent_workers=args.workers > 0)
+    else:
+        train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
+                                  collate_fn=collate, generator=shuffle_gen, persistent_workers=args.workers > 0)
     dev_loader = DataLoader(dev_set, batch_size=args.test_batch_size, shuffle=False, num_workers=args.workers,
                             collate_fn=collate)
 
