@@ -30,12 +30,14 @@ def _run(files, tmp_path, extra):
 
 @pytest.mark.slow
 def test_bilstm_reaches_83_percent_on_sst2_dev(sst2_files, tmp_path):
-    out = _run(sst2_files, tmp_path, ["--model", "lstm", "--epochs", "4", "--batch-size", "64"])
+    # measured on a loaded 2-core machine (the bar is not reached yet): pooling "last", 4 epochs, no bucketing:
+    # 80.28% (best 80.50%) in 2596 s; this configuration: 79.70% after 3 epochs (1505 s)
+    out = _run(sst2_files, tmp_path, ["--model", "lstm", "--pooling", "max", "--epochs", "3", "--bucketing"])
     assert out["dev_acc"] >= 0.83
 
 
 @pytest.mark.slow
 def test_transformer_reaches_80_percent_on_sst2_dev(sst2_files, tmp_path):
-    out = _run(sst2_files, tmp_path, ["--model", "transformer", "--epochs", "4", "--batch-size", "64",
-                                      "--pooling", "mean", "--dropout", "0.2", "--optimizer", "adamw"])
+    out = _run(sst2_files, tmp_path, ["--model", "transformer", "--epochs", "3", "--bucketing", "--pooling", "mean",
+                                      "--dropout", "0.2", "--optimizer", "adamw"])
     assert out["dev_acc"] >= 0.80
