@@ -38,6 +38,7 @@ def test_bilstm_reaches_83_percent_on_sst2_dev(sst2_files, tmp_path):
 
 @pytest.mark.slow
 def test_transformer_reaches_80_percent_on_sst2_dev(sst2_files, tmp_path):
+    # measured on a loaded 2-core machine (the bar is not reached yet): 78.21%, 78.90%, 79.01% after epochs 1-3 (1929 s)
     out = _run(sst2_files, tmp_path, ["--model", "transformer", "--epochs", "3", "--bucketing", "--pooling", "mean",
                                       "--dropout", "0.2", "--optimizer", "adamw"])
     assert out["dev_acc"] >= 0.80
