@@ -9,7 +9,8 @@ import sys
 
 from . import harness
 
-SUITES = ["bench_ops", "bench_layers", "bench_optim", "bench_models", "bench_dataloader", "bench_spectral", "bench_audio"]
+SUITES = ["bench_ops", "bench_layers", "bench_optim", "bench_models", "bench_dataloader", "bench_spectral", "bench_audio",
+          "bench_text_tokenizers", "bench_text_models"]
 
 
 def collect(selected=None):

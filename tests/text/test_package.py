@@ -1,0 +1,5 @@
+import embertext
+
+
+def test_version():
+    assert embertext.__version__ == "0.1.0"
