@@ -1,0 +1,57 @@
+"""Model zoo: state-dict layout equal to torchvision 0.28 and logits equal for fixed (seeded) weights.
+
+Fixtures come from fixtures/record_zoo.py (torchvision on the oracle); weights are regenerated here from the same
+seed (fixtures/zoo_weights.py) and go through a checkpoint file, as a converted torchvision .pth would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import lzma
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+from embervision import models
+
+FIX = pathlib.Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(FIX))
+from zoo_weights import LOGITS, seeded_arrays, seeded_input  # noqa: E402
+
+sys.path.remove(str(FIX))
+
+KEYS = json.loads(lzma.decompress((FIX / "zoo_keys.json.xz").read_bytes()))
+REF = np.load(FIX / "zoo_logits.npz")
+# builders of ~150M+ parameters need GBs and many seconds just to initialise: EMBER_ZOO_BIG=1 checks them too
+BIG = {"regnet_y_128gf", "regnet_y_32gf", "regnet_y_16gf", "vit_l_16", "vit_h_14", "vit_l_32", "convnext_large"}
+_big = pytest.mark.skipif(not os.environ.get("EMBER_ZOO_BIG"), reason="set EMBER_ZOO_BIG=1 for the largest models")
+FAMILIES = ("mobilenet_v3", "efficientnet", "densenet", "shufflenet", "convnext", "regnet", "mnasnet", "googlenet",
+            "inception", "vit_", "swin_t")
+NAMES = sorted(n for n in KEYS if n.startswith(FAMILIES) and n in models.list_models())
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow, _big]) if n in BIG else n for n in NAMES])
+def test_state_dict_layout_matches_torchvision(name):
+    sd = models.get_model(name).state_dict()
+    got = [[k, list(v.shape)] for k, v in sd.items()]
+    assert got == KEYS[name]
+
+
+@pytest.mark.parametrize("name", [n for n in LOGITS if n in REF])
+def test_logits_match_torchvision_for_seeded_weights(name, tmp_path):
+    kwargs, shape = LOGITS[name]
+    model = models.get_model(name, **kwargs)
+    sd = model.state_dict()
+    arrays = seeded_arrays([(k, v.shape, v.is_floating_point()) for k, v in sd.items()])
+    state = {k: ember.from_numpy(arrays[k]) if k in arrays else v for k, v in sd.items()}
+    path = tmp_path / f"{name}.pth"
+    ember.save(state, path)
+    model = models.get_model(name, weights=str(path), **kwargs).eval()
+    with ember.no_grad():
+        logits = model(ember.from_numpy(seeded_input(shape))).numpy()
+    ref = REF[name]
+    np.testing.assert_allclose(logits, ref, rtol=1e-4, atol=1e-4 * float(np.abs(ref).max()))
