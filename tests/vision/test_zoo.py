@@ -55,3 +55,24 @@ def test_logits_match_torchvision_for_seeded_weights(name, tmp_path):
         logits = model(ember.from_numpy(seeded_input(shape))).numpy()
     ref = REF[name]
     np.testing.assert_allclose(logits, ref, rtol=1e-4, atol=1e-4 * float(np.abs(ref).max()))
+
+
+def test_densenet_loads_legacy_checkpoint_keys_and_memory_efficient_matches():
+    ember.manual_seed(0)
+    ref = models.densenet121(num_classes=3)
+    legacy = {k.replace("norm1.", "norm.1.").replace("conv2.", "conv.2.") if "denselayer" in k else k: v
+              for k, v in ref.state_dict().items() if not ("denselayer" in k and k.endswith("num_batches_tracked"))}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in legacy
+    eff = models.densenet121(num_classes=3, memory_efficient=True, weights=legacy)
+    x = ember.randn(1, 3, 32, 32)
+    ya, yb = ref(x), eff(x)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-5, atol=1e-6)
+    ya.sum().backward()
+    yb.sum().backward()
+    np.testing.assert_allclose(ref.features.conv0.weight.grad.numpy(), eff.features.conv0.weight.grad.numpy(),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_shufflenet_rejects_bad_stage_lists():
+    with pytest.raises(ValueError, match="expected stages_repeats as list of 3"):
+        models.ShuffleNetV2([4, 8], [24, 48, 96, 192, 1024])

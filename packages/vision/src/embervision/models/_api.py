@@ -43,7 +43,7 @@ def get_model(name: str, **config):
     return get_model_builder(name)(**config)
 
 
-def load_weights(model, weights, progress: bool = True):
+def load_weights(model, weights, progress: bool = True, remap=None):
     """Load ``weights`` (None, a state dict, or a path to an Ember or PyTorch checkpoint) strictly into ``model``.
 
     Pretrained weight enums that need a download (``ResNet18_Weights.IMAGENET1K_V1``) are not available
@@ -62,5 +62,7 @@ def load_weights(model, weights, progress: bool = True):
         )
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
+    if remap is not None:
+        state = remap(state)
     model.load_state_dict(state, strict=True)
     return model
