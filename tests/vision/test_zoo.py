@@ -42,6 +42,7 @@ def _skip_trunc_normal_init(monkeypatch):
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow, _big]) if n in BIG else n for n in NAMES])
+@pytest.mark.filterwarnings("ignore:The default weight initialization:FutureWarning")
 def test_state_dict_layout_matches_torchvision(name):
     sd = models.get_model(name).state_dict()
     got = [[k, list(v.shape)] for k, v in sd.items()]
@@ -83,3 +84,19 @@ def test_densenet_loads_legacy_checkpoint_keys_and_memory_efficient_matches():
 def test_shufflenet_rejects_bad_stage_lists():
     with pytest.raises(ValueError, match="expected stages_repeats as list of 3"):
         models.ShuffleNetV2([4, 8], [24, 48, 96, 192, 1024])
+
+
+def test_googlenet_and_inception_checkpoint_defaults_and_aux_outputs():
+    with pytest.warns(FutureWarning, match="default weight initialization of GoogleNet"):
+        full = models.googlenet(num_classes=4)
+    state = full.state_dict()  # has aux1/aux2, as torchvision's published checkpoint
+    m = models.googlenet(num_classes=4, weights=state)
+    assert m.transform_input and m.aux1 is None and not m.aux_logits
+    with pytest.warns(UserWarning, match="auxiliary heads in the pretrained googlenet model are NOT pretrained"):
+        m = models.googlenet(num_classes=4, weights=state, aux_logits=True, transform_input=False)
+    assert m.aux1 is not None and not m.transform_input
+    out = m.train()(ember.randn(2, 3, 64, 64))
+    assert isinstance(out, models.GoogLeNetOutputs) and tuple(out.aux_logits1.shape) == (2, 4)
+    inc = models.inception_v3(num_classes=4, init_weights=False).train()
+    out = inc(ember.randn(1, 3, 139, 139))
+    assert isinstance(out, models.InceptionOutputs) and tuple(out.aux_logits.shape) == (1, 4)

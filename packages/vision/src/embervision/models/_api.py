@@ -43,14 +43,8 @@ def get_model(name: str, **config):
     return get_model_builder(name)(**config)
 
 
-def load_weights(model, weights, progress: bool = True, remap=None):
-    """Load ``weights`` (None, a state dict, or a path to an Ember or PyTorch checkpoint) strictly into ``model``.
-
-    Pretrained weight enums that need a download (``ResNet18_Weights.IMAGENET1K_V1``) are not available
-    offline: convert the torchvision checkpoint once and pass its path.
-    """
-    if weights is None:
-        return model
+def read_state_dict(weights):
+    """The state dict that ``weights`` (a state dict, or a path to an Ember or PyTorch checkpoint) holds."""
     if isinstance(weights, (str, os.PathLike)):
         state = ember.load(weights, map_location="cpu", weights_only=True)
     elif isinstance(weights, dict):
@@ -62,6 +56,18 @@ def load_weights(model, weights, progress: bool = True, remap=None):
         )
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
+    return state
+
+
+def load_weights(model, weights, progress: bool = True, remap=None):
+    """Load ``weights`` (None, a state dict, or a path to an Ember or PyTorch checkpoint) strictly into ``model``.
+
+    Pretrained weight enums that need a download (``ResNet18_Weights.IMAGENET1K_V1``) are not available
+    offline: convert the torchvision checkpoint once and pass its path.
+    """
+    if weights is None:
+        return model
+    state = read_state_dict(weights)
     if remap is not None:
         state = remap(state)
     model.load_state_dict(state, strict=True)
