@@ -30,7 +30,7 @@ REF = np.load(FIX / "zoo_logits.npz")
 BIG = {"regnet_y_128gf", "regnet_y_32gf", "regnet_y_16gf", "vit_l_16", "vit_h_14", "vit_l_32", "convnext_large"}
 _big = pytest.mark.skipif(not os.environ.get("EMBER_ZOO_BIG"), reason="set EMBER_ZOO_BIG=1 for the largest models")
 FAMILIES = ("mobilenet_v3", "efficientnet", "densenet", "shufflenet", "convnext", "regnet", "mnasnet", "googlenet",
-            "inception", "vit_", "swin_t")
+            "inception", "vit_", "swin_t", "swin_s", "swin_b")
 NAMES = sorted(n for n in KEYS if n.startswith(FAMILIES) and n in models.list_models())
 
 

@@ -28,6 +28,7 @@ from .shufflenetv2 import (
 from .small import MNISTNet, mnist_cnn
 from .squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
 from .vision_transformer import VisionTransformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
+from .swin_transformer import SwinTransformer, swin_b, swin_s, swin_t
 from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
