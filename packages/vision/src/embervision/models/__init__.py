@@ -1,6 +1,8 @@
 """``embervision.models``: torchvision's classification models, builder names and state_dict keys."""
 
 from ._api import get_model, get_model_builder, list_models
+from ._weights import WEIGHTS as _WEIGHTS
+from ._weights import Weights, WeightsEnum, get_model_weights, get_weight
 from .alexnet import AlexNet, alexnet
 from .convnext import ConvNeXt, convnext_base, convnext_large, convnext_small, convnext_tiny
 from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201
@@ -37,3 +39,6 @@ __all__ = [
     "wide_resnet50_2", "wide_resnet101_2", "MNISTNet", "mnist_cnn", "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
     "VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
 ]
+
+globals().update(_WEIGHTS)  # ResNet18_Weights, ..., one enum per torchvision builder
+__all__ += ["Weights", "WeightsEnum", "get_model_weights", "get_weight", *sorted(_WEIGHTS)]

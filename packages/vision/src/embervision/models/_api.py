@@ -45,14 +45,18 @@ def get_model(name: str, **config):
 
 def read_state_dict(weights):
     """The state dict that ``weights`` (a state dict, or a path to an Ember or PyTorch checkpoint) holds."""
-    if isinstance(weights, (str, os.PathLike)):
+    from ._weights import WeightsEnum
+
+    if isinstance(weights, WeightsEnum):
+        state = weights.get_state_dict(progress=True, check_hash=True)
+    elif isinstance(weights, (str, os.PathLike)):
         state = ember.load(weights, map_location="cpu", weights_only=True)
     elif isinstance(weights, dict):
         state = weights
     else:
         raise NotImplementedError(
-            f"weights={weights!r}: downloading pretrained weights is not supported; pass a local checkpoint "
-            "path (a torchvision .pth works) or a state dict"
+            f"weights={weights!r}: expected a *_Weights enum member (e.g. ResNet18_Weights.DEFAULT), a local "
+            "checkpoint path (a torchvision .pth works) or a state dict"
         )
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
