@@ -375,6 +375,20 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
     return _wrap(T.affine_sample(_arr(img), matrix, mode, fill), img)
 
 
+def _affine_output_size(matrix, w, h):
+    """(h, w) of the box holding the image under ``matrix``, computed as torchvision does (float32, corners
+    relative to the centre, ceil/floor after truncating to 1e-4) so that sizes agree to the pixel."""
+    f32 = np.float32
+    pts = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0],
+                    [0.5 * w, -0.5 * h, 1.0]], dtype=f32)
+    new = pts @ np.asarray(matrix, dtype=f32).reshape(2, 3).T
+    shift = np.array([w * 0.5, h * 0.5], dtype=f32)
+    lo, hi = new.min(axis=0) + shift, new.max(axis=0) + shift
+    tol = f32(1e-4)
+    size = np.ceil(np.trunc(hi / tol) * tol) - np.floor(np.trunc(lo / tol) * tol)
+    return int(size[1]), int(size[0])
+
+
 def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
     """Rotate counter-clockwise by ``angle`` degrees."""
     _check(img)
@@ -386,14 +400,7 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     matrix = _get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
     out_size = None
     if expand:
-        corners = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]])
-        fwd = np.array(matrix).reshape(2, 3)
-        fwd = np.linalg.inv(np.vstack([fwd, [0, 0, 1]]))[:2]
-        pts = corners @ fwd.T
-        tol = 1e-4
-        ow = int(math.ceil(pts[:, 0].max() - tol) - math.floor(pts[:, 0].min() + tol))
-        oh = int(math.ceil(pts[:, 1].max() - tol) - math.floor(pts[:, 1].min() + tol))
-        out_size = (oh, ow)
+        out_size = _affine_output_size(matrix, w, h)
     mode = "nearest" if interpolation in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT) else "bilinear"
     return _wrap(T.affine_sample(_arr(img), matrix, mode, fill, out_size), img)
 
