@@ -405,6 +405,36 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     return _wrap(T.affine_sample(_arr(img), matrix, mode, fill, out_size), img)
 
 
+def _get_perspective_coeffs(startpoints, endpoints):
+    """The (a, b, c, d, e, f, g, h) mapping an output pixel (x, y) of ``endpoints`` to the input pixel
+    ``((ax + by + c) / (gx + hy + 1), (dx + ey + f) / (gx + hy + 1))`` of ``startpoints`` (least squares)."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(
+            f"Please provide exactly four corners, got {len(startpoints)} startpoints and {len(endpoints)} endpoints."
+        )
+    a = np.zeros((8, 8), dtype=np.float64)
+    for i, (p1, p2) in enumerate(zip(endpoints, startpoints)):  # 4 corners: the 8x8 system itself
+        a[2 * i] = [p1[0], p1[1], 1, 0, 0, 0, -p2[0] * p1[0], -p2[0] * p1[1]]
+        a[2 * i + 1] = [0, 0, 0, p1[0], p1[1], 1, -p2[1] * p1[0], -p2[1] * p1[1]]
+    b = np.asarray(startpoints, dtype=np.float64).reshape(8)
+    return np.linalg.lstsq(a, b, rcond=None)[0].astype(np.float32).tolist()
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Warp so that the corners ``startpoints`` ([top-left, top-right, bottom-right, bottom-left]) move to
+    ``endpoints``."""
+    _check(img)
+    coeffs = _get_perspective_coeffs(startpoints, endpoints)
+    interpolation = _interp(interpolation)
+    if _is_pil(img):
+        return img.transform(img.size, Image.PERSPECTIVE, coeffs, _PIL_INTERP[interpolation],
+                             fillcolor=_fill_for_pil(img, fill))
+    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
+    mode = "nearest" if interpolation == InterpolationMode.NEAREST else "bilinear"
+    return _wrap(T.perspective_sample(_arr(img), coeffs, mode, fill), img)
+
+
 def five_crop(img, size):
     if isinstance(size, numbers.Number):
         size = (int(size), int(size))
