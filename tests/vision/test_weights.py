@@ -67,3 +67,14 @@ def test_offline_error_names_url_and_destination(hub_dir, monkeypatch):
         models.mobilenet_v3_small(weights=w)
     msg = str(info.value)
     assert w.url in msg and "checkpoints" in msg
+
+
+def test_list_models_filters():
+    import embervision.models as m
+
+    names = models.list_models(module=m)
+    assert "swin_t" in names and "efficientnet_v2_l" in names and "regnet_y_128gf" in names
+    assert models.list_models(module=ember) == []
+    assert models.list_models(include="convnext_*") == ["convnext_base", "convnext_large", "convnext_small",
+                                                       "convnext_tiny"]
+    assert "mnasnet0_5" not in models.list_models(include="mnasnet*", exclude="*0_5")

@@ -25,6 +25,9 @@ def list_models(module=None, include=None, exclude=None):
     import fnmatch
 
     names = sorted(BUILTIN_MODELS)
+    if module is not None:  # e.g. embervision.models: the builders defined in that package
+        prefix = module.__name__ if hasattr(module, "__name__") else str(module)
+        names = [n for n in names if (BUILTIN_MODELS[n].__module__ + ".").startswith(prefix + ".")]
     if include:
         names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in ([include] if isinstance(include, str) else include))]
     if exclude:
