@@ -32,7 +32,11 @@ class Linear(Primitive):
             )
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(x, w)
-        out = xa @ wa.T
+        if xa.ndim > 2 and wa.ndim == 2:
+            # one 2-D GEMM: N-D matmul of a non-contiguous view (e.g. a permuted NHWC tensor) skips BLAS
+            out = (xa.reshape(-1, xa.shape[-1]) @ wa.T).reshape(*xa.shape[:-1], wa.shape[0])
+        else:
+            out = xa @ wa.T
         if b is not None:
             out += b._data
         return out

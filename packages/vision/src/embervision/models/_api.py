@@ -25,6 +25,9 @@ def list_models(module=None, include=None, exclude=None):
     import fnmatch
 
     names = sorted(BUILTIN_MODELS)
+    if module is not None:  # e.g. embervision.models: the builders defined in that package
+        prefix = module.__name__ if hasattr(module, "__name__") else str(module)
+        names = [n for n in names if (BUILTIN_MODELS[n].__module__ + ".").startswith(prefix + ".")]
     if include:
         names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in ([include] if isinstance(include, str) else include))]
     if exclude:
@@ -43,7 +46,27 @@ def get_model(name: str, **config):
     return get_model_builder(name)(**config)
 
 
-def load_weights(model, weights, progress: bool = True):
+def read_state_dict(weights):
+    """The state dict that ``weights`` (a state dict, or a path to an Ember or PyTorch checkpoint) holds."""
+    from ._weights import WeightsEnum
+
+    if isinstance(weights, WeightsEnum):
+        state = weights.get_state_dict(progress=True, check_hash=True)
+    elif isinstance(weights, (str, os.PathLike)):
+        state = ember.load(weights, map_location="cpu", weights_only=True)
+    elif isinstance(weights, dict):
+        state = weights
+    else:
+        raise NotImplementedError(
+            f"weights={weights!r}: expected a *_Weights enum member (e.g. ResNet18_Weights.DEFAULT), a local "
+            "checkpoint path (a torchvision .pth works) or a state dict"
+        )
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    return state
+
+
+def load_weights(model, weights, progress: bool = True, remap=None):
     """Load ``weights`` (None, a state dict, or a path to an Ember or PyTorch checkpoint) strictly into ``model``.
 
     Pretrained weight enums that need a download (``ResNet18_Weights.IMAGENET1K_V1``) are not available
@@ -51,16 +74,8 @@ def load_weights(model, weights, progress: bool = True):
     """
     if weights is None:
         return model
-    if isinstance(weights, (str, os.PathLike)):
-        state = ember.load(weights, map_location="cpu", weights_only=True)
-    elif isinstance(weights, dict):
-        state = weights
-    else:
-        raise NotImplementedError(
-            f"weights={weights!r}: downloading pretrained weights is not supported; pass a local checkpoint "
-            "path (a torchvision .pth works) or a state dict"
-        )
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
+    state = read_state_dict(weights)
+    if remap is not None:
+        state = remap(state)
     model.load_state_dict(state, strict=True)
     return model

@@ -118,7 +118,30 @@ def affine_sample(arr: np.ndarray, matrix, mode: str, fill, out_size=None) -> np
     base = np.empty((oh, ow, 3), dtype=gdt)
     base[..., 0], base[..., 1], base[..., 2] = xs, ys[:, None], 1
     grid = base.reshape(-1, 3) @ (theta.T / np.asarray([0.5 * w, 0.5 * h], dtype=gdt))
-    gx, gy = grid[:, 0].reshape(oh, ow), grid[:, 1].reshape(oh, ow)
+    return _sample(arr, grid[:, 0].reshape(oh, ow), grid[:, 1].reshape(oh, ow), mode, fill)
+
+
+def perspective_sample(arr: np.ndarray, coeffs, mode: str, fill) -> np.ndarray:
+    """Sample ``arr`` where the perspective ``coeffs`` (a..h, output -> input pixel) map each output pixel,
+    with torchvision's float grid arithmetic (``_perspective_grid``)."""
+    h, w = arr.shape[-2:]
+    gdt = arr.dtype if is_float(arr) else np.float32
+    c = np.asarray(coeffs, dtype=gdt)
+    base = np.empty((h, w, 3), dtype=gdt)
+    base[..., 0] = np.linspace(0.5, w - 0.5, w, dtype=gdt)
+    base[..., 1] = np.linspace(0.5, h - 0.5, h, dtype=gdt)[:, None]
+    base[..., 2] = 1
+    flat = base.reshape(-1, 3)
+    num = flat @ (c[:6].reshape(2, 3).T / np.asarray([0.5 * w, 0.5 * h], dtype=gdt))
+    den = flat @ np.array([[c[6], c[6]], [c[7], c[7]], [1, 1]], dtype=gdt)
+    grid = num / den - 1.0
+    return _sample(arr, grid[:, 0].reshape(h, w), grid[:, 1].reshape(h, w), mode, fill)
+
+
+def _sample(arr, gx, gy, mode, fill):
+    """grid_sample (align_corners=False, zeros padding) at normalised positions, then blend in ``fill``."""
+    h, w = arr.shape[-2:]
+    oh, ow = gx.shape
     sx = ((gx + 1) * w - 1) / 2
     sy = ((gy + 1) * h - 1) / 2
     src = arr.astype(np.float32) if not is_float(arr) else arr
@@ -143,8 +166,9 @@ def affine_sample(arr: np.ndarray, matrix, mode: str, fill, out_size=None) -> np
     fill_b = fill_value.reshape((-1, 1, 1)) if arr.ndim >= 3 else fill_value.reshape(())
     if mode == "nearest":
         out = np.where(weight > 0, out, fill_b)
-    else:
-        out = out + (1 - weight) * fill_b
+    elif fill is not None:
+        # torchvision blends with the sampled validity mask, multiplying the (already weighted) sample by it again
+        out = out * weight + (1 - weight) * fill_b
     return _cast_back(out, arr.dtype) if not is_float(arr) else out.astype(arr.dtype)
 
 

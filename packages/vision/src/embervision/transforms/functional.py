@@ -375,6 +375,20 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
     return _wrap(T.affine_sample(_arr(img), matrix, mode, fill), img)
 
 
+def _affine_output_size(matrix, w, h):
+    """(h, w) of the box holding the image under ``matrix``, computed as torchvision does (float32, corners
+    relative to the centre, ceil/floor after truncating to 1e-4) so that sizes agree to the pixel."""
+    f32 = np.float32
+    pts = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0],
+                    [0.5 * w, -0.5 * h, 1.0]], dtype=f32)
+    new = pts @ np.asarray(matrix, dtype=f32).reshape(2, 3).T
+    shift = np.array([w * 0.5, h * 0.5], dtype=f32)
+    lo, hi = new.min(axis=0) + shift, new.max(axis=0) + shift
+    tol = f32(1e-4)
+    size = np.ceil(np.trunc(hi / tol) * tol) - np.floor(np.trunc(lo / tol) * tol)
+    return int(size[1]), int(size[0])
+
+
 def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
     """Rotate counter-clockwise by ``angle`` degrees."""
     _check(img)
@@ -386,16 +400,39 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     matrix = _get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
     out_size = None
     if expand:
-        corners = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]])
-        fwd = np.array(matrix).reshape(2, 3)
-        fwd = np.linalg.inv(np.vstack([fwd, [0, 0, 1]]))[:2]
-        pts = corners @ fwd.T
-        tol = 1e-4
-        ow = int(math.ceil(pts[:, 0].max() - tol) - math.floor(pts[:, 0].min() + tol))
-        oh = int(math.ceil(pts[:, 1].max() - tol) - math.floor(pts[:, 1].min() + tol))
-        out_size = (oh, ow)
+        out_size = _affine_output_size(matrix, w, h)
     mode = "nearest" if interpolation in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT) else "bilinear"
     return _wrap(T.affine_sample(_arr(img), matrix, mode, fill, out_size), img)
+
+
+def _get_perspective_coeffs(startpoints, endpoints):
+    """The (a, b, c, d, e, f, g, h) mapping an output pixel (x, y) of ``endpoints`` to the input pixel
+    ``((ax + by + c) / (gx + hy + 1), (dx + ey + f) / (gx + hy + 1))`` of ``startpoints`` (least squares)."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(
+            f"Please provide exactly four corners, got {len(startpoints)} startpoints and {len(endpoints)} endpoints."
+        )
+    a = np.zeros((8, 8), dtype=np.float64)
+    for i, (p1, p2) in enumerate(zip(endpoints, startpoints)):  # 4 corners: the 8x8 system itself
+        a[2 * i] = [p1[0], p1[1], 1, 0, 0, 0, -p2[0] * p1[0], -p2[0] * p1[1]]
+        a[2 * i + 1] = [0, 0, 0, p1[0], p1[1], 1, -p2[1] * p1[0], -p2[1] * p1[1]]
+    b = np.asarray(startpoints, dtype=np.float64).reshape(8)
+    return np.linalg.lstsq(a, b, rcond=None)[0].astype(np.float32).tolist()
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Warp so that the corners ``startpoints`` ([top-left, top-right, bottom-right, bottom-left]) move to
+    ``endpoints``."""
+    _check(img)
+    coeffs = _get_perspective_coeffs(startpoints, endpoints)
+    interpolation = _interp(interpolation)
+    if _is_pil(img):
+        return img.transform(img.size, Image.PERSPECTIVE, coeffs, _PIL_INTERP[interpolation],
+                             fillcolor=_fill_for_pil(img, fill))
+    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
+    mode = "nearest" if interpolation == InterpolationMode.NEAREST else "bilinear"
+    return _wrap(T.perspective_sample(_arr(img), coeffs, mode, fill), img)
 
 
 def five_crop(img, size):

@@ -288,6 +288,50 @@ def _setup_angle(x, name, req_sizes=(2,)):
     return [float(d) for d in x]
 
 
+class RandomPerspective(nn.Module):
+    """Perspective-warp with probability ``p``, each corner moved inward by up to ``distortion_scale`` of half the
+    image size."""
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR, fill=0):
+        super().__init__()
+        if not 0 <= distortion_scale <= 1:
+            raise ValueError("Argument distortion_scale value should be between 0 and 1")
+        self.p = p
+        self.interpolation = _interp(interpolation)
+        self.distortion_scale = distortion_scale
+        if fill is None:
+            fill = 0
+        elif not isinstance(fill, (numbers.Number, str, tuple, list)):
+            raise TypeError("Fill should be either a sequence or a number.")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(width, height, distortion_scale):
+        """Random ``(startpoints, endpoints)``: the image corners and where each one moves."""
+        half_height, half_width = height // 2, width // 2
+        dh, dw = int(distortion_scale * half_height), int(distortion_scale * half_width)
+        r = ember.randint
+        topleft = [int(r(0, dw + 1, size=(1,)).item()), int(r(0, dh + 1, size=(1,)).item())]
+        topright = [int(r(width - dw - 1, width, size=(1,)).item()), int(r(0, dh + 1, size=(1,)).item())]
+        botright = [int(r(width - dw - 1, width, size=(1,)).item()), int(r(height - dh - 1, height, size=(1,)).item())]
+        botleft = [int(r(0, dw + 1, size=(1,)).item()), int(r(height - dh - 1, height, size=(1,)).item())]
+        startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        return startpoints, [topleft, topright, botright, botleft]
+
+    def forward(self, img):
+        fill = self.fill
+        channels, height, width = F.get_dimensions(img)
+        if isinstance(img, ember.Tensor):
+            fill = [float(fill)] * channels if isinstance(fill, (int, float)) else [float(f) for f in fill]
+        if ember.rand(1).item() < self.p:
+            startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+            return F.perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
 class RandomRotation(nn.Module):
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
         super().__init__()
