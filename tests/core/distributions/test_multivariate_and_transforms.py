@@ -8,7 +8,7 @@ import pytest
 import ember
 import ember.distributions as D
 from ember.autograd import gradcheck, gradgradcheck
-from ember.distributions._linalg import cholesky, solve_triangular
+from ember.linalg import cholesky, solve_triangular
 
 RNG = np.random.default_rng(11)
 _M = RNG.standard_normal((3, 3))

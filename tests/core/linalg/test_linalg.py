@@ -145,7 +145,7 @@ def test_gradcheck_float64(name):
     assert gradcheck(fn, [_rand(*s, seed=i + 7) for i, s in enumerate(shapes)])
 
 
-@pytest.mark.parametrize("name", ["inv", "det", "solve", "matrix_exp", "pinv"])
+@pytest.mark.parametrize("name", ["inv", "det", "solve", "matrix_exp", "pinv", "cholesky"])
 def test_double_backward(name):
     fn, shapes = GRADCHECKS[name]
     assert ember.autograd.gradgradcheck(fn, [_rand(*s, seed=i + 3) for i, s in enumerate(shapes)])

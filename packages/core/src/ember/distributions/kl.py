@@ -218,7 +218,7 @@ def _kl_binomial_binomial(p, q):
 
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_multivariatenormal_multivariatenormal(p, q):
-    from ._linalg import solve_triangular
+    from ..linalg import solve_triangular
     from .multivariate_normal import _batch_mahalanobis, _half_log_det
 
     if p.event_shape != q.event_shape:

@@ -7,7 +7,7 @@ import math
 from ..ops.broadcast import broadcast_shapes
 from ..size import Size
 from . import constraints
-from ._linalg import cholesky, solve_triangular
+from ..linalg import cholesky, solve_triangular
 from .distribution import Distribution
 from .utils import _standard_normal, lazy_property
 

@@ -152,6 +152,8 @@ def _raise_not_pd(a):
 
 
 class Cholesky(Primitive):
+    save_output = True  # backward reads the factor re-attached to the graph: double backward works
+
     @staticmethod
     def forward(ctx, A, upper):
         a = A._data
@@ -159,13 +161,12 @@ class Cholesky(Primitive):
         xp = xp_of(a)
         low = _lapack_call(lambda: xp.linalg.cholesky(a), a, _raise_not_pd) if a.shape[-1] else a.copy()
         if ctx.needs_input_grad is not None:
-            ctx.L, ctx.upper = low, upper
+            ctx.upper = upper
         return xp.swapaxes(low, -1, -2).copy() if upper else low
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad):
-        L = _t(ctx.L)
+        L = ctx.saved_output.mT if ctx.upper else ctx.saved_output
         gL = grad.mT if ctx.upper else grad
         phi = (L.mT @ gL).tril()
         phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
