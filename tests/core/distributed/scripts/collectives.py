@@ -144,4 +144,4 @@ except RuntimeError as exc:
 dist.barrier()
 dist.destroy_process_group()
 assert not dist.is_initialized()
-print(f"collectives OK rank {rank}")
+os.write(1, f"collectives OK rank {rank}\n".encode())  # one write: ranks share stdout

@@ -1,4 +1,5 @@
 import os
 
-print("env", os.environ["RANK"], os.environ["LOCAL_RANK"], os.environ["WORLD_SIZE"], os.environ["MASTER_ADDR"],
-      os.environ["MASTER_PORT"], flush=True)
+line = " ".join(["env", os.environ["RANK"], os.environ["LOCAL_RANK"], os.environ["WORLD_SIZE"],
+                 os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"]])
+os.write(1, (line + "\n").encode())  # one write: the two ranks share the launcher's stdout

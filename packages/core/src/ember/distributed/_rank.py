@@ -37,10 +37,17 @@ def main() -> None:
 
 def _abort(code: int, message) -> None:
     rank = os.environ.get("RANK", "?")
-    if message:
-        sys.stderr.write(f"[rank {rank}] {message}" if str(message).endswith("\n") else f"[rank {rank}] {message}\n")
-    sys.stderr.flush()
     sys.stdout.flush()
+    if message:
+        text = f"[rank {rank}] {message}" if str(message).endswith("\n") else f"[rank {rank}] {message}\n"
+        report_dir = os.environ.get("EMBER_RUN_REPORT_DIR")
+        if report_dir and os.path.isdir(report_dir):
+            # MPI's abort can tear the job down before its stdio forwarding drains, so the launcher prints this
+            with open(os.path.join(report_dir, f"rank-{rank}.err"), "w") as f:
+                f.write(text)
+        else:
+            sys.stderr.write(text)
+    sys.stderr.flush()
     from . import _mpi
 
     _mpi.mpi().COMM_WORLD.Abort(code)

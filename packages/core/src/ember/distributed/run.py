@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,7 +68,19 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.nproc_per_node < 1 or args.nnodes < 1:
         raise SystemExit("ember.distributed.run: --nproc-per-node and --nnodes must be at least 1")
-    proc = subprocess.Popen(command(args), start_new_session=True)
+    with tempfile.TemporaryDirectory(prefix="ember-run-") as report_dir:
+        code = _run(command(args), report_dir)
+        for name in sorted(os.listdir(report_dir)):  # the failing ranks' tracebacks
+            with open(os.path.join(report_dir, name)) as f:
+                sys.stderr.write(f.read())
+    if code != 0:
+        print(f"ember.distributed.run: a rank failed (exit code {code}); all ranks were stopped", file=sys.stderr)
+    return 1 if code < 0 else code
+
+
+def _run(cmd: list[str], report_dir: str) -> int:
+    cmd = cmd[:3] + ["-genv", "EMBER_RUN_REPORT_DIR", report_dir] + cmd[3:]
+    proc = subprocess.Popen(cmd, start_new_session=True)
 
     def forward(signum, _frame):
         try:
@@ -85,9 +98,7 @@ def main(argv=None) -> int:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-    if code != 0:
-        print(f"ember.distributed.run: a rank failed (exit code {code}); all ranks were stopped", file=sys.stderr)
-    return 1 if code < 0 else code
+    return code
 
 
 if __name__ == "__main__":
