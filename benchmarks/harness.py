@@ -3,10 +3,13 @@ process, alternating after warm-up; it reports medians, spread and the Ember/PyT
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -52,6 +55,7 @@ class Result:
     torch_ms: float | None = None
     torch_spread: float | None = None
     note: str = ""
+    busy: bool = False  # measured while the machine was busy (written only with --allow-busy)
 
     @property
     def ratio(self):
@@ -132,6 +136,100 @@ def machine_info() -> dict:
     return info
 
 
+# ---- how busy the machine is ---------------------------------------------------------------------
+
+LOAD_LIMIT = 0.5  # figures taken above this load are refused unless --allow-busy
+
+
+def load_average():
+    """The 1, 5 and 15-minute load averages (zeros where the system does not tell)."""
+    try:
+        return os.getloadavg()
+    except (AttributeError, OSError):
+        return (0.0, 0.0, 0.0)
+
+
+def others_running(seconds=1.0, samples=10):
+    """Mean number of runnable threads of other processes over ``seconds`` (this process's own threads,
+    which the load average counts once a suite has run, are left out); None where unknown."""
+    from ember._parallel import _others_running
+
+    values = []
+    for _ in range(samples):
+        v = _others_running()
+        if v is None:
+            return None
+        values.append(v)
+        time.sleep(seconds / samples)
+    return sum(values) / len(values)
+
+
+@dataclass
+class LoadCheck:
+    """The machine's load at one moment: ``busy`` when the 1-minute load average (``first``: before
+    anything of ours ran) or the other processes' runnable threads exceed the limit."""
+
+    load: tuple
+    others: float | None
+    busy: bool
+
+    def describe(self):
+        others = "?" if self.others is None else f"{self.others:.2f}"
+        return (f"load average {self.load[0]:.2f} {self.load[1]:.2f} {self.load[2]:.2f}, "
+                f"other processes' runnable threads {others}" + (" (BUSY)" if self.busy else ""))
+
+
+def check_load(first=False, limit=LOAD_LIMIT) -> LoadCheck:
+    """Sample the load. Before the first suite the 1-minute load average is judged; later it includes
+    the benchmark itself, so only other processes' runnable threads are."""
+    load = load_average()
+    others = others_running()
+    busy = (others is not None and others > limit) or (first and load[0] > limit)
+    return LoadCheck(load, others, busy)
+
+
+def refuse_figures(checks, allow_busy) -> bool:
+    """Whether figures measured between these load checks must not be written: any of them busy and
+    ``--allow-busy`` not given."""
+    return any(c.busy for c in checks) and not allow_busy
+
+
+_SPIN = ("import os, sys\nparent = int(sys.argv[1])\nwhile os.getppid() == parent:\n"
+         "    for _ in range(1000000):\n        pass\n")
+
+
+@contextlib.contextmanager
+def busy_cpu(n=1):
+    """Run ``n`` competing CPU-bound processes for the duration of the block (each also stops by
+    itself if this process dies)."""
+    procs = [subprocess.Popen([sys.executable, "-c", _SPIN, str(os.getpid())]) for _ in range(n)]
+    try:
+        time.sleep(0.3)  # let them get going
+        yield procs
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+def format_busy_table(pairs) -> str:
+    """``pairs``: (result without, result with a competing process) per case."""
+    rows = [("benchmark", "ember ms", "busy", "slowdown", "torch ms", "busy", "slowdown")]
+    for idle, busy in pairs:
+        def slow(a, b):
+            return "-" if not a or b is None else f"{b / a:.2f}x"
+
+        rows.append((f"{idle.group}/{idle.name}", f"{idle.ember_ms:.1f}", f"{busy.ember_ms:.1f}",
+                     slow(idle.ember_ms, busy.ember_ms),
+                     "-" if idle.torch_ms is None else f"{idle.torch_ms:.1f}",
+                     "-" if busy.torch_ms is None else f"{busy.torch_ms:.1f}", slow(idle.torch_ms, busy.torch_ms)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
 def format_table(results) -> str:
     rows = [("benchmark", "device", "ember ms", "±", "torch ms", "±", "ratio")]
     for r in results:
@@ -139,7 +237,7 @@ def format_table(results) -> str:
             f"{r.group}/{r.name}", r.device, f"{r.ember_ms:.3f}", f"{100 * r.ember_spread:.0f}%",
             "-" if r.torch_ms is None else f"{r.torch_ms:.3f}",
             "-" if r.torch_spread is None else f"{100 * r.torch_spread:.0f}%",
-            "-" if r.ratio is None else f"{r.ratio:.2f}x",
+            ("-" if r.ratio is None else f"{r.ratio:.2f}x") + (" busy" if r.busy else ""),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in rows]

@@ -73,14 +73,8 @@ def get_default_device():
     return _backend.default_device()
 
 
-def set_num_threads(n: int) -> None:
-    """Accepted for compatibility; NumPy's BLAS thread count is set by its environment variables."""
-
-
-def get_num_threads() -> int:
-    import os
-
-    return os.cpu_count() or 1
+from ._parallel import (set_num_threads, get_num_threads, set_num_interop_threads,  # noqa: E402,F401
+                        get_num_interop_threads)
 
 
 from . import nn, optim, utils, backends, hub, distributed, func, jit, onnx  # noqa: E402  (they build on everything above)

@@ -1,27 +1,265 @@
-"""One process-wide thread pool for splitting large NumPy work across cores (ufuncs release the GIL).
+"""The one owner of Ember's CPU threads: NumPy's BLAS threads and Ember's own worker pool.
 
-Used by the optimizers' blocked updates and the fused cross-entropy's row-parallel softmax. The pool is
-created on first use, grows when more threads are asked for, and is forgotten in forked children (their
-copy of it has no threads).
+Thread count (``ember.get_num_threads``): ``ember.set_num_threads(n)``, else ``EMBER_NUM_THREADS``, else
+``OMP_NUM_THREADS``, else ``OPENBLAS_NUM_THREADS``, else the CPUs this process may run on
+(``os.sched_getaffinity``, capped by a cgroup CPU quota). BLAS (NumPy's OpenBLAS, reached through ctypes)
+and the pool both use that many threads.
+
+When the count was not chosen by the user, it adapts to a busy CPU: a sampling thread counts the runnable
+threads of other processes (``/proc/loadavg`` minus this process's own) every 0.1 s and, while they take
+cores, lowers the active count (down to 1), raising it again when they stop. A BLAS call split over two
+threads must wait for both to be scheduled, so on a contended CPU each of the thousands of GEMMs of a
+training step waited a scheduler time slice: 10-20x slower steps. ``EMBER_DYNAMIC_THREADS=0`` turns the
+adaptation off.
+
+The pool is created on first use and is forgotten in forked children (their copy of it has no threads).
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
+import operator
 import os
 import threading
+import time
 
 _pool = None
 _pool_lock = threading.Lock()
 
+_SAMPLE_S = 0.1  # sampling period of the busy-CPU monitor
+_WINDOW = 5  # samples averaged (0.5 s)
 
-def _forget_pool():
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+
+def _env_threads():
+    """The thread count the environment asks for (None if unset), and which variable asked."""
+    for var in ("EMBER_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(var, "").strip().split(",")[0]
+        if value:
+            try:
+                n = int(value)
+            except ValueError:
+                n = 0
+            if n > 0:
+                return n, var
+    return None, None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, capped by a cgroup v2 CPU quota."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
+# ---- BLAS threads (NumPy's OpenBLAS through ctypes) ---------------------------------------------
+
+_SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+              "openblas_set_num_threads", "MKL_Set_Num_Threads")
+_GET_NAMES = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+              "openblas_get_num_threads", "MKL_Get_Max_Threads")
+_blas = None  # list of (set, get) pairs, found on first use
+
+
+def _blas_libs():
+    global _blas
+    if _blas is None:
+        import numpy  # noqa: F401  (its BLAS must be loaded to be found)
+
+        found, seen = [], set()
+        try:
+            with open("/proc/self/maps") as f:
+                paths = {line.split(None, 5)[-1].strip() for line in f if ".so" in line}
+        except OSError:
+            paths = set()
+        for path in sorted(paths):
+            name = os.path.basename(path).lower()
+            # NumPy's (and SciPy's) BLAS; never another framework's copy loaded in the same process
+            if not ("openblas" in name or "mkl_rt" in name) or "torch" in path or path in seen:
+                continue
+            seen.add(path)
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            setter = next((getattr(lib, s) for s in _SET_NAMES if hasattr(lib, s)), None)
+            getter = next((getattr(lib, g) for g in _GET_NAMES if hasattr(lib, g)), None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
+                found.append((setter, getter))
+        _blas = found
+    return _blas
+
+
+def blas_num_threads():
+    """Threads NumPy's BLAS uses now (None if its library was not found)."""
+    libs = _blas_libs()
+    return libs[0][1]() if libs else None
+
+
+def _set_blas_threads(n):
+    for setter, _ in _blas_libs():
+        setter(n)
+
+
+# ---- the thread count ---------------------------------------------------------------------------
+
+_cpus = available_cpus()
+_env_n, _env_var = _env_threads()
+_max = _env_n or _cpus  # get_num_threads()
+_fixed = _env_n is not None  # chosen by the user: never adapted
+_active = _max  # what BLAS and the pool use now (<= _max)
+_interop = None  # set_num_interop_threads' value (None: never set)
+_state_lock = threading.Lock()
+
+
+def _check_count(name, n):
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise RuntimeError(f"{name} expects an int, but got {type(n).__name__}")
+    n = operator.index(n)
+    if n <= 0:
+        raise RuntimeError(f"{name} expects a positive integer")
+    return n
+
+
+def _activate(n):
+    global _active
+    with _state_lock:
+        if n != _active or blas_num_threads() not in (None, n):
+            _set_blas_threads(n)
+        _active = n
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads used for intra-op parallelism on the CPU (NumPy's BLAS and Ember's
+    worker pool). A count set here is kept as it is (it no longer adapts to a busy CPU)."""
+    global _max, _fixed
+    n = _check_count("set_num_threads", n)
+    _max, _fixed = n, True
+    _activate(n)
+
+
+def get_num_threads() -> int:
+    """The number of threads used for intra-op parallelism on the CPU."""
+    return _max
+
+
+def active_threads() -> int:
+    """Threads BLAS and the pool use at this moment: ``get_num_threads()``, or fewer while other
+    processes keep the CPU busy."""
+    return _active
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Set the number of threads used for inter-op parallelism (accepted once, as in PyTorch; Ember runs
+    ops one after another, so the value is only reported back)."""
+    global _interop
+    n = _check_count("set_num_interop_threads", n)
+    if _interop is not None:
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work has started or "
+                           "set_num_interop_threads called")
+    _interop = n
+
+
+def get_num_interop_threads() -> int:
+    """The number of threads used for inter-op parallelism."""
+    return _interop if _interop is not None else _cpus
+
+
+# ---- adapting to a busy CPU ---------------------------------------------------------------------
+
+def _others_running():
+    """Runnable threads of other processes right now (None where the system does not tell)."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+        ours = 0
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:  # the thread ended meanwhile
+                continue
+            ours += stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - ours)
+
+
+def target_threads(cpus, max_threads, others):
+    """Threads to use when ``others`` (recent samples) runnable threads of other processes compete for
+    ``cpus`` CPUs: the CPUs they leave free, at least 1 and at most ``max_threads``."""
+    busy = sum(others) / len(others) if others else 0.0
+    return max(1, min(max_threads, cpus - int(busy + 0.5)))
+
+
+def _dynamic_enabled():
+    if os.environ.get("EMBER_DYNAMIC_THREADS", "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    # /proc/loadavg counts the whole machine: only meaningful when this process may use all of it
+    return _cpus > 1 and (os.cpu_count() or 1) == _cpus and os.path.exists("/proc/loadavg")
+
+
+_monitor = None
+
+
+def _monitor_step(samples, sample=None):
+    """One sample (``sample()``, default ``_others_running``) and decision of the monitor; returns the
+    recent samples (None: stop monitoring)."""
+    if _fixed:
+        return []
+    others = (sample or _others_running)()
+    if others is None:
+        return None
+    samples = (samples + [others])[-_WINDOW:]
+    want = target_threads(_cpus, _max, samples)
+    if want != _active and not _fixed:
+        _activate(want)
+    return samples
+
+
+_paused = False  # tests drive _monitor_step by hand meanwhile
+
+
+def _monitor_loop():
+    samples = []
+    while samples is not None:
+        time.sleep(_SAMPLE_S)
+        if not _paused:
+            samples = _monitor_step(samples)
+
+
+def _start_monitor():
+    global _monitor
+    if _monitor is None and _dynamic_enabled():
+        _monitor = threading.Thread(target=_monitor_loop, name="ember-threads", daemon=True)
+        _monitor.start()
+
+
+def _after_fork_in_child():
+    global _pool, _pool_lock, _monitor, _state_lock
+    _pool, _pool_lock, _state_lock = None, threading.Lock(), threading.Lock()
+    _monitor = None  # a forked child (e.g. a DataLoader worker) keeps its current count, unmonitored
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
+if _fixed:
+    _activate(_max)
+_start_monitor()
+
+
+# ---- the worker pool ----------------------------------------------------------------------------
 
 def _get_pool(n):
     global _pool
@@ -33,15 +271,22 @@ def _get_pool(n):
         return _pool
 
 
+def _run_group(fn, group):
+    for span in group:
+        fn(*span)
+
+
 def run_spans(fn, spans):
-    """``fn(*span)`` for every span: the first on the calling thread, the others on the pool; returns
-    when all are done (re-raising the first error)."""
-    if len(spans) <= 1:
-        for span in spans:
-            fn(*span)
+    """``fn(*span)`` for every span, on at most ``active_threads()`` threads (the calling thread
+    included): the first group on the calling thread, the others on the pool; returns when all are done
+    (re-raising the first error)."""
+    n = min(len(spans), _active)
+    if n <= 1:
+        _run_group(fn, spans)
         return
-    pool = _get_pool(len(spans) - 1)
-    futures = [pool.submit(fn, *span) for span in spans[1:]]
-    fn(*spans[0])
+    groups = [spans[i::n] for i in range(n)]
+    pool = _get_pool(n - 1)
+    futures = [pool.submit(_run_group, fn, g) for g in groups[1:]]
+    _run_group(fn, groups[0])
     for f in futures:
         f.result()

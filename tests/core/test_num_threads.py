@@ -1,0 +1,151 @@
+"""Thread control: ember.set_num_threads / get_num_threads (PyTorch's names, values and errors), the
+environment variables, NumPy's BLAS and Ember's pool obeying the count, and the busy-CPU policy."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+from ember import _parallel
+
+
+@pytest.fixture
+def restore_threads():
+    saved = (_parallel._max, _parallel._fixed, _parallel._active, _parallel._interop)
+    yield
+    _parallel._max, _parallel._fixed, _parallel._active, _parallel._interop = saved
+    _parallel._activate(saved[2])
+
+
+def test_default_is_the_cpus_this_process_may_use():
+    assert _parallel.available_cpus() <= len(os.sched_getaffinity(0))
+    if not _parallel._fixed:
+        assert ember.get_num_threads() == _parallel.available_cpus()
+    assert 1 <= _parallel.active_threads() <= ember.get_num_threads()
+
+
+def test_set_num_threads_sets_blas_and_is_reported(restore_threads):
+    for n in (1, 3, 2):
+        ember.set_num_threads(n)
+        assert ember.get_num_threads() == n and _parallel.active_threads() == n
+        if _parallel.blas_num_threads() is not None:
+            assert _parallel.blas_num_threads() == n
+    ember.set_num_threads(np.int64(1))  # anything with __index__, as PyTorch
+    assert ember.get_num_threads() == 1
+    a = np.ones((64, 64), np.float32)
+    assert float((ember.from_numpy(a) @ ember.from_numpy(a))[0, 0]) == 64.0
+
+
+def test_blas_library_found():
+    if "openblas" not in str(np.show_config(mode="dicts")).lower():
+        pytest.skip("NumPy is not built on OpenBLAS here")
+    assert _parallel.blas_num_threads() is not None
+
+
+@pytest.mark.parametrize("bad, msg", [
+    (0, "set_num_threads expects a positive integer"),
+    (-1, "set_num_threads expects a positive integer"),
+    (1.5, "set_num_threads expects an int, but got float"),
+    ("2", "set_num_threads expects an int, but got str"),
+    (True, "set_num_threads expects an int, but got bool"),
+    (None, "set_num_threads expects an int, but got NoneType"),
+])
+def test_set_num_threads_errors_as_pytorch(bad, msg, restore_threads):
+    before = ember.get_num_threads()
+    with pytest.raises(RuntimeError, match=f"^{msg}$"):
+        ember.set_num_threads(bad)
+    assert ember.get_num_threads() == before
+
+
+def test_interop_threads_set_once(restore_threads):
+    _parallel._interop = None
+    assert ember.get_num_interop_threads() == _parallel.available_cpus()
+    with pytest.raises(RuntimeError, match="^set_num_interop_threads expects a positive integer$"):
+        ember.set_num_interop_threads(0)
+    ember.set_num_interop_threads(3)
+    assert ember.get_num_interop_threads() == 3
+    with pytest.raises(RuntimeError, match="cannot set number of interop threads after parallel work has started"):
+        ember.set_num_interop_threads(2)
+
+
+def test_pool_runs_on_at_most_the_set_threads(restore_threads):
+    def record(i, out):
+        out.append((i, threading.get_ident()))
+
+    for n in (1, 2):
+        ember.set_num_threads(n)
+        seen = []
+        _parallel.run_spans(lambda i: record(i, seen), [(i,) for i in range(6)])
+        assert sorted(i for i, _ in seen) == list(range(6))  # every span ran once
+        assert len({t for _, t in seen}) <= n
+        if n == 1:
+            assert {t for _, t in seen} == {threading.get_ident()}
+
+
+def test_pool_reraises_errors(restore_threads):
+    ember.set_num_threads(2)
+
+    def fn(i):
+        if i == 3:
+            raise ValueError("span 3")
+
+    with pytest.raises(ValueError, match="span 3"):
+        _parallel.run_spans(fn, [(i,) for i in range(4)])
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"EMBER_NUM_THREADS": "3"}, "3 3 True"),
+    ({"OMP_NUM_THREADS": "1"}, "1 1 True"),
+    ({"EMBER_NUM_THREADS": "2", "OMP_NUM_THREADS": "1"}, "2 2 True"),
+    ({"OMP_NUM_THREADS": "junk"}, None),  # ignored: the default
+])
+def test_environment_variables(env, expected):
+    clean = {k: v for k, v in os.environ.items() if k not in ("EMBER_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    code = ("import ember; from ember import _parallel as p; "
+            "print(ember.get_num_threads(), p.blas_num_threads() or ember.get_num_threads(), p._fixed)")
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True)
+    if expected is None:
+        expected = f"{_parallel.available_cpus()} "
+        assert out.stdout.startswith(expected) and out.stdout.strip().endswith("False")
+    else:
+        assert out.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("cpus, max_threads, others, expected", [
+    (2, 2, [], 2),  # nothing known: all
+    (2, 2, [0, 0, 0], 2),  # idle machine
+    (2, 2, [1, 1, 1], 1),  # one competing process takes a core
+    (2, 2, [0, 1, 0, 0, 0], 2),  # a blip (mean 0.2) is ignored
+    (2, 2, [9, 8, 10], 1),  # heavily loaded: never below 1
+    (8, 8, [3, 3, 3], 5),
+    (8, 4, [1, 1, 1], 4),  # never above get_num_threads()
+])
+def test_busy_cpu_policy(cpus, max_threads, others, expected):
+    assert _parallel.target_threads(cpus, max_threads, others) == expected
+
+
+def test_others_running_is_a_count():
+    n = _parallel._others_running()
+    assert n is None or (isinstance(n, int) and n >= 0)
+
+
+def test_monitor_adapts_only_the_default_count(restore_threads, monkeypatch):
+    monkeypatch.setattr(_parallel, "_paused", True)  # the real monitor must not interfere
+    monkeypatch.setattr(_parallel, "_cpus", 2)
+    monkeypatch.setattr(_parallel, "_max", 2)
+    monkeypatch.setattr(_parallel, "_fixed", False)
+    samples = _parallel._monitor_step([1, 1], lambda: 1)  # one competing process
+    assert samples == [1, 1, 1] and _parallel.active_threads() == 1 and ember.get_num_threads() == 2
+    if _parallel.blas_num_threads() is not None:
+        assert _parallel.blas_num_threads() == 1
+    for _ in range(_parallel._WINDOW):  # it stopped
+        samples = _parallel._monitor_step(samples, lambda: 0)
+    assert _parallel.active_threads() == 2
+    ember.set_num_threads(2)  # the user's count is kept
+    assert _parallel._monitor_step([5, 5], lambda: 5) == [] and _parallel.active_threads() == 2
+    monkeypatch.setattr(_parallel, "_fixed", False)
+    assert _parallel._monitor_step([], lambda: None) is None  # nothing to read: stop
