@@ -17,6 +17,9 @@ def _data(lib, device, kind, batch):
     elif kind.startswith("tokens"):
         x = lib.randint(0, 20000, (batch, int(kind[len("tokens"):])), device=device)
         y = lib.randint(0, 2, (batch,), device=device)
+    elif kind == "wikitext2":  # the word-language-model example's (bptt, batch) token ids and next tokens
+        x = lib.randint(0, 33278, (35, batch), device=device)
+        y = lib.randint(0, 33278, (35 * batch,), device=device)
     elif kind == "audio":
         x = lib.randn(batch, 1, 8000, device=device)
         y = lib.randint(0, 35, (batch,), device=device)
@@ -43,6 +46,32 @@ def train_step(build, kind, batch, loss="ce"):
     return make
 
 
+def wlm_train_step(batch=20, lr=20.0, clip=0.25):
+    """One step of word_language_model/main.py's ``train()``: NLL over the flattened log-probabilities,
+    gradient clipping at 0.25 and its hand-written SGD update."""
+
+    def make(lib, device):
+        lib.manual_seed(0)
+        model = models.word_language_model(lib).to(device)
+        model.train()
+        params = list(model.parameters())
+        x, y = _data(lib, device, "wikitext2", batch)
+
+        def step():
+            model.zero_grad()
+            out = model(x)
+            loss = lib.nn.functional.nll_loss(out.view(-1, out.size(-1)), y)
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(params, clip)
+            for p in params:
+                if p.grad is not None:
+                    p.data.add_(p.grad, alpha=-lr)
+
+        return step
+
+    return make
+
+
 def inference(build, kind, batch):
     def make(lib, device):
         lib.manual_seed(0)
@@ -58,13 +87,23 @@ def inference(build, kind, batch):
     return make
 
 
+_WLM = "WLM transformer wikitext-2 (V33278 bptt35 b20 2x200)"
+
 CASES = [
     Case("MLP 784-512-256-10 b128 step", "models", train_step(models.mlp, "mnist", 128), number=10),
+    Case("MLP 784-512-256-10 b128 inference", "models", inference(models.mlp, "mnist", 128), number=10),
     Case("MNIST CNN b64 step", "models", train_step(models.mnist_cnn, "mnist", 64), number=2, repeat=5),
+    Case("MNIST CNN b64 inference", "models", inference(models.mnist_cnn, "mnist", 64), number=2, repeat=5),
     Case("ResNet-18 CIFAR b32 step", "models", train_step(models.resnet18_cifar, "cifar", 32), repeat=3),
     Case("ResNet-18 CIFAR b32 inference", "models", inference(models.resnet18_cifar, "cifar", 32), repeat=3),
     Case("VGG-11-BN CIFAR b32 step", "models", train_step(models.vgg11_bn_cifar, "cifar", 32), repeat=3),
+    Case("VGG-11-BN CIFAR b32 inference", "models", inference(models.vgg11_bn_cifar, "cifar", 32), repeat=3),
     Case("LSTM classifier b32 T200 step", "models", train_step(models.lstm_classifier, "tokens200", 32), repeat=3),
+    Case("LSTM classifier b32 T200 inference", "models", inference(models.lstm_classifier, "tokens200", 32), repeat=3),
     Case("Transformer encoder b32 T128 step", "models", train_step(models.transformer_classifier, "tokens128", 32), repeat=3),
+    Case("Transformer encoder b32 T128 inference", "models", inference(models.transformer_classifier, "tokens128", 32), repeat=3),
+    Case(f"{_WLM} step", "models", wlm_train_step(), repeat=5),
+    Case(f"{_WLM} inference", "models", inference(models.word_language_model, "wikitext2", 20), repeat=5),
     Case("M5 audio b32 step", "models", train_step(models.m5, "audio", 32, loss="nll"), repeat=3),
+    Case("M5 audio b32 inference", "models", inference(models.m5, "audio", 32), repeat=3),
 ]

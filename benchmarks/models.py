@@ -130,3 +130,47 @@ def m5(lib, n_input=1, n_output=35, stride=16, n_channel=32):
             return F.log_softmax(self.fc1(x.permute(0, 2, 1)).squeeze(1), dim=-1)
 
     return M5()
+
+
+def word_language_model(lib, ntoken=33278, ninp=200, nhead=2, nhid=200, nlayers=2, dropout=0.2):
+    """The transformer of pytorch/examples' word_language_model (``--model Transformer``) at its
+    wikitext-2 defaults: an ``nn.Transformer`` whose encoder runs over (bptt, batch) token ids under a
+    causal float mask, a full-vocabulary ``Linear`` decoder and ``log_softmax``."""
+    import math
+
+    nn = lib.nn
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, d_model, dropout, max_len=5000):
+            super().__init__()
+            self.dropout = nn.Dropout(p=dropout)
+            position = lib.arange(0, max_len, dtype=lib.float).unsqueeze(1)
+            div_term = lib.exp(lib.arange(0, d_model, 2).float() * (-math.log(10000.0) / d_model))
+            pe = lib.zeros(max_len, d_model)
+            pe[:, 0::2] = lib.sin(position * div_term)
+            pe[:, 1::2] = lib.cos(position * div_term)
+            self.register_buffer("pe", pe.unsqueeze(0).transpose(0, 1))
+
+        def forward(self, x):
+            return self.dropout(x + self.pe[:x.size(0), :])
+
+    class TransformerModel(nn.Transformer):
+        def __init__(self):
+            super().__init__(d_model=ninp, nhead=nhead, dim_feedforward=nhid, num_encoder_layers=nlayers,
+                             num_decoder_layers=1)
+            self.src_mask = None
+            self.pos_encoder = PositionalEncoding(ninp, dropout)
+            self.input_emb = nn.Embedding(ntoken, ninp)
+            self.decoder = nn.Linear(ninp, ntoken)  # replaces nn.Transformer's decoder stack, as the example does
+            nn.init.uniform_(self.input_emb.weight, -0.1, 0.1)
+            nn.init.zeros_(self.decoder.bias)
+            nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
+
+        def forward(self, src):
+            if self.src_mask is None or self.src_mask.size(0) != len(src):
+                causal = (lib.triu(lib.ones(len(src), len(src))) == 1).transpose(0, 1)
+                self.src_mask = causal.float().masked_fill(causal == 0, float("-inf")).masked_fill(causal == 1, 0.0)
+            out = self.encoder(self.pos_encoder(self.input_emb(src) * math.sqrt(ninp)), mask=self.src_mask)
+            return lib.nn.functional.log_softmax(self.decoder(out), dim=-1)
+
+    return TransformerModel()

@@ -140,3 +140,22 @@ def test_busy_cpu_starts_and_stops_a_process():
     with harness.busy_cpu(1) as procs:
         assert len(procs) == 1 and procs[0].poll() is None
     assert procs[0].poll() is not None
+
+
+def test_word_language_model_row_is_causal_and_normalised():
+    import ember
+    from benchmarks import bench_models, models
+
+    ember.manual_seed(0)
+    model = models.word_language_model(ember, ntoken=50).eval()
+    src = ember.randint(0, 50, (7, 3))
+    out = model(src)
+    assert out.shape == (7, 3, 50)
+    assert ember.allclose(out.exp().sum(-1), ember.ones(7, 3), atol=1e-5)
+    changed = src.clone()
+    changed[5:] = (changed[5:] + 1) % 50  # later tokens must not change earlier outputs
+    out2 = model(changed)
+    assert ember.allclose(out[:5], out2[:5], atol=1e-5) and not ember.allclose(out[5:], out2[5:])
+    names = {n for n, _ in model.named_parameters()}
+    assert {"input_emb.weight", "decoder.weight", "encoder.layers.1.linear2.weight", "encoder.norm.weight"} <= names
+    assert [c.name for c in bench_models.CASES if "WLM" in c.name][0].endswith("step")

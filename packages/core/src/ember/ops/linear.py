@@ -57,8 +57,8 @@ class Linear(Primitive):
         out_f, in_f = w.shape
         rows = math.prod(x.shape[:-1])
         g2 = grad.reshape(rows, out_f)  # explicit sizes: -1 is ambiguous when a size is 0
-        if need_x:
-            gx = grad.matmul(w)
+        if need_x:  # one 2-D GEMM: NumPy runs an N-D @ 2-D product as a loop of small ones (10x slower)
+            gx = g2.mm(w).reshape(*x.shape) if x.dim() > 2 else grad.matmul(w)
         if need_w:
             gw = g2.t().mm(x.reshape(rows, in_f))
         if need_b:
