@@ -13,6 +13,11 @@ import numpy
 from . import backend, dtypes
 
 
+_new = object.__new__
+_generic = numpy.generic
+_AccumulateGrad = None  # ember.autograd.function.AccumulateGrad, imported on first use
+
+
 class _Version:
     """In-place version counter, shared by a tensor and all views of it."""
 
@@ -75,8 +80,8 @@ class Tensor:
 
         NumPy returns scalars (``numpy.float32``...) from operations on 0-d arrays; a tensor always holds
         an array, so such results are wrapped back here, the one place every op's result passes."""
-        t = object.__new__(Tensor)
-        t._data = data if not isinstance(data, numpy.generic) else numpy.asarray(data)
+        t = _new(Tensor)
+        t._data = data if not isinstance(data, _generic) else numpy.asarray(data)
         t._requires_grad = requires_grad
         t.grad = None
         t.grad_fn = grad_fn
@@ -284,10 +289,11 @@ class Tensor:
 
     def _grad_accumulator(self):
         acc = self._grad_acc() if self._grad_acc is not None else None
-        if acc is None:
-            from .autograd.function import AccumulateGrad
-
-            acc = AccumulateGrad(self)
+        if acc is None:  # held weakly (as in PyTorch): made again after the graphs using it are gone
+            global _AccumulateGrad
+            if _AccumulateGrad is None:
+                from .autograd.function import AccumulateGrad as _AccumulateGrad
+            acc = _AccumulateGrad(self)
             self._grad_acc = weakref.ref(acc)
         return acc
 

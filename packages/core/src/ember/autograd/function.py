@@ -392,7 +392,17 @@ def _edge(a):
 
 
 def _finish_node(node, args, outs):
-    node._edges = tuple(_edge(a) for a in args)
+    edges = []
+    for a in args:  # _edge(a), inlined: this runs for every recorded op
+        if type(a) is not Tensor and not isinstance(a, Tensor):
+            edges.append(False)
+        elif not a._requires_grad:
+            edges.append(None)
+        else:
+            fn = a.grad_fn
+            edges.append((a._grad_accumulator(), 0, a._data.shape, a._data.dtype) if fn is None else
+                         (fn, a._output_nr, a._data.shape, a._data.dtype))
+    node._edges = tuple(edges)
     node._num_outputs = len(outs)
     if len(outs) > 1:
         node._output_meta = tuple(
@@ -431,30 +441,26 @@ class Primitive(Function):
     def apply(cls, *args, **kwargs):
         if TRACE_HOOK[0] is not None:
             return TRACE_HOOK[0].primitive(cls, args, kwargs)
-        if not cls._bf16_native:
-            for a in args:
-                if isinstance(a, Tensor):
-                    if a._data.dtype is _BF16:
-                        return _apply_bf16(cls, args, kwargs)
-                elif type(a) in (list, tuple) and any(isinstance(t, Tensor) and t._data.dtype is _BF16 for t in a):
+        # one pass over the arguments: bfloat16 inputs (computed in float32) and whether any needs a gradient
+        bf16_native, grad = cls._bf16_native, False
+        for a in args:
+            if type(a) is Tensor or isinstance(a, Tensor):
+                if a._requires_grad:
+                    grad = True
+                if not bf16_native and a._data.dtype is _BF16:
                     return _apply_bf16(cls, args, kwargs)
-        if not STATE.enabled:
+            elif not bf16_native and type(a) in (list, tuple) and any(
+                    isinstance(t, Tensor) and t._data.dtype is _BF16 for t in a):
+                return _apply_bf16(cls, args, kwargs)
+        if not (grad and STATE.enabled):
             try:
                 out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
             except _NUMPY_ERRORS as exc:
                 _reraise(exc, args)
             if type(out) is tuple:
-                return tuple(Tensor._make(_arr(o)) for o in out)
-            return Tensor._make(_arr(out))
+                return tuple(Tensor._make(o) for o in out)
+            return Tensor._make(out)  # (_make wraps NumPy scalars back into arrays)
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if True not in needs:
-            try:
-                out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
-            except _NUMPY_ERRORS as exc:
-                _reraise(exc, args)
-            if type(out) is tuple:
-                return tuple(Tensor._make(_arr(o)) for o in out)
-            return Tensor._make(_arr(out))
         node = cls._node_cls()
         node.needs_input_grad = needs
         try:

@@ -96,6 +96,10 @@ def _wrap_int(x: int, np_dtype):
 
 def binary_arrays(a, b, dt: dtypes.dtype | None = None):
     """The arrays of ``a`` and ``b`` cast to their common dtype (or ``dt``), on one device."""
+    if dt is None and type(a) is Tensor and type(b) is Tensor:  # the common case, without promotion
+        x, y = a._data, b._data
+        if x.dtype is y.dtype and type(x) is type(y) and x.shape == y.shape:
+            return x, y
     np_dtype = (dt or binary_dtype(a, b)).np
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
         check_broadcast(a._data.shape, b._data.shape)

@@ -21,10 +21,10 @@ class Add(Primitive):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         x, y = binary_arrays(a, b)
-        if alpha != 1:
-            y = y * alpha
-            ctx.alpha = alpha
-        return x + y
+        if alpha == 1:
+            return x + y
+        ctx.alpha = alpha
+        return x + y * alpha
 
     @staticmethod
     def backward(ctx, grad):
@@ -62,12 +62,13 @@ class Sub(Primitive):
 class Mul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
-        if not isinstance(b, Tensor):
-            ctx.scalar = b
-        elif not isinstance(a, Tensor):
-            ctx.scalar = a
         x, y = binary_arrays(a, b)
+        if ctx.needs_input_grad is not None:  # a graph is recorded
+            ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+            if not isinstance(b, Tensor):
+                ctx.scalar = b
+            elif not isinstance(a, Tensor):
+                ctx.scalar = a
         return x * y
 
     @staticmethod
@@ -198,12 +199,14 @@ class Clone(Primitive):
 
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion."""
-    return _maybe_out(Add.apply(input, other, alpha) if alpha != 1 else Add.apply(input, other), out)
+    res = Add.apply(input, other, alpha) if alpha != 1 else Add.apply(input, other)
+    return res if out is None else _maybe_out(res, out)
 
 
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
-    return _maybe_out(Sub.apply(input, other, alpha) if alpha != 1 else Sub.apply(input, other), out)
+    res = Sub.apply(input, other, alpha) if alpha != 1 else Sub.apply(input, other)
+    return res if out is None else _maybe_out(res, out)
 
 
 subtract = sub
@@ -216,7 +219,8 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     """Elementwise product with broadcasting."""
-    return _maybe_out(Mul.apply(input, other), out)
+    res = Mul.apply(input, other)
+    return res if out is None else _maybe_out(res, out)
 
 
 multiply = mul
