@@ -37,12 +37,14 @@ class Tensor:
         "grad_fn",
         "_output_nr",
         "_version_counter",
-        "_base",
-        "_hooks",
-        "_retains_grad",
-        "_grad_acc",
+        "__dict__",  # the rarely set attributes below (and users' own, as PyTorch allows)
         "__weakref__",
     )
+    # defaults read from the class until set: a new tensor then costs 5 attribute writes, not 10
+    _base = None
+    _hooks = None
+    _retains_grad = False
+    _grad_acc = None
     __array_priority__ = 1000  # numpy defers binary operators to Tensor
 
     def __new__(cls, *args, **kwargs):
@@ -69,10 +71,8 @@ class Tensor:
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._version_counter = version if version is not None else _Version()
-        self._base = base
-        self._hooks = None
-        self._retains_grad = False
-        self._grad_acc = None
+        if base is not None:
+            self._base = base
 
     @classmethod
     def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0, version=None, base=None):
@@ -87,10 +87,8 @@ class Tensor:
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._version_counter = version if version is not None else _Version()
-        t._base = base
-        t._hooks = None
-        t._retains_grad = False
-        t._grad_acc = None
+        if base is not None:
+            t._base = base
         return t
 
     # -- basic attributes -------------------------------------------------------------------------

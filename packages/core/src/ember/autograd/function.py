@@ -21,6 +21,8 @@ from ..tensor import Tensor, _Version
 from ..dtypes import BF16_NP as _BF16
 from .grad_mode import STATE
 
+_make = Tensor._make
+
 _F32 = _np.dtype(_np.float32)
 
 _FREED_MSG = (
@@ -458,8 +460,8 @@ class Primitive(Function):
             except _NUMPY_ERRORS as exc:
                 _reraise(exc, args)
             if type(out) is tuple:
-                return tuple(Tensor._make(o) for o in out)
-            return Tensor._make(out)  # (_make wraps NumPy scalars back into arrays)
+                return tuple(_make(o) for o in out)
+            return _make(out)  # (_make wraps NumPy scalars back into arrays)
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         node = cls._node_cls()
         node.needs_input_grad = needs
