@@ -24,11 +24,11 @@ def _torch():
 
 
 def blas_threads() -> int:
-    """Threads NumPy's BLAS uses (what PyTorch is given, for a fair ratio)."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return os.cpu_count() or 1
+    """Ember's thread count (``ember.get_num_threads``: EMBER_NUM_THREADS / OMP_NUM_THREADS / the CPUs of
+    this process), which its BLAS uses on an idle machine: what PyTorch is given, for a fair ratio."""
+    import ember
+
+    return ember.get_num_threads()
 
 
 @dataclass

@@ -1,0 +1,49 @@
+"""The per-op fast paths (same dtype, same shape, no graph) give what the general path gives: dtype
+promotion, broadcasting, scalars, Parameters, bfloat16, autograd; and tensors take user attributes."""
+
+import numpy as np
+import pytest
+
+import ember
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "sub"])
+def test_fast_and_general_paths_agree(op):
+    f = getattr(ember, op)
+    a = ember.tensor([1.5, -2.0, 3.0])
+    b = ember.tensor([0.5, 4.0, -1.0])
+    ref = getattr(np, {"add": "add", "mul": "multiply", "sub": "subtract"}[op])(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(f(a, b).numpy(), ref)  # same dtype and shape: the fast path
+    assert f(a, ember.tensor([1, 2, 3])).dtype == ember.float32  # promotion
+    assert f(ember.tensor([1, 2, 3]), ember.tensor([1, 2, 3])).dtype == ember.int64
+    assert f(a, b.double()).dtype == ember.float64
+    assert f(a, 2).dtype == ember.float32 and f(2.5, a).shape == (3,)  # scalars
+    assert f(a.reshape(3, 1), b).shape == (3, 3)  # broadcasting
+    p = ember.nn.Parameter(ember.tensor([1.0, 2.0, 3.0]))
+    out = f(p, a)
+    assert out.requires_grad and out.grad_fn is not None
+    bf = f(a.bfloat16(), b.bfloat16())
+    assert bf.dtype == ember.bfloat16
+
+
+def test_fast_path_records_the_graph():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([3.0, 5.0], requires_grad=True)
+    (a * b + a).sum().backward()
+    assert a.grad.tolist() == [4.0, 6.0] and b.grad.tolist() == [1.0, 2.0]
+    with ember.no_grad():
+        assert (a * b).grad_fn is None and not (a + b).requires_grad
+
+
+def test_shape_mismatch_error_kept():
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(2\)"):
+        ember.ones(3) + ember.ones(2)
+
+
+def test_tensor_attributes_and_defaults():
+    t = ember.ones(2)
+    assert t._base is None and t._hooks is None and t._retains_grad is False and t._grad_acc is None
+    t.note = "user attribute"  # as PyTorch allows
+    assert t.note == "user attribute"
+    v = t.view(2)
+    assert v._base is t and t._base is None
