@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-layers", type=int, default=None, help="recurrent or encoder layers (default 1; transformer 2)")
     p.add_argument("--heads", type=int, default=4, help="attention heads (transformer)")
     p.add_argument("--pooling", default=None, choices=["last", "mean", "max", "cls"],
-                   help="LSTM/GRU: last/mean/max (default last); transformer: cls/mean (default cls)")
+                   help="LSTM/GRU: last/mean/max (default last); transformer: cls/mean/max (default cls)")
     p.add_argument("--unidirectional", action="store_true", help="LSTM/GRU: forward direction only")
     p.add_argument("--dropout", type=float, default=None, help="default 0.5 (0.1 for the transformer)")
     p.add_argument("--epochs", type=int, default=10)
@@ -172,8 +172,8 @@ def model_config(args) -> dict:
     if args.model == "cnn":
         return {"embed_dim": args.embed_dim, "num_filters": args.hidden_size, "dropout": dropout}
     pooling = args.pooling or "cls"
-    if pooling not in ("cls", "mean"):
-        raise SystemExit(f"error: the transformer pools with 'cls' or 'mean', not {pooling!r}")
+    if pooling not in ("cls", "mean", "max"):
+        raise SystemExit(f"error: the transformer pools with 'cls', 'mean' or 'max', not {pooling!r}")
     return {"d_model": args.embed_dim, "nhead": args.heads, "num_layers": args.num_layers or 2, "dropout": dropout,
             "max_len": args.max_length, "pooling": pooling}
 

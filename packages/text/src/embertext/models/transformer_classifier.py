@@ -1,4 +1,4 @@
-"""A transformer-encoder text classifier with sinusoidal positions and CLS or mean pooling."""
+"""A transformer-encoder text classifier with sinusoidal positions and CLS, mean or max pooling."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class PositionalEncoding(nn.Module):
 
 class TransformerClassifier(nn.Module):
     r"""Embedding * sqrt(d_model) + positions -> pre-norm ``nn.TransformerEncoder`` with a padding mask ->
-    CLS or masked-mean pooling -> dropout -> linear.
+    CLS, masked-mean or masked-max pooling -> dropout -> linear.
 
     Args:
         vocab_size: number of token ids.
@@ -48,7 +48,8 @@ class TransformerClassifier(nn.Module):
         dim_feedforward: feed-forward width. Default: ``4 * d_model``
         dropout: dropout in the encoder and before the classifier. Default: 0.1
         max_len: longest sequence (plus the CLS token). Default: 512
-        pooling: ``"cls"`` (a learned token prepended to every sentence) or ``"mean"``. Default: ``"cls"``
+        pooling: ``"cls"`` (a learned token prepended to every sentence), ``"mean"`` or ``"max"`` over the
+            non-padding positions. Default: ``"cls"``
         padding_idx: the padding token id. Default: 0
 
     Shape:
@@ -66,8 +67,8 @@ class TransformerClassifier(nn.Module):
                  dim_feedforward: int | None = None, dropout: float = 0.1, max_len: int = 512, pooling: str = "cls",
                  padding_idx: int | None = 0) -> None:
         super().__init__()
-        if pooling not in ("cls", "mean"):
-            raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
+        if pooling not in ("cls", "mean", "max"):
+            raise ValueError(f"pooling must be 'cls', 'mean' or 'max', got {pooling!r}")
         self.pooling, self.padding_idx, self.d_model = pooling, padding_idx, d_model
         if pooling == "cls":
             self.cls_token = nn.Parameter(ember.randn(1, 1, d_model) * 0.02)
@@ -91,5 +92,5 @@ class TransformerClassifier(nn.Module):
             x = ember.cat([self.cls_token.expand(x.shape[0], 1, self.d_model), x], dim=1)
             valid = ember.cat([ember.ones(x.shape[0], 1, dtype=ember.bool, device=x.device), valid], dim=1)
         x = self.encoder(self.positions(x), src_key_padding_mask=valid.logical_not())
-        feats = x[:, 0] if self.pooling == "cls" else masked_pool(x, valid, "mean")
+        feats = x[:, 0] if self.pooling == "cls" else masked_pool(x, valid, self.pooling)
         return self.fc(self.dropout(feats))
