@@ -51,6 +51,9 @@ class TransformerClassifier(nn.Module):
         pooling: ``"cls"`` (a learned token prepended to every sentence), ``"mean"`` or ``"max"`` over the
             non-padding positions. Default: ``"cls"``
         padding_idx: the padding token id. Default: 0
+        positions: ``"sinusoidal"`` position codes, or ``"none"`` (order-free: the encoder sees a bag of
+            words in context, which generalises from short training phrases to long sentences). Default:
+            ``"sinusoidal"``
 
     Shape:
         - tokens: (B, T) int64; lengths (optional): (B,); padding positions are masked with
@@ -65,8 +68,10 @@ class TransformerClassifier(nn.Module):
 
     def __init__(self, vocab_size: int, num_classes: int, d_model: int = 128, nhead: int = 4, num_layers: int = 2,
                  dim_feedforward: int | None = None, dropout: float = 0.1, max_len: int = 512, pooling: str = "cls",
-                 padding_idx: int | None = 0) -> None:
+                 padding_idx: int | None = 0, positions: str = "sinusoidal") -> None:
         super().__init__()
+        if positions not in ("sinusoidal", "none"):
+            raise ValueError(f"positions must be 'sinusoidal' or 'none', got {positions!r}")
         if pooling not in ("cls", "mean", "max"):
             raise ValueError(f"pooling must be 'cls', 'mean' or 'max', got {pooling!r}")
         self.pooling, self.padding_idx, self.d_model = pooling, padding_idx, d_model
@@ -77,7 +82,7 @@ class TransformerClassifier(nn.Module):
         if padding_idx is not None:
             with ember.no_grad():
                 self.embedding.weight[padding_idx].fill_(0.0)
-        self.positions = PositionalEncoding(d_model, dropout, max_len + 1)
+        self.positions = PositionalEncoding(d_model, dropout, max_len + 1) if positions == "sinusoidal" else nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False)
