@@ -73,6 +73,21 @@ def _padded_tokens(vocab):
     return make
 
 
+def _embertext():
+    return pytest.importorskip("embertext")
+
+
+def _ragged_tokens(vocab):
+    """Token ids with 1, 2 or 3 padding ids (0) at the end of the rows: sentences of different lengths."""
+
+    def make(n, length):
+        x = ember.randint(1, vocab, (n, length))
+        ends = length - 1 - ember.arange(n) % 3
+        return x.masked_fill(ember.arange(length).unsqueeze(0) >= ends.unsqueeze(1), 0)
+
+    return make
+
+
 BATCH = {0: "batch"}
 SEQ = {0: "batch", 1: "sequence"}
 MODELS = [
@@ -84,6 +99,16 @@ MODELS = [
     ("gru", lambda: _RecurrentClassifier(nn.GRU), _tokens(50), SEQ),
     ("transformer_encoder", _TransformerClassifier, _tokens(50), SEQ),
     ("transformer_padding_mask", _MaskedTransformerClassifier, _padded_tokens(50), SEQ),
+    # embertext's classifiers: padding masks and (packed) lengths computed in the graph from the token ids
+    ("text_bilstm_max", lambda: _embertext().models.RNNClassifier(50, 3, embed_dim=8, hidden_size=16, num_layers=2,
+                                                                   pooling="max"), _ragged_tokens(50), SEQ),
+    ("text_bigru_last", lambda: _embertext().models.RNNClassifier(50, 3, embed_dim=8, hidden_size=16, rnn_type="gru"),
+     _ragged_tokens(50), SEQ),
+    ("text_transformer_cls", lambda: _embertext().models.TransformerClassifier(50, 3, d_model=16, nhead=2, num_layers=2,
+                                                                                max_len=32), _ragged_tokens(50), SEQ),
+    ("text_transformer_max", lambda: _embertext().models.TransformerClassifier(50, 3, d_model=16, nhead=2, num_layers=1,
+                                                                                max_len=32, pooling="max"),
+     _ragged_tokens(50), SEQ),
     ("m5_audio", lambda: _emberaudio().models.M5(n_input=1, n_output=10), lambda n, _: ember.randn(n, 1, 8000), BATCH),
 ]
 

@@ -26,6 +26,8 @@ CLASSIFIERS = {
     "transformer-cls": lambda: models.TransformerClassifier(12, 3, d_model=8, nhead=2, num_layers=2, max_len=32),
     "transformer-mean": lambda: models.TransformerClassifier(12, 3, d_model=8, nhead=2, num_layers=1, max_len=32,
                                                              pooling="mean"),
+    "transformer-max-unordered": lambda: models.TransformerClassifier(12, 3, d_model=8, nhead=2, num_layers=1,
+                                                                      max_len=32, pooling="max", positions="none"),
 }
 
 
@@ -84,7 +86,9 @@ def test_bad_inputs_are_clear_errors():
     with pytest.raises(ValueError, match="exceeds the sequence length"):
         model(ember.tensor(TOKENS), ember.tensor([1, 2, 9]))
     with pytest.raises(ValueError, match="pooling"):
-        models.TransformerClassifier(12, 2, pooling="max")
+        models.TransformerClassifier(12, 2, pooling="last")
+    with pytest.raises(ValueError, match="positions must be 'sinusoidal' or 'none'"):
+        models.TransformerClassifier(12, 2, positions="learned")
     tr = models.TransformerClassifier(12, 2, d_model=8, nhead=2, num_layers=1, max_len=4)
     with pytest.raises(ValueError, match="max_len"):
         tr(ember.tensor(TOKENS))

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import ember
 from embertext import train
 
 
@@ -28,6 +29,17 @@ def _run(files, tmp_path, extra):
     return out
 
 
+def _checkpoint_accuracy(path, dev_file):
+    """Dev accuracy of a saved checkpoint, loaded as a user would (``embertext.predict``)."""
+    from embertext.predict import Classifier
+
+    rows = train._read_labelled_file(dev_file)
+    classifier = Classifier(path)
+    probs = classifier.predict_proba([text for text, _ in rows])
+    labels = ember.tensor([classifier.labels.index(label) for _, label in rows])
+    return float((probs.argmax(1) == labels).float().mean())
+
+
 @pytest.mark.slow
 def test_bilstm_reaches_83_percent_on_sst2_dev(sst2_files, tmp_path):
     # measured on an idle 2-core machine: 80.85%, 84.06%, 84.17%, 84.40% after epochs 1-4 (85-320 s per epoch,
@@ -39,7 +51,19 @@ def test_bilstm_reaches_83_percent_on_sst2_dev(sst2_files, tmp_path):
 
 @pytest.mark.slow
 def test_transformer_reaches_80_percent_on_sst2_dev(sst2_files, tmp_path):
-    # measured on a loaded 2-core machine (the bar is not reached yet): 78.21%, 78.90%, 79.01% after epochs 1-3 (1929 s)
-    out = _run(sst2_files, tmp_path, ["--model", "transformer", "--epochs", "3", "--bucketing", "--pooling", "mean",
-                                      "--dropout", "0.2", "--optimizer", "adamw"])
-    assert out["dev_acc"] >= 0.80
+    # measured on a heavily loaded 2-core machine (load average 18-19, 8 helpers sharing it): 79.01%, 81.19%
+    # after epochs 1-2 (539 s and 540 s per epoch, 18 minutes in all; the load, not the model, sets that
+    # time). What got it past 80%: no position codes (with sinusoidal ones, the same run gives 77.41%,
+    # 78.90%: dev sentences up to 55 tokens are longer than most training phrases, and accuracy on those
+    # over 30 tokens drops to 68%), max pooling over the real tokens, dropout 0.5, AdamW with weight decay
+    # 0.1, label smoothing 0.1, and a warm-up + linear decay schedule over 2 epochs (longer runs overfit:
+    # train accuracy 90% after epoch 2). Earlier configurations (CLS/mean pooling, dropout 0.1-0.2, sinusoidal
+    # positions) stopped at 78-79%. Same configuration with --seed 2: 80.73%, 81.31% (738 s, 555 s per
+    # epoch); with --pooling mean instead of max: 80.39%, 80.62%.
+    out = _run(sst2_files, tmp_path, ["--model", "transformer", "--positions", "none", "--pooling", "max",
+                                      "--dropout", "0.5", "--epochs", "2", "--bucketing", "--optimizer", "adamw",
+                                      "--lr", "1e-3", "--weight-decay", "0.1", "--label-smoothing", "0.1",
+                                      "--scheduler", "linear"])
+    assert out["best_dev_acc"] >= 0.80
+    # the best checkpoint (what embertext.predict and deployment load) really has that accuracy
+    assert abs(_checkpoint_accuracy(out["best"], sst2_files[1]) - out["best_dev_acc"]) < 1.5 / 872

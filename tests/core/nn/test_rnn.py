@@ -132,6 +132,37 @@ def test_packed_gradients_ignore_padding():
     assert np.all(g[2:, 1] == 0) and np.all(g[1:, 2] == 0) and np.any(g[:2, 1] != 0)
 
 
+@pytest.mark.parametrize("layer", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_layers_take_unsorted_lengths_like_a_packed_batch(layer, reverse):
+    # batch_sizes given as a (B,) lengths tensor in batch order (how a traced PackedSequence runs): each
+    # sequence runs alone over its own steps, outputs beyond its length are zero, gradients check out
+    from ember.ops import rnn as F_rnn
+
+    ember.manual_seed(0)
+    T, B, I, H = 5, 4, 3, 2
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[layer]
+    r = lambda *s: ember.randn(*s, dtype=ember.float64, requires_grad=True)  # noqa: E731
+    x, h0, c0 = r(T, B, I), r(B, H), r(B, H)
+    weights = (r(gates * H, I), r(gates * H, H), r(gates * H), r(gates * H))
+    lengths = ember.tensor([3, 5, 1, 4])
+
+    def run(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lens):
+        if layer == "lstm":
+            return F_rnn.lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, None, lens, reverse)
+        if layer == "gru":
+            return F_rnn.gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh, lens, reverse)
+        return F_rnn.rnn_layer(x, h0, w_ih, w_hh, b_ih, b_hh, lens, reverse)
+
+    y, h = run(x, h0, c0, *weights, lengths)[:2]
+    for b, n in enumerate(lengths.tolist()):
+        yb, hb = run(x[:n, b : b + 1], h0[b : b + 1], c0[b : b + 1], *weights, None)[:2]
+        np.testing.assert_allclose(y[:n, b].detach().numpy(), yb[:, 0].detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(h[b].detach().numpy(), hb[0].detach().numpy(), rtol=1e-12)
+        assert np.all(y[n:, b].detach().numpy() == 0)
+    assert gradcheck(lambda *a: run(*a, lengths), (x, h0, c0, *weights))
+
+
 def test_pad_sequence_and_pack_sequence():
     a, b = ember.ones(3, 2), ember.full((1, 2), 2.0)
     p = pad_sequence([a, b], padding_value=-1.0)

@@ -2,6 +2,7 @@
 
 import io
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -218,7 +219,7 @@ def test_packed_sequences_export_their_lengths():
             super().__init__()
             self.lstm = nn.LSTM(3, 4, batch_first=True, bidirectional=True)
             self.gru = nn.GRU(8, 2)
-            self.register_buffer("lengths", ember.tensor([5, 2, 4]))  # fixed: packing is recorded with them
+            self.register_buffer("lengths", ember.tensor([5, 2, 4]))
 
         def forward(self, x):
             out, (h, _) = self.lstm(pack_padded_sequence(x, self.lengths, batch_first=True, enforce_sorted=False))
@@ -226,11 +227,67 @@ def test_packed_sequences_export_their_lengths():
             return out, h, self.gru(out.transpose(0, 1))[1]
 
     ember.manual_seed(0)
-    with pytest.warns(TracerWarning, match="Python list"):  # the lengths are baked in, and said so
-        proto = _run(Packed(), _r(3, 5, 3), feeds=[(_r(3, 5, 3),), (_r(3, 5, 3, seed=4),)])
+    proto = _run(Packed(), _r(3, 5, 3), feeds=[(_r(3, 5, 3),), (_r(3, 5, 3, seed=4),)])
     assert "LSTM" in _ops(proto)
+    # the lengths reach ONNX's sequence_lens in batch order (the layer, not the graph, sorts)
     lens = [i for i in proto.graph.initializer if "sequence_lens" in i.name]
-    assert [list(onnx.numpy_helper.to_array(i)) for i in lens] == [[5, 4, 2]]
+    assert [list(onnx.numpy_helper.to_array(i)) for i in lens] == [[5, 2, 4]]
+
+
+@pytest.mark.parametrize("kind", [nn.LSTM, nn.GRU, nn.RNN])
+def test_packed_sequences_with_lengths_computed_in_the_graph(kind):
+    from ember.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    class Packed(nn.Module):
+        """Lengths counted from the non-zero rows of the input: a graph value, not a constant."""
+
+        def __init__(self):
+            super().__init__()
+            self.rnn = kind(3, 4, num_layers=2, batch_first=True, bidirectional=True)
+
+        def forward(self, x):
+            lengths = x.abs().sum(2).ne(0).sum(1).clamp(min=1)
+            out, h = self.rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1], padding_value=-1.0)
+            return out, h[0] if kind is nn.LSTM else h
+
+    def padded(batch, length, seed):
+        x = _r(batch, length, 3, seed=seed)
+        x[:, length - 1 :] = 0.0  # every sequence ends in padding, of different lengths
+        x[0, length - 3 :] = 0.0
+        return x
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TracerWarning)  # nothing baked in
+        # (example sizes that no dimension of the two traces can confuse: 3 -> 4 rows, 7 -> 9 steps)
+        proto = _run(Packed(), padded(3, 7, 0), dynamic_axes={"x0": {0: "batch", 1: "time"}},
+                     feeds=[(padded(3, 6, 1),), (padded(5, 9, 2),), (padded(2, 4, 3),)])
+    assert kind.__name__ in _ops(proto)
+    rnn_nodes = [n for n in proto.graph.node if n.op_type in ("LSTM", "GRU", "RNN")]
+    assert all(n.input[4] for n in rnn_nodes)  # sequence_lens is wired to every layer
+
+
+def test_arange_sized_by_a_dynamic_axis_becomes_range():
+    def f(x):  # positions and a prefix mask, as text models build them
+        steps = ember.arange(x.shape[1])
+        keep = steps.unsqueeze(0) < x.ne(0).sum(1, keepdim=True)
+        return x.float().masked_fill(~keep, -1.0) + ember.arange(2, 2 + 3 * x.shape[1], 3).float()
+
+    ints = ember.tensor([[3, 1, 4, 0, 0], [2, 0, 0, 0, 0]])
+    proto = _run(Fn(f), ints, dynamic_axes={"x0": {0: "b", 1: "t"}},
+                 feeds=[(ember.tensor([[1, 2, 3, 4, 5, 0, 0]] * 3),), (ember.tensor([[7, 0]]),)])
+    assert "Range" in _ops(proto)
+
+
+def test_static_tensor_cut_to_a_dynamic_length_plus_a_constant():
+    table = _r(20, 4)
+
+    def f(x):  # a CLS row prepended, then positions[: length + 1] added
+        cls = ember.zeros(x.shape[0], 1, 4)
+        h = ember.cat([cls, x], 1)
+        return h + table[: h.shape[1]]
+
+    _run(Fn(f), _r(2, 5, 4), dynamic_axes={"x0": {0: "b", 1: "t"}}, feeds=[(_r(3, 8, 4),), (_r(1, 2, 4),)])
 
 
 def test_without_constant_folding():

@@ -52,9 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-layers", type=int, default=None, help="recurrent or encoder layers (default 1; transformer 2)")
     p.add_argument("--heads", type=int, default=4, help="attention heads (transformer)")
     p.add_argument("--pooling", default=None, choices=["last", "mean", "max", "cls"],
-                   help="LSTM/GRU: last/mean/max (default last); transformer: cls/mean (default cls)")
+                   help="LSTM/GRU: last/mean/max (default last); transformer: cls/mean/max (default max)")
+    p.add_argument("--positions", default="none", choices=["sinusoidal", "none"],
+                   help="transformer: sinusoidal position codes, or none (order-free encoder; generalises better "
+                        "from SST-2's short training phrases to long sentences)")
     p.add_argument("--unidirectional", action="store_true", help="LSTM/GRU: forward direction only")
-    p.add_argument("--dropout", type=float, default=None, help="default 0.5 (0.1 for the transformer)")
+    p.add_argument("--dropout", type=float, default=None, help="default 0.5")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--test-batch-size", type=int, default=256)
@@ -62,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "(embertext.data.BucketBatchSampler: less padding, faster)")
     p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw", "rmsprop"])
     p.add_argument("--lr", type=float, default=None, help="learning rate (default 2e-3 for adam/adamw/rmsprop, "
-                                                          "5e-4 for the transformer, 0.1 for sgd)")
+                                                          "1e-3 for the transformer, 0.1 for sgd)")
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--scheduler", default="onecycle", choices=["none", "step", "cosine", "onecycle", "linear"],
@@ -165,21 +168,21 @@ class EncodedDataset(ember.utils.data.Dataset):
 
 # -- model, optimizer, schedule ----------------------------------------------------------------------
 def model_config(args) -> dict:
-    dropout = args.dropout if args.dropout is not None else (0.1 if args.model == "transformer" else 0.5)
+    dropout = args.dropout if args.dropout is not None else 0.5
     if args.model in ("lstm", "gru"):
         return {"embed_dim": args.embed_dim, "hidden_size": args.hidden_size, "num_layers": args.num_layers or 1,
                 "bidirectional": not args.unidirectional, "dropout": dropout, "pooling": args.pooling or "last"}
     if args.model == "cnn":
         return {"embed_dim": args.embed_dim, "num_filters": args.hidden_size, "dropout": dropout}
-    pooling = args.pooling or "cls"
-    if pooling not in ("cls", "mean"):
-        raise SystemExit(f"error: the transformer pools with 'cls' or 'mean', not {pooling!r}")
+    pooling = args.pooling or "max"
+    if pooling not in ("cls", "mean", "max"):
+        raise SystemExit(f"error: the transformer pools with 'cls', 'mean' or 'max', not {pooling!r}")
     return {"d_model": args.embed_dim, "nhead": args.heads, "num_layers": args.num_layers or 2, "dropout": dropout,
-            "max_len": args.max_length, "pooling": pooling}
+            "max_len": args.max_length, "pooling": pooling, "positions": args.positions}
 
 
 def build_optimizer(args, params):
-    default = 0.1 if args.optimizer == "sgd" else (5e-4 if args.model == "transformer" else 2e-3)
+    default = 0.1 if args.optimizer == "sgd" else (1e-3 if args.model == "transformer" else 2e-3)
     lr = args.lr if args.lr is not None else default
     if args.optimizer == "sgd":
         return ember.optim.SGD(params, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay)

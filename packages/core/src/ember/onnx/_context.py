@@ -99,7 +99,8 @@ class ExportContext:
 
     def _dim_expr(self, v, k, sources):
         """ONNX int64 [1] tensor for dimension ``k`` of ``v``: a product of dynamic dimensions of one
-        source times ``p / q``, found from the sizes in the two traces."""
+        source times ``p / q``, or else one dynamic dimension plus a constant, found from the sizes in
+        the two traces (each named dynamic axis grows by a different amount, so the match is unique)."""
         o1, o2 = self.shapes[v.name][k], self.shapes2[v.name][k]
         for src in sources:
             s1, s2 = self.shapes[src.name], self.shapes2[src.name]
@@ -121,6 +122,12 @@ class ExportContext:
                 if q != 1:
                     dim = self.op("Div", [dim, self.ints([q])])
                 return dim
+        for src in sources:  # else a dynamic dimension plus a constant (a prepended CLS token: length + 1)
+            s1, s2 = self.shapes[src.name], self.shapes2[src.name]
+            for j, (a, b) in enumerate(zip(s1, s2)):
+                if a != b and b - a == o2 - o1:
+                    dim = self.op("Gather", [self.op("Shape", [self.name(src)]), self.ints([j])], axis=0)
+                    return self.op("Add", [dim, self.ints([o1 - a])]) if o1 != a else dim
         raise OnnxExporterError(
             f"can't express dimension {k} of %{v.name} (size {o1}, {o2} in the two traces) from the dynamic "
             "axes of its inputs; export without dynamic_axes for this axis"

@@ -97,6 +97,21 @@ def _host(arr):
     return arr.get() if hasattr(arr, "get") else np.asarray(arr)
 
 
+def _progression(arr, arr2):
+    """(start, step) when the 1-D constants ``arr`` and ``arr2`` (the same constant in the two traces) are
+    both ``start + step * arange(n)`` (an ``arange`` sized by a dynamic axis), else None."""
+    if arr2 is None or arr.ndim != 1 or arr2.ndim != 1 or min(arr.size, arr2.size) < 2 or arr.dtype != arr2.dtype:
+        return None
+    if arr.dtype.kind not in "iuf":
+        return None
+    start, step = arr[0].item(), (arr[1] - arr[0]).item()
+    for a in (arr, arr2):
+        expected = start + step * np.arange(a.size, dtype=np.float64)
+        if not np.array_equal(a.astype(np.float64), expected.astype(a.dtype).astype(np.float64)):
+            return None
+    return start, step
+
+
 def build_model(model, args, input_names=None, output_names=None, dynamic_axes=None, opset_version=17,
                 do_constant_folding=True, export_params=True):
     """The ``onnx.ModelProto`` for ``model(*args)`` (``export`` without writing it)."""
@@ -126,7 +141,7 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
         dyn[key] = _axes_of(spec, key)
 
     shapes = _all_shapes(graph)
-    shapes2 = shapes
+    shapes2, consts2 = shapes, graph.constants
     in_dyn = {i: dyn.get(n, {}) for i, n in enumerate(in_names)}
     if any(in_dyn.values()):
         for i, axes in in_dyn.items():
@@ -146,7 +161,7 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
                 "the traced graph changes when the dynamic axes change size (the model's Python control flow "
                 "depends on them); export without dynamic_axes, or with a fixed size for these axes"
             )
-        shapes2 = _all_shapes(graph2)
+        shapes2, consts2 = _all_shapes(graph2), graph2.constants
 
     ctx = ExportContext(onnx, opset, shapes, shapes2, {}, dyn)
     ctx.named = named
@@ -173,6 +188,13 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
         elif arr.size and (arr == arr.reshape(-1)[0]).all():  # e.g. zero initial states sized by the batch
             value = helper.make_tensor("value", elem_type(arr.dtype), [1], [arr.reshape(-1)[0].item()])
             ctx.names[name] = ctx.op("ConstantOfShape", [ctx.shape_tensor(cv, [])], value=value)
+        elif _progression(arr, consts2.get(name)) is not None:  # e.g. arange(seq_len): positions, masks
+            start, step = _progression(arr, consts2[name])
+            count = ctx.shape_tensor(cv, [])
+            first, delta = ctx.scalar(start, arr.dtype), ctx.scalar(step, arr.dtype)
+            count = ctx.op("Cast", [ctx.op("Squeeze", [count, ctx.ints([0])])], to=elem_type(arr.dtype))
+            limit = ctx.op("Add", [first, ctx.op("Mul", [count, delta])])
+            ctx.names[name] = ctx.op("Range", [first, limit, delta])
         else:
             raise OnnxExporterError(f"a constant of shape {list(arr.shape)} captured while tracing depends on the "
                                     "dynamic axes; it can't be exported with dynamic_axes")

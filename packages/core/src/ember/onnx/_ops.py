@@ -465,10 +465,10 @@ def _recurrent(kind, ins, attrs):
     batch_sizes = None
     if seq is not None and any(v != T for v in _ints(seq)):
         lens = _ints(seq)
-        if lens != sorted(lens, reverse=True) or min(lens) < 1:
-            raise OnnxImportError(f"{kind} with sequence_lens {lens}: ember.onnx.load needs them in decreasing order "
-                                  "(as packed sequences are sorted)")
-        batch_sizes = tuple(sum(1 for n in lens if n > t) for t in range(T))
+        if min(lens) < 1 or max(lens) > T:
+            raise OnnxImportError(f"{kind} with sequence_lens {lens}: each length must be between 1 and the "
+                                  f"sequence length {T}")
+        batch_sizes = seq.to(dtype=dtypes.int64)  # per-sequence lengths, in any order (see ember.ops.rnn)
     H = attrs["hidden_size"]
     direction = attrs.get("direction", "forward")
     dirs = {"forward": [False], "reverse": [True], "bidirectional": [False, True]}[direction]

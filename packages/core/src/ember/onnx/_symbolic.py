@@ -425,6 +425,9 @@ def _index(ctx, node, x, key):
                     stop = _INT64_MAX if step > 0 else -_INT64_MAX
                 elif ctx.shapes[x.name][dim] != ctx.shapes2[x.name][dim] and stop >= size:
                     stop = _INT64_MAX
+                elif pos in ctx.dynamic_dims(node.outputs[0]) and step == 1 and (start or 0) >= 0 and stop >= 0:
+                    # a static tensor cut to a dynamic length (positions[:seq_len]): the stop follows the axis
+                    stop = ctx.op("Add", [ctx._dim_expr(node.outputs[0], pos, node.inputs() + ctx.graph_inputs), ctx.ints([start or 0])])
                 ends.append(stop)
                 axes.append(dim)
                 steps.append(step)
@@ -444,7 +447,11 @@ def _index(ctx, node, x, key):
                                     "ONNX mapping here")
         dim += 1
     if starts:
-        out = ctx.op("Slice", [out, ctx.ints(starts), ctx.ints(ends), ctx.ints(axes), ctx.ints(steps)])
+        if any(isinstance(e, str) for e in ends):
+            ends = ctx.op("Concat", [e if isinstance(e, str) else ctx.ints([e]) for e in ends], axis=0)
+        else:
+            ends = ctx.ints(ends)
+        out = ctx.op("Slice", [out, ctx.ints(starts), ends, ctx.ints(axes), ctx.ints(steps)])
     for d, arr in arrays:
         host = arr.get() if hasattr(arr, "get") else arr
         out = ctx.op("Gather", [out, ctx.const(np.asarray(host, dtype=np.int64), "index")], axis=d)

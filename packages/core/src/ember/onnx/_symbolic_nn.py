@@ -212,6 +212,10 @@ def _rnn_common(ctx, node, x, states, w_ih, w_hh, b_ih, b_hh, batch_sizes, rever
         ins.append("")
     if batch_sizes is None:
         ins.append("")  # sequence_lens: full length for every batch entry
+    elif isinstance(batch_sizes, Value):  # a traced PackedSequence: the lengths tensor, in batch order
+        known = ctx.constant_value(batch_sizes)
+        ins.append(ctx.const(known.astype(np.int32), "sequence_lens") if known is not None
+                   else ctx.op("Cast", [ctx.name(batch_sizes)], to=ctx.onnx.TensorProto.INT32))
     else:  # a PackedSequence: each (sorted) batch entry's length, as recorded when tracing
         B = ctx.shape(x)[1]
         lens = [sum(1 for bs in batch_sizes if bs > b) for b in range(B)]

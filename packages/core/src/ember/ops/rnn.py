@@ -4,11 +4,15 @@ The input projection of the whole sequence is one GEMM, each step is one GEMM pl
 math, and the backward (BPTT) accumulates weight gradients as single GEMMs after the time loop.
 Variable-length (packed) batches pass ``batch_sizes``: at step ``t`` only the first
 ``batch_sizes[t]`` rows (sequences sorted by decreasing length) are updated, which makes forward
-and reverse directions skip padding exactly as PyTorch does. Gate order is PyTorch's: LSTM
+and reverse directions skip padding exactly as PyTorch does. ``batch_sizes`` may also be a (B,) int
+tensor of per-sequence lengths in any order (how a traced ``PackedSequence`` reaches the layer, so that
+the lengths stay a graph value: ONNX's ``sequence_lens``); the layer then sorts the batch itself. Gate order is PyTorch's: LSTM
 (i, f, g, o), GRU (r, z, n). The backward works on raw arrays (``once_differentiable``).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd.function import Primitive, once_differentiable
 from ..tensor import Tensor
@@ -48,6 +52,40 @@ def _wrap(a):
     return None if a is None else Tensor._make(a)
 
 
+def _forward_by_lengths(cls, ctx, args, at, n_states):
+    """``cls.forward`` where ``args[at]`` (batch_sizes) is a (B,) tensor of lengths in any order: the batch
+    is sorted by decreasing length, run with the matching batch sizes, and put back in its order."""
+    args = list(args)
+    x = args[0]._data
+    xp = xp_of(x)
+    lengths = args[at]._data
+    lengths = np.asarray(lengths.get() if hasattr(lengths, "get") else lengths, dtype=np.int64)  # a plan, on the host
+    if lengths.shape != (x.shape[1],):
+        raise RuntimeError(f"{cls.__name__}: expected lengths of shape ({x.shape[1]},), got {tuple(lengths.shape)}")
+    order = np.argsort(-lengths, kind="stable")
+    args[at] = tuple(int(n) for n in (lengths[order][None, :] > np.arange(x.shape[0])[:, None]).sum(axis=1))
+    order = xp.asarray(order)
+    inverse = order.argsort()
+    args[0] = Tensor._make(x[:, order])
+    for k in range(1, 1 + n_states):
+        args[k] = Tensor._make(args[k]._data[order])
+    y, *finals = cls.forward(ctx, *args)
+    if ctx.needs_input_grad is not None:
+        ctx.order = (order, inverse)
+    return (y[:, inverse], *(f[inverse] for f in finals))
+
+
+def _backward_by_lengths(backward, ctx, grads, n_states):
+    """``backward`` of a layer run by ``_forward_by_lengths``: the same permutation on the gradients."""
+    order, inverse = ctx.order
+    dy, *dfinals = grads
+    res = list(backward(ctx, Tensor._make(dy._data[:, order]), *(Tensor._make(g._data[order]) for g in dfinals)))
+    res[0] = Tensor._make(res[0]._data[:, inverse])
+    for k in range(1, 1 + n_states):
+        res[k] = Tensor._make(res[k]._data[inverse])
+    return tuple(res)
+
+
 def _bias_sum(b_ih, b_hh):
     if b_ih is None:
         return None
@@ -57,6 +95,8 @@ def _bias_sum(b_ih, b_hh):
 class LSTMLayer(Primitive):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, reverse):
+        if isinstance(batch_sizes, Tensor):
+            return _forward_by_lengths(LSTMLayer, ctx, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, reverse), 8, 2)
         xa, h, c = x._data, h0._data.copy(), c0._data.copy()
         wih, whh, whr = w_ih._data, w_hh._data, _arr(w_hr)
         xp = xp_of(xa)
@@ -95,6 +135,12 @@ class LSTMLayer(Primitive):
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dh_n, dc_n):
+        if getattr(ctx, "order", None) is not None:
+            return _backward_by_lengths(LSTMLayer._backward, ctx, (dy, dh_n, dc_n), 2)
+        return LSTMLayer._backward(ctx, dy, dh_n, dc_n)
+
+    @staticmethod
+    def _backward(ctx, dy, dh_n, dc_n):
         xa, wih, whh, whr, gates_all, c_all, tanh_c_all, h_prev_all, c_prev_all, batch_sizes, reverse, has_bias = ctx.saved
         xp = xp_of(xa)
         T, B, _ = xa.shape
@@ -133,6 +179,8 @@ class LSTMLayer(Primitive):
 class GRULayer(Primitive):
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse):
+        if isinstance(batch_sizes, Tensor):
+            return _forward_by_lengths(GRULayer, ctx, (x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse), 6, 1)
         xa, h = x._data, h0._data.copy()
         wih, whh, bhh = w_ih._data, w_hh._data, _arr(b_hh)
         xp = xp_of(xa)
@@ -167,6 +215,12 @@ class GRULayer(Primitive):
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dh_n):
+        if getattr(ctx, "order", None) is not None:
+            return _backward_by_lengths(GRULayer._backward, ctx, (dy, dh_n), 1)
+        return GRULayer._backward(ctx, dy, dh_n)
+
+    @staticmethod
+    def _backward(ctx, dy, dh_n):
         xa, wih, whh, r_all, z_all, n_all, hwn_all, h_prev_all, batch_sizes, reverse, has_bih, has_bhh = ctx.saved
         xp = xp_of(xa)
         T, B, _ = xa.shape
@@ -197,6 +251,8 @@ class GRULayer(Primitive):
 class RNNLayer(Primitive):
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity):
+        if isinstance(batch_sizes, Tensor):
+            return _forward_by_lengths(RNNLayer, ctx, (x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity), 6, 1)
         xa, h = x._data, h0._data.copy()
         wih, whh = w_ih._data, w_hh._data
         xp = xp_of(xa)
@@ -220,6 +276,12 @@ class RNNLayer(Primitive):
     @staticmethod
     @once_differentiable
     def backward(ctx, dy, dh_n):
+        if getattr(ctx, "order", None) is not None:
+            return _backward_by_lengths(RNNLayer._backward, ctx, (dy, dh_n), 1)
+        return RNNLayer._backward(ctx, dy, dh_n)
+
+    @staticmethod
+    def _backward(ctx, dy, dh_n):
         xa, wih, whh, h_all, h_prev_all, batch_sizes, reverse, relu, has_bias = ctx.saved
         xp = xp_of(xa)
         T, B, _ = xa.shape

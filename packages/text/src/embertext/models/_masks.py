@@ -11,7 +11,8 @@ def lengths_from(tokens, lengths, padding_idx):
     A zero length (an empty sentence) is read as length 1 (one padding token) so packing never fails."""
     if tokens.dim() != 2:
         raise ValueError(f"expected token ids of shape (batch, seq_len), got shape {tuple(tokens.shape)}")
-    if lengths is None:
+    given = lengths is not None
+    if not given:
         if padding_idx is None:
             return ember.full((tokens.shape[0],), tokens.shape[1], dtype=ember.int64)
         lengths = tokens.ne(padding_idx).sum(1)
@@ -19,7 +20,8 @@ def lengths_from(tokens, lengths, padding_idx):
     if tuple(lengths.shape) != (tokens.shape[0],):
         raise ValueError(f"lengths must have shape ({tokens.shape[0]},) for tokens of shape {tuple(tokens.shape)}, "
                          f"got {tuple(lengths.shape)}")
-    if int(lengths.max()) > tokens.shape[1]:
+    # counted lengths can't exceed the sequence; while tracing, the lengths must stay graph values
+    if given and not ember.jit.is_tracing() and int(lengths.max()) > tokens.shape[1]:
         raise ValueError(f"a length ({int(lengths.max())}) exceeds the sequence length {tokens.shape[1]}")
     return lengths.clamp(min=1)
 

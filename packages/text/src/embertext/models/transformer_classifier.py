@@ -1,4 +1,4 @@
-"""A transformer-encoder text classifier with sinusoidal positions and CLS or mean pooling."""
+"""A transformer-encoder text classifier with sinusoidal positions and CLS, mean or max pooling."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class PositionalEncoding(nn.Module):
 
 class TransformerClassifier(nn.Module):
     r"""Embedding * sqrt(d_model) + positions -> pre-norm ``nn.TransformerEncoder`` with a padding mask ->
-    CLS or masked-mean pooling -> dropout -> linear.
+    CLS, masked-mean or masked-max pooling -> dropout -> linear.
 
     Args:
         vocab_size: number of token ids.
@@ -48,8 +48,12 @@ class TransformerClassifier(nn.Module):
         dim_feedforward: feed-forward width. Default: ``4 * d_model``
         dropout: dropout in the encoder and before the classifier. Default: 0.1
         max_len: longest sequence (plus the CLS token). Default: 512
-        pooling: ``"cls"`` (a learned token prepended to every sentence) or ``"mean"``. Default: ``"cls"``
+        pooling: ``"cls"`` (a learned token prepended to every sentence), ``"mean"`` or ``"max"`` over the
+            non-padding positions. Default: ``"cls"``
         padding_idx: the padding token id. Default: 0
+        positions: ``"sinusoidal"`` position codes, or ``"none"`` (order-free: the encoder sees a bag of
+            words in context, which generalises from short training phrases to long sentences). Default:
+            ``"sinusoidal"``
 
     Shape:
         - tokens: (B, T) int64; lengths (optional): (B,); padding positions are masked with
@@ -64,10 +68,12 @@ class TransformerClassifier(nn.Module):
 
     def __init__(self, vocab_size: int, num_classes: int, d_model: int = 128, nhead: int = 4, num_layers: int = 2,
                  dim_feedforward: int | None = None, dropout: float = 0.1, max_len: int = 512, pooling: str = "cls",
-                 padding_idx: int | None = 0) -> None:
+                 padding_idx: int | None = 0, positions: str = "sinusoidal") -> None:
         super().__init__()
-        if pooling not in ("cls", "mean"):
-            raise ValueError(f"pooling must be 'cls' or 'mean', got {pooling!r}")
+        if positions not in ("sinusoidal", "none"):
+            raise ValueError(f"positions must be 'sinusoidal' or 'none', got {positions!r}")
+        if pooling not in ("cls", "mean", "max"):
+            raise ValueError(f"pooling must be 'cls', 'mean' or 'max', got {pooling!r}")
         self.pooling, self.padding_idx, self.d_model = pooling, padding_idx, d_model
         if pooling == "cls":
             self.cls_token = nn.Parameter(ember.randn(1, 1, d_model) * 0.02)
@@ -76,7 +82,7 @@ class TransformerClassifier(nn.Module):
         if padding_idx is not None:
             with ember.no_grad():
                 self.embedding.weight[padding_idx].fill_(0.0)
-        self.positions = PositionalEncoding(d_model, dropout, max_len + 1)
+        self.positions = PositionalEncoding(d_model, dropout, max_len + 1) if positions == "sinusoidal" else nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward or 4 * d_model, dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False)
@@ -91,5 +97,5 @@ class TransformerClassifier(nn.Module):
             x = ember.cat([self.cls_token.expand(x.shape[0], 1, self.d_model), x], dim=1)
             valid = ember.cat([ember.ones(x.shape[0], 1, dtype=ember.bool, device=x.device), valid], dim=1)
         x = self.encoder(self.positions(x), src_key_padding_mask=valid.logical_not())
-        feats = x[:, 0] if self.pooling == "cls" else masked_pool(x, valid, "mean")
+        feats = x[:, 0] if self.pooling == "cls" else masked_pool(x, valid, self.pooling)
         return self.fc(self.dropout(feats))

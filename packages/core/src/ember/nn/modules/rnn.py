@@ -10,7 +10,8 @@ from ... import backend, creation
 from ...ops import rnn as F_rnn
 from ..module import Module
 from ..parameter import Parameter
-from ..utils.rnn import PackedSequence
+from ...tensor import Tensor
+from ..utils.rnn import PackedSequence, _TracedPackedSequence
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -102,6 +103,9 @@ class RNNBase(Module):
 
     def _prepare_input(self, input):
         """Time-major (T, B, I) input, plus how to undo it: (x, batch_sizes, rows, sorted, unsorted, batched)."""
+        if isinstance(input, _TracedPackedSequence):  # padded (T, B, I) with a lengths tensor
+            self._check_input(input.data, 3)
+            return input.data, input.batch_sizes, None, None, None, True
         if isinstance(input, PackedSequence):
             data, batch_sizes = input.data, np.asarray(input.batch_sizes.tolist(), dtype=np.int64)
             T, B = len(batch_sizes), int(batch_sizes[0])
@@ -175,6 +179,8 @@ class RNNBase(Module):
         return layer_input, [stack(f, 0) for f in finals]
 
     def _finish(self, output, finals, batch_sizes, rows, sorted_indices, unsorted_indices, batched):
+        if isinstance(batch_sizes, Tensor):
+            return _TracedPackedSequence(output, batch_sizes), finals
         if batch_sizes is not None:
             T, B = output.shape[0], output.shape[1]
             flat = output.reshape(T * B, output.shape[-1])

@@ -50,6 +50,21 @@ class PackedSequence(NamedTuple):
         return False
 
 
+class _TracedPackedSequence(PackedSequence):
+    """What ``pack_padded_sequence`` gives while ``ember.jit.trace`` / ``ember.onnx.export`` records:
+    ``data`` is the padded time-major (T, B, *) batch, ``batch_sizes`` the (B,) lengths tensor in batch
+    order, so that the lengths stay values of the graph (ONNX's ``sequence_lens``) instead of being
+    baked in. The recurrent layers and ``pad_packed_sequence`` accept it; nothing else should read it."""
+
+    __slots__ = ()
+
+
+def _tracing() -> bool:
+    from ...autograd.function import TRACE_HOOK
+
+    return TRACE_HOOK[0] is not None
+
+
 def _lengths_array(lengths) -> np.ndarray:
     if isinstance(lengths, Tensor):
         if lengths.device.type != "cpu":
@@ -77,7 +92,14 @@ def invert_permutation(permutation):
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True) -> PackedSequence:
-    """Pack a padded batch (T, B, *) — or (B, T, *) with ``batch_first`` — given each sequence's length."""
+    """Pack a padded batch (T, B, *) — or (B, T, *) with ``batch_first`` — given each sequence's length.
+
+    While tracing, ``lengths`` given as a tensor stay part of the graph (see ``_TracedPackedSequence``)."""
+    if isinstance(lengths, Tensor) and _tracing():
+        if lengths.dim() != 1 or lengths.shape[0] != input.shape[0 if batch_first else 1]:
+            raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got lengths of shape "
+                               f"{tuple(lengths.shape)} for input of shape {tuple(input.shape)} (batch_first={batch_first})")
+        return _TracedPackedSequence(input.transpose(0, 1) if batch_first else input, lengths)
     lens = _lengths_array(lengths)
     if lens.ndim != 1:
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lens.ndim}D")
@@ -113,6 +135,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first=False, padding_value=0.0, total_length=None):
     """Unpack to a padded batch; returns (padded, lengths) in the original batch order."""
+    if isinstance(sequence, _TracedPackedSequence):
+        return _pad_traced(sequence, batch_first, padding_value, total_length)
     data, batch_sizes = sequence.data, np.asarray(sequence.batch_sizes.tolist(), dtype=np.int64)
     T = len(batch_sizes)
     B = int(batch_sizes[0]) if T else 0
@@ -136,6 +160,27 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first=False, padding_val
     if batch_first:
         padded = padded.transpose(0, 1)
     return padded, lengths_t
+
+
+def _pad_traced(sequence, batch_first, padding_value, total_length):
+    """``pad_packed_sequence`` of a traced packed batch: already padded (with zeros, by the layers) to
+    the traced input's length, which stands in for the longest sequence."""
+    from ...ops.joining import cat
+
+    padded, lengths = sequence.data, sequence.batch_sizes
+    T = padded.shape[0]
+    if padding_value != 0:
+        steps = creation.arange(T, device=lengths.device).unsqueeze(1)
+        pad = (steps >= lengths.unsqueeze(0)).to(padded.device).reshape(T, -1, *([1] * (padded.dim() - 2)))
+        padded = padded.masked_fill(pad, padding_value)
+    if total_length is not None and total_length != T:
+        if total_length < T:
+            padded = padded[:total_length]
+        else:
+            fill = creation.full((total_length - T, *padded.shape[1:]), padding_value, dtype=padded.dtype,
+                                 device=padded.device)
+            padded = cat([padded, fill], 0)
+    return (padded.transpose(0, 1) if batch_first else padded), lengths
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right") -> Tensor:
