@@ -30,20 +30,21 @@ class DataParallel:
             print(*args, **kwargs)
 
     def wrap(self, model):
-        """``model`` in ``DistributedDataParallel`` when distributed, else ``model`` itself."""
-        return ember.nn.parallel.DistributedDataParallel(model) if self.enabled else model
+        """``model`` in ``DistributedDataParallel`` when distributed, else ``model`` itself. Its batch-norm layers
+        become ``SyncBatchNorm`` (in place, same parameters and buffers), so they normalise with the global
+        batch's statistics as one process would."""
+        if not self.enabled:
+            return model
+        model = ember.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        return ember.nn.parallel.DistributedDataParallel(model)
 
     def shard(self, batch):
-        """This rank's contiguous share of a global batch of indices (shares differ by at most one)."""
+        """This rank's equal share of a global batch of indices. The last ``len(batch) % world`` indices are
+        left out, so every rank runs as many samples and DDP's gradient average is the batch's mean loss."""
         if not self.enabled:
             return batch
-        n = len(batch)
-        lo, hi = self.rank * n // self.world, (self.rank + 1) * n // self.world
-        return batch[lo:hi]
-
-    def loss_scale(self, local: int, total: int) -> float:
-        """The factor that makes DDP's gradient average over unequal shares equal the global batch's mean loss."""
-        return local * self.world / total if self.enabled else 1.0
+        share = len(batch) // self.world
+        return batch[self.rank * share:(self.rank + 1) * share]
 
     def sum(self, *values: float) -> list[float]:
         """``values`` summed over the ranks (float64), e.g. an epoch's (loss sum, correct, seen)."""
@@ -86,12 +87,12 @@ def setup(flag: bool, batch_size: int) -> DataParallel:
 
 
 class ShardedBatchSampler:
-    """The rank's share of each global batch a batch sampler yields.
+    """The rank's share of each global batch a batch sampler (or any iterable of index lists) yields.
 
-    Every rank builds the same global batches (same seed), so the ranks together see exactly the batches one
-    process would. A global batch smaller than the number of ranks (a short last batch) is skipped on every
-    rank, since some rank would get nothing to run; ``len`` counts it (schedules are built from the single-process
-    length, and a schedule may stop short of its end)."""
+    Every rank builds the same global batches (same seed), so the ranks together see the batches one process
+    would, less at most ``world - 1`` indices of a batch that does not split evenly (see
+    :meth:`DataParallel.shard`); a batch smaller than ``world`` is skipped on every rank. ``len`` counts every
+    batch: schedules are built from the single-process length, and may stop short of their end."""
 
     def __init__(self, batch_sampler, parallel: DataParallel) -> None:
         self.batch_sampler, self.parallel = batch_sampler, parallel
@@ -99,7 +100,7 @@ class ShardedBatchSampler:
     def __iter__(self):
         for batch in self.batch_sampler:
             if len(batch) >= self.parallel.world:
-                yield self.parallel.shard(list(batch))
+                yield self.parallel.shard(batch)
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
