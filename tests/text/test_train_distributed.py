@@ -3,10 +3,6 @@ parameters one process gets on the whole batch."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -19,19 +15,9 @@ ARGS = ["--limit-train", "128", "--limit-dev", "64", "--batch-size", "32", "--ep
         "--hidden-size", "16", "--dropout", "0", "--scheduler", "none", "--optimizer", "sgd", "--no-progress"]
 
 
-@pytest.mark.skipif(not dist.is_mpi_available(), reason="mpi4py / MPI is not installed (ember[mpi])")
 @pytest.mark.parametrize("extra", [[], ["--bucketing"]], ids=["shuffled", "bucketing"])
-def test_two_ranks_match_one_process_with_the_same_global_batch(tmp_path, extra):
-    from ember.distributed.run import find_mpiexec
-
-    try:
-        find_mpiexec()
-    except SystemExit:
-        pytest.skip("mpiexec is not installed")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
-    res = subprocess.run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2", "-m",
-                          "embertext.train", *ARGS, *extra, "--output-dir", str(tmp_path / "ddp")],
-                         capture_output=True, text=True, timeout=300, env=env)
+def test_two_ranks_match_one_process_with_the_same_global_batch(tmp_path, launch_ranks, extra):
+    res = launch_ranks("embertext.train", [*ARGS, *extra, "--output-dir", str(tmp_path / "ddp")])
     assert res.returncode == 0, res.stdout + res.stderr
     assert "x 2 ranks" in res.stdout and res.stdout.count("epoch 2/2:") == 1  # rank 0 alone reports
     single = train.main(ARGS + extra + ["--output-dir", str(tmp_path / "one")])

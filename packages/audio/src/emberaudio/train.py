@@ -56,12 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None, help="checkpoint written after every epoch (default OUTPUT_DIR/checkpoint.ember)")
     p.add_argument("--resume", default=None, help="continue from this checkpoint (more --epochs extends the run)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
-    p.add_argument("--distributed", action="store_true",
-                   help="data-parallel training over the ranks started by `python -m ember.distributed.run "
-                        "--nproc-per-node N` (on automatically when WORLD_SIZE > 1); --batch-size is the global batch, "
-                        "split evenly across the ranks")
-    p.add_argument("--export-onnx", default=None, metavar="PATH",
-                   help="write the trained model to PATH as ONNX (dynamic batch size) for ONNX Runtime")
+    _data_parallel.add_argument(p)
+    _onnx_deploy.add_argument(p)
     return p
 
 

@@ -80,12 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "the best epoch also goes to OUTPUT_DIR/best.ember")
     p.add_argument("--resume", default=None, help="resume from this checkpoint (may ask for more --epochs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
-    p.add_argument("--distributed", action="store_true",
-                   help="data-parallel training over the ranks started by `python -m ember.distributed.run "
-                        "--nproc-per-node N` (on automatically when WORLD_SIZE > 1); --batch-size is the global batch, "
-                        "split evenly across the ranks")
-    p.add_argument("--export-onnx", default=None, metavar="PATH",
-                   help="write the trained model to PATH as ONNX (dynamic batch size and length) for ONNX Runtime")
+    _data_parallel.add_argument(p)
+    _onnx_deploy.add_argument(p, "batch size and length")
     return p
 
 

@@ -66,6 +66,14 @@ class DataParallel:
             self.enabled = False
 
 
+def add_argument(parser) -> None:
+    """The trainers' ``--distributed`` option."""
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel training over the ranks started by `python -m ember.distributed.run "
+                             "--nproc-per-node N` (on automatically when WORLD_SIZE > 1); --batch-size is the global "
+                             "batch, split evenly across the ranks")
+
+
 def requested(flag: bool) -> bool:
     """``--distributed`` was given, or the launcher started more than one rank."""
     return bool(flag) or int(os.environ.get("WORLD_SIZE", "1")) > 1

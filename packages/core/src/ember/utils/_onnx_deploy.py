@@ -11,6 +11,12 @@ import warnings
 import ember
 
 
+def add_argument(parser, axes: str = "batch size") -> None:
+    """The trainers' ``--export-onnx PATH`` option (``axes``: what is dynamic in the file)."""
+    parser.add_argument("--export-onnx", default=None, metavar="PATH",
+                        help=f"write the trained model to PATH as ONNX (dynamic {axes}) for ONNX Runtime")
+
+
 def export_onnx(model, example_inputs, path, inputs, output="logits", dynamic=None, what="logits"):
     """Write ``model`` (eval mode, moved to the CPU) to ``path`` and print ONNX Runtime usage.
 
