@@ -51,6 +51,31 @@ def shared_datasets():
     return SHARED_DATASETS
 
 
+@pytest.fixture
+def launch_ranks():
+    """``launch_ranks(module, argv, nproc=2)``: run ``python -m module argv`` under ``ember.distributed.run`` (one
+    thread per rank) and return the finished process; skips when MPI or mpiexec is missing."""
+    import subprocess
+    import sys
+
+    import ember.distributed as dist
+    from ember.distributed.run import find_mpiexec
+
+    if not dist.is_mpi_available():
+        pytest.skip("mpi4py / MPI is not installed (ember[mpi])")
+    try:
+        find_mpiexec()
+    except SystemExit:
+        pytest.skip("mpiexec is not installed")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
+
+    def launch(module, argv, nproc=2, timeout=300):
+        return subprocess.run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", str(nproc), "-m",
+                               module, *argv], capture_output=True, text=True, timeout=timeout, env=env)
+
+    return launch
+
+
 def pytest_collection_modifyitems(config, items):
     if not ember.cuda.is_available():
         skip = pytest.mark.skip(reason="no CUDA GPU available")

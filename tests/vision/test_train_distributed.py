@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -17,18 +14,8 @@ ARGS = ["--limit-train", "512", "--limit-test", "256", "--epochs", "2", "--batch
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not dist.is_mpi_available(), reason="mpi4py / MPI is not installed (ember[mpi])")
-def test_two_ranks_reach_the_single_process_accuracy(tmp_path):
-    from ember.distributed.run import find_mpiexec
-
-    try:
-        find_mpiexec()
-    except SystemExit:
-        pytest.skip("mpiexec is not installed")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OMP_NUM_THREADS="1")
-    res = subprocess.run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2", "-m",
-                          "embervision.train", *ARGS, "--output-dir", str(tmp_path / "ddp")],
-                         capture_output=True, text=True, timeout=900, env=env)
+def test_two_ranks_reach_the_single_process_accuracy(tmp_path, launch_ranks):
+    res = launch_ranks("embervision.train", [*ARGS, "--output-dir", str(tmp_path / "ddp")], timeout=900)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "x 2 ranks" in res.stdout and res.stdout.count("epoch 2/2:") == 1  # rank 0 alone reports
     ddp_acc = float(re.search(r"final test accuracy: ([\d.]+)%", res.stdout).group(1)) / 100

@@ -111,6 +111,7 @@ def test_log_prob_entropy_kl_gradchecks():
     assert gradcheck(lambda lg: D.Categorical(logits=lg).log_prob(ember.tensor([2, 0])),
                      (ember.tensor([[0.1, 0.5, -1.0], [2.0, 0.0, 0.3]], dtype=ember.float64, requires_grad=True),))
     assert gradcheck(lambda lg: D.Bernoulli(logits=lg).entropy(), (_p(0.4, -2.0),))
+    assert gradcheck(lambda p: D.Binomial(7, probs=p).entropy(), (_p(0.3, 0.9),))
     assert gradcheck(lambda m, s: D.kl_divergence(D.Normal(m, s), D.Normal(0.0, 1.0)), (_p(0.1, -0.5), _p(0.7, 2.0)))
     assert gradcheck(lambda r: D.Poisson(r).log_prob(ember.tensor([0.0, 3.0], dtype=ember.float64)), (_p(0.5, 2.0),))
 
@@ -173,3 +174,12 @@ def test_register_kl_and_constraints():
     assert C.simplex.check(ember.tensor([[0.2, 0.8], [0.5, 0.6]])).tolist() == [True, False]
     assert C.integer_interval(0, 3).check(ember.tensor([0.0, 3.0, 1.5, 4.0])).tolist() == [True, True, False, False]
     assert C.is_dependent(D.Uniform(0.0, 1.0).arg_constraints["low"])
+
+
+def test_binomial_entropy_sums_over_the_support():
+    p = ember.tensor([0.2, 0.5], dtype=ember.float64)
+    # one trial is a Bernoulli; two fair trials: -(1/4 log 1/4 * 2 + 1/2 log 1/2) = 1.5 log 2
+    np.testing.assert_allclose(D.Binomial(1, probs=p).entropy().numpy(), D.Bernoulli(p).entropy().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(D.Binomial(2, probs=ember.tensor(0.5)).entropy().item(), 1.5 * math.log(2), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="Inhomogeneous total count not supported by `entropy`"):
+        D.Binomial(ember.tensor([2.0, 3.0]), probs=p).entropy()

@@ -106,4 +106,10 @@ CASES = {
     "index_reduce_ties": (lambda T, a, s: a.index_reduce(1, T.tensor([1, 0, 1]), s, "amax"),
                           [np.array([[1.0, 5.0], [2.0, 2.0]]), np.array([[5.0, 0.0, 5.0], [2.0, 2.0, 1.0]])], True),
     "aminmax": (lambda T, a: T.aminmax(a, dim=1)[1], [f(3, 4)], True),
+    # as_strided views of the storage: overlapping windows (gradients accumulate), the default offset of a
+    # view, a transposed base, and an input that itself overlaps (expand: its gradient is shared out)
+    "as_strided_windows": (lambda T, a: T.as_strided(a, (4, 3), (1, 1)), [f(6)], True),
+    "as_strided_view_offset": (lambda T, a: a[1:].as_strided((2, 2), (2, 1)), [f(6)], True),
+    "as_strided_transposed": (lambda T, a: a.t().as_strided((3,), (2,)), [f(2, 3)], True),
+    "as_strided_expanded": (lambda T, a: a.expand(3, 4).as_strided((2, 2), (1, 1), 1), [f(4)], True),
 }

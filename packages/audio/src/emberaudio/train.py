@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 import ember
 from ember import nn
+from ember.utils import _data_parallel, _onnx_deploy
 
 from . import _train_data, models, transforms
 
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None, help="checkpoint written after every epoch (default OUTPUT_DIR/checkpoint.ember)")
     p.add_argument("--resume", default=None, help="continue from this checkpoint (more --epochs extends the run)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
+    _data_parallel.add_argument(p)
+    _onnx_deploy.add_argument(p)
     return p
 
 
@@ -119,14 +122,18 @@ def _batches(n, batch_size, gen=None):
 
 
 def run_epoch(model, features, data, loss_fn, device, batch_size, optimizer=None, scheduler=None, per_batch=False,
-              augment=None, gen=None, desc="", progress=True):
-    """One pass: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy, predictions)."""
+              augment=None, gen=None, desc="", progress=True, parallel=None):
+    """One pass: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy, predictions);
+    with ``parallel`` (a data-parallel place) each rank runs its share of every batch, and the loss and
+    accuracy are over all ranks (the predictions are this rank's)."""
     x_all, y_all = data
     training = optimizer is not None
     model.train(training)
     total, correct, seen, preds = 0.0, 0, 0, []
-    bar = tqdm(_batches(len(y_all), batch_size, gen if training else None), desc=desc, leave=False,
-               disable=None if progress else True, dynamic_ncols=True)
+    batches = _batches(len(y_all), batch_size, gen if training else None)
+    if parallel is not None:
+        batches = _data_parallel.ShardedBatchSampler(batches, parallel)
+    bar = tqdm(batches, desc=desc, leave=False, disable=None if progress else True, dynamic_ncols=True)
     with ember.set_grad_enabled(training):
         for idx in bar:
             idx_t = ember.from_numpy(idx.astype(np.int64))
@@ -150,6 +157,8 @@ def run_epoch(model, features, data, loss_fn, device, batch_size, optimizer=None
             seen += len(idx)
             bar.set_postfix(loss=f"{total / seen:.4f}", acc=f"{100.0 * correct / seen:.2f}%")
     bar.close()
+    if parallel is not None:
+        total, correct, seen = parallel.sum(total, correct, seen)
     return total / max(seen, 1), correct / max(seen, 1), np.concatenate(preds) if preds else np.zeros(0, np.int64)
 
 
@@ -207,6 +216,8 @@ def main(argv=None) -> dict:
         raise SystemExit(f"error: {exc}") from None
     train, test = _limit((x_tr, y_tr), args.limit_train, args.seed), _limit((x_te, y_te), args.limit_test, args.seed + 1)
     t_load = time.perf_counter() - t_load
+    parallel = _data_parallel.setup(args.distributed, args.batch_size)
+    log = parallel.log
 
     features = Features(args.feature, args.sample_rate, args.n_mels, args.n_mfcc).to(device)
     augment = None
@@ -216,6 +227,7 @@ def main(argv=None) -> dict:
                                          zero_masking=True)
     model_name, model = build_model(args, len(classes))
     model.to(device)
+    trained = parallel.wrap(model)
     optimizer = build_optimizer(args, model.parameters())
     steps = (len(train[1]) + args.batch_size - 1) // args.batch_size
     loss_fn = nn.CrossEntropyLoss()
@@ -227,36 +239,43 @@ def main(argv=None) -> dict:
         scheduler, unit, start_epoch = _restore(args, state, model, optimizer, steps)
         history = state["history"]
         ember.set_rng_state(state["rng_state"])
-        print(f"resumed from {args.resume} at epoch {start_epoch}")
+        log(f"resumed from {args.resume} at epoch {start_epoch}")
     else:
         scheduler, unit = build_scheduler(args, optimizer, steps)
 
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"emberaudio-train: {model_name} ({n_params:,} parameters) on {args.feature} features of {args.dataset} "
+    log(f"emberaudio-train: {model_name} ({n_params:,} parameters) on {args.feature} features of {args.dataset} "
           f"({len(train[1])} train / {len(test[1])} test clips of {args.clip_seconds:g} s at {args.sample_rate} Hz, "
-          f"{len(classes)} classes, loaded in {t_load:.1f}s), device {device}, {args.optimizer} lr={args.lr:g} "
+          f"{len(classes)} classes, loaded in {t_load:.1f}s), device {device}"
+          f"{f' x {parallel.world} ranks' if parallel.enabled else ''}, {args.optimizer} lr={args.lr:g} "
           f"({args.scheduler}), {args.epochs} epochs{', SpecAugment' if augment else ''}", flush=True)
     gen = ember.Generator()
     preds = None
+    progress = not args.no_progress and parallel.is_main
     for epoch in range(start_epoch, args.epochs):
         t0 = time.perf_counter()
         gen.manual_seed(args.seed * 1000 + epoch)  # the same batches whether or not the run was resumed
-        tr_loss, tr_acc, _ = run_epoch(model, features, train, loss_fn, device, args.batch_size, optimizer, scheduler,
+        tr_loss, tr_acc, _ = run_epoch(trained, features, train, loss_fn, device, args.batch_size, optimizer, scheduler,
                                        per_batch=unit == "batch", augment=augment, gen=gen,
-                                       desc=f"epoch {epoch + 1}/{args.epochs} train", progress=not args.no_progress)
+                                       desc=f"epoch {epoch + 1}/{args.epochs} train", progress=progress,
+                                       parallel=parallel if parallel.enabled else None)
         if unit == "epoch":
             scheduler.step()
         te_loss, te_acc, preds = run_epoch(model, features, test, loss_fn, device, 256,
-                                           desc=f"epoch {epoch + 1}/{args.epochs} test", progress=not args.no_progress)
+                                           desc=f"epoch {epoch + 1}/{args.epochs} test", progress=progress)
         seconds = time.perf_counter() - t0
         for key, value in (("train_loss", tr_loss), ("train_acc", tr_acc), ("test_loss", te_loss), ("test_acc", te_acc),
                            ("epoch_seconds", seconds)):
             history[key].append(value)
-        print(f"epoch {epoch + 1}/{args.epochs}: train loss {tr_loss:.4f} acc {100 * tr_acc:.2f}% | "
-              f"test loss {te_loss:.4f} acc {100 * te_acc:.2f}% | {seconds:.1f}s", flush=True)
-        save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args)
+        log(f"epoch {epoch + 1}/{args.epochs}: train loss {tr_loss:.4f} acc {100 * tr_acc:.2f}% | "
+            f"test loss {te_loss:.4f} acc {100 * te_acc:.2f}% | {seconds:.1f}s", flush=True)
+        if parallel.is_main:
+            save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args)
 
     final = history["test_acc"][-1] if history["test_acc"] else float("nan")
+    parallel.close()
+    if not parallel.is_main:
+        return {"test_acc": final, "history": history, "checkpoint": None, "classes": classes, "rank": parallel.rank}
     print(f"final test accuracy: {100 * final:.2f}%  (checkpoint: {checkpoint})")
     os.makedirs(args.output_dir, exist_ok=True)
     result = {"test_acc": final, "history": history, "checkpoint": checkpoint, "classes": classes}
@@ -272,7 +291,38 @@ def main(argv=None) -> dict:
         result["confusion"] = matrix
     with open(os.path.join(args.output_dir, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
+    if args.export_onnx:
+        result["onnx"] = export_onnx(model, args.export_onnx, args, length, len(classes))
     return result
+
+
+def export_onnx(model, path, args, length, num_classes):
+    """Write the classifier (the network after the feature step) to ``path`` as ONNX with a dynamic batch size
+    and print how to run it in ONNX Runtime, including how to compute its input features."""
+    features = Features(args.feature, args.sample_rate, args.n_mels, args.n_mfcc)
+    with ember.no_grad():
+        example = features(ember.zeros(1, 1, length))
+    shape = ", ".join(str(d) for d in example.shape[1:])
+    if args.feature == "waveform":
+        how = (f"float32 [batch, {shape}]: clips of {length} samples at {args.sample_rate} Hz, "
+               "each divided by its peak absolute value")
+    else:
+        how = (f"float32 [batch, {shape}]: emberaudio.train.Features({args.feature!r}, {args.sample_rate}, "
+               f"{args.n_mels}, {args.n_mfcc}) of clips of {length} samples at {args.sample_rate} Hz "
+               "(per-clip normalised log-mel or MFCC)")
+    return _onnx_deploy.export_onnx(_Classifier(model), (example,), path, [("features", how)],
+                                    what=f"[batch, {num_classes}] class scores")
+
+
+class _Classifier(nn.Module):
+    """``model`` with M5's (N, 1, classes) output squeezed to (N, classes), as training reads it."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return _logits(self.model, x)
 
 
 def cli() -> None:

@@ -23,7 +23,8 @@ from tqdm.auto import tqdm
 
 import ember
 from ember import nn
-from ember.utils.data import DataLoader
+from ember.utils import _data_parallel, _onnx_deploy
+from ember.utils.data import BatchSampler, DataLoader, RandomSampler
 
 from . import datasets
 from .data import BucketBatchSampler
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "the best epoch also goes to OUTPUT_DIR/best.ember")
     p.add_argument("--resume", default=None, help="resume from this checkpoint (may ask for more --epochs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
+    _data_parallel.add_argument(p)
+    _onnx_deploy.add_argument(p, "batch size and length")
     return p
 
 
@@ -219,8 +222,9 @@ def _fast_forward(scheduler, steps: int) -> None:
 
 # -- the loop ----------------------------------------------------------------------------------------
 def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, per_batch=False, clip=0.0,
-              desc="", progress=True):
-    """One pass over ``loader``: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy)."""
+              desc="", progress=True, parallel=None):
+    """One pass over ``loader``: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy),
+    over every rank's share when ``parallel`` (a data-parallel place) is given."""
     training = optimizer is not None
     model.train(training)
     total_loss, correct, seen = 0.0, 0, 0
@@ -244,6 +248,8 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, pe
             seen += n
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100.0 * correct / seen:.2f}%")
     bar.close()
+    if parallel is not None:
+        total_loss, correct, seen = parallel.sum(total_loss, correct, seen)
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
@@ -263,6 +269,8 @@ def main(argv=None) -> dict:
     ember.manual_seed(args.seed)
     np.random.seed(args.seed)
     device = ember.device(args.device)
+    parallel = _data_parallel.setup(args.distributed, args.batch_size)
+    log = parallel.log
     train_records, dev_records, labels = load_records(args)
     if args.limit_train:
         train_records = train_records[: args.limit_train]
@@ -292,10 +300,16 @@ def main(argv=None) -> dict:
         model_name, config = args.model, model_config(args)
     train_set, dev_set = EncodedDataset(train_records, encoder), EncodedDataset(dev_records, encoder)
     shuffle_gen = ember.Generator()
-    if args.bucketing:
-        sampler = BucketBatchSampler([len(ids) for ids, _ in train_set.items], args.batch_size, generator=shuffle_gen)
+    if args.bucketing or parallel.enabled:
+        if args.bucketing:
+            sampler = BucketBatchSampler([len(ids) for ids, _ in train_set.items], args.batch_size, generator=shuffle_gen)
+        else:  # the batches DataLoader(shuffle=True) makes, each rank taking its share
+            sampler = BatchSampler(RandomSampler(train_set, generator=shuffle_gen), args.batch_size, drop_last=False)
+        if parallel.enabled:
+            sampler = _data_parallel.ShardedBatchSampler(sampler, parallel)
+        # without bucketing the loader draws its worker seed from shuffle_gen first, as with shuffle=True
         train_loader = DataLoader(train_set, batch_sampler=sampler, num_workers=args.workers, collate_fn=collate,
-                                  persistent_workers=args.workers > 0)
+                                  generator=None if args.bucketing else shuffle_gen, persistent_workers=args.workers > 0)
     else:
         train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
                                   collate_fn=collate, generator=shuffle_gen, persistent_workers=args.workers > 0)
@@ -303,6 +317,7 @@ def main(argv=None) -> dict:
                             collate_fn=collate)
 
     model = build_model(model_name, len(encoder), len(labels), config).to(device)
+    trained = parallel.wrap(model)
     optimizer = build_optimizer(args, model.parameters())
     base_lr = optimizer.param_groups[0]["lr"]
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
@@ -319,26 +334,27 @@ def main(argv=None) -> dict:
         history, start_epoch, best = resume["history"], int(resume["epoch"]), float(resume["best_dev_acc"])
         ember.set_rng_state(resume["rng_state"])
         if start_epoch >= args.epochs:
-            print(f"{args.resume} has already trained {start_epoch} epochs; ask for more with --epochs")
+            log(f"{args.resume} has already trained {start_epoch} epochs; ask for more with --epochs")
     scheduler, sched_unit = build_scheduler(args, optimizer, len(train_loader))
     if scheduler is not None and start_epoch:
         _fast_forward(scheduler, start_epoch * (len(train_loader) if sched_unit == "batch" else 1))
     if resume is not None:
-        print(f"resumed from {args.resume} at epoch {start_epoch}")
+        log(f"resumed from {args.resume} at epoch {start_epoch}")
 
     n_params = sum(p.numel() for p in model.parameters())
     source = args.train_file or args.dataset
-    print(f"embertext-train: {model_name} ({n_params:,} parameters) on {source} ({len(train_set)} train / "
+    log(f"embertext-train: {model_name} ({n_params:,} parameters) on {source} ({len(train_set)} train / "
           f"{len(dev_set)} dev examples, {len(labels)} classes), {encoder.kind} tokenizer ({len(encoder)} ids), "
-          f"device {device}, {args.optimizer} lr={base_lr:g} ({args.scheduler} schedule), {args.epochs} epochs",
+          f"device {device}{f' x {parallel.world} ranks' if parallel.enabled else ''}, {args.optimizer} lr={base_lr:g} ({args.scheduler} schedule), {args.epochs} epochs",
           flush=True)
-    progress = not args.no_progress
+    progress = not args.no_progress and parallel.is_main
     for epoch in range(start_epoch, args.epochs):
         t0 = time.perf_counter()
         shuffle_gen.manual_seed(args.seed * 1000 + epoch)  # per-epoch order: a resumed run sees the same batches
-        train_loss, train_acc = run_epoch(model, train_loader, loss_fn, device, optimizer, scheduler,
+        train_loss, train_acc = run_epoch(trained, train_loader, loss_fn, device, optimizer, scheduler,
                                           per_batch=sched_unit == "batch", clip=args.clip_grad,
-                                          desc=f"epoch {epoch + 1}/{args.epochs} train", progress=progress)
+                                          desc=f"epoch {epoch + 1}/{args.epochs} train", progress=progress,
+                                          parallel=parallel if parallel.enabled else None)
         if sched_unit == "epoch":
             scheduler.step()
         dev_loss, dev_acc = run_epoch(model, dev_loader, loss_fn, device, desc=f"epoch {epoch + 1}/{args.epochs} dev",
@@ -349,25 +365,46 @@ def main(argv=None) -> dict:
             history[key].append(value)
         improved = dev_acc > best
         best = max(best, dev_acc)
-        print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
-              f"dev loss {dev_loss:.4f} acc {100 * dev_acc:.2f}%{' (best)' if improved else ''} | {seconds:.1f}s",
-              flush=True)
+        log(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
+            f"dev loss {dev_loss:.4f} acc {100 * dev_acc:.2f}%{' (best)' if improved else ''} | {seconds:.1f}s",
+            flush=True)
         state = {
             "format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "model_name": model_name, "model_config": config,
             "labels": labels, "text": encoder.state(), "model": model.state_dict(),
             "optimizer": optimizer.state_dict(), "history": history, "best_dev_acc": best,
             "args": _plain_args(args), "rng_state": ember.get_rng_state(),
         }
+        if not parallel.is_main:
+            continue
         save_checkpoint(checkpoint, state)
         if improved:
             save_checkpoint(best_path, {k: v for k, v in state.items() if k not in ("optimizer", "rng_state")})
 
     final = history["dev_acc"][-1] if history["dev_acc"] else float("nan")
+    parallel.close()
+    if not parallel.is_main:
+        return {"dev_acc": final, "best_dev_acc": best, "history": history, "checkpoint": None, "best": None,
+                "rank": parallel.rank}
     print(f"final dev accuracy: {100 * final:.2f}% (best {100 * max(best, 0):.2f}%; checkpoints: {checkpoint}, {best_path})")
     os.makedirs(args.output_dir, exist_ok=True)
     with open(os.path.join(args.output_dir, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
-    return {"dev_acc": final, "best_dev_acc": best, "history": history, "checkpoint": checkpoint, "best": best_path}
+    result = {"dev_acc": final, "best_dev_acc": best, "history": history, "checkpoint": checkpoint, "best": best_path}
+    if args.export_onnx:
+        result["onnx"] = export_onnx(model, args.export_onnx, model_name, encoder)
+    return result
+
+
+def export_onnx(model, path, model_name, encoder):
+    """Write the classifier to ``path`` as ONNX with dynamic batch size and length, and print how to run it in
+    ONNX Runtime (the token ids come from the checkpoint's tokenizer, as ``embertext.predict`` makes them)."""
+    example = (ember.tensor([[2, 3, 4, 5], [2, 3, 0, 0]], dtype=ember.int64), ember.tensor([4, 2], dtype=ember.int64))
+    return _onnx_deploy.export_onnx(
+        model, example, path,
+        [("ids", f"int64 [batch, length]: token ids from the checkpoint's {encoder.kind} tokenizer "
+                 f"(at most {encoder.max_length}), padded with 0 (see embertext.predict)"),
+         ("lengths", "int64 [batch]: each sentence's number of tokens (at least 1)")],
+        dynamic={"ids": {1: "length"}}, what=f"[batch, classes] class scores of the {model_name} classifier")
 
 
 def cli() -> None:

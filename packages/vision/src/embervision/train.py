@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 import ember
 from ember import nn
+from ember.utils import _data_parallel, _onnx_deploy
 from ember.utils.data import DataLoader, Subset
 
 from . import datasets, models, transforms
@@ -106,12 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-curves", action="store_true", help="write OUTPUT_DIR/curves.png")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bars, only one line per epoch (bars are off anyway when stderr is not a terminal)")
-    p.add_argument("--distributed", action="store_true",
-                   help="data-parallel training over the ranks started by `python -m ember.distributed.run "
-                        "--nproc-per-node N` (on automatically when WORLD_SIZE > 1); --batch-size is the global batch, "
-                        "split evenly across the ranks")
-    p.add_argument("--export-onnx", default=None, metavar="PATH",
-                   help="write the trained model to PATH as ONNX (dynamic batch size) for ONNX Runtime")
+    _data_parallel.add_argument(p)
+    _onnx_deploy.add_argument(p)
     return p
 
 
@@ -231,18 +228,14 @@ def resume_schedule(args, optimizer, scheduler, fresh_groups, saved, steps_per_e
 
 
 def _setup_distributed(args, train_set):
-    """(rank, world size, DistributedSampler) when training data-parallel, else (0, 1, None)."""
-    if not (args.distributed or int(os.environ.get("WORLD_SIZE", "1")) > 1):
-        return 0, 1, None
-    import ember.distributed as dist
+    """(data-parallel place, DistributedSampler or None): the sampler when training data-parallel."""
+    parallel = _data_parallel.setup(args.distributed, args.batch_size)
+    if not parallel.enabled:
+        return parallel, None
     from ember.utils.data import DistributedSampler
 
-    if not dist.is_initialized():
-        dist.init_process_group("mpi")
-    rank, world = dist.get_rank(), dist.get_world_size()
-    if args.batch_size % world:
-        raise SystemExit(f"error: --batch-size {args.batch_size} must be divisible by the {world} ranks")
-    return rank, world, DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
+    return parallel, DistributedSampler(train_set, num_replicas=parallel.world, rank=parallel.rank, shuffle=True,
+                                        seed=args.seed)
 
 
 def _limit(ds, n):
@@ -250,9 +243,9 @@ def _limit(ds, n):
 
 
 def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, per_batch=False, desc="", progress=True,
-              distributed=False):
+              parallel=None):
     """One pass over ``loader``: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy),
-    over every rank's share when ``distributed``."""
+    over every rank's share when ``parallel`` (a data-parallel place) is given."""
     training = optimizer is not None
     model.train(training)
     total_loss, correct, seen = 0.0, 0, 0
@@ -275,12 +268,8 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, pe
             seen += n
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100.0 * correct / seen:.2f}%")
     bar.close()
-    if distributed:
-        import ember.distributed as dist
-
-        totals = ember.tensor([total_loss, float(correct), float(seen)], dtype=ember.float64)
-        dist.all_reduce(totals)
-        total_loss, correct, seen = totals.tolist()
+    if parallel is not None:
+        total_loss, correct, seen = parallel.sum(total_loss, correct, seen)
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
@@ -331,8 +320,8 @@ def main(argv=None) -> dict:
     classes = getattr(train_set, "classes", None)
     num_classes = len(classes) if classes else 10
     train_set, test_set = _limit(train_set, args.limit_train), _limit(test_set, args.limit_test)
-    rank, world, sampler = _setup_distributed(args, train_set)
-    log = print if rank == 0 else (lambda *a, **k: None)
+    parallel, sampler = _setup_distributed(args, train_set)
+    rank, world, log = parallel.rank, parallel.world, parallel.log
     shuffle_gen = ember.Generator()
     if sampler is None:
         train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
@@ -347,7 +336,7 @@ def main(argv=None) -> dict:
     config = {"model": model_name, "num_classes": num_classes, "in_channels": channels, "image_size": image_size,
               "resize": image_size != size, "mean": list(mean), "std": list(std),
               "classes": list(classes) if classes else None, "dataset": args.dataset}
-    trained = nn.parallel.DistributedDataParallel(model) if sampler is not None else model
+    trained = parallel.wrap(model)
     optimizer = build_optimizer(args, model.parameters())
     fresh_groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
     base_lr = optimizer.param_groups[0]["lr"]
@@ -388,7 +377,7 @@ def main(argv=None) -> dict:
             sampler.set_epoch(epoch)
         train_loss, train_acc = run_epoch(trained, train_loader, loss_fn, device, optimizer, scheduler,
                                           per_batch=sched_unit == "batch", desc=f"epoch {epoch + 1}/{args.epochs} train",
-                                          progress=progress, distributed=sampler is not None)
+                                          progress=progress, parallel=parallel if sampler is not None else None)
         if sched_unit == "epoch":
             scheduler.step()
         test_loss, test_acc = run_epoch(model, test_loader, loss_fn, device, desc=f"epoch {epoch + 1}/{args.epochs} test", progress=progress)
@@ -401,9 +390,7 @@ def main(argv=None) -> dict:
             save_checkpoint(checkpoint, model, optimizer, scheduler, epoch + 1, history, args, config)
             written = checkpoint
     if sampler is not None:
-        import ember.distributed as dist
-
-        dist.destroy_process_group()
+        parallel.close()
         if rank != 0:
             return {"test_acc": history["test_acc"][-1] if history["test_acc"] else float("nan"), "history": history,
                     "checkpoint": None, "rank": rank}
@@ -438,21 +425,11 @@ def main(argv=None) -> dict:
 def export_onnx(model, path, channels, size, mean, std):
     """Write ``model`` (eval mode, on the CPU) to ``path`` as ONNX with a dynamic batch size, and print how
     to run it in ONNX Runtime."""
-    model.eval().cpu()
-    example = ember.zeros(1, channels, size, size)
-    try:
-        ember.onnx.export(model, (example,), path, input_names=["image"], output_names=["logits"],
-                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
-    except ImportError as exc:
-        raise SystemExit(f"error: --export-onnx: {exc}") from None
-    print(f"wrote {path} (ONNX opset 17, input 'image' float32 [batch, {channels}, {size}, {size}], output "
-          "'logits'). Run it with ONNX Runtime (pip install onnxruntime):\n"
-          "    import numpy as np, onnxruntime as ort\n"
-          f"    session = ort.InferenceSession({path!r}, providers=['CPUExecutionProvider'])\n"
-          f"    images = ...  # float32 array [N, {channels}, {size}, {size}]: pixels in [0, 1], normalized with "
-          f"mean {tuple(round(m, 4) for m in mean)}, std {tuple(round(s, 4) for s in std)}\n"
-          "    predictions = session.run(['logits'], {'image': images})[0].argmax(1)")
-    return path
+    norm = f"mean {tuple(round(m, 4) for m in mean)}, std {tuple(round(s, 4) for s in std)}"
+    return _onnx_deploy.export_onnx(
+        model, (ember.zeros(1, channels, size, size),), path,
+        [("image", f"float32 [batch, {channels}, {size}, {size}]: pixels in [0, 1], normalized with {norm}")],
+        what="[batch, classes] class scores")
 
 
 def cli() -> None:

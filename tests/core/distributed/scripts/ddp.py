@@ -86,5 +86,40 @@ except RuntimeError as exc:
 loose = nn.parallel.DistributedDataParallel(Branchy(b_used_on=(1,)), find_unused_parameters=True)
 loose(X[shard, :4]).sum().backward()
 np.testing.assert_allclose(loose.module.b.bias.grad.numpy(), np.full(2, 8.0 / world))
+
+# a parameter over 1 MiB is all-reduced in place in its .grad, the small ones through a reused bucket buffer:
+# after two steps (the buffer reused) every gradient is the ranks' average
+class Wide(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.big = nn.Linear(400, 400).double()  # 1.28 MB of float64 weights
+        self.head = nn.Linear(400, 3).double()
+        self.register_buffer("scale", ember.full((3,), float(rank + 1)))  # float32
+        self.register_buffer("count", ember.tensor([rank * 7], dtype=ember.int64))
+        self.register_buffer("f16", ember.full((2,), float(rank + 2), dtype=ember.float16))
+
+    def forward(self, x):
+        return self.head(self.big(x).tanh())
+
+
+wide = nn.parallel.DistributedDataParallel(Wide())
+assert any(len(b.params) == 1 and b.params[0] is wide.module.big.weight for b in wide._buckets)
+local = copy.deepcopy(wide.module)  # rank 0's weights, no DDP
+Xw = ember.from_numpy(np.random.default_rng(rank).standard_normal((5, 400)))
+for _ in range(2):
+    for b in (wide.module.scale, wide.module.count, wide.module.f16):
+        b.fill_(rank + 5)  # rank-specific: each forward broadcasts rank 0's
+    wide.zero_grad()
+    local.zero_grad()
+    wide(Xw).sum().backward()
+    local(Xw).sum().backward()
+    assert wide.module.scale.tolist() == [5.0] * 3 and wide.module.count.tolist() == [5]
+    assert wide.module.f16.tolist() == [5.0, 5.0]
+    # big.weight reduced in place in its .grad, the small ones copied through their bucket
+    assert sorted((len(b.params), b.inplace) for b in wide._buckets) == [(1, True), (3, False)]
+    for p, q in zip(wide.parameters(), local.parameters()):
+        mean = ember.from_numpy(q.grad.numpy().copy())
+        dist.all_reduce(mean, dist.ReduceOp.AVG)
+        np.testing.assert_allclose(p.grad.numpy(), mean.numpy(), rtol=1e-12, atol=1e-14)
 dist.destroy_process_group()
 os.write(1, f"ddp OK rank {rank}\n".encode())  # one write: ranks share stdout

@@ -92,6 +92,15 @@ class Binomial(Distribution):
                           + self.total_count * (-self.logits.abs()).exp().log1p() - log_factorial_n)
         return value * self.logits - log_factorial_k - log_factorial_nmk - normalize_term
 
+    def entropy(self):
+        """The exact sum ``-sum_k p(k) log p(k)`` over the support ``0..total_count`` (one total_count for the
+        whole batch, as PyTorch requires)."""
+        total_count = int(self.total_count.max())
+        if not bool((self.total_count == total_count).all()):
+            raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
+        log_prob = self.log_prob(self.enumerate_support(False))
+        return -(log_prob.exp() * log_prob).sum(0)
+
     def enumerate_support(self, expand=True):
         from ..creation import arange
 

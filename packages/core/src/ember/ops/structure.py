@@ -1,5 +1,5 @@
-"""Tensors built from the structure of others: kron, block_diag, cartesian_prod, combinations, rot90, vander,
-as_strided; and set-like queries: isin, unique_consecutive."""
+"""Tensors built from the structure of others: kron, block_diag, cartesian_prod, combinations, rot90, vander;
+and set-like queries: isin, unique_consecutive."""
 
 from __future__ import annotations
 
@@ -134,31 +134,6 @@ def vander(x, N=None, increasing=False):
     return out if increasing else out.flip((1,))
 
 
-def as_strided(input, size, stride, storage_offset=None):
-    """The elements of ``input``'s (contiguous) storage at ``storage_offset + sum(i_k * stride[k])``.
-
-    Ember returns a new tensor holding those elements (differentiable), not a view sharing memory."""
-    xp = xp_of(input._data)
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
-    if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} != {len(size)}")
-    offset = 0 if storage_offset is None else int(storage_offset)
-    pos = xp.full(size, offset, dtype="int64")
-    for k, (n, s) in enumerate(zip(size, stride)):
-        view = [1] * len(size)
-        view[k] = n
-        pos = pos + xp.arange(n, dtype="int64").reshape(view) * s
-    numel = input._data.size
-    if pos.size and (int(pos.max()) >= numel or int(pos.min()) < 0):
-        raise RuntimeError(
-            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
-            f"{input._data.dtype.itemsize} requiring a storage size of "
-            f"{(int(pos.max()) + 1) * input._data.dtype.itemsize} are out of bounds for storage of size "
-            f"{numel * input._data.dtype.itemsize}"
-        )
-    return input.reshape(-1).take(Tensor._make(pos))
-
-
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each of ``elements`` occurs in ``test_elements`` (a bool tensor shaped like ``elements``)."""
     like = elements if isinstance(elements, Tensor) else test_elements
@@ -202,7 +177,7 @@ def _put(self, index, source, accumulate=False):
     return self.clone().put_(index, source, accumulate)
 
 
-bind(kron=kron, rot90=rot90, as_strided=as_strided, isin=isin, unique_consecutive=unique_consecutive, put=_put)
+bind(kron=kron, rot90=rot90, isin=isin, unique_consecutive=unique_consecutive, put=_put)
 
-__all__ = ["kron", "block_diag", "cartesian_prod", "combinations", "rot90", "vander", "as_strided", "isin",
+__all__ = ["kron", "block_diag", "cartesian_prod", "combinations", "rot90", "vander", "isin",
            "unique_consecutive"]

@@ -13,17 +13,29 @@ from ...tensor import Tensor
 from ..module import Module
 
 
-class _Bucket:
-    """Parameters whose gradients are all-reduced together, as one flat buffer."""
+# a parameter this large is all-reduced alone, in place in its .grad: copying it into a bucket and back would
+# cost about as much memory traffic as the all-reduce itself
+_SOLO_BYTES = 1 << 20
+# dtypes MPI reduces natively; others (float16, bfloat16) go through dist.all_reduce, which widens them
+_MPI_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# buffer dtypes broadcast packed together
+_PACKABLE = _MPI_DTYPES + (np.dtype(np.int64), np.dtype(np.int32))
 
-    __slots__ = ("params", "sizes", "pending", "work", "flat")
+
+class _Bucket:
+    """Parameters whose gradients are all-reduced together: one parameter's .grad in place, or several copied
+    into one flat buffer that is kept from step to step."""
+
+    __slots__ = ("params", "sizes", "pending", "work", "flat", "buffer", "inplace")
 
     def __init__(self, params):
         self.params = params
         self.sizes = [p.numel() for p in params]
         self.pending = len(params)
         self.work = None
-        self.flat = None
+        self.flat = None  # what is being reduced this step (a Tensor on the slow path)
+        self.buffer = None  # the reused flat array of a multi-parameter bucket
+        self.inplace = False
 
 
 class DistributedDataParallel(Module):
@@ -79,6 +91,9 @@ class DistributedDataParallel(Module):
         buckets, current, size, dtype = [], [], 0, None
         for p in reversed(params):
             nbytes = p.numel() * p.element_size()
+            if nbytes >= _SOLO_BYTES:
+                buckets.append(_Bucket([p]))
+                continue
             if current and (size + nbytes > self.bucket_bytes_cap or p.dtype != dtype):
                 buckets.append(_Bucket(current))
                 current, size = [], 0
@@ -92,14 +107,36 @@ class DistributedDataParallel(Module):
     # --- forward ---
     def forward(self, *inputs, **kwargs):
         if self.broadcast_buffers and self.training:
-            with no_grad():
-                for b in self.module.buffers():
-                    if b is not None:
-                        dist.broadcast(b, 0 if self.process_group is None
-                                       else dist.get_global_rank(self.process_group, 0), group=self.process_group)
+            self._broadcast_buffers()
         if self.require_backward_grad_sync:
             self._reset_buckets()
         return self.module(*inputs, **kwargs)
+
+    def _broadcast_buffers(self):
+        """Rank 0's buffers to every rank: one broadcast per dtype of all of them packed together (one
+        collective per buffer would cost a round trip each, for BatchNorm's many small statistics)."""
+        by_dtype = {}
+        for b in self.module.buffers():
+            if b is not None:
+                by_dtype.setdefault(b._data.dtype, []).append(b)
+        pg = dist._state.resolve(self.process_group)
+        for dtype, buffers in by_dtype.items():
+            if dtype not in _PACKABLE or not all(isinstance(b._data, np.ndarray) for b in buffers):
+                with no_grad():
+                    for b in buffers:
+                        dist.broadcast(b, dist.get_global_rank(self.process_group, 0) if self.process_group else 0,
+                                       group=self.process_group)
+                continue
+            flat = np.concatenate([b._data.reshape(-1) for b in buffers])
+            # shapes were checked across the ranks by the broadcasts at construction
+            dist.Work(pg, "broadcast", [pg.comm.Ibcast(flat, root=0)]).wait()
+            if pg.rank() != 0:
+                offset = 0
+                for b in buffers:
+                    n = b._data.size
+                    b._data[...] = flat[offset:offset + n].reshape(b._data.shape)
+                    b._bump_version()
+                    offset += n
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -131,19 +168,47 @@ class DistributedDataParallel(Module):
             self._launch(bucket)
 
     def _launch(self, bucket):
-        arrays = [p.grad._data.reshape(-1) if p.grad is not None else None for p in bucket.params]
-        template = next(a for a in arrays if a is not None) if any(a is not None for a in arrays) else None
-        dtype = template.dtype if template is not None else np.dtype(np.float32)
-        flat = np.empty(sum(bucket.sizes), dtype=dtype)
+        grads = [p.grad._data if p.grad is not None else None for p in bucket.params]
+        dtype = bucket.params[0]._data.dtype
+        if dtype not in _MPI_DTYPES:
+            self._launch_widened(bucket, grads)
+            return
+        only = grads[0] if len(grads) == 1 else None
+        # a leaf's .grad is its own array (autograd copies the incoming one), unless the graph is being kept
+        # for double backward, where it may be shared: then it is copied like a small one
+        bucket.inplace = (only is not None and only.dtype == dtype and only.flags.c_contiguous
+                          and only.flags.writeable and not bucket.params[0].grad.requires_grad)
+        if bucket.inplace:
+            buf = only
+        else:
+            if bucket.buffer is None:
+                bucket.buffer = np.empty(sum(bucket.sizes), dtype=dtype)
+            buf = bucket.buffer
+            offset = 0
+            for g, n in zip(grads, bucket.sizes):
+                if g is None:
+                    buf[offset:offset + n] = 0
+                else:
+                    buf[offset:offset + n] = g.reshape(-1)
+                offset += n
+        bucket.flat = buf
+        # the shapes were checked across the ranks when the parameters were broadcast at construction,
+        # so the per-call agreement round trip of dist.all_reduce is skipped here
+        pg = dist._state.resolve(self.process_group)
+        req = pg.comm.Iallreduce(dist._mpi.mpi().IN_PLACE, buf, dist._mpi.mpi().SUM)
+        bucket.work = dist.Work(pg, "all_reduce", [req])
+
+    def _launch_widened(self, bucket, grads):
+        template = next((g for g in grads if g is not None), None)
+        flat = np.zeros(sum(bucket.sizes), dtype=template.dtype if template is not None else np.float32)
         offset = 0
-        for a, n in zip(arrays, bucket.sizes):
-            if a is None:
-                flat[offset:offset + n] = 0
-            else:
-                flat[offset:offset + n] = a
+        for g, n in zip(grads, bucket.sizes):
+            if g is not None:
+                flat[offset:offset + n] = g.reshape(-1)
             offset += n
-        bucket.flat = Tensor._make(flat)
-        bucket.work = dist.all_reduce(bucket.flat, dist.ReduceOp.SUM, group=self.process_group, async_op=True)
+        bucket.inplace = False
+        bucket.flat = flat
+        bucket.work = dist.all_reduce(Tensor._make(flat), dist.ReduceOp.SUM, group=self.process_group, async_op=True)
 
     def _finalize(self):
         if any(b.pending for b in self._buckets) and not self.find_unused_parameters:
@@ -162,16 +227,18 @@ class DistributedDataParallel(Module):
         world = dist.get_world_size(self.process_group)
         for bucket in self._buckets:
             bucket.work.wait()
-            flat = bucket.flat._data
-            flat /= world
-            offset = 0
-            for p, n in zip(bucket.params, bucket.sizes):
-                chunk = flat[offset:offset + n].reshape(p.shape)
-                if p.grad is None:
-                    p.grad = Tensor._make(chunk.copy())
-                else:
-                    p.grad._data[...] = chunk
-                offset += n
+            flat = bucket.flat
+            if bucket.inplace:  # the sum is already in .grad: average it there
+                np.divide(flat, world, out=flat)
+            else:  # average while copying back: one pass over the buffer
+                offset = 0
+                for p, n in zip(bucket.params, bucket.sizes):
+                    chunk = flat[offset:offset + n].reshape(p.shape)
+                    if p.grad is None:
+                        p.grad = Tensor._make((chunk / world).astype(p._data.dtype, copy=False))
+                    else:
+                        np.divide(chunk, world, out=p.grad._data, casting="unsafe")
+                    offset += n
             bucket.flat = bucket.work = None
 
     # --- state ---
