@@ -62,6 +62,26 @@ def _axes_of(spec, name):
     raise OnnxExporterError(f"dynamic_axes[{name!r}] must be a dict {{axis: name}} or a list of axes")
 
 
+def _growths(args, in_dyn):
+    """How much each named dynamic axis grows in the second trace: the same for every input sharing the name,
+    and different per axis both in amount and relative to the size, so that a size derived from one axis
+    (the length plus one, or twice the batch) is never mistaken for another axis's size."""
+    from fractions import Fraction
+
+    growth, ratios = {}, set()
+    for i, axes in in_dyn.items():
+        for ax, label in axes.items():
+            if label in growth:
+                continue
+            size = max(1, args[i].shape[ax])
+            step = 1
+            while step in growth.values() or Fraction(step, size) in ratios:
+                step += 1
+            growth[label] = step
+            ratios.add(Fraction(step, size))
+    return growth
+
+
 def _resized(t, growth):
     """``t`` grown along each axis of ``growth`` (axis -> extra size); values repeat cyclically, so that
     indices stay valid."""
@@ -149,10 +169,8 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
                 if not -args[i].dim() <= ax < args[i].dim():
                     raise OnnxExporterError(f"dynamic axis {ax} of input {in_names[i]!r} is out of range for its "
                                             f"shape {list(args[i].shape)}")
-        # each named axis grows by its own amount (the same for every input sharing the name), so that
-        # sizes derived from different axes can be told apart in the second trace
-        labels = list(dict.fromkeys(label for axes in in_dyn.values() for label in axes.values()))
-        args2 = tuple(_resized(a, {ax % a.dim(): 1 + labels.index(lb) for ax, lb in in_dyn[i].items()})
+        growth = _growths(args, in_dyn)
+        args2 = tuple(_resized(a, {ax % a.dim(): growth[lb] for ax, lb in in_dyn[i].items()})
                       for i, a in enumerate(args))
         with no_grad():
             graph2, _, _, _ = record(model, args2, strict=False, warn_dropout=False)
