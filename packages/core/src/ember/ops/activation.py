@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from .. import _fast
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
@@ -72,6 +73,10 @@ class _Activation(Primitive):
             ctx.params = (a, b)
             if "x" in cls.saves:
                 ctx.save_for_backward(x)
+        if cls.fast is not None and _fast.usable(arr):
+            out = xp_of(arr).empty_like(arr)
+            _fast.run_rows(getattr(_fast.kernels(), cls.fast + "_fwd"), (arr.reshape(-1), out.reshape(-1), a == "tanh"), (0, 1))
+            return out
         xp = xp_of(arr)
         with quiet_errors():
             if arr.size >= 2 * _BLOCK and xp.__name__ == "numpy" and arr.flags.c_contiguous:
@@ -79,14 +84,25 @@ class _Activation(Primitive):
             return cls.f(xp, arr, a, b)
 
     dfa = None  # optional ``dfa(xp, x, a, b)``: the derivative on arrays, for the no-graph backward
+    fast = None  # optional name of a compiled kernel pair (``_fast``: NAME_fwd, NAME_bwd), float32 CPU
 
     @classmethod
     def backward(cls, ctx, grad):
         x = ctx.saved_tensors[0] if "x" in cls.saves else None
+        if cls.fast is not None and not STATE.enabled and grad._data.shape == x._data.shape and _fast.usable(x._data, grad._data):
+            return Tensor._make(_fast_grad(cls.fast, grad._data, x._data, ctx.params[0] == "tanh")), None, None
         if cls.dfa is not None and not STATE.enabled and grad._data.shape == x._data.shape:
             return Tensor._make(_blocked_grad(cls.dfa, grad._data, x._data, *ctx.params)), None, None
         y = ctx.saved_output if "y" in cls.saves else None
         return cls.df(grad, x, y, *ctx.params), None, None
+
+
+def _fast_grad(name, g, x, flag):
+    g, bcast = _fast.as_grad(g, (x.size,))
+    out = xp_of(x).empty_like(x)
+    _fast.run_rows(getattr(_fast.kernels(), name + "_bwd"), (g.reshape(-1), x.reshape(-1), out.reshape(-1), flag),
+                   (1, 2) if bcast else (0, 1, 2))
+    return out
 
 
 def _activation(name, kernel, f, df, saves="x"):
@@ -128,6 +144,7 @@ def _gelu_dfa(xp, x, approximate, _):
 
 Gelu = _activation("Gelu", "GeluKernelImpl", _gelu, _gelu_grad)
 Gelu.dfa = staticmethod(_gelu_dfa)
+Gelu.fast = "gelu"
 
 
 def _silu(xp, x, a, b):
@@ -335,7 +352,25 @@ class _SoftmaxFamily(Primitive):
             return xp.full_like(arr, cls.scalar)
         if arr.size == 0:
             return arr.copy()
+        if ax == arr.ndim - 1 and _fast.usable(arr):
+            out = xp.empty_like(arr)
+            rows = (-1, arr.shape[-1])
+            _fast.run_rows(getattr(_fast.kernels(), cls.name + "_fwd"), (arr.reshape(rows), out.reshape(rows)), (0, 1))
+            return out
         return cls.kernel(xp, arr, ax)
+
+    @classmethod
+    def fast_backward(cls, ctx, grad):
+        """The input gradient from the compiled kernel (float32 CPU, last dim, no graph), or None."""
+        y = ctx.saved_output._data
+        if STATE.enabled or ctx.dim != y.ndim - 1 or grad._data.shape != y.shape or not _fast.usable(y, grad._data):
+            return None
+        rows = (-1, y.shape[-1])
+        g, bcast = _fast.as_grad(grad._data, rows)
+        out = xp_of(y).empty_like(y)
+        _fast.run_rows(getattr(_fast.kernels(), cls.name + "_bwd"), (g, y.reshape(rows), out.reshape(rows)),
+                       (1, 2) if bcast else (0, 1, 2))
+        return Tensor._make(out), None, None
 
 
 class Softmax(_SoftmaxFamily):
@@ -348,8 +383,11 @@ class Softmax(_SoftmaxFamily):
         out /= out.sum(axis=ax, keepdims=True)
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
+        fast = cls.fast_backward(ctx, grad)
+        if fast is not None:
+            return fast
         y = ctx.saved_output
         gy = grad * y
         return gy - y * gy.sum(ctx.dim, keepdim=True), None, None
@@ -364,8 +402,11 @@ class LogSoftmax(_SoftmaxFamily):
         shifted -= xp.log(xp.exp(shifted).sum(axis=ax, keepdims=True))
         return shifted
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
+        fast = cls.fast_backward(ctx, grad)
+        if fast is not None:
+            return fast
         y = ctx.saved_output
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
 

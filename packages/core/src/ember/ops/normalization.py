@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes as _dtypes
+from .. import _fast, dtypes as _dtypes
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
@@ -130,6 +130,8 @@ class _Normalize(Primitive):
                 ctx.save_for_backward(x, weight, bias)
                 ctx.arrays = None
             return xp.empty_like(xa)
+        if _fast_rows(spec, xa, weight, bias):
+            return _fast_forward(ctx, x, weight, bias, spec)
         cdt = _compute_dtype(xa)
         xv = xa.reshape(spec.vshape)
         if xv.dtype != cdt:
@@ -199,6 +201,8 @@ class _Normalize(Primitive):
             return _normalize_backward_graph(ctx, x, weight, bias, dy)
         if ctx.arrays is None:  # empty input
             return tuple(None if t is None else Tensor._make(xp_of(t._data).zeros_like(t._data)) for t in (x, weight, bias)) + (None,)
+        if isinstance(ctx.arrays[0], str):  # the compiled kernels' forward
+            return _fast_backward(ctx, x, weight, bias, dy)
         xv, mean, invstd, w, xhat = ctx.arrays
         spec, n, keep, sshape = ctx.spec, ctx.n, ctx.keep, ctx.sshape
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
@@ -254,6 +258,53 @@ class _Normalize(Primitive):
         if db is not None:
             out_db = _param_grad(db, bias)
         return out_dx, out_dw, out_db, None
+
+
+def _fast_rows(spec, xa, weight, bias):
+    """Whether layer / RMS norm over rows (float32 CPU) goes to the compiled kernels."""
+    return (spec.stats is None and spec.running is None and spec.raxes == (1,) and len(spec.vshape) == 2
+            and not spec.folded and _fast.usable(xa, *(p._data for p in (weight, bias) if p is not None)))
+
+
+_NONE = np.empty(0, np.float32)
+
+
+def _fast_forward(ctx, x, weight, bias, spec):
+    xa = x._data
+    xv = xa.reshape(spec.vshape)
+    out = np.empty_like(xv)
+    rows = xv.shape[0]
+    mean, rstd = np.empty(rows, np.float32), np.empty(rows, np.float32)
+    w = _NONE if weight is None else weight._data.reshape(-1)
+    b = _NONE if bias is None else bias._data.reshape(-1)
+    _fast.run_rows(_fast.kernels().norm_fwd, (xv, w, b, np.float32(spec.eps), spec.center, out, mean, rstd), (0, 5, 6, 7))
+    if ctx.needs_input_grad is not None:
+        ctx.save_for_backward(x, weight, bias)
+        ctx.arrays = ("fast", xv, w, mean, rstd)
+        ctx.spec = spec
+    return out.reshape(xa.shape)
+
+
+def _fast_backward(ctx, x, weight, bias, dy):
+    _, xv, w, mean, rstd = ctx.arrays
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    g, bcast = _fast.as_grad(dy._data, xv.shape)
+    dx = np.empty_like(xv) if need_x else _NONE.reshape(0, 0)
+    rows, C = xv.shape
+    parts = []
+
+    def part(g, xv, mean, rstd, dx):
+        dw = np.zeros(C, np.float32) if need_w else _NONE
+        db = np.zeros(C, np.float32) if need_b else _NONE
+        parts.append((dw, db))
+        _fast.kernels().norm_bwd(g, xv, w, mean, rstd, ctx.spec.center, dx, dw, db)
+
+    _fast.run_rows(part, (g, xv, mean, rstd, dx), (1, 2, 3) + (() if bcast else (0,)) + ((4,) if need_x else ()),
+                   size=xv.size)
+    out_dx = Tensor._make(dx.reshape(x.shape)) if need_x else None
+    out_dw = _param_grad(sum(p[0] for p in parts[1:]) + parts[0][0], weight) if need_w else None
+    out_db = _param_grad(sum(p[1] for p in parts[1:]) + parts[0][1], bias) if need_b else None
+    return out_dx, out_dw, out_db, None
 
 
 def _normalize_backward_graph(ctx, x, weight, bias, dy):
