@@ -35,9 +35,7 @@ def test_no_fast_env_turns_the_kernels_off(monkeypatch):
     assert not _fast.usable(np.zeros((64, 128), np.float32))
 
 
-@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
-def test_kernels_apply_only_to_large_contiguous_float32_numpy_arrays(monkeypatch):
-    monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+def test_kernels_apply_only_to_large_contiguous_float32_numpy_arrays(K):
     big = np.zeros((64, 128), np.float32)
     assert _fast.usable(big)
     assert not _fast.usable(big.astype(np.float64))
@@ -45,9 +43,15 @@ def test_kernels_apply_only_to_large_contiguous_float32_numpy_arrays(monkeypatch
     assert not _fast.usable(np.zeros(100, np.float32))
 
 
-@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
-def test_erf_kernel_max_error_over_the_float32_range():
-    K = _fast.kernels()
+@pytest.fixture
+def K(monkeypatch):
+    if not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+    return _fast.kernels()
+
+
+def test_erf_kernel_max_error_over_the_float32_range(K):
     x = np.concatenate([np.linspace(-6, 6, 2_000_001), [1e-30, -1e-20, 1e-8, 20.0, -1e30]]).astype(np.float32)
     out = np.empty_like(x)
     K.erf_block(x, out)
@@ -61,9 +65,7 @@ def test_erf_kernel_max_error_over_the_float32_range():
     assert np.isnan(out[0]) and out[1] == 1 and out[2] == -1 and out[3] == 0
 
 
-@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
-def test_exp_kernel_relative_error_and_special_values():
-    K = _fast.kernels()
+def test_exp_kernel_relative_error_and_special_values(K):
     x = np.linspace(-87.3, 88.0, 1_000_001).astype(np.float32)
     out = np.empty_like(x)
     K.exp_block(x, out)
@@ -174,3 +176,47 @@ def test_cross_entropy(path):
         res[dt] = (loss.item(), x.grad.numpy())
     assert res[np.float32][0] == pytest.approx(res[np.float64][0], rel=1e-6)
     np.testing.assert_allclose(res[np.float32][1], res[np.float64][1], rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_gradient_accumulates_repeats_in_order(path, dtype):
+    rng = np.random.default_rng(6)
+    idx = rng.integers(0, 50, (40, 30))
+    idx[0, :] = 7  # one index repeated 30+ times, the others a few times
+    w = ember.tensor(rng.standard_normal((60, 16)).astype(dtype), requires_grad=True)
+    g = rng.standard_normal((40, 30, 16)).astype(dtype)
+    (F.embedding(ember.tensor(idx), w) * ember.tensor(g)).sum().backward()
+    ref = np.zeros((60, 16))
+    np.add.at(ref, idx.reshape(-1), g.reshape(-1, 16).astype(np.float64))
+    assert w.grad.dtype == w.dtype
+    np.testing.assert_allclose(w.grad.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+    assert (w.grad.numpy()[50:] == 0).all()
+
+
+def test_blocks_over_threads_match_whole_array_passes():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1024, 600)).astype(np.float32)  # above _fast.MAP_MIN: split over threads
+    assert _fast.big_cpu(x)
+    t = ember.tensor(x, requires_grad=True)
+    np.testing.assert_array_equal(ember.exp(t).detach().numpy(), np.exp(x))
+    np.testing.assert_array_equal(ember.sin(t).detach().numpy(), np.sin(x))
+    np.testing.assert_array_equal(t.sum(dim=-1).detach().numpy(), x.sum(axis=-1))
+    np.testing.assert_array_equal(t.sum(dim=-1, keepdim=True).detach().numpy(), x.sum(axis=-1, keepdims=True))
+    y = ember.tanh(t)
+    np.testing.assert_array_equal(y.detach().numpy(), np.tanh(x))
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    (y * ember.tensor(g)).sum().backward()
+    ty = np.tanh(x)
+    np.testing.assert_allclose(t.grad.numpy(), g * (1 - ty * ty), rtol=1e-6, atol=1e-7)
+    t.grad = None
+    ember.tanh(t).sum().backward()  # a broadcast incoming gradient
+    np.testing.assert_allclose(t.grad.numpy(), 1 - ty * ty, rtol=1e-6, atol=1e-7)
+
+
+def test_thread_share_reraises_a_worker_error():
+    def boom(r0, r1):
+        if r0 > 0:
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        _fast.share(boom, 100, 10)
