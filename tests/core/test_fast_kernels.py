@@ -220,3 +220,15 @@ def test_thread_share_reraises_a_worker_error():
 
     with pytest.raises(ValueError, match="boom"):
         _fast.share(boom, 100, 10)
+
+
+def test_numpy_row_blocks_equal_whole_array_passes(monkeypatch):
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    from ember.ops.activation import LogSoftmax, Softmax, _gelu
+
+    x = np.random.default_rng(8).standard_normal((1024, 300)).astype(np.float32) * 3
+    t = ember.tensor(x)
+    np.testing.assert_array_equal(F.softmax(t, dim=-1).numpy(), Softmax.kernel(np, x, 1))
+    np.testing.assert_array_equal(F.log_softmax(t, dim=-1).numpy(), LogSoftmax.kernel(np, x, 1))
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(F.gelu(t).numpy(), _gelu(np, x, "none", None))

@@ -133,16 +133,19 @@ def big_cpu(arr) -> bool:
 
 
 def map_blocks(fn, *arrays):
-    """``fn(*blocks)`` over 1-D arrays of one length cut into cache-sized blocks, shared out among
-    threads (``share``; NumPy's ufuncs release the GIL). A size-1 array is passed whole (a broadcast
-    scalar). Floating-point error flags are ignored, as in the ops that use this."""
+    """``fn(*blocks)`` over arrays of one length along axis 0 cut into cache-sized blocks (of rows, for
+    2-D arrays), shared out among threads (``share``; NumPy's ufuncs release the GIL). An array of
+    length 1 is passed whole (a broadcast scalar). Floating-point error flags are ignored, as in the
+    ops that use this."""
+    n = max(a.shape[0] for a in arrays)
+    step = max(1, BLOCK * n // max(1, max(a.size for a in arrays)))
+
     def part(r0, r1):
         with np.errstate(all="ignore"):
-            for s in range(r0, r1, BLOCK):
-                e = min(s + BLOCK, r1)
+            for s in range(r0, r1, step):
+                e = min(s + step, r1)
                 fn(*(a if a.shape[0] == 1 else a[s:e] for a in arrays))
 
-    n = max(a.shape[0] for a in arrays)
     share(part, n, -(-n // (2 * _threads())))
 
 

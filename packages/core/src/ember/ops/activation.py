@@ -31,25 +31,21 @@ _BLOCK = 65536
 
 
 def _blocked(f, xp, arr, a, b):
-    flat = arr.reshape(-1)
-    out = xp.empty_like(flat)
-    for start in range(0, flat.size, _BLOCK):
-        out[start:start + _BLOCK] = f(xp, flat[start:start + _BLOCK], a, b)
-    return out.reshape(arr.shape)
+    out = xp.empty_like(arr)
+    _fast.map_blocks(lambda x, o: o.__setitem__(Ellipsis, f(xp, x, a, b)), arr.reshape(-1), out.reshape(-1))
+    return out
 
 
 def _blocked_grad(dfa, g, x, a, b):
-    """``g * dfa(x)`` on arrays; large CPU arrays go in blocks of rows of about 64K elements, so the
+    """``g * dfa(x)`` on arrays; large CPU arrays go in cache-sized blocks over the threads, so the
     derivative's temporaries stay in cache (``g`` may be a broadcast view, as after ``sum()``)."""
     xp = xp_of(x)
     with quiet_errors():
-        if x.size < 2 * _BLOCK or xp.__name__ != "numpy" or x.ndim == 0:
+        flat_g = g.reshape(-1) if g.flags.c_contiguous else (g.reshape(-1)[:1] if g.ndim and not any(g.strides) else None)
+        if x.size < 2 * _BLOCK or xp.__name__ != "numpy" or x.ndim == 0 or flat_g is None or not x.flags.c_contiguous:
             return g * dfa(xp, x, a, b)
-        rows = max(1, _BLOCK * x.shape[0] // x.size)
         out = xp.empty(x.shape, dtype=xp.result_type(g, x))
-        for start in range(0, x.shape[0], rows):
-            end = start + rows
-            xp.multiply(g[start:end], dfa(xp, x[start:end], a, b), out=out[start:end])
+        _fast.map_blocks(lambda gb, xb, ob: xp.multiply(gb, dfa(xp, xb, a, b), out=ob), flat_g, x.reshape(-1), out.reshape(-1))
         return out
 
 
@@ -356,6 +352,11 @@ class _SoftmaxFamily(Primitive):
             out = xp.empty_like(arr)
             rows = (-1, arr.shape[-1])
             _fast.run_rows(getattr(_fast.kernels(), cls.name + "_fwd"), (arr.reshape(rows), out.reshape(rows)), (0, 1))
+            return out
+        if ax == arr.ndim - 1 and _fast.big_cpu(arr):  # NumPy passes on blocks of rows over the threads
+            out = xp.empty_like(arr)
+            rows = (-1, arr.shape[-1])
+            _fast.map_blocks(lambda a, o: o.__setitem__(Ellipsis, cls.kernel(xp, a, 1)), arr.reshape(rows), out.reshape(rows))
             return out
         return cls.kernel(xp, arr, ax)
 
