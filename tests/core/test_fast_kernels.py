@@ -232,3 +232,34 @@ def test_numpy_row_blocks_equal_whole_array_passes(monkeypatch):
     np.testing.assert_array_equal(F.log_softmax(t, dim=-1).numpy(), LogSoftmax.kernel(np, x, 1))
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(F.gelu(t).numpy(), _gelu(np, x, "none", None))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("center", [True, False])
+def test_numpy_row_block_norm_matches_the_whole_array_path(monkeypatch, dtype, center):
+    """Large layer / RMS norm inputs take NumPy passes on row blocks (no numba): same values and
+    gradients as the whole-array formulas (below the size threshold) row by row."""
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((1200, 256)) * 2 + 1).astype(dtype)  # above _fast.MAP_MIN
+    g = rng.standard_normal(x.shape).astype(dtype)
+    w = ember.tensor(rng.standard_normal(256).astype(dtype), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(256).astype(dtype), requires_grad=True) if center else None
+
+    def run(xs, gs):
+        t = ember.tensor(xs, requires_grad=True)
+        y = F.layer_norm(t, (256,), w, b) if center else F.rms_norm(t, (256,), w, 1e-5)
+        (y * ember.tensor(gs)).sum().backward()
+        res = (y.detach().numpy(), t.grad.numpy(), w.grad.numpy(), None if b is None else b.grad.numpy())
+        w.grad = None
+        if b is not None:
+            b.grad = None
+        return res
+
+    whole = run(x, g)
+    pieces = [run(x[i:i + 8], g[i:i + 8]) for i in range(0, 1200, 300)]  # each below the threshold
+    tol = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(whole[0][:8], pieces[0][0], **tol)
+    np.testing.assert_allclose(whole[1][300:308], pieces[1][1], **tol)
+    wsum = sum(run(x[i:i + 300], g[i:i + 300])[2] for i in range(0, 1200, 300))
+    np.testing.assert_allclose(whole[2], wsum, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)

@@ -115,12 +115,12 @@ def run_rows(fn, args, sliced, size=None):
     share(part, n_rows, max(1, -(-n_rows // (2 * _threads()))))
 
 
-def as_grad(g, shape):
+def as_grad(g, shape, dtype=np.float32):
     """An incoming gradient for a kernel: (array, True) when every element is one value (the gradient
-    of ``sum()``: a broadcast view), else a C-contiguous float32 array of ``shape`` and False."""
+    of ``sum()``: a broadcast view), else a C-contiguous array of ``shape`` and False."""
     if g.ndim and not any(g.strides):
-        return np.ascontiguousarray(g.reshape(-1)[:1], dtype=np.float32).reshape((1,) * len(shape)), True
-    return np.ascontiguousarray(g.reshape(shape), dtype=np.float32), False
+        return np.ascontiguousarray(g.reshape(-1)[:1], dtype=dtype).reshape((1,) * len(shape)), True
+    return np.ascontiguousarray(g.reshape(shape), dtype=dtype), False
 
 
 BLOCK = 1 << 16  # elements per cache block of NumPy passes (256 KiB of float32)
