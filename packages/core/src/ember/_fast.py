@@ -61,9 +61,9 @@ def _threads():
 def share(process, n, chunk):
     """``process(r0, r1)`` over ``range(n)`` in chunks of ``chunk`` (callers use two per thread: few
     hand-overs of the GIL), taken one at a time by the calling thread and by the pool's threads as they
-    get to run. The caller waits only for chunks a worker has
-    started: on a busy CPU, where a worker may not be scheduled for milliseconds, the caller simply does
-    all the work (a fixed split would wait for that worker). The first error is re-raised."""
+    get to run. The caller waits only for chunks a worker has started: on a busy CPU, where a worker
+    may not be scheduled for milliseconds, the caller simply does all the work (a fixed split would
+    wait for that worker). The first error is re-raised."""
     chunks = [(r, min(r + chunk, n)) for r in range(0, n, chunk)]
     nt = min(_threads(), len(chunks))
     if nt <= 1:
@@ -72,8 +72,13 @@ def share(process, n, chunk):
         return
     import threading
 
-    from ._parallel import _get_pool
+    from . import _parallel
 
+    get_pool = getattr(_parallel, "_get_pool", None)
+    if get_pool is None:  # a pool without that entry point: a fixed split
+        _parallel.run_spans(lambda a, b: [process(*c) for c in chunks[a:b]],
+                            [(i, i + 2) for i in range(0, len(chunks), 2)])
+        return
     it = iter(chunks)  # a list iterator's next() is atomic under the GIL
     lock, done, left, errors = threading.Lock(), threading.Event(), [len(chunks)], []
 
@@ -88,7 +93,7 @@ def share(process, n, chunk):
                 if not left[0]:
                     done.set()
 
-    pool = _get_pool(nt - 1)
+    pool = get_pool(nt - 1)
     for _ in range(nt - 1):
         pool.submit(work)
     work()
