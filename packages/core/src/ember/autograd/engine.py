@@ -157,6 +157,7 @@ def _execute(roots, retain_graph, create_graph, capture=None, accumulate=True):
             if not retain_graph:
                 node._release()
             _propagate(node, results, buffers, deps, ready)
+            results = None  # the buffers hold the gradients now: a leaf may then keep its own (AccumulateGrad)
     finally:
         STATE.enabled = prev_enabled
     return captured

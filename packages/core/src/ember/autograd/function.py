@@ -12,6 +12,7 @@ differentiated (``create_graph=True``).
 from __future__ import annotations
 
 import functools
+import sys
 import weakref
 
 import numpy as _np
@@ -200,6 +201,13 @@ def edge_of(t: Tensor):
     return None
 
 
+# references to an incoming gradient held by nobody else, at the check in AccumulateGrad.apply: the
+# engine's buffer list, the local name and getrefcount's argument (tensor); the tensor's ``_data`` and
+# the argument (array)
+_OWNED_TENSOR_REFS = 3
+_OWNED_ARRAY_REFS = 3  # + the local ``arr``
+
+
 class AccumulateGrad(Node):
     """The node of a leaf tensor: adds the incoming gradient to ``variable.grad``."""
 
@@ -230,8 +238,16 @@ class AccumulateGrad(Node):
                     hook.fn(var)
             return ()
         if var.grad is None:
-            # a copy: the incoming array may be shared with another leaf's gradient or read-only
-            var.grad = grad if create_graph else Tensor._make(grad._data.copy())
+            arr = grad._data
+            if create_graph:
+                var.grad = grad
+            elif (type(arr) is _np.ndarray and arr.flags.owndata and arr.flags.writeable
+                  and sys.getrefcount(grad) <= _OWNED_TENSOR_REFS and sys.getrefcount(arr) <= _OWNED_ARRAY_REFS):
+                # nothing else holds this fresh gradient (as PyTorch, keep it rather than copy it: a
+                # 4 MiB copy costs as much as the GELU backward that made it)
+                var.grad = Tensor._make(arr)
+            else:  # a copy: the array may be shared with another leaf's gradient, a view or read-only
+                var.grad = Tensor._make(arr.copy())
         elif create_graph:
             var.grad = var.grad + grad
         else:

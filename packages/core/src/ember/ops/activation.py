@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from .. import _fast
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
@@ -30,25 +31,21 @@ _BLOCK = 65536
 
 
 def _blocked(f, xp, arr, a, b):
-    flat = arr.reshape(-1)
-    out = xp.empty_like(flat)
-    for start in range(0, flat.size, _BLOCK):
-        out[start:start + _BLOCK] = f(xp, flat[start:start + _BLOCK], a, b)
-    return out.reshape(arr.shape)
+    out = xp.empty_like(arr)
+    _fast.map_blocks(lambda x, o: o.__setitem__(Ellipsis, f(xp, x, a, b)), arr.reshape(-1), out.reshape(-1))
+    return out
 
 
 def _blocked_grad(dfa, g, x, a, b):
-    """``g * dfa(x)`` on arrays; large CPU arrays go in blocks of rows of about 64K elements, so the
+    """``g * dfa(x)`` on arrays; large CPU arrays go in cache-sized blocks over the threads, so the
     derivative's temporaries stay in cache (``g`` may be a broadcast view, as after ``sum()``)."""
     xp = xp_of(x)
     with quiet_errors():
-        if x.size < 2 * _BLOCK or xp.__name__ != "numpy" or x.ndim == 0:
+        flat_g = g.reshape(-1) if g.flags.c_contiguous else (g.reshape(-1)[:1] if g.ndim and not any(g.strides) else None)
+        if x.size < 2 * _BLOCK or xp.__name__ != "numpy" or x.ndim == 0 or flat_g is None or not x.flags.c_contiguous:
             return g * dfa(xp, x, a, b)
-        rows = max(1, _BLOCK * x.shape[0] // x.size)
         out = xp.empty(x.shape, dtype=xp.result_type(g, x))
-        for start in range(0, x.shape[0], rows):
-            end = start + rows
-            xp.multiply(g[start:end], dfa(xp, x[start:end], a, b), out=out[start:end])
+        _fast.map_blocks(lambda gb, xb, ob: xp.multiply(gb, dfa(xp, xb, a, b), out=ob), flat_g, x.reshape(-1), out.reshape(-1))
         return out
 
 
@@ -72,6 +69,10 @@ class _Activation(Primitive):
             ctx.params = (a, b)
             if "x" in cls.saves:
                 ctx.save_for_backward(x)
+        if cls.fast is not None and _fast.usable(arr):
+            out = xp_of(arr).empty_like(arr)
+            _fast.run_rows(getattr(_fast.kernels(), cls.fast + "_fwd"), (arr.reshape(-1), out.reshape(-1), a == "tanh"), (0, 1))
+            return out
         xp = xp_of(arr)
         with quiet_errors():
             if arr.size >= 2 * _BLOCK and xp.__name__ == "numpy" and arr.flags.c_contiguous:
@@ -79,14 +80,25 @@ class _Activation(Primitive):
             return cls.f(xp, arr, a, b)
 
     dfa = None  # optional ``dfa(xp, x, a, b)``: the derivative on arrays, for the no-graph backward
+    fast = None  # optional name of a compiled kernel pair (``_fast``: NAME_fwd, NAME_bwd), float32 CPU
 
     @classmethod
     def backward(cls, ctx, grad):
         x = ctx.saved_tensors[0] if "x" in cls.saves else None
+        if cls.fast is not None and not STATE.enabled and grad._data.shape == x._data.shape and _fast.usable(x._data, grad._data):
+            return Tensor._make(_fast_grad(cls.fast, grad._data, x._data, ctx.params[0] == "tanh")), None, None
         if cls.dfa is not None and not STATE.enabled and grad._data.shape == x._data.shape:
             return Tensor._make(_blocked_grad(cls.dfa, grad._data, x._data, *ctx.params)), None, None
         y = ctx.saved_output if "y" in cls.saves else None
         return cls.df(grad, x, y, *ctx.params), None, None
+
+
+def _fast_grad(name, g, x, flag):
+    g, bcast = _fast.as_grad(g, (x.size,))
+    out = xp_of(x).empty_like(x)
+    _fast.run_rows(getattr(_fast.kernels(), name + "_bwd"), (g.reshape(-1), x.reshape(-1), out.reshape(-1), flag),
+                   (1, 2) if bcast else (0, 1, 2))
+    return out
 
 
 def _activation(name, kernel, f, df, saves="x"):
@@ -128,6 +140,7 @@ def _gelu_dfa(xp, x, approximate, _):
 
 Gelu = _activation("Gelu", "GeluKernelImpl", _gelu, _gelu_grad)
 Gelu.dfa = staticmethod(_gelu_dfa)
+Gelu.fast = "gelu"
 
 
 def _silu(xp, x, a, b):
@@ -335,7 +348,30 @@ class _SoftmaxFamily(Primitive):
             return xp.full_like(arr, cls.scalar)
         if arr.size == 0:
             return arr.copy()
+        if ax == arr.ndim - 1 and _fast.usable(arr):
+            out = xp.empty_like(arr)
+            rows = (-1, arr.shape[-1])
+            _fast.run_rows(getattr(_fast.kernels(), cls.name + "_fwd"), (arr.reshape(rows), out.reshape(rows)), (0, 1))
+            return out
+        if ax == arr.ndim - 1 and _fast.big_cpu(arr):  # NumPy passes on blocks of rows over the threads
+            out = xp.empty_like(arr)
+            rows = (-1, arr.shape[-1])
+            _fast.map_blocks(lambda a, o: o.__setitem__(Ellipsis, cls.kernel(xp, a, 1)), arr.reshape(rows), out.reshape(rows))
+            return out
         return cls.kernel(xp, arr, ax)
+
+    @classmethod
+    def fast_backward(cls, ctx, grad):
+        """The input gradient from the compiled kernel (float32 CPU, last dim, no graph), or None."""
+        y = ctx.saved_output._data
+        if STATE.enabled or ctx.dim != y.ndim - 1 or grad._data.shape != y.shape or not _fast.usable(y, grad._data):
+            return None
+        rows = (-1, y.shape[-1])
+        g, bcast = _fast.as_grad(grad._data, rows)
+        out = xp_of(y).empty_like(y)
+        _fast.run_rows(getattr(_fast.kernels(), cls.name + "_bwd"), (g, y.reshape(rows), out.reshape(rows)),
+                       (1, 2) if bcast else (0, 1, 2))
+        return Tensor._make(out), None, None
 
 
 class Softmax(_SoftmaxFamily):
@@ -348,8 +384,11 @@ class Softmax(_SoftmaxFamily):
         out /= out.sum(axis=ax, keepdims=True)
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
+        fast = cls.fast_backward(ctx, grad)
+        if fast is not None:
+            return fast
         y = ctx.saved_output
         gy = grad * y
         return gy - y * gy.sum(ctx.dim, keepdim=True), None, None
@@ -364,8 +403,11 @@ class LogSoftmax(_SoftmaxFamily):
         shifted -= xp.log(xp.exp(shifted).sum(axis=ax, keepdims=True))
         return shifted
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
+        fast = cls.fast_backward(ctx, grad)
+        if fast is not None:
+            return fast
         y = ctx.saved_output
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
 

@@ -18,6 +18,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import BackwardNode, Primitive
 from ..autograd.grad_mode import STATE
+from .. import _fast
 from .._parallel import run_spans
 from ..tensor import Tensor
 from .distance import pairwise_distance
@@ -242,6 +243,9 @@ def _exp_shifted(xp, x, w, want_wsum):
     e = xp.empty(x.shape, dtype=x.dtype)
     m = xp.empty((N, 1) + x.shape[2:], dtype=x.dtype)
     s = xp.empty_like(m)
+    if x.ndim == 2 and not want_wsum and x.shape[1] and _fast.usable(x):  # one compiled pass per row
+        _fast.run_rows(_fast.kernels().exp_shifted_rows, (x, e, m.reshape(-1), s.reshape(-1)), (0, 1, 2, 3))
+        return e, m, s, None
     ws = xp.empty((N,) + x.shape[2:], dtype=x.dtype) if want_wsum else None
 
     def rows(r0, r1):

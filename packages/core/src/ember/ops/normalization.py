@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes as _dtypes
+from .. import _fast, dtypes as _dtypes
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
@@ -130,6 +130,8 @@ class _Normalize(Primitive):
                 ctx.save_for_backward(x, weight, bias)
                 ctx.arrays = None
             return xp.empty_like(xa)
+        if _fast_rows(spec, xa, weight, bias):
+            return _fast_forward(ctx, x, weight, bias, spec)
         cdt = _compute_dtype(xa)
         xv = xa.reshape(spec.vshape)
         if xv.dtype != cdt:
@@ -199,6 +201,8 @@ class _Normalize(Primitive):
             return _normalize_backward_graph(ctx, x, weight, bias, dy)
         if ctx.arrays is None:  # empty input
             return tuple(None if t is None else Tensor._make(xp_of(t._data).zeros_like(t._data)) for t in (x, weight, bias)) + (None,)
+        if isinstance(ctx.arrays[0], str):  # the compiled kernels' forward
+            return _fast_backward(ctx, x, weight, bias, dy)
         xv, mean, invstd, w, xhat = ctx.arrays
         spec, n, keep, sshape = ctx.spec, ctx.n, ctx.keep, ctx.sshape
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
@@ -254,6 +258,123 @@ class _Normalize(Primitive):
         if db is not None:
             out_db = _param_grad(db, bias)
         return out_dx, out_dw, out_db, None
+
+
+def _fast_rows(spec, xa, weight, bias):
+    """Whether layer / RMS norm over rows goes row block by row block: to the compiled kernels (float32,
+    numba present) or to NumPy passes on cache-sized blocks over the threads (large float32/64 arrays)."""
+    if spec.stats is not None or spec.running is not None or spec.raxes != (1,) or len(spec.vshape) != 2 or spec.folded:
+        return False
+    params = [p._data for p in (weight, bias) if p is not None]
+    if _fast.usable(xa, *params):
+        return True
+    return (_fast.big_cpu(xa) and xa.dtype in (np.float32, np.float64)
+            and all(type(p) is np.ndarray and p.dtype == xa.dtype for p in params))
+
+
+_NONE = np.empty(0, np.float32)
+
+
+def _np_norm_fwd(x, w, b, eps, center, out, mean, rstd):
+    """NumPy twin of the compiled ``norm_fwd`` on a block of rows."""
+    n = x.shape[1]
+    mu = x.mean(axis=1) if center else np.zeros(x.shape[0], x.dtype)
+    np.subtract(x, mu[:, None], out=out)
+    inv = np.einsum("ij,ij->i", out, out) / x.dtype.type(n)
+    inv += x.dtype.type(eps)
+    np.sqrt(inv, out=inv)
+    np.reciprocal(inv, out=inv)
+    out *= inv[:, None]
+    if w.size:
+        out *= w
+    if b.size:
+        out += b
+    mean[...] = mu
+    rstd[...] = inv
+
+
+def _np_norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
+    """NumPy twin of the compiled ``norm_bwd`` on a block of rows (dw / db: partial sums added in)."""
+    n = x.dtype.type(x.shape[1])
+    g = np.broadcast_to(g, x.shape)
+    xhat = x - mean[:, None]
+    xhat *= rstd[:, None]
+    if dx.size:
+        gw = g * w if w.size else g
+        s2 = np.einsum("ij,ij->i", gw, xhat) / n
+        np.multiply(xhat, s2[:, None], out=dx)
+        np.subtract(gw, dx, out=dx)
+        if center:
+            dx -= (gw.sum(axis=1) / n)[:, None]
+        dx *= rstd[:, None]
+    if dw.size:
+        dw += np.einsum("ij,ij->j", g, xhat)
+    if db.size:
+        db += g.sum(axis=0)
+
+
+def _fast_forward(ctx, x, weight, bias, spec):
+    xa = x._data
+    xv = xa.reshape(spec.vshape)
+    dt = xv.dtype
+    out = np.empty_like(xv)
+    rows = xv.shape[0]
+    mean, rstd = np.empty(rows, dt), np.empty(rows, dt)
+    none = _NONE.astype(dt)
+    w = none if weight is None else weight._data.reshape(-1)
+    b = none if bias is None else bias._data.reshape(-1)
+    with np.errstate(all="ignore"):
+        if dt == np.float32 and _fast.kernels() is not None:
+            _fast.run_rows(_fast.kernels().norm_fwd, (xv, w, b, dt.type(spec.eps), spec.center, out, mean, rstd), (0, 5, 6, 7))
+        else:
+            def block(xb, ob, mb, rb):
+                _np_norm_fwd(xb, w, b, dt.type(spec.eps), spec.center, ob, mb, rb)
+
+            _fast.map_blocks(block, xv, out, mean, rstd)
+    if ctx.needs_input_grad is not None:
+        ctx.save_for_backward(x, weight, bias)
+        ctx.arrays = ("fast", xv, w, mean, rstd)
+        ctx.spec = spec
+    return out.reshape(xa.shape)
+
+
+def _fast_backward(ctx, x, weight, bias, dy):
+    _, xv, w, mean, rstd = ctx.arrays
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    dt = xv.dtype
+    g, bcast = _fast.as_grad(dy._data, xv.shape, dt)
+    none = _NONE.astype(dt)
+    dx = np.empty_like(xv) if need_x else none.reshape(0, 0)
+    C = xv.shape[1]
+    parts = []
+    compiled = dt == np.float32 and _fast.kernels() is not None
+
+    def part(g, xv, mean, rstd, dx):
+        dw = np.zeros(C, dt) if need_w else none
+        db = np.zeros(C, dt) if need_b else none
+        parts.append((dw, db))
+        if compiled:
+            _fast.kernels().norm_bwd(g, xv, w, mean, rstd, ctx.spec.center, dx, dw, db)
+        else:
+            _np_norm_bwd(g, xv, w, mean, rstd, ctx.spec.center, dx, dw, db)
+
+    with np.errstate(all="ignore"):
+        if compiled:
+            sliced = (1, 2, 3) + (() if bcast else (0,)) + ((4,) if need_x else ())
+            _fast.run_rows(part, (g, xv, mean, rstd, dx), sliced, size=xv.size)
+        else:
+            row_args = [xv, mean, rstd] + ([] if bcast else [g]) + ([dx] if need_x else [])
+
+            def block(xb, mb, rb, *rest):
+                rest = list(rest)
+                gb = g if bcast else rest.pop(0)
+                part(gb, xb, mb, rb, rest.pop(0) if need_x else dx)
+
+            _fast.map_blocks(block, *row_args)
+    out_dx = Tensor._make(dx.reshape(x.shape)) if need_x else None
+    out_dw = _param_grad(sum(p[0] for p in parts[1:]) + parts[0][0], weight) if need_w else None
+    out_db = _param_grad(sum(p[1] for p in parts[1:]) + parts[0][1], bias) if need_b else None
+    return out_dx, out_dw, out_db, None
 
 
 def _normalize_backward_graph(ctx, x, weight, bias, dy):

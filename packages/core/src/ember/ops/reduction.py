@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 
-from .. import dtypes
+from .. import _fast, dtypes
 from ..autograd.function import Primitive
 from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims, quiet_errors
 from ..dtypes import np_kind as _np_kind
@@ -33,11 +33,23 @@ def _sum_dtype(arr, dtype):
     return None
 
 
+def _rows_sum_threads(arr, keepdim):
+    """Sum over the last dim of a large CPU array, its rows split over the threads (the same pairwise
+    sums NumPy takes for each row)."""
+    rows = arr.reshape(-1, arr.shape[-1])
+    out = xp_of(arr).empty(rows.shape[0], dtype=arr.dtype)
+    _fast.run_rows(lambda r, o: r.sum(axis=1, out=o), (rows, out), (0, 1), size=arr.size)
+    return out.reshape(arr.shape[:-1] + ((1,) if keepdim else ()))
+
+
 class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, axes, keepdim, np_dtype):
-        ctx.in_shape, ctx.axes, ctx.keepdim = a._data.shape, axes, keepdim
-        return a._data.sum(axis=axes, keepdims=keepdim, dtype=np_dtype)
+        arr = a._data
+        ctx.in_shape, ctx.axes, ctx.keepdim = arr.shape, axes, keepdim
+        if axes == (arr.ndim - 1,) and arr.ndim > 1 and np_dtype is None and _fast.big_cpu(arr):
+            return _rows_sum_threads(arr, keepdim)
+        return arr.sum(axis=axes, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
     def backward(ctx, grad):

@@ -18,7 +18,7 @@ import math
 
 import numpy
 
-from .. import dtypes
+from .. import _fast, dtypes
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import (
@@ -113,6 +113,8 @@ def _unary(name, compute, grad, saves="x"):
         ufunc_name = compute
 
         def compute(xp, arr):
+            if _fast.big_cpu(arr):  # large CPU arrays: cache-sized blocks over the threads
+                return _fast.ufunc(getattr(xp, ufunc_name), arr)
             return getattr(xp, ufunc_name)(arr)
 
     attrs = {"compute": staticmethod(compute), "grad": staticmethod(grad), "saves": saves,
@@ -220,6 +222,8 @@ class Tanh(Primitive):
         arr = a._data
         if arr.dtype.kind not in "fc":
             arr = arr.astype(_float_np(arr))
+        if _fast.big_cpu(arr):
+            return _fast.ufunc(xp_of(arr).tanh, arr)
         return xp_of(arr).tanh(arr)
 
     @staticmethod
@@ -227,6 +231,14 @@ class Tanh(Primitive):
         if _np_kind(grad._data.dtype) == "c":  # holomorphic: grad * conj(1 - y^2)
             return TanhBackward.apply(grad.conj(), ctx.saved_output).conj()
         return TanhBackward.apply(grad, ctx.saved_output)
+
+
+def _tanh_grad_block(g, y, t):
+    """t = g * (1 - y * y) in three in-place passes."""
+    xp = xp_of(y)
+    xp.multiply(y, y, out=t)
+    xp.subtract(1, t, out=t)
+    xp.multiply(t, g, out=t)
 
 
 class TanhBackward(Primitive):
@@ -237,9 +249,13 @@ class TanhBackward(Primitive):
         ctx.save_for_backward(g, y)
         ya = y._data
         xp = xp_of(ya)
-        t = xp.multiply(ya, ya, out=xp.empty(ya.shape, dtype=ya.dtype))
-        xp.subtract(1, t, out=t)
-        t *= g._data
+        t = xp.empty(ya.shape, dtype=ya.dtype)
+        ga = g._data
+        if _fast.big_cpu(ya) and ga.shape == ya.shape and ga.dtype == ya.dtype and (ga.flags.c_contiguous or not any(ga.strides)):
+            _fast.map_blocks(_tanh_grad_block, ga.reshape(-1) if ga.flags.c_contiguous else ga.reshape(-1)[:1],
+                             ya.reshape(-1), t.reshape(-1))
+            return t
+        _tanh_grad_block(ga, ya, t)
         return t
 
     @staticmethod

@@ -1,0 +1,161 @@
+"""The optional compiled kernels (``pip install ember[fast]``: numba) and how ops reach them.
+
+``kernels()`` gives the module of fused float32 CPU kernels (softmax, log-softmax, layer/RMS norm,
+GELU, cross-entropy rows, embedding gradient) or None when numba is absent or ``EMBER_NO_FAST=1``;
+then every op keeps its NumPy path. The kernels are compiled once and cached on disk (numba's
+``cache=True``), so only the very first process pays the compile time. ``run_rows`` splits a kernel
+call over row ranges on Ember's thread pool (the kernels release the GIL); ``map_blocks`` does the same
+for NumPy ufunc passes on cache-sized blocks (the path without numba).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+_MODULE = None
+_TRIED = False
+_PARALLEL_MIN = 1 << 17  # elements: smaller calls stay on the calling thread
+MIN_SIZE = 1 << 12  # elements: below this the NumPy path's few passes are as fast as a kernel call
+
+
+def enabled() -> bool:
+    """Whether the compiled kernels are in use (numba importable and ``EMBER_NO_FAST`` unset)."""
+    return kernels() is not None
+
+
+def kernels():
+    """The compiled-kernel module, or None."""
+    global _MODULE, _TRIED
+    if os.environ.get("EMBER_NO_FAST", "") not in ("", "0"):
+        return None
+    if not _TRIED:
+        _TRIED = True
+        try:
+            from . import _fast_kernels
+        except ImportError:  # numba (the ``fast`` extra) not installed
+            _fast_kernels = None
+        _MODULE = _fast_kernels
+    return _MODULE
+
+
+def usable(*arrays) -> bool:
+    """True when the kernels apply: numba present, and every array a float32 NumPy array (the first
+    C-contiguous and at least MIN_SIZE elements)."""
+    first = arrays[0]
+    if type(first) is not np.ndarray or first.size < MIN_SIZE or not first.flags.c_contiguous:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != np.float32:
+            return False
+    return kernels() is not None
+
+
+def _threads():
+    from . import get_num_threads
+
+    return max(1, get_num_threads())
+
+
+def share(process, n, chunk):
+    """``process(r0, r1)`` over ``range(n)`` in chunks of ``chunk`` (callers use two per thread: few
+    hand-overs of the GIL), taken one at a time by the calling thread and by the pool's threads as they
+    get to run. The caller waits only for chunks a worker has started: on a busy CPU, where a worker
+    may not be scheduled for milliseconds, the caller simply does all the work (a fixed split would
+    wait for that worker). The first error is re-raised."""
+    chunks = [(r, min(r + chunk, n)) for r in range(0, n, chunk)]
+    nt = min(_threads(), len(chunks))
+    if nt <= 1:
+        for c in chunks:
+            process(*c)
+        return
+    import threading
+
+    from . import _parallel
+
+    get_pool = getattr(_parallel, "_get_pool", None)
+    if get_pool is None:  # a pool without that entry point: a fixed split
+        _parallel.run_spans(lambda a, b: [process(*c) for c in chunks[a:b]],
+                            [(i, i + 2) for i in range(0, len(chunks), 2)])
+        return
+    it = iter(chunks)  # a list iterator's next() is atomic under the GIL
+    lock, done, left, errors = threading.Lock(), threading.Event(), [len(chunks)], []
+
+    def work():
+        for c in it:
+            try:
+                process(*c)
+            except BaseException as e:  # noqa: BLE001  (handed to the caller)
+                errors.append(e)
+            with lock:
+                left[0] -= 1
+                if not left[0]:
+                    done.set()
+
+    pool = get_pool(nt - 1)
+    for _ in range(nt - 1):
+        pool.submit(work)
+    work()
+    done.wait()
+    if errors:
+        raise errors[0]
+
+
+def run_rows(fn, args, sliced, size=None):
+    """``fn(*args)`` with the arguments at positions ``sliced`` cut to row ranges that together cover
+    their rows, shared out among threads (``share``) when the work (``size`` elements, default the first
+    sliced array's) is large enough. The kernels loop over whole arrays: slicing here keeps their
+    indices provably non-negative, which lets the compiler vectorise them."""
+    n_rows = args[sliced[0]].shape[0]
+    if size is None:
+        size = args[sliced[0]].size
+    if size < _PARALLEL_MIN or n_rows < 2:
+        fn(*args)
+        return
+
+    def part(r0, r1):
+        fn(*(a[r0:r1] if i in sliced else a for i, a in enumerate(args)))
+
+    share(part, n_rows, max(1, -(-n_rows // (2 * _threads()))))
+
+
+def as_grad(g, shape, dtype=np.float32):
+    """An incoming gradient for a kernel: (array, True) when every element is one value (the gradient
+    of ``sum()``: a broadcast view), else a C-contiguous array of ``shape`` and False."""
+    if g.ndim and not any(g.strides):
+        return np.ascontiguousarray(g.reshape(-1)[:1], dtype=dtype).reshape((1,) * len(shape)), True
+    return np.ascontiguousarray(g.reshape(shape), dtype=dtype), False
+
+
+BLOCK = 1 << 16  # elements per cache block of NumPy passes (256 KiB of float32)
+MAP_MIN = 1 << 18  # elements: below this, one thread and whole-array passes
+
+
+def big_cpu(arr) -> bool:
+    """A real floating C-contiguous NumPy array large enough for ``map_blocks``."""
+    return type(arr) is np.ndarray and arr.size >= MAP_MIN and arr.dtype.kind == "f" and arr.flags.c_contiguous
+
+
+def map_blocks(fn, *arrays):
+    """``fn(*blocks)`` over arrays of one length along axis 0 cut into cache-sized blocks (of rows, for
+    2-D arrays), shared out among threads (``share``; NumPy's ufuncs release the GIL). An array of
+    length 1 is passed whole (a broadcast scalar). Floating-point error flags are ignored, as in the
+    ops that use this."""
+    n = max(a.shape[0] for a in arrays)
+    step = max(1, BLOCK * n // max(1, max(a.size for a in arrays)))
+
+    def part(r0, r1):
+        with np.errstate(all="ignore"):
+            for s in range(r0, r1, step):
+                e = min(s + step, r1)
+                fn(*(a if a.shape[0] == 1 else a[s:e] for a in arrays))
+
+    share(part, n, -(-n // (2 * _threads())))
+
+
+def ufunc(f, arr):
+    """``f(arr)`` for a NumPy ufunc on a ``big_cpu`` array, on blocks over the threads."""
+    out = np.empty_like(arr)
+    map_blocks(lambda a, o: f(a, out=o), arr.reshape(-1), out.reshape(-1))
+    return out

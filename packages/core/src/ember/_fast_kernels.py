@@ -1,0 +1,322 @@
+"""Fused float32 CPU kernels compiled by numba (the optional ``fast`` extra; see ``_fast.py``).
+
+Each kernel does one op's whole formula in one or two passes over the rows it is given, with the GIL
+released, so ``_fast.run_rows`` can hand row ranges (slices) to the cores. ``exp`` and ``erf`` are
+written out (vectorisable polynomial forms, float32-accurate: relative error of exp <= 3e-7, error of
+erf <= 3.3e-7, tested in tests/core/test_fast_kernels.py); libm calls would keep the loops scalar.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
+
+# no nnan / ninf: nan and inf must propagate as in PyTorch
+_FM = {"contract", "reassoc", "nsz", "arcp"}
+_OPTS = dict(nogil=True, cache=True, fastmath=_FM, error_model="numpy", boundscheck=False)
+
+f32 = np.float32
+_LO, _HI = f32(-87.33654), f32(88.0)
+_LOG2E, _LN2_HI, _LN2_LO = f32(1.4426950408889634), f32(0.693359375), f32(-2.12194440e-4)
+_SQRT_HALF = f32(math.sqrt(0.5))
+_INV_SQRT_2PI = f32(1.0 / math.sqrt(2.0 * math.pi))
+_SQRT_2_OVER_PI = f32(math.sqrt(2.0 / math.pi))
+# erf(x) = x * P(x^2) / Q(x^2) on [-4, 4], the fit of ops/unary.py (_ERF32_P / _ERF32_Q)
+_P0, _P1, _P2, _P3, _P4, _P5, _P6 = (f32(c) for c in (
+    -1.1317656798085855e-08, 4.318824065421859e-06, 0.00036599568524783583, 0.0038142145165981417,
+    0.054021416745218424, 0.18534065728985882, 1.1283791683420807))
+_Q0, _Q1, _Q2, _Q3, _Q4, _Q5 = (f32(c) for c in (
+    5.9640073901025786e-05, 0.001282024021431861, 0.015344190051479958, 0.11373742772669088,
+    0.4975872443697671, 1.0))
+
+
+@intrinsic
+def _bits_to_f32(typingctx, v):
+    """Reinterpret an int32's bits as a float32 (for 2**n without a table lookup)."""
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
+@njit(inline="always", **_OPTS)
+def _exp(x):
+    """exp(x) for float32 x: 2**n * p(r), r = x - n ln2 in [-ln2/2, ln2/2] (Cephes' expf polynomial).
+    Normal results only: x < -87.34 gives 0 and x > 88 gives inf (the kernels take exp of non-positive
+    arguments, or of a sigmoid's, where neither end matters)."""
+    xc = min(max(x, _LO), _HI)
+    n = np.floor(xc * _LOG2E + f32(0.5))
+    r = xc - n * _LN2_HI - n * _LN2_LO
+    p = f32(1.9875691500e-4)
+    p = p * r + f32(1.3981999507e-3)
+    p = p * r + f32(8.3334519073e-3)
+    p = p * r + f32(4.1665795894e-2)
+    p = p * r + f32(1.6666665459e-1)
+    p = p * r + f32(5.0000001201e-1)
+    p = p * r * r + r + f32(1.0)
+    v = p * _bits_to_f32((np.int32(n) + 127) << 23)
+    v = v if x > _LO else f32(0.0)
+    v = v if x <= _HI else f32(np.inf)
+    return v if x == x else x
+
+
+@njit(inline="always", **_OPTS)
+def _erf(x):
+    xc = min(max(x, f32(-4.0)), f32(4.0))
+    z = xc * xc
+    num = ((((((_P0 * z + _P1) * z + _P2) * z + _P3) * z + _P4) * z + _P5) * z + _P6) * xc
+    den = (((((_Q0 * z + _Q1) * z + _Q2) * z + _Q3) * z + _Q4) * z + _Q5)
+    v = min(max(num / den, f32(-1.0)), f32(1.0))
+    return v if x == x else x
+
+
+@njit(inline="always", **_OPTS)
+def _sigmoid2(u):
+    """(s, 1 - s) for s = sigmoid(2u) = (1 + tanh(u)) / 2: GELU's tanh form without the cancellation of
+    1 + tanh(u) near -1."""
+    e = _exp(f32(-2.0) * u)
+    s = f32(1.0) / (f32(1.0) + e)
+    oms = e * s if e < f32(np.inf) else f32(1.0)
+    return s, oms
+
+
+@njit(**_OPTS)
+def exp_block(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _exp(x[i])
+
+
+@njit(**_OPTS)
+def erf_block(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _erf(x[i])
+
+
+# ---- GELU (flat arrays; ``g`` of size 1 is a broadcast gradient) ---------------------------------
+
+
+@njit(**_OPTS)
+def gelu_fwd(x, out, approx_tanh):
+    if approx_tanh:
+        for i in range(x.shape[0]):
+            v = x[i]
+            s, _ = _sigmoid2(_SQRT_2_OVER_PI * (v + f32(0.044715) * v * v * v))
+            out[i] = v * s
+    else:
+        for i in range(x.shape[0]):
+            v = x[i]
+            out[i] = f32(0.5) * v * (f32(1.0) + _erf(v * _SQRT_HALF))
+
+
+@njit(inline="always", **_OPTS)
+def _gelu_d(v, approx_tanh):
+    if approx_tanh:
+        s, oms = _sigmoid2(_SQRT_2_OVER_PI * (v + f32(0.044715) * v * v * v))
+        dinner = (v * v * f32(3 * 0.044715) + f32(1.0)) * _SQRT_2_OVER_PI
+        return s + f32(2.0) * v * s * oms * dinner  # (1 + t) / 2 + x / 2 * (1 - t^2) * dinner
+    return (_erf(v * _SQRT_HALF) + f32(1.0)) * f32(0.5) + v * (_exp(v * v * f32(-0.5)) * _INV_SQRT_2PI)
+
+
+@njit(**_OPTS)
+def gelu_bwd(g, x, out, approx_tanh):
+    if g.size == 1:
+        gv = g[0]
+        for i in range(x.shape[0]):
+            out[i] = gv * _gelu_d(x[i], approx_tanh)
+    else:
+        for i in range(x.shape[0]):
+            out[i] = g[i] * _gelu_d(x[i], approx_tanh)
+
+
+# ---- softmax / log-softmax over the last dim of (R, C) arrays ------------------------------------
+
+
+@njit(inline="always", **_OPTS)
+def _row_max(xr, acc):
+    """max of a row; nan elements are skipped here but still make the row's sum nan downstream.
+    Sixteen running maxima (``acc``): a single one is a serial chain the compiler won't vectorise."""
+    C = xr.shape[0]
+    for k in range(16):
+        acc[k] = xr[0]
+    nb = C // 16
+    for j in range(nb):
+        for k in range(16):
+            v = xr[j * 16 + k]
+            acc[k] = v if v > acc[k] else acc[k]
+    m = acc[0]
+    for k in range(16):
+        m = acc[k] if acc[k] > m else m
+    for c in range(nb * 16, C):
+        m = xr[c] if xr[c] > m else m
+    return m
+
+
+@njit(**_OPTS)
+def softmax_fwd(x, out):
+    mx = np.empty(16, np.float32)
+    for r in range(x.shape[0]):
+        m = _row_max(x[r], mx)
+        s = f32(0.0)
+        for c in range(x.shape[1]):
+            e = _exp(x[r, c] - m)
+            out[r, c] = e
+            s += e
+        inv = f32(1.0) / s
+        for c in range(x.shape[1]):
+            out[r, c] *= inv
+
+
+@njit(**_OPTS)
+def log_softmax_fwd(x, out):
+    mx = np.empty(16, np.float32)
+    for r in range(x.shape[0]):
+        m = _row_max(x[r], mx)
+        s = f32(0.0)
+        for c in range(x.shape[1]):
+            s += _exp(x[r, c] - m)
+        lse = np.log(s)
+        for c in range(x.shape[1]):
+            out[r, c] = (x[r, c] - m) - lse
+
+
+@njit(**_OPTS)
+def softmax_bwd(g, y, out):
+    """y * (g - sum(g * y)) per row."""
+    C = y.shape[1]
+    bcast = g.shape[0] == 1 and g.shape[1] == 1
+    for r in range(y.shape[0]):
+        if bcast:
+            gv = g[0, 0]
+            d = f32(0.0)
+            for c in range(C):
+                d += y[r, c]
+            d *= gv
+            for c in range(C):
+                out[r, c] = y[r, c] * (gv - d)
+        else:
+            d = f32(0.0)
+            for c in range(C):
+                d += g[r, c] * y[r, c]
+            for c in range(C):
+                out[r, c] = y[r, c] * (g[r, c] - d)
+
+
+@njit(**_OPTS)
+def log_softmax_bwd(g, y, out):
+    """g - exp(y) * sum(g) per row."""
+    C = y.shape[1]
+    bcast = g.shape[0] == 1 and g.shape[1] == 1
+    for r in range(y.shape[0]):
+        if bcast:
+            gv = g[0, 0]
+            d = gv * f32(C)
+            for c in range(C):
+                out[r, c] = gv - _exp(y[r, c]) * d
+        else:
+            d = f32(0.0)
+            for c in range(C):
+                d += g[r, c]
+            for c in range(C):
+                out[r, c] = g[r, c] - _exp(y[r, c]) * d
+
+
+@njit(**_OPTS)
+def exp_shifted_rows(x, e, m, s):
+    """Cross-entropy's pieces: m = row max, e = exp(x - m), s = row sum of e."""
+    mx = np.empty(16, np.float32)
+    for r in range(x.shape[0]):
+        mr = _row_max(x[r], mx)
+        acc = f32(0.0)
+        for c in range(x.shape[1]):
+            v = _exp(x[r, c] - mr)
+            e[r, c] = v
+            acc += v
+        m[r] = mr
+        s[r] = acc
+
+
+# ---- layer norm / RMS norm over the last dim of (R, C) arrays ------------------------------------
+
+
+@njit(**_OPTS)
+def norm_fwd(x, w, b, eps, center, out, mean, rstd):
+    """out = (x - mean) * rstd * w + b per row (no mean for RMS norm); w / b of size 0 mean absent."""
+    C = x.shape[1]
+    has_w, has_b = w.size > 0, b.size > 0
+    for r in range(x.shape[0]):
+        mu = f32(0.0)
+        if center:
+            for c in range(C):
+                mu += x[r, c]
+            mu /= f32(C)
+        var = f32(0.0)
+        for c in range(C):
+            d = x[r, c] - mu
+            var += d * d
+        var /= f32(C)
+        inv = f32(1.0) / np.sqrt(var + eps)
+        mean[r] = mu
+        rstd[r] = inv
+        for c in range(C):
+            v = (x[r, c] - mu) * inv
+            if has_w:
+                v *= w[c]
+            if has_b:
+                v += b[c]
+            out[r, c] = v
+
+
+@njit(**_OPTS)
+def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
+    """dx per row and this range's partial sums of dw (g * xhat) and db (g) into dw / db (size 0: not
+    wanted; dx of size 0: not wanted). ``g`` of shape (1, 1) is a broadcast gradient."""
+    C = x.shape[1]
+    has_w = w.size > 0
+    want_dx, want_dw, want_db = dx.size > 0, dw.size > 0, db.size > 0
+    bcast = g.shape[0] == 1 and g.shape[1] == 1
+    for r in range(x.shape[0]):
+        mu, inv = mean[r], rstd[r]
+        if want_dx:
+            s1 = f32(0.0)
+            s2 = f32(0.0)
+            for c in range(C):
+                gv = g[0, 0] if bcast else g[r, c]
+                if has_w:
+                    gv *= w[c]
+                s1 += gv
+                s2 += gv * (x[r, c] - mu)
+            s1 /= f32(C)
+            s2 = s2 * inv / f32(C)
+            if not center:
+                s1 = f32(0.0)
+            for c in range(C):
+                gv = g[0, 0] if bcast else g[r, c]
+                if has_w:
+                    gv *= w[c]
+                dx[r, c] = inv * (gv - s1 - (x[r, c] - mu) * inv * s2)
+        if want_dw:
+            for c in range(C):
+                gv = g[0, 0] if bcast else g[r, c]
+                dw[c] += gv * ((x[r, c] - mu) * inv)
+        if want_db:
+            for c in range(C):
+                db[c] += g[0, 0] if bcast else g[r, c]
+
+
+# ---- embedding gradient ---------------------------------------------------------------------------
+
+
+@njit(**_OPTS)
+def rows_add(index, values, out):
+    """out[index[i]] += values[i] (rows; repeats accumulate in order)."""
+    D = values.shape[1]
+    for i in range(index.shape[0]):
+        k = index[i]
+        for d in range(D):
+            out[k, d] += values[i, d]

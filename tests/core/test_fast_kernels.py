@@ -1,0 +1,265 @@
+"""The compiled float32 kernels (``ember._fast``, the optional numba extra) against the NumPy path and
+float64 references; every case runs on both paths (the compiled one only when numba is importable)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember import _fast
+
+try:
+    import numba  # noqa: F401
+
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+
+@pytest.fixture(params=["numpy", "fast"])
+def path(request, monkeypatch):
+    if request.param == "numpy":
+        monkeypatch.setenv("EMBER_NO_FAST", "1")
+    elif not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    else:
+        monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+    return request.param
+
+
+def test_no_fast_env_turns_the_kernels_off(monkeypatch):
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    assert not _fast.enabled()
+    assert not _fast.usable(np.zeros((64, 128), np.float32))
+
+
+def test_kernels_apply_only_to_large_contiguous_float32_numpy_arrays(K):
+    big = np.zeros((64, 128), np.float32)
+    assert _fast.usable(big)
+    assert not _fast.usable(big.astype(np.float64))
+    assert not _fast.usable(big[:, ::2])
+    assert not _fast.usable(np.zeros(100, np.float32))
+
+
+@pytest.fixture
+def K(monkeypatch):
+    if not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+    return _fast.kernels()
+
+
+def test_erf_kernel_max_error_over_the_float32_range(K):
+    x = np.concatenate([np.linspace(-6, 6, 2_000_001), [1e-30, -1e-20, 1e-8, 20.0, -1e30]]).astype(np.float32)
+    out = np.empty_like(x)
+    K.erf_block(x, out)
+    ref = np.array([math.erf(v) for v in x[::97].astype(np.float64)] + [math.erf(v) for v in x[-5:].astype(np.float64)])
+    got = np.concatenate([out[::97], out[-5:]])
+    assert np.abs(got - ref).max() <= 3.5e-7
+    small = np.abs(ref) < 0.1  # near 0 the error is relative too
+    assert (np.abs(got - ref)[small] / np.maximum(np.abs(ref[small]), 1e-38)).max() <= 3.5e-7
+    out = np.empty(4, np.float32)
+    K.erf_block(np.array([np.nan, np.inf, -np.inf, -0.0], np.float32), out)
+    assert np.isnan(out[0]) and out[1] == 1 and out[2] == -1 and out[3] == 0
+
+
+def test_exp_kernel_relative_error_and_special_values(K):
+    x = np.linspace(-87.3, 88.0, 1_000_001).astype(np.float32)
+    out = np.empty_like(x)
+    K.exp_block(x, out)
+    ref = np.exp(x.astype(np.float64))
+    assert (np.abs(out - ref) / ref).max() <= 3.5e-7
+    special = np.array([np.nan, np.inf, -np.inf, -1e4, 0.0], np.float32)
+    out = np.empty_like(special)
+    K.exp_block(special, out)
+    assert np.isnan(out[0]) and out[1] == np.inf and out[2] == 0 and out[3] == 0 and out[4] == 1
+
+
+def _check(fn, shape, path, rtol=2e-5, atol=2e-6, scale=1.0):
+    """fn on a float32 input (forward, backward with a random gradient and with ``sum()``'s broadcast
+    one) against the same ops in float64."""
+    rng = np.random.default_rng(0)
+    base = (rng.standard_normal(shape) * scale).astype(np.float32)
+    g = rng.standard_normal(shape)
+    results = {}
+    for dt in (np.float32, np.float64):
+        x = ember.tensor(base.astype(dt), requires_grad=True)
+        y = fn(x)
+        (y * ember.tensor(g.astype(dt))).sum().backward()
+        grad = x.grad.numpy().copy()
+        x.grad = None
+        fn(x).sum().backward()
+        results[dt] = (y.detach().numpy(), grad, x.grad.numpy())
+    for got, ref in zip(results[np.float32], results[np.float64]):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol * max(1.0, np.abs(ref).max()))
+
+
+SHAPE = (64, 300)  # above _fast.MIN_SIZE: the compiled path is taken when enabled
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu(path, approximate):
+    _check(lambda t: F.gelu(t, approximate=approximate), SHAPE, path, scale=3.0)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_last_dim(path, name):
+    _check(lambda t: getattr(F, name)(t, dim=-1), SHAPE, path, scale=4.0)
+    _check(lambda t: getattr(F, name)(t, dim=-1), (8, 16, 37), path, scale=4.0)  # rows not a multiple of 16
+
+
+def test_softmax_rows_with_nan_inf_and_masked_entries(path):
+    x = np.random.default_rng(1).standard_normal((64, 128)).astype(np.float32)
+    x[3, 5] = np.nan
+    x[4, :64] = -np.inf
+    x[5, 7] = np.inf
+    y = F.softmax(ember.tensor(x), dim=-1).numpy()
+    assert np.isnan(y[3]).all() and np.isnan(y[5]).all()
+    assert (y[4, :64] == 0).all() and np.isclose(y[4].sum(), 1.0)
+    lsm = F.log_softmax(ember.tensor(x), dim=-1).numpy()
+    assert np.isneginf(lsm[4, :64]).all()
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm(path, affine):
+    rng = np.random.default_rng(2)
+    w = ember.tensor(rng.standard_normal(300), requires_grad=True) if affine else None
+    b = ember.tensor(rng.standard_normal(300), requires_grad=True) if affine else None
+
+    def fn(t):
+        return F.layer_norm(t, (300,), None if w is None else w.to(t.dtype), None if b is None else b.to(t.dtype))
+
+    _check(fn, SHAPE, path, scale=2.0)
+
+
+def test_layer_norm_parameter_grads(path):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 32, 96)).astype(np.float32) * 2 + 1
+    g = rng.standard_normal(x.shape)
+    grads = {}
+    for dt in (np.float32, np.float64):
+        ln = ember.nn.LayerNorm(96).to(ember.float32 if dt == np.float32 else ember.float64)
+        with ember.no_grad():
+            ln.weight.copy_(ember.tensor(rng.standard_normal(96) if dt == np.float32 else grads["w0"]))
+            ln.bias.copy_(ember.tensor(rng.standard_normal(96) if dt == np.float32 else grads["b0"]))
+        grads["w0"], grads["b0"] = ln.weight.detach().numpy().astype(np.float64), ln.bias.detach().numpy().astype(np.float64)
+        (ln(ember.tensor(x.astype(dt))) * ember.tensor(g.astype(dt))).sum().backward()
+        grads[dt] = (ln.weight.grad.numpy(), ln.bias.grad.numpy())
+    for got, ref in zip(grads[np.float32], grads[np.float64]):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_rms_norm(path):
+    w = ember.tensor(np.random.default_rng(4).standard_normal(300))
+    _check(lambda t: F.rms_norm(t, (300,), w.to(t.dtype)), SHAPE, path, scale=2.0)
+
+
+def test_layer_norm_double_backward_uses_the_graph_formula(path):
+    x = ember.randn(64, 80, dtype=ember.float32, requires_grad=True)
+    (gx,) = ember.autograd.grad(F.layer_norm(x, (80,)).pow(3).sum(), x, create_graph=True)
+    gx.sum().backward()
+    assert x.grad is not None and np.isfinite(x.grad.numpy()).all()
+
+
+def test_cross_entropy(path):
+    rng = np.random.default_rng(5)
+    logits = (rng.standard_normal((128, 100)) * 5).astype(np.float32)
+    target = ember.tensor(rng.integers(0, 100, 128))
+    res = {}
+    for dt in (np.float32, np.float64):
+        x = ember.tensor(logits.astype(dt), requires_grad=True)
+        loss = F.cross_entropy(x, target)
+        loss.backward()
+        res[dt] = (loss.item(), x.grad.numpy())
+    assert res[np.float32][0] == pytest.approx(res[np.float64][0], rel=1e-6)
+    np.testing.assert_allclose(res[np.float32][1], res[np.float64][1], rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_gradient_accumulates_repeats_in_order(path, dtype):
+    rng = np.random.default_rng(6)
+    idx = rng.integers(0, 50, (40, 30))
+    idx[0, :] = 7  # one index repeated 30+ times, the others a few times
+    w = ember.tensor(rng.standard_normal((60, 16)).astype(dtype), requires_grad=True)
+    g = rng.standard_normal((40, 30, 16)).astype(dtype)
+    (F.embedding(ember.tensor(idx), w) * ember.tensor(g)).sum().backward()
+    ref = np.zeros((60, 16))
+    np.add.at(ref, idx.reshape(-1), g.reshape(-1, 16).astype(np.float64))
+    assert w.grad.dtype == w.dtype
+    np.testing.assert_allclose(w.grad.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+    assert (w.grad.numpy()[50:] == 0).all()
+
+
+def test_blocks_over_threads_match_whole_array_passes():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1024, 600)).astype(np.float32)  # above _fast.MAP_MIN: split over threads
+    assert _fast.big_cpu(x)
+    t = ember.tensor(x, requires_grad=True)
+    np.testing.assert_array_equal(ember.exp(t).detach().numpy(), np.exp(x))
+    np.testing.assert_array_equal(ember.sin(t).detach().numpy(), np.sin(x))
+    np.testing.assert_array_equal(t.sum(dim=-1).detach().numpy(), x.sum(axis=-1))
+    np.testing.assert_array_equal(t.sum(dim=-1, keepdim=True).detach().numpy(), x.sum(axis=-1, keepdims=True))
+    y = ember.tanh(t)
+    np.testing.assert_array_equal(y.detach().numpy(), np.tanh(x))
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    (y * ember.tensor(g)).sum().backward()
+    ty = np.tanh(x)
+    np.testing.assert_allclose(t.grad.numpy(), g * (1 - ty * ty), rtol=1e-6, atol=1e-7)
+    t.grad = None
+    ember.tanh(t).sum().backward()  # a broadcast incoming gradient
+    np.testing.assert_allclose(t.grad.numpy(), 1 - ty * ty, rtol=1e-6, atol=1e-7)
+
+
+def test_thread_share_reraises_a_worker_error():
+    def boom(r0, r1):
+        if r0 > 0:
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        _fast.share(boom, 100, 10)
+
+
+def test_numpy_row_blocks_equal_whole_array_passes(monkeypatch):
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    from ember.ops.activation import LogSoftmax, Softmax, _gelu
+
+    x = np.random.default_rng(8).standard_normal((1024, 300)).astype(np.float32) * 3
+    t = ember.tensor(x)
+    np.testing.assert_array_equal(F.softmax(t, dim=-1).numpy(), Softmax.kernel(np, x, 1))
+    np.testing.assert_array_equal(F.log_softmax(t, dim=-1).numpy(), LogSoftmax.kernel(np, x, 1))
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(F.gelu(t).numpy(), _gelu(np, x, "none", None))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("center", [True, False])
+def test_numpy_row_block_norm_matches_the_whole_array_path(monkeypatch, dtype, center):
+    """Large layer / RMS norm inputs take NumPy passes on row blocks (no numba): same values and
+    gradients as the whole-array formulas (below the size threshold) row by row."""
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((1200, 256)) * 2 + 1).astype(dtype)  # above _fast.MAP_MIN
+    g = rng.standard_normal(x.shape).astype(dtype)
+    w = ember.tensor(rng.standard_normal(256).astype(dtype), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(256).astype(dtype), requires_grad=True) if center else None
+
+    def run(xs, gs):
+        t = ember.tensor(xs, requires_grad=True)
+        y = F.layer_norm(t, (256,), w, b) if center else F.rms_norm(t, (256,), w, 1e-5)
+        (y * ember.tensor(gs)).sum().backward()
+        res = (y.detach().numpy(), t.grad.numpy(), w.grad.numpy(), None if b is None else b.grad.numpy())
+        w.grad = None
+        if b is not None:
+            b.grad = None
+        return res
+
+    whole = run(x, g)
+    pieces = [run(x[i:i + 8], g[i:i + 8]) for i in range(0, 1200, 300)]  # each below the threshold
+    tol = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(whole[0][:8], pieces[0][0], **tol)
+    np.testing.assert_allclose(whole[1][300:308], pieces[1][1], **tol)
+    wsum = sum(run(x[i:i + 300], g[i:i + 300])[2] for i in range(0, 1200, 300))
+    np.testing.assert_allclose(whole[2], wsum, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
