@@ -206,6 +206,9 @@ def edge_of(t: Tensor):
 # the argument (array)
 _OWNED_TENSOR_REFS = 3
 _OWNED_ARRAY_REFS = 3  # + the local ``arr``
+# counts measured on CPython 3.10-3.13; later versions may borrow stack references (lower counts), so
+# there the gradient is always copied rather than risk keeping an array someone else holds
+_STEAL_OWNED = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
 class AccumulateGrad(Node):
@@ -241,7 +244,7 @@ class AccumulateGrad(Node):
             arr = grad._data
             if create_graph:
                 var.grad = grad
-            elif (type(arr) is _np.ndarray and arr.flags.owndata and arr.flags.writeable
+            elif (_STEAL_OWNED and type(arr) is _np.ndarray and arr.flags.owndata and arr.flags.writeable
                   and sys.getrefcount(grad) <= _OWNED_TENSOR_REFS and sys.getrefcount(arr) <= _OWNED_ARRAY_REFS):
                 # nothing else holds this fresh gradient (as PyTorch, keep it rather than copy it: a
                 # 4 MiB copy costs as much as the GELU backward that made it)
