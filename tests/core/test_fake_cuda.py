@@ -20,9 +20,12 @@ cp = _fakecuda.cupy
 def fake_cuda():
     """The fake as Ember's CuPy for one test (restored after, unless the whole run uses it)."""
     saved = (backend._cupy, backend._cupyx, backend._cupy_error, backend._cupy_checked)
+    generators = dict(ember.random._default_generators)
     _fakecuda.install()
     yield _fakecuda
     backend._cupy, backend._cupyx, backend._cupy_error, backend._cupy_checked = saved
+    ember.random._default_generators.clear()
+    ember.random._default_generators.update(generators)
 
 
 def test_implicit_conversions_to_numpy_raise():

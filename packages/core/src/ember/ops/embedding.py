@@ -7,7 +7,7 @@ from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._common import xp_of
+from ._common import checks_values, xp_of
 from ..dtypes import np_kind as _np_kind
 
 
@@ -129,7 +129,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = num + padding_idx
     idx = input._data
-    if idx.size:
+    if idx.size and not checks_values(xp_of(idx)):
+        idx = idx % num
+    elif idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if lo < -num or hi >= num:
             raise IndexOutOfRange("index out of range in self")

@@ -11,7 +11,7 @@ from .. import dtypes
 from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import apply_inplace, bind, inplace_source, wrap_dim, xp_of
+from ._common import apply_inplace, bind, checks_values, inplace_source, wrap_dim, xp_of
 
 
 def _convert_index(idx, xp):
@@ -343,7 +343,7 @@ def _check_gather_scatter(name, input, dim, index, src=None):
             f"and to be no larger size than src {list(sshape)}"
         )
     size = shape[d] if shape else 1
-    if index._data.size:
+    if index._data.size and checks_values(xp_of(index._data)):
         lo, hi = int(index._data.min()), int(index._data.max())
         if lo < 0 or hi >= size:
             raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
