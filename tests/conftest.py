@@ -2,7 +2,7 @@
 
 With EMBER_TEST_FAKE_CUDA=1 the ``cuda`` device is backed by the strict CuPy stand-in in
 tests/_fakecuda (installed here, before any test runs); ``tox -e fakecuda`` runs the tests that take
-the ``device`` fixture on it (they carry the ``cuda_device`` marker)."""
+the ``device`` fixture on it, and the ``gpu`` tests (all these carry the ``cuda_device`` marker)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a CUDA GPU (skipped without one)")
     config.addinivalue_line("markers", "slow: end-to-end run (still part of CI)")
     config.addinivalue_line("markers", "parity: compares against an installed PyTorch (tox -e parity)")
-    config.addinivalue_line("markers", "cuda_device: runs on the cuda device through the device fixture (added automatically)")
+    config.addinivalue_line("markers", "cuda_device: runs on the cuda device (the device fixture's cuda, or a gpu test on the fake; added automatically)")
 
 
 @pytest.fixture(params=DEVICES)
@@ -63,12 +63,12 @@ def shared_datasets():
 
 
 def pytest_collection_modifyitems(config, items):
-    if FAKE_CUDA or not ember.cuda.is_available():
-        skip = pytest.mark.skip(reason="the fake CUDA backend is on, not a GPU" if FAKE_CUDA else "no CUDA GPU available")
+    if not ember.cuda.is_available():
+        skip = pytest.mark.skip(reason="no CUDA GPU available")
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("device") == "cuda":
+        if (callspec is not None and callspec.params.get("device") == "cuda") or (FAKE_CUDA and "gpu" in item.keywords):
             item.add_marker(pytest.mark.cuda_device)
