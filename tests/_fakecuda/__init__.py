@@ -15,7 +15,7 @@ from ._api import cupy, cupyx
 from ._array import ndarray
 from ._transfers import transfers
 
-__all__ = ["cupy", "cupyx", "install", "ndarray", "transfers"]
+__all__ = ["active_transfers", "cupy", "cupyx", "install", "ndarray", "transfers"]
 
 
 def install():
@@ -23,3 +23,10 @@ def install():
     from ember import backend
 
     backend._use_test_cuda_module(cupy, cupyx)
+
+
+def active_transfers():
+    """The transfer log when the fake backs Ember's ``cuda`` device in this process, else None."""
+    from ember import backend
+
+    return transfers if backend._cupy is cupy else None
