@@ -39,9 +39,11 @@ class TransferLog:
 
 
 def _caller() -> str:
-    """The first frame outside this package: the line of Ember (or a test) that made the copy."""
+    """The first frame outside this package and ember/backend.py: the line of Ember (or a test) that asked for
+    the copy."""
     frame = sys._getframe(2)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _HERE:
+    while frame is not None and (os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _HERE
+                                 or frame.f_code.co_filename.endswith(os.path.join("ember", "backend.py"))):
         frame = frame.f_back
     if frame is None:
         return "?"

@@ -482,7 +482,8 @@ def index_select(input, dim, index, *, out=None):
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d] if input._data.ndim else 1
-    if index._data.size and (int(index._data.max()) >= size or int(index._data.min()) < 0):
+    if index._data.size and checks_values(xp_of(index._data)) and (int(index._data.max()) >= size
+                                                                   or int(index._data.min()) < 0):
         raise IndexOutOfRange("index out of range in self")
     return Index.apply(input, (slice(None),) * d + (index._data.reshape(-1),))
 
