@@ -1,4 +1,8 @@
-"""Shared test fixtures: the device list (cpu, plus cuda when a GPU is present) and dataset paths."""
+"""Shared test fixtures: the device list (cpu, plus cuda when a GPU is present) and dataset paths.
+
+With EMBER_TEST_FAKE_CUDA=1 the ``cuda`` device is backed by the strict CuPy stand-in in
+tests/_fakecuda (installed here, before any test runs); ``tox -e fakecuda`` runs the tests that take
+the ``device`` fixture on it, and the ``gpu`` tests (all these carry the ``cuda_device`` marker)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,12 @@ import numpy as np
 import pytest
 
 import ember
+
+FAKE_CUDA = os.environ.get("EMBER_TEST_FAKE_CUDA") == "1"
+if FAKE_CUDA:
+    import _fakecuda
+
+    _fakecuda.install()
 
 SHARED_DATASETS = pathlib.Path(os.environ.get("EMBER_SHARED_DATASETS", pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
@@ -25,6 +35,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a CUDA GPU (skipped without one)")
     config.addinivalue_line("markers", "slow: end-to-end run (still part of CI)")
     config.addinivalue_line("markers", "parity: compares against an installed PyTorch (tox -e parity)")
+    config.addinivalue_line("markers", "cuda_device: runs on the cuda device (the device fixture's cuda, or a gpu test on the fake; added automatically)")
 
 
 @pytest.fixture(params=DEVICES)
@@ -82,3 +93,7 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if (callspec is not None and callspec.params.get("device") == "cuda") or (FAKE_CUDA and "gpu" in item.keywords):
+            item.add_marker(pytest.mark.cuda_device)

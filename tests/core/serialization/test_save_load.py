@@ -471,3 +471,18 @@ def test_pathlike_and_positional_map_location(tmp_path):
     p = pathlib.Path(tmp_path) / "x.pt"
     ember.save([ember.ones(1)], p)
     assert ember.load(p, "cpu")[0].item() == 1.0
+
+
+@pytest.mark.parametrize("where", ["cpu", "cuda", "str", "dict", "callable", "device"])
+def test_map_location_moves_between_devices(device, where):
+    """A checkpoint saved on ``device`` loads where map_location says, sharing kept, values intact."""
+    t = ember.arange(6.0, device=device).reshape(2, 3)
+    data = saved_bytes({"t": t, "row": t[1], "n": 7})
+    target = {"cpu": "cpu", "cuda": device, "str": device, "dict": {f"{device}:0" if device != "cpu" else "cpu": "cpu"},
+              "callable": lambda s, loc: s, "device": ember.device(device)}[where]
+    out = ember.load(io.BytesIO(data), map_location=target)
+    expect = {"cpu": "cpu", "dict": "cpu", "callable": "cpu"}.get(where, device)  # the storage handed to a callable is on the CPU
+    assert out["t"].device.type == expect and out["row"].device.type == expect and out["n"] == 7
+    np.testing.assert_array_equal(out["t"].cpu().numpy(), np.arange(6.0).reshape(2, 3))
+    out["t"][1, 0] = 9.0
+    assert out["row"][0].item() == 9.0

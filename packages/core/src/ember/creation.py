@@ -54,6 +54,10 @@ def _to_host_array(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
+    if device is None and (isinstance(data, Tensor) or backend.array_module(data) is not numpy):
+        src = data.device if isinstance(data, Tensor) else backend.device_of(data)
+        if src.type != "cpu":  # a GPU (or meta) tensor stays where it is, as in PyTorch
+            device = src
     dev = _device(device)
     if isinstance(data, Tensor):
         arr = data._data

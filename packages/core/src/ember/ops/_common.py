@@ -17,6 +17,34 @@ xp_of = backend.array_module
 _FROM_NP = dtypes._FROM_NP
 
 
+_DEVICE_CONSTANTS: dict = {}  # (device, dtype, shape, bytes) -> device copy
+
+
+def device_constant(xp, host):
+    """``host`` (a small read-only table an op builds on the host from shapes: gather indices, bin
+    matrices, divisors) as an array of module ``xp``. On a GPU the copy is made once per device and
+    content and then reused, so a training step doesn't wait for a host-to-device copy on every call."""
+    if xp is numpy:
+        return host
+    host = numpy.asarray(host)
+    if host.nbytes > 1 << 20:
+        return xp.asarray(host)
+    key = (xp.cuda.Device().id, host.dtype.str, host.shape, host.tobytes())
+    arr = _DEVICE_CONSTANTS.get(key)
+    if arr is None:
+        if len(_DEVICE_CONSTANTS) >= 4096:
+            _DEVICE_CONSTANTS.clear()
+        arr = _DEVICE_CONSTANTS[key] = xp.asarray(host)
+    return arr
+
+
+def checks_values(xp) -> bool:
+    """Whether an op validates tensor *values* (index bounds, probabilities in [0, 1]) before computing:
+    on the CPU, as PyTorch does; not on a GPU, where reading the answer would copy to the host and wait
+    for the device on every call (PyTorch's CUDA kernels only assert asynchronously, inside the kernel)."""
+    return xp is numpy
+
+
 def numpy_aliases(fn):
     """Accept NumPy's ``axis=`` / ``keepdims=`` for ``dim=`` / ``keepdim=``, as PyTorch's argument parser
     does for every function with those parameters."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fast
+from .. import _fast, backend
 from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._common import xp_of
+from ._common import checks_values, xp_of
 from ..dtypes import np_kind as _np_kind
 
 
@@ -20,9 +20,7 @@ def _rows_sum(xp, index, values, num_rows):
     if index.size == 0:
         return out
     if xp.__name__ != "numpy":
-        import cupyx
-
-        cupyx.scatter_add(out, index, values)
+        backend.cupyx_module().scatter_add(out, index, values)
         return out
     if values.dtype == np.float32 and index.size * values.shape[1] >= _fast.MIN_SIZE and _fast.kernels() is not None:
         _fast.kernels().rows_add(xp.ascontiguousarray(index, dtype=np.int64), xp.ascontiguousarray(values), out)
@@ -141,7 +139,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = num + padding_idx
     idx = input._data
-    if idx.size:
+    if idx.size and not checks_values(xp_of(idx)):
+        idx = idx % num
+    elif idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if lo < -num or hi >= num:
             raise IndexOutOfRange("index out of range in self")

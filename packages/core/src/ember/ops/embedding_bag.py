@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive, once_differentiable
 from ..tensor import Tensor
-from ._common import xp_of
+from ._common import checks_values, xp_of
 from .embedding import _check_indices, _rows_sum, embedding
 
 
@@ -105,10 +105,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         starts = offsets._data.astype(xp.int64)
         if include_last_offset:
             starts = starts[:-1]
-        if starts.size and int(starts[0]) != 0:
+        if starts.size and checks_values(xp) and int(starts[0]) != 0:
             raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
                                f"position 0. However, got {int(starts[0])}")
-        if offsets.numel() and int(offsets._data[-1]) > flat.shape[0]:
+        if offsets.numel() and checks_values(xp) and int(offsets._data[-1]) > flat.shape[0]:
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {flat.shape[0]}, but got "
                                f"offsets[-1] of {int(offsets._data[-1])}")
         B = starts.size

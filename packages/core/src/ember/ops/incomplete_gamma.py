@@ -87,7 +87,7 @@ class GammaInc(Primitive):
         ctx.upper = upper
         xp = xp_of(x if not isinstance(x, numpy.generic) else y)
         out = _gammainc64(xp, xp.asarray(x, dtype=numpy.float64), xp.asarray(y, dtype=numpy.float64), upper)
-        return out.astype(numpy.result_type(x, y), copy=False)
+        return out.astype(xp.result_type(x, y), copy=False)
 
     @staticmethod
     def backward(ctx, grad):

@@ -11,7 +11,7 @@ from .. import dtypes
 from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import apply_inplace, bind, inplace_source, wrap_dim, xp_of
+from ._common import apply_inplace, bind, checks_values, inplace_source, wrap_dim, xp_of
 
 
 def _convert_index(idx, xp):
@@ -343,7 +343,7 @@ def _check_gather_scatter(name, input, dim, index, src=None):
             f"and to be no larger size than src {list(sshape)}"
         )
     size = shape[d] if shape else 1
-    if index._data.size:
+    if index._data.size and checks_values(xp_of(index._data)):
         lo, hi = int(index._data.min()), int(index._data.max())
         if lo < 0 or hi >= size:
             raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
@@ -482,7 +482,8 @@ def index_select(input, dim, index, *, out=None):
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d] if input._data.ndim else 1
-    if index._data.size and (int(index._data.max()) >= size or int(index._data.min()) < 0):
+    if index._data.size and checks_values(xp_of(index._data)) and (int(index._data.max()) >= size
+                                                                   or int(index._data.min()) < 0):
         raise IndexOutOfRange("index out of range in self")
     return Index.apply(input, (slice(None),) * d + (index._data.reshape(-1),))
 

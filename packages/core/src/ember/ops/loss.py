@@ -22,7 +22,7 @@ from .. import _fast
 from .._parallel import run_spans
 from ..tensor import Tensor
 from .distance import pairwise_distance
-from ._common import quiet_errors, xp_of
+from ._common import checks_values, quiet_errors, xp_of
 from .unary import scalar_type_name
 from ..dtypes import np_kind as _np_kind
 from ..autograd.autocast import autocast_op
@@ -156,6 +156,9 @@ def _targets(xp, t, ignore_index, C):
     if t.dtype != np.int64:
         t = t.astype(np.int64)
     ignored = t == ignore_index
+    if xp is not np:  # on a GPU both checks would wait for the device (PyTorch's CUDA kernels also only
+        # check targets with an asynchronous device-side assert): always mask, never copy to the host
+        return ~ignored, xp.where(ignored, 0, t)
     any_ignored = bool(ignored.any()) if t.size else False
     tt = xp.where(ignored, 0, t) if any_ignored else t
     bad = (tt < 0) | (tt >= C)
@@ -194,7 +197,10 @@ def _scale(xp, g, reduction, denom, sample_shape):
     if reduction == "mean":
         # every target ignored: the loss is nan (0/0) but nothing flows back, as in PyTorch
         with quiet_errors():
-            g = g / denom if denom != 0 else g * 0
+            if xp is not np and isinstance(denom, xp.ndarray):  # a device total: decide on the device
+                g = xp.where(denom != 0, g / denom, g * 0)
+            else:
+                g = g / denom if denom != 0 else g * 0
     return g
 
 
@@ -668,9 +674,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if _np_kind(input._data.dtype) != "f":
         raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     x, t = input._data, target._data
-    if x.size and bool(((x < 0) | (x > 1)).any()):
+    if x.size and checks_values(xp_of(x)) and bool(((x < 0) | (x > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    if t.size and bool(((t < 0) | (t > 1)).any()):
+    if t.size and checks_values(xp_of(x)) and bool(((t < 0) | (t > 1)).any()):
         raise RuntimeError("all elements of target should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
@@ -834,7 +840,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = Tensor._make(xp_of(input._data).full(input._data.shape, var, dtype=input._data.dtype))
-    elif bool((var._data < 0).any()):
+    elif checks_values(xp_of(var._data)) and bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
     vs, xs = tuple(var.shape), tuple(input.shape)
     if vs != xs:
@@ -958,7 +964,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
     t = target._data.reshape(N)
-    if t.size and bool(((t < 0) | (t >= C)).any()):
+    if t.size and checks_values(xp_of(t)) and bool(((t < 0) | (t >= C)).any()):
         raise RuntimeError("target out of range")
     xp = xp_of(input._data)
     x = input.reshape(N, C)
@@ -1031,7 +1037,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     N, C = (1, xs[0]) if len(xs) == 1 else xs
     t = target._data.reshape(N, C)
     live = xp.cumprod(t >= 0, axis=1).astype(bool)  # entries before the first negative
-    if bool((live & (t >= C)).any()):
+    if checks_values(xp) and bool((live & (t >= C)).any()):
         raise RuntimeError("target out of range")
     # counts[n, c]: how often class c is listed (a repeated target counts again, as in PyTorch)
     counts = ((t[:, :, None] == xp.arange(C)) & live[:, :, None]).sum(1).astype(input._data.dtype)

@@ -24,7 +24,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import xp_of
+from ._common import device_constant, xp_of
 from ..dtypes import np_kind as _np_kind
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ class _Geom:
         for a in range(nd):
             inner = int(np.prod(self.k[a + 1 :], dtype=np.int64))
             pos = np.arange(self.out[a], dtype=np.int64) * self.s[a] - self.p[a]
-            pos = xp.asarray(pos.reshape((-1,) + (1,) * (nd - 1 - a)))
+            pos = device_constant(xp, pos.reshape((-1,) + (1,) * (nd - 1 - a)))
             flat = flat * self.size[a] + (pos + (ph // inner) % self.k[a] * self.d[a])
         return flat
 
@@ -284,7 +284,7 @@ def _max_phase(xp, g, x, out):
     phase = xp.zeros(out.shape, dtype=np.int16 if kk > 127 else np.int8)
     for n, oi, ii, _ in reversed(g.blocks):  # reverse scan: the first offset holding the maximum is written last
         xp.copyto(phase[oi], n, where=x[ii] == out[oi])
-    if out.dtype.kind == "f" and bool(xp.isnan(out).any()):  # a NaN wins; PyTorch keeps the window's last NaN
+    if out.dtype.kind == "f" and (xp is not np or bool(xp.isnan(out).any())):  # a NaN wins; PyTorch keeps the window's last NaN
         for n, oi, ii, _ in g.blocks:
             xp.copyto(phase[oi], n, where=xp.isnan(x[ii]))
     return phase
@@ -295,9 +295,9 @@ def _max_backward(xp, g, x, out, gout):
     (NaN windows, where the last NaN wins, go through the explicit winner numbers)."""
     gin = g.grad_input(xp, x.shape, gout.dtype)
     add = not g.disjoint
-    finite = bool(xp.isfinite(gout).all())  # else mask with where(): 0 * inf would leak NaNs
     zero = gout.dtype.type(0)
-    if out.dtype.kind == "f" and bool(xp.isnan(out).any()):
+    # a GPU always takes the winner-number path: the checks below would wait for the device
+    if xp is not np or (out.dtype.kind == "f" and bool(xp.isnan(out).any())):
         phase = _max_phase(xp, g, x, out)
         for n, oi, ii, _ in g.blocks:
             contrib = xp.where(phase[oi] == n, gout[oi], zero)
@@ -306,6 +306,7 @@ def _max_backward(xp, g, x, out, gout):
             else:
                 gin[ii] = contrib
         return gin
+    finite = bool(xp.isfinite(gout).all())  # else mask with where(): 0 * inf would leak NaNs
     taken = None
     last = len(g.blocks) - 1
     for b, (n, oi, ii, full) in enumerate(g.blocks):
@@ -488,7 +489,7 @@ class AvgPool2dFn(Primitive):
                 out[oi] += xa[ii]
         div = _avg_divisor(geom, count_include_pad, divisor_override, xa.dtype)
         if not isinstance(div, int):
-            div = xp.asarray(div)
+            div = device_constant(xp, div)
         if xa.dtype.kind == "f":
             out /= div
         else:  # integer division truncating toward zero, as C++ does
@@ -591,7 +592,7 @@ def _bin_sum(xp, a, axis, I, O, acc):
     zshape = list(c.shape)
     zshape[axis] = 1
     c = xp.concatenate([xp.zeros(zshape, dtype=acc), c], axis=axis)
-    return xp.take(c, xp.asarray(end), axis=axis) - xp.take(c, xp.asarray(start), axis=axis)
+    return xp.take(c, device_constant(xp, end), axis=axis) - xp.take(c, device_constant(xp, start), axis=axis)
 
 
 def _bin_sum_t(xp, g, axis, I, O, acc):
@@ -603,7 +604,7 @@ def _bin_sum_t(xp, g, axis, I, O, acc):
     zshape = list(c.shape)
     zshape[axis] = 1
     c = xp.concatenate([xp.zeros(zshape, dtype=acc), c], axis=axis)
-    return xp.take(c, xp.asarray(hi), axis=axis) - xp.take(c, xp.asarray(lo), axis=axis)
+    return xp.take(c, device_constant(xp, hi), axis=axis) - xp.take(c, device_constant(xp, lo), axis=axis)
 
 
 _MATMUL_MAX = 1 << 16  # adaptive average pooling uses GEMMs while the (O, I) bin matrices stay this small
@@ -647,14 +648,14 @@ class AdaptiveAvgPool2dFn(Primitive):
         if H * Oh <= _MATMUL_MAX and W * Ow <= _MATMUL_MAX:  # two GEMMs with the bin-averaging matrices
             lead = xa.shape[:-2]
             planes = int(np.prod(lead, dtype=np.int64))
-            ah, aw = xp.asarray(_bin_matrix(H, Oh, xa.dtype)), xp.asarray(_bin_matrix(W, Ow, xa.dtype))
+            ah, aw = device_constant(xp, _bin_matrix(H, Oh, xa.dtype)), device_constant(xp, _bin_matrix(W, Ow, xa.dtype))
             y = xa.reshape(-1, W) @ aw.T  # (planes*H, Ow)
             y = y.reshape(planes, H, Ow).transpose(0, 2, 1).reshape(-1, H) @ ah.T  # (planes*Ow, Oh)
             return xp.ascontiguousarray(y.reshape(planes, Ow, Oh).transpose(0, 2, 1)).reshape(lead + (Oh, Ow))
         # large bins counts: prefix sums (an integral image) along each axis, in float64
         s = _bin_sum(xp, xa, xa.ndim - 1, W, Ow, np.float64)
         s = _bin_sum(xp, s, xa.ndim - 2, H, Oh, np.float64)
-        s /= xp.asarray(_bin_counts(H, Oh)[:, None] * _bin_counts(W, Ow)[None, :])
+        s /= device_constant(xp, _bin_counts(H, Oh)[:, None] * _bin_counts(W, Ow)[None, :])
         return s.astype(xa.dtype, copy=False)
 
     @staticmethod
@@ -681,12 +682,12 @@ def _adaptive_avg_grad(shape, ga):
         return gin
     if H * Oh <= _MATMUL_MAX and W * Ow <= _MATMUL_MAX:
         planes = int(np.prod(shape[:-2], dtype=np.int64))
-        ah, aw = xp.asarray(_bin_matrix(H, Oh, ga.dtype)), xp.asarray(_bin_matrix(W, Ow, ga.dtype))
+        ah, aw = device_constant(xp, _bin_matrix(H, Oh, ga.dtype)), device_constant(xp, _bin_matrix(W, Ow, ga.dtype))
         t = ga.reshape(planes, Oh, Ow).transpose(0, 2, 1).reshape(-1, Oh) @ ah  # (planes*Ow, H)
         t = t.reshape(planes, Ow, H).transpose(0, 2, 1).reshape(-1, Ow) @ aw  # (planes*H, W)
         return t.reshape(shape)
     cnt = _bin_counts(H, Oh)[:, None] * _bin_counts(W, Ow)[None, :]
-    gd = ga / xp.asarray(cnt.astype(ga.dtype))
+    gd = ga / device_constant(xp, cnt.astype(ga.dtype))
     t = _bin_sum_t(xp, gd, ga.ndim - 1, W, Ow, np.float64)
     t = _bin_sum_t(xp, t, ga.ndim - 2, H, Oh, np.float64)
     return t.astype(ga.dtype, copy=False)
@@ -760,9 +761,9 @@ class AdaptiveMaxPool2dFn(Primitive):
             best = bidx = None
             for i in range(int((end - start).max())):
                 pos = np.minimum(start + i, end - 1)
-                pa = xp.asarray(pos)
+                pa = device_constant(xp, pos)
                 v = xp.take(out, pa, axis=axis)
-                flat = xp.asarray(pos.reshape(bshape) * stride)
+                flat = device_constant(xp, pos.reshape(bshape) * stride)
                 if idx is not None:
                     flat = flat + xp.take(idx, pa, axis=axis)
                 if best is None:

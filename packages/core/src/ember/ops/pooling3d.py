@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import xp_of
+from ._common import device_constant, xp_of
 from .pooling import (
     AdaptiveMaxPool2dFn,
     AvgPool2dFn,
@@ -169,7 +169,7 @@ class AdaptiveAvgPool3dFn(Primitive):
         s = xa
         for a, (I, O) in enumerate(zip(ins, sizes)):
             s = _bin_sum(xp, s, len(lead) + a, I, O, np.float64)
-        s /= xp.asarray(_counts(ins, sizes))
+        s /= device_constant(xp, _counts(ins, sizes))
         return s.astype(xa.dtype, copy=False)
 
     @staticmethod
@@ -187,7 +187,7 @@ def _adaptive_avg3d_grad(shape, ga):
     sizes = ga.shape[len(shape) - 3 :]
     if ga.size == 0 or int(np.prod(shape)) == 0:
         return xp.zeros(shape, dtype=ga.dtype)
-    t = ga / xp.asarray(_counts(shape[-3:], sizes).astype(ga.dtype))
+    t = ga / device_constant(xp, _counts(shape[-3:], sizes).astype(ga.dtype))
     for a, (I, O) in enumerate(zip(shape[-3:], sizes)):
         t = _bin_sum_t(xp, t, len(shape) - 3 + a, I, O, np.float64)
     return t.astype(ga.dtype, copy=False)

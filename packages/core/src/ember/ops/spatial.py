@@ -16,9 +16,10 @@ import warnings
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import xp_of
+from ._common import device_constant, xp_of
 from ..dtypes import np_kind as _np_kind
 
 __all__ = [
@@ -43,7 +44,7 @@ def _bshape(w, ndim, axis):
 
 
 def _dev(xp, a):
-    return a if xp is np else xp.asarray(a)
+    return device_constant(xp, a)
 
 
 def _axis_slice(ndim, axis, sl):
@@ -141,9 +142,7 @@ def _index_add(res, axis, idx, src):
     xp = xp_of(res)
     nd = res.ndim
     if xp is not np:
-        import cupyx
-
-        cupyx.scatter_add(res, _axis_slice(nd, axis, xp.asarray(idx)), src)
+        backend.cupyx_module().scatter_add(res, _axis_slice(nd, axis, device_constant(xp, idx)), src)
         return res
     for a, b, dec in _segments(idx):
         seg = idx[a:b]

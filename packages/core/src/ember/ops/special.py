@@ -373,7 +373,7 @@ class Zeta(Primitive):
         _save_operands(ctx, a, b)
         xp = xp_of(x if not isinstance(x, numpy.generic) else q)
         out = _zeta64(xp, xp.asarray(x, dtype=numpy.float64), xp.asarray(q, dtype=numpy.float64))
-        return out.astype(numpy.result_type(x, q), copy=False)
+        return out.astype(xp.result_type(x, q), copy=False)
 
     @staticmethod
     def backward(ctx, grad):

@@ -521,7 +521,7 @@ def _erfc_large(xp, y):
     y = xp.clip(y, _ERF_THRESH, 40.0)  # erfc(40) underflows to 0 anyway; keeps inf out of the formulas
     r = _cody_rational(xp.minimum(y, 4.0), _ERF_C, _ERF_D)
     tail = y > 4.0
-    if bool(tail.any()):
+    if xp is not numpy or bool(tail.any()):  # a GPU computes both branches rather than wait to decide
         yt = xp.maximum(y, 4.0)
         z = 1.0 / (yt * yt)
         r = select(tail, (_INV_SQRT_PI - z * _cody_rational(z, _ERF_P, _ERF_Q)) / yt, r)
@@ -563,7 +563,7 @@ def _erf(xp, x, complement):
         return _erf_float32(xp, work).astype(x.dtype, copy=False)
     y = xp.abs(work)
     small = y <= _ERF_THRESH
-    all_small = bool(small.all())
+    all_small = xp is numpy and bool(small.all())  # (a GPU takes the general path rather than wait)
     es = _erf_small(xp.minimum(work, _ERF_THRESH) if all_small else xp.clip(work, -_ERF_THRESH, _ERF_THRESH))
     if complement:
         xp.subtract(1, es, out=es)
