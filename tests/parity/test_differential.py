@@ -10,18 +10,14 @@ torch = pytest.importorskip("torch")
 
 import ember  # noqa: E402
 from differential import run_op  # noqa: E402
-from optable import OPS  # noqa: E402
+from table import OPS  # noqa: E402
 
 pytestmark = pytest.mark.parity
 
 DEFAULT_TRIALS = 60
 
-# ops with disagreements still open at seed 0 (mostly gradients at inf, PyTorch quirks at the edges):
-# reported, not failed, until fixed; a fixed one shows as XPASS
-KNOWN_OPEN = {
-    "F.gelu", "F.huber_loss", "F.smooth_l1_loss", "F.soft_margin_loss", "F.softshrink", "addmm", "atan2", "logit",
-    "masked_fill", "pow", "roll", "var", "var_mean",
-}
+# ops with disagreements still open at seed 0: reported, not failed, until fixed (a fixed one shows as XPASS)
+KNOWN_OPEN: set = set()
 
 
 def _param(op):
