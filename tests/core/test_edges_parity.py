@@ -235,3 +235,33 @@ def test_margin_losses_count_a_term_only_where_it_is_positive():
 def test_hard_gumbel_softmax_over_an_empty_dim_raises_index_error():
     with pytest.raises(IndexError):
         F.gumbel_softmax(ember.empty(2, 1, 0, 3), dim=-2, hard=True)
+
+
+# ---- tensor methods, linalg, special ------------------------------------------------------------
+
+
+def test_fill_checks_the_value_fits_the_dtype():
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        ember.zeros(2, dtype=ember.uint8).fill_(-0.75)
+    assert ember.zeros(2, dtype=ember.uint8).fill_(-3).tolist() == [253, 253]
+
+
+def test_float32_pinv_lstsq_and_matrix_rank():
+    a = ember.tensor([[2.494, -0.542], [0.361, 2.89]])
+    np.testing.assert_allclose(ember.linalg.pinv(a).numpy() @ a.numpy(), np.eye(2), atol=1e-5)
+    b = ember.tensor([[-0.497], [0.284]])
+    np.testing.assert_allclose(ember.linalg.lstsq(a, b).solution.numpy(), np.linalg.solve(a.numpy(), b.numpy()), rtol=1e-5)
+    assert ember.linalg.matrix_rank(ember.ones(1, 3)).item() == 1
+
+
+def test_matrix_power_zero_stays_in_the_graph():
+    a = ember.tensor([[2.0, 1.0], [0.0, 3.0]], dtype=ember.float64, requires_grad=True)
+    y = ember.linalg.matrix_power(a, 0)
+    assert y.requires_grad and y.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    y.sum().backward()
+    assert a.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_xlog1py_gradient_in_input_at_zero_is_log1p_other():
+    gx, _ = _grad(ember.special.xlog1py, [0.0, 0.0, 1.0], [0.31, -1.0, 0.5])
+    np.testing.assert_allclose(gx, [math.log1p(0.31), 0.0, math.log1p(0.5)])

@@ -67,8 +67,11 @@ def _np(t):
     if not hasattr(t, "detach"):
         return np.asarray(t)
     if type(t).__module__.startswith("torch"):
+        if str(t.dtype) == "torch.bfloat16":  # NumPy has no bfloat16: compare in float32
+            t = t.float()
         return t.detach().numpy(force=True)  # force: gradients may be lazy zero tensors
-    return t.detach().cpu().numpy()
+    a = t.detach().cpu().numpy()
+    return a.astype(np.float32) if a.dtype.name == "bfloat16" else a
 
 
 def _dtype_name(t):

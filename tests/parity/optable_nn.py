@@ -96,6 +96,7 @@ def unpool_call(nd):
         return getattr(lib.nn.functional, f"max_unpool{nd}d")(y, idx, k, stride)
 
     call.__name__ = f"max_unpool{nd}d∘max_pool{nd}d"
+    call.covers = (f"nn.functional.max_unpool{nd}d", f"nn.functional.max_pool{nd}d")
     return call
 
 
