@@ -10,6 +10,7 @@ INTS = ("int64", "int32", "int16", "int8", "uint8")
 ALL = FLOATS + INTS + ("bool",)
 SIZES = (0, 1, 2, 3)
 SIZE_P = (0.08, 0.27, 0.35, 0.30)
+SPECIALS = (0.0, -0.0, np.inf, -np.inf, np.nan, 1.0)
 
 
 class T:
@@ -84,9 +85,12 @@ class Draw:
         if special and arr.size and self.p(0.1):
             k = self.int(1, max(1, arr.size // 3))
             idx = r.integers(0, arr.size, size=k)
-            arr.reshape(-1)[idx] = r.choice([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0], size=k)
+            pool = SPECIALS if special is True else special  # a tuple narrows the specials drawn
+            arr.reshape(-1)[idx] = r.choice(pool, size=k)
         elif arr.size and self.p(0.2):
             arr = np.round(arr)  # ties and exact zeros, where subgradients and sorting differ
+        if isinstance(special, tuple) and not any(v == 0 and np.signbit(v) for v in special):
+            arr = arr + 0.0  # -0.0 left out with the specials (rounding makes it too)
         return arr.astype(dtype)
 
     # -- tensors ----------------------------------------------------------------------------------

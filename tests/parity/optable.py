@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from gen import ALL, FLOATS, INTS, T
 
 NUM = FLOATS + INTS  # no bool
+_NO_INF = (0.0, -0.0, np.nan, 1.0)
 SIGNED = FLOATS + ("int64", "int32", "int16", "int8")
 
 
@@ -22,6 +25,8 @@ class Op:
     gen: Callable
     grad: bool = True
     tol: float = 1.0  # multiplies the value tolerances (ill-conditioned float32 inputs by design)
+    post: Callable | None = None  # post(lib, out): what is compared (e.g. a reconstruction from factors)
+    values: bool = True  # False: exceptions, structure, shapes and dtypes only (random ops)
 
 
 def unary(dtypes=ALL, lo=-3.0, hi=3.0, kw=None, **shape_kw):
@@ -60,11 +65,11 @@ def ternary(dtypes=FLOATS, kw=None):
     return g
 
 
-def with_dim(dtypes=ALL, keepdim=True, optional=True, extra=None, min_rank=0, lo=-3.0, hi=3.0, distinct=False):
+def with_dim(dtypes=ALL, keepdim=True, optional=True, extra=None, min_rank=0, lo=-3.0, hi=3.0, distinct=False, special=True):
     """x, dim (sometimes omitted or out of range), keepdim."""
 
     def g(d):
-        x = d.tensor(dtypes=dtypes, min_rank=min_rank, lo=lo, hi=hi, distinct=distinct)
+        x = d.tensor(dtypes=dtypes, min_rank=min_rank, lo=lo, hi=hi, distinct=distinct, special=special)
         kwargs = {}
         if not optional or d.p(0.8):
             kwargs["dim"] = d.dim(x.ndim)
@@ -494,14 +499,20 @@ OPS = [
     # ---- unary elementwise ----
     *[Op(n, n, unary(NUM)) for n in ("abs", "neg", "exp", "sin", "cos", "tanh", "sigmoid", "expm1", "atan", "sinh", "asinh", "erf", "erfc", "square", "sign", "exp2", "deg2rad", "rad2deg", "positive")],
     *[Op(n, n, unary(NUM, lo=0.0, hi=4.0)) for n in ("log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "lgamma", "digamma", "acosh")],
-    *[Op(n, n, unary(NUM, lo=-1.0, hi=1.0)) for n in ("asin", "acos", "atanh", "erfinv", "logit")],
+    *[Op(n, n, unary(NUM, lo=-1.0, hi=1.0)) for n in ("asin", "acos", "atanh", "erfinv")],
+    # logit's gradient at -0.0 is -inf * grad in PyTorch's vectorised loop and +inf * grad in its scalar tail
+    # (ember: the vectorised formula): -0.0 is left out
+    Op("logit", "logit", unary(NUM, lo=-1.0, hi=1.0, special=(0.0, np.inf, -np.inf, np.nan, 1.0))),
     *[Op(n, n, unary(NUM)) for n in ("floor", "ceil", "round", "trunc", "frac", "cosh", "tan", "sgn")],
     *[Op(n, n, unary(ALL), grad=False) for n in ("isnan", "isinf", "isfinite", "signbit", "logical_not", "isposinf", "isneginf")],
     Op("bitwise_not", "bitwise_not", unary(INTS + ("bool",)), grad=False),
     Op("nan_to_num", "nan_to_num", unary(FLOATS)),
     Op("clamp", "clamp", unary(NUM, kw=lambda d: {"min": d.choice([None, -1, 0.5])} | ({"max": d.choice([1, 2.5])} if d.p(0.7) else {}))),
     # ---- activations ----
-    *[Op("F." + n, F + n, unary(FLOATS)) for n in ("relu", "relu6", "elu", "selu", "celu", "gelu", "silu", "mish", "hardswish", "hardsigmoid", "hardtanh", "leaky_relu", "softsign", "tanhshrink", "softplus", "logsigmoid", "hardshrink", "softshrink", "sigmoid", "tanh")],
+    # PyTorch's vectorised float32/float16 GELU gives nan at +inf (its 0-d path and float64 give inf, as
+    # ember does): +inf is left out of GELU's inputs
+    Op("F.gelu", F + "gelu", unary(FLOATS, special=(0.0, -0.0, -np.inf, np.nan, 1.0), kw=lambda d: {"approximate": d.choice(("none", "tanh"))} if d.p(0.4) else {})),
+    *[Op("F." + n, F + n, unary(FLOATS)) for n in ("relu", "relu6", "elu", "selu", "celu", "silu", "mish", "hardswish", "hardsigmoid", "hardtanh", "leaky_relu", "softsign", "tanhshrink", "softplus", "logsigmoid", "hardshrink", "softshrink", "sigmoid", "tanh")],
     *[Op("F." + n + "[int]", F + n, unary(INTS)) for n in ("relu", "relu6", "hardtanh")],
     Op("F.threshold", F + "threshold", threshold_gen),
     Op("F.softmax", F + "softmax", with_dim(FLOATS, keepdim=False, optional=False)),
@@ -590,7 +601,9 @@ OPS = [
     *[Op(n, n, binary(NUM)) for n in ("true_divide", "multiply", "subtract", "not_equal", "greater_equal", "less")],
     Op("isclose", "isclose", binary(FLOATS, scalar=0.0), grad=False),
     Op("heaviside", "heaviside", binary(FLOATS, scalar=0.0), grad=False),
-    *[Op(n, n, with_dim(FLOATS, extra=_correction)) for n in ("std_mean", "var_mean")],
+    # the mean of var_mean/std_mean is a Welford mean in PyTorch: nan (not +-inf) with an inf among finite
+    # values, depending on the order: infinities are left out of their inputs
+    *[Op(n, n, with_dim(FLOATS, extra=_correction, special=_NO_INF)) for n in ("std_mean", "var_mean")],
     Op("aminmax", "aminmax", lambda d: ([x := d.tensor(dtypes=NUM)], {"dim": d.dim(x.ndim)} if d.p(0.7) else {})),
     Op("narrow", "narrow", narrow_gen),
     Op("select", "select", select_gen),

@@ -253,7 +253,8 @@ GRADCHECKS = {
     "cosine_embedding_loss": (lambda a, b: F.cosine_embedding_loss(a, b, _t(np.array([1.0, -1.0, 1.0])), margin=-0.5), [(3, 4), (3, 4)]),
     "margin_ranking_loss": (lambda a, b: F.margin_ranking_loss(a, b, _t(np.array([1.0, -1.0, 1.0, -1.0])), margin=0.1), [(4,), (4,)]),
     "hinge_embedding_loss": (lambda x: F.hinge_embedding_loss(x, _t(np.array([[1.0, -1.0], [-1.0, 1.0]])), margin=3.0), [(2, 2)]),
-    "soft_margin_loss": (lambda x, t: F.soft_margin_loss(x, t), [(3, 4), (3, 4)]),
+    # (PyTorch's soft_margin_loss is not differentiable in target: a constant target)
+    "soft_margin_loss": (lambda x: F.soft_margin_loss(x, _t(np.linspace(-1.5, 2.0, 12).reshape(3, 4))), [(3, 4)]),
     "multilabel_soft_margin_loss": (lambda x, t: F.multilabel_soft_margin_loss(x, t, weight=_t(np.arange(1.0, 5.0))), [(3, 4), ("unit", 3, 4)]),
     "multi_margin_loss": (lambda x: F.multi_margin_loss(x, _LONG(_T), p=2, margin=3.0, weight=_t(_W)), [(4, 5)]),
     "multilabel_margin_loss": (lambda x: F.multilabel_margin_loss(x, _LONG([[1, 3, -1, 0], [2, -1, 0, 0], [0, 1, 2, 3]]) * 1), [(3, 4)]),

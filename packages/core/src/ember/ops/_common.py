@@ -261,3 +261,29 @@ def wrap_dim(dim: int, ndim: int) -> int:
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim + n if dim < 0 else dim
+
+
+_C10_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+
+
+def check_scalar_fits(value, np_dtype) -> None:
+    """PyTorch's ``value cannot be converted to type ... without overflow`` for a Python number written into
+    a tensor of ``np_dtype`` (``masked_fill``, ``fill_``): floats must lie in the dtype's range (inf and nan
+    only into floats); negative ints may wrap into unsigned types, as two's complement."""
+    np_dtype = numpy.dtype(np_dtype)
+    kind = np_dtype.kind
+    if kind in "bc" or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if kind == "f" or np_dtype.name == "bfloat16":
+        info = numpy.finfo(np_dtype) if kind == "f" else None
+        hi = float(info.max) if info is not None else 3.3895313892515355e38
+        bad = abs(value) > hi and not (isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))))
+    else:
+        info = numpy.iinfo(np_dtype)
+        if isinstance(value, float):
+            bad = not (info.min <= value <= info.max)  # nan fails both comparisons
+        else:
+            bad = value > info.max or (value < info.min and not (kind == "u" and -value <= info.max))
+    if bad:
+        name = _C10_NAMES.get(np_dtype.name, f"{np_dtype.name}_t")
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")

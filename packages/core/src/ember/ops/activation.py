@@ -308,7 +308,8 @@ Hardshrink = _activation("Hardshrink", "hardshrink", _hardshrink, _hardshrink_gr
 
 
 def _softshrink(xp, x, lambd, _):
-    return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, xp.zeros((), dtype=x.dtype)))
+    inside = (x >= -lambd) & (x <= lambd)  # false at nan, which passes through as in PyTorch
+    return xp.where(inside, xp.zeros((), dtype=x.dtype), xp.where(x > lambd, x - lambd, x + lambd))
 
 
 Softshrink = _activation("Softshrink", "softshrink", _softshrink, _hardshrink_grad)
@@ -446,7 +447,9 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     y_soft = softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft
-    index = y_soft._data.argmax(axis=dim)
+    from .reduction import argmax
+
+    index = argmax(y_soft, dim)._data  # the op (not the array method): PyTorch's error over an empty dim
     y_hard = xp.zeros_like(y_soft._data)
     xp.put_along_axis(y_hard, xp.expand_dims(index, dim), 1.0, axis=dim)
     return Tensor._make(y_hard) - y_soft.detach() + y_soft
@@ -561,8 +564,11 @@ def prelu(input, weight):
             )
         if input.dim() >= 2:
             weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
-    pos = _step(input)
-    return input * pos + weight * input * (1 - pos)
+    from .selection import where
+
+    # selects, not products with a 0/1 mask: inf * 0 would give nan in the value and in weight's gradient
+    positive = input > 0
+    return where(positive, input, weight * where(positive, 0.0, input))
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

@@ -50,10 +50,11 @@ class SDPA(Primitive):
         if keep_mask is not None:
             dp = dp * keep_mask * keep_scale
         ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+        dbias = Tensor._make(ds.copy()) if ctx.needs_input_grad[3] else None  # a float mask that requires grad
         ds *= scale
         dq = ds @ ka
         dk = xp.swapaxes(ds, -1, -2) @ qa
-        return Tensor._make(dq), Tensor._make(dk), Tensor._make(dv)
+        return Tensor._make(dq), Tensor._make(dk), Tensor._make(dv), dbias
 
 
 def _attn_bias(attn_mask, is_causal, L, S, like):
@@ -88,7 +89,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         value = value.repeat_interleave(groups, dim=-3)
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    bias = _attn_bias(attn_mask, is_causal, L, S, query._data)
+    if isinstance(attn_mask, Tensor) and attn_mask.requires_grad and attn_mask.is_floating_point():
+        bias = attn_mask.to(query.dtype)  # a learned additive mask gets its gradient, as in PyTorch
+    else:
+        bias = _attn_bias(attn_mask, is_causal, L, S, query._data)
     keep, keep_scale = _dropout_mask(query, key, dropout_p)
     return SDPA.apply(query, key, value, bias, scale, keep, keep_scale, False)
 

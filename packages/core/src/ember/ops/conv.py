@@ -650,6 +650,8 @@ def _check_common(input, weight, bias, stride, padding, dilation, groups, nd, tr
                 f"{ws[1] * groups} elements, but got bias of size {_sizes(bias)} instead"
             )
     _check_dtypes(input, weight, bias)
+    if input.numel() == 0 and input.shape[0] != 0 and input.shape[1] != 0:  # a 0-size spatial dim
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {_sizes(input)}")
 
 
 def _batchify(input, nd, fname):

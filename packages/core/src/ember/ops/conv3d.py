@@ -15,10 +15,10 @@ def _fold(x):
     return x.movedim(2, 1).reshape(N * D, C, H, W)
 
 
-def _unfold(y, N):
-    """(N*D, C, H, W) -> (N, C, D, H, W)."""
-    ND, C, H, W = y.shape
-    return y.reshape(N, ND // N, C, H, W).movedim(1, 2)
+def _unfold(y, N, D):
+    """(N*D, C, H, W) -> (N, C, D, H, W) (D given: N may be 0)."""
+    _, C, H, W = y.shape
+    return y.reshape(N, D, C, H, W).movedim(1, 2)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -58,7 +58,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         xs = x[:, :, start:start + sd * (Do - 1) + 1:sd]
         y = _c.conv2d(_fold(xs), weight[:, :, kd], None, stride[1:], 0, dilation[1:], groups)
         out = y if out is None else out + y
-    out = _unfold(out, N)
+    out = _unfold(out, N, Do)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
     return out if batched else out.squeeze(0)
@@ -97,6 +97,10 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise RuntimeError(f"Given input size per channel: ({' x '.join(str(s) for s in x.shape[2:])}). Calculated "
                            f"output size per channel: ({' x '.join(map(str, out_sizes))}). Output size is too small")
     N, D = x.shape[0], x.shape[2]
+    if N == 0:  # an empty batch: an empty result, still in the graph of weight (and bias)
+        out = x.new_zeros((0, weight.shape[1] * groups, *out_sizes)) + weight.sum()
+        out = out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+        return out if batched else out.squeeze(0)
     sd, dd, pd = stride[0], dilation[0], padding[0]
     full = (D - 1) * sd + dd * (ks[0] - 1) + 1 + output_padding[0]
     folded = _fold(x)
@@ -104,7 +108,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     for kd in range(ks[0]):
         y = _c.conv_transpose2d(folded, weight[:, :, kd], None, stride[1:], padding[1:], output_padding[1:], groups,
                                 dilation[1:])
-        y = _unfold(y, N)  # (N, C_out, D, Ho, Wo) at depths d * sd + kd * dd
+        y = _unfold(y, N, D)  # (N, C_out, D, Ho, Wo) at depths d * sd + kd * dd
         if sd > 1:  # put sd - 1 zero planes between the depth planes
             y = stack([y] + [y.new_zeros(y.shape)] * (sd - 1), 3).flatten(2, 3)[:, :, :(D - 1) * sd + 1]
         before = kd * dd

@@ -146,6 +146,9 @@ class Pow(Primitive):
             pos = x ** xp.abs(y)
             neg = xp.where(x == 1, 1, xp.where(x == -1, xp.where(y % 2 == 0, 1, -1), 0)).astype(pos.dtype)
             return xp.where(y < 0, neg, pos)
+        if type(b) is float and b == -0.5 and dt.np.kind == "f":
+            with numpy.errstate(all="ignore"):  # PyTorch computes x ** -0.5 as rsqrt: -inf at -0.0
+                return 1 / xp_of(x).sqrt(x)
         return x**y
 
     @staticmethod
@@ -155,7 +158,10 @@ class Pow(Primitive):
         if ctx.needs_input_grad[0]:
             if b is None:
                 e = ctx.b_scalar
-                ga = grad * _cj(e * a ** (e - 1)) if e != 0 else grad * 0
+                # PyTorch zeroes the gradient for a numeric 0 exponent only: False goes through 0 * x**-1
+                zero = e == 0 and not isinstance(e, bool)
+                e = int(e) if isinstance(e, bool) else e
+                ga = grad * _cj(e * a ** (e - 1)) if not zero else grad * 0
             else:
                 # 0 ** (b - 1) is inf where b == 0, but the gradient there is 0
                 ga = grad * _cj(b * where_scalar(b == 0, 1.0, a ** (b - 1)))

@@ -6,7 +6,7 @@ from .. import backend
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import apply_inplace, bind, check_inplace, xp_of
+from ._common import apply_inplace, bind, check_inplace, check_scalar_fits, xp_of
 
 
 def _source_array(self, src):
@@ -69,6 +69,8 @@ def fill_(self, value):
         raise RuntimeError(
             f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
         )
+    if not isinstance(value, Tensor):
+        check_scalar_fits(value, self._data.dtype)
     return copy_(self, value)
 
 

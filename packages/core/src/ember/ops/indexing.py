@@ -11,7 +11,7 @@ from .. import dtypes
 from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import apply_inplace, bind, checks_values, inplace_source, wrap_dim, xp_of
+from ._common import apply_inplace, bind, check_scalar_fits, checks_values, inplace_source, wrap_dim, xp_of
 
 
 def _convert_index(idx, xp):
@@ -539,6 +539,8 @@ def masked_fill(input, mask, value):
         raise RuntimeError(
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)."
         )
+    if not isinstance(value, Tensor):
+        check_scalar_fits(value, input._data.dtype)
     return MaskedFill.apply(input, mask, value)
 
 

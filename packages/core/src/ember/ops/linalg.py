@@ -174,30 +174,37 @@ def outer(input, vec2, *, out=None):
 ger = outer
 
 
+def _add_scaled(input, prod, beta, alpha):
+    """``beta * input + alpha * prod`` of the add*mm family: ``input`` must expand to ``prod``'s shape (it does
+    not widen it), and with ``beta == 0`` it is ignored (its nan and inf do not propagate; its gradient is 0)."""
+    from .broadcast import _expand_shape
+
+    _expand_shape(tuple(input._data.shape), tuple(prod._data.shape))
+    p = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        return p + input.masked_fill(Tensor._make(xp_of(input._data).ones((), dtype=bool)), 0)
+    return p + (input if beta == 1 else input * beta)
+
+
 @autocast_op
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    prod = mm(mat1, mat2)
-    res = (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
-    return res
+    return _add_scaled(input, mm(mat1, mat2), beta, alpha)
 
 
 @autocast_op
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
-    prod = mv(mat, vec)
-    return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
+    return _add_scaled(input, mv(mat, vec), beta, alpha)
 
 
 @autocast_op
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    prod = bmm(batch1, batch2)
-    return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
+    return _add_scaled(input, bmm(batch1, batch2), beta, alpha)
 
 
 @autocast_op
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    prod = bmm(batch1, batch2).sum(0)
-    return (prod if alpha == 1 else prod * alpha) + (input if beta == 1 else input * beta)
+    return _add_scaled(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
 class Einsum(Primitive):

@@ -80,7 +80,9 @@ def matrix_power(A, n, *, out=None):
         raise TypeError(f"matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     if n == 0:
         xp = xp_of(A._data)
-        return Tensor._make(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A.shape).copy())
+        eye = Tensor._make(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A.shape).copy())
+        # still in A's graph (a zero gradient), as PyTorch's result requires grad when A does
+        return eye + A.masked_fill(Tensor._make(xp.ones((), dtype=bool)), 0) if A.requires_grad else eye
     base = inv(A) if n < 0 else A
     n = abs(n)
     result = None
@@ -185,7 +187,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     m, n = A.shape[-2], A.shape[-1]
     xp = xp_of(A._data)
     s = xp.linalg.svd(A._data, compute_uv=False)
-    eps = xp.finfo(A._data.dtype).eps
+    eps = float(xp.finfo(A._data.dtype).eps)  # a Python number (np.float32 is not one)
     tol = (eps * max(m, n) if rcond is None else rcond) * (s[..., :1] if s.size else 0)
     rank = (s > tol).sum(-1).astype("int64")
     X = pinv(A, rtol=eps * max(m, n) if rcond is None else rcond) @ rhs
@@ -243,7 +245,7 @@ def svdvals(A, *, driver=None, out=None):
 
 def _tolerance(S, atol, rtol, m, n):
     xp = xp_of(S._data)
-    eps = xp.finfo(S._data.dtype).eps
+    eps = float(xp.finfo(S._data.dtype).eps)  # a Python number (np.float32 is not one)
     smax = S.amax(-1, keepdim=True) if S.shape[-1] else S.new_zeros(S.shape[:-1] + (1,))
     if rtol is None:
         rtol = eps * max(m, n) if atol is None or (isinstance(atol, (int, float)) and atol <= 0) else 0.0

@@ -81,6 +81,32 @@ def _warn_size(input, target):
         )
 
 
+def _hinge(z):
+    """max(z, 0) whose gradient is 0 at z == 0: PyTorch's margin kernels count a term only where z > 0."""
+    from .unary import relu
+
+    return relu(z)
+
+
+def _check_output_shape(input, target):
+    """Losses whose output takes ``input``'s shape: ``target`` must broadcast to it (PyTorch's message)."""
+    if tuple(target.shape) != tuple(input.shape):
+        from .._errors import broadcast_error
+
+        err = broadcast_error((input.shape, target.shape))
+        if err is not None:
+            raise err
+        shape = list(_broadcast_shape(input.shape, target.shape))
+        if shape != list(input.shape):
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape {shape}")
+
+
+def _broadcast_shape(a, b):
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(x if y == 1 else y for x, y in zip(a, b))
+
+
 def _broadcast_pair(input, target):
     """``input`` and ``target`` expanded to one shape, as PyTorch's pointwise losses do first (so a 0-d
     operand takes part in type promotion like any other)."""
@@ -596,7 +622,7 @@ def _smooth(d, threshold, quadratic_scale, linear_scale):
     from .selection import where
 
     ad = d.abs()
-    small = ad < threshold
+    small = ~(ad >= threshold)  # nan takes the quadratic branch: its gradient is nan, as PyTorch's
     dq = where(small, d, 0.0)  # the quadratic branch sees only small d: no inf * 0 in its gradient
     return where(small, (dq * dq) * (0.5 * quadratic_scale), (ad - 0.5 * threshold) * linear_scale)
 
@@ -618,6 +644,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: 0.5 d^2 below ``delta``, delta * (|d| - delta/2) above."""
     _warn_size(input, target)
+    if target.dtype != input.dtype and target.is_floating_point() and input.is_floating_point():
+        target = target.to(input.dtype)  # PyTorch computes (and returns) huber_loss in the input's dtype
     input, target = _broadcast_pair(input, target)
     reduction = _get_enum(reduction)
     if delta <= 0:
@@ -891,6 +919,14 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss ``log(1 + exp(-target * input))``."""
     reduction = _reduction(size_average, reduce, reduction)
+    _check_output_shape(input, target)
+    if target.requires_grad and STATE.enabled:
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+            "This input cannot have requires_grad True."
+        )
+    if target.dtype != input.dtype and target.is_floating_point() and input.is_floating_point():
+        target = target.to(input.dtype)  # computed in the input's dtype, as PyTorch's kernel
     return _apply_reduction(-_log_sigmoid(target * input), reduction)
 
 
@@ -969,7 +1005,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     xp = xp_of(input._data)
     x = input.reshape(N, C)
     idx = _const(t.reshape(N, 1))
-    z = (margin - gather(x, 1, idx) + x).clamp_min(0)
+    z = _hinge(margin - gather(x, 1, idx) + x)
     if p == 2:
         z = z * z
     if weight is not None:
@@ -1044,7 +1080,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x = input.reshape(N, C)
     # pair (j, i): j a target class (times its count), i a non-target class
     pair = counts[:, :, None] * (counts == 0)[:, None, :]
-    margins = (1 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp_min(0)
+    margins = _hinge(1 - (x.unsqueeze(2) - x.unsqueeze(1)))
     loss = (margins * _const(pair)).sum((1, 2)) / C
     if len(xs) == 1:
         loss = loss.reshape(())

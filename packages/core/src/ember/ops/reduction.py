@@ -311,17 +311,22 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
         m = mean(input, axes, keepdim=True)
         d = input - m
         return sum(d * d, axes, keepdim=keepdim) / builtins.max(n - correction, 0)
-    return _Var.apply(input, axes, keepdim, n - correction)
+    whole = dim is None or input._data.ndim == 0  # PyTorch's gradient has its own rule for these at N <= correction
+    return _Var.apply(input, axes, keepdim, n - correction, whole)
 
 
 class _Var(Primitive):
-    """Variance with PyTorch's gradient ``2 (x - mean) / (N - correction)`` (exact at inf and at N == correction)."""
+    """Variance with PyTorch's gradient ``2 (x - mean) / (N - correction)`` (exact at inf and at N == correction).
+
+    Over the whole tensor with ``N <= correction`` PyTorch's gradient is ``grad * inf``, or nan where an
+    element equals the mean (``inf * 0``), whatever the sign of ``N - correction``.
+    """
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, denom):
+    def forward(ctx, a, axes, keepdim, denom, whole=False):
         x = a._data
         ctx.save_for_backward(a)
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, denom
+        ctx.axes, ctx.keepdim, ctx.denom, ctx.whole = axes, keepdim, denom, whole
         with quiet_errors():
             d = x - x.mean(axis=axes, keepdims=True) if x.size else x
             return (d * d).sum(axis=axes, keepdims=keepdim) / x.dtype.type(builtins.max(denom, 0))
@@ -330,8 +335,14 @@ class _Var(Primitive):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         g = grad_to_input_shape(grad, a._data.shape, ctx.axes, ctx.keepdim)
+        m = mean(a, ctx.axes, keepdim=True)
+        if ctx.whole and ctx.denom <= 0:
+            from .selection import where
+
+            return g * where(a == m, float("nan"), float("inf")), None, None, None, None
+        centred = a - m
         scale = 2.0 / ctx.denom if ctx.denom else float("inf")  # N - correction, unclamped, as PyTorch
-        return g * ((a - mean(a, ctx.axes, keepdim=True)) * scale)
+        return g * (centred * scale), None, None, None, None
 
 
 class _NormSqrt(Primitive):

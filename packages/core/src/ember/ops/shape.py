@@ -277,6 +277,8 @@ class Roll(Primitive):
 
 def roll(input, shifts, dims=None):
     """Rotate elements along ``dims`` (the flattened tensor when ``dims`` is None)."""
+    if input._data.size == 0:  # PyTorch returns an empty input as it is, before checking dims
+        return input.clone()
     if dims is None:
         return reshape(Roll.apply(flatten(input), shifts, None), input._data.shape)
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else shifts

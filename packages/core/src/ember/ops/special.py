@@ -321,8 +321,11 @@ class Xlog1py(Primitive):
         a, b = _operands(ctx)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            nonzero = (a != 0).to(grad.dtype) if isinstance(a, Tensor) else float(a != 0)
-            ga = grad * xlog1py(nonzero, b) if isinstance(nonzero, Tensor) or isinstance(b, Tensor) else None
+            from .selection import where
+
+            # PyTorch's derivative: xlog1py(grad, other), 0 only where self == 0 and other <= -1
+            mask = (a == 0) & (b <= -1)
+            ga = where(mask if isinstance(mask, Tensor) else Tensor._make(numpy.asarray(mask)), 0.0, xlog1py(grad, b))
         if ctx.needs_input_grad[1]:
             gb = grad * a / (b + 1)
         return ga, gb

@@ -296,7 +296,10 @@ class ReluBackward(Primitive):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        return g._data * ~(y._data <= 0)  # not "> 0": the gradient passes at nan, as in PyTorch
+        ga = g._data
+        # a select, not a product: an inf gradient where the output is 0 gives 0 (not inf * 0); "<= 0" lets
+        # the gradient pass at nan, as in PyTorch
+        return xp_of(ga).where(y._data <= 0, ga.dtype.type(0), ga)
 
     @staticmethod
     def backward(ctx, gg):
@@ -426,8 +429,11 @@ class Atan2(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
+        from .selection import where
+
         a, b = _operands(ctx)
-        scale = grad / (a * a + b * b)
+        denom = a * a + b * b
+        scale = where(denom == 0, 0.0, grad / denom)  # PyTorch's subgradient at (0, 0) is 0
         return (scale * b if ctx.needs_input_grad[0] else None), (scale * -a if ctx.needs_input_grad[1] else None)
 
 
