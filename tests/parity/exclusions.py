@@ -12,7 +12,7 @@ EXCLUDED = {
             "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor"),
     **_same("global state or configuration, not an op", "clear_autocast_cache", "get_autocast_cpu_dtype",
             "get_autocast_dtype", "get_autocast_gpu_dtype", "get_default_device", "get_default_dtype",
-            "get_float32_matmul_precision", "get_num_threads", "get_rng_state", "initial_seed",
+            "get_float32_matmul_precision", "get_num_threads", "get_num_interop_threads", "set_num_interop_threads", "get_rng_state", "initial_seed",
             "is_autocast_cache_enabled", "is_autocast_cpu_enabled", "is_autocast_enabled", "is_grad_enabled",
             "is_inference_mode_enabled", "manual_seed", "seed", "set_autocast_cache_enabled", "set_autocast_dtype",
             "set_autocast_enabled", "set_default_device", "set_default_dtype", "set_float32_matmul_precision",
