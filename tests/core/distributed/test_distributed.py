@@ -59,7 +59,7 @@ def test_a_failing_rank_stops_the_job_within_seconds():
     start = time.monotonic()
     res = _launch("crash.py", timeout=60)
     assert res.returncode != 0
-    assert time.monotonic() - start < 30
+    assert time.monotonic() - start < 45  # "within seconds" with margin for a loaded machine
     assert "rank 1 failed on purpose" in res.stderr and "[rank 1]" in res.stderr
     assert "a rank failed" in res.stderr
 

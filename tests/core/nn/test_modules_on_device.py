@@ -20,8 +20,12 @@ def _probs(shape):
     return lambda rng: rng.uniform(0.05, 0.95, shape)
 
 
+class _Target(np.ndarray):
+    """A floating input made without gradient: a loss target PyTorch refuses to differentiate."""
+
+
 def _signs(shape):
-    return lambda rng: rng.choice([-1.0, 1.0], shape)
+    return lambda rng: rng.choice([-1.0, 1.0], shape).view(_Target)
 
 
 def _const(a):
@@ -157,8 +161,9 @@ def _inputs(specs, rng):
 def _tensors(arrays, device):
     out = []
     for a in arrays:
-        floating = a.dtype.kind == "f"
-        t = ember.tensor(a.astype(np.float32) if floating else a, device=device)
+        floating = a.dtype.kind == "f" and not isinstance(a, _Target)
+        a = np.asarray(a)
+        t = ember.tensor(a.astype(np.float32) if a.dtype.kind == "f" else a, device=device)
         out.append(t.requires_grad_(True) if floating else t)
     weights = [ember.arange(64, dtype=ember.float32, device=device) % 3 + 1.0]  # made here: no copy in the step
     return out, weights
