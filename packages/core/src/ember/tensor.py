@@ -465,11 +465,23 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def pin_memory(self):
-        return self
+    def pin_memory(self, device=None):
+        """A copy of this CPU tensor in page-locked memory, which copies to the GPU asynchronously (self when
+        already pinned). Needs a GPU: without one, PyTorch's RuntimeError."""
+        from .cuda import _pinned
 
-    def is_pinned(self):
-        return False
+        if self.device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+        data = _pinned.pin(self._data)
+        if data is self._data:
+            return self
+        return Tensor._make(data)
+
+    def is_pinned(self, device=None):
+        """Whether this tensor lives in page-locked host memory (``pin_memory``)."""
+        from .cuda import _pinned
+
+        return _pinned.is_pinned(self._data)
 
     def share_memory_(self):
         """Move the tensor's memory into shared memory (in place; a no-op if already shared or on a GPU), so
