@@ -6,6 +6,7 @@ import contextlib
 
 import numpy as np
 
+from ... import backend
 from ... import distributed as dist
 from ...autograd import engine
 from ...autograd.grad_mode import no_grad
@@ -134,7 +135,8 @@ class DistributedDataParallel(Module):
         arrays = [p.grad._data.reshape(-1) if p.grad is not None else None for p in bucket.params]
         template = next(a for a in arrays if a is not None) if any(a is not None for a in arrays) else None
         dtype = template.dtype if template is not None else np.dtype(np.float32)
-        flat = np.empty(sum(bucket.sizes), dtype=dtype)
+        with backend.device_guard(bucket.params[0].device):  # the bucket lives with its parameters (CPU or GPU)
+            flat = backend.module_for(bucket.params[0].device).empty(sum(bucket.sizes), dtype=dtype)
         offset = 0
         for a, n in zip(arrays, bucket.sizes):
             if a is None:
