@@ -51,6 +51,7 @@ def _warm_sgemm():
 _warm_sgemm()
 
 _cupy = None
+_cupyx = None
 _cupy_error: str | None = None
 _cupy_checked = False
 
@@ -73,6 +74,24 @@ def _load_cupy():
         except Exception as exc:  # driver or runtime missing
             _cupy_error = f"CuPy could not reach a CUDA GPU ({type(exc).__name__}: {exc})"
     return _cupy
+
+
+def _use_test_cuda_module(cupy_like, cupyx_like) -> None:
+    """Test-suite hook (tests/conftest.py under EMBER_TEST_FAKE_CUDA=1): back the ``cuda`` device with a
+    CuPy stand-in instead of CuPy. Private on purpose; nothing in ember calls it."""
+    global _cupy, _cupyx, _cupy_error, _cupy_checked
+    _cupy, _cupyx, _cupy_error, _cupy_checked = cupy_like, cupyx_like, None, True
+
+
+def cupyx_module():
+    """CuPy's companion ``cupyx`` (scatter_add & co) for the module ``cupy_module()`` returns."""
+    global _cupyx
+    cupy_module()
+    if _cupyx is None:
+        import cupyx
+
+        _cupyx = cupyx
+    return _cupyx
 
 
 def cuda_available() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import backend
 from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import no_grad
@@ -17,9 +18,7 @@ def _rows_sum(xp, index, values, num_rows):
     if index.size == 0:
         return out
     if xp.__name__ != "numpy":
-        import cupyx
-
-        cupyx.scatter_add(out, index, values)
+        backend.cupyx_module().scatter_add(out, index, values)
         return out
     order = xp.argsort(index, kind="stable")
     sorted_idx = index[order]

@@ -155,6 +155,9 @@ def _targets(xp, t, ignore_index, C):
     if t.dtype != np.int64:
         t = t.astype(np.int64)
     ignored = t == ignore_index
+    if xp is not np:  # on a GPU both checks would wait for the device (PyTorch's CUDA kernels also only
+        # check targets with an asynchronous device-side assert): always mask, never copy to the host
+        return ~ignored, xp.where(ignored, 0, t)
     any_ignored = bool(ignored.any()) if t.size else False
     tt = xp.where(ignored, 0, t) if any_ignored else t
     bad = (tt < 0) | (tt >= C)
@@ -193,7 +196,10 @@ def _scale(xp, g, reduction, denom, sample_shape):
     if reduction == "mean":
         # every target ignored: the loss is nan (0/0) but nothing flows back, as in PyTorch
         with quiet_errors():
-            g = g / denom if denom != 0 else g * 0
+            if xp is not np and isinstance(denom, xp.ndarray):  # a device total: decide on the device
+                g = xp.where(denom != 0, g / denom, g * 0)
+            else:
+                g = g / denom if denom != 0 else g * 0
     return g
 
 

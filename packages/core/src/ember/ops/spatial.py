@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import xp_of
@@ -141,9 +142,7 @@ def _index_add(res, axis, idx, src):
     xp = xp_of(res)
     nd = res.ndim
     if xp is not np:
-        import cupyx
-
-        cupyx.scatter_add(res, _axis_slice(nd, axis, xp.asarray(idx)), src)
+        backend.cupyx_module().scatter_add(res, _axis_slice(nd, axis, xp.asarray(idx)), src)
         return res
     for a, b, dec in _segments(idx):
         seg = idx[a:b]
