@@ -161,3 +161,14 @@ def test_queue_callback_runs_once_after_backward():
     assert order == [("callback", True)]
     with pytest.raises(RuntimeError, match="during the backward pass"):
         engine.queue_callback(lambda: None)
+
+
+@needs_mpi
+@pytest.mark.slow
+def test_nccl_backend_on_the_fake_gpu_with_an_nccl_double():
+    """The nccl backend's plumbing (unique id over MPI, NCCL's pointer/count/type/op/stream calls, every
+    collective, DDP) on 2 ranks, without a GPU: fake CuPy plus a cupy.cuda.nccl double that moves the
+    buffers through MPI (scripts/nccl.py)."""
+    res = _launch("nccl.py")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "nccl OK rank 0" in res.stdout and "nccl OK rank 1" in res.stdout
