@@ -172,3 +172,15 @@ def test_nccl_backend_on_the_fake_gpu_with_an_nccl_double():
     res = _launch("nccl.py")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "nccl OK rank 0" in res.stdout and "nccl OK rank 1" in res.stdout
+
+
+@needs_mpi
+@pytest.mark.cuda
+def test_nccl_backend_on_real_gpus(monkeypatch):
+    """The same checks through CuPy's real NCCL, one rank per GPU (at most 2; a single GPU runs 1 rank)."""
+    if not dist.is_nccl_available():
+        pytest.skip("CuPy's NCCL is not installed")
+    monkeypatch.setenv("EMBER_NCCL_REAL", "1")
+    res = _launch("nccl.py", nproc=min(2, ember.cuda.device_count()))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "nccl OK rank 0" in res.stdout
