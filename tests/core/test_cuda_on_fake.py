@@ -101,3 +101,17 @@ def test_seeding():
     a = ember.randn(4, device="cuda")
     cuda.manual_seed_all(5)
     assert ember.equal(a, ember.randn(4, device="cuda")) and cuda.initial_seed() == 5
+
+
+def test_non_blocking_copies():
+    g = ember.arange(6.0, device="cuda").reshape(2, 3)
+    h = g.t().to("cpu", non_blocking=True)  # a non-contiguous view: one contiguous copy on the device first
+    cuda.synchronize()
+    assert h.is_pinned() and h.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    assert not g.cpu().is_pinned() and not g.to("cpu", False).is_pinned()  # blocking copies: ordinary memory
+    assert g.to("cpu", True).is_pinned()  # non_blocking given positionally, as PyTorch allows
+    x = ember.ones(3, requires_grad=True)
+    y = x.cuda(non_blocking=True)
+    assert y.device.type == "cuda" and y.grad_fn is not None
+    (y * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]

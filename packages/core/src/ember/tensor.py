@@ -416,16 +416,18 @@ class Tensor:
     # -- device and dtype movement ----------------------------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``; returns self when nothing changes."""
+        non_blocking = bool(kwargs.get("non_blocking")) or any(a is True for a in args)
         dev, dt, copy = _parse_to(self, *args, **kwargs)
         from .ops.conversion import to_device_dtype
 
-        return to_device_dtype(self, dev, dt, copy)
+        return to_device_dtype(self, dev, dt, copy, non_blocking)
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False) -> "Tensor":
-        return self.to(backend.device("cuda") if device is None else backend.device(device) if not isinstance(device, int) else backend.device("cuda", device))
+        return self.to(backend.device("cuda") if device is None else backend.device(device) if not isinstance(device, int) else backend.device("cuda", device),
+                       non_blocking=non_blocking)
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:

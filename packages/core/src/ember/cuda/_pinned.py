@@ -39,3 +39,12 @@ def is_pinned(array) -> bool:
             return True
         base = getattr(base, "base", getattr(base, "obj", None))
     return False
+
+
+def to_host_async(array):
+    """A pinned host copy of device ``array``, queued on the current stream (the host does not wait)."""
+    cp = _lazy.cupy()
+    src = cp.ascontiguousarray(array)
+    mem = cp.cuda.alloc_pinned_memory(max(src.nbytes, 1))
+    out = numpy.frombuffer(mem, src.dtype, src.size).reshape(src.shape)
+    return src.get(stream=cp.cuda.get_current_stream(), out=out, blocking=False)
