@@ -10,8 +10,9 @@ import pytest
 import ember
 import ember.cuda as cuda
 
-pytestmark = pytest.mark.skipif(os.environ.get("EMBER_TEST_FAKE_CUDA") != "1",
-                                reason="runs on the fake CUDA backend (EMBER_TEST_FAKE_CUDA=1)")
+pytestmark = [pytest.mark.skipif(os.environ.get("EMBER_TEST_FAKE_CUDA") != "1",
+                                 reason="runs on the fake CUDA backend (EMBER_TEST_FAKE_CUDA=1)"),
+              pytest.mark.cuda_device]  # selected by `tox -e fakecuda` (-m cuda_device)
 
 
 def test_device_control_and_properties():
