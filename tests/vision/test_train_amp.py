@@ -68,5 +68,5 @@ def test_full_mnist_bfloat16_autocast_matches_float32(shared_datasets, tmp_path)
     print(f"MNIST CNN, 2 epochs, {limit or 60000} train images: float32 {100 * acc['float32']:.2f}% in "
           f"{seconds['float32']:.0f}s, autocast bfloat16 {100 * acc['bfloat16']:.2f}% in {seconds['bfloat16']:.0f}s "
           f"(load average {load})")
-    assert acc["float32"] >= 0.97
+    assert acc["float32"] >= (0.98 if not limit else 0.9)  # the runs learned (the whole set: MNIST-CNN level)
     assert abs(acc["bfloat16"] - acc["float32"]) <= 0.003
