@@ -59,6 +59,14 @@ def main(argv=None):
     p.add_argument("--json", default=str(pathlib.Path(__file__).parent / "results" / "latest.json"))
     args = p.parse_args(argv)
 
+    if args.device == "cuda":
+        import ember
+
+        if not ember.cuda.is_available():
+            raise SystemExit("--device cuda: no usable CUDA GPU (ember.cuda.is_available() is False; CuPy and a GPU "
+                             "are needed: pip install \"ember[cuda]\")")
+        print(f"GPU: {ember.cuda.get_device_name()} ({ember.cuda.device_count()} visible)", flush=True)
+
     start = harness.check_load(first=True)
     print(f"[load] start: {start.describe()}", flush=True)
     if harness.refuse_figures([start], args.allow_busy):
@@ -69,7 +77,10 @@ def main(argv=None):
 
     if not args.no_torch:
         torch = harness._torch()
-        if torch is not None:
+        if torch is not None and args.device == "cuda" and not torch.cuda.is_available():
+            print("PyTorch has no CUDA here: timing Ember alone", flush=True)
+            args.no_torch = True
+        elif torch is not None:
             torch.set_num_threads(harness.blas_threads())
     results, pairs, loads, checks = [], [], [], [start]
     for i, (suite, cases) in enumerate(collect(args.suite)):

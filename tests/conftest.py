@@ -33,6 +33,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a CUDA GPU (skipped without one)")
+    config.addinivalue_line("markers", "cuda: needs a real CUDA GPU through CuPy (`pytest -m cuda`; skipped without one)")
     config.addinivalue_line("markers", "slow: end-to-end run (still part of CI)")
     config.addinivalue_line("markers", "parity: compares against an installed PyTorch (tox -e parity)")
     config.addinivalue_line("markers", "cuda_device: runs on the cuda device (the device fixture's cuda, or a gpu test on the fake; added automatically)")
@@ -91,7 +92,7 @@ def pytest_collection_modifyitems(config, items):
     if not ember.cuda.is_available():
         skip = pytest.mark.skip(reason="no CUDA GPU available")
         for item in items:
-            if "gpu" in item.keywords:
+            if "gpu" in item.keywords or item.get_closest_marker("cuda") is not None:
                 item.add_marker(skip)
     for item in items:
         callspec = getattr(item, "callspec", None)

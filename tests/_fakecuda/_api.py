@@ -247,6 +247,7 @@ cuda = _module("cupy.cuda", "fake cupy.cuda", {
     "runtime": _cuda.runtime, "MemoryPool": _cuda.MemoryPool, "PinnedMemoryPool": _cuda.PinnedMemoryPool,
     "MemoryPointer": _cuda.MemoryPointer, "PinnedMemoryPointer": _cuda.PinnedMemoryPointer,
     "alloc_pinned_memory": _cuda.alloc_pinned_memory, "is_available": _cuda.is_available,
+    "get_allocator": _cuda.get_allocator, "set_allocator": _cuda.set_allocator,
 })
 
 cupy = _module("cupy", "A strict stand-in for CuPy (tests only; see tests/_fakecuda/__init__.py).", {

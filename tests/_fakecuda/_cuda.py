@@ -198,6 +198,9 @@ class MemoryPool:
     def free_all_blocks(self, stream=None):
         self._cached = 0
 
+    def malloc(self, size):
+        raise NotImplementedError("the fake's arrays hold NumPy memory; nothing allocates raw device memory")
+
     def n_free_blocks(self) -> int:
         return 1 if self._cached else 0
 
@@ -293,6 +296,19 @@ runtime = types.SimpleNamespace(
     driverGetVersion=lambda: 12080,
     CUDARuntimeError=CUDARuntimeError,
 )
+
+
+_allocator = [None]
+
+
+def get_allocator():
+    """``cupy.cuda.get_allocator()``: the function that allocates device memory (the pool's ``malloc``)."""
+    return _allocator[0] or _POOL.malloc
+
+
+def set_allocator(allocator=None):
+    """``cupy.cuda.set_allocator(f)``: kept for the code that wraps the allocator (the fake's arrays don't call it)."""
+    _allocator[0] = allocator
 
 
 def is_available() -> bool:

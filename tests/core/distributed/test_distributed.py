@@ -85,9 +85,11 @@ def test_backend_names():
     assert dist.Backend("MPI") == "mpi" and dist.Backend("gloo") == "gloo"
     with pytest.raises(ValueError, match="Invalid backend: 'tcp'"):
         dist.Backend("tcp")
-    with pytest.raises(NotImplementedError, match="nccl"):
-        dist.init_process_group("nccl")
-    assert dist.is_available() and not dist.is_nccl_available()
+    assert dist.is_available()
+    if not dist.is_nccl_available():  # CuPy / NCCL / a GPU missing: a clear error before anything starts
+        with pytest.raises(RuntimeError, match="the 'nccl' backend needs CuPy with NCCL"):
+            dist.init_process_group("nccl")
+        assert not dist.is_initialized()
     assert repr(dist.ReduceOp.SUM) == "<ReduceOp.SUM: 0>"
 
 
@@ -159,3 +161,26 @@ def test_queue_callback_runs_once_after_backward():
     assert order == [("callback", True)]
     with pytest.raises(RuntimeError, match="during the backward pass"):
         engine.queue_callback(lambda: None)
+
+
+@needs_mpi
+@pytest.mark.slow
+def test_nccl_backend_on_the_fake_gpu_with_an_nccl_double():
+    """The nccl backend's plumbing (unique id over MPI, NCCL's pointer/count/type/op/stream calls, every
+    collective, DDP) on 2 ranks, without a GPU: fake CuPy plus a cupy.cuda.nccl double that moves the
+    buffers through MPI (scripts/nccl.py)."""
+    res = _launch("nccl.py")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "nccl OK rank 0" in res.stdout and "nccl OK rank 1" in res.stdout
+
+
+@needs_mpi
+@pytest.mark.cuda
+def test_nccl_backend_on_real_gpus(monkeypatch):
+    """The same checks through CuPy's real NCCL, one rank per GPU (at most 2; a single GPU runs 1 rank)."""
+    if not dist.is_nccl_available():
+        pytest.skip("CuPy's NCCL is not installed")
+    monkeypatch.setenv("EMBER_NCCL_REAL", "1")
+    res = _launch("nccl.py", nproc=min(2, ember.cuda.device_count()))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "nccl OK rank 0" in res.stdout

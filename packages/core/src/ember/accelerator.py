@@ -116,6 +116,6 @@ def memory_allocated(device_index=None, /) -> int:
 
 
 def max_memory_allocated(device_index=None, /) -> int:
-    """The memory pool's total bytes (CuPy keeps no separate peak counter)."""
+    """The peak of ``memory_allocated`` since the start or ``ember.cuda.reset_peak_memory_stats``."""
     _require()
     return cuda.max_memory_allocated(device_index)

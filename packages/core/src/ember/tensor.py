@@ -420,16 +420,18 @@ class Tensor:
     # -- device and dtype movement ----------------------------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``; returns self when nothing changes."""
+        non_blocking = bool(kwargs.get("non_blocking")) or any(a is True for a in args)
         dev, dt, copy = _parse_to(self, *args, **kwargs)
         from .ops.conversion import to_device_dtype
 
-        return to_device_dtype(self, dev, dt, copy)
+        return to_device_dtype(self, dev, dt, copy, non_blocking)
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False) -> "Tensor":
-        return self.to(backend.device("cuda") if device is None else backend.device(device) if not isinstance(device, int) else backend.device("cuda", device))
+        return self.to(backend.device("cuda") if device is None else backend.device(device) if not isinstance(device, int) else backend.device("cuda", device),
+                       non_blocking=non_blocking)
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
@@ -469,11 +471,23 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def pin_memory(self):
-        return self
+    def pin_memory(self, device=None):
+        """A copy of this CPU tensor in page-locked memory, which copies to the GPU asynchronously (self when
+        already pinned). Needs a GPU: without one, PyTorch's RuntimeError."""
+        from .cuda import _pinned
 
-    def is_pinned(self):
-        return False
+        if self.device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+        data = _pinned.pin(self._data)
+        if data is self._data:
+            return self
+        return Tensor._make(data)
+
+    def is_pinned(self, device=None):
+        """Whether this tensor lives in page-locked host memory (``pin_memory``)."""
+        from .cuda import _pinned
+
+        return _pinned.is_pinned(self._data)
 
     def share_memory_(self):
         """Move the tensor's memory into shared memory (in place; a no-op if already shared or on a GPU), so

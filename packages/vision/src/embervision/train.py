@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress bars, only one line per epoch (bars are off anyway when stderr is not a terminal)")
     _data_parallel.add_argument(p)
     _onnx_deploy.add_argument(p)
+    p.add_argument("--amp", action="store_true",
+                   help="automatic mixed precision (ember.autocast) for the forward passes and the loss: bfloat16 on CPU, "
+                        "float16 with a GradScaler on CUDA (see --amp-dtype)")
+    p.add_argument("--amp-dtype", default=None, choices=["bfloat16", "float16"],
+                   help="the autocast dtype with --amp (default: bfloat16 on CPU, float16 on CUDA)")
     return p
 
 
@@ -243,9 +248,11 @@ def _limit(ds, n):
 
 
 def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, per_batch=False, desc="", progress=True,
-              parallel=None):
+              parallel=None, amp_dtype=None, scaler=None):
     """One pass over ``loader``: trains when ``optimizer`` is given, else evaluates. Returns (loss, accuracy),
-    over every rank's share when ``parallel`` (a data-parallel place) is given."""
+    over every rank's share when ``parallel`` (a data-parallel place) is given. ``amp_dtype``: run forward and
+    loss under ``ember.autocast`` in that dtype; ``scaler``: an ``ember.amp.GradScaler`` for the backward pass
+    (float16)."""
     training = optimizer is not None
     model.train(training)
     total_loss, correct, seen = 0.0, 0, 0
@@ -254,12 +261,18 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None, scheduler=None, pe
     with ember.set_grad_enabled(training):
         for images, targets in bar:
             images, targets = images.to(device), targets.to(device)
-            logits = model(images)
-            loss = loss_fn(logits, targets)
+            with ember.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits = model(images)
+                loss = loss_fn(logits, targets)
             if training:
                 optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    loss.backward()
+                    optimizer.step()
                 if per_batch and scheduler is not None:
                     scheduler.step()
             n = targets.shape[0]
@@ -342,6 +355,12 @@ def main(argv=None) -> dict:
     base_lr = optimizer.param_groups[0]["lr"]
     scheduler, sched_unit = build_scheduler(args, optimizer, len(train_loader))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    amp_dtype = None
+    scaler = None
+    if args.amp:
+        amp_dtype = getattr(ember, args.amp_dtype or ("float16" if device.type == "cuda" else "bfloat16"))
+        if amp_dtype is ember.float16:  # float16's narrow range needs loss scaling; bfloat16's does not
+            scaler = ember.amp.GradScaler(device.type)
     checkpoint = args.checkpoint or os.path.join(args.output_dir, "checkpoint.ember")
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": [], "epoch_seconds": []}
     start_epoch = 0
@@ -364,7 +383,8 @@ def main(argv=None) -> dict:
           f"({len(train_set)} train / {len(test_set)} test images), device {device}"
           f"{f' x {world} ranks' if sampler is not None else ''}, "
           f"{args.optimizer} lr={base_lr:g} "
-          f"({args.scheduler} schedule), {_plural(args.epochs, 'epoch')}")
+          f"({args.scheduler} schedule), {_plural(args.epochs, 'epoch')}"
+          f"{f', autocast {amp_dtype}' if amp_dtype is not None else ''}")
     if start_epoch >= args.epochs:
         log(f"nothing left to train: the checkpoint has {_plural(start_epoch, 'epoch')} and --epochs is {args.epochs} "
               "(pass a larger --epochs to train further)")
@@ -377,10 +397,12 @@ def main(argv=None) -> dict:
             sampler.set_epoch(epoch)
         train_loss, train_acc = run_epoch(trained, train_loader, loss_fn, device, optimizer, scheduler,
                                           per_batch=sched_unit == "batch", desc=f"epoch {epoch + 1}/{args.epochs} train",
-                                          progress=progress, parallel=parallel if sampler is not None else None)
+                                          progress=progress, parallel=parallel if sampler is not None else None,
+                                          amp_dtype=amp_dtype, scaler=scaler)
         if sched_unit == "epoch":
             scheduler.step()
-        test_loss, test_acc = run_epoch(model, test_loader, loss_fn, device, desc=f"epoch {epoch + 1}/{args.epochs} test", progress=progress)
+        test_loss, test_acc = run_epoch(model, test_loader, loss_fn, device, desc=f"epoch {epoch + 1}/{args.epochs} test",
+                                        progress=progress, amp_dtype=amp_dtype)
         seconds = time.perf_counter() - t0
         for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("test_loss", test_loss), ("test_acc", test_acc), ("epoch_seconds", seconds)):
             history[key].append(value)

@@ -3,7 +3,11 @@
 The ``mpi`` backend runs on CPU tensors through mpi4py (``pip install "ember[mpi]"`` brings mpi4py and the
 MPICH wheel; a cluster's own MPI works too). Launch ranks with ``python -m ember.distributed.run
 --nproc-per-node N script.py`` (or ``mpiexec -n N python script.py``). ``gloo`` is accepted as a name for the
-CPU backend so scripts written for it run unchanged. The ``nccl`` backend (CUDA tensors) is not available yet.
+CPU backend so scripts written for it run unchanged. The ``nccl`` backend runs the collectives on CUDA tensors
+through NCCL (CuPy's ``cupy.cuda.nccl``), queued on the current CUDA stream; MPI still starts the ranks and
+carries the communicator's unique id and the bookkeeping, so it needs both extras (``ember[cuda,mpi]``). As with
+PyTorch, call ``ember.cuda.set_device(local_rank)`` before ``init_process_group("nccl")`` (or pass
+``device_id``). ``gather``, ``scatter`` and ``all_to_all_single`` are MPI-only for now.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 
-from . import _mpi, _state
+from . import _mpi, _nccl, _state
 from ._state import Backend, GroupMember, ProcessGroup, group
 from .collectives import (ReduceOp, Work, all_gather, all_gather_into_tensor, all_reduce, all_to_all_single, barrier,
                           broadcast, gather, irecv, isend, recv, reduce, reduce_scatter_tensor, scatter, send)
@@ -36,7 +40,8 @@ def is_mpi_available() -> bool:
 
 
 def is_nccl_available() -> bool:
-    return False
+    """Whether CuPy with NCCL and a CUDA GPU can be used (the ``nccl`` backend)."""
+    return _nccl.available()
 
 
 def is_gloo_available() -> bool:
@@ -60,8 +65,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise ValueError("trying to initialize the default process group twice!")
     name = Backend(backend or "mpi")
     if name == Backend.NCCL:
-        raise NotImplementedError("ember.distributed: the 'nccl' backend (CUDA tensors) is not implemented yet; "
-                                  "use backend='mpi' with CPU tensors")
+        _nccl.module()  # a clear error before anything starts when CuPy or NCCL is missing
     if init_method not in (None, "env://") and not str(init_method).startswith(("tcp://", "file://")):
         raise ValueError(f"unsupported init_method {init_method!r}")
     MPI = _mpi.mpi()
@@ -79,14 +83,41 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         timeout = _state._DEFAULT_TIMEOUT
     elif not isinstance(timeout, datetime.timedelta):
         raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {type(timeout).__name__}")
-    _state._world = ProcessGroup(str(Backend.MPI), comm.Dup(), range(mpi_size), timeout)
+    if name == Backend.NCCL:
+        _state._world = _nccl_group(comm.Dup(), range(mpi_size), timeout, device_id)
+    else:
+        _state._world = ProcessGroup(str(Backend.MPI), comm.Dup(), range(mpi_size), timeout)
     os.environ.setdefault("RANK", str(mpi_rank))
     os.environ.setdefault("WORLD_SIZE", str(mpi_size))
+
+
+def _nccl_group(comm, ranks, timeout, device_id=None):
+    """A process group whose collectives run through an NCCL communicator on this rank's GPU."""
+    from .. import backend, cuda
+
+    if device_id is None:
+        idx = cuda.current_device()
+    elif isinstance(device_id, int) and not isinstance(device_id, bool):
+        idx = device_id
+    else:
+        dev = backend.device(device_id)
+        if dev.type != "cuda":
+            raise ValueError(f"init_process_group: device_id must be a CUDA device for the nccl backend, got {dev}")
+        idx = cuda.current_device() if dev.index is None else dev.index
+    if device_id is not None:
+        cuda.set_device(idx)
+    pg = ProcessGroup(str(Backend.NCCL), comm, ranks, timeout)
+    pg.device_index = idx
+    pg.nccl = _nccl.create_communicator(comm, idx)
+    return pg
 
 
 def destroy_process_group(group=None) -> None:
     """Leave ``group`` (the default one: leave distributed mode altogether)."""
     pg = _state.resolve(group)
+    if pg.nccl is not None:
+        pg.nccl.destroy()
+        pg.nccl = None
     pg.comm.Free()
     if pg is _state._world:
         _state._world = None
@@ -104,7 +135,12 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
     comm = world.comm.Split(0 if me in ranks else MPI.UNDEFINED, key=me)
     if comm == MPI.COMM_NULL:
         return GroupMember.NON_GROUP_MEMBER
-    return ProcessGroup(world.name(), comm, ranks, timeout or world.timeout)
+    if world.nccl is not None and (backend is None or Backend(backend) == Backend.NCCL):
+        return _nccl_group(comm, ranks, timeout or world.timeout, world.device_index)
+    name = str(Backend(backend)) if backend is not None else world.name()
+    if name == Backend.NCCL:
+        raise NotImplementedError("new_group(backend='nccl') needs a default group initialized with 'nccl'")
+    return ProcessGroup(name if name != Backend.GLOO else str(Backend.MPI), comm, ranks, timeout or world.timeout)
 
 
 def _member(group):

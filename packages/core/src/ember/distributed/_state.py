@@ -31,6 +31,8 @@ class ProcessGroup:
         self.comm = comm
         self.ranks = list(ranks)  # global ranks, in group-rank order
         self.timeout = timeout
+        self.nccl = None  # the NcclCommunicator of an 'nccl' group
+        self.device_index = None  # the GPU of an 'nccl' group on this rank
 
     def rank(self) -> int:
         return self.comm.Get_rank()

@@ -6,7 +6,7 @@ import enum
 
 import numpy as np
 
-from . import _mpi, _state
+from . import _mpi, _nccl_collectives, _state
 from ..tensor import Tensor
 
 __all__ = ["ReduceOp", "Work", "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor",
@@ -78,11 +78,16 @@ _DTYPES = ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "
 _MAX_DIMS = 8
 
 
-def _check_tensor(t, what):
+def _check_tensor(t, what, pg=None):
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
     if t._data.dtype.name not in _DTYPES:
-        raise TypeError(f"{what}: unsupported dtype {t.dtype} for the mpi backend")
+        raise TypeError(f"{what}: unsupported dtype {t.dtype} for the {pg.name() if pg else 'mpi'} backend")
+    if pg is not None and pg.nccl is not None:
+        _nccl_collectives._check(pg, t, what)
+    elif t.device.type != "cpu":
+        raise TypeError(f"{what}: the mpi backend works on CPU tensors, got a tensor on {t.device} (use "
+                        "init_process_group('nccl') for CUDA tensors)")
 
 
 def _agree(pg, what, t=None, check_shape=True):
@@ -124,6 +129,12 @@ def _group_rank(pg, rank, what) -> int:
         raise ValueError(f"{what}: rank {rank} is not part of the group (ranks {pg.ranks})") from None
 
 
+def _no_nccl(pg, what):
+    if pg.nccl is not None:
+        raise NotImplementedError(f"ember.distributed: {what} is not implemented for the nccl backend yet (it is for "
+                                  "the mpi backend, on CPU tensors)")
+
+
 def _write_back(t, buf):
     if buf is not t._data:
         t._data[...] = buf.astype(t._data.dtype, copy=False)
@@ -143,10 +154,12 @@ def _run(pg, what, requests, finish, async_op):
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` across all ranks of ``group``, leaving the result on every rank (in place)."""
     pg = _state.resolve(group)
-    _check_tensor(tensor, "all_reduce")
+    _check_tensor(tensor, "all_reduce", pg)
     if op is ReduceOp.AVG and tensor._data.dtype.kind not in "fc":
         raise RuntimeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got {tensor.dtype}")
     _agree(pg, "all_reduce", tensor)
+    if pg.nccl is not None:
+        return _nccl_collectives.all_reduce(pg, tensor, op, async_op)
     buf = _mpi.as_buffer(tensor._data)
     req = pg.comm.Iallreduce(_mpi.mpi().IN_PLACE, buf, _mpi.reduce_op(op))
 
@@ -161,9 +174,11 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 def broadcast(tensor, src, group=None, async_op=False):
     """Copy ``tensor`` from rank ``src`` to every rank of ``group`` (in place)."""
     pg = _state.resolve(group)
-    _check_tensor(tensor, "broadcast")
+    _check_tensor(tensor, "broadcast", pg)
     root = _group_rank(pg, src, "broadcast")
     _agree(pg, "broadcast", tensor)
+    if pg.nccl is not None:
+        return _nccl_collectives.broadcast(pg, tensor, root, async_op)
     buf = _mpi.as_buffer(tensor._data)
     req = pg.comm.Ibcast(buf, root=root)
     return _run(pg, "broadcast", [req], lambda: _write_back(tensor, buf), async_op)
@@ -172,9 +187,11 @@ def broadcast(tensor, src, group=None, async_op=False):
 def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` across ranks into rank ``dst``'s tensor."""
     pg = _state.resolve(group)
-    _check_tensor(tensor, "reduce")
+    _check_tensor(tensor, "reduce", pg)
     root = _group_rank(pg, dst, "reduce")
     _agree(pg, "reduce", tensor)
+    if pg.nccl is not None:
+        return _nccl_collectives.reduce(pg, tensor, root, op, async_op)
     buf = _mpi.as_buffer(tensor._data)
     is_root = pg.rank() == root
     MPI = _mpi.mpi()
@@ -192,10 +209,12 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """Gather ``tensor`` from every rank into ``tensor_list`` (one tensor per rank)."""
     pg = _state.resolve(group)
-    _check_tensor(tensor, "all_gather")
+    _check_tensor(tensor, "all_gather", pg)
     if len(tensor_list) != pg.size():
         raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors, the group has {pg.size()} ranks")
     _agree(pg, "all_gather", tensor)
+    if pg.nccl is not None:
+        return _nccl_collectives.all_gather(pg, tensor_list, tensor, async_op)
     send = _mpi.as_buffer(tensor._data)
     recv = np.empty((pg.size(),) + send.shape, dtype=send.dtype)
     req = pg.comm.Iallgather(send, recv)
@@ -213,11 +232,13 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
     """Gather every rank's ``input_tensor`` into ``output_tensor`` (concatenated or stacked along dim 0)."""
     pg = _state.resolve(group)
-    _check_tensor(input_tensor, "all_gather_into_tensor")
+    _check_tensor(input_tensor, "all_gather_into_tensor", pg)
     if output_tensor.numel() != input_tensor.numel() * pg.size():
         raise ValueError(f"all_gather_into_tensor: output tensor must have {pg.size()} times the input's "
                          f"{input_tensor.numel()} elements, got shape {list(output_tensor.shape)}")
     _agree(pg, "all_gather_into_tensor", input_tensor)
+    if pg.nccl is not None:
+        return _nccl_collectives.all_gather_into_tensor(pg, output_tensor, input_tensor, async_op)
     send = _mpi.as_buffer(input_tensor._data)
     recv = np.empty((pg.size(),) + send.shape, dtype=send.dtype)
     req = pg.comm.Iallgather(send, recv)
@@ -228,11 +249,13 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``input`` across ranks and give rank ``i`` the ``i``-th equal block of the result."""
     pg = _state.resolve(group)
-    _check_tensor(input, "reduce_scatter_tensor")
+    _check_tensor(input, "reduce_scatter_tensor", pg)
     if input.numel() != output.numel() * pg.size():
         raise ValueError(f"reduce_scatter_tensor: input must have {pg.size()} times the output's "
                          f"{output.numel()} elements, got shape {list(input.shape)}")
     _agree(pg, "reduce_scatter_tensor", input)
+    if pg.nccl is not None:
+        return _nccl_collectives.reduce_scatter_tensor(pg, output, input, op, async_op)
     send = _mpi.as_buffer(input._data)
     recv = np.empty(output._data.shape, dtype=send.dtype)
     req = pg.comm.Ireduce_scatter_block(send, recv, _mpi.reduce_op(op))
@@ -248,6 +271,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     """Gather ``tensor`` from every rank into ``gather_list`` on rank ``dst``."""
     pg = _state.resolve(group)
+    _no_nccl(pg, "gather")
     _check_tensor(tensor, "gather")
     root = _group_rank(pg, dst, "gather")
     is_root = pg.rank() == root
@@ -269,6 +293,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     """Send the ``i``-th tensor of ``scatter_list`` on rank ``src`` into ``tensor`` on rank ``i``."""
     pg = _state.resolve(group)
+    _no_nccl(pg, "scatter")
     _check_tensor(tensor, "scatter")
     root = _group_rank(pg, src, "scatter")
     is_root = pg.rank() == root
@@ -290,6 +315,7 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
     """Split ``input`` along dim 0 into one block per rank, send block ``i`` to rank ``i``, and concatenate
     the received blocks into ``output``."""
     pg = _state.resolve(group)
+    _no_nccl(pg, "all_to_all_single")
     _check_tensor(input, "all_to_all_single")
     _agree(pg, "all_to_all_single", input, check_shape=False)
     n = pg.size()
@@ -318,6 +344,8 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
 def barrier(group=None, async_op=False, device_ids=None):
     """Wait until every rank of ``group`` has reached this call."""
     pg = _state.resolve(group)
+    if pg.nccl is not None:
+        return _nccl_collectives.barrier(pg, async_op)
     req = pg.comm.Ibarrier()
     return _run(pg, "barrier", [req], None, async_op)
 
@@ -327,10 +355,12 @@ def barrier(group=None, async_op=False, device_ids=None):
 def isend(tensor, dst, group=None, tag=0):
     """Send ``tensor`` to rank ``dst`` without waiting; returns a :class:`Work`."""
     pg = _state.resolve(group)
-    _check_tensor(tensor, "send")
+    _check_tensor(tensor, "send", pg)
     peer = _group_rank(pg, dst, "send")
     if peer == pg.rank():
         raise ValueError("Invalid destination rank: should not be the same as the rank of the current process.")
+    if pg.nccl is not None:
+        return _nccl_collectives.send(pg, tensor, peer)
     buf = _mpi.as_buffer(tensor._data)
     return Work(pg, "send", [pg.comm.Isend(buf, dest=peer, tag=tag)], lambda: buf)
 
@@ -338,7 +368,11 @@ def isend(tensor, dst, group=None, tag=0):
 def irecv(tensor, src=None, group=None, tag=0):
     """Receive into ``tensor`` from rank ``src`` (any rank when None) without waiting; returns a :class:`Work`."""
     pg = _state.resolve(group)
-    _check_tensor(tensor, "recv")
+    _check_tensor(tensor, "recv", pg)
+    if pg.nccl is not None:
+        if src is None:
+            raise ValueError("recv: the nccl backend needs the source rank (src=None, any source, is MPI-only)")
+        return _nccl_collectives.recv(pg, tensor, _group_rank(pg, src, "recv"), src)
     MPI = _mpi.mpi()
     peer = MPI.ANY_SOURCE if src is None else _group_rank(pg, src, "recv")
     buf = _mpi.as_buffer(np.empty_like(tensor._data))

@@ -6,6 +6,7 @@ import contextlib
 
 import numpy as np
 
+from ... import backend
 from ... import distributed as dist
 from ...autograd import engine
 from ...autograd.grad_mode import no_grad
@@ -170,7 +171,9 @@ class DistributedDataParallel(Module):
     def _launch(self, bucket):
         grads = [p.grad._data if p.grad is not None else None for p in bucket.params]
         dtype = bucket.params[0]._data.dtype
-        if dtype not in _MPI_DTYPES:
+        pg = dist._state.resolve(self.process_group)
+        if dtype not in _MPI_DTYPES or pg.name() != "mpi" or not isinstance(bucket.params[0]._data, np.ndarray):
+            # other dtypes, NCCL and device tensors: through dist.all_reduce on a bucket beside the parameters
             self._launch_widened(bucket, grads)
             return
         only = grads[0] if len(grads) == 1 else None
@@ -194,13 +197,14 @@ class DistributedDataParallel(Module):
         bucket.flat = buf
         # the shapes were checked across the ranks when the parameters were broadcast at construction,
         # so the per-call agreement round trip of dist.all_reduce is skipped here
-        pg = dist._state.resolve(self.process_group)
         req = pg.comm.Iallreduce(dist._mpi.mpi().IN_PLACE, buf, dist._mpi.mpi().SUM)
         bucket.work = dist.Work(pg, "all_reduce", [req])
 
     def _launch_widened(self, bucket, grads):
         template = next((g for g in grads if g is not None), None)
-        flat = np.zeros(sum(bucket.sizes), dtype=template.dtype if template is not None else np.float32)
+        dtype = template.dtype if template is not None else np.dtype(np.float32)
+        with backend.device_guard(bucket.params[0].device):  # the bucket lives with its parameters (CPU or GPU)
+            flat = backend.module_for(bucket.params[0].device).zeros(sum(bucket.sizes), dtype=dtype)
         offset = 0
         for g, n in zip(grads, bucket.sizes):
             if g is not None:
@@ -231,13 +235,14 @@ class DistributedDataParallel(Module):
             if bucket.inplace:  # the sum is already in .grad: average it there
                 np.divide(flat, world, out=flat)
             else:  # average while copying back: one pass over the buffer
+                xp = backend.module_for(bucket.params[0].device)
                 offset = 0
                 for p, n in zip(bucket.params, bucket.sizes):
                     chunk = flat[offset:offset + n].reshape(p.shape)
                     if p.grad is None:
                         p.grad = Tensor._make((chunk / world).astype(p._data.dtype, copy=False))
                     else:
-                        np.divide(chunk, world, out=p.grad._data, casting="unsafe")
+                        xp.divide(chunk, world, out=p.grad._data, casting="unsafe")
                     offset += n
             bucket.flat = bucket.work = None
 
