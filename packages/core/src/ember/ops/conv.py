@@ -575,6 +575,9 @@ def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):
 # ------------------------------------------------------------------------------------------------
 
 
+_KEEP_MAX_RATIO = 1.5
+
+
 def _bias_grad(gy):
     return gy.sum((0, 2, 3))
 
@@ -589,7 +592,10 @@ class Convolution(Primitive):
         y, prep = _fwd(x._data, w._data, cfg, out_hw, None if b is None else b._data, keep=True)
         ctx.save_for_backward(x, w)
         ctx.cfg = cfg
-        ctx.prep = prep if ctx.needs_input_grad[1] else None
+        # the prepared input is kept for the weight gradient only when it is about the input's size (a padded
+        # copy, a strided 1x1 subsample); im2col columns (kh*kw times larger) are recomputed in the backward
+        keep = prep is not None and ctx.needs_input_grad[1] and prep[1].size <= _KEEP_MAX_RATIO * x._data.size
+        ctx.prep = prep if keep else None
         return y
 
     @staticmethod
