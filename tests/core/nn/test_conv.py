@@ -40,23 +40,26 @@ def _kw(kw):
 @pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch"])
 def algo(request, monkeypatch):
     """Run a test with the per-shape algorithm choice, and with flat-shift / im2col / per-image blocks forced
-    wherever they apply. "blk": one image per block, the input gradient of stride-1 convolutions as a
-    convolution; "blk-batch": the whole batch in one block, the input gradient by col2im."""
+    wherever they apply. "blk": one image per block; "blk-batch": the whole batch in one block. The input
+    gradient of stride-1 convolutions is a convolution in "col" and "blk", the algorithm's own adjoint in
+    "flat" and "blk-batch"."""
     if request.param in ("flat", "col"):
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 1 << 30)
-    if request.param == "flat":
+    if request.param == "flat":  # with flat-shift's own input gradient
         monkeypatch.setattr(conv_ops, "_FLAT_CG", (1, 1 << 30))
         monkeypatch.setattr(conv_ops, "_FLAT_MAX_WASTE", 1e9)
-    elif request.param == "col":
+        monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", 1 << 30)
+    elif request.param == "col":  # with the input gradient of stride-1 convolutions as a convolution
         monkeypatch.setattr(conv_ops, "_FLAT_MAX_WASTE", 0.0)
+        monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", 1)
     elif request.param == "blk":
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 0)
         monkeypatch.setattr(conv_ops, "_BLK_BYTES", 1)
-        monkeypatch.setattr(conv_ops, "_BLK_T_MIN_C", 1)
+        monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", 1)
     elif request.param == "blk-batch":
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 0)
         monkeypatch.setattr(conv_ops, "_BLK_BYTES", 1 << 40)
-        monkeypatch.setattr(conv_ops, "_BLK_T_MIN_C", 1 << 30)
+        monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", 1 << 30)
     return request.param
 
 
@@ -455,8 +458,8 @@ def test_blocked_im2col_matches_direct_sum(rng, monkeypatch, blocks, xs, ws, kw)
     def ref(x, w):
         return _direct_conv(x, w, stride, pads, dil)
 
-    for t_min_c in (1, 1 << 30):  # input gradient as a convolution / by col2im
-        monkeypatch.setattr(conv_ops, "_BLK_T_MIN_C", t_min_c)
+    for gx_min_c in (1, 1 << 30):  # input gradient as a convolution / by col2im
+        monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", gx_min_c)
         xt.grad = wt.grad = None
         y = F.conv2d(xt, wt, **kw)
         assert conv_ops._algo(conv_ops._Cfg(stride, pads, dil, 1), *ws[2:], *xs[2:], *y.shape[2:], ws[1]) == "blk"
@@ -469,13 +472,15 @@ def test_blocked_im2col_matches_direct_sum(rng, monkeypatch, blocks, xs, ws, kw)
         np.testing.assert_allclose((xt.grad.numpy() * eps_x).sum(), (g * ref(eps_x, w)).sum(), rtol=1e-9)
 
 
-@pytest.mark.parametrize("t_min_c", [1, 1 << 30])
-def test_blocked_path_gradcheck_and_transpose(rng, monkeypatch, t_min_c):
+@pytest.mark.parametrize("gx_min_c", [1, 1 << 30])
+def test_blocked_path_gradcheck_and_transpose(rng, monkeypatch, gx_min_c):
     monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 0)
     monkeypatch.setattr(conv_ops, "_BLK_BYTES", 1)
-    monkeypatch.setattr(conv_ops, "_BLK_T_MIN_C", t_min_c)
+    monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", gx_min_c)
     x, w, b = _grad_inputs(rng, "conv2d", (3, 2, 6, 5), (3, 2, 3, 2), {})
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=(1, 2), dilation=(1, 2)), (x, w, b))
     assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1), (x, w, b))
     xt, wt, bt = _grad_inputs(rng, "conv_transpose2d", (2, 3, 4, 4), (3, 2, 3, 3), {})
     assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1), (xt, wt, bt))
+    # stride 1 with an output padding: the transposed convolution's forward is the input gradient as a convolution
+    assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, padding=1, dilation=2, output_padding=1), (xt, wt, bt))

@@ -66,8 +66,21 @@ _FLAT_CG = (32, 96)
 
 
 _BLK_MIN_HW = 192  # "blk" needs this many output positions per image for its per-image GEMMs to run near BLAS speed
-_BLK_T_MIN_C = 16  # the input gradient as a convolution needs enough input channels (its GEMM's rows)
 _BLK_BYTES = 1 << 21  # target size of one block of im2col columns (several images when they are small)
+
+
+_GX_CONV_MIN_C = 16  # the input gradient as a convolution needs enough input channels (its GEMM's rows)
+
+
+def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo):
+    """For a stride-1 convolution (groups 1) the input gradient is itself a convolution of the grad-output
+    with the flipped, transposed kernel, padded by d*(k-1) - pad before and whatever reaches H x W after:
+    im2col copies instead of col2im's slice-adds (about 3x less memory traffic). Its config, or None."""
+    (sh, sw), ((a0, _), (b0, _)), (dh, dw) = cfg.stride, cfg.pads, cfg.dilation
+    if (cfg.groups != 1 or sh != 1 or sw != 1 or C < _GX_CONV_MIN_C or kh * kw == 1 or a0 > dh * (kh - 1)
+            or b0 > dw * (kw - 1) or H - Ho + a0 < 0 or W - Wo + b0 < 0):
+        return None
+    return _Cfg((1, 1), ((dh * (kh - 1) - a0, H - Ho + a0), (dw * (kw - 1) - b0, W - Wo + b0)), (dh, dw), 1)
 
 
 def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg):
@@ -416,12 +429,6 @@ def _blk_bwd_input(gy, w, cfg, in_shape):
     Ho, Wo = gy.shape[2:]
     (a0, a1), (b0, b1) = cfg.pads
     (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
-    if sh == sw == 1 and C >= _BLK_T_MIN_C and a0 <= dh * (kh - 1) and b0 <= dw * (kw - 1) and H - Ho + a0 >= 0 and W - Wo + b0 >= 0:
-        # stride 1: the input gradient is itself a convolution of gy with the flipped, transposed kernel
-        # (im2col copies instead of col2im's slice-adds, about 3x less memory traffic)
-        cfg_t = _Cfg((1, 1), ((dh * (kh - 1) - a0, H - Ho + a0), (dw * (kw - 1) - b0, W - Wo + b0)), (dh, dw), 1)
-        wf = xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
-        return _blk_fwd(gy, wf, cfg_t, H, W, None)
     Hp, Wp = H + a0 + a1, W + b0 + b1
     K = C * kh * kw
     nb = _blk_size(N, K, Ho * Wo, gy.dtype.itemsize)
@@ -501,8 +508,11 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
     algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
     (a0, a1), (b0, b1) = cfg.pads
     Hp, Wp = H + a0 + a1, W + b0 + b1
+    cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if algo != "1x1" else None
     if gy.size == 0 or w.size == 0 or N * C == 0:
         gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
+    elif cfg_t is not None:
+        gx = _fwd(gy, xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]), cfg_t)
     elif algo == "1x1":
         r = xp.matmul(w.reshape(G, O // G, Cg).transpose(0, 2, 1), gy.reshape(N, G, O // G, Ho * Wo))
         r = r.reshape(N, C, Ho, Wo)
