@@ -52,6 +52,7 @@ def algo(request, monkeypatch):
     elif request.param == "col":  # with the input gradient of stride-1 convolutions as a convolution
         monkeypatch.setattr(conv_ops, "_FLAT_MAX_WASTE", 0.0)
         monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", 1)
+        monkeypatch.setattr(conv_ops, "_GX_CONV_ALGOS", ("blk", "col"))
     elif request.param == "blk":
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 0)
         monkeypatch.setattr(conv_ops, "_BLK_BYTES", 1)
