@@ -1,5 +1,8 @@
 """Layer benchmarks (issue: nn): Linear, Conv2d, MaxPool2d, BatchNorm2d, LayerNorm, GELU, softmax,
-Embedding and CrossEntropyLoss, forward alone and forward+backward, at training-sized shapes."""
+Embedding and CrossEntropyLoss, forward alone and forward+backward, at training-sized shapes.
+
+The Conv2d rows are every convolution shape of ResNet-18 (CIFAR) and the MNIST CNN;
+``python -m benchmarks.bench_layers [SUBSTRING]`` prints them (or the matching rows) with GFLOP/s."""
 
 from __future__ import annotations
 
@@ -61,10 +64,31 @@ def _both(name, build, shape, n_fwd, n_bwd):
     ]
 
 
+# the convolutions of ResNet-18 (CIFAR, batch 32) and of the MNIST CNN: (C_in, C_out, k, stride, pad, H, batch)
+CONV_SHAPES = [
+    (3, 64, 3, 1, 1, 32, 32), (64, 64, 3, 1, 1, 32, 32), (64, 128, 3, 2, 1, 32, 32), (64, 128, 1, 2, 0, 32, 32),
+    (128, 128, 3, 1, 1, 16, 32), (128, 256, 3, 2, 1, 16, 32), (256, 256, 3, 1, 1, 8, 32),
+    (256, 512, 3, 2, 1, 8, 32), (512, 512, 3, 1, 1, 4, 32), (1, 32, 3, 1, 0, 28, 64), (32, 64, 3, 1, 0, 26, 64),
+]
+FLOPS = {}  # case name -> floating-point operations per call (2 per multiply-add; fwd+bwd counts 3 GEMMs)
+
+
+def _conv_cases():
+    cases = []
+    for cin, cout, k, s, p, h, n in CONV_SHAPES:
+        ho = (h + 2 * p - k) // s + 1
+        flop = 2 * n * ho * ho * cout * cin * k * k
+        name = f"Conv2d {k}x{k}{f' s{s}' if s > 1 else ''} {cin}->{cout} {h}x{h} b{n}"
+        for c in _both(name, lambda lib, a=(cin, cout, k, s, p): lib.nn.Conv2d(*a), (n, cin, h, h), 2, 1):
+            FLOPS[c.name] = flop * (3 if c.name.endswith("fwd+bwd") else 1)
+            c.repeat = 5
+            cases.append(c)
+    return cases
+
+
 CASES = (
     _both("Linear 1024->1024 b256", lambda lib: lib.nn.Linear(1024, 1024), (256, 1024), 10, 5)
-    + _both("Conv2d 3x3 64->64 32x32 b32", lambda lib: lib.nn.Conv2d(64, 64, 3, padding=1), (32, 64, 32, 32), 2, 1)
-    + _both("Conv2d 3x3 3->64 32x32 b32", lambda lib: lib.nn.Conv2d(3, 64, 3, padding=1), (32, 3, 32, 32), 3, 2)
+    + _conv_cases()
     + _both("MaxPool2d 2x2 64ch 32x32 b32", lambda lib: lib.nn.MaxPool2d(2), (32, 64, 32, 32), 5, 3)
     + _both("BatchNorm2d 64ch 32x32 b32", lambda lib: lib.nn.BatchNorm2d(64), (32, 64, 32, 32), 5, 3)
     + _both("LayerNorm 256 (32x128 tokens)", lambda lib: lib.nn.LayerNorm(256), (32, 128, 256), 5, 3)
@@ -76,3 +100,28 @@ CASES = (
         Case("CrossEntropyLoss 256x1000 fwd+bwd", "layers", _cross_entropy(True), number=10),
     ]
 )
+
+
+def _gflops(flop, ms):
+    return "-" if not (flop and ms) else f"{flop / ms / 1e6:.0f}"
+
+
+def main():
+    """``python -m benchmarks.bench_layers [SUBSTRING]``: the conv rows (or those matching) with GFLOP/s."""
+    import sys
+
+    from .harness import run_case
+
+    sel = sys.argv[1] if len(sys.argv) > 1 else "Conv2d"
+    print(f"{'case':<44}{'ember ms':>10}{'GFLOP/s':>9}{'torch ms':>10}{'GFLOP/s':>9}{'ratio':>8}")
+    for case in CASES:
+        if sel not in case.name:
+            continue
+        r = run_case(case)
+        f = FLOPS.get(case.name)
+        print(f"{case.name:<44}{r.ember_ms:>10.2f}{_gflops(f, r.ember_ms):>9}{r.torch_ms or 0:>10.2f}{_gflops(f, r.torch_ms):>9}"
+              f"{'-' if r.ratio is None else f'{r.ratio:.2f}x':>8}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,18 +9,25 @@ path that prepares the input and gradient layouts once for both gradients.
 Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
 
 * ``"1x1"``: 1x1 kernel, stride 1, no padding: one (batched) GEMM on the input as is.
-* ``"flat"`` (stride 1, mid-sized channel counts, large images): the zero-padded input is laid out
-  channels-last and flattened to (N*Hp*Wp, C); each kernel offset (i, j) is a constant row shift, so
-  the output is a sum of kh*kw GEMMs on shifted row ranges (no im2col copy), done in row chunks that
-  stay in cache. Rows whose window wraps around are computed and cropped away. The input gradient is
-  the same sum on the grad-output, the weight gradient kh*kw GEMMs accumulated over the chunks.
-* ``"col"`` (everything else): im2col by kh*kw strided-slice copies of a channel-major (C, N, Hp, Wp)
-  padded input into one buffer, then a single GEMM; col2im for the input gradient is kh*kw strided
-  slice-adds.
+* ``"blk"`` (groups 1, at least ``_BLK_MIN_HW`` output positions per image): im2col of one image (or a
+  few small ones) at a time in its own (C, H, W) layout into small reused buffers, one K = C*kh*kw GEMM
+  per image written straight into the output; the backward recomputes the columns (nothing is kept) and,
+  for stride 1, computes the input gradient as a convolution with the flipped kernel.
+* ``"flat"`` (stride 1, mid-sized channel counts per group, large images; in practice grouped convs): the
+  zero-padded input is laid out channels-last and flattened to (N*Hp*Wp, C); each kernel offset (i, j) is
+  a constant row shift, so the output is a sum of kh*kw GEMMs on shifted row ranges (no im2col copy),
+  done in row chunks that stay in cache. Rows whose window wraps around are computed and cropped away.
+* ``"col"`` (everything else: small images, strided 1x1): im2col by kh*kw strided-slice copies of a
+  channel-major (C, N, Hp, Wp) padded input into one buffer, then a single whole-batch GEMM; col2im for
+  the input gradient is kh*kw strided slice-adds.
 
-Measured (2 cores, float32, batch 32, fwd+bwd, vs PyTorch 2.x with 2 threads): 3x3 64->64 at 32x32
-1.0-1.2x the time, stride-2 64->128 0.7x, 3->64 stem 0.7x, 128 ch 16x16 0.9x, 256 ch 8x8 0.9x,
-512 ch 4x4 0.6x. 3-D convolutions are not implemented (they raise NotImplementedError).
+Memory: a prepared input is kept for the weight gradient only when it is about the input's size (a padded
+copy, a strided 1x1 subsample) or small (``_KEEP_MAX_BYTES``); larger im2col columns are recomputed.
+
+Measured (single-thread CPU time, float32, fwd+bwd, ResNet-18 CIFAR shapes at batch 32, OpenBLAS):
+3x3 64->64 at 32x32 about 80-90 GFLOP/s, 128 ch at 16x16 85-98, 256 ch at 8x8 and 512 ch at 4x4 85-100
+(PyTorch 2.13's oneDNN: 100-160; NumPy's plain GEMM here: 110-145). 3-D convolutions run through the 2-D
+paths (``conv3d.py``).
 """
 
 from __future__ import annotations
@@ -65,10 +72,33 @@ _FLAT_MAX_WASTE = 1.2
 _FLAT_CG = (32, 96)
 
 
+_BLK_MIN_HW = 192  # "blk" needs this many output positions per image for its per-image GEMMs to run near BLAS speed
+_BLK_BYTES = 1 << 21  # target size of one block of im2col columns (several images when they are small)
+
+
+_GX_CONV_MIN_C = 16  # the input gradient as a convolution needs enough input channels (its GEMM's rows)
+# ... and pays where col2im's slice-adds are large (per-image blocks); on small images (the whole-batch "col"
+# path) col2im is cheaper than the extra layout copies (VGG-11 step: 0.48 s vs 0.49 s, CPU time)
+_GX_CONV_ALGOS = ("blk",)
+
+
+def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo):
+    """For a stride-1 convolution (groups 1) the input gradient is itself a convolution of the grad-output
+    with the flipped, transposed kernel, padded by d*(k-1) - pad before and whatever reaches H x W after:
+    im2col copies instead of col2im's slice-adds (about 3x less memory traffic). Its config, or None."""
+    (sh, sw), ((a0, _), (b0, _)), (dh, dw) = cfg.stride, cfg.pads, cfg.dilation
+    if (cfg.groups != 1 or sh != 1 or sw != 1 or C < _GX_CONV_MIN_C or kh * kw == 1 or a0 > dh * (kh - 1)
+            or b0 > dw * (kw - 1) or H - Ho + a0 < 0 or W - Wo + b0 < 0):
+        return None
+    return _Cfg((1, 1), ((dh * (kh - 1) - a0, H - Ho + a0), (dw * (kw - 1) - b0, W - Wo + b0)), (dh, dw), 1)
+
+
 def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg):
     (sh, sw), ((a0, a1), (b0, b1)) = cfg.stride, cfg.pads
     if kh == kw == 1 and sh == sw == 1 and a0 == a1 == b0 == b1 == 0:
         return "1x1"
+    if cfg.groups == 1 and Ho * Wo >= _BLK_MIN_HW:
+        return "blk"
     if sh == sw == 1 and _FLAT_CG[0] <= Cg <= _FLAT_CG[1]:
         Hp, Wp = H + a0 + a1, W + b0 + b1
         if Hp * Wp <= _FLAT_MAX_WASTE * Ho * Wo:
@@ -322,6 +352,114 @@ def _crop_cn(gbuf, cfg, H, W):
     return xp.ascontiguousarray(gbuf[:, :, a0:a0 + H, b0:b0 + W].transpose(1, 0, 2, 3))
 
 
+# -- "blk": im2col of a few images at a time in their own (N, C, H, W) layout, one GEMM per image -----
+#
+# A block of b images is padded into a small reused buffer and unfolded into columns (b, C*kh*kw, Ho*Wo)
+# (kh*kw strided copies), so that y[n] = W (O, C*kh*kw) @ cols[n] lands straight in the output's memory:
+# no layout change of the input or output, a K = C*kh*kw GEMM per image, and block buffers small enough to
+# stay in cache and to be reused by malloc (no page faults). The backward recomputes the columns instead of
+# keeping them (they are kh*kw times the input).
+
+
+def _blk_size(N, K, HW, itemsize):
+    return max(1, min(N, _BLK_BYTES // max(1, K * HW * itemsize)))
+
+
+def _blk_unfold(xpad, cols, cfg, kh, kw, Ho, Wo):
+    """cols (b, C, kh, kw, Ho, Wo) from the padded block xpad (b, C, Hp, Wp)."""
+    (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xpad[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
+
+
+def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
+    """Yield (n0, n1, cols (b, C*kh*kw, Ho*Wo)) over the batch of x (N, C, H, W); the buffers are reused."""
+    xp = xp_of(x)
+    N, C, H, W = x.shape
+    (a0, a1), (b0, b1) = cfg.pads
+    K = C * kh * kw
+    nb = _blk_size(N, K, Ho * Wo, x.dtype.itemsize)
+    pad = bool(a0 or a1 or b0 or b1)
+    xpad = xp.empty((nb, C, H + a0 + a1, W + b0 + b1), dtype=x.dtype) if pad else None
+    if pad:
+        _zero_border(xpad, a0, a1, b0, b1, H, W, 2)
+    cols = xp.empty((nb, C, kh, kw, Ho, Wo), dtype=x.dtype)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        b = n1 - n0
+        if pad:
+            xpad[:b, :, a0:a0 + H, b0:b0 + W] = x[n0:n1]
+            src = xpad[:b]
+        else:
+            src = x[n0:n1]
+        _blk_unfold(src, cols[:b], cfg, kh, kw, Ho, Wo)
+        yield n0, n1, cols[:b].reshape(b, K, Ho * Wo)
+
+
+def _blk_fwd(x, w, cfg, Ho, Wo, bias):
+    xp = xp_of(x)
+    N = x.shape[0]
+    O = w.shape[0]
+    kh, kw = w.shape[2:]
+    wm = w.reshape(O, -1)
+    y = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
+    yf = y.reshape(N, O, Ho * Wo)
+    for n0, n1, cols in _blk_blocks(x, cfg, kh, kw, Ho, Wo):
+        xp.matmul(wm, cols, out=yf[n0:n1])
+    if bias is not None:
+        y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
+    return y
+
+
+def _blk_bwd_weight(gy, x, cfg, w_shape):
+    """dW = sum over images of gy[n] (O, Ho*Wo) @ cols[n]^T, the columns recomputed block by block (each
+    GEMM is written as its transpose cols[n] @ gy[n]^T, the faster operand order for OpenBLAS)."""
+    xp = xp_of(gy)
+    N, O, Ho, Wo = gy.shape
+    kh, kw = w_shape[2:]
+    gyf = gy.reshape(N, O, Ho * Wo)
+    acc = tmp = None
+    for n0, n1, cols in _blk_blocks(x, cfg, kh, kw, Ho, Wo):
+        for n in range(n0, n1):  # one GEMM per image (K = Ho*Wo), accumulated
+            if acc is None:
+                acc = xp.matmul(cols[n - n0], gyf[n].T)
+                tmp = xp.empty_like(acc)
+            else:
+                xp.matmul(cols[n - n0], gyf[n].T, out=tmp)
+                acc += tmp
+    return xp.ascontiguousarray(acc.T).reshape(w_shape)
+
+
+def _blk_bwd_input(gy, w, cfg, in_shape):
+    """gx: per image dcols = W^T @ gy[n], folded back (col2im: kh*kw strided slice-adds) block by block."""
+    xp = xp_of(gy)
+    N, C, H, W = in_shape
+    O, _, kh, kw = w.shape
+    Ho, Wo = gy.shape[2:]
+    (a0, a1), (b0, b1) = cfg.pads
+    (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
+    Hp, Wp = H + a0 + a1, W + b0 + b1
+    K = C * kh * kw
+    nb = _blk_size(N, K, Ho * Wo, gy.dtype.itemsize)
+    wt = w.reshape(O, K).T
+    gyf = gy.reshape(N, O, Ho * Wo)
+    dcols = xp.empty((nb, C, kh, kw, Ho, Wo), dtype=gy.dtype)
+    gpad = xp.empty((nb, C, Hp, Wp), dtype=gy.dtype)
+    gx = xp.empty((N, C, H, W), dtype=gy.dtype)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        b = n1 - n0
+        xp.matmul(wt, gyf[n0:n1], out=dcols[:b].reshape(b, K, Ho * Wo))
+        g = gpad[:b]
+        g[...] = 0
+        for i in range(kh):
+            for j in range(kw):
+                g[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += dcols[:b, :, i, j]
+        gx[n0:n1] = g[:, :, a0:a0 + H, b0:b0 + W]
+    return gx
+
+
 # ------------------------------------------------------------------------------------------------
 # raw kernels: the three linear maps of a convolution
 # ------------------------------------------------------------------------------------------------
@@ -356,6 +494,9 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         if bias is not None:
             y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
         prep = x
+    elif algo == "blk":
+        prep = None
+        y = _blk_fwd(x, w, cfg, Ho, Wo, bias)
     elif algo == "flat":
         prep = _pad_cl(x, cfg)
         y = _flat_fwd(prep, w, cfg, Ho, Wo, bias)
@@ -363,7 +504,7 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         buf = _pad_cn(x, cfg)
         prep = _im2col(buf, cfg, kh, kw, Ho, Wo)
         y = _finish_cn(_mm(_wm(w, G), prep).reshape(O, N, Ho, Wo), N, O, Ho, Wo, bias)
-    return (y, (algo, prep)) if keep else y
+    return (y, None if prep is None else (algo, prep)) if keep else y
 
 
 def _bwd_input(gy, w, cfg, in_shape, bias=None):
@@ -377,8 +518,11 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
     algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
     (a0, a1), (b0, b1) = cfg.pads
     Hp, Wp = H + a0 + a1, W + b0 + b1
+    cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if algo in _GX_CONV_ALGOS else None
     if gy.size == 0 or w.size == 0 or N * C == 0:
         gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
+    elif cfg_t is not None:
+        gx = _fwd(gy, xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]), cfg_t)
     elif algo == "1x1":
         r = xp.matmul(w.reshape(G, O // G, Cg).transpose(0, 2, 1), gy.reshape(N, G, O // G, Ho * Wo))
         r = r.reshape(N, C, Ho, Wo)
@@ -387,6 +531,8 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
         else:
             gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
             gx[:, :, :Ho, :Wo] = r
+    elif algo == "blk":
+        gx = _blk_bwd_input(gy, w, cfg, in_shape)
     elif algo == "flat":
         m = max(_shifts(cfg, kh, kw, Wp))
         gx = _flat_bwd_input(_flat_gy(gy, G, Hp, Wp, m), w, cfg, in_shape, Hp, Wp)
@@ -417,6 +563,8 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
         xa = (x if prep is None else prep[1])[:, :, :Ho, :Wo]
         xs = xa.reshape(N, G, Cg, Ho * Wo).transpose(1, 2, 0, 3).reshape(G, Cg, N * Ho * Wo)
         return _mm(_gy_cn(gy, G), xs.transpose(0, 2, 1)).reshape(O, Cg, 1, 1)
+    if algo == "blk":
+        return _blk_bwd_weight(gy, x, cfg, w_shape)
     if algo == "flat":
         buf = prep[1] if prep is not None else _pad_cl(x, cfg)
         Hp, Wp = buf.shape[2:4]
@@ -447,6 +595,10 @@ def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):
 # ------------------------------------------------------------------------------------------------
 
 
+_KEEP_MAX_RATIO = 1.5
+_KEEP_MAX_BYTES = 10 << 20  # small im2col columns are kept anyway (VGG-11's 4x4 layers: recomputing costs more)
+
+
 def _bias_grad(gy):
     return gy.sum((0, 2, 3))
 
@@ -461,7 +613,11 @@ class Convolution(Primitive):
         y, prep = _fwd(x._data, w._data, cfg, out_hw, None if b is None else b._data, keep=True)
         ctx.save_for_backward(x, w)
         ctx.cfg = cfg
-        ctx.prep = prep if ctx.needs_input_grad[1] else None
+        # the prepared input is kept for the weight gradient only when it is about the input's size (a padded
+        # copy, a strided 1x1 subsample); im2col columns (kh*kw times larger) are recomputed in the backward
+        keep = prep is not None and ctx.needs_input_grad[1] and (
+            prep[1].size <= _KEEP_MAX_RATIO * x._data.size or prep[1].nbytes <= _KEEP_MAX_BYTES)
+        ctx.prep = prep if keep else None
         return y
 
     @staticmethod
