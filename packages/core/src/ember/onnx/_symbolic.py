@@ -165,7 +165,7 @@ def _clamp(ctx, node, a, lo, hi):
 
 
 @symbolic("ToCopy")
-def _to_copy(ctx, node, a, device, np_dtype):
+def _to_copy(ctx, node, a, device, np_dtype, non_blocking=False):
     return ctx.op("Identity" if np_dtype is None or np.dtype(np_dtype) == a.dtype else "Cast", [ctx.name(a)],
                   **({} if np_dtype is None or np.dtype(np_dtype) == a.dtype else {"to": _elem(np_dtype)}))
 
