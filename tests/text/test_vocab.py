@@ -1,3 +1,4 @@
+import copy
 import io
 from collections import OrderedDict
 
@@ -138,3 +139,26 @@ def test_vocab_inside_a_model_state_dict():
         m2.load_state_dict({"emb.weight": sd["emb.weight"]})
     with pytest.raises(RuntimeError, match="'itos' list"):
         Vocab().load_state_dict({"_extra_state": [1, 2]})
+
+
+def test_ember_save_and_load_a_vocab_object_with_weights_only():
+    v = build_vocab_from_iterator([["héllo", "wörld", "wörld"]], specials=["<unk>", "<pad>"])
+    v.set_default_index(0)
+    w = _roundtrip({"vocab": v, "epoch": 3})["vocab"]  # the default weights_only=True load
+    assert isinstance(w, Vocab) and w is not v
+    assert w.get_itos() == v.get_itos() and w.get_default_index() == 0 and w["missing"] == 0
+    assert copy.deepcopy(v).get_stoi() == v.get_stoi()
+    assert ember.serialization.get_safe_globals() == []  # the user's allowlist is untouched
+
+
+def test_a_saved_vocab_is_checked_when_rebuilt():
+    from embertext.vocab.vocab import _rebuild_vocab
+
+    class Forged:
+        def __reduce__(self):
+            return _rebuild_vocab, (["a", "a"], None)
+
+    with pytest.raises(RuntimeError, match="Duplicate token found in tokens list: a"):
+        _roundtrip(Forged())
+    with pytest.raises(TypeError, match="default index must be an int or None, got str"):
+        _rebuild_vocab(["a"], "0")

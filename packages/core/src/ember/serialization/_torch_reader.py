@@ -86,6 +86,17 @@ def _unsupported_global(module, name) -> UnpicklingError:
 # globals the user marked safe (ember.serialization.add_safe_globals / safe_globals)
 _marked_safe_globals: list = []
 
+# functions of Ember's own packages that rebuild one of their objects from plain data (never listed by
+# get_safe_globals: they are part of the format, as torch's tensor rebuilders are)
+_library_globals: dict = {}
+
+
+def register_library_global(fn):
+    """Allow ``fn`` in ``weights_only=True`` loads: for Ember's packages, a function that rebuilds one of
+    their objects from plain data (strings, numbers, lists, dicts, tensors) and runs nothing else."""
+    _library_globals[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
 
 def user_allowed_globals() -> dict:
     rc = {}
@@ -248,7 +259,7 @@ class _Loader:
                 obj = loader.allowed.get((module, name))
                 if obj is not None:
                     return obj
-                obj = loader.user_allowed.get(f"{module}.{name}")
+                obj = loader.user_allowed.get(f"{module}.{name}") or _library_globals.get(f"{module}.{name}")
                 if obj is not None:
                     return obj
                 if loader.weights_only:

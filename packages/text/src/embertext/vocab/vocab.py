@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import ember.nn as nn
+from ember.serialization._torch_reader import register_library_global
 
 __all__ = ["Vocab"]
 
@@ -21,10 +22,10 @@ class Vocab(nn.Module):
     A token that is not in the vocab raises ``RuntimeError`` unless a default index is set with
     :meth:`set_default_index`.
 
-    Saving: the table travels in ``state_dict()`` under the key ``"_extra_state"`` (a dict holding the
-    ``itos`` list and the default index), so ``ember.save(vocab.state_dict(), f)`` and
-    ``Vocab().load_state_dict(ember.load(f))`` round-trip without pickle, and a vocab held by a model
-    is saved with the model's ``state_dict``.
+    Saving: ``ember.save(vocab, f)`` / ``ember.load(f)`` round-trip with the default ``weights_only=True``
+    (the file holds only the token list and the default index, rebuilt by a function ``ember.load``
+    allows). The table also travels in ``state_dict()`` under the key ``"_extra_state"``, so a vocab held
+    by a model is saved with the model's ``state_dict``.
     """
 
     def __init__(self, vocab=None) -> None:
@@ -38,6 +39,9 @@ class Vocab(nn.Module):
             if isinstance(vocab, str):
                 raise TypeError("Vocab expects an iterable of tokens, got a single str")
             self._set_table(list(vocab), None)
+
+    def __reduce__(self):
+        return _rebuild_vocab, (list(self._itos), self._default_index)
 
     def _set_table(self, itos, default_index) -> None:
         stoi = {}
@@ -177,3 +181,13 @@ class Vocab(nn.Module):
         v = cls()
         v.load_state_dict(OrderedDict(state_dict))
         return v
+
+
+@register_library_global
+def _rebuild_vocab(itos, default_index):
+    """A :class:`Vocab` from what ``Vocab.__reduce__`` saved (checked like any new table)."""
+    if not isinstance(itos, list):
+        raise TypeError(f"a saved Vocab holds a list of tokens, got {type(itos).__name__}")
+    vocab = Vocab()
+    vocab._set_table(itos, default_index)
+    return vocab
