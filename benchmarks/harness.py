@@ -92,6 +92,18 @@ def _spread(samples):
     return (q[2] - q[0]) / statistics.median(samples)
 
 
+# after a framework's samples its idle threads keep spinning for a while (OpenBLAS's ~0.1 s, OpenMP's
+# spin-wait), taking cores from the other framework's next sample: wait them out before each sample, then
+# run one untimed call so the sample does not pay for waking the framework's own sleeping threads
+SETTLE_S = 0.15
+
+
+def _settle(fn, side_by_side):
+    if side_by_side and SETTLE_S > 0:
+        time.sleep(SETTLE_S)
+        fn()
+
+
 def run_case(case: Case, device: str = "cpu", with_torch: bool = True, warmup: int = 2) -> Result:
     import ember
 
@@ -104,8 +116,10 @@ def run_case(case: Case, device: str = "cpu", with_torch: bool = True, warmup: i
             ft()
     te, tt = [], []
     for _ in range(case.repeat):
+        _settle(fe, ft is not None)
         te.append(_time_once(fe, case.number, ember, device))
         if ft is not None:
+            _settle(ft, True)
             tt.append(_time_once(ft, case.number, torch, device))
     res = Result(case.name, case.group, device, statistics.median(te), _spread(te), note=case.note)
     if tt:

@@ -301,3 +301,12 @@ def test_without_constant_folding():
 
     assert slices(plain) > slices(folded)
     assert "mods.0.in_proj_weight" in {i.name for i in plain.graph.initializer}
+
+
+def test_an_axis_that_is_a_multiple_of_another_is_told_apart():
+    # with the example (2, 4), the length is twice the batch: the second trace must grow them so that a size
+    # read from one axis is not taken for the other (the text classifiers' (2, 4) example exported wrongly)
+    def f(x):
+        return x.reshape(x.shape[1], x.shape[0]).sum(0)
+
+    _run(Fn(f), _r(2, 4), dynamic_axes={"x0": {0: "b", 1: "t"}}, feeds=[(_r(3, 8),), (_r(1, 5),), (_r(4, 2),)])
