@@ -265,3 +265,17 @@ def test_matrix_power_zero_stays_in_the_graph():
 def test_xlog1py_gradient_in_input_at_zero_is_log1p_other():
     gx, _ = _grad(ember.special.xlog1py, [0.0, 0.0, 1.0], [0.31, -1.0, 0.5])
     np.testing.assert_allclose(gx, [math.log1p(0.31), 0.0, math.log1p(0.5)])
+
+
+def test_top_level_dropout_forms_take_aten_arguments():
+    # torch.dropout / alpha_dropout / feature_alpha_dropout(input, p, train): both required, `train` by name
+    x = ember.ones(4, 3, 5)
+    for fn in (ember.dropout, ember.alpha_dropout, ember.feature_alpha_dropout):
+        assert ember.equal(fn(x, p=0.5, train=False), x)
+        with pytest.raises(TypeError):
+            fn(x, 0.5, training=False)
+        with pytest.raises(TypeError):
+            fn(x)
+    ember.manual_seed(0)
+    y = ember.dropout(x, 0.5, train=True)
+    assert set(np.unique(y.numpy()).tolist()) <= {0.0, 2.0} and (y.numpy() == 0).any()

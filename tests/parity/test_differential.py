@@ -19,9 +19,6 @@ DEFAULT_TRIALS = 60
 # ops with disagreements still open at seed 0, each with the reason: reported (xfail), not failed, until fixed
 # (a fixed one shows as XPASS)
 KNOWN_OPEN = {
-    "alpha_dropout": "torch.alpha_dropout(input, p, train): ember's takes F.alpha_dropout's `training`",
-    "dropout": "torch.dropout(input, p, train): ember's takes F.dropout's `training`",
-    "feature_alpha_dropout": "torch.feature_alpha_dropout(input, p, train): ember's takes `training`",
     "bernoulli": "the result does not require grad in ember (PyTorch's does when the input does)",
     "normal": "tensor mean/std: result dtype and requires_grad differ from PyTorch's",
     "randn": "an int64 dtype with an empty shape: PyTorch returns, ember refuses",

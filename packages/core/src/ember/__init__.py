@@ -90,7 +90,8 @@ from .utils.dlpack import from_dlpack  # noqa: E402,F401
 from .functional import chain_matmul, unravel_index  # noqa: E402,F401
 from ._compat import *  # noqa: E402,F401,F403
 from .ops.activation import softmax, log_softmax  # noqa: E402,F401
-from .ops.dropout import dropout, alpha_dropout, feature_alpha_dropout  # noqa: E402,F401
+from .ops.dropout import aten_dropout as dropout, aten_alpha_dropout as alpha_dropout  # noqa: E402,F401
+from .ops.dropout import aten_feature_alpha_dropout as feature_alpha_dropout  # noqa: E402,F401
 from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: E402,F401
 from .ops.pooling import max_pool1d, max_pool2d, avg_pool1d, adaptive_avg_pool1d, adaptive_max_pool1d  # noqa: E402,F401
 from .ops.pooling3d import max_pool3d  # noqa: E402,F401

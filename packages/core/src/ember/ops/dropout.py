@@ -118,4 +118,20 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace, _feature_shape(input, 3, "dropout3d"), False)
 
 
+# the top-level ATen forms (``torch.dropout(input, p, train)``): ``p`` and ``train`` required, ``train`` by name
+def aten_dropout(input, p, train):
+    """``ember.dropout(input, p, train)``: :func:`ember.nn.functional.dropout` with ATen's arguments."""
+    return dropout(input, p, train)
+
+
+def aten_alpha_dropout(input, p, train):
+    """``ember.alpha_dropout(input, p, train)``: :func:`ember.nn.functional.alpha_dropout` with ATen's arguments."""
+    return alpha_dropout(input, p, train)
+
+
+def aten_feature_alpha_dropout(input, p, train):
+    """``ember.feature_alpha_dropout(input, p, train)``: the functional form with ATen's arguments."""
+    return feature_alpha_dropout(input, p, train)
+
+
 __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d"]
