@@ -23,6 +23,18 @@ _MPI_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _PACKABLE = _MPI_DTYPES + (np.dtype(np.int64), np.dtype(np.int32))
 
 
+def _pack(grads, sizes, buf):
+    """The gradients flattened one after another into ``buf`` (zeros where a parameter has none)."""
+    offset = 0
+    for g, n in zip(grads, sizes):
+        if g is None:
+            buf[offset:offset + n] = 0
+        else:
+            buf[offset:offset + n] = g.reshape(-1)
+        offset += n
+    return buf
+
+
 class _Bucket:
     """Parameters whose gradients are all-reduced together: one parameter's .grad in place, or several copied
     into one flat buffer that is kept from step to step."""
@@ -174,7 +186,7 @@ class DistributedDataParallel(Module):
         pg = dist._state.resolve(self.process_group)
         if dtype not in _MPI_DTYPES or pg.name() != "mpi" or not isinstance(bucket.params[0]._data, np.ndarray):
             # other dtypes, NCCL and device tensors: through dist.all_reduce on a bucket beside the parameters
-            self._launch_widened(bucket, grads)
+            self._launch_generic(bucket, grads)
             return
         only = grads[0] if len(grads) == 1 else None
         # a leaf's .grad is its own array (autograd copies the incoming one), unless the graph is being kept
@@ -186,30 +198,19 @@ class DistributedDataParallel(Module):
         else:
             if bucket.buffer is None:
                 bucket.buffer = np.empty(sum(bucket.sizes), dtype=dtype)
-            buf = bucket.buffer
-            offset = 0
-            for g, n in zip(grads, bucket.sizes):
-                if g is None:
-                    buf[offset:offset + n] = 0
-                else:
-                    buf[offset:offset + n] = g.reshape(-1)
-                offset += n
+            buf = _pack(grads, bucket.sizes, bucket.buffer)
         bucket.flat = buf
         # the shapes were checked across the ranks when the parameters were broadcast at construction,
         # so the per-call agreement round trip of dist.all_reduce is skipped here
         req = pg.comm.Iallreduce(dist._mpi.mpi().IN_PLACE, buf, dist._mpi.mpi().SUM)
         bucket.work = dist.Work(pg, "all_reduce", [req])
 
-    def _launch_widened(self, bucket, grads):
+    def _launch_generic(self, bucket, grads):
         template = next((g for g in grads if g is not None), None)
         dtype = template.dtype if template is not None else np.dtype(np.float32)
-        with backend.device_guard(bucket.params[0].device):  # the bucket lives with its parameters (CPU or GPU)
-            flat = backend.module_for(bucket.params[0].device).zeros(sum(bucket.sizes), dtype=dtype)
-        offset = 0
-        for g, n in zip(grads, bucket.sizes):
-            if g is not None:
-                flat[offset:offset + n] = g.reshape(-1)
-            offset += n
+        device = bucket.params[0].device
+        with backend.device_guard(device):  # the bucket lives with its parameters (CPU or GPU)
+            flat = _pack(grads, bucket.sizes, backend.module_for(device).empty(sum(bucket.sizes), dtype=dtype))
         bucket.inplace = False
         bucket.flat = flat
         bucket.work = dist.all_reduce(Tensor._make(flat), dist.ReduceOp.SUM, group=self.process_group, async_op=True)
