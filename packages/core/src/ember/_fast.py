@@ -53,9 +53,9 @@ def usable(*arrays) -> bool:
 
 
 def _threads():
-    from . import get_num_threads
+    from . import _parallel
 
-    return max(1, get_num_threads())
+    return max(1, _parallel.active_threads())  # the pool's owner: fewer than get_num_threads() on a busy CPU
 
 
 def share(process, n, chunk):
@@ -74,11 +74,6 @@ def share(process, n, chunk):
 
     from . import _parallel
 
-    get_pool = getattr(_parallel, "_get_pool", None)
-    if get_pool is None:  # a pool without that entry point: a fixed split
-        _parallel.run_spans(lambda a, b: [process(*c) for c in chunks[a:b]],
-                            [(i, i + 2) for i in range(0, len(chunks), 2)])
-        return
     it = iter(chunks)  # a list iterator's next() is atomic under the GIL
     lock, done, left, errors = threading.Lock(), threading.Event(), [len(chunks)], []
 
@@ -93,7 +88,7 @@ def share(process, n, chunk):
                 if not left[0]:
                     done.set()
 
-    pool = get_pool(nt - 1)
+    pool = _parallel._get_pool(nt - 1)
     for _ in range(nt - 1):
         pool.submit(work)
     work()
