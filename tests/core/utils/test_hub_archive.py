@@ -21,6 +21,7 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         body = PAYLOAD
         rng = self.headers.get("Range")
+        self.server.requests.append(rng)  # before answering: the client may return as soon as it has the body
         if rng:
             start = int(rng.split("=")[1].rstrip("-"))
             self.send_response(206)
@@ -30,7 +31,6 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.requests.append(rng)
 
     def log_message(self, *args):
         pass
