@@ -23,7 +23,7 @@ CASES = {
     # binary math
     "logaddexp": (lambda T, a, b: T.logaddexp(a, b), [f(3, 4), f(4) * 30], True),
     "logaddexp2": (lambda T, a, b: T.logaddexp2(a, b), [f(3, 4), f(3, 1) * 30], True),
-    # (non-negative exponents: torch's ldexp gradient is 0 for negative integer ones, ember's is 2**e)
+    # (negative integer exponents: PyTorch's gradient is 0 there, 2 ** e in integers; see tests/core/test_edges_logdet_to_trapz.py)
     "ldexp": (lambda T, a, e: T.ldexp(a, e), [f(3, 4), rng.integers(0, 5, (3, 4))], True),
     "ldexp_neg": (lambda T, a, e: T.ldexp(a, e), [f(3, 4), rng.integers(-4, 0, (3, 4))], False),
     "nextafter": (lambda T, a, b: T.nextafter(a, b), [f(5), f(5)], False),
