@@ -56,3 +56,95 @@ def test_ldexp_gradients():
     m, e = _f64([[-1.0], [2.0]]), _f64([math.inf])
     ember.ldexp(m, e).sum().backward()
     assert math.isnan(e.grad.item())
+
+
+# ---- linalg.vector_norm ---------------------------------------------------------------------------
+
+
+def test_vector_norm_inf_norms_of_empty_tensors_raise_only_over_an_empty_dim():
+    with pytest.raises(RuntimeError, match="inf norm on an empty tensor"):
+        ember.linalg.vector_norm(ember.empty(0, 3), ord=math.inf)
+    with pytest.raises(RuntimeError, match="on the dimension -2because this dimension is empty"):
+        ember.linalg.vector_norm(ember.empty(0, 2), ord=math.inf, dim=-2)
+    # PyTorch: a non-empty reduced dim of an empty tensor is fine, even for -inf
+    assert ember.linalg.vector_norm(ember.empty(0, 2, 3), ord=-math.inf, dim=-1, keepdim=True).shape == (0, 2, 1)
+
+
+def test_vector_norm_below_one_has_a_zero_gradient_at_zero_elements():
+    x = _f64([3.0, 0.0, 1.0])
+    ember.linalg.vector_norm(x, ord=0.5).backward()
+    norm = (math.sqrt(3) + 1) ** 2
+    assert x.grad.tolist() == pytest.approx([3 ** -0.5 * norm ** 0.5, 0.0, norm ** 0.5])  # PyTorch: 0, not nan
+    assert gradcheck(lambda t: ember.linalg.vector_norm(t, ord=0.5, dim=1), (_f64([[3.0, -1.5], [0.5, 2.0]]),))
+
+
+# ---- nanmedian ------------------------------------------------------------------------------------
+
+
+def test_nanmedian_over_an_empty_dim_raises_index_error():
+    with pytest.raises(IndexError, match=r"median\(\): Expected reduction dim 1 to have non-zero size."):
+        ember.nanmedian(ember.empty(3, 0, 0), dim=-2)
+    assert ember.nanmedian(ember.empty(0, 3), dim=1).values.shape == (0,)
+
+
+# ---- take_along_dim -------------------------------------------------------------------------------
+
+
+def test_take_along_dim_reduces_indices_modulo_the_size():
+    x = ember.arange(6.0).reshape(2, 3)
+    # PyTorch 2.13: [[7, -7, 100, -100]] along a size-3 dim picks columns 1, 2, 1, 2
+    assert ember.take_along_dim(x, ember.tensor([[7, -7, 100, -100]]), dim=1).tolist() == [[1, 2, 1, 2], [4, 5, 4, 5]]
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds"):
+        ember.take_along_dim(x, ember.tensor([-1, 0]))  # flattened: no wrapping
+    with pytest.raises(RuntimeError, match="dtype of indices should be Long but got Int"):
+        ember.take_along_dim(x, ember.tensor([[1]], dtype=ember.int32), dim=1)
+    x = _f64([[0.0, 1.0, 2.0]])
+    ember.take_along_dim(x, ember.tensor([[-1, 2]]), dim=1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 2.0]]
+
+
+# ---- trapezoid / trapz ----------------------------------------------------------------------------
+
+
+def test_trapezoid_with_uniform_spacing_follows_pytorchs_order_of_operations():
+    assert math.isnan(ember.trapz(ember.tensor([-math.inf])).item())  # sum - (first + last) / 2: inf - inf
+    y = ember.trapezoid(ember.tensor([[2.15, 0.0], [1.89, -math.inf]]))
+    assert y[0].item() == pytest.approx(1.075) and math.isnan(y[1].item())
+    assert ember.trapezoid(ember.tensor([1.0, 2.0, 4.0]), dx=0.5).item() == pytest.approx(2.25)
+    assert gradcheck(lambda t: ember.trapezoid(t, dx=0.5), (_f64([[1.0, 2.0, -4.0], [0.5, 0.25, 3.0]]),))
+
+
+# ---- top-level group_norm and adaptive_max_pool1d (ATen's forms) ----------------------------------
+
+
+def test_torch_level_group_norm_accepts_one_value_per_group():
+    assert ember.group_norm(ember.tensor([[[-2.7]]]), 1).tolist() == [[[0.0]]]  # PyTorch: var 0, value 0
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        ember.nn.functional.group_norm(ember.tensor([[[-2.7]]]), 1)
+
+
+def test_torch_level_adaptive_max_pool1d_returns_values_and_indices():
+    x = ember.tensor([[[-0.24, -1.46, -2.43, -2.69]]])
+    values, indices = ember.adaptive_max_pool1d(x, 3)
+    assert values[0, 0].tolist() == pytest.approx([-0.24, -1.46, -2.43]) and indices.tolist() == [[[0, 1, 2]]]
+    assert ember.nn.functional.adaptive_max_pool1d(x, 3).shape == (1, 1, 3)  # F keeps return_indices=False
+
+
+# ---- meshgrid, sum_to_size ------------------------------------------------------------------------
+
+
+def test_meshgrid_refuses_mixed_dtypes_and_higher_ranks():
+    with pytest.raises(RuntimeError, match="meshgrid expects all tensors to have the same dtype"):
+        ember.meshgrid(ember.tensor([1.0, 2.0], dtype=ember.float64), ember.tensor([1.0]), indexing="ij")
+    with pytest.raises(RuntimeError, match="Expected 0D or 1D tensor"):
+        ember.meshgrid(ember.ones(2, 2), ember.ones(3), indexing="ij")
+    with pytest.raises(RuntimeError, match="non-empty TensorList"):
+        ember.meshgrid(indexing="ij")
+
+
+def test_sum_to_size_of_integers_sums_in_int64():
+    x = ember.full((3, 2), 200, dtype=ember.uint8)
+    s = x.sum_to_size(1, 2)
+    assert s.dtype == ember.int64 and s.tolist() == [[600, 600]]
+    assert x.sum_to_size(3, 2).dtype == ember.uint8  # nothing summed: the input itself
+    assert ember.ones(3, 2, dtype=ember.bool).sum_to_size(2).dtype == ember.int64

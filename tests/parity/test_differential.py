@@ -34,16 +34,7 @@ KNOWN_OPEN = {
     "inverse": "a singular matrix: LinAlgError subclass mismatch (torch._C._LinAlgError)",
     "logdet": "the gradient of a singular matrix raises in ember (PyTorch gives inf/nan)",
     "linalg.slogdet": "the sign output does not require grad in ember",
-    "linalg.vector_norm": "+-inf norm over an empty tensor or an empty dim: which case raises differs",
-    "nanmedian": "over an empty dim: RuntimeError instead of IndexError",
     "scatter_reduce": "result does not require grad for some reduce modes",
-    "take_along_dim": "negative indices: PyTorch wraps them, ember refuses",
-    "trapezoid": "inf - inf in a trapezoid: PyTorch nan, ember +-inf (order of the sums)",
-    "adaptive_max_pool1d": "torch.adaptive_max_pool1d returns (values, indices); ember's returns values only",
-    "group_norm": "one value per group: PyTorch computes (var 0), ember raises ValueError",
-    "meshgrid": "mixed dtypes: PyTorch refuses, ember promotes",
-    "sum_to_size": "unsigned integer sums come back as uint64 (PyTorch keeps int64 / uint8 rules)",
-    "trapz": "a single inf sample: PyTorch nan (0 * inf), ember 0",
 }
 
 

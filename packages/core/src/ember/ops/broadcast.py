@@ -55,7 +55,8 @@ class SumToSize(Primitive):
         ctx.in_shape = arr.shape
         if not axes:
             return arr
-        out = arr.sum(axis=axes, keepdims=True)
+        # a sum promotes integers and bool to int64 (torch.sum's rule), not NumPy's uint64 for unsigned ones
+        out = arr.sum(axis=axes, keepdims=True, dtype="int64" if arr.dtype.kind in "biu" else None)
         return out.reshape(shape) if lead else out
 
     @staticmethod

@@ -143,6 +143,13 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         shape = list(y._data.shape)
         del shape[d]
         return y.new_zeros(shape)
+    if not isinstance(x, Tensor):
+        from .shape import select
+
+        # PyTorch's order of operations for uniform spacing: (sum - (first + last) / 2) * dx, so an inf sample
+        # gives nan (inf - inf) where summing the pairs would give inf
+        ends = select(y, d, 0) + select(y, d, -1)
+        return (_sum(y, d) - ends * 0.5) * (1.0 if x is None and dx is None else (dx if x is None else x))
     return _sum(terms, d)
 
 

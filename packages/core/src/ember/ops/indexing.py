@@ -575,14 +575,29 @@ def take_along_dim(input, indices, dim=None):
     from .shape import reshape
 
     if dim is None:
-        return take(input, reshape(indices, (-1,)))
+        return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
+    if indices.dtype is not dtypes.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_torch_type_name(indices)}")
+    if input._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if indices._data.size:
+        if size == 0:
+            raise RuntimeError("ZeroDivisionError")
+        # PyTorch 2.13 reduces the indices modulo the size (Python's sign convention): -1 is the last, size the first
+        indices = Tensor._make(xp_of(indices._data).mod(indices._data, size))
     shape_in, shape_idx = list(input._data.shape), list(indices._data.shape)
     shape_in[d] = shape_idx[d] = 1
     b = list(broadcast_shapes(shape_in, shape_idx))
     target_in, target_idx = list(b), list(b)
     target_in[d], target_idx[d] = input._data.shape[d], indices._data.shape[d]
     return gather(broadcast_to(input, target_in), d, broadcast_to(indices, target_idx))
+
+
+def _torch_type_name(t):
+    return {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(
+        t.dtype.name, t.dtype.name.capitalize())
 
 
 def nonzero(input, *, out=None, as_tuple=False):

@@ -495,6 +495,9 @@ class _VectorNorm(Primitive):
             hit = (x.abs() == norm).to(x.dtype)
             count = hit.sum(axes, keepdim=True)
             return grad * x.sgn() * hit / count, None, None, None
+        if p < 1:  # PyTorch: |x| ** (p - 1) is taken as 0 at x == 0 (not inf), and no division by the norm
+            scaled = x.sgn() * where(x == 0, 0.0, x.abs() ** (p - 1))
+            return scaled * grad * norm ** (1 - p), None, None, None
         safe = where(norm == 0, 1.0, norm)
         if p == 2:
             return where(norm == 0, 0.0, grad * x / safe), None, None, None
@@ -512,9 +515,15 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{x.dtype.name.capitalize().replace('Int64', 'Long')}")
     axes = tuple(range(x.dim())) if dim is None else normalize_dims(dim, x.dim())
-    if x.numel() == 0 and ord < 0:
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
-                           "operation does not have an identity")
+    if x.numel() == 0 and (ord < 0 or ord == math.inf):  # max/min-like norms have no value over nothing
+        given = () if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+        if not given:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        for d in given:
+            if x.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {d}because "
+                                   "this dimension is empty and the operation does not have an identity")
     return _VectorNorm.apply(x, float(ord), axes, keepdim)
 
 

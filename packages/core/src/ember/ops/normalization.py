@@ -585,6 +585,19 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     shape = list(input.shape)
     _verify_batch_size([shape[0] * shape[1] // num_groups, num_groups] + shape[2:])
+    return _group_norm(input, num_groups, weight, bias, eps)
+
+
+@autocast_op
+def aten_group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabled=True):
+    """``torch.group_norm``: ATen's kernel, which (unlike ``F.group_norm``) accepts one value per group."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    return _group_norm(input, num_groups, weight, bias, eps)
+
+
+def _group_norm(input, num_groups, weight, bias, eps):
+    shape = list(input.shape)
     N, C, L = _channel_view(input)
     if C % num_groups:
         raise RuntimeError(

@@ -845,6 +845,11 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return res.squeeze(-2)
 
 
+def aten_adaptive_max_pool1d(input, output_size):
+    """``torch.adaptive_max_pool1d``: ATen's form, which always returns ``(values, indices)``."""
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # power-average pooling
 # ---------------------------------------------------------------------------------------------

@@ -100,6 +100,8 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     d = 0 if dim is None else wrap_dim(dim, max(input._data.ndim, 1))
     if dim is None and input._data.size == 0:
         return Tensor._make(xp.asarray(math.nan, dtype=input._data.dtype))
+    if input._data.size == 0 and input._data.shape[d] == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     vals, idx = sort(x, d)
     valid = (~xp.isnan(vals._data)).sum(d, keepdims=True) if vals._data.dtype.kind == "f" else None
     k = xp.full([1 if i == d else s for i, s in enumerate(vals._data.shape)], (vals._data.shape[d] - 1) // 2)
