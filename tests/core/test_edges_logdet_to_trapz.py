@@ -148,3 +148,32 @@ def test_sum_to_size_of_integers_sums_in_int64():
     assert s.dtype == ember.int64 and s.tolist() == [[600, 600]]
     assert x.sum_to_size(3, 2).dtype == ember.uint8  # nothing summed: the input itself
     assert ember.ones(3, 2, dtype=ember.bool).sum_to_size(2).dtype == ember.int64
+
+
+# ---- scatter_reduce -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["prod", "amax", "amin"])
+def test_scatter_reduce_prod_amax_amin_are_differentiable(reduce):
+    x = _f64([[2.52], [-1.06], [2.54]])
+    y = ember.scatter_reduce(x, 0, ember.tensor([[2], [0], [1]]), _f64([[0.2], [0.34], [0.77]]), reduce=reduce)
+    assert y.requires_grad  # PyTorch: the result requires grad when an input does
+    idx = ember.tensor([[0, 2], [2, 2], [0, 1]])
+    for include_self in (True, False):
+        assert gradcheck(lambda a, s: ember.scatter_reduce(a, 0, idx, s, reduce, include_self=include_self),
+                         (_f64([[0.3, 1.2], [-0.7, 0.45], [1.1, -2.0]]), _f64([[0.8, -0.6], [1.7, 0.9], [-0.4, 2.2]])))
+
+
+def test_scatter_reduce_gradients_at_ties_and_zeros_match_pytorch():
+    # amax with a tie between self and src: PyTorch splits the gradient evenly (0.5 each)
+    x, s = _f64([[1.0, 5.0]]), _f64([[1.0, 2.0]])
+    ember.scatter_reduce(x, 0, ember.tensor([[0, 0]]), s, "amax").backward(ember.ones(1, 2, dtype=ember.float64))
+    assert x.grad.tolist() == [[0.5, 1.0]] and s.grad.tolist() == [[0.5, 0.0]]
+    # amax with include_self=False: PyTorch still counts self in the tie (its formula), then zeroes self's share
+    x, s = _f64([[3.0]]), _f64([[3.0]])
+    ember.scatter_reduce(x, 0, ember.tensor([[0]]), s, "amax", include_self=False).backward(ember.ones(1, 1, dtype=ember.float64))
+    assert x.grad.tolist() == [[0.0]] and s.grad.tolist() == [[0.5]]
+    # prod with one zero factor: that factor's gradient is the product of the others
+    x, s = _f64([[2.0]]), _f64([[0.0], [3.0]])
+    ember.scatter_reduce(x, 0, ember.tensor([[0], [0]]), s, "prod").backward(ember.ones(1, 1, dtype=ember.float64))
+    assert x.grad.tolist() == [[0.0]] and s.grad.tolist() == [[6.0], [0.0]]

@@ -106,7 +106,7 @@ def cummax_gen(d):
 def scatter_reduce_gen(d):
     x = d.tensor(dtypes=FL, rank=2, min_size=1)
     idx = T(d.rng.integers(0, x.shape[0], size=(d.int(1, 3), x.shape[1])).astype("int64"), "int64")
-    src = T(d.values(idx.shape, x.dtype, special=False), x.dtype)
+    src = T(d.values(idx.shape, x.dtype, special=False), x.dtype, x.grad)
     return [x, 0, idx, src], {"reduce": d.choice(("sum", "prod", "mean", "amax", "amin")), "include_self": d.p(0.5)}
 
 

@@ -34,7 +34,6 @@ KNOWN_OPEN = {
     "inverse": "a singular matrix: LinAlgError subclass mismatch (torch._C._LinAlgError)",
     "logdet": "the gradient of a singular matrix raises in ember (PyTorch gives inf/nan)",
     "linalg.slogdet": "the sign output does not require grad in ember",
-    "scatter_reduce": "result does not require grad for some reduce modes",
 }
 
 

@@ -447,7 +447,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Reduce ``src`` into ``input`` at ``index`` with sum/prod/mean/amax/amin."""
     xp = xp_of(input._data)
-    d = wrap_dim(dim, input._data.ndim)
+    d = _check_gather_scatter("scatter_reduce", input, dim, index, src)
     if reduce == "sum":
         base = input if include_self else scatter(input, d, index, value=0.0)
         return scatter_add(base, d, index, src)
@@ -458,18 +458,70 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         count = scatter_add(Tensor._make(xp.full(input._data.shape, 1.0 if include_self else 0.0, dtype=input._data.dtype)), d, index, ones)
         count = Tensor._make(xp.maximum(count._data, 1))
         return total / count if input.is_floating_point() else (total // count)
-    arr = input._data.copy()
-    pos = _along_positions(arr.shape, d, index._data, xp).reshape(-1)
-    vals = src._data[tuple(slice(0, n) for n in index._data.shape)].reshape(-1).astype(arr.dtype)
-    flat = arr.reshape(-1)
-    ufunc = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}.get(reduce)
-    if ufunc is None:
+    if reduce not in ("prod", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    if not include_self:
-        init = {"prod": 1, "amax": -xp.inf if arr.dtype.kind == "f" else xp.iinfo(arr.dtype).min, "amin": xp.inf if arr.dtype.kind == "f" else xp.iinfo(arr.dtype).max}[reduce]
-        flat[pos] = init
-    ufunc.at(flat, pos, vals)
-    return Tensor._make(arr)
+    return ScatterReduce.apply(input, d, index, src, reduce, include_self)
+
+
+class ScatterReduce(Primitive):
+    """prod/amax/amin of ``src`` reduced into ``input`` at ``index`` along ``dim``, with PyTorch's gradients
+    (its scatter_reduce_backward): amax/amin share the gradient evenly among the elements equal to the result
+    (``input``'s counted even when ``include_self=False``), and a prod's single zero factor gets the product of
+    the others."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, dim, index, src, reduce, include_self):
+        arr = a._data.copy()
+        xp = xp_of(arr)
+        if ctx.needs_input_grad is not None:
+            ctx.save_for_backward(a, src)
+            ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
+        pos = _along_positions(arr.shape, dim, index._data, xp).reshape(-1)
+        vals = _leading(src._data, index._data.shape).reshape(-1).astype(arr.dtype)
+        flat = arr.reshape(-1)
+        if not include_self:
+            kind = arr.dtype.kind
+            if reduce == "prod":
+                init = 1
+            elif kind == "f":
+                init = -xp.inf if reduce == "amax" else xp.inf
+            elif kind == "b":
+                init = reduce == "amin"
+            else:
+                init = xp.iinfo(arr.dtype).min if reduce == "amax" else xp.iinfo(arr.dtype).max
+            flat[pos] = init
+        {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce].at(flat, pos, vals)
+        return arr
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .selection import where
+
+        a, src = ctx.saved_tensors
+        result, d, index, reduce, include_self = ctx.saved_output, ctx.dim, ctx.index, ctx.reduce, ctx.include_self
+        s = src[tuple(slice(0, n) for n in index._data.shape)] if src._data.shape != index._data.shape else src
+        if reduce == "prod":
+            masked_self = a.masked_fill(a == 0, 1)
+            grad_self = grad * ScatterReduce.apply(masked_self, d, index, s, reduce, include_self) / masked_self
+            s_zero = s == 0
+            n_zeros = gather(scatter_add(a.new_zeros(a.shape), d, index, s_zero.to(a.dtype)), d, index)
+            single = s_zero & (n_zeros == 1)
+            masked_src_result = ScatterReduce.apply(a, d, index, s.masked_fill(single, 1), reduce, include_self)
+            grad_src = where(single, gather(grad * masked_src_result, d, index),
+                             gather(grad * result, d, index) / s.masked_fill(s_zero, 1))
+        else:
+            self_is = (a == result).to(a.dtype)
+            src_is = (s == gather(result, d, index)).to(a.dtype)
+            shared = grad / scatter_add(self_is, d, index, src_is)
+            grad_self = self_is * shared
+            grad_src = src_is * gather(shared, d, index)
+        if not include_self:
+            grad_self = scatter(grad_self, d, index, value=0)
+        if tuple(grad_src.shape) != tuple(src._data.shape):
+            grad_src = _EmbedLeading.apply(grad_src, tuple(src._data.shape))
+        return grad_self, None, None, grad_src, None, None
 
 
 def index_select(input, dim, index, *, out=None):
