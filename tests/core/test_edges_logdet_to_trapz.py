@@ -5,6 +5,7 @@ PyTorch 2.13 (quoted in each test)."""
 
 import math
 
+import numpy as np
 import pytest
 
 import ember
@@ -177,3 +178,51 @@ def test_scatter_reduce_gradients_at_ties_and_zeros_match_pytorch():
     x, s = _f64([[2.0]]), _f64([[0.0], [3.0]])
     ember.scatter_reduce(x, 0, ember.tensor([[0], [0]]), s, "prod").backward(ember.ones(1, 1, dtype=ember.float64))
     assert x.grad.tolist() == [[0.0]] and s.grad.tolist() == [[6.0], [0.0]]
+
+
+# ---- logdet / linalg.slogdet ----------------------------------------------------------------------
+
+
+def test_slogdet_sign_requires_grad_and_gradchecks():
+    A = _f64([[2.432, -0.421], [-0.818, 2.278]])
+    sign, logabs = ember.linalg.slogdet(A)
+    assert sign.requires_grad and logabs.requires_grad  # PyTorch: both outputs are differentiable
+    assert gradcheck(lambda a: ember.linalg.slogdet(a)[1], (_f64([[[2.0, 0.5, -1.0], [0.3, -1.5, 0.2], [1.0, 0.0, 3.0]]]),))
+    assert gradcheck(ember.logdet, (_f64([[2.0, 0.5], [0.3, 1.5]]),))
+
+
+def test_logdet_of_a_near_singular_float32_matrix_is_pytorchs_rounding_not_minus_inf():
+    # PyTorch factors A^T with fused updates: 3 * (-2 - (-2/3) * 3) leaves 2 ** -24 * 3, not 0
+    y = ember.logdet(ember.tensor([[3.0, -2.0], [3.0, -2.0]]))
+    assert y.item() == pytest.approx(-15.5369, abs=1e-4)  # PyTorch 2.13: -15.5369
+    s, l = ember.linalg.slogdet(ember.tensor([[3.0, -2.0], [3.0, -2.0]], dtype=ember.float64))
+    assert s.item() == -1.0 and l.item() == pytest.approx(-35.6382, abs=1e-4)  # PyTorch 2.13
+
+
+@pytest.mark.parametrize("matrix, want", [
+    # recorded from PyTorch 2.13: the gradient of logdet at a singular matrix (infs and nans, no error)
+    ([[-0.0, -0.0], [1.0, -1.0]], [[-math.inf, -math.inf], [-0.0, -1.0]]),
+    ([[1.0, 1.0], [-1.0, -1.0]], [[-math.inf, math.inf], [-math.inf, math.inf]]),
+    ([[0.0, 1.0], [-0.0, 1.0]], [[math.inf, math.nan], [-math.inf, math.nan]]),
+    ([[2.0, 0.0], [0.0, 0.0]], [[math.nan, math.nan], [math.nan, math.inf]]),
+])
+def test_logdet_gradient_at_a_singular_matrix_is_pytorchs(matrix, want):
+    A = _f64(matrix)
+    ember.logdet(A).backward()
+    got = A.grad.numpy()
+    np.testing.assert_array_equal(got, np.array(want))
+    num = ~np.isnan(got)
+    assert np.array_equal(np.signbit(got[num]), np.signbit(np.array(want)[num]))  # -0.0 included
+
+
+def test_slogdet_batch_mixing_singular_and_regular_matrices():
+    A = _f64([[[1.0, 1.0], [-1.0, -1.0]], [[2.0, 1.0], [1.0, 3.0]]])
+    sign, logabs = ember.linalg.slogdet(A)
+    assert sign.tolist() == [0.0, 1.0] and logabs[1].item() == pytest.approx(math.log(5.0))
+    logabs.backward(ember.ones(2, dtype=ember.float64))
+    np.testing.assert_allclose(A.grad[1].numpy(), np.linalg.inv([[2.0, 1.0], [1.0, 3.0]]).T, rtol=1e-12)
+    assert np.isinf(A.grad[0].numpy()).all()
+    with pytest.raises(RuntimeError, match="second derivative"):
+        B = _f64([[1.0, 1.0], [-1.0, -1.0]])
+        (g,) = ember.autograd.grad(ember.logdet(B), B, create_graph=True)
+        g.sum().backward()

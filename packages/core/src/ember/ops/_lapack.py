@@ -3,7 +3,7 @@ none), failure info for PyTorch's error messages, and the LinAlgError type."""
 
 from __future__ import annotations
 
-from ._common import xp_of
+from ._common import quiet_errors, xp_of
 from ..dtypes import np_kind as _np_kind
 
 
@@ -16,11 +16,36 @@ def batch_flat(a):
     return a.reshape((-1,) + a.shape[-2:]), a.shape[:-2]
 
 
-def lu_factor(a):
+def fused_msub(a, l, u):
+    """``a - l * u`` rounded once, as LAPACK's updates are with fused multiply-adds (where a near-singular
+    matrix cancels to a tiny remainder, not to 0). float32 goes through float64 (the product is exact there);
+    float64 splits the product into its rounded value and exact error (Dekker), whose sign of zero is kept."""
+    xp = xp_of(a)
+    if a.dtype.itemsize < 8 and a.dtype.kind == "f":
+        wide = a.astype(xp.float64) - l.astype(xp.float64) * u.astype(xp.float64)
+        return wide.astype(a.dtype)
+    if a.dtype != xp.float64:
+        return a - l * u
+    p = l * u
+    split = 134217729.0  # 2 ** 27 + 1
+    t = split * l
+    lh = t - (t - l)
+    t = split * u
+    uh = t - (t - u)
+    ll, ul = l - lh, u - uh
+    e = ((lh * uh - p) + lh * ul + ll * uh) + ll * ul  # l * u == p + e exactly
+    s = a - p
+    bb = s - a
+    t = (a - (s - bb)) + (-p - bb)  # a - p == s + t exactly
+    return xp.where(e == 0, s, xp.where(xp.isfinite(e), s + (t - e), a - p))
+
+
+def lu_factor(a, fused=False):
     """LU with partial pivoting of every matrix in ``a`` (..., m, n): (LU, pivots (1-based), info).
 
     ``info`` is 0, or the 1-based index of the first zero pivot (LAPACK's getrf convention). The loop runs
-    over the columns; each step updates the whole batch at once.
+    over the columns; each step updates the whole batch at once. ``fused``: each update rounded once
+    (:func:`fused_msub`), reproducing PyTorch's (MKL's) factors of near-singular matrices bit for bit.
     """
     xp = xp_of(a)
     flat, batch = batch_flat(a)
@@ -42,8 +67,47 @@ def lu_factor(a):
         if j + 1 < m:
             lu[:, j + 1:, j] /= xp.where(zero, 1, pivot)[:, None]
             if j + 1 < n:
-                lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+                if fused:
+                    lu[:, j + 1:, j + 1:] = fused_msub(lu[:, j + 1:, j + 1:], lu[:, j + 1:, j, None],
+                                                       lu[:, j, None, j + 1:])
+                else:
+                    lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
     return lu.reshape(batch + (m, n)), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def lu_solve_fused(lu, piv, b):
+    """``X`` with ``A X = b`` from ``lu_factor(A, fused=True)`` as LAPACK's getrs forms it: the row swaps,
+    then column-oriented unit-lower and upper substitutions, each update rounded once. Never raises: a zero
+    pivot gives the infs and nans PyTorch's lu_solve gives. ``lu`` (B, n, n), ``piv`` (B, n), ``b`` (B, n, k)."""
+    xp = xp_of(lu)
+    x = b.copy()
+    nb, n = lu.shape[0], lu.shape[-1]
+    rows = xp.arange(nb)
+    for j in range(n):
+        p = piv[:, j] - 1
+        top = x[rows, j, :].copy()
+        x[rows, j, :] = x[rows, p, :]
+        x[rows, p, :] = top
+    for k in range(n - 1):
+        x[:, k + 1:, :] = fused_msub(x[:, k + 1:, :], lu[:, k + 1:, k, None], x[:, k, None, :])
+    for k in range(n - 1, -1, -1):
+        x[:, k, :] = x[:, k, :] / lu[:, k, k, None]
+        if k:
+            x[:, :k, :] = fused_msub(x[:, :k, :], lu[:, :k, k, None], x[:, k, None, :])
+    return x
+
+
+def slogdet_fused(a):
+    """``(sign, log|det|)`` of ``a`` (B, n, n) from the LU of its transpose, the factorization PyTorch's
+    slogdet performs (``lu_factor(a.mT, fused=True)``), with those factors."""
+    xp = xp_of(a)
+    lu, piv, _ = lu_factor(xp.ascontiguousarray(xp.swapaxes(a, -1, -2)), fused=True)
+    d = xp.diagonal(lu, axis1=-2, axis2=-1)
+    swaps = (piv != xp.arange(1, a.shape[-1] + 1)).sum(-1)
+    sign = xp.prod(xp.sign(d), axis=-1) * xp.where(swaps % 2 == 1, -1, 1).astype(a.dtype)
+    with quiet_errors():
+        logabs = xp.sum(xp.log(xp.abs(d)), axis=-1)
+    return sign.astype(a.dtype), logabs.astype(a.dtype), lu, piv
 
 
 def permutation_from_pivots(piv, m):

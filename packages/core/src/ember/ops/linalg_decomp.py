@@ -8,10 +8,12 @@ once-differentiable.
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Primitive, once_differentiable
 from ..tensor import Tensor
 from . import _lapack
-from ._common import xp_of
+from ._common import quiet_errors, xp_of
 from ._lapack import LinAlgError
 
 
@@ -90,15 +92,37 @@ class Det(Primitive):
         return grad[..., None, None] * _t(cof)
 
 
+def _near_singular(a, logabs):
+    """Matrices whose |det| is tiny beside the product of their row norms (Hadamard's bound): there LAPACK's
+    rounding decides the result, so they are recomputed with PyTorch's own factorization."""
+    xp = xp_of(a)
+    with quiet_errors():
+        bound = xp.sum(xp.log(xp.linalg.norm(a, axis=-1)), axis=-1)
+    return ~(logabs > bound + 0.25 * math.log(float(xp.finfo(a.dtype).eps)))
+
+
 class Slogdet(Primitive):
+    """``(sign, log|det|)``. Well-conditioned matrices go to LAPACK; near-singular ones are factored as PyTorch
+    does (the LU of A^T, fused updates), so a matrix PyTorch finds barely non-singular is not -inf here. The
+    gradient of log|det| is ``g A^{-T}``; at a (near-)singular matrix it is solved from those factors, giving
+    PyTorch's infs and nans instead of an error. ``sign`` is an output with a gradient, zero for real inputs."""
+
     @staticmethod
     def forward(ctx, A):
         a = A._data
         _lapack.check_square(a, "linalg.slogdet")
-        sign, logabs = xp_of(a).linalg.slogdet(a)
+        xp = xp_of(a)
+        sign, logabs = xp.linalg.slogdet(a)
+        sign, logabs = xp.asarray(sign, dtype=a.dtype), xp.asarray(logabs, dtype=a.dtype)
+        odd = _near_singular(a, logabs) if a.shape[-1] and a.dtype.kind == "f" else xp.zeros(logabs.shape, bool)
+        if bool(odd.any()):
+            with quiet_errors():
+                s_odd, l_odd, _, _ = _lapack.slogdet_fused(a[odd])
+            sign, logabs = sign.copy(), logabs.copy()
+            sign[odd], logabs[odd] = s_odd, l_odd
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(A)
-            ctx.mark_non_differentiable(sign)
+            ctx.odd = odd
         return sign, logabs
 
     @staticmethod
@@ -106,7 +130,30 @@ class Slogdet(Primitive):
         (A,) = ctx.saved_tensors
         if g_logabs is None:
             return None
-        return g_logabs[..., None, None] * Inv.apply(A).mT
+        if not bool(ctx.odd.any()):
+            return g_logabs[..., None, None] * Inv.apply(A).mT
+        return _SingularLogdetGrad.apply(A, g_logabs)
+
+
+class _SingularLogdetGrad(Primitive):
+    """``g A^{-T}`` solved from the LU of A^T (PyTorch's slogdet backward), for batches with near-singular
+    matrices; not differentiable again."""
+
+    @staticmethod
+    def forward(ctx, A, g):
+        a, ga = A._data, g._data.astype(A._data.dtype)
+        xp = xp_of(a)
+        n = a.shape[-1]
+        flat, batch = _lapack.batch_flat(a)
+        with quiet_errors():
+            lu, piv, _ = _lapack.lu_factor(xp.ascontiguousarray(xp.swapaxes(flat, -1, -2)), fused=True)
+            rhs = ga.reshape(-1)[:, None, None] * xp.eye(n, dtype=a.dtype)
+            x = _lapack.lu_solve_fused(lu, piv, rhs)
+        return x.reshape(a.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("the second derivative of slogdet/logdet at a near-singular matrix is not implemented")
 
 
 def _raise_solve_singular(a):
