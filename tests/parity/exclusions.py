@@ -38,8 +38,4 @@ EXCLUDED = {
     **_same("strided views on raw storage: results depend on memory layout", "as_strided", "Tensor.as_strided"),
     **_same("spectrogram framing: checked against PyTorch in tests/core/ops/test_stft.py", "stft", "Tensor.stft",
             "istft", "Tensor.istft"),
-    **_same("not yet tabled (issue 19 follow-up): index writes with accumulate/reduce and histogram bins",
-            "index_put", "Tensor.index_put", "Tensor.index_put_", "index_reduce", "Tensor.index_reduce",
-            "Tensor.index_reduce_", "masked_scatter", "Tensor.masked_scatter", "Tensor.masked_scatter_", "Tensor.put",
-            "Tensor.put_", "histogram", "Tensor.histogram", "Tensor.fill_diagonal_", "Tensor.copy_"),
 }

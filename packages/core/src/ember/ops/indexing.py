@@ -605,13 +605,22 @@ def masked_select(input, mask):
 
 
 def masked_scatter(input, mask, source):
-    from .broadcast import broadcast_to
+    """``input`` (broadcast with ``mask``) with the leading elements of ``source`` written, in order, where
+    ``mask`` is True."""
+    from .broadcast import broadcast_tensors
     from .shape import reshape
 
-    m = broadcast_to(mask, input._data.shape)
+    if mask.dtype is not dtypes.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {_dtype_name(mask)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{_dtype_name(input)} and {_dtype_name(source)}")
+    x, m = broadcast_tensors(input, mask)
     n = int(m._data.sum())
+    if n > source._data.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
     vals = reshape(source, (-1,))[:n]
-    return IndexPut.apply(input, vals, m._data)
+    return IndexPut.apply(x, vals, m._data)
 
 
 def take(input, index):
@@ -677,23 +686,84 @@ def _inplace_from(fn):
     return method
 
 
+def _accumulate_at(input, pos, values):
+    """``input`` with ``values`` (broadcast to ``pos``'s shape) added at the flat positions ``pos``; repeated
+    positions accumulate. Differentiable in both: ``input``'s gradient passes through, ``values`` reads it at
+    ``pos`` (PyTorch's index_put/put with accumulate=True)."""
+    from .broadcast import expand
+    from .shape import reshape
+
+    xp = xp_of(input._data)
+    vals = reshape(expand(values, pos.shape), (-1,))
+    base = Tensor._make(xp.zeros(input._data.size, dtype=input._data.dtype))
+    added = scatter_add(base, 0, Tensor._make(pos.reshape(-1).astype("int64")), vals)
+    return input + reshape(added, input._data.shape)
+
+
+def _dtype_name(t):
+    from .unary import scalar_type_name
+
+    return scalar_type_name(t._data.dtype)
+
+
 def put_(self, index, source, accumulate=False):
-    flat_index = index._data.reshape(-1)
+    """Write ``source`` at the flat positions ``index`` of ``self`` (negative ones count from the end); with
+    ``accumulate`` repeated positions add up."""
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {_dtype_name(index)}")
+    if source._data.dtype != self._data.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{_dtype_name(self)} and source.dtype = {_dtype_name(source)}")
+    if source._data.size != index._data.size:
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source._data.size}, index.numel() = {index._data.size}")
     xp = xp_of(self._data)
+    n = self._data.size
+    flat = index._data.reshape(-1)
+    bad = (flat < -n) | (flat >= n)
+    if flat.size and checks_values(xp) and bool(bad.any()):
+        first = int(flat[int(xp.argmax(bad))])
+        raise IndexError(f"out of range: tried to access index {first} on a tensor of {n} elements.")
+    if not flat.size:
+        return self
+    pos = flat % n
+    from .shape import reshape
+
+    src = inplace_source(self)
     if accumulate:
-        pos = flat_index % self._data.size
-        extra = scatter_add_flat(xp, self._data.shape, pos, source._data.reshape(-1), self._data.dtype)
-        return apply_inplace(self, inplace_source(self) + Tensor._make(extra))
-    return apply_inplace(self, IndexPut.apply(inplace_source(self), source.reshape(-1), xp.unravel_index(flat_index % self._data.size, self._data.shape)))
+        return apply_inplace(self, _accumulate_at(src, pos, reshape(source, (-1,))))
+
+    written = IndexPut.apply(reshape(src, (-1,)), reshape(source, (-1,)), pos)
+    return apply_inplace(self, reshape(written, self._data.shape))
 
 
 def index_put(input, indices, values, accumulate=False):
-    key = tuple(i._data if isinstance(i, Tensor) else i for i in indices)
+    """A copy of ``input`` with ``values`` written at ``input[indices]`` (added there with ``accumulate``)."""
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put(): argument 'values' (position 3) must be Tensor, not {type(values).__name__}")
+    if values._data.dtype != input._data.dtype:
+        one_mask = len(indices) == 1 and isinstance(indices[0], Tensor) and indices[0]._data.dtype.kind == "b"
+        if accumulate or not one_mask or values._data.size != 1:  # (PyTorch's masked_fill path casts)
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{_dtype_name(input)} for the destination and {_dtype_name(values)} for the source.")
+        values = values.to(input.dtype)
+    xp = xp_of(input._data)
+    key = _normalize_key(tuple(indices), xp)
+    try:
+        flat = xp.arange(input._data.size).reshape(input._data.shape)
+        pos = key.get(flat) if type(key) is _TwoStep else flat[key]
+    except IndexError as exc:
+        raise IndexError(str(exc).replace("axis", "dimension")) from None
+    try:
+        xp.broadcast_shapes(values._data.shape, pos.shape)
+        fits = xp.broadcast_shapes(values._data.shape, pos.shape) == pos.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._data.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(pos.shape)}")
     if accumulate:
-        xp = xp_of(input._data)
-        pos = xp.arange(input._data.size).reshape(input._data.shape)[key]
-        vals = xp.broadcast_to(values._data, pos.shape)
-        return input + Tensor._make(scatter_add_flat(xp, input._data.shape, pos, vals, input._data.dtype))
+        return _accumulate_at(input, pos, values)
     return IndexPut.apply(input, values, key)
 
 
