@@ -45,7 +45,9 @@ def index_put_gen(d):
 
 
 def index_reduce_gen(d):
-    x = d.tensor(dtypes=NUM, min_rank=1, max_rank=3)
+    reduce = d.choice(("prod", "mean", "amax", "amin"))
+    # (PyTorch 2.13's CPU float16 prod fails an internal assert on some layouts, e.g. [[1]] at index [0, 0]: kept out)
+    x = d.tensor(dtypes=tuple(t for t in NUM if reduce != "prod" or t != "float16"), min_rank=1, max_rank=3)
     dim = d.dim(x.ndim, 0.03)
     size = x.shape[dim] if -x.ndim <= dim < x.ndim else 1
     k = d.int(0, 3)
@@ -54,7 +56,7 @@ def index_reduce_gen(d):
     if -x.ndim <= dim < x.ndim:
         shape[dim] = idx.arr.size
     src = T(d.values(tuple(shape), x.dtype), x.dtype, x.grad)
-    return [x, dim, idx, src, d.choice(("prod", "mean", "amax", "amin"))], {"include_self": d.p(0.5)}
+    return [x, dim, idx, src, reduce], {"include_self": d.p(0.5)}
 
 
 def masked_scatter_gen(d):

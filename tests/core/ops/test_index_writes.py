@@ -2,6 +2,7 @@
 points where the differential suite (tests/parity/optable_writes.py) found them disagreeing with PyTorch 2.13.
 Expected values are hand-computed or recorded from PyTorch 2.13 (quoted)."""
 
+import math
 
 import pytest
 
@@ -95,3 +96,31 @@ def test_masked_scatter_gradcheck():
     mask = ember.tensor([[True, False], [True, True]])
     assert gradcheck(lambda a, s: ember.masked_scatter(a, mask, s),
                      (_f64([[0.5, 1.0], [2.0, -1.0]]), _f64([1.5, -0.5, 2.0, 7.0])))
+
+
+# ---- index_reduce ---------------------------------------------------------------------------------
+
+
+def test_index_reduce_keeps_infinite_inputs_out_of_nan():
+    # amax without self over a column whose self is -inf: PyTorch 1.58 (ember's old gradient carrier made it nan)
+    x = _f64([[0.11, -math.inf]])
+    y = ember.index_reduce(x, 0, ember.tensor([0, 0]), _f64([[0.0, 1.58], [1.58, -0.28]]), "amax", include_self=False)
+    assert y.tolist() == [[1.58, 1.58]]
+    y = ember.index_reduce(_f64([[2.28, -math.inf]]), 1, ember.tensor([0]), _f64([[1.0]]), "amin")
+    assert y.tolist() == [[1.0, -math.inf]]
+
+
+def test_index_reduce_prod_gradient_at_a_zero_source_is_the_product_of_the_others():
+    x, s = _f64([-0.06, -0.01]), _f64([-1.17, 0.0, 1.64])
+    x.index_reduce(0, ember.tensor([0, 1, 0]), s, "prod", include_self=False).backward(
+        ember.tensor([0.5, 2.0], dtype=ember.float64))
+    assert s.grad.tolist() == pytest.approx([0.5 * 1.64, 2.0, 0.5 * -1.17])  # PyTorch 2.13: 2.0 at the zero
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+def test_index_reduce_gradcheck(reduce):
+    idx = ember.tensor([1, 0, 1])
+    for include_self in (True, False):
+        assert gradcheck(lambda a, s: a.index_reduce(0, idx, s, reduce, include_self=include_self),
+                         (_f64([[0.3, 1.2], [-0.7, 0.45]]), _f64([[0.8, -0.6], [1.7, 0.9], [-0.4, 2.2]])))
