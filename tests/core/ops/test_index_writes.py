@@ -124,3 +124,40 @@ def test_index_reduce_gradcheck(reduce):
     for include_self in (True, False):
         assert gradcheck(lambda a, s: a.index_reduce(0, idx, s, reduce, include_self=include_self),
                          (_f64([[0.3, 1.2], [-0.7, 0.45]]), _f64([[0.8, -0.6], [1.7, 0.9], [-0.4, 2.2]])))
+
+
+# ---- fill_diagonal_ -------------------------------------------------------------------------------
+
+
+def test_fill_diagonal_is_recorded_by_autograd():
+    x = _f64([[-1.61, 2.18, -1.08], [-0.7, -0.68, 1.28], [2.79, 2.09, -0.37], [-2.26, 2.19, 1.34]])
+    y = x.clone().fill_diagonal_(1.0, wrap=True)
+    y.backward(ember.ones(4, 3, dtype=ember.float64))
+    assert x.grad.tolist() == [[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]
+    assert gradcheck(lambda a: a.clone().fill_diagonal_(0.5), (_f64([[0.5, 1.0, 2.0], [2.0, -1.0, 0.3]]),))
+
+
+def test_fill_diagonal_value_range():
+    # PyTorch: a negative int wraps into uint8 (also on an empty tensor); a negative float overflows
+    assert ember.zeros(2, 2, dtype=ember.uint8).fill_diagonal_(-3).tolist() == [[253, 0], [0, 253]]
+    assert ember.empty(0, 4, dtype=ember.uint8).fill_diagonal_(-3, wrap=True).shape == (0, 4)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        ember.empty(0, 3, dtype=ember.uint8).fill_diagonal_(-0.75)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        ember.zeros(1, 1, dtype=ember.uint8).fill_diagonal_(-0.75)
+
+
+# ---- histogram ------------------------------------------------------------------------------------
+
+
+def test_histogram_edges_are_pytorchs_linspace():
+    assert ember.histogram(ember.empty(0), 2).bin_edges.tolist() == [0.0, 0.5, 1.0]  # PyTorch: [0, 1] when empty
+    # the middle edge is PyTorch's float32 linspace value 0.06000000238..., so 0.0599999986... falls in bin 0
+    hist, edges = ember.histogram(ember.tensor(0.05999999865889549), 2, density=True)
+    assert hist.tolist() == [2.0, 0.0] and edges.tolist()[1] == pytest.approx(0.06000000238418579, abs=0)
+    # PyTorch 2.13: 5 bins over [0.37, 2.5] in float32
+    e = ember.histogram(ember.tensor([0.37, 1.11, 2.5]), 5).bin_edges
+    assert e.tolist() == [0.3700000047683716, 0.7960000038146973, 1.2220001220703125, 1.6480000019073486,
+                          2.0739998817443848, 2.5]
+    with pytest.raises(RuntimeError, match="range \\[nan, nan\\] is not finite"):
+        ember.histogram(ember.tensor([math.nan, 1.0]), 2)

@@ -287,3 +287,28 @@ def check_scalar_fits(value, np_dtype) -> None:
     if bad:
         name = _C10_NAMES.get(np_dtype.name, f"{np_dtype.name}_t")
         raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def fused_msub(a, l, u):
+    """``a - l * u`` rounded once, as PyTorch's CPU kernels (MKL's LU, linspace) compute it with fused
+    multiply-adds: where a near-singular matrix cancels to a tiny remainder, not to 0, and where a bin edge
+    lands. float32 goes through float64 (the product is exact there); float64 splits the product into its
+    rounded value and exact error (Dekker), keeping the sign of a zero."""
+    xp = xp_of(a)
+    if a.dtype.itemsize < 8 and a.dtype.kind == "f":
+        wide = a.astype(xp.float64) - l.astype(xp.float64) * u.astype(xp.float64)
+        return wide.astype(a.dtype)
+    if a.dtype != xp.float64:
+        return a - l * u
+    p = l * u
+    split = 134217729.0  # 2 ** 27 + 1
+    t = split * l
+    lh = t - (t - l)
+    t = split * u
+    uh = t - (t - u)
+    ll, ul = l - lh, u - uh
+    e = ((lh * uh - p) + lh * ul + ll * uh) + ll * ul  # l * u == p + e exactly
+    s = a - p
+    bb = s - a
+    t = (a - (s - bb)) + (-p - bb)  # a - p == s + t exactly
+    return xp.where(e == 0, s, xp.where(xp.isfinite(e), s + (t - e), a - p))

@@ -3,7 +3,7 @@ none), failure info for PyTorch's error messages, and the LinAlgError type."""
 
 from __future__ import annotations
 
-from ._common import quiet_errors, xp_of
+from ._common import fused_msub, quiet_errors, xp_of
 from ..dtypes import np_kind as _np_kind
 
 
@@ -14,30 +14,6 @@ class LinAlgError(RuntimeError):
 def batch_flat(a):
     """``a`` (..., m, n) as (B, m, n) plus the batch shape."""
     return a.reshape((-1,) + a.shape[-2:]), a.shape[:-2]
-
-
-def fused_msub(a, l, u):
-    """``a - l * u`` rounded once, as LAPACK's updates are with fused multiply-adds (where a near-singular
-    matrix cancels to a tiny remainder, not to 0). float32 goes through float64 (the product is exact there);
-    float64 splits the product into its rounded value and exact error (Dekker), whose sign of zero is kept."""
-    xp = xp_of(a)
-    if a.dtype.itemsize < 8 and a.dtype.kind == "f":
-        wide = a.astype(xp.float64) - l.astype(xp.float64) * u.astype(xp.float64)
-        return wide.astype(a.dtype)
-    if a.dtype != xp.float64:
-        return a - l * u
-    p = l * u
-    split = 134217729.0  # 2 ** 27 + 1
-    t = split * l
-    lh = t - (t - l)
-    t = split * u
-    uh = t - (t - u)
-    ll, ul = l - lh, u - uh
-    e = ((lh * uh - p) + lh * ul + ll * uh) + ll * ul  # l * u == p + e exactly
-    s = a - p
-    bb = s - a
-    t = (a - (s - bb)) + (-p - bb)  # a - p == s + t exactly
-    return xp.where(e == 0, s, xp.where(xp.isfinite(e), s + (t - e), a - p))
 
 
 def lu_factor(a, fused=False):

@@ -80,27 +80,33 @@ def zero_(self):
 
 
 def fill_diagonal_(self, fill_value, wrap=False):
-    """Fill the main diagonal of a 2-D (or all-equal-dims) tensor with ``fill_value``."""
+    """Fill the main diagonal of a 2-D (or all-equal-dims) tensor with ``fill_value``; with ``wrap``, a tall
+    matrix's diagonal restarts every ``cols + 1`` rows. Recorded by autograd (the filled elements get no
+    gradient)."""
+    from .indexing import setitem
+
     arr = self._data
     if arr.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
     if arr.ndim > 2 and len(set(arr.shape)) != 1:
         raise RuntimeError("all dimensions of input must be of equal length")
-    check_inplace(self)
     xp = xp_of(arr)
     if arr.ndim == 2:
         rows, cols = arr.shape
-        n = min(rows, cols)
         if wrap and rows > cols:
             r = xp.arange(rows)
             r = r[(r % (cols + 1)) < cols]
-            arr[r, r % (cols + 1)] = fill_value
+            key = (r, r % (cols + 1))
         else:
-            arr[xp.arange(n), xp.arange(n)] = fill_value
+            n = xp.arange(min(rows, cols))
+            key = (n, n)
     else:
-        i = xp.arange(arr.shape[0])
-        arr[(i,) * arr.ndim] = fill_value
-    self._version_counter.value += 1
+        key = (xp.arange(arr.shape[0]),) * arr.ndim
+    check_scalar_fits(fill_value, arr.dtype)
+    if key[0].size == 0:
+        return self
+    # (a negative int wraps into an unsigned dtype, as PyTorch's cast does)
+    setitem(self, key, Tensor._make(xp.asarray(fill_value).astype(arr.dtype)))
     return self
 
 

@@ -7,7 +7,7 @@ import math
 
 from .. import return_types
 from ..tensor import Tensor
-from ._common import bind, wrap_dim, xp_of
+from ._common import bind, fused_msub, wrap_dim, xp_of
 from .reduction import _return_type
 from .unary import not_implemented
 
@@ -211,6 +211,17 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     return Tensor._make(xp.bincount(pos, minlength=bins).astype(arr.dtype))
 
 
+def _torch_linspace(xp, lo, hi, steps, dtype):
+    """PyTorch's CPU linspace in ``dtype`` bit for bit (a value on a bin edge must fall in the same bin): the
+    first half counted up from ``lo``, the second down from ``hi``, each point one fused multiply-add."""
+    start, end = xp.asarray(lo, dtype), xp.asarray(hi, dtype)
+    step = (end - start) / xp.asarray(max(steps - 1, 1), dtype)
+    i = xp.arange(steps)
+    up = fused_msub(start, -step, i.astype(dtype))
+    down = fused_msub(end, step, (steps - 1 - i).astype(dtype))
+    return xp.where(i < steps // 2, up, down).astype(dtype)
+
+
 def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     """``(hist, bin_edges)``: a histogram of ``input`` (``bins`` a count, or a 1-D tensor of increasing edges)."""
     arr = input._data
@@ -230,10 +241,12 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                 raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min {lo} max {hi} "
                                    "for dimension 0")
         else:
-            lo, hi = (float(flat.min()), float(flat.max())) if flat.size else (0.0, 0.0)
+            lo, hi = (float(flat.min()), float(flat.max())) if flat.size else (0.0, 1.0)
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not finite")
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
-        edges = xp.linspace(lo, hi, bins + 1).astype(arr.dtype)
+        edges = _torch_linspace(xp, lo, hi, bins + 1, arr.dtype)
     n_bins = edges.size - 1
     keep = (flat >= edges[0]) & (flat <= edges[-1])
     vals = flat[keep]
