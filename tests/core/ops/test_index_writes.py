@@ -161,3 +161,9 @@ def test_histogram_edges_are_pytorchs_linspace():
                           2.0739998817443848, 2.5]
     with pytest.raises(RuntimeError, match="range \\[nan, nan\\] is not finite"):
         ember.histogram(ember.tensor([math.nan, 1.0]), 2)
+
+
+def test_histc_bins_values_in_the_input_dtype():
+    # float32 (-0.4 + 2) * 5 / 4 is just below 2: PyTorch 2.13 puts -0.4 in bin 1, float64 arithmetic in bin 2
+    x = ember.tensor([-0.47, -2.03, -2.53, 2.49, -2.95, -0.4, 0.19, -0.63, -2.71])
+    assert ember.histc(x, bins=5, min=-2, max=2).tolist() == [0.0, 2.0, 2.0, 0.0, 0.0]

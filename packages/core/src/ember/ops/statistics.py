@@ -206,7 +206,10 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     flat = arr.reshape(-1)
     keep = (flat >= lo) & (flat <= hi)
-    pos = ((flat[keep].astype("float64") - lo) * (bins / (hi - lo))).astype("int64")
+    # PyTorch's linear interpolation, in the input's dtype and its order of operations (a value near a bin
+    # boundary lands where PyTorch puts it)
+    lo_a, hi_a = xp.asarray(lo, arr.dtype), xp.asarray(hi, arr.dtype)
+    pos = ((flat[keep] - lo_a) * xp.asarray(bins, arr.dtype) / (hi_a - lo_a)).astype("int64")
     pos = xp.minimum(pos, bins - 1)
     return Tensor._make(xp.bincount(pos, minlength=bins).astype(arr.dtype))
 
