@@ -123,6 +123,8 @@ class Slogdet(Primitive):
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(A)
             ctx.odd = odd
+            if a.dtype.kind == "c":  # (the phase's gradient is not implemented: no silent zero for it)
+                ctx.mark_non_differentiable(sign)
         return sign, logabs
 
     @staticmethod
