@@ -31,6 +31,7 @@ class ExportContext:
         self._consts = {}
         self.named = {}  # the module's parameters and buffers by state_dict name
         self.folded = {}  # traced name -> Tensor for values computed from parameters and constants only
+        self.twins = {}  # id(node) -> the node at its place in the second trace (with dynamic axes)
 
     def param_initializer(self, name):
         """The initializer named ``name`` holding that parameter/buffer (added on first use)."""
@@ -128,10 +129,44 @@ class ExportContext:
                 if a != b and b - a == o2 - o1:
                     dim = self.op("Gather", [self.op("Shape", [self.name(src)]), self.ints([j])], axis=0)
                     return self.op("Add", [dim, self.ints([o1 - a])]) if o1 != a else dim
+        found = self._quotient(o1, o2, sources)
+        if found is not None:
+            return found
         raise OnnxExporterError(
             f"can't express dimension {k} of %{v.name} (size {o1}, {o2} in the two traces) from the dynamic "
             "axes of its inputs; export without dynamic_axes for this axis"
         )
+
+    def _quotient(self, o1, o2, sources):
+        """A dimension of size ``o1`` / ``o2`` in the two traces as (one or two dynamic dimensions) / (another
+        dynamic dimension) * p / q, the dimensions taken from any of ``sources``: e.g. the frame count of a
+        (batch * frames, mels) matrix reshaped back to (batch, frames, mels) is its first dimension divided
+        by the batch size of the graph input."""
+        dims = []
+        for src in sources:
+            s1, s2 = self.shapes[src.name], self.shapes2[src.name]
+            dims += [(src, j, a, b) for j, (a, b) in enumerate(zip(s1, s2)) if a != b and a != 0 and b != 0]
+        numerators = [[d] for d in dims] + [list(c) for c in itertools.combinations(dims, 2)]
+        for num in numerators:
+            n1, n2 = math.prod(d[2] for d in num), math.prod(d[3] for d in num)
+            for den in dims:
+                if any(den[:2] == d[:2] for d in num):
+                    continue
+                g = math.gcd(o1 * den[2], n1) or 1
+                p, q = o1 * den[2] // g, n1 // g  # o1 = n1 / den1 * p / q
+                if o2 * den[3] * q != n2 * p:
+                    continue
+                value = None
+                for src, j, _, _ in num:
+                    d = self.op("Gather", [self.op("Shape", [self.name(src)]), self.ints([j])], axis=0)
+                    value = d if value is None else self.op("Mul", [value, d])
+                if p != 1:
+                    value = self.op("Mul", [value, self.ints([p])])
+                divisor = self.op("Gather", [self.op("Shape", [self.name(den[0])]), self.ints([den[1]])], axis=0)
+                if q != 1:
+                    divisor = self.op("Mul", [divisor, self.ints([q])])
+                return self.op("Div", [value, divisor])
+        return None
 
     def shape_tensor(self, v, sources):
         """The shape of traced value ``v`` as an ONNX int64 tensor: constant where static, computed from

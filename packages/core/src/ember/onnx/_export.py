@@ -12,6 +12,7 @@ from ..jit._graph import Value
 from ..tensor import Tensor
 from ._context import ExportContext
 from ._symbolic import SYMBOLICS, requires_opset
+from ._symbolic_spectral import COMPLEX_SYMBOLICS, is_complex
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
 MIN_OPSET, MAX_OPSET = 13, 21
@@ -62,10 +63,16 @@ def _axes_of(spec, name):
     raise OnnxExporterError(f"dynamic_axes[{name!r}] must be a dict {{axis: name}} or a list of axes")
 
 
-def _growths(args, in_dyn):
+def _growths(args, in_dyn, scaled=True):
     """How much each named dynamic axis grows in the second trace: the same for every input sharing the name,
     and different per axis both in amount and relative to the size, so that a size derived from one axis
-    (the length plus one, or twice the batch) is never mistaken for another axis's size."""
+    (the length plus one, or twice the batch) is never mistaken for another axis's size.
+
+    ``scaled``: the k-th named axis grows to about (k + 2) times its size. Sizes computed by floor division
+    (a frame count ``1 + length // hop``) then change too (a step of one or two samples may leave them
+    equal, and they would be exported as constants), and axes derived from different named axes change
+    by clearly different ratios. Without ``scaled``, the steps are 1, 2, ... (for models that refuse
+    larger inputs, such as a positional table of fixed length)."""
     from fractions import Fraction
 
     growth, ratios = {}, set()
@@ -74,7 +81,7 @@ def _growths(args, in_dyn):
             if label in growth:
                 continue
             size = max(1, args[i].shape[ax])
-            step = 1
+            step = (len(growth) + 1) * size + 1 if scaled else 1
             while step in growth.values() or Fraction(step, size) in ratios:
                 step += 1
             growth[label] = step
@@ -115,6 +122,19 @@ def elem_type(dtype):
 
 def _host(arr):
     return arr.get() if hasattr(arr, "get") else np.asarray(arr)
+
+
+def _onnx_array(arr):
+    """``arr`` as ONNX Runtime holds it: a complex array as its real view (a trailing dimension of 2)."""
+    arr = _host(arr)
+    return np.stack([arr.real, arr.imag], axis=-1) if arr.dtype.kind == "c" else arr
+
+
+def _value_type(v):
+    """(ONNX element type, extra trailing dims) of traced Value ``v`` (complex: its real view)."""
+    if is_complex(v):
+        return elem_type(np.float64 if v.dtype == np.complex128 else np.float32), [2]
+    return elem_type(v.dtype), []
 
 
 def _progression(arr, arr2):
@@ -161,7 +181,7 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
         dyn[key] = _axes_of(spec, key)
 
     shapes = _all_shapes(graph)
-    shapes2, consts2 = shapes, graph.constants
+    shapes2, consts2, twins = shapes, graph.constants, {}
     in_dyn = {i: dyn.get(n, {}) for i, n in enumerate(in_names)}
     if any(in_dyn.values()):
         for i, axes in in_dyn.items():
@@ -169,23 +189,35 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
                 if not -args[i].dim() <= ax < args[i].dim():
                     raise OnnxExporterError(f"dynamic axis {ax} of input {in_names[i]!r} is out of range for its "
                                             f"shape {list(args[i].shape)}")
-        growth = _growths(args, in_dyn)
-        args2 = tuple(_resized(a, {ax % a.dim(): growth[lb] for ax, lb in in_dyn[i].items()})
-                      for i, a in enumerate(args))
-        with no_grad():
-            graph2, _, _, _ = record(model, args2, strict=False, warn_dropout=False)
+        graph2 = None
+        for scaled in (True, False):
+            growth = _growths(args, in_dyn, scaled)
+            args2 = tuple(_resized(a, {ax % a.dim(): growth[lb] for ax, lb in in_dyn[i].items()})
+                          for i, a in enumerate(args))
+            try:
+                with no_grad():
+                    graph2, _, _, _ = record(model, args2, strict=False, warn_dropout=False)
+                break
+            except Exception:  # the model refuses the larger sizes: try small steps
+                if not scaled:
+                    raise
         if [n.kind for n in graph2.nodes] != [n.kind for n in graph.nodes]:
             raise OnnxExporterError(
                 "the traced graph changes when the dynamic axes change size (the model's Python control flow "
                 "depends on them); export without dynamic_axes, or with a fixed size for these axes"
             )
         shapes2, consts2 = _all_shapes(graph2), graph2.constants
+        twins = {id(a): b for a, b in zip(graph.nodes, graph2.nodes)}
 
     ctx = ExportContext(onnx, opset, shapes, shapes2, {}, dyn)
+    ctx.twins = twins
     ctx.named = named
     helper = onnx.helper
     inputs_vi, initializers = [], {}
     for i, (v, name) in enumerate(zip(graph.inputs, in_names)):
+        if is_complex(v):
+            raise OnnxExporterError(f"input {name!r} is complex ({v.dtype}): ONNX Runtime has no complex inputs; "
+                                    "pass ember.view_as_real(x) and call ember.view_as_complex in the model")
         ctx.names[v.name] = name
         ctx.graph_inputs.append(v)
         dims = [in_dyn[i].get(k, in_dyn[i].get(k - len(v.shape))) or s for k, s in enumerate(v.shape)]
@@ -201,7 +233,7 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
     for name, arr in graph.constants.items():
         cv = Value(name, "const", arr.shape, arr.dtype)
         if shapes[name] == shapes2[name]:
-            ctx.names[name] = ctx.const(arr, "Constant")
+            ctx.names[name] = ctx.const(_onnx_array(arr), "Constant")
             folded[name] = Tensor._make(arr)
         elif arr.size and (arr == arr.reshape(-1)[0]).all():  # e.g. zero initial states sized by the batch
             value = helper.make_tensor("value", elem_type(arr.dtype), [1], [arr.reshape(-1)[0].item()])
@@ -229,9 +261,14 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
             res = (res,) if node.single else res
             for v, t in zip(node.outputs, res):
                 folded[v.name] = t
-                ctx.names[v.name] = ctx.const(_host(t._data), "Constant")
+                ctx.names[v.name] = ctx.const(_onnx_array(t._data), "Constant")
             continue
-        fn = SYMBOLICS.get(node.kind)
+        if any(is_complex(v) for v in ins + node.outputs):
+            fn = COMPLEX_SYMBOLICS.get(node.kind)
+            if fn is None:
+                raise UnsupportedOperatorError(f"{node.kind} (on complex tensors)", opset)
+        else:
+            fn = SYMBOLICS.get(node.kind)
         if fn is None:
             raise UnsupportedOperatorError(node.kind, opset, requires_opset(node.kind, opset))
         res = fn(ctx, node, *node.args, **node.kwargs)
@@ -248,13 +285,15 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
         for k, (s1, s2) in enumerate(zip(shapes[v.name], shapes2[v.name])):
             label = axes.get(k, axes.get(k - len(v.shape)))
             dims.append(label if label else (f"{name}_dim_{k}" if s1 != s2 else s1))
-        outputs_vi.append(helper.make_tensor_value_info(name, elem_type(v.dtype), dims))
+        elem, extra = _value_type(v)
+        outputs_vi.append(helper.make_tensor_value_info(name, elem, dims + extra))
 
     for name, arr in ctx.initializers.items():
         initializers[name] = arr
     used = {i for n in ctx.nodes for i in n.input}
     initializers = {k: a for k, a in initializers.items() if k in used}
-    init_protos = [onnx.numpy_helper.from_array(np.ascontiguousarray(a), n) for n, a in initializers.items()]
+    init_protos = [onnx.numpy_helper.from_array(np.ascontiguousarray(a).reshape(np.shape(a)), n)  # 0-d stays 0-d
+                   for n, a in initializers.items()]
     g = helper.make_graph(ctx.nodes, getattr(model, "original_name", type(model).__name__), inputs_vi, outputs_vi,
                           init_protos)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="ember",

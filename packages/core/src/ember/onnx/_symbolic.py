@@ -465,8 +465,9 @@ def _index(ctx, node, x, key):
 
 
 from . import _symbolic_nn  # noqa: E402,F401  (the layer primitives' entries)
+from . import _symbolic_spectral  # noqa: E402  (signal processing, complex values)
 
 
 def supported_ops():
     """The names of the primitives ``ember.onnx.export`` can translate."""
-    return sorted(SYMBOLICS)
+    return sorted(set(SYMBOLICS) | set(_symbolic_spectral.COMPLEX_SYMBOLICS))

@@ -50,6 +50,15 @@ def _need_batched_pool(ctx, node, x, geom):
     if _rank(ctx, x) != 2 + len(geom.k):
         raise OnnxExporterError(f"{node.kind} on a {_rank(ctx, x)}-D input (unbatched) has no ONNX mapping here; "
                                 "export with a batch dimension")
+    twin = ctx.twins.get(id(node))
+    if twin is not None:
+        g2 = twin.args[1]
+        if (g2.k, g2.s, g2.p, g2.d) != (geom.k, geom.s, geom.p, geom.d):
+            raise OnnxExporterError(
+                f"{node.kind} at {node.where or 'the model'}: its window (kernel {list(geom.k)} in the example, "
+                f"{list(g2.k)} with the dynamic axes resized) follows a dynamic axis, e.g. avg_pool1d(x, "
+                "x.shape[-1]); the file would keep the example's window. Use an adaptive pool "
+                "(adaptive_avg_pool1d(x, 1)) or a mean over the axis, or export without that dynamic axis")
 
 
 @symbolic("MaxPool2dFn")
@@ -72,6 +81,9 @@ def _adaptive(ctx, node, x, Oh, Ow, is_max):
     H, W = ctx.shape(x)[2:]
     if (Oh, Ow) == (1, 1):
         return ctx.op("GlobalMaxPool" if is_max else "GlobalAveragePool", [ctx.name(x)])
+    if set(ctx.dynamic_dims(x)) & {2, 3}:
+        raise OnnxExporterError(f"adaptive pooling to {Oh}x{Ow} along a dynamic axis has no ONNX mapping here (the "
+                                "windows depend on the input size); only output size 1 (a global pool) does")
     if H % Oh == 0 and W % Ow == 0:
         k = [H // Oh, W // Ow]
         return ctx.op("MaxPool" if is_max else "AveragePool", [ctx.name(x)], kernel_shape=k, strides=k)
