@@ -138,3 +138,47 @@ def test_a_pooling_window_read_from_a_dynamic_axis_is_refused():
     with pytest.raises(OnnxExporterError, match=r"window .* follows a dynamic axis.*adaptive_avg_pool1d"):
         _export(Fn(f), _r(2, 3, 8), axes={2: "t"})
     _check(Fn(f), _r(2, 3, 8), [_r(5, 3, 8)], axes={0: "b"})  # fine while the length is fixed
+
+
+def test_frame_count_is_not_mistaken_for_a_multiple_of_the_batch():
+    # example (1, 40): 5 frames of 8, 5 bins. Growing the batch 1 -> 3 and the length 40 -> 121 also triples the
+    # frame count (15), so "bins x frames = 25 x batch" fits two traces; a third trace with other growths tells
+    # the frame axis apart (the file must then run at lengths whose frame count is not 5 x the batch)
+    def f(m, x):
+        spec = ember.stft(x, 8, 8, window=m.window, center=False, return_complex=True).abs()
+        return spec.reshape(x.shape[0], -1) * 2
+
+    feeds = [_r(1, 80, seed=1), _r(4, 40, seed=2), _r(2, 203, seed=3)]
+    proto = _check(Fn(f, window=ember.ones(8)), _r(1, 40), feeds, axes={0: "b", 1: "t"})
+    assert proto.graph.output[0].type.tensor_type.shape.dim[1].dim_param
+
+
+def test_frame_count_equal_to_the_batch_in_the_example_is_told_apart():
+    # example (4, 32): 4 frames for 4 clips; (frames * batch, bins) is reshaped to (frames, batch * bins)
+    def f(m, x):
+        spec = ember.stft(x, 8, 8, window=m.window, center=False, return_complex=True).abs()
+        rows = spec.permute(2, 0, 1).reshape(-1, 5)
+        return rows.reshape(spec.shape[2], -1) + 1
+
+    feeds = [_r(4, 80, seed=1), _r(7, 32, seed=2), _r(2, 56, seed=3), _r(1, 8, seed=4)]
+    _check(Fn(f, window=ember.ones(8)), _r(4, 32), feeds, axes={0: "b", 1: "t"})
+
+
+def test_a_model_that_refuses_larger_inputs_is_traced_with_small_steps():
+    table = _r(12, 3)
+
+    def f(m, x):  # a positional table of 12 rows: the second trace at ~3x the example's length would not fit
+        if x.shape[1] > 12:
+            raise ValueError("at most 12 positions")
+        return x + m.table[: x.shape[1]]
+
+    _check(Fn(f, table=table), _r(2, 5, 3), [_r(3, 8, 3, seed=1), _r(1, 2, 3, seed=2)], axes={0: "b", 1: "t"})
+
+
+@pytest.mark.parametrize("fn", [lambda x: F.pad(x, (0, x.shape[1])), lambda x: x.repeat(x.shape[0], 1)],
+                         ids=["pad-to-length", "repeat-by-batch"])
+def test_sizes_read_from_a_dynamic_axis_are_refused_not_baked_in(fn):
+    with pytest.raises(OnnxExporterError, match=r"(_ConstantPad|Repeat) at test_export_spectral.py:\d+: its recorded "
+                                                r"arguments .* change with the dynamic axes"):
+        _export(Fn(lambda m, x: fn(x)), _r(2, 5), axes={0: "b", 1: "t"})
+    _check(Fn(lambda m, x: fn(x)), _r(2, 5), axes={})  # static shapes: fine

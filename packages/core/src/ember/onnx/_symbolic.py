@@ -423,7 +423,7 @@ def _index(ctx, node, x, key):
                 starts.append(0 if start is None and step > 0 else (-1 if start is None else start))
                 if stop is None:
                     stop = _INT64_MAX if step > 0 else -_INT64_MAX
-                elif ctx.shapes[x.name][dim] != ctx.shapes2[x.name][dim] and stop >= size:
+                elif dim in ctx.dynamic_dims(x) and stop >= size:
                     stop = _INT64_MAX
                 elif pos in ctx.dynamic_dims(node.outputs[0]) and step == 1 and (start or 0) >= 0 and stop >= 0:
                     # a static tensor cut to a dynamic length (positions[:seq_len]): the stop follows the axis
