@@ -75,7 +75,7 @@ def test_poisson_moments_dtype_and_shape(device):
     assert (a == np.round(a)).all() and (a >= 0).all() and (a[:, 0] == 0).all()
     np.testing.assert_allclose(a.mean(0)[1:], [0.5, 3.0, 40.0], rtol=0.03)
     np.testing.assert_allclose(a.var(0)[1:], [0.5, 3.0, 40.0], rtol=0.06)
-    for dt in (ember.float64, ember.float16, ember.bfloat16):
+    for dt in (ember.float64, ember.float16) + ((ember.bfloat16,) if device == "cpu" else ()):  # CuPy: no bfloat16
         assert ember.poisson(ember.full((2, 3), 2.0, dtype=dt, device=device)).dtype == dt
     assert tuple(ember.poisson(ember.tensor(3.0)).shape) == ()
     assert tuple(ember.poisson(ember.empty(0, 3)).shape) == (0, 3)
