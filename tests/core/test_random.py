@@ -115,3 +115,8 @@ def test_poisson_errors_and_overflow():
     # PyTorch's int64 count wraps to its minimum past 2**63 (inf included); recorded from torch 2.13
     assert ember.poisson(ember.tensor([float("inf"), 1e30, 0.0])).tolist() == [-(2.0**63), -(2.0**63), 0.0]
     assert not hasattr(ember.Tensor, "poisson")
+
+
+def test_poisson_on_the_meta_device():
+    r = ember.poisson(ember.rand(3, 2, device="meta", dtype=ember.float64))
+    assert tuple(r.shape) == (3, 2) and r.dtype == ember.float64 and r.device.type == "meta"

@@ -138,6 +138,13 @@ def test_empty_batch_channels_and_outputs(device):
         assert not g.grad.cpu().numpy().any()
 
 
+def test_shapes_on_the_meta_device():
+    theta = ember.randn(2, 2, 3, device="meta")
+    grid = F.affine_grid(theta, (2, 3, 6, 7), align_corners=False)
+    y = F.grid_sample(ember.randn(2, 3, 4, 5, device="meta"), grid, align_corners=False)
+    assert tuple(grid.shape) == (2, 6, 7, 2) and tuple(y.shape) == (2, 3, 6, 7) and y.device.type == "meta"
+
+
 def test_bfloat16_and_float16_keep_their_dtype():
     for dt in (ember.float16, ember.bfloat16):
         x = ember.randn(1, 2, 3, 4).to(dt).requires_grad_()

@@ -137,6 +137,11 @@ class _MetaRNG:
 
     randint = integers
 
+    def poisson(self, lam, size=None):
+        from . import _meta
+
+        return _meta.empty(() if size is None else size, numpy.int64)
+
     def permutation(self, n):
         from . import _meta
 
