@@ -226,3 +226,12 @@ def test_spatial_transformer_learns_a_translation():
         losses.append(loss.item())
     assert losses[-1] < 0.1 * losses[0]
     np.testing.assert_allclose(theta.detach().numpy()[0, :, 2], [0.3, -0.2], atol=0.05)
+
+
+def test_autocast_runs_grid_sampler_in_float32_on_the_cpu():
+    # PyTorch's CPU autocast lists grid_sampler as fp32 (CUDA: promote); affine_grid's bmm runs in the lower dtype
+    x, g = ember.randn(1, 1, 3, 3).bfloat16(), ember.rand(1, 2, 2, 2)
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        assert F.grid_sample(x, g, align_corners=False).dtype == ember.float32
+        assert F.grid_sample(x.float(), g.bfloat16(), align_corners=False).dtype == ember.float32
+        assert F.affine_grid(ember.randn(1, 2, 3), (1, 1, 2, 2), align_corners=False).dtype == ember.bfloat16

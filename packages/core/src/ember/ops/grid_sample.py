@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..autograd.autocast import autocast_op
 from ..autograd.function import Primitive, once_differentiable
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
@@ -353,6 +354,7 @@ def _check_sampler_args(input, grid, mode):
     return d
 
 
+@autocast_op
 def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     """ATen's ``grid_sampler``: ``grid_sample`` with integer modes (bilinear 0, nearest 1, bicubic 2;
     zeros 0, border 1, reflection 2) and a required boolean ``align_corners``."""
