@@ -5,9 +5,9 @@
 4x4 taps (bicubic) or one pixel (nearest) with one row ``take`` per tap from a channels-last copy of the
 input; the backward adds the weighted output gradient onto the same positions with a bincount per tap (a
 scatter-add, repeats accumulate) and forms the grid gradient from the same tap values. No loop runs over
-batch items or pixels; the loops are over the (at most 16) taps. The coordinate arithmetic follows PyTorch's CPU kernels
-(its vectorised 2-D kernel and its generic 3-D one), so the floor of a coordinate, and with it the
-one-sided grid gradient at whole-pixel positions, is PyTorch's.
+batch items or pixels; the loops are over the (at most 16) taps. The coordinate arithmetic follows
+PyTorch's CPU kernels (its vectorised 2-D kernel and its generic 3-D one), so the floor of a coordinate,
+and with it the one-sided grid gradient at whole-pixel positions, is PyTorch's.
 """
 
 from __future__ import annotations
@@ -104,9 +104,11 @@ def _tap_index(xp, c, size, padding, align):
 
 
 # ------------------------------------------------------------------------------------------------
-# taps: (flat spatial index [N, Q], weight [N, Q] or None, per-axis weights for the grid gradient)
+# taps
 # ------------------------------------------------------------------------------------------------
 def _linear_taps(xp, coords, sizes, strides):
+    """The 2**d corners around each location: (flat spatial index [N, Q], weight masked to the input, in-bounds
+    mask, corner offsets, per-axis weights) each; out-of-bounds corners point at pixel 0 with weight 0."""
     floors = [xp.floor(c) for c in coords]
     fracs = [c - f for c, f in zip(coords, floors)]
     taps = []
@@ -161,8 +163,8 @@ def _gather(xp, rows_in, rows, ok):
     return v if ok is None else v * ok[:, :, None]
 
 
-def _plan(xp, x, grid, mode, padding, align):
-    """Coordinates, taps and flat views shared by forward and backward."""
+def _layout(x, grid):
+    """Sizes and strides of the input's spatial axes and the grid's components per axis ([N, Q] each)."""
     nd = grid.shape[-1]
     N, C = x.shape[:2]
     sizes = x.shape[2:]
@@ -177,7 +179,7 @@ def _plan(xp, x, grid, mode, padding, align):
 def _sample(x, grid, mode, padding, align, want_grad):
     """The output [N, Q, C] (channels last) and, when ``want_grad``, what backward needs."""
     xp = xp_of(x)
-    nd, N, C, sizes, strides, Q, comps, generic = _plan(xp, x, grid, mode, padding, align)
+    nd, N, C, sizes, strides, Q, comps, generic = _layout(x, grid)
     P = int(np.prod(sizes, dtype=np.int64))
     rows_in = xp.ascontiguousarray(x.reshape(N, C, P).transpose(0, 2, 1)).reshape(N * P, C)
     nbase = xp.arange(N, dtype=np.int64)[:, None] * P  # row of pixel 0 of each batch item
