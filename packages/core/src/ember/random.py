@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 
 from . import backend, dtypes
+from .autograd.function import Primitive
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -135,6 +136,11 @@ class _MetaRNG:
         return _meta.empty(() if size is None else size, dtype)
 
     randint = integers
+
+    def poisson(self, lam, size=None):
+        from . import _meta
+
+        return _meta.empty(() if size is None else size, numpy.int64)
 
     def permutation(self, n):
         from . import _meta
@@ -349,6 +355,52 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     return Tensor._make(backend.to_device(out, input.device))
 
 
+_POISSON_LAM_MAX = 9.2233720064847708e18  # NumPy's largest rate; past 2**63 PyTorch's int64 count overflows
+
+
+def poisson(input, generator=None):
+    """Samples from Poisson distributions with the rates in ``input`` (non-negative), in ``input``'s dtype.
+
+    The samples carry no gradient information: like PyTorch, the result requires grad when ``input`` does,
+    and its gradient with respect to ``input`` is zero."""
+    from .ops.unary import check_tensor, scalar_type_name
+
+    check_tensor(input, "poisson")
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"poisson(): argument 'generator' (position 2) must be torch.Generator, not {type(generator).__name__}")
+    arr = input._data
+    if not (arr.dtype.kind == "f" or arr.dtype is dtypes.BF16_NP):
+        kernel = "poisson_cpu" if input.device.type == "cpu" else "poisson_cuda"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(arr.dtype)}'")
+    return _Poisson.apply(input, generator)
+
+
+def _poisson_array(rates, generator, dev):
+    xp = backend.array_module(rates)
+    lam = rates.astype(numpy.float64)
+    if xp is numpy and not bool((lam >= 0).all()):  # NaN fails too; not checked on a GPU (no host sync)
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    overflow = lam >= 2.0**63  # PyTorch's int64 count wraps to its minimum there (inf included)
+    lam = xp.where(overflow, 0.0, xp.minimum(lam, _POISSON_LAM_MAX))
+    with backend.device_guard(dev):
+        counts = _gen(generator, dev).poisson(lam, size=lam.shape)
+    out = xp.where(overflow, -(2.0**63), counts.astype(numpy.float64))
+    return out.astype(rates.dtype)
+
+
+class _Poisson(Primitive):
+    """Poisson samples; the gradient with respect to the rates is zero (PyTorch's ``PoissonBackward0``)."""
+
+    @staticmethod
+    def forward(ctx, input, generator):
+        return _poisson_array(input._data, generator, input.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = backend.array_module(grad._data)
+        return Tensor._make(xp.zeros_like(grad._data)), None
+
+
 # -- in-place samplers used by nn.init and friends ------------------------------------------------
 def _fill_(t, arr):
     from .ops._common import check_inplace
@@ -407,5 +459,5 @@ Tensor.multinomial = multinomial
 __all__ = [
     "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
     "rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like", "bernoulli",
-    "multinomial",
+    "multinomial", "poisson",
 ]

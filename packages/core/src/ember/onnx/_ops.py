@@ -528,3 +528,10 @@ def _recurrent(kind, ins, attrs):
 OPS["LSTM"] = lambda ins, attrs: _recurrent("LSTM", ins, attrs)
 OPS["GRU"] = lambda ins, attrs: _recurrent("GRU", ins, attrs)
 OPS["RNN"] = lambda ins, attrs: _recurrent("RNN", ins, attrs)
+
+
+@onnx_op("GridSample")
+def _grid_sample(ins, attrs):
+    mode = {"linear": "bilinear", "cubic": "bicubic"}.get(attrs.get("mode", "bilinear"), attrs.get("mode", "bilinear"))
+    return F.grid_sample(ins[0], ins[1], mode=mode, padding_mode=attrs.get("padding_mode", "zeros"),
+                         align_corners=bool(attrs.get("align_corners", 0)))

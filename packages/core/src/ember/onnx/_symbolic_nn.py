@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit._graph import Value
-from ._symbolic import _operand, _rank, _reduce_mean, symbolic
+from ._symbolic import _need, _operand, _rank, _reduce_mean, symbolic
 from .errors import OnnxExporterError
 
 # -- convolution, pooling, normalization -------------------------------------------------------------
@@ -273,3 +273,13 @@ def _gru(ctx, node, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse):
 def _rnn(ctx, node, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity):
     return _rnn_common(ctx, node, x, [h0], w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, (0,), "RNN",
                        activations=["Relu" if nonlinearity == "relu" else "Tanh"])
+
+
+# -- grid sampling -----------------------------------------------------------------------------------
+@symbolic("_GridSampler", opset=16)
+def _grid_sampler(ctx, node, x, grid, mode, padding, align):
+    """ONNX GridSample: 4-D from opset 16 (mode names bilinear/bicubic), N-d from opset 20 (linear/cubic)."""
+    _need(ctx, node, 16 if _rank(ctx, x) == 4 else 20)
+    names = ("linear", "nearest", "cubic") if ctx.opset >= 20 else ("bilinear", "nearest", "bicubic")
+    return ctx.op("GridSample", [ctx.name(x), ctx.name(grid)], mode=names[mode],
+                  padding_mode=("zeros", "border", "reflection")[padding], align_corners=int(align))
