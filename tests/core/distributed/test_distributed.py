@@ -175,6 +175,15 @@ def test_nccl_backend_on_the_fake_gpu_with_an_nccl_double():
 
 
 @needs_mpi
+def test_the_nccl_double_is_as_strict_as_nccl_about_point_to_point():
+    """Grouped send/recv run together at groupEnd in any order, pairs must agree, and what hangs on NCCL
+    (send then recv on both ranks outside a group) fails: the double cannot pass an ungrouped gather."""
+    res = _launch("nccl_double_strict.py", timeout=90)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "strict OK rank 0" in res.stdout and "strict OK rank 1" in res.stdout
+
+
+@needs_mpi
 @pytest.mark.cuda
 def test_nccl_backend_on_real_gpus(monkeypatch):
     """The same checks through CuPy's real NCCL, one rank per GPU (at most 2; a single GPU runs 1 rank)."""

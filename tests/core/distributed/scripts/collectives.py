@@ -75,6 +75,14 @@ for dtype in (np.float32, np.float64, np.int64):
                            input_split_sizes=[rank + 1] * world)
     same(recv, np.concatenate([np.full((r + 1, 2), 10 * r + rank, dtype) for r in range(world)]))
 
+    # a block of zero rows (rank 0 sends nothing to the last rank), asynchronously
+    sizes_in = [2] * world if rank else [2] * (world - 1) + [0]
+    sizes_out = [0 if rank == world - 1 and r == 0 else 2 for r in range(world)]
+    recv = ember.zeros(sum(sizes_out), 1, dtype=t.dtype)
+    dist.all_to_all_single(recv, ember.from_numpy(np.full((sum(sizes_in), 1), rank + 1, dtype)), sizes_out, sizes_in,
+                           async_op=True).wait()
+    same(recv, np.concatenate([np.full((k, 1), r + 1, dtype) for r, k in enumerate(sizes_out)]))
+
 # non-contiguous views are reduced in place through their base
 base = ember.ones(4, 4)
 dist.all_reduce(base[:, 1])
@@ -137,6 +145,27 @@ except RuntimeError as exc:
     assert "all_reduce" in str(exc) and "broadcast" in str(exc), exc
 else:
     raise AssertionError("mismatched collectives were not detected")
+try:  # split sizes that disagree across ranks: an error on every rank, not garbage in the output
+    dist.all_to_all_single(ember.ones(2), ember.ones(2), input_split_sizes=[2, 0] if rank == 0 else None)
+except RuntimeError as exc:
+    assert f"[rank {rank}] all_to_all_single: rank 0 sends 2 elements to rank 0, which expects 1" in str(exc), exc
+else:
+    raise AssertionError("disagreeing split sizes were not detected")
+for bad, message in (
+        (lambda: dist.gather(ember.ones(2), [ember.ones(2, dtype=ember.float64)] * world, dst=rank),
+         f"[rank {rank}] gather: gather_list[0] is ember.float64 of shape [2], the tensor ember.float32 of shape [2]"),
+        (lambda: dist.scatter(ember.ones(2), [ember.ones(2)], src=rank),
+         f"[rank {rank}] scatter: rank {rank} needs a scatter_list of {world} tensors"),
+        (lambda: dist.all_to_all_single(ember.ones(3), ember.ones(3)), "Tensor's dim 0 does not divide equally"),
+        (lambda: dist.all_to_all_single(ember.ones(2), ember.ones(2), input_split_sizes=[2]),
+         "Number of tensor splits not equal to group size"),
+        (lambda: dist.all_to_all_single(ember.ones(2, dtype=ember.int64), ember.ones(2)), "they must match")):
+    try:
+        bad()
+    except (ValueError, RuntimeError, TypeError) as exc:
+        assert message in str(exc), exc
+    else:
+        raise AssertionError(f"no error: {message}")
 try:
     dist.all_reduce(ember.ones(2, dtype=ember.int64), op=dist.ReduceOp.AVG)
 except RuntimeError as exc:
