@@ -74,9 +74,13 @@ for dtype in (np.float32, np.float64, np.int64, np.float16):
     big = ember.zeros(2 * world, 3, dtype=t.dtype, device=dev)
     dist.all_gather_into_tensor(big, cuda(inputs[rank]))
     same(big, np.concatenate(inputs))
-    small = ember.zeros(2, 3, dtype=t.dtype, device=dev)
-    dist.reduce_scatter_tensor(small, cuda(np.concatenate([inputs[rank] * (k + 1) for k in range(world)])))
-    same(small, np.sum(np.stack(inputs), axis=0) * (rank + 1))
+    for op, ref in ((dist.ReduceOp.SUM, np.sum), (dist.ReduceOp.PRODUCT, np.prod), (dist.ReduceOp.MAX, np.max),
+                    (dist.ReduceOp.MIN, np.min), (dist.ReduceOp.AVG, np.mean)):
+        if op is dist.ReduceOp.AVG and dtype is np.int64:
+            continue
+        small = ember.zeros(2, 3, dtype=t.dtype, device=dev)
+        dist.reduce_scatter_tensor(small, cuda(np.concatenate([inputs[rank] * (k + 1) for k in range(world)])), op=op)
+        same(small, ref(np.stack(inputs) * (rank + 1), axis=0))
     # gather / scatter / all_to_all_single: grouped NCCL send/recv, as PyTorch's NCCL backend
     for root in range(world):
         if not REAL:
