@@ -234,6 +234,33 @@ for (name, a), b in zip(model.state_dict().items(), reference.state_dict().value
     assert a.device == dev
     np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
 
+
+
+# buffers on the GPU: rank 0's at construction and before every forward (through NCCL broadcasts)
+class WithBuffers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+        self.register_buffer("scale", ember.full((3,), float(rank + 1)))
+        self.register_buffer("count", ember.tensor([rank], dtype=ember.int64))
+
+    def forward(self, x):
+        return self.lin(x) * self.scale[:2]
+
+
+wb = nn.parallel.DistributedDataParallel(WithBuffers().to(dev), device_ids=[local])
+same(wb.module.scale, [1, 1, 1])
+same(wb.module.count, [0])
+wb.module.scale.fill_(rank + 5)
+wb.module.count.fill_(rank + 5)
+if not REAL:
+    nccl_double.calls.clear()
+wb(ember.ones(1, 2, device=dev)).sum().backward()
+same(wb.module.scale, [5, 5, 5])
+same(wb.module.count, [5])
+if not REAL:
+    assert [c[0] for c in nccl_double.calls].count("broadcast") == 2, nccl_double.calls
+
 dist.destroy_process_group()
 assert not dist.is_initialized()
 os.write(1, f"nccl OK rank {rank}\n".encode())
