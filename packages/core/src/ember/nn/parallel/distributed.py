@@ -152,12 +152,11 @@ class DistributedDataParallel(Module):
             if b is not None:
                 (host if isinstance(b._data, np.ndarray) else other).append(b)
         pg = dist._state.resolve(self.process_group)
-        if other or pg.name() != "mpi":
-            with no_grad():
-                for b in other if pg.name() == "mpi" else other + host:
-                    dist.broadcast(b, src, group=self.process_group)
-            if pg.name() != "mpi":
-                return
+        if pg.name() != "mpi":  # NCCL: every buffer through its own broadcast
+            host, other = [], other + host
+        with no_grad():
+            for b in other:
+                dist.broadcast(b, src, group=self.process_group)
         if not host:
             return
         sizes = [b._data.nbytes for b in host]
