@@ -19,9 +19,6 @@ DEFAULT_TRIALS = 60
 # ops with disagreements still open at seed 0, each with the reason: reported (xfail), not failed, until fixed
 # (a fixed one shows as XPASS)
 KNOWN_OPEN = {
-    "bernoulli": "the result does not require grad in ember (PyTorch's does when the input does)",
-    "normal": "tensor mean/std: result dtype and requires_grad differ from PyTorch's",
-    "randn": "an int64 dtype with an empty shape: PyTorch returns, ember refuses",
     "block_diag": "mixed-dtype promotion and the gradient of a 0-d/1-d block",
     "cartesian_prod": "mixed dtypes: PyTorch refuses (meshgrid), ember promotes",
     "combinations": "result does not require grad when the input does",
