@@ -2,17 +2,47 @@
 cummax/cummin (cumulative.py) where PyTorch 2.13 was found to differ (issue 19): dtypes, shapes,
 requires_grad, warnings and errors as PyTorch gives them, gradients by float64 gradcheck."""
 
+import warnings
 
 import numpy as np
 import pytest
 
 import ember
+from ember.autograd import gradcheck
 
 f32, f64 = ember.float32, ember.float64
 
 
 def t64(a, grad=True):
     return ember.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+
+
+@pytest.mark.parametrize("shape,want", [((2, 3), (2, 2)), ((1, 3), ()), ((3,), ()), ((1, 1), ()), ((0, 3), (0, 0)),
+                                        ((2, 1), (2, 2))])
+def test_cov_of_one_variable_is_0d(shape, want):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the degrees-of-freedom warning, checked below
+        assert ember.cov(ember.ones(shape)).shape == want
+        assert ember.corrcoef(ember.ones(shape)).shape == want
+    x = t64([[1.39, -1.39, -1.62]])
+    assert ember.cov(x, correction=0).shape == ()
+    assert gradcheck(lambda t: ember.cov(t, correction=0), (x,))
+
+
+def test_cov_degrees_of_freedom_and_weights():
+    msg = "cov\\(\\): degrees of freedom is <= 0. Correction should be strictly less than the number of observations."
+    with pytest.warns(UserWarning, match=msg):
+        out = ember.cov(ember.ones(3, 1))  # as PyTorch: 0 / 0
+    assert out.shape == (3, 3) and np.isnan(out.numpy()).all()
+    with pytest.warns(UserWarning, match=msg):
+        assert ember.cov(ember.tensor([[1.0, 2.0]]), correction=2).item() == float("inf")  # norm clamped to 0
+    with pytest.warns(UserWarning, match=msg):
+        assert np.isnan(ember.cov(ember.ones(3, 0)).numpy()).all()  # no observations: nan, and no other warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ember.cov(ember.tensor([[1.0, 2.0], [3.0, 5.0]])).tolist() == [[0.5, 1.0], [1.0, 2.0]]
+    with pytest.raises(RuntimeError, match="cov\\(\\): weights sum to zero, can't be normalized"):
+        ember.cov(ember.ones(3, 2), fweights=ember.tensor([0, 0]))
 
 
 @pytest.mark.parametrize("name", ["cummin", "cummax"])
