@@ -19,9 +19,6 @@ DEFAULT_TRIALS = 60
 # ops with disagreements still open at seed 0, each with the reason: reported (xfail), not failed, until fixed
 # (a fixed one shows as XPASS)
 KNOWN_OPEN = {
-    "block_diag": "mixed-dtype promotion and the gradient of a 0-d/1-d block",
-    "cartesian_prod": "mixed dtypes: PyTorch refuses (meshgrid), ember promotes",
-    "combinations": "result does not require grad when the input does",
     "logdet": "the gradient of a singular matrix raises in ember (PyTorch gives inf/nan)",
     "ldexp": "a float64 0-d mantissa with an int64 exponent tensor: PyTorch float64, ember float32 (0-d promotion)",
     "linalg.slogdet": "the sign output does not require grad in ember",
