@@ -4,8 +4,8 @@ none), failure info for PyTorch's error messages, and the LinAlgError type."""
 from __future__ import annotations
 
 from ._common import xp_of
-from .._C import _LinAlgError as LinAlgError  # noqa: F401  (re-exported; torch.linalg.LinAlgError is torch._C._LinAlgError)
 from ..dtypes import np_kind as _np_kind
+from .._C import _LinAlgError as LinAlgError  # noqa: F401  (re-exported; torch.linalg.LinAlgError is torch._C._LinAlgError)
 
 
 def batch_flat(a):
