@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from . import backend, dtypes
-from .autograd.function import Primitive
+from .autograd.function import Function, Primitive
+from .autograd.grad_mode import STATE
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -178,11 +181,60 @@ def _dev(device):
     return backend.canonical_device(device) if device is not None else backend.default_device()
 
 
-def _float_dtype(dtype):
+def _float_dtype(dtype, kernel, shape=None):
+    """The dtype of a sampling factory. Another one is PyTorch's missing-kernel error, except where PyTorch
+    skips the kernel for an empty result (``shape`` given: ``randn((2, 0), dtype=torch.int64)`` returns)."""
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    if not dt.is_floating_point:
-        raise RuntimeError(f"expected a floating-point dtype, got {dt}")
+    if not dt.is_floating_point and not (shape is not None and math.prod(shape) == 0):
+        raise _no_kernel(kernel, dt)
     return dt
+
+
+def _no_kernel(kernel, dt):
+    from .ops.unary import scalar_type_name
+
+    return NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(dt.np)}\'')
+
+
+class _Sample(Function):
+    """A sample drawn with tensor parameters joins the graph when a parameter requires grad, as in PyTorch:
+    its gradient is zero (the draw is not reparameterised), or an error where PyTorch has no derivative."""
+
+    no_derivative = None  # the ATen op's name where PyTorch records the op but has no derivative for it
+
+    @staticmethod
+    def forward(ctx, *params, sample):
+        ctx.params = [(p._data.shape, p.dtype) if isinstance(p, Tensor) else None for p in params]
+        return sample
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx._fn.no_derivative:
+            raise RuntimeError(f"derivative for aten::{ctx._fn.no_derivative} is not implemented")
+        return tuple(None if p is None else grad.new_zeros(p[0], dtype=p[1]) for p in ctx.params)
+
+
+class Normal(_Sample):
+    pass
+
+
+class Bernoulli(_Sample):
+    pass
+
+
+class BernoulliScalarP(_Sample):  # bernoulli(input, p: float)
+    no_derivative = "bernoulli"
+
+
+def _sampled(kind, arr, params, out=None):
+    """``arr`` (drawn with ``params``) as the result of the sampling op ``kind`` (a ``_Sample`` class): the one
+    place that decides whether a random op's result requires grad."""
+    t = Tensor._make(arr)
+    if out is not None:
+        return _wrap(t._data, False, out)
+    if STATE.enabled and any(isinstance(p, Tensor) and p._requires_grad for p in params):
+        return kind.apply(*params, sample=t)
+    return t
 
 
 def _wrap(arr, requires_grad, out=None):
@@ -227,7 +279,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
             pair = uniform_array(_gen(generator, dev), _size(size) + (2,), dt.to_real().np)
             arr = (pair[..., 0] + 1j * pair[..., 1]).astype(dt.np, copy=False)
         else:
-            arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
+            arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype, "check_uniform_bounds").np)
     return _wrap(arr, requires_grad, out)
 
 
@@ -241,7 +293,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
             pair = normal_array(_gen(generator, dev), _size(size) + (2,), dt.to_real().np, 0.0, 0.5**0.5)
             arr = (pair[..., 0] + 1j * pair[..., 1]).astype(dt.np, copy=False)
         else:
-            arr = normal_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
+            shape = _size(size)
+            arr = normal_array(_gen(generator, dev), shape, _float_dtype(dtype, _normal_kernel(dev), shape).np)
     return _wrap(arr, requires_grad, out)
 
 
@@ -281,25 +334,56 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _wrap(arr.astype(dt.np, copy=False), requires_grad, out)
 
 
+def _normal_kernel(dev):
+    return f"normal_kernel_{dev.type}"
+
+
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers (then ``size`` is required)."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        ref = mean if isinstance(mean, Tensor) else std
-        from .ops.broadcast import broadcast_shapes
-
-        shape = broadcast_shapes(*(x._data.shape for x in (mean, std) if isinstance(x, Tensor)))
-        dev = ref.device
-        with backend.device_guard(dev):
-            z = normal_array(_gen(generator, dev), tuple(shape), ref._data.dtype)
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
-        return Tensor._make(z * s + m)
+        return _normal_tensor(mean, std, generator, out)
     if size is None:
         raise TypeError("normal() with scalar mean and std needs a size")
+    _check_std(std)
     dev = _dev(device)
     with backend.device_guard(dev):
-        arr = normal_array(_gen(generator, dev), tuple(size), _float_dtype(dtype).np, mean, std)
+        shape = _size(size)
+        arr = normal_array(_gen(generator, dev), shape, _float_dtype(dtype, _normal_kernel(dev), shape).np, mean, std)
     return _wrap(arr, requires_grad)
+
+
+def _check_std(std):
+    if not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def _normal_tensor(mean, std, generator, out):
+    """``normal`` with a tensor ``mean`` and/or ``std``: the result has ``mean``'s dtype (``std``'s when only
+    it is a tensor) and the broadcast shape of both."""
+    from ._errors import broadcast_error
+    from .ops._common import checks_values
+
+    ref = mean if isinstance(mean, Tensor) else std
+    dev, np_dtype = ref.device, ref._data.dtype
+    if dtypes.np_kind(np_dtype) != "f":
+        raise _no_kernel(_normal_kernel(dev), ref.dtype)
+    shapes = [x._data.shape for x in (mean, std) if isinstance(x, Tensor)]
+    err = broadcast_error(shapes) if len(shapes) == 2 else None
+    if err is not None:
+        raise err
+    if isinstance(std, Tensor):
+        s = std._data
+        if checks_values(backend.array_module(s)) and not bool((s >= 0).all()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        s = s.astype(np_dtype, copy=False)
+    else:
+        _check_std(std)
+        s = std
+    m = mean._data.astype(np_dtype, copy=False) if isinstance(mean, Tensor) else mean
+    shape = numpy.broadcast_shapes(*shapes)
+    with backend.device_guard(dev):
+        z = normal_array(_gen(generator, dev), tuple(shape), np_dtype)
+    return _sampled(Normal, (z * s + m).astype(np_dtype, copy=False), (mean, std), out)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
@@ -318,11 +402,22 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """Samples 1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype."""
-    dev = input.device
-    probs = input._data if p is None else p
+    from .ops._common import checks_values
+
+    dev, arr = input.device, input._data
+    if p is None:
+        if dtypes.np_kind(arr.dtype) != "f" and arr.size:
+            raise _no_kernel(f"bernoulli_tensor_{dev.type}_p_", input.dtype)
+        if checks_values(backend.array_module(arr)) and not bool(((arr >= 0) & (arr <= 1)).all()):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        probs, kind = arr, Bernoulli
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+        probs, kind = p, BernoulliScalarP
     with backend.device_guard(dev):
-        u = uniform_array(_gen(generator, dev), input._data.shape, input._data.dtype if input._data.dtype.kind == "f" else numpy.float32)
-        return Tensor._make((u < probs).astype(input._data.dtype))
+        u = uniform_array(_gen(generator, dev), arr.shape, arr.dtype if dtypes.np_kind(arr.dtype) == "f" else numpy.float32)
+    return _sampled(kind, (u < probs).astype(arr.dtype), (input,), out)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
