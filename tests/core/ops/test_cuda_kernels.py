@@ -139,12 +139,12 @@ def test_softmax_rows_with_inf_and_nan(fused):
 
 
 @pytest.mark.parametrize("affine", [True, False])
-@pytest.mark.parametrize("cols", [5, 130, 600])
-def test_layer_norm(fused, affine, cols):
+@pytest.mark.parametrize("rows, cols", [(30, 5), (30, 130), (30, 600), (150, 300)])  # 150: 3 chunks of rows
+def test_layer_norm(fused, affine, rows, cols):
     def f(x, w, b):
         return F.layer_norm(x, (cols,), w if affine else None, b if affine else None, eps=1e-5)
 
-    ref, out, launched = fused(_fwd_bwd(f, (6, 5, cols), (cols,), (cols,), scale=2.0))
+    ref, out, launched = fused(_fwd_bwd(f, (rows // 5, 5, cols), (cols,), (cols,), scale=2.0))
     assert launched == {"ember_norm_fwd", "ember_norm_bwd_dx"} | ({"ember_norm_bwd_wb"} if affine else set())
     assert len(ref) == len(out) == (4 if affine else 2)
     _close(ref, out, rtol=2e-5, atol=2e-5)
@@ -250,9 +250,13 @@ def test_fused_matches_composed_on_gpu(case, monkeypatch):
     if getattr(backend._cupy, "RawModule", None) is None:
         pytest.skip("needs real CuPy on a GPU")
     fn = GPU_CASES[case]() if case in GPU_CASES else _train(OPTIMIZERS[case])
+    launched = []
+    launch = _cuda_kernels._LAUNCHER.launch
+    monkeypatch.setattr(_cuda_kernels._LAUNCHER, "launch", lambda name, *a: (launched.append(name), launch(name, *a)))
     with ember.device("cuda"):
         ember.manual_seed(0)
         out = fn()
+        assert launched, "no fused kernel ran"
         monkeypatch.setenv("EMBER_NO_CUDA_KERNELS", "1")
         ember.manual_seed(0)
         ref = fn()

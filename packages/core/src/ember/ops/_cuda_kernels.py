@@ -21,6 +21,7 @@ from ._cuda_sources import SOURCE
 
 _THREADS = 256  # threads per block for elementwise kernels
 _MAX_GRID = 65535  # grid-stride / row-stride loops cover the rest
+_NORM_CHUNK_ROWS = 64  # rows per partial sum of the norm's weight / bias gradients
 
 
 class _CupyLauncher:
@@ -156,10 +157,14 @@ def norm_bwd(g, x2, w, mean, rstd, center, need_x, need_w, need_b):
         _LAUNCHER.launch("ember_norm_bwd_dx", *_row_grid(rows, cols),
                          (g, x2, _opt(w), mean, rstd, np.int32(center), dx, np.int64(rows), np.int64(cols)))
     if need_w or need_b:
-        dw = xp.empty(cols, np.float32) if need_w else None
-        db = xp.empty(cols, np.float32) if need_b else None
-        _LAUNCHER.launch("ember_norm_bwd_wb", *_flat_grid(cols),
-                         (g, x2, mean, rstd, _opt(dw), _opt(db), np.int64(rows), np.int64(cols)))
+        chunks = -(-rows // _NORM_CHUNK_ROWS)
+        dw = xp.empty((chunks, cols), np.float32) if need_w else None
+        db = xp.empty((chunks, cols), np.float32) if need_b else None
+        tiles = -(-cols // _THREADS)
+        _LAUNCHER.launch("ember_norm_bwd_wb", min(tiles * chunks, _MAX_GRID), _THREADS,
+                         (g, x2, mean, rstd, _opt(dw), _opt(db), np.int64(rows), np.int64(cols),
+                          np.int64(_NORM_CHUNK_ROWS)))
+        dw, db = (None if a is None else (a[0] if chunks == 1 else a.sum(axis=0)) for a in (dw, db))
     return dx, dw, db
 
 

@@ -173,18 +173,27 @@ extern "C" __global__ void ember_norm_bwd_dx(const float* g, const float* x, con
     }
 }
 
-// dw[c] = sum_r g * xhat, db[c] = sum_r g (either may be null): one thread per column.
+// Partial sums over chunks of rows: dw_part[k, c] = sum of g * xhat, db_part[k, c] = sum of g over the rows of
+// chunk k (either output may be null); the caller sums the chunks. Block b takes column tile b % tiles (one
+// thread per column: coalesced reads) of chunk b / tiles, so many rows still give the GPU enough blocks.
 extern "C" __global__ void ember_norm_bwd_wb(const float* g, const float* x, const float* mean, const float* rstd,
-                                             float* dw, float* db, long long rows, long long cols) {
-    for (long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x; c < cols; c += (long long)gridDim.x * blockDim.x) {
+                                             float* dw_part, float* db_part, long long rows, long long cols,
+                                             long long chunk_rows) {
+    long long tiles = (cols + blockDim.x - 1) / blockDim.x;
+    long long chunks = (rows + chunk_rows - 1) / chunk_rows;
+    for (long long b = blockIdx.x; b < tiles * chunks; b += gridDim.x) {
+        long long c = (b % tiles) * blockDim.x + threadIdx.x;
+        long long k = b / tiles;
+        if (c >= cols) continue;
+        long long r1 = (k + 1) * chunk_rows < rows ? (k + 1) * chunk_rows : rows;
         float sw = 0.0f, sb = 0.0f;
-        for (long long r = 0; r < rows; ++r) {
+        for (long long r = k * chunk_rows; r < r1; ++r) {
             float gv = g[r * cols + c];
             sw += gv * ((x[r * cols + c] - mean[r]) * rstd[r]);
             sb += gv;
         }
-        if (dw) dw[c] = sw;
-        if (db) db[c] = sb;
+        if (dw_part) dw_part[k * cols + c] = sw;
+        if (db_part) db_part[k * cols + c] = sb;
     }
 }
 
