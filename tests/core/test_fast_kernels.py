@@ -209,8 +209,11 @@ def test_blocks_over_threads_match_whole_array_passes():
     ty = np.tanh(x)
     np.testing.assert_allclose(t.grad.numpy(), g * (1 - ty * ty), rtol=1e-6, atol=1e-7)
     t.grad = None
-    ember.tanh(t).sum().backward()  # a broadcast incoming gradient
-    np.testing.assert_allclose(t.grad.numpy(), 1 - ty * ty, rtol=1e-6, atol=1e-7)
+    ember.tanh(t).sum().backward()  # a broadcast incoming gradient of ones: the two-pass 1 - y*y
+    np.testing.assert_array_equal(t.grad.numpy(), 1 - ty * ty)
+    t.grad = None
+    (ember.tanh(t).sum() * 3).backward()  # a broadcast 3: three passes
+    np.testing.assert_array_equal(t.grad.numpy(), (1 - ty * ty) * np.float32(3))
 
 
 def test_thread_share_reraises_a_worker_error():
