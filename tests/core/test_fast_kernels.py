@@ -266,3 +266,24 @@ def test_numpy_row_block_norm_matches_the_whole_array_path(monkeypatch, dtype, c
     np.testing.assert_allclose(whole[1][300:308], pieces[1][1], **tol)
     wsum = sum(run(x[i:i + 300], g[i:i + 300])[2] for i in range(0, 1200, 300))
     np.testing.assert_allclose(whole[2], wsum, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_large_relu_backward_is_the_select_bitwise(dtype):
+    """The block path's bit mask gives exactly where(y <= 0, 0, g): inf gradients at 0 outputs give 0, a nan
+    output lets its gradient through."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((600, 512)).astype(dtype)
+    x.reshape(-1)[:4] = [np.nan, -0.0, 0.0, np.inf]
+    t = ember.tensor(x, requires_grad=True)
+    y = ember.relu(t)
+    assert _fast.big_cpu(y.detach().numpy())
+    g = rng.standard_normal(x.shape).astype(dtype)
+    g.reshape(-1)[4:8] = [np.inf, -np.inf, np.nan, -0.0]
+    y.backward(ember.tensor(g))
+    yn = y.detach().numpy()
+    ref = np.where(yn <= 0, dtype(0), g)
+    np.testing.assert_array_equal(t.grad.numpy().view(f"i{g.itemsize}"), ref.view(f"i{g.itemsize}"))
+    t.grad = None
+    ember.relu(t).sum().backward()  # a broadcast incoming gradient
+    np.testing.assert_array_equal(t.grad.numpy(), np.where(yn <= 0, dtype(0), dtype(1)))
