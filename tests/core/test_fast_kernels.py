@@ -200,8 +200,11 @@ def test_blocks_over_threads_match_whole_array_passes():
     t = ember.tensor(x, requires_grad=True)
     np.testing.assert_array_equal(ember.exp(t).detach().numpy(), np.exp(x))
     np.testing.assert_array_equal(ember.sin(t).detach().numpy(), np.sin(x))
-    np.testing.assert_array_equal(t.sum(dim=-1).detach().numpy(), x.sum(axis=-1))
-    np.testing.assert_array_equal(t.sum(dim=-1, keepdim=True).detach().numpy(), x.sum(axis=-1, keepdims=True))
+    s = t.sum(dim=-1).detach().numpy()
+    np.testing.assert_array_equal(t.sum(dim=-1, keepdim=True).detach().numpy(), s[:, None])
+    ref = x.astype(np.float64).sum(axis=-1)
+    scale = np.abs(x).astype(np.float64).sum(axis=-1)
+    assert s.dtype == np.float32 and np.max(np.abs(s - ref) / scale) < 2e-7
     y = ember.tanh(t)
     np.testing.assert_array_equal(y.detach().numpy(), np.tanh(x))
     g = rng.standard_normal(x.shape).astype(np.float32)
@@ -287,3 +290,22 @@ def test_large_relu_backward_is_the_select_bitwise(dtype):
     t.grad = None
     ember.relu(t).sum().backward()  # a broadcast incoming gradient
     np.testing.assert_array_equal(t.grad.numpy(), np.where(yn <= 0, dtype(0), dtype(1)))
+
+
+@pytest.mark.parametrize("n", [300, 1024, 4099, 1 << 18])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_row_sums_are_accurate_and_independent_of_the_thread_split(monkeypatch, n, dtype):
+    """sum(dim=-1) of a large array: runs of 128 through einsum, then pairwise sums. Each row's value must not
+    depend on how many threads share the rows, and its error must stay at the pairwise sum's order (einsum
+    over a whole long row would not)."""
+    rng = np.random.default_rng(n)
+    x = (rng.random(((1 << 19) // n + 3, n)) + 1).astype(dtype)  # all positive: the worst case for the error
+    t = ember.tensor(x)
+    one = t.sum(dim=-1).numpy()
+    monkeypatch.setattr(_fast, "_threads", lambda: 3)  # other row splits (chunks of a third as many rows)
+    three = t.sum(dim=-1).numpy()
+    np.testing.assert_array_equal(one, three)
+    ref = x.astype(np.float64).sum(-1) if dtype == np.float32 else np.array([math.fsum(r) for r in x])
+    pairwise = np.max(np.abs(x.sum(-1) - ref) / ref)
+    ours = np.max(np.abs(one - ref) / ref)
+    assert ours <= 2 * pairwise + 4 * np.finfo(dtype).eps, (ours, pairwise)
