@@ -309,3 +309,17 @@ def test_large_row_sums_are_accurate_and_independent_of_the_thread_split(monkeyp
     pairwise = np.max(np.abs(x.sum(-1) - ref) / ref)
     ours = np.max(np.abs(one - ref) / ref)
     assert ours <= 2 * pairwise + 4 * np.finfo(dtype).eps, (ours, pairwise)
+
+
+@pytest.mark.parametrize("shape", [(1024, 1024), (3, 100_003), (1 << 18,)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_total_sum_is_accurate_and_independent_of_the_thread_split(monkeypatch, shape, dtype):
+    x = (np.random.default_rng(len(shape)).random(shape) + 1).astype(dtype)
+    t = ember.tensor(x)
+    one = t.sum().numpy()
+    assert one.shape == () and one.dtype == dtype
+    assert t.sum(dim=tuple(range(len(shape))), keepdim=True).shape == (1,) * len(shape)
+    monkeypatch.setattr(_fast, "_threads", lambda: 3)
+    assert t.sum().numpy() == one
+    ref = math.fsum(x.reshape(-1).tolist())
+    assert abs(float(one) - ref) / ref <= 2 * abs(float(x.sum()) - ref) / ref + 4 * np.finfo(dtype).eps

@@ -65,13 +65,33 @@ def _rows_sum_threads(arr, keepdim):
     return out.reshape(arr.shape[:-1] + ((1,) if keepdim else ()))
 
 
+_TOTAL_ROW = 1 << 16  # a whole-array sum is taken as row sums of this length (a multiple of _ROW_BLOCK)
+
+
+def _total_sum(arr, keepdim):
+    """The sum of every element of a large C-contiguous float array: row sums over fixed 64K-element rows
+    (shared among the threads), then the pairwise sum of those and the tail. The rows do not depend on the
+    thread count, so neither does the result."""
+    flat = arr.reshape(-1)
+    q = flat.shape[0] // _TOTAL_ROW
+    parts = _rows_sum_threads(flat[:q * _TOTAL_ROW].reshape(q, _TOTAL_ROW), False)
+    total = parts.sum()
+    if q * _TOTAL_ROW < flat.shape[0]:
+        tail = flat[q * _TOTAL_ROW:]
+        total = total + _rows_sum_threads(tail.reshape(1, -1), False)[0]
+    return xp_of(arr).full((1,) * arr.ndim if keepdim else (), total, dtype=arr.dtype)
+
+
 class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, axes, keepdim, np_dtype):
         arr = a._data
         ctx.in_shape, ctx.axes, ctx.keepdim = arr.shape, axes, keepdim
-        if axes == (arr.ndim - 1,) and arr.ndim > 1 and np_dtype is None and _fast.big_cpu(arr):
-            return _rows_sum_threads(arr, keepdim)
+        if np_dtype is None and arr.ndim and _fast.big_cpu(arr):
+            if axes == (arr.ndim - 1,) and arr.ndim > 1:
+                return _rows_sum_threads(arr, keepdim)
+            if len(axes) == arr.ndim and arr.dtype in (numpy.float32, numpy.float64):
+                return _total_sum(arr, keepdim)
         return arr.sum(axis=axes, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
