@@ -125,9 +125,10 @@ def _raise_solve_singular(a):
 # dtype and by whether a backward will reuse the factorisation. NumPy's gufunc has less overhead per
 # matrix; OpenBLAS's getrs costs ~7 us per call. Thread-CPU time per solve, 1 BLAS thread, k = 4:
 # float64 n 64: 1.87 ms vs 1.55 (b64), n 128: 1.83 vs 1.83 (b16), n 512: 3.21 vs 3.67; float32 n 64:
-# 1.55 vs 1.90, n 512: 1.97 vs 4.18. With a backward, gesv would factorise A again.
+# 1.55 vs 1.90, n 512: 1.97 vs 4.18. With a backward, gesv would factorise A again: forward+backward float64
+# b64 n 64: 3.28 vs 4.37 ms; at n 32 the two are about even (0.6 + 0.2 vs 2 x 0.41 ms), so 64 there too.
 _NATIVE_MIN = {"float32": 64, "float64": 128}
-_NATIVE_MIN_GRAD = 32
+_NATIVE_MIN_GRAD = 64
 
 
 def _native_lu(a, grad):
