@@ -24,15 +24,27 @@ def _forward(op, shape, unary=False):
     return make
 
 
-def _linalg(op, shape):
-    """A LAPACK routine on a well-conditioned (symmetric positive-definite) batch."""
+def _linalg(op, shape, dtype="float64", backward=False):
+    """A LAPACK routine on a well-conditioned (symmetric positive-definite) batch; ``backward``: solve's
+    forward+backward (the backward reuses the forward's LU in both frameworks)."""
 
     def make(lib, device):
         lib.manual_seed(0)
+        dt = getattr(lib, dtype)
         x = lib.randn(*shape, device=device, dtype=lib.float64)
-        a = x @ x.mT + shape[-1] * lib.eye(shape[-1], device=device, dtype=lib.float64)
-        b = lib.randn(*shape[:-1], 4, device=device, dtype=lib.float64)
+        a = (x @ x.mT + shape[-1] * lib.eye(shape[-1], device=device, dtype=lib.float64)).to(dt)
+        b = lib.randn(*shape[:-1], 4, device=device, dtype=dt)
         f = getattr(lib.linalg, op)
+        if backward:
+            a.requires_grad_(True)
+            b.requires_grad_(True)
+
+            def run():
+                f(a, b).sum().backward()
+                a.grad = None
+                b.grad = None
+
+            return run
         return (lambda: f(a, b)) if op == "solve" else (lambda: f(a))
 
     return make
@@ -110,4 +122,7 @@ CASES = [
     *[Case(f"linalg.{op} {label}", "ops", _linalg(op, shape), number=number)
       for op in ("solve", "cholesky", "svd", "eigh")
       for label, shape, number in (("b64x64x64", (64, 64, 64), 3), ("512x512", (512, 512), 2))],
+    *[Case(f"linalg.solve {label}{suffix}", "ops", _linalg("solve", shape, dtype, backward), number=number)
+      for label, shape, number in (("b64x64x64", (64, 64, 64), 3), ("512x512", (512, 512), 2))
+      for suffix, dtype, backward in ((" float32", "float32", False), (" fwd+bwd", "float64", True))],
 ]

@@ -78,6 +78,9 @@ _RANDOM_STATE_METHODS = (
 ).split()
 
 
+_GEMMS = ("dot", "tensordot", "inner", "matmul")  # float16 products computed in float32, as cuBLAS (half_gemm)
+
+
 def _function(name, fn):
     def forward(*args, **kwargs):
         return call(fn, args, kwargs)
@@ -92,11 +95,12 @@ class ufunc:
 
     def __init__(self, np_ufunc):
         self._uf = np_ufunc
+        self._gemm = _array.half_gemm(np_ufunc)
         self.__name__ = np_ufunc.__name__
         self.nin, self.nout, self.nargs = np_ufunc.nin, np_ufunc.nout, np_ufunc.nargs
 
     def __call__(self, *args, **kwargs):
-        return call(self._uf, args, kwargs)
+        return call(self._gemm if self._uf is numpy.matmul else self._uf, args, kwargs)
 
     def _need(self, method, allowed):
         if self.__name__ not in allowed:
@@ -227,7 +231,8 @@ def _module(name, doc, entries):
 
 
 def _forwarded(names, np_namespace):
-    return {n: _function(n, getattr(np_namespace, n)) for n in names if hasattr(np_namespace, n)}
+    return {n: _function(n, _array.half_gemm(getattr(np_namespace, n)) if n in _GEMMS else getattr(np_namespace, n))
+            for n in names if hasattr(np_namespace, n)}
 
 
 linalg = _module("cupy.linalg", "fake cupy.linalg", {**_forwarded(_LINALG, numpy.linalg),

@@ -96,6 +96,21 @@ def test_unsupported_dtypes_raise():
         cp.zeros(2, dtype=object)
 
 
+def test_half_matrix_products_compute_in_float32_like_cublas():
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s).astype(np.float16) for s in ((3, 40, 50), (50, 7)))
+    want = (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)  # one rounding, float32 sums
+    da, db = cp.asarray(a), cp.asarray(b)
+    for got in (da @ db, cp.matmul(da, db), cp.tensordot(da, db, axes=1)):
+        assert got.dtype == np.float16
+        np.testing.assert_array_equal(got.get(), want)
+    out = cp.empty((3, 40, 7), dtype=np.float16)
+    assert cp.matmul(da, db, out=out) is out
+    np.testing.assert_array_equal(out.get(), want)
+    np.testing.assert_array_equal(cp.matmul(da.astype(np.float32), db.astype(np.float32)).get(),
+                                  a.astype(np.float32) @ b.astype(np.float32))  # other dtypes: NumPy's own
+
+
 def test_transfers_are_counted():
     t = _fakecuda.transfers
     with t.counting():

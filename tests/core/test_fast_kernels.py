@@ -200,8 +200,11 @@ def test_blocks_over_threads_match_whole_array_passes():
     t = ember.tensor(x, requires_grad=True)
     np.testing.assert_array_equal(ember.exp(t).detach().numpy(), np.exp(x))
     np.testing.assert_array_equal(ember.sin(t).detach().numpy(), np.sin(x))
-    np.testing.assert_array_equal(t.sum(dim=-1).detach().numpy(), x.sum(axis=-1))
-    np.testing.assert_array_equal(t.sum(dim=-1, keepdim=True).detach().numpy(), x.sum(axis=-1, keepdims=True))
+    s = t.sum(dim=-1).detach().numpy()
+    np.testing.assert_array_equal(t.sum(dim=-1, keepdim=True).detach().numpy(), s[:, None])
+    ref = x.astype(np.float64).sum(axis=-1)
+    scale = np.abs(x).astype(np.float64).sum(axis=-1)
+    assert s.dtype == np.float32 and np.max(np.abs(s - ref) / scale) < 2e-7
     y = ember.tanh(t)
     np.testing.assert_array_equal(y.detach().numpy(), np.tanh(x))
     g = rng.standard_normal(x.shape).astype(np.float32)
@@ -209,8 +212,11 @@ def test_blocks_over_threads_match_whole_array_passes():
     ty = np.tanh(x)
     np.testing.assert_allclose(t.grad.numpy(), g * (1 - ty * ty), rtol=1e-6, atol=1e-7)
     t.grad = None
-    ember.tanh(t).sum().backward()  # a broadcast incoming gradient
-    np.testing.assert_allclose(t.grad.numpy(), 1 - ty * ty, rtol=1e-6, atol=1e-7)
+    ember.tanh(t).sum().backward()  # a broadcast incoming gradient of ones: the two-pass 1 - y*y
+    np.testing.assert_array_equal(t.grad.numpy(), 1 - ty * ty)
+    t.grad = None
+    (ember.tanh(t).sum() * 3).backward()  # a broadcast 3: three passes
+    np.testing.assert_array_equal(t.grad.numpy(), (1 - ty * ty) * np.float32(3))
 
 
 def test_thread_share_reraises_a_worker_error():
@@ -263,3 +269,57 @@ def test_numpy_row_block_norm_matches_the_whole_array_path(monkeypatch, dtype, c
     np.testing.assert_allclose(whole[1][300:308], pieces[1][1], **tol)
     wsum = sum(run(x[i:i + 300], g[i:i + 300])[2] for i in range(0, 1200, 300))
     np.testing.assert_allclose(whole[2], wsum, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_large_relu_backward_is_the_select_bitwise(dtype):
+    """The block path's bit mask gives exactly where(y <= 0, 0, g): inf gradients at 0 outputs give 0, a nan
+    output lets its gradient through."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((600, 512)).astype(dtype)
+    x.reshape(-1)[:4] = [np.nan, -0.0, 0.0, np.inf]
+    t = ember.tensor(x, requires_grad=True)
+    y = ember.relu(t)
+    assert _fast.big_cpu(y.detach().numpy())
+    g = rng.standard_normal(x.shape).astype(dtype)
+    g.reshape(-1)[4:8] = [np.inf, -np.inf, np.nan, -0.0]
+    y.backward(ember.tensor(g))
+    yn = y.detach().numpy()
+    ref = np.where(yn <= 0, dtype(0), g)
+    np.testing.assert_array_equal(t.grad.numpy().view(f"i{g.itemsize}"), ref.view(f"i{g.itemsize}"))
+    t.grad = None
+    ember.relu(t).sum().backward()  # a broadcast incoming gradient
+    np.testing.assert_array_equal(t.grad.numpy(), np.where(yn <= 0, dtype(0), dtype(1)))
+
+
+@pytest.mark.parametrize("n", [300, 1024, 4099, 1 << 18])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_row_sums_are_accurate_and_independent_of_the_thread_split(monkeypatch, n, dtype):
+    """sum(dim=-1) of a large array: runs of 128 through einsum, then pairwise sums. Each row's value must not
+    depend on how many threads share the rows, and its error must stay at the pairwise sum's order (einsum
+    over a whole long row would not)."""
+    rng = np.random.default_rng(n)
+    x = (rng.random(((1 << 19) // n + 3, n)) + 1).astype(dtype)  # all positive: the worst case for the error
+    t = ember.tensor(x)
+    one = t.sum(dim=-1).numpy()
+    monkeypatch.setattr(_fast, "_threads", lambda: 3)  # other row splits (chunks of a third as many rows)
+    three = t.sum(dim=-1).numpy()
+    np.testing.assert_array_equal(one, three)
+    ref = x.astype(np.float64).sum(-1) if dtype == np.float32 else np.array([math.fsum(r) for r in x])
+    pairwise = np.max(np.abs(x.sum(-1) - ref) / ref)
+    ours = np.max(np.abs(one - ref) / ref)
+    assert ours <= 2 * pairwise + 4 * np.finfo(dtype).eps, (ours, pairwise)
+
+
+@pytest.mark.parametrize("shape", [(1024, 1024), (3, 100_003), (1 << 18,)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_total_sum_is_accurate_and_independent_of_the_thread_split(monkeypatch, shape, dtype):
+    x = (np.random.default_rng(len(shape)).random(shape) + 1).astype(dtype)
+    t = ember.tensor(x)
+    one = t.sum().numpy()
+    assert one.shape == () and one.dtype == dtype
+    assert t.sum(dim=tuple(range(len(shape))), keepdim=True).shape == (1,) * len(shape)
+    monkeypatch.setattr(_fast, "_threads", lambda: 3)
+    assert t.sum().numpy() == one
+    ref = math.fsum(x.reshape(-1).tolist())
+    assert abs(float(one) - ref) / ref <= 2 * abs(float(x.sum()) - ref) / ref + 4 * np.finfo(dtype).eps

@@ -1,5 +1,5 @@
 """The reference models exported with ember.onnx.export and run in ONNX Runtime (CPU provider) on two
-batch sizes (and two sequence lengths for the sequence models): outputs match ember's eager ones.
+batch sizes (and two sequence lengths for the sequence and audio models): outputs match ember's eager ones.
 
 Adding a model is one line in MODELS: (id, builder, example-input maker, dynamic axes of the input).
 """
@@ -88,6 +88,29 @@ def _ragged_tokens(vocab):
     return make
 
 
+def _waves(n, length):
+    return ember.randn(n, 100 * length + 3)  # 703 and 1103 samples: frame counts not multiples of each other
+
+
+def _audio_front_end(name, **kwargs):
+    return lambda: getattr(_emberaudio().transforms, name)(**kwargs)
+
+
+def _audio_chain(*steps):
+    return lambda: nn.Sequential(*(step() for step in steps))
+
+
+def _audio_classifier(feature):
+    """emberaudio.train's deployed model: waveform -> features -> per-clip normalisation -> MelCNN scores."""
+    def build():
+        train = pytest.importorskip("emberaudio.train")
+        n_in = 40 if feature == "mel" else 20
+        return train.Deployed(train.Features(feature, 8000, 40, 20), _emberaudio().models.MelCNN(n_in, 10, 8))
+
+    return build
+
+
+_MEL = dict(sample_rate=8000, n_fft=200, hop_length=80, n_mels=32)
 BATCH = {0: "batch"}
 SEQ = {0: "batch", 1: "sequence"}
 MODELS = [
@@ -110,6 +133,23 @@ MODELS = [
                                                                                 max_len=32, pooling="max"),
      _ragged_tokens(50), SEQ),
     ("m5_audio", lambda: _emberaudio().models.M5(n_input=1, n_output=10), lambda n, _: ember.randn(n, 1, 8000), BATCH),
+    # the audio front ends on waveforms of dynamic batch size and length: stft (reflect padding, framing, windowed
+    # rfft as a matrix product), complex output as its (re, im) real view, magnitude/power, mel matrix, dB, DCT
+    ("audio_spectrogram", _audio_front_end("Spectrogram", n_fft=128, hop_length=40), _waves, SEQ),
+    ("audio_spectrogram_complex", _audio_front_end("Spectrogram", n_fft=100, win_length=80, power=None,
+                                                   normalized=True), _waves, SEQ),
+    ("audio_magnitude_db", _audio_chain(_audio_front_end("Spectrogram", n_fft=64, power=1.0, normalized="frame_length"),
+                                        _audio_front_end("AmplitudeToDB", stype="magnitude", top_db=60.0)), _waves, SEQ),
+    ("audio_mel_spectrogram", _audio_front_end("MelSpectrogram", **_MEL), _waves, SEQ),
+    ("audio_log_mel_db", _audio_chain(_audio_front_end("MelSpectrogram", **_MEL),
+                                      _audio_front_end("AmplitudeToDB", top_db=80.0)), _waves, SEQ),
+    ("audio_mfcc", _audio_front_end("MFCC", sample_rate=8000, n_mfcc=13, melkwargs=dict(n_fft=200, hop_length=80,
+                                                                                      n_mels=32)), _waves, SEQ),
+    ("audio_mfcc_log_mels", _audio_front_end("MFCC", sample_rate=8000, n_mfcc=13, log_mels=True,
+                                             melkwargs=dict(n_fft=256, n_mels=24)), _waves, SEQ),
+    # emberaudio.train --export-onnx's model: waveform -> class scores, features and normalisation included
+    ("audio_classifier_mel", _audio_classifier("mel"), _waves, SEQ),
+    ("audio_classifier_mfcc", _audio_classifier("mfcc"), _waves, SEQ),
 ]
 
 
@@ -123,13 +163,14 @@ def test_exported_model_matches_eager_in_onnxruntime(tmp_path, name, build, make
     proto = onnx.load(str(path))
     onnx.checker.check_model(proto, full_check=True)
     dims = proto.graph.input[0].type.tensor_type.shape.dim
-    assert [d.dim_param for d in dims][: len(axes)] == [axes[k] for k in sorted(axes)]
+    assert [dims[k].dim_param for k in sorted(axes)] == [axes[k] for k in sorted(axes)]
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     for batch, length in ((2, 7), (3, 11)):  # the example's sizes and others
         x = make_input(batch, length)
-        expected = model(x).detach().numpy()
+        expected = model(x).detach()
+        expected = (ember.view_as_real(expected) if expected.is_complex() else expected).numpy()  # (re, im) pairs
         (got,) = session.run(None, {"input": x.numpy()})
         assert got.shape == expected.shape
         scale = np.abs(expected).max()

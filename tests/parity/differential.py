@@ -10,6 +10,7 @@ value or float64 gradient is reported as one line that reproduces the call (``to
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 import warnings
@@ -138,7 +139,23 @@ def _grads(lib, outs, leaves, weights):
 
 def _exc_ok(mine, theirs):
     """ember's exception must be caught by an ``except`` written for PyTorch's."""
-    return isinstance(mine, type(theirs)) or (isinstance(theirs, NotImplementedError) and isinstance(mine, RuntimeError))
+    want = _ember_class(type(theirs))
+    return isinstance(mine, want) or (isinstance(theirs, NotImplementedError) and isinstance(mine, RuntimeError))
+
+
+def _ember_class(cls):
+    """ember's class for an exception class PyTorch defines (``torch._C._LinAlgError`` -> ``ember._C._LinAlgError``);
+    a class ember lacks stays PyTorch's, which ember's exception can't be an instance of."""
+    mod = cls.__module__
+    if mod != "torch" and not mod.startswith("torch."):
+        return cls
+    try:
+        found = importlib.import_module("ember" + mod[len("torch"):])
+        for part in cls.__qualname__.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return cls
+    return found if isinstance(found, type) else cls
 
 
 def _post(lib, post, out, exc):

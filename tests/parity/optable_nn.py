@@ -176,6 +176,46 @@ def interpolate_gen(d):
     return [x], kw
 
 
+def grid_sample_gen(d):
+    """input [N, C, *S] and grid [N, *O, d]; mostly valid, sometimes each of ATen's refusals. Grid values are
+    finite: at nan/inf PyTorch's own 2-D and 3-D CPU kernels disagree (nan, 0 or a border value)."""
+    dt = d.dtype(FL)
+    nd = d.int(2, 3)
+    mode = d.choice(("bilinear", "nearest", "bicubic") if nd == 2 or d.p(0.05) else ("bilinear", "nearest"))
+    n = d.int(0 if d.p(0.05) else 1, 2)
+    spatial = tuple(d.int(0 if d.p(0.03) else 1, 4) for _ in range(nd))
+    out = tuple(d.int(0 if d.p(0.05) else 1, 3) for _ in range(nd))
+    x = _t(d, (n, d.int(0 if d.p(0.05) else 1, 2)) + spatial, "int64" if d.p(0.03) else dt, special=False)
+    gn = n + 1 if d.p(0.03) else n
+    last = nd + 1 if d.p(0.03) else nd
+    gdt = d.choice(FL) if d.p(0.05) else dt
+    scale = d.choice((1.0, 1.0, 1.6, 3.0))
+    grid = _t(d, (gn,) + out + (last,), gdt, -scale, scale, special=False)
+    kw = {"mode": mode, "padding_mode": d.choice(("zeros", "border", "reflection"))}
+    if d.p(0.9):
+        kw["align_corners"] = d.p(0.5)
+    return [x, grid], kw
+
+
+def grid_sampler_gen(nd=None):
+    def g(d):
+        (x, grid), kw = grid_sample_gen(d)
+        modes, pads = ("bilinear", "nearest", "bicubic"), ("zeros", "border", "reflection")
+        return [x, grid, modes.index(kw["mode"]), pads.index(kw["padding_mode"]), kw.get("align_corners", False)], {}
+
+    return g
+
+
+def affine_grid_gen(d):
+    dt = d.dtype(FL) if d.p(0.95) else "int64"
+    nd = d.int(2, 3)
+    n = d.int(1, 2)
+    theta_shape = (n, nd, nd + 1) if d.p(0.93) else d.choice(((n, 2, 3), (n, 3, 4), (nd, nd + 1), (n + 1, nd, nd + 1)))
+    size = [n, d.int(1, 3)] + [d.int(0 if d.p(0.04) else 1, 4) for _ in range(nd if d.p(0.96) else nd - 1)]
+    kw = {"align_corners": d.p(0.5)} if d.p(0.9) else {}
+    return [_t(d, theta_shape, dt, special=False), size if d.p(0.5) else tuple(size)], kw
+
+
 def pixel_shuffle_gen(unshuffle):
     def g(d):
         r = d.int(1, 3)
@@ -454,6 +494,12 @@ OPS_NN = [
     Op("F.upsample", F + "upsample", interpolate_gen),
     Op("F.upsample_nearest", F + "upsample_nearest", lambda d: ([d.tensor(dtypes=FL, min_rank=3, max_rank=4, min_size=1)], {"scale_factor": 2})),
     Op("F.upsample_bilinear", F + "upsample_bilinear", lambda d: ([d.tensor(dtypes=FL, rank=4, min_size=1)], {"scale_factor": 2})),
+    Op("F.grid_sample", F + "grid_sample", grid_sample_gen),
+    Op("grid_sampler", "grid_sampler", grid_sampler_gen()),
+    Op("grid_sampler_2d", "grid_sampler_2d", grid_sampler_gen()),
+    Op("grid_sampler_3d", "grid_sampler_3d", grid_sampler_gen()),
+    Op("F.affine_grid", F + "affine_grid", affine_grid_gen),
+    Op("affine_grid_generator", "affine_grid_generator", lambda d: (lambda a, k: (a + [k.get("align_corners", False)], {}))(*affine_grid_gen(d))),
     Op("F.pixel_shuffle", F + "pixel_shuffle", pixel_shuffle_gen(False)),
     Op("F.pixel_unshuffle", F + "pixel_unshuffle", pixel_shuffle_gen(True)),
     Op("F.unfold", F + "unfold", unfold_gen),

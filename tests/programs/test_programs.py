@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from . import dcgan, hogwild, meta_shapes, policy_gradient, siamese, time_series, transformer_lm, vae, word_lm
+from . import (dcgan, hogwild, meta_shapes, policy_gradient, siamese, spatial_transformer, time_series, transformer_lm, vae,
+               word_lm)
 
 HERE = pathlib.Path(__file__).parent
 
@@ -55,6 +56,10 @@ def test_siamese_network():
     falls(siamese.main(), 0.7)
 
 
+def test_spatial_transformer_network():
+    falls(spatial_transformer.main(), 0.8)
+
+
 def test_hogwild_workers_train_a_shared_model():
     before, after = hogwild.main()
     assert after < 0.8 * before
@@ -83,7 +88,8 @@ def _torch_version(name):
 
 
 @pytest.mark.parity
-@pytest.mark.parametrize("name", ["vae", "dcgan", "transformer_lm", "siamese", "policy_gradient", "meta_shapes"])
+@pytest.mark.parametrize("name", ["vae", "dcgan", "transformer_lm", "siamese", "policy_gradient", "meta_shapes",
+                                  "spatial_transformer"])
 def test_parity_programs_behave_the_same_with_pytorch(name):
     pytest.importorskip("torch")
     ours, theirs = globals()[name].main(), _torch_version(name).main()

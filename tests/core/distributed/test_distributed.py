@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import time
@@ -62,6 +63,79 @@ def test_a_failing_rank_stops_the_job_within_seconds():
     assert time.monotonic() - start < 45  # "within seconds" with margin for a loaded machine
     assert "rank 1 failed on purpose" in res.stderr and "[rank 1]" in res.stderr
     assert "a rank failed" in res.stderr
+
+
+@needs_mpi
+def test_a_rank_raising_mid_ddp_step_stops_the_job_within_seconds():
+    start = time.monotonic()
+    res = _launch("crash_ddp.py", timeout=60)
+    assert res.returncode != 0
+    assert time.monotonic() - start < 45, res.stderr
+    assert "rank 1 failed on purpose mid-backward" in res.stderr and "a rank failed" in res.stderr
+
+
+@needs_mpi
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_launcher_forwards_signals_and_leaves_no_orphans(tmp_path, signum):
+    try:
+        launcher.find_mpiexec()
+    except SystemExit:
+        pytest.skip("mpiexec is not installed (the mpich wheel of ember[mpi])")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.Popen([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2",
+                             str(SCRIPTS / "sleeper.py"), str(tmp_path)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("rank-*.pid"))) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the ranks did not start"
+            time.sleep(0.1)
+        pids = [int(f.read_text()) for f in tmp_path.glob("rank-*.pid")]
+        proc.send_signal(signum)
+        proc.communicate(timeout=30)
+        assert proc.returncode != 0
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in pids), "a rank outlived the launcher"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] not in ("Z", "X")  # a zombie is dead, only not reaped yet
+    except FileNotFoundError:
+        return False
+
+
+@needs_mpi
+def test_plain_mpiexec_gives_the_ranks_from_mpi():
+    try:
+        mpiexec = launcher.find_mpiexec()
+    except SystemExit:
+        pytest.skip("mpiexec is not installed (the mpich wheel of ember[mpi])")
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    res = subprocess.run([mpiexec, "-n", "2", sys.executable, str(SCRIPTS / "mpiexec_ranks.py")], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = sorted(line for line in res.stdout.splitlines() if line.startswith("mpiexec"))
+    assert lines == ["mpiexec rank 0 of 2 sum 3 RANK=0", "mpiexec rank 1 of 2 sum 3 RANK=1"]
+
+
+def test_a_missing_mpi4py_is_a_clear_error(monkeypatch):
+    from ember.distributed import _mpi
+
+    monkeypatch.setattr(_mpi, "_MPI", None)
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py now raises ImportError
+    assert not dist.is_mpi_available()
+    with pytest.raises(RuntimeError, match=r"needs mpi4py and an MPI library: pip install \"ember\[mpi\]\""):
+        dist.init_process_group("mpi")
+    assert not dist.is_initialized()
 
 
 @needs_mpi
@@ -172,6 +246,15 @@ def test_nccl_backend_on_the_fake_gpu_with_an_nccl_double():
     res = _launch("nccl.py")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "nccl OK rank 0" in res.stdout and "nccl OK rank 1" in res.stdout
+
+
+@needs_mpi
+def test_the_nccl_double_is_as_strict_as_nccl_about_point_to_point():
+    """Grouped send/recv run together at groupEnd in any order, pairs must agree, and what hangs on NCCL
+    (send then recv on both ranks outside a group) fails: the double cannot pass an ungrouped gather."""
+    res = _launch("nccl_double_strict.py", timeout=90)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "strict OK rank 0" in res.stdout and "strict OK rank 1" in res.stdout
 
 
 @needs_mpi

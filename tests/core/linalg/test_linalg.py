@@ -154,6 +154,10 @@ def test_double_backward(name):
 def test_singular_and_non_positive_definite_inputs_raise_pytorchs_errors():
     A = ember.tensor([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0], [0.0, 1.0]]])
     assert issubclass(LA.LinAlgError, RuntimeError)
+    # PyTorch's class hierarchy: torch.linalg.LinAlgError is torch._C._LinAlgError (so `except` names either)
+    assert LA.LinAlgError is ember._C._LinAlgError and LA.LinAlgError.__mro__[1] is RuntimeError
+    with pytest.raises(ember._C._LinAlgError, match="the input matrix is singular"):
+        ember.inverse(ember.tensor([[0.0, 0.0], [2.0, 2.0]], dtype=ember.float64))
     with pytest.raises(LA.LinAlgError, match=r"linalg.inv: \(Batch element 0\): The diagonal element 2 is zero"):
         LA.inv(A)
     with pytest.raises(LA.LinAlgError, match="The solver failed because the input matrix is singular"):

@@ -83,6 +83,46 @@ def test_round_trip_of_recurrent_and_attention_models():
         np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
+class _Pad(nn.Module):
+    def __init__(self, mode):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x):
+        return nn.functional.pad(x, (2, 1, 0, 0), self.mode)  # the last axis of 4-D input
+
+
+class _FrontEnd(nn.Module):
+    """A log-power filterbank front end: reflect-padded stft (Pad, framing Gather with a Range over the
+    run-time frame count, rfft MatMul), |.|^2 (ReduceL2), a filter matrix, log, per-clip normalisation."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("window", ember.hann_window(64))
+        self.fb = nn.Linear(33, 8, bias=False)
+
+    def forward(self, x):
+        spec = ember.stft(x, 64, 16, window=self.window, return_complex=True).abs().pow(2)
+        f = self.fb(spec.transpose(1, 2)).clamp(min=1e-6).log()
+        return (f - f.mean((1, 2), keepdim=True)) / f.std((1, 2), keepdim=True)
+
+
+def test_round_trip_of_an_audio_front_end_and_padding_modes():
+    ember.manual_seed(0)
+    model = _FrontEnd()
+    m = ember.onnx.load(io.BytesIO(_export(model, ember.randn(2, 300), dynamic_axes={"x": [0, 1]})))
+    assert "fb.weight" in dict(m.named_parameters())
+    for shape in ((2, 300), (3, 517)):
+        xb = ember.randn(*shape)
+        np.testing.assert_allclose(m(xb).detach().numpy(), model(xb).detach().numpy(), rtol=1e-4, atol=1e-4)
+    x = ember.randn(2, 3, 4, 6)
+    for mode in ("reflect", "replicate"):
+        pad = _Pad(mode)
+        m = ember.onnx.load(io.BytesIO(_export(pad, x, dynamic_axes={"x": [0, 3]})))
+        xb = ember.randn(3, 3, 4, 9)
+        np.testing.assert_array_equal(m(xb).numpy(), pad(xb).numpy())
+
+
 def test_truncated_and_malformed_files(tmp_path):
     with open(os.path.join(FIXTURES, "torch_cnn.onnx"), "rb") as fh:
         data = fh.read()

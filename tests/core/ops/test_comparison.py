@@ -222,3 +222,19 @@ def test_zero_dim_results_are_tensors_of_arrays():
     for out in (x == 2, x < 1, ember.isnan(x), ember.isposinf(x), ember.signbit(x), ember.isreal(t(1j)),
                 ember.logical_not(x), ember.isclose(x, t(2.0)), ~t(5), t(5) & 3):
         assert out.shape == () and isinstance(out._data, np.ndarray)
+
+
+def test_is_nonzero(device):
+    assert ember.is_nonzero(t(1.5, device=device)) is True
+    assert t([[0]], device=device).is_nonzero() is False
+    assert ember.is_nonzero(t(NAN, device=device)) is True
+    assert ember.is_nonzero(t(-0.0, device=device)) is False
+    assert ember.is_nonzero(t([True], device=device)) is True
+    assert ember.is_nonzero(t([1.0], requires_grad=True, device=device)) is True
+    for empty in (t([], device=device), ember.empty(0, 3, device=device)):
+        with pytest.raises(RuntimeError, match="^Boolean value of Tensor with no values is ambiguous$"):
+            ember.is_nonzero(empty)
+    with pytest.raises(RuntimeError, match="^Boolean value of Tensor with more than one value is ambiguous$"):
+        t([1, 2], device=device).is_nonzero()
+    with pytest.raises(TypeError, match=r"is_nonzero\(\): argument 'input' \(position 1\) must be Tensor, not int"):
+        ember.is_nonzero(1)

@@ -48,3 +48,16 @@ def test_matmul_nd_by_2d_grad_values(rng):
     (ta @ tb).backward(ember.tensor(g))
     np.testing.assert_allclose(ta.grad.numpy(), g @ b.T, rtol=1e-10)
     np.testing.assert_allclose(tb.grad.numpy(), np.einsum("nik,nim->km", a, g), rtol=1e-10)
+
+
+@pytest.mark.parametrize("a_shape,b_shape", [((2, 1, 1, 0), (0, 1)), ((2, 0, 0, 3), (3, 0)), ((2, 3, 0), (0, 4))])
+def test_matmul_nd_by_2d_with_empty_dimensions(a_shape, b_shape):
+    # the fold counts the rows: reshape(-1, 0) of an empty array can't infer them
+    a = ember.ones(a_shape, dtype=ember.float64, requires_grad=True)
+    b = ember.ones(b_shape, dtype=ember.float64, requires_grad=True)
+    out = a @ b
+    assert out.shape == (*a_shape[:-1], b_shape[-1])
+    assert (out.detach().numpy() == 0).all()
+    out.sum().backward()
+    assert a.grad.shape == a_shape and b.grad.shape == b_shape
+    assert (b.grad.numpy() == 0).all() and (a.grad.numpy() == b_shape[-1]).all()

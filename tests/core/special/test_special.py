@@ -144,6 +144,25 @@ def test_incomplete_gamma():
     assert ember.igamma is S.gammainc and ember.Tensor.igammac is S.gammaincc
 
 
+NAN, INF = np.nan, np.inf
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_incomplete_gamma_edges_match_torch(dtype):
+    # (a, x, P, Q) as torch.igamma / igammac return them (PyTorch 2.13): its limits at a == 0, x == 0 and at
+    # infinities, in its order of precedence (x == 0 before a == inf or nan; a == inf before x == inf)
+    cases = [(NAN, 0.0, 0.0, 1.0), (NAN, -0.0, 0.0, 1.0), (NAN, INF, 1.0, 0.0), (NAN, 1.0, NAN, NAN),
+             (0.0, 0.5, 1.0, 0.0), (-0.0, INF, 1.0, 0.0), (0.0, 0.0, NAN, NAN), (0.0, NAN, NAN, NAN),
+             (1.0, 0.0, 0.0, 1.0), (1.0, -0.0, 0.0, 1.0), (1.0, INF, 1.0, 0.0), (INF, 0.0, 0.0, 1.0),
+             (INF, 1.0, 0.0, 1.0), (INF, NAN, 0.0, 1.0), (INF, INF, NAN, NAN), (-1.0, 1.0, NAN, NAN),
+             (1.0, -INF, NAN, NAN), (-INF, 0.0, NAN, NAN), (1.0, NAN, NAN, NAN)]
+    a, x, p, q = (np.array(c) for c in zip(*cases))
+    a, x = ember.tensor(a, dtype=dtype), ember.tensor(x, dtype=dtype)
+    np.testing.assert_array_equal(ember.igamma(a, x).numpy(), p)
+    np.testing.assert_array_equal(ember.igammac(a, x).numpy(), q)
+    assert ember.igamma(a, x).dtype is dtype
+
+
 def test_overflow_edge_and_infinities():
     np.testing.assert_allclose(S.i0(t64([713.0])).numpy(), [6.7051e307], rtol=1e-4)
     assert np.isnan(S.i0(t64([np.inf])).numpy()).all()  # as torch

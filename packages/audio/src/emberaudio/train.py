@@ -3,7 +3,8 @@
 With no arguments it trains a small CNN on log-mel spectrograms of the Free Spoken Digit Dataset clips bundled
 with emberaudio and prints the test accuracy after a few minutes on a 2-core CPU. Flags choose the dataset
 (FSDD, YESNO words, Speech Commands, a folder of labelled WAVs), the features (waveform for M5, mel or MFCC for
-the CNN), SpecAugment, epochs, optimizer, schedule, checkpoints (--resume) and where the confusion-matrix PNG goes.
+the CNN), SpecAugment, epochs, optimizer, schedule, checkpoints (--resume) and where the confusion-matrix PNG goes;
+``--export-onnx PATH`` writes waveform -> class scores (feature step included) as ONNX for ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", default=None, help="continue from this checkpoint (more --epochs extends the run)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per epoch)")
     _data_parallel.add_argument(p)
-    _onnx_deploy.add_argument(p)
+    _onnx_deploy.add_argument(p, "batch size and length; waveform in, class scores out")
     return p
 
 
@@ -292,37 +293,46 @@ def main(argv=None) -> dict:
     with open(os.path.join(args.output_dir, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
     if args.export_onnx:
-        result["onnx"] = export_onnx(model, args.export_onnx, args, length, len(classes))
+        result["onnx"] = export_onnx(model, args.export_onnx, args, length, classes)
     return result
 
 
-def export_onnx(model, path, args, length, num_classes):
-    """Write the classifier (the network after the feature step) to ``path`` as ONNX with a dynamic batch size
-    and print how to run it in ONNX Runtime, including how to compute its input features."""
-    features = Features(args.feature, args.sample_rate, args.n_mels, args.n_mfcc)
-    with ember.no_grad():
-        example = features(ember.zeros(1, 1, length))
-    shape = ", ".join(str(d) for d in example.shape[1:])
-    if args.feature == "waveform":
-        how = (f"float32 [batch, {shape}]: clips of {length} samples at {args.sample_rate} Hz, "
-               "each divided by its peak absolute value")
-    else:
-        how = (f"float32 [batch, {shape}]: emberaudio.train.Features({args.feature!r}, {args.sample_rate}, "
-               f"{args.n_mels}, {args.n_mfcc}) of clips of {length} samples at {args.sample_rate} Hz "
-               "(per-clip normalised log-mel or MFCC)")
-    return _onnx_deploy.export_onnx(_Classifier(model), (example,), path, [("features", how)],
-                                    what=f"[batch, {num_classes}] class scores")
+def export_onnx(model, path, args, length, classes):
+    """Write the deployable model, waveform -> class scores (the feature step and the classifier in one graph,
+    :class:`Deployed`), to ``path`` as ONNX with dynamic batch size and length, and print how to score a WAV
+    file with it in ONNX Runtime."""
+    deployed = Deployed(Features(args.feature, args.sample_rate, args.n_mels, args.n_mfcc), model)
+    example = ember.randn(2, length, generator=ember.Generator().manual_seed(0)) * 0.1
+    labels = ", ".join(repr(c) for c in classes)
+    setup = [
+        f"import wave  # a mono or stereo 16-bit PCM WAV at {args.sample_rate} Hz (resample other rates first)",
+        "with wave.open('clip.wav') as w:",
+        "    pcm = np.frombuffer(w.readframes(w.getnframes()), '<i2').reshape(-1, w.getnchannels())",
+        "waveform = (pcm.mean(1) / 32768.0).astype(np.float32)[None]  # [batch, samples]",
+        f"short = max(0, {length} - waveform.shape[1])  # trained on {length}-sample clips: centre a shorter one "
+        "in zeros (longer ones run as they are)",
+        "waveform = np.pad(waveform, ((0, 0), (short // 2, short - short // 2)))",
+    ]
+    after = [f"print([{labels}][predictions[0]])"]
+    return _onnx_deploy.export_onnx(
+        deployed, (example,), path,
+        [("waveform", f"float32 [batch, samples]: mono clips at {args.sample_rate} Hz in [-1, 1]")],
+        dynamic={"waveform": {1: "samples"}}, setup=setup, after=after,
+        what=f"[batch, {len(classes)}] class scores: the {args.feature} feature step and the {type(model).__name__} "
+             "classifier in one graph, batch size and length dynamic")
 
 
-class _Classifier(nn.Module):
-    """``model`` with M5's (N, 1, classes) output squeezed to (N, classes), as training reads it."""
+class Deployed(nn.Module):
+    """Waveform ``(batch, samples)`` -> class scores ``(batch, classes)``: ``features`` (peak normalisation, or
+    per-clip normalised log-mel / MFCC) then ``model``, with M5's (N, 1, classes) output squeezed, as training
+    reads it. This is what ``--export-onnx`` writes."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, features, model) -> None:
         super().__init__()
-        self.model = model
+        self.features, self.model = features, model
 
-    def forward(self, x):
-        return _logits(self.model, x)
+    def forward(self, waveform):
+        return _logits(self.model, self.features(waveform.unsqueeze(1)))
 
 
 def cli() -> None:

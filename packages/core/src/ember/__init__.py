@@ -96,6 +96,7 @@ from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa
 from .ops.pooling import max_pool1d, max_pool2d, avg_pool1d, adaptive_avg_pool1d  # noqa: E402,F401
 from .ops.pooling import aten_adaptive_max_pool1d as adaptive_max_pool1d  # noqa: E402,F401
 from .ops.pooling3d import max_pool3d  # noqa: E402,F401
+from .ops.grid_sample import affine_grid_generator, grid_sampler, grid_sampler_2d, grid_sampler_3d  # noqa: E402,F401
 from .ops.normalization import layer_norm, rms_norm, aten_group_norm as group_norm  # noqa: E402,F401
 from .ops.distance import cosine_similarity, pairwise_distance, pdist, cdist, dist  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402

@@ -68,14 +68,17 @@ _SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threa
 _GET_NAMES = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
               "openblas_get_num_threads", "MKL_Get_Max_Threads")
 _blas = None  # list of (set, get) pairs, found on first use
+_cdlls = None  # NumPy's (and SciPy's) BLAS libraries, opened with ctypes on first use
 
 
-def _blas_libs():
-    global _blas
-    if _blas is None:
+def blas_cdlls():
+    """NumPy's (and SciPy's) BLAS libraries loaded in this process (OpenBLAS or MKL), as ctypes handles;
+    never another framework's copy loaded in the same process."""
+    global _cdlls
+    if _cdlls is None:
         import numpy  # noqa: F401  (its BLAS must be loaded to be found)
 
-        found, seen = [], set()
+        found = []
         try:
             with open("/proc/self/maps") as f:
                 paths = {line.split(None, 5)[-1].strip() for line in f if ".so" in line}
@@ -83,14 +86,21 @@ def _blas_libs():
             paths = set()
         for path in sorted(paths):
             name = os.path.basename(path).lower()
-            # NumPy's (and SciPy's) BLAS; never another framework's copy loaded in the same process
-            if not ("openblas" in name or "mkl_rt" in name) or "torch" in path or path in seen:
+            if not ("openblas" in name or "mkl_rt" in name) or "torch" in path:
                 continue
-            seen.add(path)
             try:
-                lib = ctypes.CDLL(path)
+                found.append(ctypes.CDLL(path))
             except OSError:
                 continue
+        _cdlls = found
+    return _cdlls
+
+
+def _blas_libs():
+    global _blas
+    if _blas is None:
+        found = []
+        for lib in blas_cdlls():
             setter = next((getattr(lib, s) for s in _SET_NAMES if hasattr(lib, s)), None)
             getter = next((getattr(lib, g) for g in _GET_NAMES if hasattr(lib, g)), None)
             if setter is not None and getter is not None:

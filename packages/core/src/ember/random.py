@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from . import backend, dtypes
+from .autograd.function import Function, Primitive
+from .autograd.grad_mode import STATE
 from .tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
@@ -136,6 +140,11 @@ class _MetaRNG:
 
     randint = integers
 
+    def poisson(self, lam, size=None):
+        from . import _meta
+
+        return _meta.empty(() if size is None else size, numpy.int64)
+
     def permutation(self, n):
         from . import _meta
 
@@ -172,11 +181,60 @@ def _dev(device):
     return backend.canonical_device(device) if device is not None else backend.default_device()
 
 
-def _float_dtype(dtype):
+def _float_dtype(dtype, kernel, shape=None):
+    """The dtype of a sampling factory. Another one is PyTorch's missing-kernel error, except where PyTorch
+    skips the kernel for an empty result (``shape`` given: ``randn((2, 0), dtype=torch.int64)`` returns)."""
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    if not dt.is_floating_point:
-        raise RuntimeError(f"expected a floating-point dtype, got {dt}")
+    if not dt.is_floating_point and not (shape is not None and math.prod(shape) == 0):
+        raise _no_kernel(kernel, dt)
     return dt
+
+
+def _no_kernel(kernel, dt):
+    from .ops.unary import scalar_type_name
+
+    return NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(dt.np)}\'')
+
+
+class _Sample(Function):
+    """A sample drawn with tensor parameters joins the graph when a parameter requires grad, as in PyTorch:
+    its gradient is zero (the draw is not reparameterised), or an error where PyTorch has no derivative."""
+
+    no_derivative = None  # the ATen op's name where PyTorch records the op but has no derivative for it
+
+    @staticmethod
+    def forward(ctx, *params, sample):
+        ctx.params = [(p._data.shape, p.dtype) if isinstance(p, Tensor) else None for p in params]
+        return sample
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx._fn.no_derivative:
+            raise RuntimeError(f"derivative for aten::{ctx._fn.no_derivative} is not implemented")
+        return tuple(None if p is None else grad.new_zeros(p[0], dtype=p[1]) for p in ctx.params)
+
+
+class Normal(_Sample):
+    pass
+
+
+class Bernoulli(_Sample):
+    pass
+
+
+class BernoulliScalarP(_Sample):  # bernoulli(input, p: float)
+    no_derivative = "bernoulli"
+
+
+def _sampled(kind, arr, params, out=None):
+    """``arr`` (drawn with ``params``) as the result of the sampling op ``kind`` (a ``_Sample`` class): the one
+    place that decides whether a random op's result requires grad."""
+    t = Tensor._make(arr)
+    if out is not None:
+        return _wrap(t._data, False, out)
+    if STATE.enabled and any(isinstance(p, Tensor) and p._requires_grad for p in params):
+        return kind.apply(*params, sample=t)
+    return t
 
 
 def _wrap(arr, requires_grad, out=None):
@@ -221,7 +279,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
             pair = uniform_array(_gen(generator, dev), _size(size) + (2,), dt.to_real().np)
             arr = (pair[..., 0] + 1j * pair[..., 1]).astype(dt.np, copy=False)
         else:
-            arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
+            arr = uniform_array(_gen(generator, dev), _size(size), _float_dtype(dtype, "check_uniform_bounds").np)
     return _wrap(arr, requires_grad, out)
 
 
@@ -235,7 +293,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
             pair = normal_array(_gen(generator, dev), _size(size) + (2,), dt.to_real().np, 0.0, 0.5**0.5)
             arr = (pair[..., 0] + 1j * pair[..., 1]).astype(dt.np, copy=False)
         else:
-            arr = normal_array(_gen(generator, dev), _size(size), _float_dtype(dtype).np)
+            shape = _size(size)
+            arr = normal_array(_gen(generator, dev), shape, _float_dtype(dtype, _normal_kernel(dev), shape).np)
     return _wrap(arr, requires_grad, out)
 
 
@@ -275,25 +334,56 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _wrap(arr.astype(dt.np, copy=False), requires_grad, out)
 
 
+def _normal_kernel(dev):
+    return f"normal_kernel_{dev.type}"
+
+
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers (then ``size`` is required)."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        ref = mean if isinstance(mean, Tensor) else std
-        from .ops.broadcast import broadcast_shapes
-
-        shape = broadcast_shapes(*(x._data.shape for x in (mean, std) if isinstance(x, Tensor)))
-        dev = ref.device
-        with backend.device_guard(dev):
-            z = normal_array(_gen(generator, dev), tuple(shape), ref._data.dtype)
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
-        return Tensor._make(z * s + m)
+        return _normal_tensor(mean, std, generator, out)
     if size is None:
         raise TypeError("normal() with scalar mean and std needs a size")
+    _check_std(std)
     dev = _dev(device)
     with backend.device_guard(dev):
-        arr = normal_array(_gen(generator, dev), tuple(size), _float_dtype(dtype).np, mean, std)
+        shape = _size(size)
+        arr = normal_array(_gen(generator, dev), shape, _float_dtype(dtype, _normal_kernel(dev), shape).np, mean, std)
     return _wrap(arr, requires_grad)
+
+
+def _check_std(std):
+    if not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def _normal_tensor(mean, std, generator, out):
+    """``normal`` with a tensor ``mean`` and/or ``std``: the result has ``mean``'s dtype (``std``'s when only
+    it is a tensor) and the broadcast shape of both."""
+    from ._errors import broadcast_error
+    from .ops._common import checks_values
+
+    ref = mean if isinstance(mean, Tensor) else std
+    dev, np_dtype = ref.device, ref._data.dtype
+    if dtypes.np_kind(np_dtype) != "f":
+        raise _no_kernel(_normal_kernel(dev), ref.dtype)
+    shapes = [x._data.shape for x in (mean, std) if isinstance(x, Tensor)]
+    err = broadcast_error(shapes) if len(shapes) == 2 else None
+    if err is not None:
+        raise err
+    if isinstance(std, Tensor):
+        s = std._data
+        if checks_values(backend.array_module(s)) and not bool((s >= 0).all()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        s = s.astype(np_dtype, copy=False)
+    else:
+        _check_std(std)
+        s = std
+    m = mean._data.astype(np_dtype, copy=False) if isinstance(mean, Tensor) else mean
+    shape = numpy.broadcast_shapes(*shapes)
+    with backend.device_guard(dev):
+        z = normal_array(_gen(generator, dev), tuple(shape), np_dtype)
+    return _sampled(Normal, (z * s + m).astype(np_dtype, copy=False), (mean, std), out)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
@@ -312,11 +402,22 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """Samples 1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype."""
-    dev = input.device
-    probs = input._data if p is None else p
+    from .ops._common import checks_values
+
+    dev, arr = input.device, input._data
+    if p is None:
+        if dtypes.np_kind(arr.dtype) != "f" and arr.size:
+            raise _no_kernel(f"bernoulli_tensor_{dev.type}_p_", input.dtype)
+        if checks_values(backend.array_module(arr)) and not bool(((arr >= 0) & (arr <= 1)).all()):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        probs, kind = arr, Bernoulli
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+        probs, kind = p, BernoulliScalarP
     with backend.device_guard(dev):
-        u = uniform_array(_gen(generator, dev), input._data.shape, input._data.dtype if input._data.dtype.kind == "f" else numpy.float32)
-        return Tensor._make((u < probs).astype(input._data.dtype))
+        u = uniform_array(_gen(generator, dev), arr.shape, arr.dtype if dtypes.np_kind(arr.dtype) == "f" else numpy.float32)
+    return _sampled(kind, (u < probs).astype(arr.dtype), (input,), out)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
@@ -347,6 +448,52 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if squeeze:
         out = out[0]
     return Tensor._make(backend.to_device(out, input.device))
+
+
+_POISSON_LAM_MAX = 9.2233720064847708e18  # NumPy's largest rate; past 2**63 PyTorch's int64 count overflows
+
+
+def poisson(input, generator=None):
+    """Samples from Poisson distributions with the rates in ``input`` (non-negative), in ``input``'s dtype.
+
+    The samples carry no gradient information: like PyTorch, the result requires grad when ``input`` does,
+    and its gradient with respect to ``input`` is zero."""
+    from .ops.unary import check_tensor, scalar_type_name
+
+    check_tensor(input, "poisson")
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"poisson(): argument 'generator' (position 2) must be torch.Generator, not {type(generator).__name__}")
+    arr = input._data
+    if not (arr.dtype.kind == "f" or arr.dtype is dtypes.BF16_NP):
+        kernel = "poisson_cpu" if input.device.type == "cpu" else "poisson_cuda"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(arr.dtype)}'")
+    return _Poisson.apply(input, generator)
+
+
+def _poisson_array(rates, generator, dev):
+    xp = backend.array_module(rates)
+    lam = rates.astype(numpy.float64)
+    if xp is numpy and not bool((lam >= 0).all()):  # NaN fails too; not checked on a GPU (no host sync)
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    overflow = lam >= 2.0**63  # PyTorch's int64 count wraps to its minimum there (inf included)
+    lam = xp.where(overflow, 0.0, xp.minimum(lam, _POISSON_LAM_MAX))
+    with backend.device_guard(dev):
+        counts = _gen(generator, dev).poisson(lam, size=lam.shape)
+    out = xp.where(overflow, -(2.0**63), counts.astype(numpy.float64))
+    return out.astype(rates.dtype)
+
+
+class _Poisson(Primitive):
+    """Poisson samples; the gradient with respect to the rates is zero (PyTorch's ``PoissonBackward0``)."""
+
+    @staticmethod
+    def forward(ctx, input, generator):
+        return _poisson_array(input._data, generator, input.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = backend.array_module(grad._data)
+        return Tensor._make(xp.zeros_like(grad._data)), None
 
 
 # -- in-place samplers used by nn.init and friends ------------------------------------------------
@@ -407,5 +554,5 @@ Tensor.multinomial = multinomial
 __all__ = [
     "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
     "rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like", "bernoulli",
-    "multinomial",
+    "multinomial", "poisson",
 ]

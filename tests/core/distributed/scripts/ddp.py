@@ -97,6 +97,7 @@ class Wide(nn.Module):
         self.register_buffer("scale", ember.full((3,), float(rank + 1)))  # float32
         self.register_buffer("count", ember.tensor([rank * 7], dtype=ember.int64))
         self.register_buffer("f16", ember.full((2,), float(rank + 2), dtype=ember.float16))
+        self.register_buffer("mask", ember.tensor([rank == 0, rank == 1, True]))
 
     def forward(self, x):
         return self.head(self.big(x).tanh())
@@ -109,12 +110,13 @@ Xw = ember.from_numpy(np.random.default_rng(rank).standard_normal((5, 400)))
 for _ in range(2):
     for b in (wide.module.scale, wide.module.count, wide.module.f16):
         b.fill_(rank + 5)  # rank-specific: each forward broadcasts rank 0's
+    wide.module.mask.copy_(ember.tensor([rank == 1, rank == 0, False]))
     wide.zero_grad()
     local.zero_grad()
     wide(Xw).sum().backward()
     local(Xw).sum().backward()
     assert wide.module.scale.tolist() == [5.0] * 3 and wide.module.count.tolist() == [5]
-    assert wide.module.f16.tolist() == [5.0, 5.0]
+    assert wide.module.f16.tolist() == [5.0, 5.0] and wide.module.mask.tolist() == [False, True, False]
     # big.weight reduced in place in its .grad, the small ones copied through their bucket
     assert sorted((len(b.params), b.inplace) for b in wide._buckets) == [(1, True), (3, False)]
     for p, q in zip(wide.parameters(), local.parameters()):

@@ -74,9 +74,66 @@ for dtype in (np.float32, np.float64, np.int64, np.float16):
     big = ember.zeros(2 * world, 3, dtype=t.dtype, device=dev)
     dist.all_gather_into_tensor(big, cuda(inputs[rank]))
     same(big, np.concatenate(inputs))
-    small = ember.zeros(2, 3, dtype=t.dtype, device=dev)
-    dist.reduce_scatter_tensor(small, cuda(np.concatenate([inputs[rank] * (k + 1) for k in range(world)])))
-    same(small, np.sum(np.stack(inputs), axis=0) * (rank + 1))
+    for op, ref in ((dist.ReduceOp.SUM, np.sum), (dist.ReduceOp.PRODUCT, np.prod), (dist.ReduceOp.MAX, np.max),
+                    (dist.ReduceOp.MIN, np.min), (dist.ReduceOp.AVG, np.mean)):
+        if op is dist.ReduceOp.AVG and dtype is np.int64:
+            continue
+        small = ember.zeros(2, 3, dtype=t.dtype, device=dev)
+        dist.reduce_scatter_tensor(small, cuda(np.concatenate([inputs[rank] * (k + 1) for k in range(world)])), op=op)
+        same(small, ref(np.stack(inputs) * (rank + 1), axis=0))
+    # gather / scatter / all_to_all_single: grouped NCCL send/recv, as PyTorch's NCCL backend
+    for root in range(world):
+        if not REAL:
+            nccl_double.calls.clear()
+        gl = [ember.zeros(2, 3, dtype=t.dtype, device=dev) for _ in range(world)] if rank == root else None
+        dist.gather(cuda(inputs[rank]), gl, dst=root)
+        if rank == root:
+            for o, i in zip(gl, inputs):
+                same(o, i)
+        if not REAL:  # the root receives from each other rank, the others send once: no collective call
+            assert [c[0] for c in nccl_double.calls] == (["recv"] * (world - 1) if rank == root else ["send"]), \
+                nccl_double.calls
+        got = ember.zeros(2, 3, dtype=t.dtype, device=dev)
+        work = dist.scatter(got, [cuda(i * (root + 1)) for i in inputs] if rank == root else None, src=root,
+                            async_op=True)
+        work.wait()
+        same(got, inputs[rank] * (root + 1))
+    # a non-contiguous gather_list entry is written through its base
+    cols = ember.zeros(3, world, dtype=t.dtype, device=dev)
+    dist.gather(cuda(inputs[rank][0]), [cols[:, r] for r in range(world)] if rank == 0 else None, dst=0)
+    if rank == 0:
+        same(cols, np.stack([i[0] for i in inputs], axis=1))
+    # all_to_all_single, even: rank r sends row j to rank j
+    if not REAL:
+        nccl_double.calls.clear()
+    send = cuda(np.stack([data(rank * 10 + j, dtype, (3,)) for j in range(world)]))
+    recv = ember.zeros(world, 3, dtype=t.dtype, device=dev)
+    dist.all_to_all_single(recv, send)
+    same(recv, np.stack([data(j * 10 + rank, dtype, (3,)) for j in range(world)]))
+    if not REAL:  # one send and one recv per rank, this one included
+        assert sorted(c[0] for c in nccl_double.calls) == ["recv"] * world + ["send"] * world, nccl_double.calls
+    # uneven: rank r sends r+1 rows to everyone but r + 2 rows to the last rank; async
+    sizes_in = [rank + 1] * (world - 1) + [rank + 2]
+    send = cuda(np.concatenate([np.full((k, 2), 10 * rank + j, dtype) for j, k in enumerate(sizes_in)]))
+    sizes_out = [r + 1 + (rank == world - 1) for r in range(world)]
+    recv = ember.zeros(sum(sizes_out), 2, dtype=t.dtype, device=dev)
+    dist.all_to_all_single(recv, send, output_split_sizes=sizes_out, input_split_sizes=sizes_in,
+                           async_op=True).wait()
+    same(recv, np.concatenate([np.full((k, 2), 10 * r + rank, dtype) for r, k in enumerate(sizes_out)]))
+    # a block of zero rows (rank 0 sends nothing to the last rank)
+    sizes_in = [2] * world if rank else [2] * (world - 1) + [0]
+    sizes_out = [0 if rank == world - 1 and r == 0 else 2 for r in range(world)]
+    send = cuda(np.full((sum(sizes_in), 1), rank + 1, dtype))
+    recv = ember.zeros(sum(sizes_out), 1, dtype=t.dtype, device=dev)
+    dist.all_to_all_single(recv, send, sizes_out, sizes_in)
+    same(recv, np.concatenate([np.full((k, 1), r + 1, dtype) for r, k in enumerate(sizes_out)]))
+
+# bool tensors gather too (NCCL's uint8)
+gl = [ember.zeros(3, dtype=ember.bool, device=dev) for _ in range(world)] if rank == 0 else None
+dist.gather(cuda(np.array([rank == 0, True, False])), gl, dst=0)
+if rank == 0:
+    for r, o in enumerate(gl):
+        same(o, [r == 0, True, False])
 
 # bool: SUM is a logical or, as PyTorch's NCCL backend
 flags = cuda(np.array([rank == 0, False, True]))
@@ -104,11 +161,18 @@ elif world > 1 and rank == 1:
 # wrong inputs are clear errors
 for bad, message in ((lambda: dist.all_reduce(ember.ones(2)), "the nccl backend works on CUDA tensors"),
                      (lambda: dist.recv(ember.ones(1, device=dev)), "needs the source rank"),
-                     (lambda: dist.gather(ember.ones(1, device=dev), dst=0), "not implemented for the nccl backend"),
+                     (lambda: dist.gather(ember.ones(2, device=dev), [ember.ones(3, device=dev)] * world, dst=rank),
+                      f"[rank {rank}] gather: gather_list[0] is ember.float32 of shape [3], the tensor "
+                      "ember.float32 of shape [2]"),
+                     (lambda: dist.scatter(ember.ones(2, device=dev), [ember.ones(2)] * world, src=rank),
+                      "the nccl backend works on CUDA tensors"),
+                     (lambda: dist.all_to_all_single(ember.ones(world, device=dev), ember.ones(world, device=dev),
+                                                     input_split_sizes=[world + 1] + [0] * (world - 1)),
+                      "Split sizes doesn't match total dim 0 size"),
                      (lambda: dist.all_reduce(ember.ones(2, device=dev), op=dist.ReduceOp.BAND), "Cannot use")):
     try:
         bad()
-    except (TypeError, ValueError, NotImplementedError) as exc:
+    except (TypeError, ValueError, RuntimeError) as exc:
         assert message in str(exc), exc
     else:
         raise AssertionError(f"no error: {message}")
@@ -126,6 +190,15 @@ except RuntimeError as exc:
     assert "the ranks disagree" in str(exc), exc
 else:
     raise AssertionError("mismatched shapes were not detected")
+
+if world > 1:  # split sizes that disagree across ranks: an error on every rank before NCCL could hang
+    try:
+        dist.all_to_all_single(ember.ones(2, device=dev), ember.ones(2, device=dev),
+                               input_split_sizes=[2, 0] if rank == 0 else None)
+    except RuntimeError as exc:
+        assert f"[rank {rank}] all_to_all_single: rank 0 sends 2 elements to rank 0, which expects 1 from it" in str(exc), exc
+    else:
+        raise AssertionError("disagreeing split sizes were not detected")
 
 # objects still travel (over MPI)
 got = [None] * world
@@ -160,6 +233,33 @@ if not REAL:
 for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
     assert a.device == dev
     np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+
+# buffers on the GPU: rank 0's at construction and before every forward (through NCCL broadcasts)
+class WithBuffers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+        self.register_buffer("scale", ember.full((3,), float(rank + 1)))
+        self.register_buffer("count", ember.tensor([rank], dtype=ember.int64))
+
+    def forward(self, x):
+        return self.lin(x) * self.scale[:2]
+
+
+wb = nn.parallel.DistributedDataParallel(WithBuffers().to(dev), device_ids=[local])
+same(wb.module.scale, [1, 1, 1])
+same(wb.module.count, [0])
+wb.module.scale.fill_(rank + 5)
+wb.module.count.fill_(rank + 5)
+if not REAL:
+    nccl_double.calls.clear()
+wb(ember.ones(1, 2, device=dev)).sum().backward()
+same(wb.module.scale, [5, 5, 5])
+same(wb.module.count, [5])
+if not REAL:
+    assert [c[0] for c in nccl_double.calls].count("broadcast") == 2, nccl_double.calls
 
 dist.destroy_process_group()
 assert not dist.is_initialized()

@@ -1,4 +1,9 @@
-"""``GradScaler``: dynamic loss scaling for float16 training, with PyTorch's scale-update rule."""
+"""``GradScaler``: dynamic loss scaling for float16 training, with PyTorch's scale-update rule.
+
+On a GPU the scale, the growth tracker and the inf/NaN flags stay on the device, as in PyTorch: a step reads
+one value back to the host (``step`` deciding whether to call the optimizer, per device holding gradients);
+``unscale_`` and ``update`` read nothing.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +51,7 @@ class GradScaler:
     def _lazy_init(self, like):
         xp = backend.array_module(like)
         self._scale = xp.full((), self._init_scale, dtype="float32")
-        self._growth_tracker = self._init_growth_tracker
+        self._growth_tracker = xp.full((), self._init_growth_tracker, dtype="int32")
 
     def scale(self, outputs):
         """``outputs`` (a tensor or nested lists/tuples of tensors) multiplied by the current scale."""
@@ -64,7 +69,10 @@ class GradScaler:
         return self._per_optimizer_states.setdefault(id(optimizer), _new_state())
 
     def _unscale_grads(self, optimizer, inv_scale):
+        """Multiply the gradients by ``inv_scale`` (a 0-dim float32 array) in place; per device, a 0-dim float32
+        array on that device: 1 if any gradient there is inf/NaN, else 0 (computed there, not read back)."""
         found = {}
+        inv_on = {}
         for group in optimizer.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -74,10 +82,15 @@ class GradScaler:
                     g = g.coalesce()
                 arr = g._data
                 xp = backend.array_module(arr)
-                xp.multiply(arr, inv_scale, out=arr, casting="unsafe")
-                bad = ~xp.isfinite(arr).all()
                 dev = str(g.device)
-                found[dev] = bad if dev not in found else found[dev] | bad
+                if dev not in inv_on:
+                    inv_on[dev] = backend.to_device(inv_scale, g.device)
+                xp.multiply(arr, inv_on[dev], out=arr, casting="unsafe")
+                bad = xp.asarray(~xp.isfinite(arr).all(), dtype="float32")
+                if dev in found:
+                    xp.maximum(found[dev], bad, out=found[dev])
+                else:
+                    found[dev] = bad
         return found
 
     def unscale_(self, optimizer) -> None:
@@ -90,12 +103,23 @@ class GradScaler:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
         if state["stage"] == _STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
-        inv_scale = float(1.0 / float(self._scale))  # as PyTorch: reciprocal in double, then float32
+        xp = backend.array_module(self._scale)
+        # as PyTorch, on the scale's device: reciprocal in double, then float32
+        inv_scale = xp.asarray(xp.reciprocal(self._scale.astype("float64")), dtype="float32")
         state["found_inf_per_device"] = self._unscale_grads(optimizer, inv_scale)
         state["stage"] = _UNSCALED
 
     def _found_inf_per_device(self, optimizer):
         return {d: float(v) for d, v in self._state(optimizer)["found_inf_per_device"].items()}
+
+    def _combined_found_inf(self, found_arrays):
+        """The sum of ``found_arrays`` (0-dim, on any devices) as one 0-dim array on the scale's device."""
+        dev = backend.device_of(self._scale)
+        total = None
+        for v in found_arrays:
+            v = backend.to_device(v, dev)
+            total = v if total is None else backend.array_module(v).add(total, v)
+        return total
 
     def step(self, optimizer, *args, **kwargs):
         """Unscale (unless ``unscale_`` ran) and call ``optimizer.step`` unless a gradient is inf/NaN."""
@@ -113,7 +137,8 @@ class GradScaler:
                 p.grad is not None for g in optimizer.param_groups for p in g["params"]):
             raise AssertionError("No inf checks were recorded for this optimizer.")
         retval = None
-        if not sum(float(v) for v in state["found_inf_per_device"].values()):
+        found = state["found_inf_per_device"]
+        if not found or not float(self._combined_found_inf(found.values())):  # the step's one read-back
             retval = optimizer.step(*args, **kwargs)
         state["stage"] = _STEPPED
         return retval
@@ -135,20 +160,23 @@ class GradScaler:
                 value = float(new_scale)
             self._scale = xp.full((), value, dtype="float32")
         else:
-            found = [float(v) for s in self._per_optimizer_states.values() for v in s["found_inf_per_device"].values()]
+            found = [v for s in self._per_optimizer_states.values() for v in s["found_inf_per_device"].values()]
             if not found:
                 raise AssertionError("No inf checks were recorded prior to update.")
-            if sum(found):
-                self._scale = xp.asarray(self._scale * xp.float32(self._backoff_factor), dtype="float32")
-                self._growth_tracker = 0
-            else:
-                self._growth_tracker += 1
-                if self._growth_tracker == self._growth_interval:
-                    grown = xp.asarray(self._scale * xp.float32(self._growth_factor), dtype="float32")
-                    if bool(xp.isfinite(grown)):
-                        self._scale = grown
-                    self._growth_tracker = 0
+            self._update_on_device(xp, self._combined_found_inf(found) > 0)
         self._per_optimizer_states = {}
+
+    def _update_on_device(self, xp, bad):
+        """PyTorch's ``_amp_update_scale_`` with array ops (no read-back): after an inf/NaN, scale *= backoff
+        and the tracker restarts; else the tracker counts up and at ``growth_interval`` the scale grows by
+        ``growth_factor`` (if the result is finite) and the tracker restarts."""
+        scale, tracker = self._scale, self._growth_tracker
+        counted = xp.where(bad, 0, tracker + 1).astype("int32")
+        grow = counted == self._growth_interval
+        grown = (scale * xp.float32(self._growth_factor)).astype("float32")
+        kept = xp.where(grow & xp.isfinite(grown), grown, scale)
+        self._scale = xp.where(bad, scale * xp.float32(self._backoff_factor), kept).astype("float32")
+        self._growth_tracker = xp.where(grow, 0, counted).astype("int32")
 
     def _check_scale_growth_tracker(self, funcname):
         fix = "This may indicate your script did not use scaler.scale(loss or outputs) earlier in the iteration."
@@ -210,4 +238,4 @@ class GradScaler:
         self._growth_interval = int(state_dict["growth_interval"])
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
         if self._growth_tracker is not None:
-            self._growth_tracker = self._init_growth_tracker
+            self._growth_tracker = backend.array_module(self._scale).full((), self._init_growth_tracker, dtype="int32")

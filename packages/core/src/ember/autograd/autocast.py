@@ -27,14 +27,14 @@ _LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "c
 POLICY = {
     "cpu": {
         **{name: "lower" for name in _LOWER},
-        **{name: "fp32" for name in _LOSSES + ("prod", "cdist", "trace")},
+        **{name: "fp32" for name in _LOSSES + ("prod", "cdist", "trace", "grid_sampler")},
         **{name: "promote" for name in ("cat", "stack")},
     },
     "cuda": {
         **{name: "lower" for name in _LOWER + ("mv", "addmv")},
         **{name: "fp32" for name in _LOSSES + ("prod", "cdist", "softmax", "log_softmax", "layer_norm", "group_norm",
                                                "sum", "cumsum", "softplus", "pow", "exp", "log")},
-        **{name: "promote" for name in ("cat", "stack", "dot")},
+        **{name: "promote" for name in ("cat", "stack", "dot", "grid_sampler")},
     },
 }
 

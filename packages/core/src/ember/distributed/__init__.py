@@ -7,7 +7,8 @@ CPU backend so scripts written for it run unchanged. The ``nccl`` backend runs t
 through NCCL (CuPy's ``cupy.cuda.nccl``), queued on the current CUDA stream; MPI still starts the ranks and
 carries the communicator's unique id and the bookkeeping, so it needs both extras (``ember[cuda,mpi]``). As with
 PyTorch, call ``ember.cuda.set_device(local_rank)`` before ``init_process_group("nccl")`` (or pass
-``device_id``). ``gather``, ``scatter`` and ``all_to_all_single`` are MPI-only for now.
+``device_id``). On ``nccl``, ``gather``, ``scatter`` and ``all_to_all_single`` are grouped NCCL send/recv, as
+PyTorch's NCCL backend builds them.
 """
 
 from __future__ import annotations

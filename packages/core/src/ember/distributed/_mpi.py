@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -47,19 +48,32 @@ def reduce_op(op):
     return table[op]
 
 
+# MPI moves a nonblocking collective only inside MPI calls (no progress thread), so a wait must poll: for
+# this long it polls back to back, yielding the core between polls (a large all-reduce advances in many small
+# steps, each needing a poll from both ranks; sleeping between polls made DDP's bucketed all-reduces of
+# ResNet-18's gradients ~40% slower than a blocking one), then it sleeps between polls, so that a rank waiting
+# long for a slow peer leaves the CPU to it.
+_SPIN_S = 0.25
+
+
 def wait(request, timeout_s: float, what: str, rank: int, status=None):
     """Wait for ``request``, polling so that a rank that never arrives becomes an error, not a hang."""
     if request.Test(status):
         return
-    deadline = time.monotonic() + timeout_s
-    pause = 1e-6
+    start = time.monotonic()
+    deadline, spin_until = start + timeout_s, start + _SPIN_S
+    pause = 1e-4
     while not request.Test(status):
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise RuntimeError(
                 f"[rank {rank}] {what} timed out after {timeout_s:.0f} s: another rank never joined this collective "
                 f"(it may have crashed, or be waiting in a different collective)")
-        time.sleep(pause)
-        pause = min(pause * 2, 1e-3)
+        if now < spin_until:
+            os.sched_yield()
+        else:
+            time.sleep(pause)
+            pause = min(pause * 2, 2e-3)
 
 
 def as_buffer(array):

@@ -175,3 +175,55 @@ def recv(pg, tensor, peer, sender):
     pg.nccl.recv(buf.data.ptr, buf.size, _nccl.dtype_code(buf.dtype), peer, _stream())
     _done(tensor, buf)
     return NcclWork(pg, "recv", lambda: sender)
+
+
+def _p2p_group(pg, sends, recvs):
+    """One NCCL group of point-to-point calls, ``(array, element offset, count, peer)`` each. NCCL runs a
+    group's calls together at ``groupEnd`` (their order cannot deadlock): PyTorch's NCCL backend builds gather,
+    scatter and all_to_all this way."""
+    nccl, stream = _nccl.module(), _stream()
+    nccl.groupStart()
+    try:
+        for call, ops in ((pg.nccl.send, sends), (pg.nccl.recv, recvs)):
+            for arr, offset, count, peer in ops:
+                if count:  # both sides skip an empty block (their counts were checked to agree)
+                    call(arr.data.ptr + offset * arr.itemsize, count, _nccl.dtype_code(arr.dtype), peer, stream)
+    finally:
+        nccl.groupEnd()
+
+
+def gather(pg, tensor, gather_list, root, async_op):
+    send = _contiguous(tensor)
+    if pg.rank() != root:
+        _p2p_group(pg, [(send, 0, send.size, root)], [])
+        return _ret(pg, "gather", async_op, lambda: send)
+    bufs = [_contiguous(out) for out in gather_list]
+    _p2p_group(pg, [], [(buf, 0, buf.size, r) for r, buf in enumerate(bufs) if r != root])
+    bufs[root][...] = send.reshape(bufs[root].shape)
+    for out, buf in zip(gather_list, bufs):
+        _done(out, buf)
+    return _ret(pg, "gather", async_op, lambda: bufs)
+
+
+def scatter(pg, tensor, scatter_list, root, async_op):
+    out = _contiguous(tensor)
+    if pg.rank() != root:
+        _p2p_group(pg, [], [(out, 0, out.size, root)])
+    else:
+        bufs = [_contiguous(t) for t in scatter_list]
+        _p2p_group(pg, [(buf, 0, buf.size, r) for r, buf in enumerate(bufs) if r != root], [])
+        out[...] = bufs[root].reshape(out.shape)
+    _done(tensor, out)
+    return _ret(pg, "scatter", async_op, lambda: (out, scatter_list))
+
+
+def all_to_all_single(pg, output, input, counts_in, displ_in, counts_out, displ_out, async_op):
+    """Block ``r`` of ``input`` (``counts_in[r]`` elements from ``displ_in[r]``) to rank ``r``, and rank ``r``'s
+    block into ``output`` at ``displ_out[r]``: one send and one receive per rank, itself included
+    (NCCL copies a rank's block to itself), in one group."""
+    send, recv = _contiguous(input), _contiguous(output)
+    peers = range(pg.size())
+    _p2p_group(pg, [(send, displ_in[r], counts_in[r], r) for r in peers],
+               [(recv, displ_out[r], counts_out[r], r) for r in peers])
+    _done(output, recv)
+    return _ret(pg, "all_to_all_single", async_op, lambda: (send, recv))

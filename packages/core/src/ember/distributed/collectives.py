@@ -90,9 +90,12 @@ def _check_tensor(t, what, pg=None):
                         "init_process_group('nccl') for CUDA tensors)")
 
 
-def _agree(pg, what, t=None, check_shape=True):
-    """Every rank states (collective, shape, dtype): a mismatch is an error naming the ranks, never a hang."""
-    sig = np.full(3 + _MAX_DIMS, -1, dtype=np.int64)
+def _agree(pg, what, t=None, check_shape=True, extra=()):
+    """Every rank states (collective, shape, dtype): a mismatch is an error naming the ranks, never a hang.
+    ``extra`` integers travel in the same exchange without being compared; the table of every rank's extra
+    values (one row per rank) is returned."""
+    head = 3 + _MAX_DIMS
+    sig = np.full(head + len(extra), -1, dtype=np.int64)
     sig[0] = _OPS.index(what)
     if t is not None:
         sig[1] = _DTYPES.index(t._data.dtype.name)
@@ -102,11 +105,12 @@ def _agree(pg, what, t=None, check_shape=True):
                 shape = (int(np.prod(shape)),)
             sig[2] = len(shape)
             sig[3:3 + len(shape)] = shape
+    sig[head:] = extra
     table = np.empty((pg.size(), sig.size), dtype=np.int64)
     MPI = _mpi.mpi()
     _mpi.wait(pg.comm.Iallgather(sig, [table, MPI.INT64_T]), _seconds(pg.timeout), what, _state.world().rank())
-    if (table == sig).all():
-        return
+    if (table[:, :head] == sig[:head]).all():
+        return table[:, head:]
     me = pg.rank()
     rows = [_describe(row) for row in table]
     listing = ", ".join(f"rank {pg.ranks[i]} called {r}" for i, r in enumerate(rows))
@@ -129,10 +133,18 @@ def _group_rank(pg, rank, what) -> int:
         raise ValueError(f"{what}: rank {rank} is not part of the group (ranks {pg.ranks})") from None
 
 
-def _no_nccl(pg, what):
-    if pg.nccl is not None:
-        raise NotImplementedError(f"ember.distributed: {what} is not implemented for the nccl backend yet (it is for "
-                                  "the mpi backend, on CPU tensors)")
+def _check_list(pg, tensors, like, what, name):
+    """The tensors of a gather/scatter list: one per rank, each of ``like``'s shape and dtype."""
+    me = pg.ranks[pg.rank()]
+    if tensors is None or len(tensors) != pg.size():
+        got = "none" if tensors is None else f"{len(tensors)} tensors"
+        raise ValueError(f"[rank {me}] {what}: rank {me} needs a {name} of {pg.size()} tensors (one per rank of the "
+                         f"group), got {got}")
+    for i, t in enumerate(tensors):
+        _check_tensor(t, f"{what}: {name}[{i}]", pg)
+        if t.shape != like.shape or t.dtype != like.dtype:
+            raise ValueError(f"[rank {me}] {what}: {name}[{i}] is {t.dtype} of shape {list(t.shape)}, the tensor "
+                             f"{like.dtype} of shape {list(like.shape)}: they must match")
 
 
 def _write_back(t, buf):
@@ -271,13 +283,14 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     """Gather ``tensor`` from every rank into ``gather_list`` on rank ``dst``."""
     pg = _state.resolve(group)
-    _no_nccl(pg, "gather")
-    _check_tensor(tensor, "gather")
+    _check_tensor(tensor, "gather", pg)
     root = _group_rank(pg, dst, "gather")
     is_root = pg.rank() == root
-    if is_root and (gather_list is None or len(gather_list) != pg.size()):
-        raise ValueError(f"gather: rank {dst} needs a gather_list of {pg.size()} tensors")
+    if is_root:
+        _check_list(pg, gather_list, tensor, "gather", "gather_list")
     _agree(pg, "gather", tensor)
+    if pg.nccl is not None:
+        return _nccl_collectives.gather(pg, tensor, gather_list, root, async_op)
     send = _mpi.as_buffer(tensor._data)
     recv = np.empty((pg.size(),) + send.shape, dtype=send.dtype) if is_root else None
     req = pg.comm.Igather(send, recv, root=root)
@@ -293,51 +306,65 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     """Send the ``i``-th tensor of ``scatter_list`` on rank ``src`` into ``tensor`` on rank ``i``."""
     pg = _state.resolve(group)
-    _no_nccl(pg, "scatter")
-    _check_tensor(tensor, "scatter")
+    _check_tensor(tensor, "scatter", pg)
     root = _group_rank(pg, src, "scatter")
     is_root = pg.rank() == root
-    send = None
     if is_root:
-        if scatter_list is None or len(scatter_list) != pg.size():
-            raise ValueError(f"scatter: rank {src} needs a scatter_list of {pg.size()} tensors")
-        send = np.stack([_mpi.as_buffer(t._data) for t in scatter_list])
-        if send.shape[1:] != tensor._data.shape:
-            raise ValueError(f"scatter: scatter_list tensors have shape {list(send.shape[1:])}, the output "
-                             f"tensor {list(tensor.shape)}")
+        _check_list(pg, scatter_list, tensor, "scatter", "scatter_list")
     _agree(pg, "scatter", tensor)
+    if pg.nccl is not None:
+        return _nccl_collectives.scatter(pg, tensor, scatter_list, root, async_op)
+    send = np.stack([_mpi.as_buffer(t._data) for t in scatter_list]) if is_root else None
     recv = _mpi.as_buffer(np.empty_like(tensor._data))
     req = pg.comm.Iscatter(send, recv, root=root)
     return _run(pg, "scatter", [req], lambda: _write_back(tensor, recv), async_op)
+
+
+def _split_counts(pg, sizes, t, name):
+    """Element counts and offsets of the per-rank blocks of ``t`` along dim 0 (``sizes`` rows each, or equal)."""
+    n, rows = pg.size(), t._data.shape[0] if t._data.ndim else 1
+    if sizes is None or len(sizes) == 0:
+        if rows % n:
+            raise RuntimeError(f"all_to_all_single: Tensor's dim 0 does not divide equally across group size: "
+                               f"{name} has shape {list(t.shape)}, the group {n} ranks")
+        sizes = [rows // n] * n
+    else:
+        sizes = [int(s) for s in sizes]
+        if len(sizes) != n:
+            raise RuntimeError(f"all_to_all_single: Number of tensor splits not equal to group size: {name} split "
+                               f"sizes {sizes} for {n} ranks")
+        if min(sizes) < 0 or sum(sizes) != rows:
+            raise RuntimeError(f"all_to_all_single: Split sizes doesn't match total dim 0 size: {name} split sizes "
+                               f"{sizes} for shape {list(t.shape)}")
+    row = int(np.prod(t._data.shape[1:], dtype=np.int64))
+    counts = [s * row for s in sizes]
+    return counts, np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int).tolist()
 
 
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None, async_op=False):
     """Split ``input`` along dim 0 into one block per rank, send block ``i`` to rank ``i``, and concatenate
     the received blocks into ``output``."""
     pg = _state.resolve(group)
-    _no_nccl(pg, "all_to_all_single")
-    _check_tensor(input, "all_to_all_single")
-    _agree(pg, "all_to_all_single", input, check_shape=False)
+    _check_tensor(input, "all_to_all_single", pg)
+    _check_tensor(output, "all_to_all_single", pg)
+    if output.dtype != input.dtype:
+        raise TypeError(f"all_to_all_single: output is {output.dtype}, input {input.dtype}: they must match")
+    counts_in, displ_in = _split_counts(pg, input_split_sizes, input, "input")
+    counts_out, displ_out = _split_counts(pg, output_split_sizes, output, "output")
     n = pg.size()
+    table = _agree(pg, "all_to_all_single", input, check_shape=False, extra=counts_in + counts_out)
+    for i in range(n):  # what rank i sends to rank j must be what rank j expects from rank i
+        for j in range(n):
+            if table[i, j] != table[j, n + i]:
+                raise RuntimeError(f"[rank {pg.ranks[pg.rank()]}] all_to_all_single: rank {pg.ranks[i]} sends "
+                                   f"{table[i, j]} elements to rank {pg.ranks[j]}, which expects {table[j, n + i]} "
+                                   "from it (check input_split_sizes / output_split_sizes)")
+    if pg.nccl is not None:
+        return _nccl_collectives.all_to_all_single(pg, output, input, counts_in, displ_in, counts_out, displ_out,
+                                                   async_op)
     send = _mpi.as_buffer(input._data)
     recv = np.empty(output._data.shape, dtype=send.dtype)
-    row_in = int(np.prod(send.shape[1:])) if send.ndim > 1 else 1
-    row_out = int(np.prod(recv.shape[1:])) if recv.ndim > 1 else 1
-    if output_split_sizes is None and input_split_sizes is None:
-        if send.shape[0] % n or recv.shape[0] % n:
-            raise ValueError(f"all_to_all_single: dim 0 of input {list(input.shape)} and output "
-                             f"{list(output.shape)} must be divisible by the world size {n}")
-        req = pg.comm.Ialltoall(send, recv)
-    else:
-        in_sizes = list(input_split_sizes) if input_split_sizes is not None else [send.shape[0] // n] * n
-        out_sizes = list(output_split_sizes) if output_split_sizes is not None else [recv.shape[0] // n] * n
-        if sum(in_sizes) != send.shape[0] or sum(out_sizes) != recv.shape[0]:
-            raise ValueError("all_to_all_single: split sizes must add up to dim 0 of input and output")
-        counts_in = [s * row_in for s in in_sizes]
-        counts_out = [s * row_out for s in out_sizes]
-        displ_in = np.concatenate([[0], np.cumsum(counts_in)[:-1]]).tolist()
-        displ_out = np.concatenate([[0], np.cumsum(counts_out)[:-1]]).tolist()
-        req = pg.comm.Ialltoallv([send, (counts_in, displ_in)], [recv, (counts_out, displ_out)])
+    req = pg.comm.Ialltoallv([send, (counts_in, displ_in)], [recv, (counts_out, displ_out)])
     return _run(pg, "all_to_all_single", [req], lambda: _write_back(output, recv), async_op)
 
 

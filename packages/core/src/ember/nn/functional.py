@@ -5,6 +5,7 @@ from ..ops.conv import *  # noqa: F401,F403
 from ..ops.pooling import *  # noqa: F401,F403
 from ..ops.pooling3d import *  # noqa: F401,F403
 from ..ops.spatial import *  # noqa: F401,F403
+from ..ops.grid_sample import *  # noqa: F401,F403
 from ..ops.activation import *  # noqa: F401,F403
 from ..ops.normalization import *  # noqa: F401,F403
 from ..ops.dropout import *  # noqa: F401,F403

@@ -13,15 +13,17 @@ from .errors import OnnxExporterError
 class ExportContext:
     """Collects ONNX nodes and initializers for one traced graph.
 
-    ``shapes`` / ``shapes2`` map each traced value name to its shape in the example trace and in a second
-    trace with the dynamic axes resized (equal to ``shapes`` without dynamic axes): a dimension that
-    differs between them is dynamic and is computed at run time from the inputs' shapes.
+    ``shapes`` maps each traced value name to its shape in the example trace; ``later`` holds the same
+    maps for the traces with the dynamic axes resized (empty without dynamic axes; ``shapes2`` is the
+    first of them): a dimension that differs between the traces is dynamic and is computed at run time
+    from the inputs' shapes.
     """
 
-    def __init__(self, onnx, opset, shapes, shapes2, values, dim_names):
+    def __init__(self, onnx, opset, shapes, later, values, dim_names):
         self.onnx, self.helper = onnx, onnx.helper
         self.opset = opset
-        self.shapes, self.shapes2 = shapes, shapes2
+        self.shapes, self.later = shapes, list(later)
+        self.shapes2 = self.later[0] if self.later else shapes
         self.values = values  # traced name -> array (from replaying the trace), for constants
         self.dim_names = dim_names
         self.nodes, self.initializers = [], {}
@@ -31,6 +33,7 @@ class ExportContext:
         self._consts = {}
         self.named = {}  # the module's parameters and buffers by state_dict name
         self.folded = {}  # traced name -> Tensor for values computed from parameters and constants only
+        self.twins = {}  # id(node) -> the node at its place in the second trace (with dynamic axes)
 
     def param_initializer(self, name):
         """The initializer named ``name`` holding that parameter/buffer (added on first use)."""
@@ -92,30 +95,38 @@ class ExportContext:
         return self.shapes[v.name]
 
     def dynamic_dims(self, v):
-        return [i for i, (a, b) in enumerate(zip(self.shapes[v.name], self.shapes2[v.name])) if a != b]
+        first = self.shapes[v.name]
+        return [i for i in range(len(first)) if any(t[v.name][i] != first[i] for t in self.later)]
 
     def is_dynamic(self, v) -> bool:
         return bool(self.dynamic_dims(v))
 
+    def _sizes(self, v, dims):
+        """The product of dimensions ``dims`` of ``v`` in each trace (the example's first)."""
+        return [math.prod(t[v.name][j] for j in dims) for t in [self.shapes] + self.later]
+
+    def _dim_of(self, src, j):
+        return self.op("Gather", [self.op("Shape", [self.name(src)]), self.ints([j])], axis=0)
+
     def _dim_expr(self, v, k, sources):
-        """ONNX int64 [1] tensor for dimension ``k`` of ``v``: a product of dynamic dimensions of one
-        source times ``p / q``, or else one dynamic dimension plus a constant, found from the sizes in
-        the two traces (each named dynamic axis grows by a different amount, so the match is unique)."""
-        o1, o2 = self.shapes[v.name][k], self.shapes2[v.name][k]
+        """ONNX int64 [1] tensor for dimension ``k`` of ``v``, found from its sizes in the traces: a product
+        of dynamic dimensions of one source times ``p / q``; else one dynamic dimension plus a constant;
+        else a quotient of dynamic dimensions of any sources (``_quotient``). A candidate must fit every
+        trace: each grows the named axes by different amounts and ratios, so that sizes related to
+        different axes (a frame count ``1 + length // hop`` and a batch size) can't fit them all by chance."""
+        out = self._sizes(v, [k])
         for src in sources:
-            s1, s2 = self.shapes[src.name], self.shapes2[src.name]
-            dyn = [j for j, (a, b) in enumerate(zip(s1, s2)) if a != b and a != 0]
+            dyn = [j for j in self.dynamic_dims(src) if self.shapes[src.name][j] != 0]
             subsets = [[j] for j in dyn] + [list(c) for r in range(2, len(dyn) + 1) for c in itertools.combinations(dyn, r)]
             for js in subsets:
-                i1, i2 = math.prod(s1[j] for j in js), math.prod(s2[j] for j in js)
-                g = math.gcd(o1, i1) or 1
-                p, q = o1 // g, i1 // g
-                if i2 * p != o2 * q:
+                ins = self._sizes(src, js)
+                g = math.gcd(out[0], ins[0]) or 1
+                p, q = out[0] // g, ins[0] // g
+                if any(i * p != o * q for i, o in zip(ins[1:], out[1:])):
                     continue
-                shape = self.op("Shape", [self.name(src)])
                 dim = None
                 for j in js:
-                    d = self.op("Gather", [shape, self.ints([j])], axis=0)
+                    d = self._dim_of(src, j)
                     dim = d if dim is None else self.op("Mul", [dim, d])
                 if p != 1:
                     dim = self.op("Mul", [dim, self.ints([p])])
@@ -123,15 +134,49 @@ class ExportContext:
                     dim = self.op("Div", [dim, self.ints([q])])
                 return dim
         for src in sources:  # else a dynamic dimension plus a constant (a prepended CLS token: length + 1)
-            s1, s2 = self.shapes[src.name], self.shapes2[src.name]
-            for j, (a, b) in enumerate(zip(s1, s2)):
-                if a != b and b - a == o2 - o1:
-                    dim = self.op("Gather", [self.op("Shape", [self.name(src)]), self.ints([j])], axis=0)
-                    return self.op("Add", [dim, self.ints([o1 - a])]) if o1 != a else dim
+            for j in self.dynamic_dims(src):
+                ins = self._sizes(src, [j])
+                if all(o - i == out[0] - ins[0] for i, o in zip(ins, out)):
+                    dim = self._dim_of(src, j)
+                    return self.op("Add", [dim, self.ints([out[0] - ins[0]])]) if out[0] != ins[0] else dim
+        found = self._quotient(out, sources)
+        if found is not None:
+            return found
         raise OnnxExporterError(
-            f"can't express dimension {k} of %{v.name} (size {o1}, {o2} in the two traces) from the dynamic "
-            "axes of its inputs; export without dynamic_axes for this axis"
+            f"can't express dimension {k} of %{v.name} (size {out[0]} in the example, {', '.join(map(str, out[1:]))} "
+            "with the dynamic axes resized) from the dynamic axes of its inputs; export without dynamic_axes for "
+            "this axis"
         )
+
+    def _quotient(self, out, sources):
+        """A dimension of sizes ``out`` (one per trace) as (one or two dynamic dimensions) / (another dynamic
+        dimension) * p / q, the dimensions taken from any of ``sources``: e.g. the frame count of a
+        (batch * frames, mels) matrix reshaped back to (batch, frames, mels) is its first dimension divided
+        by the batch size of the graph input."""
+        dims = []
+        for src in sources:
+            dims += [(src, j, self._sizes(src, [j])) for j in self.dynamic_dims(src) if 0 not in self._sizes(src, [j])]
+        numerators = [[d] for d in dims] + [list(c) for c in itertools.combinations(dims, 2)]
+        for num in numerators:
+            ns = [math.prod(d[2][t] for d in num) for t in range(len(out))]
+            for den in dims:
+                if any(den[0] is d[0] and den[1] == d[1] for d in num):
+                    continue
+                g = math.gcd(out[0] * den[2][0], ns[0]) or 1
+                p, q = out[0] * den[2][0] // g, ns[0] // g  # out = num / den * p / q
+                if any(o * dn * q != n * p for o, dn, n in zip(out[1:], den[2][1:], ns[1:])):
+                    continue
+                value = None
+                for src, j, _ in num:
+                    d = self._dim_of(src, j)
+                    value = d if value is None else self.op("Mul", [value, d])
+                if p != 1:
+                    value = self.op("Mul", [value, self.ints([p])])
+                divisor = self._dim_of(den[0], den[1])
+                if q != 1:
+                    divisor = self.op("Mul", [divisor, self.ints([q])])
+                return self.op("Div", [value, divisor])
+        return None
 
     def shape_tensor(self, v, sources):
         """The shape of traced value ``v`` as an ONNX int64 tensor: constant where static, computed from

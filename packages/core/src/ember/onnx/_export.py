@@ -12,6 +12,7 @@ from ..jit._graph import Value
 from ..tensor import Tensor
 from ._context import ExportContext
 from ._symbolic import SYMBOLICS, requires_opset
+from ._symbolic_spectral import COMPLEX_SYMBOLICS, is_complex
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
 MIN_OPSET, MAX_OPSET = 13, 21
@@ -62,19 +63,27 @@ def _axes_of(spec, name):
     raise OnnxExporterError(f"dynamic_axes[{name!r}] must be a dict {{axis: name}} or a list of axes")
 
 
-def _growths(args, in_dyn):
-    """How much each named dynamic axis grows in the second trace: the same for every input sharing the name,
-    and different per axis both in amount and relative to the size, so that a size derived from one axis
-    (the length plus one, or twice the batch) is never mistaken for another axis's size."""
+def _growths(args, in_dyn, trace=1, scaled=True):
+    """How much each named dynamic axis grows in resized trace ``trace`` (1 or 2): the same for every input
+    sharing the name, and different per axis both in amount and relative to the size, so that a size
+    derived from one axis (the length plus one, or twice the batch) is never mistaken for another axis's
+    size; the two traces grow the axes by different ratios, so that a size fitting both by chance (a
+    frame count that happens to triple with the batch) is rare, and one fitting the three sizes rarer.
+
+    ``scaled``: the k-th named axis grows to about (k + 1 + trace) times its size. Sizes computed by floor
+    division (a frame count ``1 + length // hop``) then change too (a step of one or two samples may leave
+    them equal, and they would be exported as constants). Without ``scaled``, the steps are small (for
+    models that refuse larger inputs, such as a positional table of fixed length)."""
     from fractions import Fraction
 
+    labels = list(dict.fromkeys(label for axes in in_dyn.values() for label in axes.values()))
     growth, ratios = {}, set()
     for i, axes in in_dyn.items():
         for ax, label in axes.items():
             if label in growth:
                 continue
-            size = max(1, args[i].shape[ax])
-            step = 1
+            size, k = max(1, args[i].shape[ax]), labels.index(label)
+            step = (k + trace) * size + trace if scaled else k + 1 + (trace - 1) * len(labels)
             while step in growth.values() or Fraction(step, size) in ratios:
                 step += 1
             growth[label] = step
@@ -117,6 +126,19 @@ def _host(arr):
     return arr.get() if hasattr(arr, "get") else np.asarray(arr)
 
 
+def _onnx_array(arr):
+    """``arr`` as ONNX Runtime holds it: a complex array as its real view (a trailing dimension of 2)."""
+    arr = _host(arr)
+    return np.stack([arr.real, arr.imag], axis=-1) if arr.dtype.kind == "c" else arr
+
+
+def _value_type(v):
+    """(ONNX element type, extra trailing dims) of traced Value ``v`` (complex: its real view)."""
+    if is_complex(v):
+        return elem_type(np.float64 if v.dtype == np.complex128 else np.float32), [2]
+    return elem_type(v.dtype), []
+
+
 def _progression(arr, arr2):
     """(start, step) when the 1-D constants ``arr`` and ``arr2`` (the same constant in the two traces) are
     both ``start + step * arange(n)`` (an ``arange`` sized by a dynamic axis), else None."""
@@ -130,6 +152,53 @@ def _progression(arr, arr2):
         if not np.array_equal(a.astype(np.float64), expected.astype(a.dtype).astype(np.float64)):
             return None
     return start, step
+
+
+# Primitives whose table entries take their sizes from the run-time shapes (or check the resized trace
+# themselves), so that recorded arguments that change with the dynamic axes (a target shape, pads, a
+# pooling geometry's input size, a variance's count) are not baked into the file.
+_SIZES_AT_RUN_TIME = frozenset({"Reshape", "View", "Expand", "Index", "Convolution", "MaxPool2dFn", "AvgPool2dFn",
+                                "_Normalize", "_AxisTaps", "_Var"})
+
+
+def _recorded(obj):
+    """A comparable form of a node's recorded non-tensor arguments (tensors compare equal)."""
+    if isinstance(obj, Value):
+        return ("tensor",)
+    if isinstance(obj, (tuple, list)):
+        return tuple(_recorded(o) for o in obj)
+    if isinstance(obj, dict):
+        return tuple((k, _recorded(v)) for k, v in obj.items())
+    if hasattr(obj, "shape") and hasattr(obj, "dtype") and not isinstance(obj, np.generic):
+        arr = _host(obj)
+        return ("array", arr.shape, str(arr.dtype), arr.tobytes())
+    if isinstance(obj, (int, float, complex, str, bool, slice, type, np.generic, np.dtype)) or obj is None \
+            or obj is Ellipsis or callable(obj):
+        return obj
+    if hasattr(obj, "__slots__"):
+        return (type(obj).__name__,) + tuple(_recorded(getattr(obj, a, None)) for a in obj.__slots__)
+    if hasattr(obj, "__dict__"):
+        return (type(obj).__name__, _recorded(dict(vars(obj))))
+    return repr(obj)
+
+
+def _check_sizes_kept(node, twin):
+    """Refuse a primitive whose recorded sizes follow the dynamic axes but whose mapping would keep the
+    example's (``F.pad(x, (0, x.shape[1]))``, ``x.repeat(x.shape[0], 1)``)."""
+    if twin is None or node.kind in _SIZES_AT_RUN_TIME:
+        return
+    if _recorded((node.args, node.kwargs)) != _recorded((twin.args, twin.kwargs)):
+        raise OnnxExporterError(
+            f"{node.kind} at {node.where or 'the model'}: its recorded arguments (sizes, pads, counts read from "
+            "the input's shape) change with the dynamic axes, and its ONNX mapping would keep the example's; "
+            "export without dynamic_axes for these axes, or compute them from tensors"
+        )
+
+
+def _same_progression(arr, others):
+    """Whether ``arr`` and each of ``others`` (the constant in the resized traces) are one progression."""
+    found = [_progression(arr, o) for o in others]
+    return bool(found) and found[0] is not None and all(f == found[0] for f in found)
 
 
 def build_model(model, args, input_names=None, output_names=None, dynamic_axes=None, opset_version=17,
@@ -161,7 +230,7 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
         dyn[key] = _axes_of(spec, key)
 
     shapes = _all_shapes(graph)
-    shapes2, consts2 = shapes, graph.constants
+    later, later_consts, twins = [], [], {}
     in_dyn = {i: dyn.get(n, {}) for i, n in enumerate(in_names)}
     if any(in_dyn.values()):
         for i, axes in in_dyn.items():
@@ -169,23 +238,41 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
                 if not -args[i].dim() <= ax < args[i].dim():
                     raise OnnxExporterError(f"dynamic axis {ax} of input {in_names[i]!r} is out of range for its "
                                             f"shape {list(args[i].shape)}")
-        growth = _growths(args, in_dyn)
-        args2 = tuple(_resized(a, {ax % a.dim(): growth[lb] for ax, lb in in_dyn[i].items()})
-                      for i, a in enumerate(args))
-        with no_grad():
-            graph2, _, _, _ = record(model, args2, strict=False, warn_dropout=False)
-        if [n.kind for n in graph2.nodes] != [n.kind for n in graph.nodes]:
+        for scaled in (True, False):
+            try:
+                resized = []
+                for trace in (1, 2):
+                    growth = _growths(args, in_dyn, trace, scaled)
+                    args2 = tuple(_resized(a, {ax % a.dim(): growth[lb] for ax, lb in in_dyn[i].items()})
+                                  for i, a in enumerate(args))
+                    with no_grad():
+                        resized.append(record(model, args2, strict=False, warn_dropout=False)[0])
+                break
+            except Exception:  # the model refuses the larger sizes: try small steps
+                if not scaled:
+                    raise
+        if any([n.kind for n in g.nodes] != [n.kind for n in graph.nodes] for g in resized):
             raise OnnxExporterError(
                 "the traced graph changes when the dynamic axes change size (the model's Python control flow "
                 "depends on them); export without dynamic_axes, or with a fixed size for these axes"
             )
-        shapes2, consts2 = _all_shapes(graph2), graph2.constants
+        later = [_all_shapes(g) for g in resized]
+        later_consts = [g.constants for g in resized]
+        twins = {id(a): b for a, b in zip(graph.nodes, resized[0].nodes)}
 
-    ctx = ExportContext(onnx, opset, shapes, shapes2, {}, dyn)
+    ctx = ExportContext(onnx, opset, shapes, later, {}, dyn)
+
+    def static(name):
+        return all(t[name] == shapes[name] for t in later)
+
+    ctx.twins = twins
     ctx.named = named
     helper = onnx.helper
     inputs_vi, initializers = [], {}
     for i, (v, name) in enumerate(zip(graph.inputs, in_names)):
+        if is_complex(v):
+            raise OnnxExporterError(f"input {name!r} is complex ({v.dtype}): ONNX Runtime has no complex inputs; "
+                                    "pass ember.view_as_real(x) and call ember.view_as_complex in the model")
         ctx.names[v.name] = name
         ctx.graph_inputs.append(v)
         dims = [in_dyn[i].get(k, in_dyn[i].get(k - len(v.shape))) or s for k, s in enumerate(v.shape)]
@@ -200,14 +287,14 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
             inputs_vi.append(helper.make_tensor_value_info(v.name, elem_type(v.dtype), list(v.shape)))
     for name, arr in graph.constants.items():
         cv = Value(name, "const", arr.shape, arr.dtype)
-        if shapes[name] == shapes2[name]:
-            ctx.names[name] = ctx.const(arr, "Constant")
+        if static(name):
+            ctx.names[name] = ctx.const(_onnx_array(arr), "Constant")
             folded[name] = Tensor._make(arr)
         elif arr.size and (arr == arr.reshape(-1)[0]).all():  # e.g. zero initial states sized by the batch
             value = helper.make_tensor("value", elem_type(arr.dtype), [1], [arr.reshape(-1)[0].item()])
             ctx.names[name] = ctx.op("ConstantOfShape", [ctx.shape_tensor(cv, [])], value=value)
-        elif _progression(arr, consts2.get(name)) is not None:  # e.g. arange(seq_len): positions, masks
-            start, step = _progression(arr, consts2[name])
+        elif _same_progression(arr, [c.get(name) for c in later_consts]):  # arange(seq_len): positions, masks
+            start, step = _progression(arr, later_consts[0][name])
             count = ctx.shape_tensor(cv, [])
             first, delta = ctx.scalar(start, arr.dtype), ctx.scalar(step, arr.dtype)
             count = ctx.op("Cast", [ctx.op("Squeeze", [count, ctx.ints([0])])], to=elem_type(arr.dtype))
@@ -222,16 +309,22 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
     for node in graph.nodes:
         ins = node.inputs()
         if do_constant_folding and all(v.name in folded for v in ins) and all(
-            shapes[o.name] == shapes2[o.name] for o in node.outputs
+            static(o.name) for o in node.outputs
         ) and node.kind not in ("_ScaleShift",):
             res = node.op.apply(*map_values(node.args, lambda v: folded[v.name]),
                                 **map_values(node.kwargs, lambda v: folded[v.name]))
             res = (res,) if node.single else res
             for v, t in zip(node.outputs, res):
                 folded[v.name] = t
-                ctx.names[v.name] = ctx.const(_host(t._data), "Constant")
+                ctx.names[v.name] = ctx.const(_onnx_array(t._data), "Constant")
             continue
-        fn = SYMBOLICS.get(node.kind)
+        _check_sizes_kept(node, twins.get(id(node)))
+        if any(is_complex(v) for v in ins + node.outputs):
+            fn = COMPLEX_SYMBOLICS.get(node.kind)
+            if fn is None:
+                raise UnsupportedOperatorError(f"{node.kind} (on complex tensors)", opset)
+        else:
+            fn = SYMBOLICS.get(node.kind)
         if fn is None:
             raise UnsupportedOperatorError(node.kind, opset, requires_opset(node.kind, opset))
         res = fn(ctx, node, *node.args, **node.kwargs)
@@ -245,16 +338,19 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
         ctx.op("Identity", [ctx.name(v)], [name])
         axes = dyn.get(name, {})
         dims = []
-        for k, (s1, s2) in enumerate(zip(shapes[v.name], shapes2[v.name])):
+        dynamic = ctx.dynamic_dims(v)
+        for k, s1 in enumerate(shapes[v.name]):
             label = axes.get(k, axes.get(k - len(v.shape)))
-            dims.append(label if label else (f"{name}_dim_{k}" if s1 != s2 else s1))
-        outputs_vi.append(helper.make_tensor_value_info(name, elem_type(v.dtype), dims))
+            dims.append(label if label else (f"{name}_dim_{k}" if k in dynamic else s1))
+        elem, extra = _value_type(v)
+        outputs_vi.append(helper.make_tensor_value_info(name, elem, dims + extra))
 
     for name, arr in ctx.initializers.items():
         initializers[name] = arr
     used = {i for n in ctx.nodes for i in n.input}
     initializers = {k: a for k, a in initializers.items() if k in used}
-    init_protos = [onnx.numpy_helper.from_array(np.ascontiguousarray(a), n) for n, a in initializers.items()]
+    init_protos = [onnx.numpy_helper.from_array(np.ascontiguousarray(a).reshape(np.shape(a)), n)  # 0-d stays 0-d
+                   for n, a in initializers.items()]
     g = helper.make_graph(ctx.nodes, getattr(model, "original_name", type(model).__name__), inputs_vi, outputs_vi,
                           init_protos)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="ember",

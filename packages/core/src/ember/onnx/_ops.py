@@ -361,18 +361,37 @@ def _tile(ins, attrs):
     return ins[0].repeat(*_ints(ins[1]))
 
 
+_PAD_MODES = {"reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
 @onnx_op("Pad")
 def _pad(ins, attrs):
     mode = attrs.get("mode", "constant")
-    if mode != "constant":
+    if mode != "constant" and mode not in _PAD_MODES:
         raise OnnxImportError(f"Pad with mode={mode} is not supported by ember.onnx.load")
     x, pads = ins[0], _ints(ins[1])
-    value = float(ins[2].item()) if len(ins) > 2 and ins[2] is not None else 0.0
+    if len(ins) > 3 and ins[3] is not None:
+        raise OnnxImportError("Pad with an axes input is not supported by ember.onnx.load")
     n = x.dim()
     torch_pads = []
     for d in reversed(range(n)):
         torch_pads += [pads[d], pads[n + d]]
-    return F.pad(x, torch_pads, value=value)
+    if mode == "constant":
+        value = float(ins[2].item()) if len(ins) > 2 and ins[2] is not None else 0.0
+        return F.pad(x, torch_pads, value=value)
+    while len(torch_pads) > 2 and not any(torch_pads[-2:]):  # ember pads the trailing 1-3 axes of a batch
+        torch_pads = torch_pads[:-2]
+    k = len(torch_pads) // 2
+    if n not in (k + 1, k + 2):
+        out = F.pad(x.reshape((-1,) + tuple(x.shape[n - k:]))[None], torch_pads, _PAD_MODES[mode])
+        return out.reshape(tuple(x.shape[: n - k]) + tuple(out.shape[2:]))
+    return F.pad(x, torch_pads, _PAD_MODES[mode])
+
+
+@onnx_op("Range")
+def _range(ins, attrs):
+    start, limit, delta = (t.reshape(()) for t in ins)
+    return creation.arange(start.item(), limit.item(), delta.item(), dtype=start.dtype)
 
 
 @onnx_op("ScatterND")
@@ -411,6 +430,8 @@ def _reduce(name):
             return x.amax(axes, keepdim=keep)
         if name == "ReduceMin":
             return x.amin(axes, keepdim=keep)
+        if name == "ReduceL2":
+            return (x * x).sum(axes, keepdim=keep).sqrt()
         out = x
         for a in sorted(axes, reverse=True):
             out = out.prod(a, keepdim=keep)
@@ -419,7 +440,7 @@ def _reduce(name):
     return run
 
 
-for _name in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"):
+for _name in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2"):
     OPS[_name] = _reduce(_name)
 
 
@@ -507,3 +528,10 @@ def _recurrent(kind, ins, attrs):
 OPS["LSTM"] = lambda ins, attrs: _recurrent("LSTM", ins, attrs)
 OPS["GRU"] = lambda ins, attrs: _recurrent("GRU", ins, attrs)
 OPS["RNN"] = lambda ins, attrs: _recurrent("RNN", ins, attrs)
+
+
+@onnx_op("GridSample")
+def _grid_sample(ins, attrs):
+    mode = {"linear": "bilinear", "cubic": "bicubic"}.get(attrs.get("mode", "bilinear"), attrs.get("mode", "bilinear"))
+    return F.grid_sample(ins[0], ins[1], mode=mode, padding_mode=attrs.get("padding_mode", "zeros"),
+                         align_corners=bool(attrs.get("align_corners", 0)))

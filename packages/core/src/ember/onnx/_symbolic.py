@@ -423,7 +423,7 @@ def _index(ctx, node, x, key):
                 starts.append(0 if start is None and step > 0 else (-1 if start is None else start))
                 if stop is None:
                     stop = _INT64_MAX if step > 0 else -_INT64_MAX
-                elif ctx.shapes[x.name][dim] != ctx.shapes2[x.name][dim] and stop >= size:
+                elif dim in ctx.dynamic_dims(x) and stop >= size:
                     stop = _INT64_MAX
                 elif pos in ctx.dynamic_dims(node.outputs[0]) and step == 1 and (start or 0) >= 0 and stop >= 0:
                     # a static tensor cut to a dynamic length (positions[:seq_len]): the stop follows the axis
@@ -465,8 +465,9 @@ def _index(ctx, node, x, key):
 
 
 from . import _symbolic_nn  # noqa: E402,F401  (the layer primitives' entries)
+from . import _symbolic_spectral  # noqa: E402  (signal processing, complex values)
 
 
 def supported_ops():
     """The names of the primitives ``ember.onnx.export`` can translate."""
-    return sorted(SYMBOLICS)
+    return sorted(set(SYMBOLICS) | set(_symbolic_spectral.COMPLEX_SYMBOLICS))

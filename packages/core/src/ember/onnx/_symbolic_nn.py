@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit._graph import Value
-from ._symbolic import _operand, _rank, _reduce_mean, symbolic
+from ._symbolic import _need, _operand, _rank, _reduce_mean, symbolic
 from .errors import OnnxExporterError
 
 # -- convolution, pooling, normalization -------------------------------------------------------------
@@ -50,6 +50,15 @@ def _need_batched_pool(ctx, node, x, geom):
     if _rank(ctx, x) != 2 + len(geom.k):
         raise OnnxExporterError(f"{node.kind} on a {_rank(ctx, x)}-D input (unbatched) has no ONNX mapping here; "
                                 "export with a batch dimension")
+    twin = ctx.twins.get(id(node))
+    if twin is not None:
+        g2 = twin.args[1]
+        if (g2.k, g2.s, g2.p, g2.d) != (geom.k, geom.s, geom.p, geom.d):
+            raise OnnxExporterError(
+                f"{node.kind} at {node.where or 'the model'}: its window (kernel {list(geom.k)} in the example, "
+                f"{list(g2.k)} with the dynamic axes resized) follows a dynamic axis, e.g. avg_pool1d(x, "
+                "x.shape[-1]); the file would keep the example's window. Use an adaptive pool "
+                "(adaptive_avg_pool1d(x, 1)) or a mean over the axis, or export without that dynamic axis")
 
 
 @symbolic("MaxPool2dFn")
@@ -72,6 +81,9 @@ def _adaptive(ctx, node, x, Oh, Ow, is_max):
     H, W = ctx.shape(x)[2:]
     if (Oh, Ow) == (1, 1):
         return ctx.op("GlobalMaxPool" if is_max else "GlobalAveragePool", [ctx.name(x)])
+    if set(ctx.dynamic_dims(x)) & {2, 3}:
+        raise OnnxExporterError(f"adaptive pooling to {Oh}x{Ow} along a dynamic axis has no ONNX mapping here (the "
+                                "windows depend on the input size); only output size 1 (a global pool) does")
     if H % Oh == 0 and W % Ow == 0:
         k = [H // Oh, W // Ow]
         return ctx.op("MaxPool" if is_max else "AveragePool", [ctx.name(x)], kernel_shape=k, strides=k)
@@ -261,3 +273,13 @@ def _gru(ctx, node, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse):
 def _rnn(ctx, node, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity):
     return _rnn_common(ctx, node, x, [h0], w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, (0,), "RNN",
                        activations=["Relu" if nonlinearity == "relu" else "Tanh"])
+
+
+# -- grid sampling -----------------------------------------------------------------------------------
+@symbolic("_GridSampler", opset=16)
+def _grid_sampler(ctx, node, x, grid, mode, padding, align):
+    """ONNX GridSample: 4-D from opset 16 (mode names bilinear/bicubic), N-d from opset 20 (linear/cubic)."""
+    _need(ctx, node, 16 if _rank(ctx, x) == 4 else 20)
+    names = ("linear", "nearest", "cubic") if ctx.opset >= 20 else ("bilinear", "nearest", "bicubic")
+    return ctx.op("GridSample", [ctx.name(x), ctx.name(grid)], mode=names[mode],
+                  padding_mode=("zeros", "border", "reflection")[padding], align_corners=int(align))

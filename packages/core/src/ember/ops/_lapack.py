@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from ._common import fused_msub, quiet_errors, xp_of
 from ..dtypes import np_kind as _np_kind
-
-
-class LinAlgError(RuntimeError):
-    """Raised when a linear-algebra routine fails on its input (``torch.linalg.LinAlgError``)."""
+from .._C import _LinAlgError as LinAlgError  # noqa: F401  (re-exported; torch.linalg.LinAlgError is torch._C._LinAlgError)
 
 
 def batch_flat(a):

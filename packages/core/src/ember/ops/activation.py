@@ -14,6 +14,7 @@ from .. import _fast
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from . import _cuda_kernels as _cuda
 from ._common import apply_inplace, bind, inplace_source, quiet_errors, wrap_dim, xp_of
 from .unary import _erf, check_tensor, not_implemented, relu as _relu, sigmoid, tanh
 from ..autograd.autocast import autocast_op
@@ -69,6 +70,8 @@ class _Activation(Primitive):
             ctx.params = (a, b)
             if "x" in cls.saves:
                 ctx.save_for_backward(x)
+        if cls.cuda is not None and _cuda.usable(arr):
+            return getattr(_cuda, cls.cuda + "_fwd")(arr, a)
         if cls.fast is not None and _fast.usable(arr):
             out = xp_of(arr).empty_like(arr)
             _fast.run_rows(getattr(_fast.kernels(), cls.fast + "_fwd"), (arr.reshape(-1), out.reshape(-1), a == "tanh"), (0, 1))
@@ -81,10 +84,13 @@ class _Activation(Primitive):
 
     dfa = None  # optional ``dfa(xp, x, a, b)``: the derivative on arrays, for the no-graph backward
     fast = None  # optional name of a compiled kernel pair (``_fast``: NAME_fwd, NAME_bwd), float32 CPU
+    cuda = None  # optional name of a fused CUDA kernel pair (``_cuda_kernels``: NAME_fwd, NAME_bwd), float32
 
     @classmethod
     def backward(cls, ctx, grad):
         x = ctx.saved_tensors[0] if "x" in cls.saves else None
+        if cls.cuda is not None and not STATE.enabled and _cuda.usable(x._data) and _cuda.grad_ok(grad._data, x._data):
+            return Tensor._make(getattr(_cuda, cls.cuda + "_bwd")(grad._data, x._data, ctx.params[0])), None, None
         if cls.fast is not None and not STATE.enabled and grad._data.shape == x._data.shape and _fast.usable(x._data, grad._data):
             return Tensor._make(_fast_grad(cls.fast, grad._data, x._data, ctx.params[0] == "tanh")), None, None
         if cls.dfa is not None and not STATE.enabled and grad._data.shape == x._data.shape:
@@ -141,6 +147,7 @@ def _gelu_dfa(xp, x, approximate, _):
 Gelu = _activation("Gelu", "GeluKernelImpl", _gelu, _gelu_grad)
 Gelu.dfa = staticmethod(_gelu_dfa)
 Gelu.fast = "gelu"
+Gelu.cuda = "gelu"
 
 
 def _silu(xp, x, a, b):
@@ -349,6 +356,8 @@ class _SoftmaxFamily(Primitive):
             return xp.full_like(arr, cls.scalar)
         if arr.size == 0:
             return arr.copy()
+        if ax == arr.ndim - 1 and _cuda.usable(arr):
+            return _cuda.softmax_fwd(arr, cls.name == "log_softmax")
         if ax == arr.ndim - 1 and _fast.usable(arr):
             out = xp.empty_like(arr)
             rows = (-1, arr.shape[-1])
@@ -363,8 +372,10 @@ class _SoftmaxFamily(Primitive):
 
     @classmethod
     def fast_backward(cls, ctx, grad):
-        """The input gradient from the compiled kernel (float32 CPU, last dim, no graph), or None."""
+        """The input gradient from a compiled kernel (float32, last dim, no graph; CUDA or CPU), or None."""
         y = ctx.saved_output._data
+        if not STATE.enabled and ctx.dim == y.ndim - 1 and _cuda.usable(y) and _cuda.grad_ok(grad._data, y):
+            return Tensor._make(_cuda.softmax_bwd(grad._data, y, cls.name == "log_softmax")), None, None
         if STATE.enabled or ctx.dim != y.ndim - 1 or grad._data.shape != y.shape or not _fast.usable(y, grad._data):
             return None
         rows = (-1, y.shape[-1])

@@ -297,6 +297,13 @@ def equal(input, other) -> bool:
     return bool((x == y).all())
 
 
+def is_nonzero(input) -> bool:
+    """True if the single element of ``input`` is not zero (``bool(input)`` with a Tensor check); a tensor
+    with no values or with more than one value raises ``RuntimeError``."""
+    check_tensor(input, "is_nonzero")
+    return input.__bool__()
+
+
 # ---- operators, methods, in-place forms ---------------------------------------------------------
 
 
@@ -355,7 +362,7 @@ bind(
     bitwise_and_=bitwise_and_, bitwise_or_=bitwise_or_, bitwise_xor_=bitwise_xor_, bitwise_not_=bitwise_not_,
     bitwise_left_shift_=bitwise_left_shift_, bitwise_right_shift_=bitwise_right_shift_,
     isnan=isnan, isinf=isinf, isfinite=isfinite, isposinf=isposinf, isneginf=isneginf, isreal=isreal,
-    signbit=signbit, isclose=isclose, allclose=allclose, equal=equal,
+    signbit=signbit, isclose=isclose, allclose=allclose, equal=equal, is_nonzero=is_nonzero,
     __eq__=_operator(eq), __ne__=_operator(ne), __lt__=_operator(lt), __le__=_operator(le),
     __gt__=_operator(gt), __ge__=_operator(ge),
     __and__=_and, __rand__=_rand, __iand__=_ibit(bitwise_and_),
@@ -382,6 +389,7 @@ __all__ = [
     "greater_equal",
     "gt",
     "isclose",
+    "is_nonzero",
     "isfinite",
     "isinf",
     "isnan",

@@ -29,13 +29,14 @@ def _running_extreme_index(arr, dim, largest):
 
 
 def _cum_extreme(input, dim, largest, name):
+    if input._data.size == 0:  # PyTorch returns before it looks at dim
+        return getattr(return_types, name)(input.clone(), Tensor._make(xp_of(input._data).zeros(input._data.shape, "int64")))
     if input._data.ndim == 0:
-        d = wrap_dim(dim, 1)
-        vals, idx = _cum_extreme(input.reshape(1), d, largest, name)
+        if dim not in (0, -1):
+            raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+        vals, idx = _cum_extreme(input.reshape(1), 0, largest, name)
         return getattr(return_types, name)(vals.reshape(()), idx.reshape(()))
     d = wrap_dim(dim, input._data.ndim)
-    if input._data.shape[d] == 0:
-        return getattr(return_types, name)(input.clone(), Tensor._make(xp_of(input._data).zeros(input._data.shape, "int64")))
     from .sorting import Sort  # values picked at indices; the gradient scatters back
 
     idx = _running_extreme_index(input._data, d, largest)

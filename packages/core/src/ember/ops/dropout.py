@@ -6,6 +6,7 @@ from ..dtypes import np_kind as _np_kind
 
 from ..autograd.function import Primitive
 from ..random import _gen, uniform_array
+from . import _cuda_kernels as _cuda
 from ._common import apply_inplace, inplace_source
 from .unary import scalar_type_name
 
@@ -53,6 +54,9 @@ def _dropout(input, p, training, inplace, mask_shape, alpha):
     arr = input._data
     if _np_kind(arr.dtype) != "f":
         raise RuntimeError(f"result type Float can't be cast to the desired output type {scalar_type_name(arr.dtype)}")
+    if not alpha and _cuda.usable(arr):  # the mask-and-scale array in one launch, from the same samples
+        u = uniform_array(_gen(None, input.device), mask_shape, arr.dtype)
+        return _apply(input, _cuda.dropout_scale(u, p), None, inplace)
     keep = _keep_mask(input, p, mask_shape).astype(arr.dtype)
     if alpha:
         if p == 1.0:

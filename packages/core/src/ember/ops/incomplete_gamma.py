@@ -71,11 +71,16 @@ def _gammainc64(xp, a, x, upper):
         x_c = xp.where(~series & ok, x, 4.0)
         q_cf = xp.exp(-x_c + a_c * xp.log(x_c) - _lgamma(xp, a_c)) * _continued_fraction(xp, a_c, x_c)
         out = xp.where(series, out, q_cf if upper else 1.0 - q_cf)
-    zero, one = (1.0, 0.0) if upper else (0.0, 1.0)
-    out = xp.where((x == 0) & (a > 0), zero, out)
-    out = xp.where(xp.isinf(x) & (x > 0) & (a > 0), one, out)
-    out = xp.where((a == 0) & (x > 0), one, out)
-    return xp.where((a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x) | ((a == 0) & (x == 0)), math.nan, out)
+    # PyTorch's edge cases, in its order of precedence (the first that applies wins; nan elsewhere):
+    # a < 0 or x < 0: nan; a == 0: the x -> inf limit if x > 0, else nan; x == 0: the x -> 0 limit;
+    # a == inf: nan if x == inf, else the x -> 0 limit; x == inf: the x -> inf limit.
+    at_zero, at_inf = (1.0, 0.0) if upper else (0.0, 1.0)
+    out = xp.where(ok, out, math.nan)
+    out = xp.where(xp.isinf(x), at_inf, out)
+    out = xp.where(xp.isinf(a), xp.where(xp.isinf(x), math.nan, at_zero), out)
+    out = xp.where(x == 0, at_zero, out)
+    out = xp.where(a == 0, xp.where(x > 0, at_inf, math.nan), out)
+    return xp.where((a < 0) | (x < 0), math.nan, out)
 
 
 class GammaInc(Primitive):

@@ -5,6 +5,8 @@ Every product goes to BLAS through one ``xp.matmul`` (or ``einsum``) call; gradi
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import bind, binary_dtype, xp_of
@@ -44,7 +46,8 @@ class MatMul(Primitive):
             raise _dtype_mismatch(a, b)
         ctx.save_for_backward(a, b)
         if x.ndim > 2 and y.ndim == 2:  # one 2-D GEMM: NumPy loops N-D @ 2-D over small GEMMs (10x slower)
-            return (x.reshape(-1, x.shape[-1]) @ y).reshape(*x.shape[:-1], y.shape[-1])
+            # (rows counted, not -1: reshape can't infer a dimension of an empty array with a 0-size last one)
+            return (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ y).reshape(*x.shape[:-1], y.shape[-1])
         return xp_of(x).matmul(x, y)
 
     @staticmethod
@@ -69,7 +72,8 @@ class MatMul(Primitive):
             if na == 1:
                 gb = a.unsqueeze(-1) @ grad.unsqueeze(-2)
             elif nb == 2 and na > 2:  # the batch folded into one GEMM, not a (batch, k, m) product summed
-                gb = a.reshape(-1, a.shape[-1]).mT @ grad.reshape(-1, grad.shape[-1])
+                rows = math.prod(a.shape[:-1])
+                gb = a.reshape(rows, a.shape[-1]).mT @ grad.reshape(rows, grad.shape[-1])
             elif nb == 1:
                 gb = (a.mT @ grad.unsqueeze(-1)).squeeze(-1)
             else:

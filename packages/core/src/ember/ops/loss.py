@@ -21,6 +21,7 @@ from ..autograd.grad_mode import STATE
 from .. import _fast
 from .._parallel import run_spans
 from ..tensor import Tensor
+from . import _cuda_kernels as _cuda
 from .distance import pairwise_distance
 from ._common import checks_values, quiet_errors, xp_of
 from .unary import scalar_type_name
@@ -271,6 +272,8 @@ def _quietly(fn, r0, r1):
 def _exp_shifted(xp, x, w, want_wsum):
     """For (N, C, *) ``x``: e = exp(x - max) (a new C-ordered array), s = e.sum(1, keepdims) and, if
     ``want_wsum``, sum_c w_c (x_c - max) (the label-smoothing term; w None means all ones)."""
+    if x.ndim == 2 and not want_wsum and x.shape[1] and _cuda.usable(x):  # one fused kernel launch
+        return (*_cuda.ce_exp_rows(x), None)
     N = x.shape[0]
     e = xp.empty(x.shape, dtype=x.dtype)
     m = xp.empty((N, 1) + x.shape[2:], dtype=x.dtype)
@@ -349,6 +352,9 @@ class CrossEntropy(Primitive):
         with quiet_errors():
             sc = _scale(xp, grad._data, reduction, denom, sample_shape)
             coef = xp.expand_dims(xp.broadcast_to(sc * (a + b * wsum), sample_shape), 1) / s
+            if nd == 2 and not smoothing and _cuda.usable(e) and coef.dtype == e.dtype:  # one fused launch
+                gx = _cuda.ce_bwd_rows(e, coef, idx, sc * a)
+                return Tensor._make(gx.reshape(input._data.shape)), None, None, None, None, None, None
             sb = xp.expand_dims(xp.broadcast_to(sc * b, sample_shape), 1) if smoothing else None
             wb = _wbroadcast(w, nd) if w is not None else None
             gx = e * coef  # softmax * sum(q) * scale - q * scale, q = a * onehot + b * w

@@ -14,6 +14,7 @@ from .. import _fast, dtypes as _dtypes
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from . import _cuda_kernels as _cuda
 from ._common import xp_of
 from ..autograd.autocast import autocast_op
 
@@ -130,6 +131,8 @@ class _Normalize(Primitive):
                 ctx.save_for_backward(x, weight, bias)
                 ctx.arrays = None
             return xp.empty_like(xa)
+        if _cuda_rows(spec, xa, weight, bias):
+            return _cuda_forward(ctx, x, weight, bias, spec)
         if _fast_rows(spec, xa, weight, bias):
             return _fast_forward(ctx, x, weight, bias, spec)
         cdt = _compute_dtype(xa)
@@ -201,7 +204,9 @@ class _Normalize(Primitive):
             return _normalize_backward_graph(ctx, x, weight, bias, dy)
         if ctx.arrays is None:  # empty input
             return tuple(None if t is None else Tensor._make(xp_of(t._data).zeros_like(t._data)) for t in (x, weight, bias)) + (None,)
-        if isinstance(ctx.arrays[0], str):  # the compiled kernels' forward
+        if isinstance(ctx.arrays[0], str):  # a kernel path's forward: "cuda" or the compiled CPU kernels
+            if ctx.arrays[0] == "cuda":
+                return _cuda_backward(ctx, weight, bias, dy)
             return _fast_backward(ctx, x, weight, bias, dy)
         xv, mean, invstd, w, xhat = ctx.arrays
         spec, n, keep, sshape = ctx.spec, ctx.n, ctx.keep, ctx.sshape
@@ -260,10 +265,42 @@ class _Normalize(Primitive):
         return out_dx, out_dw, out_db, None
 
 
+def _rows_spec(spec):
+    """Whether the normalization is layer / RMS norm over the rows of a 2-D view, with batch statistics."""
+    return spec.stats is None and spec.running is None and spec.raxes == (1,) and len(spec.vshape) == 2 and not spec.folded
+
+
+def _cuda_rows(spec, xa, weight, bias):
+    return _rows_spec(spec) and _cuda.usable(xa, *[p._data for p in (weight, bias) if p is not None])
+
+
+def _cuda_forward(ctx, x, weight, bias, spec):
+    xv = x._data.reshape(spec.vshape)
+    w = None if weight is None else weight._data.reshape(-1)
+    b = None if bias is None else bias._data.reshape(-1)
+    out, mean, rstd = _cuda.norm_fwd(xv, w, b, spec.eps, spec.center)
+    if ctx.needs_input_grad is not None:
+        ctx.save_for_backward(x, weight, bias)
+        ctx.arrays = ("cuda", xv, w, mean, rstd)
+        ctx.spec = spec
+    return out.reshape(x._data.shape)
+
+
+def _cuda_backward(ctx, weight, bias, dy):
+    _, xv, w, mean, rstd = ctx.arrays
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    g = dy._data.reshape(xv.shape) if dy._data.shape != xv.shape else dy._data
+    if g.dtype != xv.dtype:
+        g = g.astype(xv.dtype)
+    dx, dw, db = _cuda.norm_bwd(g, xv, w, mean, rstd, ctx.spec.center, need_x, need_w, need_b)
+    return (None if dx is None else Tensor._make(dx.reshape(dy._data.shape)),
+            None if dw is None else _param_grad(dw, weight), None if db is None else _param_grad(db, bias), None)
+
+
 def _fast_rows(spec, xa, weight, bias):
     """Whether layer / RMS norm over rows goes row block by row block: to the compiled kernels (float32,
     numba present) or to NumPy passes on cache-sized blocks over the threads (large float32/64 arrays)."""
-    if spec.stats is not None or spec.running is not None or spec.raxes != (1,) or len(spec.vshape) != 2 or spec.folded:
+    if not _rows_spec(spec):
         return False
     params = [p._data for p in (weight, bias) if p is not None]
     if _fast.usable(xa, *params):

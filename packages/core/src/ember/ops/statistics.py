@@ -4,6 +4,7 @@ bincount."""
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import return_types
 from ..tensor import Tensor
@@ -151,10 +152,12 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         w = wt if w is None else w * wt
     if w is None:
         w_sum = float(n_obs)
-        avg = x.mean(1)
+        avg = _sum(x, 1) / w_sum  # (nan without a warning for no observations, as PyTorch)
     else:
         w = w.to(x.dtype)
         w_sum = _sum(w)
+        if bool(w_sum == 0):
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
         avg = _sum(x * w, 1) / w_sum
     if w is None:
         norm = w_sum - correction
@@ -162,15 +165,15 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm = w_sum - correction
     else:
         norm = w_sum - correction * _sum(w * aweights.to(x.dtype)) / w_sum
-    if isinstance(norm, Tensor):
-        norm = norm.clamp(min=0)
-    else:
-        norm = max(norm, 0.0)
+    if (bool(norm <= 0) if isinstance(norm, Tensor) else norm <= 0):  # (PyTorch reads the value too)
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
+        norm = norm.clamp(min=0) if isinstance(norm, Tensor) else max(norm, 0.0)
     xm = x - avg.unsqueeze(1)
     xw = xm if w is None else xm * w
     c = xw @ (xm.conj() if xm.is_complex() else xm).transpose(0, 1)
     c = c / norm
-    return c.squeeze() if input._data.ndim < 2 else c
+    return c.squeeze()  # as PyTorch: one variable (a 1-D input or a single row) gives a 0-d result
 
 
 def corrcoef(input):

@@ -44,9 +44,7 @@ def block_diag(*tensors):
         from ..creation import empty
 
         return empty(1, 0)
-    dt = mats[0].dtype
-    for m in mats[1:]:
-        dt = dtypes.promote_types(dt, m.dtype)
+    dt = dtypes.result_type(*tensors)  # PyTorch's result_type: a 0-d block ranks below the others
     cols = sum(m._data.shape[1] for m in mats)
     rows, left = [], 0
     for m in mats:
@@ -70,6 +68,8 @@ def cartesian_prod(*tensors):
     _check_1d(tensors)
     if len(tensors) == 1:
         return tensors[0]
+    if any(t.dtype is not tensors[0].dtype for t in tensors):  # PyTorch's meshgrid check (no promotion)
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     grids = meshgrid(*tensors, indexing="ij")
     return stack([g.reshape(-1) for g in grids], 1)
 
@@ -87,9 +87,8 @@ def combinations(input, r=2, with_replacement=False):
     n = input._data.shape[0]
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = list(pick(range(n), r))
-    if not idx:
-        return input.new_empty((0, r))
-    cols = xp.asarray(idx, dtype="int64").T
+    # no combinations: r empty columns, still picked from input (the result requires grad when it does)
+    cols = xp.asarray(idx, dtype="int64").T if idx else xp.zeros((r, 0), dtype="int64")
     return stack([input.index_select(0, Tensor._make(c)) for c in cols], 1)
 
 

@@ -241,6 +241,13 @@ def _tanh_grad_block(g, y, t):
     xp.multiply(t, g, out=t)
 
 
+def _tanh_grad_block_unit(y, t):
+    """t = 1 - y * y: the gradient of ``tanh(x).sum()``, two passes instead of three."""
+    xp = xp_of(y)
+    xp.multiply(y, y, out=t)
+    xp.subtract(1, t, out=t)
+
+
 class TanhBackward(Primitive):
     """``grad * (1 - y**2)`` as one node."""
 
@@ -252,6 +259,9 @@ class TanhBackward(Primitive):
         t = xp.empty(ya.shape, dtype=ya.dtype)
         ga = g._data
         if _fast.big_cpu(ya) and ga.shape == ya.shape and ga.dtype == ya.dtype and (ga.flags.c_contiguous or not any(ga.strides)):
+            if not any(ga.strides) and ga.reshape(-1)[0] == 1:  # one value everywhere: sum()'s gradient
+                _fast.map_blocks(_tanh_grad_block_unit, ya.reshape(-1), t.reshape(-1))
+                return t
             _fast.map_blocks(_tanh_grad_block, ga.reshape(-1) if ga.flags.c_contiguous else ga.reshape(-1)[:1],
                              ya.reshape(-1), t.reshape(-1))
             return t
@@ -290,16 +300,33 @@ class Relu(Primitive):
         return ReluBackward.apply(grad, ctx.saved_output)
 
 
+_SAME_SIZE_INT = {2: numpy.int16, 4: numpy.int32, 8: numpy.int64}
+
+
+def _relu_grad_block(g, y, out):
+    """out = g where y > 0 (or nan), else +0, as a bitwise AND of g's bits with an all-ones/zero mask
+    (0 - 1 = -1 in int8, widened): bitwise the select below, ~3.5x faster than NumPy's where here."""
+    it = _SAME_SIZE_INT[g.dtype.itemsize]
+    mask = numpy.less_equal(y, 0).view(numpy.int8)
+    mask -= 1
+    numpy.bitwise_and(g.view(it), mask, out=out.view(it))
+
+
 class ReluBackward(Primitive):
     """PyTorch's threshold_backward: the gradient where the output is positive, else 0."""
 
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        ga = g._data
+        ga, ya = g._data, y._data
+        if (_fast.big_cpu(ya) and ga.shape == ya.shape and ga.dtype == ya.dtype
+                and ga.dtype in (numpy.float16, numpy.float32, numpy.float64)):
+            out = numpy.empty(ya.shape, dtype=ga.dtype)
+            _fast.map_blocks(_relu_grad_block, ga.reshape(-1), ya.reshape(-1), out.reshape(-1))
+            return out
         # a select, not a product: an inf gradient where the output is 0 gives 0 (not inf * 0); "<= 0" lets
         # the gradient pass at nan, as in PyTorch
-        return xp_of(ga).where(y._data <= 0, ga.dtype.type(0), ga)
+        return xp_of(ga).where(ya <= 0, ga.dtype.type(0), ga)
 
     @staticmethod
     def backward(ctx, gg):

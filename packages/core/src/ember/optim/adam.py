@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
+from ..ops import _cuda_kernels as _cuda
 from ..tensor import Tensor
 from .optimizer import (
     Optimizer,
@@ -130,6 +131,12 @@ class Adam(Optimizer):
                 arrays = [p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data]
                 if amsgrad:
                     arrays.append(state["max_exp_avg_sq"]._data)
+                if _cuda.usable(*arrays):  # one fused launch per parameter
+                    _cuda.adam_step(*arrays[:4], arrays[4] if amsgrad else None, beta1=beta1, beta2=beta2, eps=eps,
+                                    wd=wd, lr=lr, decoupled=decoupled, maximize=maximize, step_size=step_size,
+                                    bc2_sqrt=bias_correction2_sqrt)
+                    _touch(p)
+                    continue
                 xp = backend.array_module(p._data)
                 kernel = _adam_kernel(
                     xp, lr, beta1, beta2, eps, wd, decoupled, amsgrad, maximize, step_size, bias_correction2_sqrt

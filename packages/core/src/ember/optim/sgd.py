@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
+from ..ops import _cuda_kernels as _cuda
 from ..tensor import Tensor
 from .optimizer import (
     Optimizer,
@@ -82,6 +83,11 @@ class SGD(Optimizer):
                 if first:
                     buf = state["momentum_buffer"] = Tensor._make(xp.empty(g.shape, dtype=g.dtype))
                 arrays = [p._data, g] if momentum == 0 else [p._data, g, buf._data]
+                if _cuda.usable(*arrays):  # one fused launch per parameter
+                    _cuda.sgd_step(p._data, g, None if momentum == 0 else buf._data, lr=lr, momentum=momentum,
+                                   dampening=dampening, wd=wd, nesterov=nesterov, maximize=maximize, first=first)
+                    _touch(p)
+                    continue
                 _blockwise(_sgd_kernel(xp, lr, momentum, dampening, wd, nesterov, maximize, first), arrays, 2)
                 _touch(p)
         return loss

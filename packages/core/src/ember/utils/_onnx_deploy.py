@@ -17,12 +17,14 @@ def add_argument(parser, axes: str = "batch size") -> None:
                         help=f"write the trained model to PATH as ONNX (dynamic {axes}) for ONNX Runtime")
 
 
-def export_onnx(model, example_inputs, path, inputs, output="logits", dynamic=None, what="logits"):
+def export_onnx(model, example_inputs, path, inputs, output="logits", dynamic=None, what="logits", setup=None,
+                after=None):
     """Write ``model`` (eval mode, moved to the CPU) to ``path`` and print ONNX Runtime usage.
 
     ``inputs`` lists ``(name, description)`` per example input, the description saying the input's dtype, shape
     and preprocessing. ``dynamic`` maps an input name to its dynamic axes beyond the batch axis 0 (e.g.
-    ``{"ids": {1: "length"}}``). A forward that turns tensors into Python values while tracing (a
+    ``{"ids": {1: "length"}}``). ``setup``: code lines of the printed snippet that compute the inputs (e.g.
+    read a file), printed in place of the ``name = ...  # description`` lines; ``after``: lines printed last. A forward that turns tensors into Python values while tracing (a
     ``TracerWarning``: the file would only be right for the example's shapes) or uses an op without an ONNX
     mapping ends the run with a ``SystemExit`` naming why. Returns ``path``."""
     model.eval().cpu()
@@ -49,7 +51,11 @@ def export_onnx(model, example_inputs, path, inputs, output="logits", dynamic=No
              "Run it with ONNX Runtime (pip install onnxruntime):",
              "    import numpy as np, onnxruntime as ort",
              f"    session = ort.InferenceSession({str(path)!r}, providers=['CPUExecutionProvider'])"]
-    lines += [f"    {name} = ...  # {description}" for name, description in inputs]
+    if setup is None:
+        lines += [f"    {name} = ...  # {description}" for name, description in inputs]
+    else:
+        lines += [f"    {line}" for line in setup]
     lines.append(f"    predictions = session.run([{output!r}], {{{feeds}}})[0].argmax(1)")
+    lines += [f"    {line}" for line in after or ()]
     print("\n".join(lines))
     return path

@@ -42,17 +42,17 @@ class CNNClassifier(nn.Module):
         self.fc = nn.Linear(num_filters * len(self.kernel_sizes), num_classes)
 
     def forward(self, tokens, lengths=None):
-        lengths = lengths_from(tokens, lengths, self.padding_idx)
+        lengths = lengths_from(tokens, lengths, self.padding_idx, device=tokens.device)
         widest = max(self.kernel_sizes)
         if tokens.shape[1] < widest:
             pad = 0 if self.padding_idx is None else self.padding_idx
             tokens = nn.functional.pad(tokens, (0, widest - tokens.shape[1]), value=pad)
         x = self.embedding(tokens).transpose(1, 2)  # (B, E, T)
-        positions = ember.arange(tokens.shape[1]).unsqueeze(0)
+        positions = ember.arange(tokens.shape[1], device=tokens.device).unsqueeze(0)
         pooled = []
         for k, conv in zip(self.kernel_sizes, self.convs):
             y = ember.relu(conv(x))  # (B, F, T - k + 1)
             last = (lengths - k + 1).clamp(min=1).unsqueeze(1)
-            valid = (positions[:, : y.shape[2]] < last).to(y.device).unsqueeze(1)
+            valid = (positions[:, : y.shape[2]] < last).unsqueeze(1)
             pooled.append(y.masked_fill(valid.logical_not(), float("-inf")).amax(dim=2))
         return self.fc(self.dropout(ember.cat(pooled, dim=1)))

@@ -90,7 +90,7 @@ class TransformerClassifier(nn.Module):
         self.fc = nn.Linear(d_model, num_classes)
 
     def forward(self, tokens, lengths=None):
-        lengths = lengths_from(tokens, lengths, self.padding_idx)
+        lengths = lengths_from(tokens, lengths, self.padding_idx, device=tokens.device)
         x = self.embedding(tokens) * math.sqrt(self.d_model)
         valid = valid_mask(lengths, tokens.shape[1], x.device)
         if self.pooling == "cls":

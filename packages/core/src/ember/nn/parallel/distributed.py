@@ -19,8 +19,6 @@ from ..module import Module
 _SOLO_BYTES = 1 << 20
 # dtypes MPI reduces natively; others (float16, bfloat16) go through dist.all_reduce, which widens them
 _MPI_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-# buffer dtypes broadcast packed together
-_PACKABLE = _MPI_DTYPES + (np.dtype(np.int64), np.dtype(np.int32))
 
 
 def _pack(grads, sizes, buf):
@@ -37,18 +35,29 @@ def _pack(grads, sizes, buf):
 
 class _Bucket:
     """Parameters whose gradients are all-reduced together: one parameter's .grad in place, or several copied
-    into one flat buffer that is kept from step to step."""
+    into one flat buffer that is kept from step to step.
 
-    __slots__ = ("params", "sizes", "pending", "work", "flat", "buffer", "inplace")
+    On the MPI fast path (``fast``: CPU float32/float64 parameters, mpi backend) each gradient is divided by
+    the world size as soon as it is accumulated, while it is still in cache: in place in a one-parameter
+    bucket, or into its slot of the flat buffer (the copy and the division in one pass); the all-reduce then
+    sums the averaged parts, as PyTorch's DDP divides before reducing. Other buckets are packed when full and
+    averaged while being copied back."""
 
-    def __init__(self, params):
+    __slots__ = ("params", "sizes", "offsets", "pending", "work", "flat", "buffer", "inplace", "filled", "fast")
+
+    def __init__(self, params, fast):
         self.params = params
         self.sizes = [p.numel() for p in params]
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(int).tolist()
         self.pending = len(params)
         self.work = None
         self.flat = None  # what is being reduced this step (a Tensor on the slow path)
-        self.buffer = None  # the reused flat array of a multi-parameter bucket
+        self.fast = fast
+        dtype = params[0]._data.dtype
+        # the reused flat array of a multi-parameter fast bucket (made when first needed otherwise)
+        self.buffer = np.empty(sum(self.sizes), dtype=dtype) if fast and len(params) > 1 else None
         self.inplace = False
+        self.filled = [False] * len(params)  # which slots hold this step's averaged gradient (fast path)
 
 
 class DistributedDataParallel(Module):
@@ -86,12 +95,14 @@ class DistributedDataParallel(Module):
                                "that requires a gradient.")
         self._sync_module_states()
         self._buckets = self._make_buckets(params)
-        self._bucket_of = {}
+        self._world = dist.get_world_size(self.process_group)
+        self._slot_of = {}  # id(param) -> (its bucket, its index there)
         for bucket in self._buckets:
-            for p in bucket.params:
-                self._bucket_of[id(p)] = bucket
+            for i, p in enumerate(bucket.params):
+                self._slot_of[id(p)] = (bucket, i)
         self._hook_handles = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in params]
         self._finalize_queued = False
+        self._buffer_bytes = None  # the reused byte buffer of _broadcast_buffers
 
     # --- construction ---
     def _sync_module_states(self):
@@ -101,20 +112,26 @@ class DistributedDataParallel(Module):
                                group=self.process_group)
 
     def _make_buckets(self, params):
+        mpi = dist._state.resolve(self.process_group).name() == "mpi"
+
+        def bucket(ps):
+            fast = mpi and ps[0]._data.dtype in _MPI_DTYPES and isinstance(ps[0]._data, np.ndarray)
+            return _Bucket(ps, fast)
+
         buckets, current, size, dtype = [], [], 0, None
         for p in reversed(params):
             nbytes = p.numel() * p.element_size()
             if nbytes >= _SOLO_BYTES:
-                buckets.append(_Bucket([p]))
+                buckets.append(bucket([p]))
                 continue
             if current and (size + nbytes > self.bucket_bytes_cap or p.dtype != dtype):
-                buckets.append(_Bucket(current))
+                buckets.append(bucket(current))
                 current, size = [], 0
             current.append(p)
             size += nbytes
             dtype = p.dtype
         if current:
-            buckets.append(_Bucket(current))
+            buckets.append(bucket(current))
         return buckets
 
     # --- forward ---
@@ -126,30 +143,40 @@ class DistributedDataParallel(Module):
         return self.module(*inputs, **kwargs)
 
     def _broadcast_buffers(self):
-        """Rank 0's buffers to every rank: one broadcast per dtype of all of them packed together (one
-        collective per buffer would cost a round trip each, for BatchNorm's many small statistics)."""
-        by_dtype = {}
+        """Rank 0's buffers to every rank: CPU buffers in one broadcast of their bytes packed together (one
+        collective per buffer, or per dtype, would cost a round trip each, for BatchNorm's many small
+        statistics); others one by one through ``dist.broadcast``."""
+        src = dist.get_global_rank(self.process_group, 0) if self.process_group else 0
+        host, other = [], []
         for b in self.module.buffers():
             if b is not None:
-                by_dtype.setdefault(b._data.dtype, []).append(b)
+                (host if isinstance(b._data, np.ndarray) else other).append(b)
         pg = dist._state.resolve(self.process_group)
-        for dtype, buffers in by_dtype.items():
-            if dtype not in _PACKABLE or not all(isinstance(b._data, np.ndarray) for b in buffers):
-                with no_grad():
-                    for b in buffers:
-                        dist.broadcast(b, dist.get_global_rank(self.process_group, 0) if self.process_group else 0,
-                                       group=self.process_group)
-                continue
-            flat = np.concatenate([b._data.reshape(-1) for b in buffers])
-            # shapes were checked across the ranks by the broadcasts at construction
-            dist.Work(pg, "broadcast", [pg.comm.Ibcast(flat, root=0)]).wait()
-            if pg.rank() != 0:
-                offset = 0
-                for b in buffers:
-                    n = b._data.size
-                    b._data[...] = flat[offset:offset + n].reshape(b._data.shape)
-                    b._bump_version()
-                    offset += n
+        if pg.name() != "mpi":  # NCCL: every buffer through its own broadcast
+            host, other = [], other + host
+        with no_grad():
+            for b in other:
+                dist.broadcast(b, src, group=self.process_group)
+        if not host:
+            return
+        sizes = [b._data.nbytes for b in host]
+        if self._buffer_bytes is None or self._buffer_bytes.size != sum(sizes):
+            self._buffer_bytes = np.empty(sum(sizes), dtype=np.uint8)
+        flat = self._buffer_bytes
+        root = pg.rank() == 0
+        if root:
+            offset = 0
+            for b, n in zip(host, sizes):
+                flat[offset:offset + n] = np.ascontiguousarray(b._data).reshape(-1).view(np.uint8)
+                offset += n
+        # shapes and dtypes were checked across the ranks by the broadcasts at construction
+        dist.Work(pg, "broadcast", [pg.comm.Ibcast(flat, root=0)]).wait()
+        if not root:
+            offset = 0
+            for b, n in zip(host, sizes):
+                b._data[...] = flat[offset:offset + n].view(b._data.dtype).reshape(b._data.shape)
+                b._bump_version()
+                offset += n
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -166,6 +193,7 @@ class DistributedDataParallel(Module):
         for bucket in self._buckets:
             bucket.pending = len(bucket.params)
             bucket.work = None
+            bucket.filled = [False] * len(bucket.params)
         self._finalize_queued = False
 
     def _grad_ready(self, param):
@@ -174,35 +202,55 @@ class DistributedDataParallel(Module):
         if not self._finalize_queued:
             self._finalize_queued = True
             engine.queue_callback(self._finalize)
-        bucket = self._bucket_of[id(param)]
+        bucket, i = self._slot_of[id(param)]
+        if bucket.fast:
+            self._average_into(bucket, i)
         bucket.pending -= 1
         # with unused parameters the ranks may finish buckets in different orders: reduce them all at the end
         if bucket.pending == 0 and not self.find_unused_parameters:
             self._launch(bucket)
 
-    def _launch(self, bucket):
-        grads = [p.grad._data if p.grad is not None else None for p in bucket.params]
-        dtype = bucket.params[0]._data.dtype
-        pg = dist._state.resolve(self.process_group)
-        if dtype not in _MPI_DTYPES or pg.name() != "mpi" or not isinstance(bucket.params[0]._data, np.ndarray):
-            # other dtypes, NCCL and device tensors: through dist.all_reduce on a bucket beside the parameters
-            self._launch_generic(bucket, grads)
-            return
-        only = grads[0] if len(grads) == 1 else None
+    def _average_into(self, bucket, i):
+        """Fast path: parameter ``i``'s gradient divided by the world size, in place when it is its bucket's
+        only one (and its own writable array), else into its slot of the bucket's buffer (zeros without one)."""
+        p = bucket.params[i]
+        g = p.grad._data if p.grad is not None else None
+        if g is not None and not isinstance(g, np.ndarray):
+            raise RuntimeError(f"DistributedDataParallel: a gradient on {p.grad.device} for a parameter that was on "
+                               "the CPU when the model was wrapped; move the module before wrapping it")
+        world = self._world
         # a leaf's .grad is its own array (autograd copies the incoming one), unless the graph is being kept
         # for double backward, where it may be shared: then it is copied like a small one
-        bucket.inplace = (only is not None and only.dtype == dtype and only.flags.c_contiguous
-                          and only.flags.writeable and not bucket.params[0].grad.requires_grad)
-        if bucket.inplace:
-            buf = only
+        if (len(bucket.params) == 1 and g is not None and g.dtype == p._data.dtype and g.flags.c_contiguous
+                and g.flags.writeable and not p.grad.requires_grad):
+            if world > 1:
+                np.divide(g, world, out=g)
+            bucket.flat, bucket.inplace = g, True
         else:
             if bucket.buffer is None:
-                bucket.buffer = np.empty(sum(bucket.sizes), dtype=dtype)
-            buf = _pack(grads, bucket.sizes, bucket.buffer)
-        bucket.flat = buf
+                bucket.buffer = np.empty(sum(bucket.sizes), dtype=p._data.dtype)
+            slot = bucket.buffer[bucket.offsets[i]:bucket.offsets[i] + bucket.sizes[i]]
+            if g is None:
+                slot[...] = 0
+            else:
+                np.divide(g.reshape(-1), world, out=slot, casting="unsafe")
+            bucket.flat, bucket.inplace = bucket.buffer, False
+        bucket.filled[i] = True
+
+    def _launch(self, bucket):
+        pg = dist._state.resolve(self.process_group)
+        if not bucket.fast:
+            # other dtypes, NCCL and device tensors: through dist.all_reduce on a bucket beside the parameters
+            self._launch_generic(bucket, [p.grad._data if p.grad is not None else None for p in bucket.params])
+            return
+        for i, done in enumerate(bucket.filled):  # parameters without a gradient this step (unused ones)
+            if not done:
+                self._average_into(bucket, i)
+        if len(bucket.params) > 1:
+            bucket.flat, bucket.inplace = bucket.buffer, False
         # the shapes were checked across the ranks when the parameters were broadcast at construction,
         # so the per-call agreement round trip of dist.all_reduce is skipped here
-        req = pg.comm.Iallreduce(dist._mpi.mpi().IN_PLACE, buf, dist._mpi.mpi().SUM)
+        req = pg.comm.Iallreduce(dist._mpi.mpi().IN_PLACE, bucket.flat, dist._mpi.mpi().SUM)
         bucket.work = dist.Work(pg, "all_reduce", [req])
 
     def _launch_generic(self, bucket, grads):
@@ -229,22 +277,27 @@ class DistributedDataParallel(Module):
             if bucket.work is None:
                 bucket.pending = 0
                 self._launch(bucket)
-        world = dist.get_world_size(self.process_group)
+        world = self._world
         for bucket in self._buckets:
             bucket.work.wait()
             flat = bucket.flat
-            if bucket.inplace:  # the sum is already in .grad: average it there
-                np.divide(flat, world, out=flat)
+            if bucket.inplace:  # the average is already in .grad
+                pass
+            elif bucket.fast:  # averaged before the sum: copy back
+                for p, offset, n in zip(bucket.params, bucket.offsets, bucket.sizes):
+                    chunk = flat[offset:offset + n].reshape(p.shape)
+                    if p.grad is None:
+                        p.grad = Tensor._make(chunk.copy())
+                    else:
+                        np.copyto(p.grad._data, chunk, casting="unsafe")
             else:  # average while copying back: one pass over the buffer
                 xp = backend.module_for(bucket.params[0].device)
-                offset = 0
-                for p, n in zip(bucket.params, bucket.sizes):
+                for p, offset, n in zip(bucket.params, bucket.offsets, bucket.sizes):
                     chunk = flat[offset:offset + n].reshape(p.shape)
                     if p.grad is None:
                         p.grad = Tensor._make((chunk / world).astype(p._data.dtype, copy=False))
                     else:
                         xp.divide(chunk, world, out=p.grad._data, casting="unsafe")
-                    offset += n
             bucket.flat = bucket.work = None
 
     # --- state ---

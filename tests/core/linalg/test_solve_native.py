@@ -1,0 +1,122 @@
+"""linalg.solve's two CPU paths: one LU through the LAPACK NumPy links (``ops/_lapack_native``, reused by the
+backward) for large matrices, NumPy's gesv (its batch shared among threads) for small ones. Both must give
+the same values, gradients, broadcasting and errors; the thresholds are lowered here so small inputs take
+the native path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember import linalg as LA
+from ember import _fast
+from ember.autograd import gradcheck, gradgradcheck
+from ember.ops import _lapack_native, linalg_decomp
+
+pytestmark = pytest.mark.skipif(not _lapack_native.available(np.float64), reason="NumPy's LAPACK symbols not found")
+
+
+@pytest.fixture(params=["native", "gesv"])
+def path(request, monkeypatch):
+    if request.param == "native":
+        monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN", {"float32": 1, "float64": 1})
+        monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN_GRAD", 1)
+    else:
+        monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN", {"float32": 10**9, "float64": 10**9})
+        monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN_GRAD", 10**9)
+        monkeypatch.setattr(_fast, "_threads", lambda: 2)  # the batch split, whatever the machine's load
+    return request.param
+
+
+def _well(shape, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) + 3 * np.eye(shape[-1])).astype(dtype)
+
+
+@pytest.mark.parametrize("a_shape,b_shape", [((5, 5), (5, 3)), ((6, 4, 4), (6, 4, 2)), ((4, 4), (3, 4, 2)),
+                                             ((2, 1, 3, 3), (5, 3, 1)), ((7, 3, 3), (3,)), ((6, 4, 4), (6, 4, 0))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_values_and_broadcasting_match_numpy(path, a_shape, b_shape, dtype):
+    a = _well(a_shape, 0, dtype)
+    b = np.random.default_rng(1).standard_normal(b_shape).astype(dtype)
+    x = LA.solve(ember.tensor(a), ember.tensor(b))
+    vec = len(b_shape) == 1
+    batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2] if not vec else ())
+    ref = np.linalg.solve(np.broadcast_to(a, batch + a_shape[-2:]).astype(np.float64),
+                          np.broadcast_to(b[..., None] if vec else b, batch + (b_shape[0] if vec else b_shape[-2],
+                                                                              1 if vec else b_shape[-1])))
+    ref = ref[..., 0] if vec else ref
+    assert x.shape == ref.shape and x.dtype == ember.tensor(a).dtype
+    np.testing.assert_allclose(x.numpy(), ref, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_left_false_and_solve_triangular(path):
+    a, b = _well((3, 4, 4), 2), np.random.default_rng(3).standard_normal((3, 2, 4))
+    x = LA.solve(ember.tensor(a), ember.tensor(b), left=False)
+    np.testing.assert_allclose(x.numpy() @ a, b, atol=1e-12)
+    u = np.triu(a)
+    y = LA.solve_triangular(ember.tensor(a), ember.tensor(b.swapaxes(-1, -2)), upper=True)
+    np.testing.assert_allclose(u @ y.numpy(), b.swapaxes(-1, -2), atol=1e-12)
+
+
+@pytest.mark.parametrize("shapes", [[(2, 3, 3), (2, 3, 2)], [(3, 3), (4, 3, 2)], [(2, 1, 3, 3), (3, 3, 1)]])
+def test_gradients_float64(path, shapes):
+    a = ember.tensor(_well(shapes[0], 4), requires_grad=True)
+    b = ember.tensor(np.random.default_rng(5).standard_normal(shapes[1]), requires_grad=True)
+    assert gradcheck(LA.solve, [a, b])
+    assert gradgradcheck(LA.solve, [a, b])  # create_graph: the backward as tensor ops
+
+
+def test_only_one_grad_and_vector_rhs(path):
+    a = ember.tensor(_well((4, 4), 6), requires_grad=True)
+    b = ember.tensor(np.random.default_rng(7).standard_normal(4))
+    assert gradcheck(lambda m: LA.solve(m, b), [a])
+    b.requires_grad_(True)
+    assert gradcheck(lambda v: LA.solve(a.detach(), v), [b])
+
+
+def test_backward_reuses_the_forward_factorisation(monkeypatch):
+    monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN_GRAD", 1)
+    calls = []
+    factor = _lapack_native.lu_factor
+    monkeypatch.setattr(_lapack_native, "lu_factor", lambda a: calls.append(a.shape) or factor(a))
+    a = ember.tensor(_well((2, 5, 5), 8), requires_grad=True)
+    b = ember.tensor(np.random.default_rng(9).standard_normal((2, 5, 3)), requires_grad=True)
+    LA.solve(a, b).sum().backward()
+    assert calls == [(2, 5, 5)]
+    g = np.linalg.solve(np.swapaxes(a.detach().numpy(), -1, -2), np.ones((2, 5, 3)))
+    np.testing.assert_allclose(b.grad.numpy(), g, atol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), -g @ np.swapaxes(LA.solve(a, b).detach().numpy(), -1, -2), atol=1e-12)
+
+
+def test_singular_batch_raises_pytorchs_error(path):
+    a = np.stack([np.eye(3), [[1.0, 2, 3], [2, 4, 6], [0, 0, 1]], np.eye(3)])
+    with pytest.raises(LA.LinAlgError, match=r"torch.linalg.solve: \(Batch element 1\): The solver failed because "
+                                             r"the input matrix is singular."):
+        LA.solve(ember.tensor(a), ember.ones(3, 3, 2, dtype=ember.float64))
+    info = LA.solve_ex(ember.tensor(a), ember.ones(3, 3, 2, dtype=ember.float64)).info
+    assert info.tolist() == [0, 2, 0]
+
+
+def test_numpy_gesv_when_the_symbols_are_missing(monkeypatch):
+    monkeypatch.setattr(_lapack_native, "_routines", {})
+    monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN_GRAD", 1)
+    assert not _lapack_native.available(np.float64)
+    a = ember.tensor(_well((3, 3), 10), requires_grad=True)
+    b = ember.tensor(np.ones((3, 2)), requires_grad=True)
+    x = LA.solve(a, b)
+    np.testing.assert_allclose(x.detach().numpy(), np.linalg.solve(a.detach().numpy(), np.ones((3, 2))), rtol=1e-12)
+    assert gradcheck(LA.solve, [a, b])
+
+
+def test_large_matrices_take_the_native_path_and_agree(monkeypatch):
+    calls = []
+    factor = _lapack_native.lu_factor
+    monkeypatch.setattr(_lapack_native, "lu_factor", lambda a: calls.append(a.dtype) or factor(a))
+    for dtype, n in ((np.float64, 128), (np.float32, 64)):
+        a = _well((2, n, n), 11, dtype) + n * np.eye(n, dtype=dtype)
+        b = np.random.default_rng(12).standard_normal((2, n, 4)).astype(dtype)
+        x = LA.solve(ember.tensor(a), ember.tensor(b)).numpy()
+        np.testing.assert_allclose(x, np.linalg.solve(a.astype(np.float64), b), rtol=1e-4 if dtype == np.float32 else 1e-10)
+    assert calls == [np.float64, np.float32]
