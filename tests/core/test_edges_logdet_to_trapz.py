@@ -226,3 +226,26 @@ def test_slogdet_batch_mixing_singular_and_regular_matrices():
         B = _f64([[1.0, 1.0], [-1.0, -1.0]])
         (g,) = ember.autograd.grad(ember.logdet(B), B, create_graph=True)
         g.sum().backward()
+
+
+# ---- torch.norm / vector_norm with inf and nan elements (seeds 1-4 x 300 of the norm entry) --------------
+
+
+def test_norm_two_of_a_vector_with_an_inf_has_zero_gradient_at_its_finite_elements():
+    x = _f64([[1.56, -math.inf], [3.0, 4.0]])
+    ember.norm(x, dim=1, p=2).backward(ember.tensor([1.0, 1.0], dtype=ember.float64))
+    g = x.grad.numpy()
+    assert g[0, 0] == 0.0 and math.isnan(g[0, 1])  # PyTorch: x * g / norm, 1.56 / inf = 0 and inf / inf = nan
+    assert g[1].tolist() == pytest.approx([0.6, 0.8])
+    assert gradcheck(lambda t: ember.norm(t, dim=0, p=3), (_f64([[1.0, -2.0], [0.5, 3.0]]),))
+
+
+def test_inf_norm_gradient_takes_a_nan_element_as_the_maximum():
+    x = _f64([[-1.15, math.nan, 0.61], [1.0, 2.0, 2.0]])
+    for norm in (lambda t: ember.norm(t, dim=1, p=math.inf), lambda t: ember.linalg.vector_norm(t, math.inf, dim=1)):
+        (g,) = ember.autograd.grad(norm(x), x, ember.tensor([2.0, 3.0], dtype=ember.float64))
+        g = g.numpy()
+        assert g[0, 0] == 0.0 and g[0, 2] == 0.0  # PyTorch 2.13: 0, not nan, beside the nan
+        assert g[1].tolist() == [0.0, 1.5, 1.5]
+    with pytest.raises(RuntimeError, match="inf norm on an empty tensor"):
+        ember.norm(ember.empty(0, 3), p=math.inf)

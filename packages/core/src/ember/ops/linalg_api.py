@@ -491,8 +491,9 @@ class _VectorNorm(Primitive):
             return x * 0, None, None, None
         if p == 1:
             return grad * x.sgn(), None, None, None
-        if p in (math.inf, -math.inf):
-            hit = (x.abs() == norm).to(x.dtype)
+        if p in (math.inf, -math.inf):  # PyTorch: a nan element counts as a hit (it is what the norm took)
+            mag = x.abs()
+            hit = ((mag == norm) | mag.isnan()).to(x.dtype)
             count = hit.sum(axes, keepdim=True)
             return grad * x.sgn() * hit / count, None, None, None
         if p < 1:  # PyTorch: |x| ** (p - 1) is taken as 0 at x == 0 (not inf), and no division by the norm

@@ -574,7 +574,9 @@ class _NormRoot(Primitive):
         zero = s == 0
         safe = where(zero, 1.0, s)  # finite everywhere, so double backward stays finite too
         root = _NormRoot.apply(safe, ctx.p)
-        return where(zero, 0.0, grad * root / (ctx.p * safe)), None
+        # d s^(1/p) / ds = 1 / (p * root^(p-1)), written so an infinite sum gives 0 (PyTorch's x * g / norm
+        # is 0 for the finite elements of a vector with an inf), not inf / inf
+        return where(zero, 0.0, grad / (ctx.p * (root if ctx.p == 2 else root ** (ctx.p - 1)))), None
 
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
@@ -593,17 +595,10 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         s = sum(input * input, axes, keepdim=keepdim)
         return _NormRoot.apply(s, 2) if input._data.size else s
     a = _abs(input)
-    if p in (float("inf"), float("-inf")) and input._data.size == 0:
-        for ax in axes or (0,):
-            if not input._data.shape or input._data.shape[ax] == 0:
-                raise RuntimeError(
-                    f"linalg.vector_norm cannot compute the {p} norm on the dimension {ax}because this dimension is "
-                    "empty and the operation does not have an identity"
-                )
-    if p == float("inf"):
-        return amax(a, axes, keepdim)
-    if p == float("-inf"):
-        return amin(a, axes, keepdim)
+    if p in (float("inf"), float("-inf")):  # (vector_norm's gradient: a nan element is the one taken)
+        from .linalg_api import vector_norm
+
+        return vector_norm(input, p, dim, keepdim)
     if p == 0:
         return sum((a != 0).to(input.dtype), axes, keepdim=keepdim)
     if p == 1:
