@@ -323,3 +323,24 @@ def test_deprecated_upsample_aliases_warn():
     with pytest.warns(UserWarning, match="upsample_bilinear` is deprecated"):
         got = F.upsample_bilinear(x, size=3).tolist()
     assert got == want
+
+
+@pytest.mark.parametrize(
+    "shape, pad",
+    [([2, 0], (-1, 1)), ([3, 0, 2], (0, 0, -1, 2, 1, 0)), ([3, 1, 0], (-1, 2, 0, 1)), ([0, 1], (1, -1, -1, 1))],
+)
+def test_constant_pad_crops_each_side_in_turn(shape, pad):
+    # PyTorch narrows by each negative amount before padding: a 0-size dim can't lose one element even when
+    # the other side would add one back
+    with pytest.raises(RuntimeError, match=r"^narrow\(\): length must be non-negative\.$"):
+        F.pad(ember.zeros(shape, dtype=ember.float64), pad)
+
+
+def test_constant_pad_value_must_fit_the_dtype():
+    x = ember.tensor([[0, 1], [1, 2]], dtype=ember.uint8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        F.pad(x, (2, 1, 0, 1), value=-0.75)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        F.pad(x, (1, 0), value=-1)  # a float in PyTorch's signature: no two's-complement wrap
+    assert F.pad(x, (-1, 0), value=-0.75).tolist() == [[1], [2]]  # nothing filled: no check, as in PyTorch
+    assert F.pad(x, (1, 0), value=1.5).tolist() == [[1, 0, 1], [1, 1, 2]]

@@ -288,3 +288,21 @@ def test_clamp_and_where_match_torch():
     (torch.clamp(tx, tlo, thi) * torch.where(tx > 0, tx, 0.5)).sum().backward()
     for e, tt in ((ex, tx), (elo, tlo), (ehi, thi)):
         np.testing.assert_allclose(vals(e.grad), tt.grad.numpy(), rtol=1e-12)
+
+
+# ---- copysign's gradient: grad * result / input (0 where input == 0), so nan at an infinite input ---------
+
+
+def test_copysign_grad_is_nan_at_inf():
+    x = t([1.77, -1.02, -math.inf, 0.0, math.inf], dtype=ember.float64, requires_grad=True)
+    y = t([2.0, 0.5, -1.0, -3.0, -2.26], dtype=ember.float64, requires_grad=True)
+    ember.copysign(x, y).sum().backward()
+    np.testing.assert_array_equal(vals(x.grad), [1.0, -1.0, NAN, 0.0, NAN])
+    assert vals(y.grad) == [0.0] * 5
+
+
+def test_copysign_gradcheck():
+    from ember.autograd import gradcheck
+
+    x = t([1.77, -1.02, 0.3], dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a: ember.copysign(a, t([-2.0, -0.5, 1.0], dtype=ember.float64)), (x,))

@@ -200,3 +200,19 @@ def test_namespace_and_methods():
     y.i0_()
     np.testing.assert_allclose(y.numpy(), sp.i0(x.numpy()), rtol=1e-6)
     assert S.gammaln is ember.lgamma and S.psi is ember.digamma
+
+
+def test_zeta_edge_values_follow_torch():
+    # PyTorch's rule order: x == 1 -> inf (even for a nan q); x < 1 -> nan; q <= 0 an integer (or -inf) -> inf
+    # (even for a nan x); q <= 0 with a non-integer x -> nan; q = +inf -> nan; x = +inf -> 1 at q == 1,
+    # inf for 0 < q < 1 and nan for q > 1
+    inf, nan = np.inf, np.nan
+    x = [2.99, 1.0, 0.5, 2.0, nan, 2.5, 3.0, inf, inf, inf, 2.0, 2.0]
+    q = [inf, nan, 2.0, -inf, -2.0, -1.5, -1.5, 1.0, 0.5, 2.0, nan, 2.42]
+    want = [nan, inf, nan, inf, inf, nan, None, 1.0, inf, nan, nan, None]
+    got = S.zeta(t64(x), t64(q)).numpy()
+    ref = [float(sp.zeta(a, b)) for a, b in zip(x, q)]
+    for g, w, r in zip(got, want, ref):
+        np.testing.assert_allclose(g, r if w is None else w, rtol=1e-10, equal_nan=True)
+    f32 = S.zeta(ember.tensor([2.0, 3.0]), ember.tensor([inf, inf]))
+    assert f32.dtype == ember.float32 and np.isnan(f32.numpy()).all()

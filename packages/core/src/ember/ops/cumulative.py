@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import bind, wrap_dim, xp_of
+from ._common import as_1d_if_0d, bind, wrap_dim, xp_of
 from .. import return_types
 from .reduction import cumsum
 from .reduction import sum as _sum
@@ -85,10 +85,9 @@ class LogCumSumExp(Primitive):
         return exp(x + pos) - exp(x + neg), None
 
 
+@as_1d_if_0d
 def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input), dim))`` computed without overflow."""
-    if input._data.ndim == 0:
-        return LogCumSumExp.apply(input.reshape(1), 0).reshape(())
     return LogCumSumExp.apply(input, wrap_dim(dim, input._data.ndim))
 
 

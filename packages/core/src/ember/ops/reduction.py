@@ -143,9 +143,9 @@ def _axes(input, dim):
 
 class Prod(Primitive):
     @staticmethod
-    def forward(ctx, a, axes, keepdim, np_dtype):
+    def forward(ctx, a, axes, keepdim, np_dtype, full=False):
         ctx.save_for_backward(a)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.axes, ctx.keepdim, ctx.full = axes, keepdim, full
         return a._data.prod(axis=axes, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
@@ -156,27 +156,18 @@ class Prod(Primitive):
 
     @staticmethod
     def _grad(ctx, grad):
-        (a,) = ctx.saved_tensors
-        from .selection import where
+        from .product_grad import prod_grad
 
-        axes = ctx.axes
-        g = grad_to_input_shape(grad, a._data.shape, axes, ctx.keepdim)
-        # PyTorch's rule: out / x without zeros; with one zero, the product of the others at the zero
-        # and 0 elsewhere; with two or more zeros, 0 (inf and nan follow from out / x as there)
-        zeros = a == 0
-        if not bool(zeros._data.any()):
-            return g * (Prod.apply(a, axes, True, None) / a)
-        nz = sum(zeros, axes, keepdim=True)
-        others = Prod.apply(where(zeros, 1.0, a), axes, True, None)
-        with_zero = where(zeros & (nz == 1), others, 0.0)
-        return g * where(nz == 0, Prod.apply(a, axes, True, None) / where(zeros, 1.0, a), with_zero)
+        (a,) = ctx.saved_tensors
+        g = grad_to_input_shape(grad, a._data.shape, ctx.axes, ctx.keepdim)
+        return prod_grad(a, g, Prod.apply(a, ctx.axes, True, None), ctx.axes, ctx.full)
 
 
 @autocast_op
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of elements over ``dim`` (all when None)."""
     axes = _axes(input, dim) if dim is not None else tuple(range(input._data.ndim))
-    return Prod.apply(input, axes, keepdim if dim is not None else False, _sum_dtype(input._data, dtype))
+    return Prod.apply(input, axes, keepdim if dim is not None else False, _sum_dtype(input._data, dtype), dim is None)
 
 
 class Amax(Primitive):
@@ -442,14 +433,34 @@ def logsumexp(input, dim, keepdim=False):
 class CumSum(Primitive):
     @staticmethod
     def forward(ctx, a, dim, np_dtype):
-        ctx.dim = dim
-        return xp_of(a._data).cumsum(a._data, axis=dim, dtype=np_dtype)
+        ctx.dim, ctx.in_dtype = dim, a._data.dtype
+        return _cum_in(a._data, dim, np_dtype, "cumsum")
 
     @staticmethod
     def backward(ctx, grad):
         from .shape import flip
 
+        grad = _grad_in(grad, ctx.in_dtype)
         return flip(cumsum(flip(grad, (ctx.dim,)), ctx.dim), (ctx.dim,))
+
+
+def _cum_in(arr, dim, np_dtype, name):
+    """cumsum/cumprod of ``arr`` in ``np_dtype``. Converting one float type to another, PyTorch casts the
+    input and then accumulates in double (its CPU accumulator for float), rounding each running value once."""
+    xp = xp_of(arr)
+    fn = getattr(xp, name)
+    if np_dtype is None or arr.dtype.kind != "f" or numpy.dtype(np_dtype).kind != "f" or arr.dtype == np_dtype:
+        return fn(arr, axis=dim, dtype=np_dtype)
+    wide = arr.astype(np_dtype).astype(xp.float64)
+    return fn(wide, axis=dim).astype(np_dtype)
+
+
+def _grad_in(grad, np_dtype):
+    """PyTorch's ``grad.to(self.scalar_type())``: a cumsum/cumprod run in another ``dtype`` is differentiated
+    in the input's dtype (a float64 input summed in float32 gets a float64 reversed cumsum)."""
+    if grad._data.dtype == np_dtype or _np_kind(np_dtype) not in "fc":
+        return grad
+    return grad.to(dtypes.from_numpy_dtype(np_dtype))
 
 
 def _check_autograd_dtype(input, dtype):
@@ -470,11 +481,13 @@ def cumsum(input, dim, *, dtype=None):
 
 
 class CumProd(Primitive):
+    save_output = True
+
     @staticmethod
     def forward(ctx, a, dim, np_dtype):
         ctx.dim = dim
         ctx.save_for_backward(a)
-        return xp_of(a._data).cumprod(a._data, axis=dim, dtype=np_dtype)
+        return _cum_in(a._data, dim, np_dtype, "cumprod")
 
     @staticmethod
     def backward(ctx, grad):
@@ -484,32 +497,11 @@ class CumProd(Primitive):
 
     @staticmethod
     def _grad(ctx, grad):
+        from .product_grad import cumprod_grad
+
         (a,) = ctx.saved_tensors
-        from .shape import flip
-
-        if bool((a._data == 0).any()):
-            return _cumprod_grad_with_zeros(a, grad, ctx.dim)
-        out = cumprod(a, ctx.dim)
-        # d/da_k sum_j g_j prod_{i<=j} a_i = sum_{j>=k} g_j out_j / a_k  (no zeros here)
-        rev = flip(cumsum(flip(grad * out, (ctx.dim,)), ctx.dim), (ctx.dim,))
-        return rev / a
-
-
-def _cumprod_grad_with_zeros(a, grad, dim):
-    """The exact cumprod gradient where ``a`` has zeros (dividing out a_k is impossible there):
-    sum_{j>=k} g_j prod_{i<=j, i!=k} a_i, from an (n, n) table per row of cumprods with a_k set to 1."""
-    from ..tensor import Tensor
-    from .selection import where
-    from .shape import movedim
-
-    x, g = movedim(a, dim, -1), movedim(grad, dim, -1)
-    n = x._data.shape[-1]
-    xp = xp_of(x._data)
-    eye = Tensor._make(xp.eye(n, dtype=bool))
-    rows = where(eye, 1.0, x.unsqueeze(-2).expand(*x._data.shape[:-1], n, n))  # row k: a with a_k = 1
-    upper = Tensor._make(xp.triu(xp.ones((n, n), dtype=x._data.dtype)))  # j >= k
-    gk = (cumprod(rows, -1) * upper * g.unsqueeze(-2)).sum(-1)
-    return movedim(gk, -1, dim)
+        out = ctx.saved_output  # in the dtype it was computed in, as PyTorch's saved result
+        return cumprod_grad(a, _grad_in(grad, a._data.dtype), out, ctx.dim)
 
 
 @as_1d_if_0d
@@ -518,7 +510,10 @@ def cumprod(input, dim, *, dtype=None):
     d = wrap_dim(dim, input._data.ndim)
     _check_autograd_dtype(input, dtype)
     if dtype is not None and dtypes.to_dtype(dtype).np != input._data.dtype:
-        input = input.to(dtypes.to_dtype(dtype))
+        if not (input._data.dtype.kind == "f" and dtypes.to_dtype(dtype).is_floating_point):
+            input = input.to(dtypes.to_dtype(dtype))
+        else:  # computed in dtype, differentiated in the input's dtype (PyTorch's grad.to(self.scalar_type()))
+            return CumProd.apply(input, d, dtypes.to_dtype(dtype).np)
     return CumProd.apply(input, d, _sum_dtype(input._data, None) if _np_kind(input._data.dtype) in "biu" else None)
 
 

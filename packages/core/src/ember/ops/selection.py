@@ -15,7 +15,7 @@ from .. import backend, dtypes
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from .._errors import check_broadcast
-from ._common import apply_inplace, binary_arrays, bind, inplace_source, xp_of
+from ._common import apply_inplace, binary_arrays, bind, inplace_source, quiet_errors, xp_of
 from .elementwise import _maybe_out
 from ..dtypes import np_kind as _np_kind
 from .unary import (
@@ -29,7 +29,6 @@ from .unary import (
     not_implemented,
     scalar_type_name,
     select,
-    sign,
 )
 
 
@@ -439,8 +438,12 @@ class Copysign(Primitive):
         a, _ = _operands(ctx)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            # PyTorch's grad * (result / input), 0 where input == 0, without dividing: +-1 or 0
-            ga = grad * (sign(a) * sign(ctx.saved_output))
+            # PyTorch's grad * (result / input), 0 where input == 0: +-1, nan at an infinite input
+            # (inf / inf) or a nan one; locally constant, so a constant for double backward
+            x, y = a._data, ctx.saved_output._data
+            with quiet_errors():
+                ratio = y / x
+            ga = grad * _const(select(x == 0, xp_of(ratio).zeros_like(ratio), ratio))
         if ctx.needs_input_grad[1]:
             gb = _zeros(grad)
         return ga, gb

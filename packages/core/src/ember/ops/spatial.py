@@ -19,7 +19,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from ._common import device_constant, xp_of
+from ._common import check_scalar_fits, device_constant, xp_of
 from ..dtypes import np_kind as _np_kind
 
 __all__ = [
@@ -289,12 +289,17 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     pairs = [(0, 0)] * (nd - k) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(k))]
     shape = input.shape
     if mode == "constant":
+        # PyTorch crops first (narrow by each negative amount in turn), then fills
         for (lo, hi), n in zip(pairs, shape):
-            if n + lo + hi < 0:
+            if n + min(lo, 0) + min(hi, 0) < 0:
                 raise RuntimeError("narrow(): length must be non-negative.")
-        if all(lo == 0 and hi == 0 for lo, hi in pairs):
-            return _ConstantPad.apply(input, tuple(pairs), 0) if input._requires_grad else input.clone()
+        if all(lo <= 0 and hi <= 0 for lo, hi in pairs):
+            if all(lo == 0 and hi == 0 for lo, hi in pairs) and not input._requires_grad:
+                return input.clone()
+            return _ConstantPad.apply(input, tuple(pairs), 0)
         v = 0 if value is None else value
+        # PyTorch's pad takes the value as a float (an int -1 does not wrap into uint8)
+        check_scalar_fits(float(v) if isinstance(v, int) and not isinstance(v, bool) else v, input._data.dtype)
         if _np_kind(input._data.dtype) in "iub" and isinstance(v, float) and _np_kind(input._data.dtype) != "b":
             v = int(v)
         return _ConstantPad.apply(input, tuple(pairs), v)

@@ -360,12 +360,19 @@ def _zeta64(xp, s, q):
         total += coef * fac * wpow
         fac = fac * (s + 2 * j + 1) * (s + 2 * j + 2)
         wpow = wpow * inv_w2
-    int_q = (q <= 0) & (q == xp.floor(q))
-    total = xp.where(s == 1, math.inf, total)
+    # PyTorch's (Cephes') edge rules, the first matching one winning: s == 1 -> inf; s < 1 -> nan;
+    # q <= 0 an integer (or -inf) -> inf; q <= 0 and s not an integer -> nan; then the series,
+    # which is nan at q = +inf and, at s = +inf, 1 for q == 1, inf for 0 < q < 1 and nan for q > 1
+    total = xp.where(xp.isnan(s) | xp.isnan(q) | (q == math.inf), math.nan, total)
+    s_inf = s == math.inf
+    total = xp.where(s_inf & (q > 1), math.nan, total)
+    total = xp.where(s_inf & (q == 1), 1.0, total)
+    total = xp.where(s_inf & (q > 0) & (q < 1), math.inf, total)
+    nonpos = q <= 0
+    total = xp.where(nonpos & (s != xp.floor(s)), math.nan, total)
+    total = xp.where(nonpos & (q == xp.floor(q)), math.inf, total)
     total = xp.where(s < 1, math.nan, total)
-    total = xp.where((q <= 0) & ~int_q & (s != xp.floor(s)), math.nan, total)
-    total = xp.where(int_q & (s >= 1), math.inf, total)
-    return xp.where(xp.isnan(s) | xp.isnan(q), math.nan, total)
+    return xp.where(s == 1, math.inf, total)
 
 
 class Zeta(Primitive):
