@@ -6,8 +6,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy
-
 from .. import return_types
 from ..tensor import Tensor
 from ._common import bind, fused_msub, wrap_dim, xp_of
@@ -17,22 +15,9 @@ from .unary import not_implemented
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _sorted_last(x):
-    """``x`` sorted along its last dim; where a gradient will flow, tied elements in PyTorch's CPU order, so
-    the gradient reaches the same one of several equal values."""
-    from ..autograd.grad_mode import STATE
-    from .sorting import Sort, sort
-
-    arr = x._data
-    if not (x._requires_grad and STATE.enabled) or xp_of(arr) is not numpy or arr.ndim == 0:
-        return sort(x, -1).values
-    from ._std_sort import torch_sort_indices
-
-    return Sort.apply(x, arr.ndim - 1, torch_sort_indices(arr).astype("int64"))
-
-
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     from .indexing import gather
+    from .sorting import sort
 
     name = "nanquantile()" if ignore_nan else "quantile()"
     arr = input._data
@@ -62,7 +47,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     ndim = arr.ndim
     x = input.reshape(-1) if dim is None else (input.reshape(1) if ndim == 0 else input)
     d = 0 if dim is None else wrap_dim(dim, max(ndim, 1))
-    xs = _sorted_last(x.movedim(d, -1))  # nans sort last
+    xs = sort(x.movedim(d, -1), -1).values  # nans sort last
     n = xs._data.shape[-1]
     nan_count = xp.isnan(xs._data).sum(-1, keepdims=True)
     if ignore_nan:
