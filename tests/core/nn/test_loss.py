@@ -526,3 +526,11 @@ def test_parity_cross_entropy_random_kdim(smoothing):
     ey.backward()
     np.testing.assert_allclose(ey.item(), ty.item(), rtol=1e-5)
     np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_multilabel_margin_sums_in_pytorch_order():
+    # (1 - 0.42) + -0.58 = 1.1e-16 > 0 (PyTorch's 1 - x[j] + x[i]): the hinge is active and passes a gradient,
+    # where 1 - (0.42 - -0.58) = 0 would not
+    x = _t(np.array([[-0.58, 0.42]]), grad=True)
+    F.multilabel_margin_loss(x, _t(np.array([[1, -1]])), reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.5, -0.5]])

@@ -1118,7 +1118,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x = input.reshape(N, C)
     # pair (j, i): j a target class (times its count), i a non-target class
     pair = counts[:, :, None] * (counts == 0)[:, None, :]
-    margins = _hinge(1 - (x.unsqueeze(2) - x.unsqueeze(1)))
+    margins = _hinge((1 - x.unsqueeze(2)) + x.unsqueeze(1))  # PyTorch's order: z > 0 decides the gradient
     loss = (margins * _const(pair)).sum((1, 2)) / C
     if len(xs) == 1:
         loss = loss.reshape(())
