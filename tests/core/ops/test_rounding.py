@@ -198,12 +198,3 @@ def test_inplace_int_with_float_divisor_fails():
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
         x = t([5, 7])
         x //= 2.5
-
-
-def test_half_trunc_division_divides_in_float32():
-    # -1.8203125 / -0.0200042724609375 = 90.996...: float16 would round the quotient to 91 before trunc
-    a = ember.tensor([-1.8203125], dtype=ember.float16)
-    b = ember.tensor([-0.0200042724609375], dtype=ember.float16)
-    q = ember.div(a, b, rounding_mode="trunc")
-    assert q.dtype == ember.float16 and q.tolist() == [90.0]
-    assert ember.div(a.bfloat16(), b.bfloat16(), rounding_mode="trunc").dtype == ember.bfloat16

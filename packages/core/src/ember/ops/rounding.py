@@ -10,8 +10,6 @@ zero gives inf/nan.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import (
@@ -135,8 +133,6 @@ class TruncDivide(Primitive):
         if x.dtype.kind in "iu":
             # x - fmod(x, y) is an exact multiple of y, so floor division of it truncates
             return xp.floor_divide(x - xp.fmod(x, y), y)
-        if x.dtype.itemsize == 2:  # half types divide in float32 (PyTorch's opmath): no rounding before trunc
-            return xp.trunc(x.astype(np.float32) / y.astype(np.float32)).astype(x.dtype)
         return xp.trunc(x / y)
 
     @staticmethod
