@@ -106,6 +106,44 @@ def test_all_targets_ignored_gives_nan_mean_and_zero_sum():
     assert np.all(x.grad.numpy() == 0)
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_zero_total_weight_mean_is_nan_with_nan_gradient(smoothing):
+    # PyTorch: loss = sum / total_weight = 0/0 and grad = w[t] * (-g / 0) at each counted target;
+    # cross_entropy's log-softmax backward spreads that nan over the row; ignored rows stay 0
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [0.0, 1.0, -1.0]])
+    w = _t(np.array([0.0, 1.0, 2.0]))
+    t = _t(np.array([0, -100, 0]))
+    a = _t(x, grad=True)
+    loss = F.cross_entropy(a, t, weight=w, label_smoothing=smoothing)
+    assert math.isnan(loss.item())  # not inf: the NLL and smoothing sums are each divided by 0
+    loss.backward()
+    g = a.grad.numpy()
+    assert np.isnan(g[[0, 2]]).all() and np.all(g[1] == 0)
+    b = _t(x, grad=True)
+    loss = F.nll_loss(b, t, weight=w)
+    assert math.isnan(loss.item())
+    loss.backward()
+    expected = np.zeros((3, 3))
+    expected[[0, 2], 0] = np.nan
+    np.testing.assert_array_equal(b.grad.numpy(), expected)
+    # the same through a graph (create_graph=True takes the Tensor-op backward)
+    c = _t(x, grad=True)
+    (gc,) = ember.autograd.grad(F.nll_loss(c, t, weight=w), c, create_graph=True)
+    np.testing.assert_array_equal(gc.detach().numpy(), expected)
+    c = _t(x, grad=True)
+    (gc,) = ember.autograd.grad(F.cross_entropy(c, t, weight=w, label_smoothing=smoothing), c, create_graph=True)
+    assert np.isnan(gc.detach().numpy()[[0, 2]]).all() and np.all(gc.detach().numpy()[1] == 0)
+
+
+def test_every_target_ignored_with_weight_gives_zero_gradient():
+    x = _t(_d(2, 3), grad=True)
+    t = _t(np.array([-100, -100]))
+    loss = F.cross_entropy(x, t, weight=_t(np.array([0.0, 1.0, 2.0])), label_smoothing=0.1)
+    assert math.isnan(loss.item())
+    loss.backward()
+    assert np.all(x.grad.numpy() == 0)
+
+
 def test_ignored_targets_get_zero_gradient_and_kdim_shapes():
     x = _t(_d(2, 3, 4, 5), grad=True)
     t = np.random.default_rng(0).integers(0, 3, (2, 4, 5))
@@ -488,3 +526,11 @@ def test_parity_cross_entropy_random_kdim(smoothing):
     ey.backward()
     np.testing.assert_allclose(ey.item(), ty.item(), rtol=1e-5)
     np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_multilabel_margin_sums_in_pytorch_order():
+    # (1 - 0.42) + -0.58 = 1.1e-16 > 0 (PyTorch's 1 - x[j] + x[i]): the hinge is active and passes a gradient,
+    # where 1 - (0.42 - -0.58) = 0 would not
+    x = _t(np.array([[-0.58, 0.42]]), grad=True)
+    F.multilabel_margin_loss(x, _t(np.array([[1, -1]])), reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.5, -0.5]])

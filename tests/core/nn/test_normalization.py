@@ -331,3 +331,36 @@ def test_parity_random_shapes_with_torch():
         ye = fn(F, ember.from_numpy(arr), ember.from_numpy(wn))
         yt = fn(tf, torch.from_numpy(arr), torch.from_numpy(wn))
         np.testing.assert_allclose(ye.numpy(), yt.numpy(), rtol=1e-4, atol=1e-5)
+
+
+# -- near-constant inputs: PyTorch's folded output cancels, so its exact statistics matter -------------
+CANCEL = np.load(pathlib.Path(__file__).parent / "fixtures" / "norm_cancellation_ref.npz")
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("in", lambda x, w, b: F.instance_norm(x)),
+    ("in_affine", lambda x, w, b: F.instance_norm(x, weight=w, bias=b)),
+    ("bn", lambda x, w, b: F.batch_norm(x, None, None, training=True)),
+    ("bn_affine", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)),
+])
+def test_near_constant_float32_matches_torch(name, fn):
+    x, w, b = (ember.from_numpy(CANCEL[k].copy()) for k in ("x", "w", "b"))
+    y = fn(x, w, b)
+    # PyTorch's own output is only good to ~1e-3 here; ember reproduces its rounding
+    np.testing.assert_allclose(y.numpy(), CANCEL[name], rtol=1e-5, atol=1e-5)
+
+
+def test_near_constant_running_stats_match_torch():
+    rm, rv = ember.zeros(4), ember.ones(4)
+    F.batch_norm(ember.from_numpy(CANCEL["x"].copy()), rm, rv, training=True, momentum=0.5)
+    np.testing.assert_allclose(rm.numpy(), CANCEL["bn_running_mean"], rtol=1e-6)
+    np.testing.assert_allclose(rv.numpy(), CANCEL["bn_running_var"], rtol=1e-4)
+
+
+def test_gradcheck_near_constant_input():
+    rng = np.random.default_rng(1)
+    x = ember.tensor(5.0 + rng.uniform(-1e-3, 1e-3, (2, 3, 4)), requires_grad=True)
+    w = ember.tensor(rng.uniform(0.5, 2, 3), requires_grad=True)
+    b = ember.tensor(rng.uniform(-1, 1, 3), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), (x, w, b), eps=1e-8, atol=1e-4)
+    assert gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (x, w, b), eps=1e-8, atol=1e-4)

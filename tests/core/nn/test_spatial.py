@@ -344,3 +344,24 @@ def test_constant_pad_value_must_fit_the_dtype():
         F.pad(x, (1, 0), value=-1)  # a float in PyTorch's signature: no two's-complement wrap
     assert F.pad(x, (-1, 0), value=-0.75).tolist() == [[1], [2]]  # nothing filled: no check, as in PyTorch
     assert F.pad(x, (1, 0), value=1.5).tolist() == [[1, 0, 1], [1, 1, 2]]
+
+
+@pytest.mark.parametrize("shape, kw, out", [
+    ((1, 1, 4, 1), {"scale_factor": 0.5}, (1, 1, 2, 0)),
+    ((2, 1, 1), {"scale_factor": 0.5}, (2, 1, 0)),
+    ((1, 2, 1, 3, 2), {"size": (1, 0, 1)}, (1, 2, 1, 0, 1)),
+])
+def test_area_allows_an_empty_output(shape, kw, out):
+    # mode='area' is adaptive average pooling in PyTorch, which returns an empty result
+    x = ember.tensor(np.arange(np.prod(shape), dtype=np.float64).reshape(shape), requires_grad=True)
+    y = F.interpolate(x, mode="area", **kw)
+    assert tuple(y.shape) == out and y.dtype == x.dtype and y.requires_grad
+    # (PyTorch's adaptive_avg_pool backward refuses the empty gradient; nothing flows back here)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == shape and np.all(x.grad.numpy() == 0)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "linear"])
+def test_other_modes_refuse_an_empty_output(mode):
+    with pytest.raises(RuntimeError, match="Input and output sizes should be greater than 0"):
+        F.interpolate(ember.ones(1, 1, 1), scale_factor=0.5, mode=mode)

@@ -217,17 +217,19 @@ def _wbroadcast(w, ndim):
     return w.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _scale(xp, g, reduction, denom, sample_shape):
-    """d(output)/d(per-sample loss) times the incoming gradient, shaped like the samples (N, *)."""
+def _scale(xp, g, reduction, denom, sample_shape, valid=None):
+    """d(output)/d(per-sample loss) times the incoming gradient, shaped like the samples (N, *).
+
+    A mean over a total weight of 0 is 0/0 = nan, and so is its gradient at every counted sample
+    (PyTorch's ``w[t] * (g / total)``); ignored samples (``valid`` False) get nothing back even then."""
     if reduction == "none":
         return g.reshape(sample_shape)
     if reduction == "mean":
-        # every target ignored: the loss is nan (0/0) but nothing flows back, as in PyTorch
         with quiet_errors():
-            if xp is not np and isinstance(denom, xp.ndarray):  # a device total: decide on the device
-                g = xp.where(denom != 0, g / denom, g * 0)
-            else:
-                g = g / denom if denom != 0 else g * 0
+            device_total = xp is not np and isinstance(denom, xp.ndarray)  # decide on the device, no sync
+            g = g / denom
+            if valid is not None and (device_total or denom == 0):
+                g = xp.where(valid, g, xp.zeros((), g.dtype))
     return g
 
 
@@ -327,17 +329,27 @@ class CrossEntropy(Primitive):
             loss *= a
             wsum = dt.type(C) if w is None else w.sum(dtype=dt)
             b = dt.type(smoothing / C)
+            denom = (wt.sum(dtype=dt) if wt is not None else dt.type(loss.size)) if reduction == "mean" else None
+            split = None
             if smoothing:
                 if valid is not None:
                     b = b * valid.astype(dt)
-                loss += b * (lse * wsum - ssum)
-            denom = (wt.sum(dtype=dt) if wt is not None else dt.type(loss.size)) if reduction == "mean" else None
+                smooth = b * (lse * wsum - ssum)
+                if reduction == "mean" and (xp is not np or denom == 0):
+                    # PyTorch divides the NLL and the smoothing sums by the total weight separately:
+                    # over a total weight of 0 that is nan + inf = nan, not (0 + x) / 0 = inf
+                    split = loss.sum() / denom + smooth.sum() / denom
+                loss += smooth
         out_shape = () if input._data.ndim == 1 and target._data.ndim == 0 else sample_shape
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(input)
             ctx.e, ctx.s, ctx.idx, ctx.a, ctx.b, ctx.wsum, ctx.w = e, s, idx, a, b, wsum, w
+            ctx.valid = valid
             ctx.info = (reduction, denom, shape, sample_shape, smoothing)
-        return _reduce_array(xp, loss, reduction, denom, out_shape)
+        out = _reduce_array(xp, loss, reduction, denom, out_shape)
+        if split is not None:
+            out = xp.asarray(split if xp is np else xp.where(denom != 0, out, split), dtype=dt)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -350,7 +362,7 @@ class CrossEntropy(Primitive):
             return _ce_backward_graph(input, grad, ctx), None, None, None, None, None, None
         e, s, idx = ctx.e, ctx.s, ctx.idx
         with quiet_errors():
-            sc = _scale(xp, grad._data, reduction, denom, sample_shape)
+            sc = _scale(xp, grad._data, reduction, denom, sample_shape, ctx.valid)
             coef = xp.expand_dims(xp.broadcast_to(sc * (a + b * wsum), sample_shape), 1) / s
             if nd == 2 and not smoothing and _cuda.usable(e) and coef.dtype == e.dtype:  # one fused launch
                 gx = _cuda.ce_bwd_rows(e, coef, idx, sc * a)
@@ -379,14 +391,24 @@ def _dense_q(xp, shape, idx, a, b, w, dt):
     return q
 
 
-def _scale_tensor(grad, reduction, denom, sample_shape):
+def _scale_tensor(grad, reduction, denom, sample_shape, valid=None):
+    """``_scale`` with Tensor ops (differentiable in ``grad``), shaped (N, 1, *)."""
     from .shape import reshape
 
     if reduction == "none":
         g = reshape(grad, sample_shape)
     else:
-        g = (grad / float(denom) if denom != 0 else grad * 0) if reduction == "mean" else grad
+        zero_total = reduction == "mean" and bool(denom == 0)
+        if reduction == "mean":
+            with quiet_errors():
+                g = grad / float(denom)
+        else:
+            g = grad
         g = reshape(g, (1,) * len(sample_shape))
+        if zero_total and valid is not None:
+            from .selection import where
+
+            g = where(Tensor._make(valid), g, 0.0)
     return g.unsqueeze(1)
 
 
@@ -401,8 +423,11 @@ def _ce_backward_graph(input, grad, ctx):
     p = exp(x - logsumexp(x, 1, keepdim=True))
     q = _dense_q(xp, shape, ctx.idx, ctx.a, ctx.b, ctx.w, dt)
     qsum = q.sum(axis=1, keepdims=True)
-    sc = _scale_tensor(grad, reduction, denom, sample_shape)
-    return (sc * (p * _const(qsum) - _const(q))).reshape(input.shape)
+    sc = _scale_tensor(grad, reduction, denom, sample_shape, ctx.valid)
+    gx = sc * (p * _const(qsum) - _const(q))
+    if reduction == "mean" and bool(denom == 0):
+        gx = gx + sc * 0.0  # a counted row is all nan (0 * inf at its target), as the fused path
+    return gx.reshape(input.shape)
 
 
 # ---- cross entropy with class probabilities -----------------------------------------------------
@@ -542,21 +567,28 @@ class NllLoss(Primitive):
         denom = (wt.sum(dtype=dt) if wt is not None else dt.type(loss.size)) if reduction == "mean" else None
         out_shape = () if input._data.ndim == 1 and target._data.ndim == 0 else sample_shape
         if ctx.needs_input_grad is not None:
-            ctx.info = (reduction, denom, shape, sample_shape, tt, wt, dt, input._data.shape)
+            ctx.info = (reduction, denom, shape, sample_shape, tt, wt, dt, input._data.shape, valid)
         return _reduce_array(xp, loss, reduction, denom, out_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        reduction, denom, shape, sample_shape, tt, wt, dt, in_shape = ctx.info
+        reduction, denom, shape, sample_shape, tt, wt, dt, in_shape, valid = ctx.info
         xp = xp_of(grad._data)
         idx = _flat_index(xp, shape, tt)
         if STATE.enabled:
             a = -wt if wt is not None else xp.full(sample_shape, -1, dtype=dt)
             q = _dense_q(xp, shape, idx, a, dt.type(0), None, dt)
-            sc = _scale_tensor(grad, reduction, denom, sample_shape)
-            return (sc * _const(q)).reshape(in_shape), None, None, None, None, None
+            sc = _scale_tensor(grad, reduction, denom, sample_shape, valid)
+            gx = sc * _const(q)
+            if reduction == "mean" and bool(denom == 0):  # nan at the targets only, as the fused path
+                from .selection import where
+
+                picked = xp.zeros(shape, dtype=bool)
+                picked.reshape(-1)[idx] = True
+                gx = where(Tensor._make(picked), gx, 0.0)
+            return gx.reshape(in_shape), None, None, None, None, None
         with quiet_errors():
-            sc = _scale(xp, grad._data, reduction, denom, sample_shape)
+            sc = _scale(xp, grad._data, reduction, denom, sample_shape, valid)
             vals = -sc if wt is None else -(sc * wt)
             gx = xp.zeros(shape, dtype=dt)
             gx.reshape(-1)[idx] = xp.broadcast_to(vals, sample_shape).reshape(-1)
@@ -1086,7 +1118,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x = input.reshape(N, C)
     # pair (j, i): j a target class (times its count), i a non-target class
     pair = counts[:, :, None] * (counts == 0)[:, None, :]
-    margins = _hinge(1 - (x.unsqueeze(2) - x.unsqueeze(1)))
+    margins = _hinge((1 - x.unsqueeze(2)) + x.unsqueeze(1))  # PyTorch's order: z > 0 decides the gradient
     loss = (margins * _const(pair)).sum((1, 2)) / C
     if len(xs) == 1:
         loss = loss.reshape(())

@@ -111,6 +111,29 @@ class _Spec:
         self.folded = not set(self.raxes) & set(self.waxes)
 
 
+def _aten_batch_stats(xp, xv, axes, n, eps):
+    """Batch / instance norm statistics as PyTorch's CPU kernel forms them: the mean as a float64 sum
+    rounded to the input's dtype, the variance as a float64 sum of the squared (x - mean) rounded to that
+    dtype, then divided by n in it; 1 / sqrt(var + eps) in float64, rounded. Returns (mean, var, invstd)."""
+    dt = xv.dtype
+    mean = (xv.sum(axis=axes, keepdims=True, dtype=np.float64) / n).astype(dt)
+    xc = xv - mean
+    xc *= xc
+    var = xc.sum(axis=axes, keepdims=True, dtype=np.float64).astype(dt) / dt.type(n)
+    invstd = (1.0 / xp.sqrt(var.astype(np.float64) + eps)).astype(dt)
+    return mean, var, invstd
+
+
+def _fused_fold(x, s, mean, b):
+    """float32 ``x * s + (b - mean * s)`` with each of the two steps rounded once, as PyTorch's vectorised
+    CPU kernel computes it (fused multiply-adds); a product of two float32 values is exact in float64."""
+    s64 = s.astype(np.float64)
+    t = -(mean * s64) if b is None else b - mean * s64
+    y = x * s64
+    y += t.astype(np.float32)
+    return y.astype(np.float32)
+
+
 def _param(p, spec, cdt):
     if p is None:
         return None
@@ -146,6 +169,7 @@ class _Normalize(Primitive):
         for i in spec.raxes:
             n *= spec.vshape[i]
         xhat = xc = None
+        fused = False
         if spec.stats is not None:  # given statistics (running estimates)
             mean, var = (a.astype(cdt, copy=False) for a in spec.stats)
             invstd = 1.0 / xp.sqrt(var + spec.eps)
@@ -154,15 +178,14 @@ class _Normalize(Primitive):
             var = _sum_prod(xp, xv, xv, keep, sshape) / n
             var -= mean * mean
             if xp is not np or bool((var * 100 < mean * mean).any()):  # a GPU always takes 2 passes (no sync)
-                # E[x^2] - E[x]^2 cancels when the spread is small next to the mean: take the centred
-                # second pass (PyTorch's Welford statistics are accurate there too), and below
-                # normalise x - mean rather than x * s - mean * s, which cancels the same way
-                mean64 = xv.sum(axis=spec.raxes, keepdims=True, dtype="float64") / n
-                xc = (xv - mean64).astype(cdt, copy=False)
-                mean = mean64.astype(cdt)
-                var = _sum_prod(xp, xc, xc, keep, sshape) / n
-            xp.maximum(var, 0, out=var)
-            invstd = 1.0 / xp.sqrt(var + spec.eps)
+                # E[x^2] - E[x]^2 cancels when the spread is small next to the mean: take PyTorch's
+                # statistics exactly, since its output x * s + (b - mean * s) then cancels too and
+                # amplifies any difference in mean or s to the 3rd digit
+                mean, var, invstd = _aten_batch_stats(xp, xv, spec.raxes, n, spec.eps)
+                fused = xp is np and cdt == np.float32
+            else:
+                xp.maximum(var, 0, out=var)
+                invstd = 1.0 / xp.sqrt(var + spec.eps)
         else:  # centred second pass: x - mean is needed for xhat anyway
             if spec.center:
                 mean = xv.sum(axis=spec.raxes, keepdims=True) / n
@@ -177,10 +200,10 @@ class _Normalize(Primitive):
                 xhat = xv * invstd
         if spec.folded:
             s = invstd if w is None else invstd * w
-            t = b
-            if xc is not None:
-                y = _lincomb(xp, [(xc, s)], t)
+            if fused:
+                y = _fused_fold(xv, s, mean, b)
             else:
+                t = b
                 if mean is not None:
                     t = -mean * s if b is None else b - mean * s
                 y = _lincomb(xp, [(xv, s)], t)

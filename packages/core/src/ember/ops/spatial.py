@@ -170,6 +170,8 @@ def _scatter(g, axis, taps, in_size):
     shape[axis] = in_size
     res = xp.zeros(shape, dtype=g.dtype)
     for idx, w in taps:
+        if idx.shape[0] == 0:  # an empty output: nothing flows back
+            continue
         wb = None if w is None else _dev(xp, _bshape(w.astype(g.dtype, copy=False), nd, axis))
         plan = _plan(idx) if xp is np else None
         if plan is None:
@@ -416,6 +418,8 @@ def _interp_taps(mode, n_in, n_out, align_corners, scale, ft, antialias, nd):
         idx = np.minimum(np.floor(pos * sc).astype(np.int64), n_in - 1)
         return ((idx, None),)
     if mode == "area":
+        if n_out == 0:
+            return ((np.zeros(0, np.int64), np.zeros(0, ft)),)
         o = np.arange(n_out, dtype=np.int64)
         start = (o * n_in) // n_out
         end = -((-(o + 1) * n_in) // n_out)
@@ -532,7 +536,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         scales = scale_factors
     else:
         scales = [None] * dim
-    if any(n <= 0 for n in in_sizes) or any(n <= 0 for n in output_size):
+    # 'area' is adaptive average pooling, which allows an empty output (PyTorch returns one)
+    if any(n <= 0 for n in in_sizes) or any(n < 0 or (n == 0 and mode != "area") for n in output_size):
         names = ("D", "H", "W")[3 - dim:]
         ins = ", ".join(f"{k}: {n}" for k, n in zip(names, in_sizes))
         outs = ", ".join(f"{k}: {n}" for k, n in zip(names, output_size))
