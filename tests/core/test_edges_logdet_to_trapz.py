@@ -99,6 +99,8 @@ def test_take_along_dim_reduces_indices_modulo_the_size():
         ember.take_along_dim(x, ember.tensor([-1, 0]))  # flattened: no wrapping
     with pytest.raises(RuntimeError, match="dtype of indices should be Long but got Int"):
         ember.take_along_dim(x, ember.tensor([[1]], dtype=ember.int32), dim=1)
+    with pytest.raises(RuntimeError, match="dtype of indices should be Long but got Float$"):
+        ember.take_along_dim(x, ember.tensor([[1.0]]), dim=1)  # PyTorch's names: Float, not Float32
     x = _f64([[0.0, 1.0, 2.0]])
     ember.take_along_dim(x, ember.tensor([[-1, 2]]), dim=1).sum().backward()
     assert x.grad.tolist() == [[0.0, 0.0, 2.0]]

@@ -638,7 +638,7 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
     if indices.dtype is not dtypes.int64:
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_torch_type_name(indices)}")
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_dtype_name(indices)}")
     if input._data.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = wrap_dim(dim, input._data.ndim)
@@ -654,11 +654,6 @@ def take_along_dim(input, indices, dim=None):
     target_in, target_idx = list(b), list(b)
     target_in[d], target_idx[d] = input._data.shape[d], indices._data.shape[d]
     return gather(broadcast_to(input, target_in), d, broadcast_to(indices, target_idx))
-
-
-def _torch_type_name(t):
-    return {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(
-        t.dtype.name, t.dtype.name.capitalize())
 
 
 def nonzero(input, *, out=None, as_tuple=False):
