@@ -8,15 +8,9 @@ from ._common import apply_inplace, bind, inplace_source, wrap_dim
 _REDUCES = ("prod", "mean", "amax", "amin")
 
 
-def _expanded_index(index, dim, shape):
-    view = [1] * len(shape)
-    view[dim] = shape[dim]
-    return index.reshape(view).expand(tuple(shape))
-
-
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """``input`` with the slices ``source.select(dim, i)`` reduced into ``input.select(dim, index[i])``."""
-    from .indexing import scatter_reduce
+    from .indexing import expanded_index, scatter_reduce
 
     if reduce not in _REDUCES:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
@@ -32,7 +26,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise RuntimeError("index_reduce_(): Number of indices should be equal to source.size(dim)")
     # one scatter_reduce along the expanded index: PyTorch's index_reduce gradients are scatter_reduce's with
     # index_select/index_add in place of gather/scatter_add (the same numbers)
-    return scatter_reduce(input, d, _expanded_index(index, d, source._data.shape), source, reduce,
+    return scatter_reduce(input, d, expanded_index(index, d, source._data.shape), source, reduce,
                           include_self=include_self)
 
 

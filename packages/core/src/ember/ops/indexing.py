@@ -540,23 +540,25 @@ def index_select(input, dim, index, *, out=None):
     return Index.apply(input, (slice(None),) * d + (index._data.reshape(-1),))
 
 
+def expanded_index(index, dim, shape):
+    """The 1-D ``index`` laid along ``dim`` and repeated over the other dims of ``shape``: the index tensor
+    that scatter/scatter_add/scatter_reduce take for the index_* ops."""
+    view = [1] * len(shape)
+    view[dim] = -1
+    return Tensor._make(xp_of(index._data).broadcast_to(index._data.reshape(view), shape).copy())
+
+
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` slices added at ``index`` along ``dim`` (repeats accumulate)."""
 
     d = wrap_dim(dim, input._data.ndim)
-    shape = [1] * input._data.ndim
-    shape[d] = -1
     src = source * alpha if alpha != 1 else source
-    idx = Tensor._make(xp_of(index._data).broadcast_to(index._data.reshape(shape), src._data.shape).copy())
-    return scatter_add(input, d, idx, src)
+    return scatter_add(input, d, expanded_index(index, d, src._data.shape), src)
 
 
 def index_copy(input, dim, index, source):
     d = wrap_dim(dim, input._data.ndim)
-    shape = [1] * input._data.ndim
-    shape[d] = -1
-    idx = Tensor._make(xp_of(index._data).broadcast_to(index._data.reshape(shape), source._data.shape).copy())
-    return scatter(input, d, idx, source)
+    return scatter(input, d, expanded_index(index, d, source._data.shape), source)
 
 
 def index_fill(input, dim, index, value):
