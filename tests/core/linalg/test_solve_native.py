@@ -120,3 +120,68 @@ def test_large_matrices_take_the_native_path_and_agree(monkeypatch):
         x = LA.solve(ember.tensor(a), ember.tensor(b)).numpy()
         np.testing.assert_allclose(x, np.linalg.solve(a.astype(np.float64), b), rtol=1e-4 if dtype == np.float32 else 1e-10)
     assert calls == [np.float64, np.float32]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """The blocked LU (``_lapack_native._blocked``) on small matrices: panels of 8 columns from order 1."""
+    monkeypatch.setattr(_lapack_native, "_BLOCK", 8)
+    monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", 1)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 17, 23])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocked_lu_equals_getrf(monkeypatch, n, dtype):
+    a = np.random.default_rng(n).standard_normal((3, n, n)).astype(dtype)
+    lu0, piv0, info0 = _lapack_native.lu_factor(a)  # getrf on each whole matrix
+    monkeypatch.setattr(_lapack_native, "_BLOCK", 8)
+    monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", 1)
+    lu, piv, info = _lapack_native.lu_factor(a)
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    np.testing.assert_array_equal(piv, piv0)
+    np.testing.assert_allclose(lu, lu0, rtol=tol, atol=tol)
+    assert info.tolist() == info0.tolist() == [0, 0, 0]
+    b = np.random.default_rng(1).standard_normal((3, n, 2)).astype(dtype)
+    for transpose in (False, True):
+        x = _lapack_native.lu_solve(lu, piv, b, transpose)
+        ref = np.linalg.solve(np.swapaxes(a, -1, -2) if transpose else a, b)
+        np.testing.assert_allclose(x, ref, rtol=10 * tol, atol=10 * tol)
+
+
+def test_blocked_lu_reports_the_first_zero_pivot_past_a_panel(small_blocks):
+    # A^T (what LAPACK factorises) upper triangular with a zero column 13: L = I, the first zero pivot is 14
+    m = np.triu(np.random.default_rng(2).standard_normal((20, 20)), 1) + np.eye(20)
+    m[13, 13] = 0.0
+    a = np.stack([np.eye(20), m.T, m.T])
+    _, _, info = _lapack_native.lu_factor(a)
+    assert info.tolist() == [0, 14, 14]
+
+
+def test_blocked_lu_singular_batch_element_raises_pytorchs_error(small_blocks, monkeypatch):
+    monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN", {"float32": 1, "float64": 1})
+    a = np.stack([_well((12, 12), 3), _well((12, 12), 4), _well((12, 12), 5)])
+    a[1, 10] = 0.0  # A^T's column 10 stays exactly zero: a zero pivot in the second panel
+    assert _lapack_native.lu_factor(a)[2].tolist() == [0, 11, 0]
+    with pytest.raises(LA.LinAlgError, match=r"torch.linalg.solve: \(Batch element 1\): The solver failed because "
+                                             r"the input matrix is singular."):
+        LA.solve(ember.tensor(a), ember.ones(3, 12, 2, dtype=ember.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocked_lu_at_the_default_block_size(monkeypatch, dtype):
+    calls = []
+    blocked = _lapack_native._blocked
+    monkeypatch.setattr(_lapack_native, "_blocked", lambda *args: calls.append(args[2]) or blocked(*args))
+    n = _lapack_native._BLOCKED_MIN + _lapack_native._BLOCK // 2 + 1  # a partial last panel
+    a = (_well((n, n), 13) + np.sqrt(n) * np.eye(n)).astype(dtype)
+    b = np.random.default_rng(14).standard_normal((n, 3)).astype(dtype)
+    A, B = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    x = LA.solve(A, B)
+    ref = np.linalg.solve(a.astype(np.float64), b.astype(np.float64))
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(x.detach().numpy(), ref, rtol=tol, atol=tol)
+    x.sum().backward()
+    g = np.linalg.solve(a.T.astype(np.float64), np.ones((n, 3)))
+    np.testing.assert_allclose(B.grad.numpy(), g, rtol=tol, atol=tol)
+    np.testing.assert_allclose(A.grad.numpy(), -g @ ref.T, rtol=tol, atol=tol)
+    assert calls == [n]  # one factorisation, reused by the backward
