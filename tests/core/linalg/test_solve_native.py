@@ -125,7 +125,7 @@ def test_large_matrices_take_the_native_path_and_agree(monkeypatch):
 @pytest.fixture
 def small_blocks(monkeypatch):
     """The blocked LU (``_lapack_native._blocked``) on small matrices: panels of 8 columns from order 1."""
-    monkeypatch.setattr(_lapack_native, "_BLOCK", 8)
+    monkeypatch.setattr(_lapack_native, "_BLOCK", {"float32": 8, "float64": 8})
     monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", 1)
 
 
@@ -134,7 +134,7 @@ def small_blocks(monkeypatch):
 def test_blocked_lu_equals_getrf(monkeypatch, n, dtype):
     a = np.random.default_rng(n).standard_normal((3, n, n)).astype(dtype)
     lu0, piv0, info0 = _lapack_native.lu_factor(a)  # getrf on each whole matrix
-    monkeypatch.setattr(_lapack_native, "_BLOCK", 8)
+    monkeypatch.setattr(_lapack_native, "_BLOCK", {"float32": 8, "float64": 8})
     monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", 1)
     lu, piv, info = _lapack_native.lu_factor(a)
     tol = 1e-4 if dtype == np.float32 else 1e-11
@@ -172,7 +172,7 @@ def test_blocked_lu_at_the_default_block_size(monkeypatch, dtype):
     calls = []
     blocked = _lapack_native._blocked
     monkeypatch.setattr(_lapack_native, "_blocked", lambda *args: calls.append(args[2]) or blocked(*args))
-    n = _lapack_native._BLOCKED_MIN + _lapack_native._BLOCK // 2 + 1  # a partial last panel
+    n = _lapack_native._BLOCKED_MIN + _lapack_native._BLOCK[np.dtype(dtype).name] // 2 + 1  # a partial last panel
     a = (_well((n, n), 13) + np.sqrt(n) * np.eye(n)).astype(dtype)
     b = np.random.default_rng(14).standard_normal((n, 3)).astype(dtype)
     A, B = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
@@ -185,3 +185,15 @@ def test_blocked_lu_at_the_default_block_size(monkeypatch, dtype):
     np.testing.assert_allclose(B.grad.numpy(), g, rtol=tol, atol=tol)
     np.testing.assert_allclose(A.grad.numpy(), -g @ ref.T, rtol=tol, atol=tol)
     assert calls == [n]  # one factorisation, reused by the backward
+
+
+def test_blocked_lu_runs_each_panel_on_one_blas_thread_and_restores_the_count(small_blocks, monkeypatch):
+    from ember import _parallel
+
+    calls = []
+    monkeypatch.setattr(_parallel, "active_threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "_set_blas_threads", calls.append)
+    a = _well((20, 20), 15)
+    lu, piv, info = _lapack_native.lu_factor(a)
+    assert calls == [1, 2] * 3  # three panels of 8, 8 and 4 columns
+    np.testing.assert_allclose(_lapack_native.lu_solve(lu, piv, np.eye(20)), np.linalg.inv(a), atol=1e-12)

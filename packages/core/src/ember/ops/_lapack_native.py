@@ -21,7 +21,7 @@ _PREFIXES = ("scipy_", "")
 _SUFFIXES = ("_64_", "_")  # OpenBLAS's ILP64 build (NumPy's wheels), then the plain Fortran name
 _SINGLE_MAX = 10_000  # OpenBLAS factorises an m*n below this on one thread: share the batch out instead
 
-_BLOCK = 64  # columns per panel of the blocked LU
+_BLOCK = {"float32": 128, "float64": 64}  # columns per panel of the blocked LU (float32: 1.49 -> 1.35 ms at 512)
 _BLOCKED_MIN = 256  # order from which a matrix is factorised blocked (below it getrf alone is as fast)
 
 _routines = None  # {dtype: _Routines}, found on first use
@@ -85,9 +85,10 @@ def _share(fn, nb, n):
 
 def _blocked(r, base, n, piv, info):
     """LAPACK's right-looking blocked LU of one column-major (n, n) matrix at address ``base`` (``piv`` a
-    NumPy row of n pivots, ``info`` a 1-element NumPy array): each panel of ``_BLOCK`` columns by ``getrf``,
-    then its row swaps, the block row of U (``trsm``) and the trailing update (``gemm``), which OpenBLAS
-    threads. OpenBLAS's own getrf barely gains from a second thread at n = 512 (3.20 -> 3.15 ms)."""
+    NumPy row of n pivots, ``info`` a 1-element NumPy array): each panel of ``_BLOCK[dtype]`` columns by
+    ``getrf`` on one thread, then its row swaps (``laswp``), the block row of U (``trsm``) and the trailing
+    update (``gemm``), which OpenBLAS threads. OpenBLAS's own getrf barely gains from a second thread at
+    n = 512 (3.20 -> 3.15 ms); this one went 2.80 -> 2.2-2.4 ms."""
     itype, it, ref, vp = r.itype, np.dtype(piv.dtype).itemsize, ctypes.byref, ctypes.c_void_p
     size = ctypes.sizeof(r.scalar)
     ld, one, minus, inc, flag = itype(n), r.scalar(1.0), r.scalar(-1.0), itype(1), itype(0)
@@ -98,9 +99,18 @@ def _blocked(r, base, n, piv, info):
         return vp(base + (i + j * n) * size)
 
     pbase = piv.ctypes.data
-    for k in range(0, n, _BLOCK):
-        b = min(_BLOCK, n - k)
+    nb = _BLOCK[np.dtype(r.scalar).name]
+    from .. import _parallel
+
+    for k in range(0, n, nb):
+        b = min(nb, n - k)
+        # OpenBLAS's threaded getrf is slower on a panel (0.59 -> 0.54 ms for all panels at n = 512)
+        threaded = _parallel.active_threads() > 1
+        if threaded:
+            _parallel._set_blas_threads(1)
         r.getrf(ref(itype(n - k)), ref(itype(b)), at(k, k), ref(ld), vp(pbase + k * it), ref(flag))
+        if threaded:
+            _parallel._set_blas_threads(_parallel.active_threads())
         if flag.value and not info[0]:
             info[0] = flag.value + k
         piv[k:k + b] += k
