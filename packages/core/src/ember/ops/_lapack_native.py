@@ -55,7 +55,11 @@ def _find():
                     continue  # an ILP64 build without the suffix: the integer width is not certain
                 itype = ctypes.c_int64 if suffix == "_64_" else ctypes.c_int32
                 for t, dtype, scalar in (("s", np.float32, ctypes.c_float), ("d", np.float64, ctypes.c_double)):
-                    getrf, getrs = (getattr(lib, n) for n in names[t])
+                    # private typed copies (lib[name], not the handle's shared attribute): the per-matrix
+                    # loops pass plain addresses, ~10% less time per call than building ctypes objects
+                    getrf, getrs = (lib[n] for n in names[t])
+                    getrf.argtypes = [ctypes.c_void_p] * 6
+                    getrs.argtypes = [ctypes.c_char_p] + [ctypes.c_void_p] * 8 + [ctypes.c_size_t]
                     blas3 = [getattr(lib, f"{prefix}{t}{r}{suffix}", None) for r in ("gemm", "trsm", "laswp")]
                     for fn in [getrf, getrs] + blas3:
                         if fn is not None:
@@ -146,10 +150,10 @@ def lu_factor(a):
     elif n:
 
         def run(i0, i1):
-            dim, ref, vp = itype(n), ctypes.byref, ctypes.c_void_p
+            dim = itype(n)
+            d = ctypes.addressof(dim)
             for i in range(i0, i1):
-                getrf(ref(dim), ref(dim), vp(base_a + i * size), ref(dim), vp(base_p + i * n * piv.itemsize),
-                      vp(base_i + i * info.itemsize))
+                getrf(d, d, base_a + i * size, d, base_p + i * n * piv.itemsize, base_i + i * info.itemsize)
 
         _share(run, nb, n)
     return lu, piv, info.reshape(a.shape[:-2])
@@ -167,17 +171,17 @@ def lu_solve(lu, piv, b, transpose=False, index=None):
     nb = math.prod(b.shape[:-2])
     flat = xt.reshape((nb, k, n))
     if n and k and nb:
-        trans = ctypes.c_char(b"N" if transpose else b"T")  # lu holds A^T's factors
+        trans = b"N" if transpose else b"T"  # lu holds A^T's factors
         size, psize, bsize = n * n * lu.itemsize, n * piv.itemsize, n * k * flat.itemsize
         base_a, base_p, base_x = lu.ctypes.data, piv.ctypes.data, flat.ctypes.data
         which = range(nb) if index is None else [int(j) for j in index]
 
         def run(i0, i1):
-            dim, nrhs, info, ref, vp = itype(n), itype(k), itype(0), ctypes.byref, ctypes.c_void_p
+            dim, nrhs, info = itype(n), itype(k), itype(0)
+            d, r, f = ctypes.addressof(dim), ctypes.addressof(nrhs), ctypes.addressof(info)
             for i in range(i0, i1):
                 j = which[i]
-                getrs(ref(trans), ref(dim), ref(nrhs), vp(base_a + j * size), ref(dim), vp(base_p + j * psize),
-                      vp(base_x + i * bsize), ref(dim), ref(info), ctypes.c_size_t(1))
+                getrs(trans, d, r, base_a + j * size, d, base_p + j * psize, base_x + i * bsize, d, f, 1)
 
         _share(run, nb, n)
     return np.swapaxes(xt, -1, -2)
