@@ -247,7 +247,7 @@ class Solve(Primitive):
             lu, piv, index = ctx.lu
             xp = xp_of(lu)
             gB = _native.lu_solve(lu, piv, grad._data, True, index)
-            gA = -(gB @ xp.swapaxes(X._data, -1, -2)) if ctx.needs_input_grad[0] else None
+            gA = (-gB) @ xp.swapaxes(X._data, -1, -2) if ctx.needs_input_grad[0] else None  # negate the small factor
             return (_t(gA) if gA is not None else None), (_t(gB) if ctx.needs_input_grad[1] else None)
         gB = Solve.apply(A.mT, grad)
         gA = -(gB @ X.mT) if ctx.needs_input_grad[0] else None
