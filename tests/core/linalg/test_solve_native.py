@@ -126,7 +126,7 @@ def test_large_matrices_take_the_native_path_and_agree(monkeypatch):
 def small_blocks(monkeypatch):
     """The blocked LU (``_lapack_native._blocked``) on small matrices: panels of 8 columns from order 1."""
     monkeypatch.setattr(_lapack_native, "_BLOCK", {"float32": 8, "float64": 8})
-    monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", 1)
+    monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", {"float32": 1, "float64": 1})
 
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 17, 23])
@@ -135,7 +135,7 @@ def test_blocked_lu_equals_getrf(monkeypatch, n, dtype):
     a = np.random.default_rng(n).standard_normal((3, n, n)).astype(dtype)
     lu0, piv0, info0 = _lapack_native.lu_factor(a)  # getrf on each whole matrix
     monkeypatch.setattr(_lapack_native, "_BLOCK", {"float32": 8, "float64": 8})
-    monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", 1)
+    monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", {"float32": 1, "float64": 1})
     lu, piv, info = _lapack_native.lu_factor(a)
     tol = 1e-4 if dtype == np.float32 else 1e-11
     np.testing.assert_array_equal(piv, piv0)
@@ -172,7 +172,8 @@ def test_blocked_lu_at_the_default_block_size(monkeypatch, dtype):
     calls = []
     blocked = _lapack_native._blocked
     monkeypatch.setattr(_lapack_native, "_blocked", lambda *args: calls.append(args[2]) or blocked(*args))
-    n = _lapack_native._BLOCKED_MIN + _lapack_native._BLOCK[np.dtype(dtype).name] // 2 + 1  # a partial last panel
+    name = np.dtype(dtype).name
+    n = _lapack_native._BLOCKED_MIN[name] + _lapack_native._BLOCK[name] // 2 + 1  # a partial last panel
     a = (_well((n, n), 13) + np.sqrt(n) * np.eye(n)).astype(dtype)
     b = np.random.default_rng(14).standard_normal((n, 3)).astype(dtype)
     A, B = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
