@@ -122,11 +122,20 @@ def test_large_matrices_take_the_native_path_and_agree(monkeypatch):
     assert calls == [np.float64, np.float32]
 
 
+def _two_threads(monkeypatch):
+    """The blocked LU runs with a second thread only: pretend two (without changing OpenBLAS's count)."""
+    from ember import _parallel
+
+    monkeypatch.setattr(_parallel, "active_threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "_set_blas_threads", lambda n: None)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     """The blocked LU (``_lapack_native._blocked``) on small matrices: panels of 8 columns from order 1."""
     monkeypatch.setattr(_lapack_native, "_BLOCK", {"float32": 8, "float64": 8})
     monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", {"float32": 1, "float64": 1})
+    _two_threads(monkeypatch)
 
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 17, 23])
@@ -136,6 +145,7 @@ def test_blocked_lu_equals_getrf(monkeypatch, n, dtype):
     lu0, piv0, info0 = _lapack_native.lu_factor(a)  # getrf on each whole matrix
     monkeypatch.setattr(_lapack_native, "_BLOCK", {"float32": 8, "float64": 8})
     monkeypatch.setattr(_lapack_native, "_BLOCKED_MIN", {"float32": 1, "float64": 1})
+    _two_threads(monkeypatch)
     lu, piv, info = _lapack_native.lu_factor(a)
     tol = 1e-4 if dtype == np.float32 else 1e-11
     np.testing.assert_array_equal(piv, piv0)
@@ -169,6 +179,7 @@ def test_blocked_lu_singular_batch_element_raises_pytorchs_error(small_blocks, m
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_blocked_lu_at_the_default_block_size(monkeypatch, dtype):
+    _two_threads(monkeypatch)
     calls = []
     blocked = _lapack_native._blocked
     monkeypatch.setattr(_lapack_native, "_blocked", lambda *args: calls.append(args[2]) or blocked(*args))
@@ -192,9 +203,19 @@ def test_blocked_lu_runs_each_panel_on_one_blas_thread_and_restores_the_count(sm
     from ember import _parallel
 
     calls = []
-    monkeypatch.setattr(_parallel, "active_threads", lambda: 2)
     monkeypatch.setattr(_parallel, "_set_blas_threads", calls.append)
     a = _well((20, 20), 15)
     lu, piv, info = _lapack_native.lu_factor(a)
     assert calls == [1, 2] * 3  # three panels of 8, 8 and 4 columns
     np.testing.assert_allclose(_lapack_native.lu_solve(lu, piv, np.eye(20)), np.linalg.inv(a), atol=1e-12)
+
+
+def test_one_thread_keeps_getrf(small_blocks, monkeypatch):
+    from ember import _parallel
+
+    monkeypatch.setattr(_parallel, "active_threads", lambda: 1)
+    monkeypatch.setattr(_lapack_native, "_blocked", lambda *args: pytest.fail("blocked LU on one thread"))
+    a = _well((2, 20, 20), 16)
+    lu, piv, info = _lapack_native.lu_factor(a)
+    np.testing.assert_allclose(_lapack_native.lu_solve(lu, piv, np.ones((2, 20, 1))), np.linalg.solve(a, np.ones((2, 20, 1))),
+                               atol=1e-12)
