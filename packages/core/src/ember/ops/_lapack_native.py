@@ -110,13 +110,15 @@ def _blocked(r, base, n, piv, info):
 
     for k in range(0, n, nb):
         b = min(nb, n - k)
-        # OpenBLAS's threaded getrf is slower on a panel (0.59 -> 0.54 ms for all panels at n = 512)
-        threaded = _parallel.active_threads() > 1
-        if threaded:
-            _parallel._set_blas_threads(1)
-        r.getrf(ref(itype(n - k)), ref(itype(b)), at(k, k), ref(ld), vp(pbase + k * it), ref(flag))
-        if threaded:
-            _parallel._set_blas_threads(_parallel.active_threads())
+        # OpenBLAS's threaded getrf is slower on a panel (0.59 -> 0.54 ms for all panels at n = 512); the
+        # lock keeps the busy-CPU monitor from changing the count meanwhile (it would be restored stale)
+        with _parallel._state_lock:
+            threads = _parallel.active_threads()
+            if threads > 1:
+                _parallel._set_blas_threads(1)
+            r.getrf(ref(itype(n - k)), ref(itype(b)), at(k, k), ref(ld), vp(pbase + k * it), ref(flag))
+            if threads > 1:
+                _parallel._set_blas_threads(threads)
         if flag.value and not info[0]:
             info[0] = flag.value + k
         piv[k:k + b] += k
