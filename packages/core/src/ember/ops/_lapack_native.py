@@ -6,7 +6,9 @@ factorisation. Here a C-contiguous matrix is read as its transpose in column-maj
 factorises ``A^T`` in a copy with A's own layout, and ``getrs`` solves ``A X = B`` (``trans='T'``) or
 ``A^T Y = G`` (``trans='N'``, a solve's backward) with that one factorisation, as PyTorch does for
 row-major inputs. ``available(dtype)`` is False where the symbols are not found (another BLAS build, a
-GPU array): callers keep their NumPy path then.
+GPU array): callers keep their NumPy path then. Large matrices on more than one thread are factorised
+blocked (``gemm``/``trsm``/``laswp`` around ``getrf`` panels), since OpenBLAS's getrf barely uses a second
+thread.
 """
 
 from __future__ import annotations
