@@ -98,3 +98,23 @@ def test_fused_cell_activations_are_float32_accurate_and_propagate_nan_and_inf()
     np.testing.assert_allclose(c[0], sig * th, rtol=1e-6, atol=0)
     np.testing.assert_allclose(h[0], sig * np.tanh(sig * th), rtol=1e-6, atol=0)
     assert np.isnan(g[0, H - 1]) and np.isnan(h[0, -1])
+
+
+def test_packed_batches_give_the_same_result_on_both_paths(monkeypatch):
+    """Variable lengths: at each step only the first batch_sizes[t] rows go through the cell."""
+    from ember.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    outs = []
+    for env in ("1", "0"):
+        monkeypatch.setenv("EMBER_NO_FAST", env)
+        ember.manual_seed(2)
+        m = nn.LSTM(16, 128, bidirectional=True)
+        x = ember.randn(7, 8, 16)
+        lengths = ember.tensor([7, 3, 5, 1, 7, 2, 6, 4])
+        with ember.no_grad():
+            y, (h, c) = m(pack_padded_sequence(x, lengths, enforce_sorted=False))
+        outs.append([pad_packed_sequence(y)[0].numpy(), h.numpy(), c.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
