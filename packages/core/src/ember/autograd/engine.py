@@ -7,14 +7,13 @@ gradient that was broadcast is summed back to its input's shape and cast to its 
 
 from __future__ import annotations
 
+from .. import backend
 from ..tensor import Tensor
 from .function import AccumulateGrad, edge_of
 from .grad_mode import STATE
 
 
 def _ones_like(t):
-    from .. import backend
-
     xp = backend.array_module(t._data)
     return Tensor._make(xp.ones(t._data.shape, dtype=t._data.dtype))
 

@@ -481,7 +481,7 @@ class Primitive(Function):
             if type(out) is tuple:
                 return tuple(_make(o) for o in out)
             return _make(out)  # (_make wraps NumPy scalars back into arrays)
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])  # (a list: no generator frame)
         node = cls._node_cls()
         node.needs_input_grad = needs
         try:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import numpy
 
-from ..autograd.function import Primitive
+from ..autograd.function import TRACE_HOOK, Primitive
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._common import apply_inplace, binary_arrays, bind, binary_dtype, inplace_source, xp_of
 from .. import dtypes
 from ..dtypes import np_kind as _np_kind
 from ..autograd.autocast import autocast_op
+
+
+_ndarray = numpy.ndarray
+_make = Tensor._make
+_PRIMITIVE = Primitive.__dict__
+_APPLY = _PRIMITIVE["apply"]  # the ember.profiler swaps in a timed apply while it records
 
 
 class Add(Primitive):
@@ -212,8 +219,20 @@ class Clone(Primitive):
         return grad
 
 
+def _plain(a, b, x, y):
+    """True when ``a op b`` is nothing but the ufunc on their arrays: CPU float arrays of one dtype and
+    shape, no graph to record and no tracer (the per-op cost of small tensors, ~0.4 us of ~2)."""
+    return (type(x) is _ndarray and type(y) is _ndarray and x.dtype is y.dtype and x.shape == y.shape
+            and x.dtype.kind == "f" and TRACE_HOOK[0] is None and _PRIMITIVE["apply"] is _APPLY  # (no profiler)
+            and not ((a._requires_grad or b._requires_grad) and STATE.enabled))
+
+
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion."""
+    if alpha == 1 and out is None and type(input) is Tensor and type(other) is Tensor:
+        x, y = input._data, other._data
+        if _plain(input, other, x, y):
+            return _make(x + y)
     res = Add.apply(input, other, alpha) if alpha != 1 else Add.apply(input, other)
     return res if out is None else _maybe_out(res, out)
 
@@ -234,6 +253,10 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     """Elementwise product with broadcasting."""
+    if out is None and type(input) is Tensor and type(other) is Tensor:
+        x, y = input._data, other._data
+        if _plain(input, other, x, y):
+            return _make(x * y)
     res = Mul.apply(input, other)
     return res if out is None else _maybe_out(res, out)
 

@@ -21,6 +21,7 @@ import operator
 
 import numpy as np
 
+from .. import _fast
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
@@ -290,6 +291,23 @@ def _max_phase(xp, g, x, out):
     return phase
 
 
+def _rows_bwd(g, x, out, gout):
+    """The compiled backward (``ember[fast]``) of non-overlapping 1-D windows (MaxPool1d with stride k,
+    no padding) on float32 CPU arrays without NaN, else None."""
+    k = g.k[1]
+    if (len(g.k) != 2 or g.k[0] != 1 or g.s != (1, k) or g.p != (0, 0) or g.d[1] != 1 or g.size[0] != 1
+            or k < 2 or out.shape[-1] * k > x.shape[-1] or not _fast.usable(x, out, gout)):
+        return None
+    from .. import _fast_pool
+
+    W, Wo = x.shape[-1], out.shape[-1]
+    xr = x.reshape(-1, W)
+    gin = np.empty(x.shape, dtype=x.dtype)
+    args = (xr, out.reshape(-1, Wo), np.ascontiguousarray(gout).reshape(-1, Wo), gin.reshape(-1, W), k)
+    _fast.run_rows(_fast_pool.maxpool_rows_bwd, args, (0, 1, 2, 3))  # rows shared out among threads when large
+    return gin
+
+
 def _max_backward(xp, g, x, out, gout):
     """Each output's gradient goes to its window's winner: first-winner masks in scan order
     (NaN windows, where the last NaN wins, go through the explicit winner numbers)."""
@@ -306,6 +324,9 @@ def _max_backward(xp, g, x, out, gout):
             else:
                 gin[ii] = contrib
         return gin
+    fast = _rows_bwd(g, x, out, gout)
+    if fast is not None:
+        return fast
     finite = bool(xp.isfinite(gout).all())  # else mask with where(): 0 * inf would leak NaNs
     taken = None
     last = len(g.blocks) - 1

@@ -7,7 +7,8 @@ import builtins
 import numpy
 
 from .. import _fast, dtypes
-from ..autograd.function import Primitive
+from ..autograd.function import TRACE_HOOK, Primitive
+from ..tensor import Tensor
 from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims, quiet_errors
 from ..dtypes import np_kind as _np_kind
 from ..autograd.autocast import autocast_op
@@ -19,6 +20,17 @@ def _reduced_shape_keepdim(shape, axes):
 
 def grad_to_input_shape(grad, in_shape, axes, keepdim):
     """Broadcast a reduction's gradient back over the reduced axes (differentiably)."""
+    arr = grad._data
+    if not grad._requires_grad and type(arr) is numpy.ndarray and TRACE_HOOK[0] is None:
+        # nothing to record (a plain backward): the same two views made on the array, without the two
+        # autograd nodes (a third of a small op's backward)
+        if not keepdim and axes:
+            arr = arr.reshape(_reduced_shape_keepdim(in_shape, axes))
+        if arr.shape != in_shape:
+            arr = numpy.broadcast_to(arr, in_shape)
+        elif arr is grad._data:
+            return grad
+        return Tensor._make(arr, version=grad._version_counter, base=grad._base if grad._base is not None else grad)
     from .broadcast import expand
     from .shape import reshape
 

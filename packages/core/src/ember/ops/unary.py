@@ -319,10 +319,16 @@ class ReluBackward(Primitive):
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
         ga, ya = g._data, y._data
-        if (_fast.big_cpu(ya) and ga.shape == ya.shape and ga.dtype == ya.dtype
-                and ga.dtype in (numpy.float16, numpy.float32, numpy.float64)):
+        if (type(ya) is numpy.ndarray and type(ga) is numpy.ndarray and ga.shape == ya.shape
+                and ga.dtype == ya.dtype and ga.dtype in (numpy.float16, numpy.float32, numpy.float64)
+                and ya.size >= _CLIP_MIN_SIZE):
+            # the bitwise select at every size worth a few calls: NumPy's where with a data-dependent
+            # mask is ~10x slower (0.25 ms on 128x512)
             out = numpy.empty(ya.shape, dtype=ga.dtype)
-            _fast.map_blocks(_relu_grad_block, ga.reshape(-1), ya.reshape(-1), out.reshape(-1))
+            if _fast.big_cpu(ya) and _fast.big_cpu(ga):
+                _fast.map_blocks(_relu_grad_block, ga.reshape(-1), ya.reshape(-1), out.reshape(-1))
+            else:
+                _relu_grad_block(ga, ya, out)
             return out
         # a select, not a product: an inf gradient where the output is 0 gives 0 (not inf * 0); "<= 0" lets
         # the gradient pass at nan, as in PyTorch

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import backend
+import numpy
+
+from .. import _fast, backend
 from ..autograd.grad_mode import no_grad
 from ..ops import _cuda_kernels as _cuda
 from ..tensor import Tensor
@@ -88,9 +90,40 @@ class SGD(Optimizer):
                                    dampening=dampening, wd=wd, nesterov=nesterov, maximize=maximize, first=first)
                     _touch(p)
                     continue
+                if _fast_sgd(arrays, lr, momentum, dampening, wd, nesterov, maximize, first):
+                    _touch(p)
+                    continue
                 _blockwise(_sgd_kernel(xp, lr, momentum, dampening, wd, nesterov, maximize, first), arrays, 2)
                 _touch(p)
         return loss
+
+
+def _fast_sgd(arrays, lr, momentum, dampening, wd, nesterov, maximize, first):
+    """The compiled one-pass update (``ember[fast]``) on contiguous float32 CPU arrays, shared out among
+    threads for large parameters; False where it does not apply (the NumPy kernel runs instead)."""
+    if not _fast.usable(*arrays) or not all(a.flags.c_contiguous for a in arrays):
+        return False
+    from .. import _fast_optim
+
+    flats = [a.reshape(-1) for a in arrays]
+    p, g = flats[0], flats[1]
+    buf = flats[2] if len(flats) > 2 else p
+    f32 = numpy.float32
+    args = (f32(lr), f32(momentum), f32(1 - dampening), f32(wd), bool(nesterov), bool(maximize), bool(first),
+            len(flats) > 2)
+
+    def part(r0, r1):
+        _fast_optim.sgd(p[r0:r1], g[r0:r1], buf[r0:r1], *args)
+
+    n = p.shape[0]
+    if n < _PARALLEL_MIN:
+        part(0, n)
+    else:
+        _fast.share(part, n, -(-n // 4))
+    return True
+
+
+_PARALLEL_MIN = 1 << 20  # elements: smaller parameters are updated on the calling thread
 
 
 def _sgd_kernel(xp, lr, momentum, dampening, wd, nesterov, maximize, first):

@@ -1,0 +1,71 @@
+"""Fused float32 recurrent-cell kernels compiled by numba (the optional ``fast`` extra; see ``_fast.py``).
+
+``lstm_cell`` does one LSTM step's whole pointwise part in one pass over the rows: the gate
+pre-activations (recurrent GEMM result + input projection), their sigmoid / tanh, the new cell state,
+its tanh and the new hidden state. NumPy needs about 15 passes for the same (each a call and a sweep
+over the gates); written out, the exp-based activations vectorise. Imported only when numba is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._fast_kernels import _OPTS, _exp
+
+f32 = np.float32
+# tanh(x) = x + x^3 P(x^2) for |x| < 0.625 (Cephes' tanhf coefficients), where 1 - 2 / (exp(2x) + 1) cancels
+_T0, _T1, _T2, _T3, _T4 = (f32(c) for c in (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
+                                             1.33314422036e-1, -3.33332819422e-1))
+
+
+@njit(inline="always", **_OPTS)
+def _sigmoid(x):
+    return f32(1.0) / (f32(1.0) + _exp(-x))
+
+
+@njit(inline="always", **_OPTS)
+def _tanh(x):
+    ax = abs(x)
+    z = x * x
+    small = ((((_T0 * z + _T1) * z + _T2) * z + _T3) * z + _T4) * z * x + x
+    big = f32(1.0) - f32(2.0) / (_exp(f32(2.0) * ax) + f32(1.0))
+    big = big if x >= f32(0.0) else -big
+    return small if ax < f32(0.625) else big
+
+
+@njit(**_OPTS)
+def _sigmoid_add_(x, b):
+    for j in range(x.shape[0]):
+        x[j] = _sigmoid(x[j] + b[j])
+
+
+@njit(**_OPTS)
+def _tanh_add_(x, b):
+    for j in range(x.shape[0]):
+        x[j] = _tanh(x[j] + b[j])
+
+
+@njit(**_OPTS)
+def _cell_into(i, f, gg, o, c, tc, h):
+    for j in range(c.shape[0]):
+        cn = f[j] * c[j] + i[j] * gg[j]
+        c[j] = cn
+        t = _tanh(cn)
+        tc[j] = t
+        h[j] = o[j] * t
+
+
+@njit(**_OPTS)
+def lstm_cell(g, xw, c, tc, h):
+    """One LSTM step on (n, 4H) gates ``g`` (i, f, g, o; holding ``h_prev @ W_hh^T``, overwritten with the
+    activated gates), adding ``xw`` (the step's input projection plus biases): ``c`` (n, H) is updated in
+    place, ``tc`` receives tanh(c) and ``h`` the new hidden state o * tanh(c)."""
+    n, H = c.shape
+    for r in range(n):
+        gr, xr = g[r], xw[r]
+        # simple one-array loops: the compiler vectorises these (one loop over all four gates did not)
+        _sigmoid_add_(gr[:2 * H], xr[:2 * H])
+        _tanh_add_(gr[2 * H:3 * H], xr[2 * H:3 * H])
+        _sigmoid_add_(gr[3 * H:], xr[3 * H:])
+        _cell_into(gr[:H], gr[H:2 * H], gr[2 * H:3 * H], gr[3 * H:], c[r], tc[r], h[r])

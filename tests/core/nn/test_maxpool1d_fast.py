@@ -1,0 +1,57 @@
+"""MaxPool1d's compiled backward (non-overlapping windows, the optional numba extra) against the NumPy
+path and a hand-computed case: ties go to the first offset (PyTorch), the tail past the last window and
+every non-winner get 0, inf gradients pass unchanged."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+try:
+    import numba  # noqa: F401
+
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+
+def _grad(x_np, g_np, k, **kw):
+    x = ember.tensor(x_np, requires_grad=True)
+    y = F.max_pool1d(x, k, **kw)
+    y.backward(ember.tensor(g_np))
+    return y.detach().numpy(), x.grad.numpy()
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("W, k", [(496, 4), (122, 4), (203, 3), (64, 2)])
+def test_fast_backward_matches_the_numpy_path(W, k, monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 3, size=(4, 32, W)).astype(np.float32)  # many ties
+    g = rng.standard_normal((4, 32, W // k)).astype(np.float32)
+    g[0, 0, 0] = np.inf
+    g[1, 2, 3] = -np.inf
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    y_ref, gx_ref = _grad(x, g, k)
+    monkeypatch.setenv("EMBER_NO_FAST", "0")
+    y, gx = _grad(x, g, k)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(gx, gx_ref)
+
+
+def test_hand_computed_gradient_with_ties_and_a_tail():
+    x = np.zeros((1, 32, 130), np.float32)  # 4096+ elements: the compiled path applies when installed
+    x[0, 0, :9] = [1, 5, 5, 2, 7, 7, 7, 0, 9]
+    g = np.arange(1, 32 * 43 + 1, dtype=np.float32).reshape(1, 32, 43)
+    y, gx = _grad(x, g, 3)
+    assert y[0, 0, :3].tolist() == [5, 7, 9]
+    assert gx[0, 0, :9].tolist() == [0, 1, 0, 0, 2, 0, 0, 0, 3]  # first maximum of each window
+    assert gx[0, 0, 129] == 0  # past the last window
+    assert gx[0, 1, :3].tolist() == [44, 0, 0]  # an all-zero window: its first element
+
+
+def test_ceil_mode_partial_window_keeps_the_general_path():
+    x = np.arange(4 * 32 * 130, dtype=np.float32).reshape(4, 32, 130)
+    g = np.ones((4, 32, 44), np.float32)
+    _, gx = _grad(x, g, 3, ceil_mode=True)
+    assert gx[0, 0, 129] == 1 and gx[0, 0, 128] == 1 and gx[0, 0, 127] == 0  # the partial last window too

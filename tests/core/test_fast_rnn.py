@@ -1,0 +1,120 @@
+"""The fused LSTM cell (``ember._fast_rnn``, the optional numba extra) and the LSTM layer's NumPy path,
+both against a float64 reference written out here; inference (no_grad) must give the training path's
+outputs."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+
+try:
+    import numba  # noqa: F401
+
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+
+@pytest.fixture(params=["numpy", "fast"])
+def path(request, monkeypatch):
+    if request.param == "numpy":
+        monkeypatch.setenv("EMBER_NO_FAST", "1")
+    elif not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    else:
+        monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+    return request.param
+
+
+def _reference(x, w_ih, w_hh, b, h, c):
+    """Float64 LSTM over (T, B, I) x, PyTorch's gate order (i, f, g, o)."""
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
+    H = w_hh.shape[1]
+    ys = []
+    for xt in x:
+        g = xt @ w_ih.T + h @ w_hh.T + b
+        i, f, gg, o = sig(g[:, :H]), sig(g[:, H:2 * H]), np.tanh(g[:, 2 * H:3 * H]), sig(g[:, 3 * H:])
+        c = f * c + i * gg
+        h = o * np.tanh(c)
+        ys.append(h)
+    return np.stack(ys), h, c
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_lstm_layer_matches_a_float64_reference(path, grad):
+    # B * 4H = 4096 gate values per step: large enough for the compiled cell
+    ember.manual_seed(0)
+    m = nn.LSTM(16, 128)
+    with ember.no_grad():
+        for p in m.parameters():
+            p.mul_(8.0)  # saturating gates and |c| > 1: both branches of the kernel's tanh
+    x = ember.randn(5, 8, 16)
+    h0, c0 = ember.randn(1, 8, 128), ember.randn(1, 8, 128)
+    with ember.set_grad_enabled(grad):
+        y, (h, c) = m(x, (h0, c0))
+    w = {k: v.detach().numpy().astype(np.float64) for k, v in m.state_dict().items()}
+    ry, rh, rc = _reference(x.numpy().astype(np.float64), w["weight_ih_l0"], w["weight_hh_l0"],
+                            w["bias_ih_l0"] + w["bias_hh_l0"], h0[0].numpy().astype(np.float64),
+                            c0[0].numpy().astype(np.float64))
+    np.testing.assert_allclose(y.detach().numpy(), ry, rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(h[0].detach().numpy(), rh, rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(c[0].detach().numpy(), rc, rtol=1e-5, atol=5e-5)
+    assert y.requires_grad == grad
+
+
+def test_fast_and_numpy_paths_give_the_same_gradients(monkeypatch):
+    if not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    grads = []
+    for env in ("1", "0"):
+        monkeypatch.setenv("EMBER_NO_FAST", env)
+        ember.manual_seed(1)
+        m = nn.LSTM(16, 128, batch_first=True)
+        x = ember.randn(8, 6, 16, requires_grad=True)
+        y, (h, c) = m(x)
+        (y.square().sum() + c.sum()).backward()
+        grads.append([x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_fused_cell_activations_are_float32_accurate_and_propagate_nan_and_inf():
+    if not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    from ember import _fast_rnn
+
+    v = np.concatenate([np.linspace(-40, 40, 8001, dtype=np.float32),
+                        np.float32([0.0, 1e-30, -1e-8, 0.3, -0.6249, 0.6251, np.inf, -np.inf, np.nan])])
+    H = v.size
+    g = np.zeros((1, 4 * H), np.float32)
+    xw = np.tile(v, 4)[None].copy()
+    c, tc, h = (np.zeros((1, H), np.float32) for _ in range(3))
+    _fast_rnn.lstm_cell(g, xw, c, tc, h)
+    v64 = v.astype(np.float64)
+    sig, th = 1.0 / (1.0 + np.exp(-v64)), np.tanh(v64)
+    np.testing.assert_allclose(g[0, :H], sig, rtol=5e-7, atol=0)
+    np.testing.assert_allclose(g[0, 2 * H:3 * H], th, rtol=5e-7, atol=0)
+    np.testing.assert_allclose(c[0], sig * th, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(h[0], sig * np.tanh(sig * th), rtol=1e-6, atol=0)
+    assert np.isnan(g[0, H - 1]) and np.isnan(h[0, -1])
+
+
+def test_packed_batches_give_the_same_result_on_both_paths(monkeypatch):
+    """Variable lengths: at each step only the first batch_sizes[t] rows go through the cell."""
+    from ember.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    outs = []
+    for env in ("1", "0"):
+        monkeypatch.setenv("EMBER_NO_FAST", env)
+        ember.manual_seed(2)
+        m = nn.LSTM(16, 128, bidirectional=True)
+        x = ember.randn(7, 8, 16)
+        lengths = ember.tensor([7, 3, 5, 1, 7, 2, 6, 4])
+        with ember.no_grad():
+            y, (h, c) = m(pack_padded_sequence(x, lengths, enforce_sorted=False))
+        outs.append([pad_packed_sequence(y)[0].numpy(), h.numpy(), c.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
