@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
-from ember.ops import conv as conv_ops
+from ember.ops import conv as conv_ops, winograd
 
 REF = np.load(pathlib.Path(__file__).parent / "fixtures" / "conv_ref.npz")
 FUNCTIONAL = sorted({k.split("/")[0] for k in REF.files if not k.startswith("m")})
@@ -37,12 +37,18 @@ def _kw(kw):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
 
 
-@pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch"])
+@pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch", "wino"])
 def algo(request, monkeypatch):
-    """Run a test with the per-shape algorithm choice, and with flat-shift / im2col / per-image blocks forced
-    wherever they apply. "blk": one image per block; "blk-batch": the whole batch in one block. The input
-    gradient of stride-1 convolutions is a convolution in "col" and "blk", the algorithm's own adjoint in
-    "flat" and "blk-batch"."""
+    """Run a test with the per-shape algorithm choice, and with flat-shift / im2col / per-image blocks /
+    Winograd forced wherever they apply. "blk": one image per block; "blk-batch": the whole batch in one
+    block. The input gradient of stride-1 convolutions is a convolution in "col", "blk" and "wino", the
+    algorithm's own adjoint in "flat" and "blk-batch"."""
+    if request.param == "wino":  # every 3x3 stride-1 ungrouped conv, with one tile row per block
+        monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+        monkeypatch.setattr(winograd, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(winograd, "_MIN_ROWS", 1)
+        return request.param
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 1 << 30)
     if request.param in ("flat", "col"):
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 1 << 30)
     if request.param == "flat":  # with flat-shift's own input gradient
