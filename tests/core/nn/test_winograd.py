@@ -23,6 +23,7 @@ def _direct(x, w, pad):
 def wino(monkeypatch):
     """conv2d sends every 3x3 stride-1 ungrouped conv to Winograd; counts the calls."""
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
     calls = []
     real = winograd.conv3x3
     monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(a[0].shape) or real(*a))
@@ -34,7 +35,8 @@ def wino(monkeypatch):
     (1, 5, 3, 7, 9, 1),  # batch 1, odd sizes: the last tiles overhang the output
     (3, 4, 2, 5, 6, 0),
     (2, 2, 3, 3, 3, 0),  # one output pixel
-    (2, 3, 2, 4, 7, 2),  # padding wider than the kernel's reach
+    (2, 3, 2, 4, 7, 2),  # the widest padding whose input gradient is itself a Winograd conv
+    (2, 2, 3, 4, 5, 3),  # wider: the input gradient by im2col's col2im
 ])
 @pytest.mark.parametrize("block", [1, 1 << 30])  # one tile row per block / everything in one block
 def test_matches_direct_sum_with_gradients(rng, monkeypatch, wino, n, c, o, h, w, pad, block):
@@ -81,6 +83,7 @@ def test_float32_accuracy(rng):
     ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 1, "stride": 2}, "other"),
     ((2, 128, 8, 8), (128, 64, 3, 3), {"padding": 1, "groups": 2}, "other"),
     ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 2, "dilation": 2}, "other"),
+    ((2, 128, 2, 2), (128, 128, 3, 3), {"padding": 1}, "other"),  # one tile per image
 ])
 def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
     calls = []
@@ -97,6 +100,7 @@ def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
 
 def test_not_for_half_or_integers(rng, monkeypatch):
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
     calls = []
     real = winograd.conv3x3
     monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(1) or real(*a))

@@ -90,6 +90,7 @@ _GX_CONV_ALGOS = ("blk", "wino")
 # 0.75x the time of im2col, 256 ch at 8x8 0.7x, 512 ch at 4x4 0.75x; 64 ch at 32x32 1.15x and MNIST's
 # 32 -> 64 at 26x26 1.5x (its transforms and the thin K = 64 GEMMs cost more than the FLOPs saved)
 _WINO_MIN_C = 128
+_WINO_MIN_HW = 4  # 512 ch at 2x2 (one tile per image): 1.25x the time of im2col
 _WINO_DTYPES = ("float32", "float64")
 
 
@@ -109,7 +110,8 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None):
     if kh == kw == 1 and sh == sw == 1 and a0 == a1 == b0 == b1 == 0:
         return "1x1"
     if (kh == kw == 3 and cfg.groups == 1 and sh == sw == 1 and cfg.dilation == (1, 1)
-            and min(Cg, O) >= _WINO_MIN_C and dtype is not None and dtype.name in _WINO_DTYPES):
+            and min(Cg, O) >= _WINO_MIN_C and min(Ho, Wo) >= _WINO_MIN_HW and dtype is not None
+            and dtype.name in _WINO_DTYPES):
         return "wino"
     if cfg.groups == 1 and Ho * Wo >= _BLK_MIN_HW:
         return "blk"
@@ -498,8 +500,10 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         return (y, None) if keep else y
     algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, x.dtype)
     if algo == "wino":
-        prep = winograd.grid(x, a0, b0, Ho, Wo)
-        y = winograd.to_nchw(winograd.conv3x3(prep, w, Ho, Wo), Ho, Wo, bias)
+        u = winograd.weight_tiles(w)
+        g = winograd.grid(x, a0, b0, Ho, Wo)
+        y = winograd.to_nchw(winograd.conv3x3(g, u.transpose(0, 2, 1), Ho, Wo), Ho, Wo, bias)
+        prep = (g, u)  # the weight's tiles serve the input gradient
     elif algo == "1x1":
         if G > 1:
             y = xp.matmul(w.reshape(G, O // G, Cg), x.reshape(N, G, Cg, H * W))
@@ -521,6 +525,8 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         buf = _pad_cn(x, cfg)
         prep = _im2col(buf, cfg, kh, kw, Ho, Wo)
         y = _finish_cn(_mm(_wm(w, G), prep).reshape(O, N, Ho, Wo), N, O, Ho, Wo, bias)
+    if algo == "wino":
+        return (y, ("wino",) + prep) if keep else y
     return (y, None if prep is None else (algo, prep)) if keep else y
 
 
@@ -538,6 +544,8 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
     cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if algo in _GX_CONV_ALGOS else None
     if gy.size == 0 or w.size == 0 or N * C == 0:
         gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
+    elif algo == "wino" and cfg_t is not None:
+        gx = _wino_bwd_input(gy, winograd.weight_tiles(w), cfg_t, H, W)[0]
     elif cfg_t is not None:
         gx = _fwd(gy, xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]), cfg_t)
     elif algo == "1x1":
@@ -595,9 +603,29 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
     return gw.reshape(G, O // G, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(O, Cg, kh, kw)
 
 
+def _wino_bwd_input(gy, u, cfg_t, H, W):
+    """The input gradient (N, C, H, W) as the Winograd convolution of gy with the flipped kernel (config
+    ``cfg_t`` of ``_gx_conv_cfg``; u: the kernel's ``winograd.weight_tiles``), and gy's grid."""
+    (a0, _), (b0, _) = cfg_t.pads
+    g = winograd.grid(gy, a0, b0, H, W)
+    return winograd.to_nchw(winograd.conv3x3(g, u, H, W, winograd.FLIPPED), H, W), g
+
+
 def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):
-    """conv's fused backward: (gx, gw), sharing the grad-output laid out on the flat grid."""
+    """conv's fused backward: (gx, gw), sharing the grad-output's layout (flat grid, Winograd grid)."""
     kh, kw = w.shape[2:]
+    N, C, H, W = in_shape
+    Ho, Wo = gy.shape[2:]
+    cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if prep is not None and prep[0] == "wino" else None
+    if cfg_t is not None and gy.size and need_x and need_w:
+        gx, g = _wino_bwd_input(gy, prep[2], cfg_t, H, W)
+        (a0, _), (b0, _) = cfg_t.pads
+        th, tw = winograd.tiles(Ho, Wo)
+        if a0 + 2 * th <= g.shape[0] and b0 + 2 * tw <= g.shape[1]:  # gy sits in g with zeros around it
+            gg = g[a0:a0 + 2 * th, b0:b0 + 2 * tw]
+        else:
+            gg = winograd.grad_grid(gy)
+        return gx, winograd.weight_grad(gg, prep[1], Ho, Wo)
     if prep is not None and prep[0] == "flat" and gy.size and need_x and need_w:
         buf = prep[1]
         Hp, Wp = buf.shape[2:4]

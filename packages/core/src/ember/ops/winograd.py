@@ -124,14 +124,20 @@ def _output_block(m, yb, z):
     yv[:, 1] -= z[:, 3]
 
 
-def conv3x3(g, w, Ho, Wo):
-    """The convolution on the grid g (Hb, Wb, N, C) of ``grid`` with w (O, C, 3, 3): (2*th, 2*tw, N, O)
-    (the rows and columns past Ho x Wo are garbage-free but not part of the output)."""
+# The input gradient is the convolution with the flipped, transposed kernel w'[c, o] = w[o, c, ::-1, ::-1].
+# Reversing a kernel swaps rows 0 and 3 of G (rows 1 and 2 are symmetric), so its tiles are
+# U'[a, b] = U[p(a), p(b)]^T with p = (3, 1, 2, 0): ``conv3x3(g, u, H, W, FLIPPED)`` with U (16, O, C) of w.
+FLIPPED = tuple(4 * p + q for p in (3, 1, 2, 0) for q in (3, 1, 2, 0))
+
+
+def conv3x3(g, ut, Ho, Wo, order=None):
+    """The convolution on the grid g (Hb, Wb, N, C) of ``grid``, with the GEMM operand ut (16, C, O) (the
+    transposed ``weight_tiles`` of the kernel; position i uses ut[order[i]] when ``order`` is given):
+    (2*th, 2*tw, N, O), whose rows and columns past Ho x Wo are not part of the output."""
     xp = xp_of(g)
     _, Wb, N, C = g.shape
-    O = w.shape[0]
+    O = ut.shape[2]
     th, tw = tiles(Ho, Wo)
-    ut = weight_tiles(w.astype(g.dtype, copy=False)).transpose(0, 2, 1)
     y = xp.empty((2 * th, 2 * tw, N, O), dtype=g.dtype)
     nb = _block_rows(th, tw, N, max(C, O), g.dtype.itemsize)
     t = xp.empty((4, nb, Wb, N, C), dtype=g.dtype)
@@ -144,7 +150,12 @@ def conv3x3(g, w, Ho, Wo):
         vb = v[:, :, :n]
         _input_block(g, r0, r1, tw, vb, t[:, :n])
         mb = m[:, :n * tw * N]
-        xp.matmul(vb.reshape(16, n * tw * N, C), ut, out=mb)
+        if order is None:
+            xp.matmul(vb.reshape(16, n * tw * N, C), ut, out=mb)
+        else:
+            vf = vb.reshape(16, n * tw * N, C)
+            for i in range(16):
+                xp.matmul(vf[i], ut[order[i]], out=mb[i])
         _output_block(mb.reshape(4, 4, n, tw, N, O), y[2 * r0:2 * r1], z[:, :, :n])
     return y
 
@@ -187,16 +198,18 @@ def weight_grad(gg, g, Ho, Wo):
     v = xp.empty((4, 4, nb, tw, N, C), dtype=g.dtype)
     s = xp.empty((4, nb, 2 * tw, N, O), dtype=g.dtype)
     d = xp.empty((4, 4, nb, tw, N, O), dtype=g.dtype)
-    du = xp.zeros((16, O, C), dtype=g.dtype)
-    tmp = xp.empty((16, O, C), dtype=g.dtype)
+    du = xp.empty((16, O, C), dtype=g.dtype)
+    tmp = xp.empty((16, O, C), dtype=g.dtype) if nb < th else None
     for r0 in range(0, th, nb):
         r1 = min(th, r0 + nb)
         n = r1 - r0
         _input_block(g, r0, r1, tw, v[:, :, :n], t[:, :n])
         _grad_block(gg, r0, r1, d[:, :, :n], s[:, :n])
         k = n * tw * N
-        xp.matmul(d[:, :, :n].reshape(16, k, O).transpose(0, 2, 1), v[:, :, :n].reshape(16, k, C), out=tmp)
-        du += tmp
+        xp.matmul(d[:, :, :n].reshape(16, k, O).transpose(0, 2, 1), v[:, :, :n].reshape(16, k, C),
+                  out=du if r0 == 0 else tmp)
+        if r0:
+            du += tmp
     return weight_untile(du)
 
 
