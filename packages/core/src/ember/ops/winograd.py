@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy
 
+from .. import _fast
 from ._common import device_constant, xp_of
 
 _BLOCK_BYTES = 1 << 21  # target size of one block's transformed tiles (16 x tile rows x tw x N x C)
@@ -36,9 +37,13 @@ def _transpose_tiles(dst, src):
     if xp.__name__ != "numpy" or not b:
         dst[...] = src
         return
-    tmp = xp.empty((N, H, W // b, C, b), dtype=dst.dtype)
-    tmp[...] = src.reshape(N, H, W // b, b, C).swapaxes(-1, -2)
-    dst.reshape(N, H, W // b, b, C)[...] = tmp.swapaxes(-1, -2)
+
+    def part(n0, n1):
+        tmp = xp.empty((n1 - n0, H, W // b, C, b), dtype=dst.dtype)
+        tmp[...] = src[n0:n1].reshape(n1 - n0, H, W // b, b, C).swapaxes(-1, -2)
+        dst[n0:n1].reshape(n1 - n0, H, W // b, b, C)[...] = tmp.swapaxes(-1, -2)
+
+    _share(xp, part, N, -(-N // (2 * _threads(xp))))
 
 
 def tiles(Ho, Wo):
@@ -130,33 +135,56 @@ def _output_block(m, yb, z):
 FLIPPED = tuple(4 * p + q for p in (3, 1, 2, 0) for q in (3, 1, 2, 0))
 
 
+def _threads(xp):
+    return _fast._threads() if xp is numpy else 1
+
+
+def _share(xp, process, n, chunk):
+    """``process(a, b)`` over ``range(n)`` in chunks, on Ember's CPU threads (NumPy's ufuncs release the
+    GIL) or, on a GPU, in one call."""
+    if xp is numpy and n > chunk:
+        _fast.share(process, n, chunk)
+    else:
+        process(0, n)
+
+
 def conv3x3(g, ut, Ho, Wo, order=None):
     """The convolution on the grid g (Hb, Wb, N, C) of ``grid``, with the GEMM operand ut (16, C, O) (the
     transposed ``weight_tiles`` of the kernel; position i uses ut[order[i]] when ``order`` is given):
-    (2*th, 2*tw, N, O), whose rows and columns past Ho x Wo are not part of the output."""
+    (2*th, 2*tw, N, O), whose rows and columns past Ho x Wo are not part of the output.
+
+    By super-blocks of tile rows: each thread transforms a block, one GEMM per position covers the
+    super-block (BLAS runs it on its threads), then each thread untiles a block."""
     xp = xp_of(g)
     _, Wb, N, C = g.shape
     O = ut.shape[2]
     th, tw = tiles(Ho, Wo)
-    y = xp.empty((2 * th, 2 * tw, N, O), dtype=g.dtype)
-    nb = _block_rows(th, tw, N, max(C, O), g.dtype.itemsize)
-    t = xp.empty((4, nb, Wb, N, C), dtype=g.dtype)
-    v = xp.empty((4, 4, nb, tw, N, C), dtype=g.dtype)
-    m = xp.empty((16, nb * tw * N, O), dtype=g.dtype)
-    z = xp.empty((2, 4, nb, tw, N, O), dtype=g.dtype)
-    for r0 in range(0, th, nb):
-        r1 = min(th, r0 + nb)
-        n = r1 - r0
-        vb = v[:, :, :n]
-        _input_block(g, r0, r1, tw, vb, t[:, :n])
+    dt = g.dtype
+    y = xp.empty((2 * th, 2 * tw, N, O), dtype=dt)
+    nb = _block_rows(th, tw, N, max(C, O), dt.itemsize)
+    sb = min(th, nb * _threads(xp))
+    v = xp.empty((4, 4, sb, tw, N, C), dtype=dt)
+    m = xp.empty((16, sb * tw * N, O), dtype=dt)
+    for r0 in range(0, th, sb):
+        n = min(th, r0 + sb) - r0
+
+        def tile(a, b, r0=r0):
+            _input_block(g, r0 + a, r0 + b, tw, v[:, :, a:b], xp.empty((4, b - a, Wb, N, C), dtype=dt))
+
+        _share(xp, tile, n, nb)
+        vf = v[:, :, :n].reshape(16, n * tw * N, C)
         mb = m[:, :n * tw * N]
         if order is None:
-            xp.matmul(vb.reshape(16, n * tw * N, C), ut, out=mb)
+            xp.matmul(vf, ut, out=mb)
         else:
-            vf = vb.reshape(16, n * tw * N, C)
             for i in range(16):
                 xp.matmul(vf[i], ut[order[i]], out=mb[i])
-        _output_block(mb.reshape(4, 4, n, tw, N, O), y[2 * r0:2 * r1], z[:, :, :n])
+        m6 = mb.reshape(4, 4, n, tw, N, O)
+
+        def untile(a, b, r0=r0, m6=m6):
+            _output_block(m6[:, :, a:b], y[2 * (r0 + a):2 * (r0 + b)], xp.empty((2, 4, b - a, tw, N, O), dtype=dt))
+
+        _share(xp, untile, n, nb)
     return y
 
 
@@ -188,23 +216,27 @@ def weight_untile(du):
 
 
 def weight_grad(gg, g, Ho, Wo):
-    """dw (O, C, 3, 3) from the grad-output gg (2*th, 2*tw, N, O) (zero past Ho x Wo) and the input grid g."""
+    """dw (O, C, 3, 3) from the grad-output gg (2*th, 2*tw, N, O) (zero past Ho x Wo) and the input grid g
+    (super-blocks of tile rows as in ``conv3x3``; the 16 GEMMs accumulate over them)."""
     xp = xp_of(gg)
     _, Wb, N, C = g.shape
     O = gg.shape[3]
     th, tw = tiles(Ho, Wo)
-    nb = _block_rows(th, tw, N, max(C, O), g.dtype.itemsize)
-    t = xp.empty((4, nb, Wb, N, C), dtype=g.dtype)
-    v = xp.empty((4, 4, nb, tw, N, C), dtype=g.dtype)
-    s = xp.empty((4, nb, 2 * tw, N, O), dtype=g.dtype)
-    d = xp.empty((4, 4, nb, tw, N, O), dtype=g.dtype)
-    du = xp.empty((16, O, C), dtype=g.dtype)
-    tmp = xp.empty((16, O, C), dtype=g.dtype) if nb < th else None
-    for r0 in range(0, th, nb):
-        r1 = min(th, r0 + nb)
-        n = r1 - r0
-        _input_block(g, r0, r1, tw, v[:, :, :n], t[:, :n])
-        _grad_block(gg, r0, r1, d[:, :, :n], s[:, :n])
+    dt = g.dtype
+    nb = _block_rows(th, tw, N, max(C, O), dt.itemsize)
+    sb = min(th, nb * _threads(xp))
+    v = xp.empty((4, 4, sb, tw, N, C), dtype=dt)
+    d = xp.empty((4, 4, sb, tw, N, O), dtype=dt)
+    du = xp.empty((16, O, C), dtype=dt)
+    tmp = xp.empty((16, O, C), dtype=dt) if sb < th else None
+    for r0 in range(0, th, sb):
+        n = min(th, r0 + sb) - r0
+
+        def tile(a, b, r0=r0):
+            _input_block(g, r0 + a, r0 + b, tw, v[:, :, a:b], xp.empty((4, b - a, Wb, N, C), dtype=dt))
+            _grad_block(gg, r0 + a, r0 + b, d[:, :, a:b], xp.empty((4, b - a, 2 * tw, N, O), dtype=dt))
+
+        _share(xp, tile, n, nb)
         k = n * tw * N
         xp.matmul(d[:, :, :n].reshape(16, k, O).transpose(0, 2, 1), v[:, :, :n].reshape(16, k, C),
                   out=du if r0 == 0 else tmp)
