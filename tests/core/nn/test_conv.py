@@ -492,3 +492,23 @@ def test_blocked_path_gradcheck_and_transpose(rng, monkeypatch, gx_min_c):
     assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1), (xt, wt, bt))
     # stride 1 with an output padding: the transposed convolution's forward is the input gradient as a convolution
     assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, padding=1, dilation=2, output_padding=1), (xt, wt, bt))
+
+
+def test_blocked_unfold_shared_among_threads(rng, monkeypatch):
+    """Large per-image column blocks are unfolded by several threads (kernel offsets split between them)."""
+    from ember import _fast
+
+    monkeypatch.setattr(_fast, "_threads", lambda: 2)
+    calls = []
+    real = _fast.share
+    monkeypatch.setattr(_fast, "share", lambda fn, n, chunk: calls.append((n, chunk)) or real(fn, n, chunk))
+    x, w = rng.standard_normal((2, 32, 40, 40)), rng.standard_normal((8, 32, 3, 3))
+    xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt)
+    np.testing.assert_allclose(y.detach().numpy(), _direct_conv(x, w, (1, 1), [(0, 0), (0, 0)], (1, 1)), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(ember.tensor(g))
+    eps_w = rng.standard_normal(w.shape)
+    np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(),
+                               (g * _direct_conv(x, eps_w, (1, 1), [(0, 0), (0, 0)], (1, 1))).sum(), rtol=1e-9)
+    assert calls.count((9, 5)) == 4  # each image (one per block), forward and weight gradient: 9 offsets, 2 chunks
