@@ -46,6 +46,7 @@ def algo(request, monkeypatch):
     if request.param == "wino":  # every 3x3 stride-1 ungrouped conv, with one tile row per block
         monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
         monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
+        monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
         monkeypatch.setattr(winograd, "_BLOCK_BYTES", 1)
         monkeypatch.setattr(winograd, "_MIN_ROWS", 1)
         return request.param

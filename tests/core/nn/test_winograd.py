@@ -24,6 +24,7 @@ def wino(monkeypatch):
     """conv2d sends every 3x3 stride-1 ungrouped conv to Winograd; counts the calls."""
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
     monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
     calls = []
     real = winograd.conv3x3
     monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(a[0].shape) or real(*a))
@@ -79,7 +80,9 @@ def test_float32_accuracy(rng):
 @pytest.mark.parametrize("shape,w_shape,kw,expected", [
     ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 1}, "wino"),
     ((2, 256, 4, 4), (512, 256, 3, 3), {"padding": 1}, "wino"),
-    ((2, 64, 8, 8), (128, 64, 3, 3), {"padding": 1}, "other"),  # too few input channels
+    ((2, 64, 16, 16), (128, 64, 3, 3), {"padding": 1}, "wino"),  # 64 channels on a small image
+    ((2, 64, 18, 18), (64, 64, 3, 3), {"padding": 1}, "other"),  # ... but not on a larger one
+    ((2, 32, 8, 8), (128, 32, 3, 3), {"padding": 1}, "other"),  # too few input channels
     ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 1, "stride": 2}, "other"),
     ((2, 128, 8, 8), (128, 64, 3, 3), {"padding": 1, "groups": 2}, "other"),
     ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 2, "dilation": 2}, "other"),
@@ -101,6 +104,7 @@ def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
 def test_not_for_half_or_integers(rng, monkeypatch):
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
     monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
     calls = []
     real = winograd.conv3x3
     monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(1) or real(*a))

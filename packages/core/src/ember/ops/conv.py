@@ -9,8 +9,8 @@ path that prepares the input and gradient layouts once for both gradients.
 Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
 
 * ``"1x1"``: 1x1 kernel, stride 1, no padding: one (batched) GEMM on the input as is.
-* ``"wino"`` (3x3, stride 1, dilation 1, groups 1, float32/float64, at least ``_WINO_MIN_C`` input and
-  output channels): Winograd F(2x2, 3x3), 16 GEMMs over tiles (``winograd.py``), 2.25x fewer multiplies;
+* ``"wino"`` (3x3, stride 1, dilation 1, groups 1, float32/float64, at least 4x4 outputs and 128 input
+  and output channels, or 64 on images of at most 16x16 outputs): Winograd F(2x2, 3x3), 16 GEMMs over tiles (``winograd.py``), 2.25x fewer multiplies;
   the weight gradient is its adjoint, the input gradient the convolution with the flipped kernel (also
   Winograd). With few channels its transforms cost more than the GEMM time it saves.
 * ``"blk"`` (groups 1, at least ``_BLK_MIN_HW`` output positions per image): im2col of one image (or a
@@ -87,10 +87,13 @@ _GX_CONV_MIN_C = 16  # the input gradient as a convolution needs enough input ch
 # path) col2im is cheaper than the extra layout copies (VGG-11 step: 0.48 s vs 0.49 s, CPU time)
 _GX_CONV_ALGOS = ("blk", "wino")
 
-# Winograd pays (1 thread, fwd and weight gradient each, batch 32) with many channels: 128 ch at 16x16
-# 0.75x the time of im2col, 256 ch at 8x8 0.7x, 512 ch at 4x4 0.75x; 64 ch at 32x32 1.15x and MNIST's
-# 32 -> 64 at 26x26 1.5x (its transforms and the thin K = 64 GEMMs cost more than the FLOPs saved)
-_WINO_MIN_C = 128
+# Winograd pays (1 thread, CPU time, batch 32, fwd+bwd vs the other paths) with many channels: 128 ch at
+# 16x16 0.75x, 256 ch at 8x8 0.65x, 512 ch at 4x4 0.75x; with 64 channels only on small images (64 -> 128 at
+# 16x16 0.77x, 64 ch at 16x16 0.85x, but 64 ch at 32x32 1.05x and MNIST's 32 -> 64 at 26x26 1.5x: the
+# layout transposes of large arrays and the thin K = 64 GEMMs cost more than the FLOPs saved)
+_WINO_MIN_C = 64
+_WINO_WIDE_C = 128  # fewer channels than this: only up to _WINO_THIN_MAX_HW output positions per image
+_WINO_THIN_MAX_HW = 256
 _WINO_MIN_HW = 4  # 512 ch at 2x2 (one tile per image): 1.25x the time of im2col
 _WINO_DTYPES = ("float32", "float64")
 
@@ -112,7 +115,7 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None):
         return "1x1"
     if (kh == kw == 3 and cfg.groups == 1 and sh == sw == 1 and cfg.dilation == (1, 1)
             and min(Cg, O) >= _WINO_MIN_C and min(Ho, Wo) >= _WINO_MIN_HW and dtype is not None
-            and dtype.name in _WINO_DTYPES):
+            and dtype.name in _WINO_DTYPES and (min(Cg, O) >= _WINO_WIDE_C or Ho * Wo <= _WINO_THIN_MAX_HW)):
         return "wino"
     if cfg.groups == 1 and Ho * Wo >= _BLK_MIN_HW:
         return "blk"
