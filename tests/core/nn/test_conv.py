@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
-from ember.ops import conv as conv_ops
+from ember.ops import conv as conv_ops, winograd
 
 REF = np.load(pathlib.Path(__file__).parent / "fixtures" / "conv_ref.npz")
 FUNCTIONAL = sorted({k.split("/")[0] for k in REF.files if not k.startswith("m")})
@@ -37,12 +37,20 @@ def _kw(kw):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
 
 
-@pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch"])
+@pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch", "wino"])
 def algo(request, monkeypatch):
-    """Run a test with the per-shape algorithm choice, and with flat-shift / im2col / per-image blocks forced
-    wherever they apply. "blk": one image per block; "blk-batch": the whole batch in one block. The input
-    gradient of stride-1 convolutions is a convolution in "col" and "blk", the algorithm's own adjoint in
-    "flat" and "blk-batch"."""
+    """Run a test with the per-shape algorithm choice, and with flat-shift / im2col / per-image blocks /
+    Winograd forced wherever they apply. "blk": one image per block; "blk-batch": the whole batch in one
+    block. The input gradient of stride-1 convolutions is a convolution in "col", "blk" and "wino", the
+    algorithm's own adjoint in "flat" and "blk-batch"."""
+    if request.param == "wino":  # every 3x3 stride-1 ungrouped conv, with one tile row per block
+        monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+        monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
+        monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
+        monkeypatch.setattr(winograd, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(winograd, "_MIN_ROWS", 1)
+        return request.param
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 1 << 30)
     if request.param in ("flat", "col"):
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 1 << 30)
     if request.param == "flat":  # with flat-shift's own input gradient
@@ -485,3 +493,23 @@ def test_blocked_path_gradcheck_and_transpose(rng, monkeypatch, gx_min_c):
     assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1), (xt, wt, bt))
     # stride 1 with an output padding: the transposed convolution's forward is the input gradient as a convolution
     assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, padding=1, dilation=2, output_padding=1), (xt, wt, bt))
+
+
+def test_blocked_unfold_shared_among_threads(rng, monkeypatch):
+    """Large per-image column blocks are unfolded by several threads (kernel offsets split between them)."""
+    from ember import _fast
+
+    monkeypatch.setattr(_fast, "_threads", lambda: 2)
+    calls = []
+    real = _fast.share
+    monkeypatch.setattr(_fast, "share", lambda fn, n, chunk: calls.append((n, chunk)) or real(fn, n, chunk))
+    x, w = rng.standard_normal((2, 32, 40, 40)), rng.standard_normal((8, 32, 3, 3))
+    xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt)
+    np.testing.assert_allclose(y.detach().numpy(), _direct_conv(x, w, (1, 1), [(0, 0), (0, 0)], (1, 1)), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(ember.tensor(g))
+    eps_w = rng.standard_normal(w.shape)
+    np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(),
+                               (g * _direct_conv(x, eps_w, (1, 1), [(0, 0), (0, 0)], (1, 1))).sum(), rtol=1e-9)
+    assert calls.count((9, 5)) == 4  # each image (one per block), forward and weight gradient: 9 offsets, 2 chunks

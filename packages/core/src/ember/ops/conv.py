@@ -9,6 +9,11 @@ path that prepares the input and gradient layouts once for both gradients.
 Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
 
 * ``"1x1"``: 1x1 kernel, stride 1, no padding: one (batched) GEMM on the input as is.
+* ``"wino"`` (3x3, stride 1, dilation 1, groups 1, float32/float64, at least 4x4 outputs and 128 input
+  and output channels, or 64 on images of at most 16x16 outputs): Winograd F(2x2, 3x3), 16 GEMMs over
+  tiles (``winograd.py``), 2.25x fewer multiplies; the weight gradient is its adjoint, the input gradient
+  the convolution with the flipped kernel (also Winograd, reusing the forward's weight tiles). With few
+  channels or large images its transforms and layout transposes cost more than the GEMM time it saves.
 * ``"blk"`` (groups 1, at least ``_BLK_MIN_HW`` output positions per image): im2col of one image (or a
   few small ones) at a time in its own (C, H, W) layout into small reused buffers, one K = C*kh*kw GEMM
   per image written straight into the output; the backward recomputes the columns (nothing is kept) and,
@@ -26,8 +31,9 @@ copy, a strided 1x1 subsample) or small (``_KEEP_MAX_BYTES``); larger im2col col
 
 Measured (single-thread CPU time, float32, fwd+bwd, ResNet-18 CIFAR shapes at batch 32, OpenBLAS):
 3x3 64->64 at 32x32 about 80-90 GFLOP/s, 128 ch at 16x16 85-98, 256 ch at 8x8 and 512 ch at 4x4 85-100
-(PyTorch 2.13's oneDNN: 100-160; NumPy's plain GEMM here: 110-145). 3-D convolutions run through the 2-D
-paths (``conv3d.py``).
+(PyTorch 2.13's oneDNN: 100-160; NumPy's plain GEMM here: 110-145). With Winograd, fwd+bwd vs PyTorch on
+one thread each: 128 ch at 16x16 1.55x -> 1.15x, 256 ch at 8x8 1.55x -> 1.0x, 512 ch at 4x4 1.35x -> 0.95x.
+3-D convolutions run through the 2-D paths (``conv3d.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ import warnings
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from .. import _fast
 from ._common import xp_of
+from . import winograd
 from ..autograd.autocast import autocast_op
 
 
@@ -79,7 +87,17 @@ _BLK_BYTES = 1 << 21  # target size of one block of im2col columns (several imag
 _GX_CONV_MIN_C = 16  # the input gradient as a convolution needs enough input channels (its GEMM's rows)
 # ... and pays where col2im's slice-adds are large (per-image blocks); on small images (the whole-batch "col"
 # path) col2im is cheaper than the extra layout copies (VGG-11 step: 0.48 s vs 0.49 s, CPU time)
-_GX_CONV_ALGOS = ("blk",)
+_GX_CONV_ALGOS = ("blk", "wino")
+
+# Winograd pays (1 thread, CPU time, batch 32, fwd+bwd vs the other paths) with many channels: 128 ch at
+# 16x16 0.75x, 256 ch at 8x8 0.65x, 512 ch at 4x4 0.75x; with 64 channels only on small images (64 -> 128 at
+# 16x16 0.77x, 64 ch at 16x16 0.85x, but 64 ch at 32x32 1.05x and MNIST's 32 -> 64 at 26x26 1.5x: the
+# layout transposes of large arrays and the thin K = 64 GEMMs cost more than the FLOPs saved)
+_WINO_MIN_C = 64
+_WINO_WIDE_C = 128  # fewer channels than this: only up to _WINO_THIN_MAX_HW output positions per image
+_WINO_THIN_MAX_HW = 256
+_WINO_MIN_HW = 4  # 512 ch at 2x2 (one tile per image): 1.25x the time of im2col
+_WINO_DTYPES = ("float32", "float64")
 
 
 def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo):
@@ -93,10 +111,14 @@ def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo):
     return _Cfg((1, 1), ((dh * (kh - 1) - a0, H - Ho + a0), (dw * (kw - 1) - b0, W - Wo + b0)), (dh, dw), 1)
 
 
-def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg):
+def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None):
     (sh, sw), ((a0, a1), (b0, b1)) = cfg.stride, cfg.pads
     if kh == kw == 1 and sh == sw == 1 and a0 == a1 == b0 == b1 == 0:
         return "1x1"
+    if (kh == kw == 3 and cfg.groups == 1 and sh == sw == 1 and cfg.dilation == (1, 1)
+            and min(Cg, O) >= _WINO_MIN_C and min(Ho, Wo) >= _WINO_MIN_HW and dtype is not None
+            and dtype.name in _WINO_DTYPES and (min(Cg, O) >= _WINO_WIDE_C or Ho * Wo <= _WINO_THIN_MAX_HW)):
+        return "wino"
     if cfg.groups == 1 and Ho * Wo >= _BLK_MIN_HW:
         return "blk"
     if sh == sw == 1 and _FLAT_CG[0] <= Cg <= _FLAT_CG[1]:
@@ -373,6 +395,23 @@ def _blk_unfold(xpad, cols, cfg, kh, kw, Ho, Wo):
             cols[:, :, i, j] = xpad[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
 
 
+def _blk_unfold_shared(xpad, cols, cfg, kh, kw, Ho, Wo):
+    """``_blk_unfold`` with the kernel offsets shared out among Ember's CPU threads: the GEMMs run on BLAS's
+    threads, and these copies (a third of the single-thread time at 64 ch 32x32) would otherwise stay on one."""
+    nt = _fast._threads() if xp_of(xpad).__name__ == "numpy" and cols.size >= _fast.MAP_MIN else 1
+    if nt < 2:
+        _blk_unfold(xpad, cols, cfg, kh, kw, Ho, Wo)
+        return
+    (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
+
+    def part(k0, k1):
+        for k in range(k0, k1):
+            i, j = divmod(k, kw)
+            cols[:, :, i, j] = xpad[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
+
+    _fast.share(part, kh * kw, -(-kh * kw // nt))
+
+
 def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
     """Yield (n0, n1, cols (b, C*kh*kw, Ho*Wo)) over the batch of x (N, C, H, W); the buffers are reused."""
     xp = xp_of(x)
@@ -393,7 +432,7 @@ def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
             src = xpad[:b]
         else:
             src = x[n0:n1]
-        _blk_unfold(src, cols[:b], cfg, kh, kw, Ho, Wo)
+        _blk_unfold_shared(src, cols[:b], cfg, kh, kw, Ho, Wo)
         yield n0, n1, cols[:b].reshape(b, K, Ho * Wo)
 
 
@@ -482,8 +521,13 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         if bias is not None:
             y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
         return (y, None) if keep else y
-    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
-    if algo == "1x1":
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, x.dtype)
+    if algo == "wino":
+        u = winograd.weight_tiles(w)
+        g = winograd.grid(x, a0, b0, Ho, Wo)
+        y = winograd.to_nchw(winograd.conv3x3(g, u.transpose(0, 2, 1), Ho, Wo), Ho, Wo, bias)
+        prep = (g, u)  # the weight's tiles serve the input gradient
+    elif algo == "1x1":
         if G > 1:
             y = xp.matmul(w.reshape(G, O // G, Cg), x.reshape(N, G, Cg, H * W))
         else:
@@ -504,6 +548,8 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         buf = _pad_cn(x, cfg)
         prep = _im2col(buf, cfg, kh, kw, Ho, Wo)
         y = _finish_cn(_mm(_wm(w, G), prep).reshape(O, N, Ho, Wo), N, O, Ho, Wo, bias)
+    if algo == "wino":
+        return (y, ("wino",) + prep) if keep else y
     return (y, None if prep is None else (algo, prep)) if keep else y
 
 
@@ -515,12 +561,14 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
     G = cfg.groups
     Ho, Wo = gy.shape[2:]
     w = w.astype(gy.dtype, copy=False)
-    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, gy.dtype)
     (a0, a1), (b0, b1) = cfg.pads
     Hp, Wp = H + a0 + a1, W + b0 + b1
     cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if algo in _GX_CONV_ALGOS else None
     if gy.size == 0 or w.size == 0 or N * C == 0:
         gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
+    elif algo == "wino" and cfg_t is not None:
+        gx = _wino_bwd_input(gy, winograd.weight_tiles(w), cfg_t, H, W)[0]
     elif cfg_t is not None:
         gx = _fwd(gy, xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]), cfg_t)
     elif algo == "1x1":
@@ -554,11 +602,15 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
     Ho, Wo = gy.shape[2:]
     if gy.size == 0 or N * C == 0 or O * Cg == 0:
         return xp.zeros(w_shape, dtype=gy.dtype)
-    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg)
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, gy.dtype)
     if prep is not None and prep[0] != algo:
         prep = None
     if x is not None:
         x = x.astype(gy.dtype, copy=False)
+    if algo == "wino":
+        (a0, _), (b0, _) = cfg.pads
+        g = prep[1] if prep is not None else winograd.grid(x, a0, b0, Ho, Wo)
+        return winograd.weight_grad(winograd.grad_grid(gy), g, Ho, Wo)
     if algo == "1x1":
         xa = (x if prep is None else prep[1])[:, :, :Ho, :Wo]
         xs = xa.reshape(N, G, Cg, Ho * Wo).transpose(1, 2, 0, 3).reshape(G, Cg, N * Ho * Wo)
@@ -574,9 +626,29 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
     return gw.reshape(G, O // G, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(O, Cg, kh, kw)
 
 
+def _wino_bwd_input(gy, u, cfg_t, H, W):
+    """The input gradient (N, C, H, W) as the Winograd convolution of gy with the flipped kernel (config
+    ``cfg_t`` of ``_gx_conv_cfg``; u: the kernel's ``winograd.weight_tiles``), and gy's grid."""
+    (a0, _), (b0, _) = cfg_t.pads
+    g = winograd.grid(gy, a0, b0, H, W)
+    return winograd.to_nchw(winograd.conv3x3(g, u, H, W, winograd.FLIPPED), H, W), g
+
+
 def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):
-    """conv's fused backward: (gx, gw), sharing the grad-output laid out on the flat grid."""
+    """conv's fused backward: (gx, gw), sharing the grad-output's layout (flat grid, Winograd grid)."""
     kh, kw = w.shape[2:]
+    N, C, H, W = in_shape
+    Ho, Wo = gy.shape[2:]
+    cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if prep is not None and prep[0] == "wino" else None
+    if cfg_t is not None and gy.size and need_x and need_w:
+        gx, g = _wino_bwd_input(gy, prep[2], cfg_t, H, W)
+        (a0, _), (b0, _) = cfg_t.pads
+        th, tw = winograd.tiles(Ho, Wo)
+        if a0 + 2 * th <= g.shape[0] and b0 + 2 * tw <= g.shape[1]:  # gy sits in g with zeros around it
+            gg = g[a0:a0 + 2 * th, b0:b0 + 2 * tw]
+        else:
+            gg = winograd.grad_grid(gy)
+        return gx, winograd.weight_grad(gg, prep[1], Ho, Wo)
     if prep is not None and prep[0] == "flat" and gy.size and need_x and need_w:
         buf = prep[1]
         Hp, Wp = buf.shape[2:4]

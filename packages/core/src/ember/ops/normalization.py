@@ -66,29 +66,58 @@ def _sub(a, key):
 def _lincomb(xp, terms, const=None, out=None):
     """sum over terms of the product of their factors, plus ``const``; the first factor of each term is a
     full-size array, the others broadcast. On the CPU it runs block by block so that the temporaries and
-    the second touch of each block stay in cache (a fused multiply-add loop, NumPy having none)."""
+    the second touch of each block stay in cache (a fused multiply-add loop, NumPy having none), the
+    blocks shared out among Ember's threads (NumPy's ufuncs release the GIL)."""
     first = terms[0][0]
     if out is None:
         out = xp.empty(first.shape, first.dtype)
     keys = _block_keys(first.shape) if xp is np else None
-    tmp_flat = xp.empty(min(first.size, _BLOCK) if keys else first.size, first.dtype) if len(terms) > 1 else None
-    for key in keys or (None,):
-        o = out if key is None else out[key]
-        tmp = None if tmp_flat is None else tmp_flat[: o.size].reshape(o.shape)
-        for j, factors in enumerate(terms):
-            dst = o if j == 0 else tmp
-            f0 = _sub(factors[0], key)
-            if len(factors) > 1:
-                xp.multiply(f0, _sub(factors[1], key), out=dst)
-            else:
-                dst[...] = f0
-            for extra in factors[2:]:
-                dst *= _sub(extra, key)
-            if j:
-                o += tmp
-        if const is not None:
-            o += _sub(const, key)
+
+    def run(k0, k1):
+        part = keys[k0:k1] if keys else (None,)
+        tmp_flat = xp.empty(min(first.size, _BLOCK) if keys else first.size, first.dtype) if len(terms) > 1 else None
+        for key in part:
+            o = out if key is None else out[key]
+            tmp = None if tmp_flat is None else tmp_flat[: o.size].reshape(o.shape)
+            for j, factors in enumerate(terms):
+                dst = o if j == 0 else tmp
+                f0 = _sub(factors[0], key)
+                if len(factors) > 1:
+                    xp.multiply(f0, _sub(factors[1], key), out=dst)
+                else:
+                    dst[...] = f0
+                for extra in factors[2:]:
+                    dst *= _sub(extra, key)
+                if j:
+                    o += tmp
+            if const is not None:
+                o += _sub(const, key)
+
+    if keys and len(keys) >= 4:
+        _fast.share(run, len(keys), -(-len(keys) // (2 * _fast._threads())))
+    else:
+        run(0, len(keys) if keys else 1)
     return out
+
+
+def _batch_sums(xp, a, b, raxes, keep, sshape):
+    """(sum(a), sum(a * b)) over ``raxes`` (kept as size-1 dims): batch norm's statistics in one call. With
+    the batch axis among ``raxes`` on a large CPU array, slices of the batch go to Ember's threads and
+    their partial sums are added."""
+    n0 = a.shape[0]
+    if xp is not np or 0 not in raxes or n0 < 2 or a.size < _fast.MAP_MIN or _fast._threads() < 2:
+        return a.sum(axis=raxes, keepdims=True), _sum_prod(xp, a, b, keep, sshape)
+    parts = []
+
+    def run(i0, i1):
+        parts.append((a[i0:i1].sum(axis=raxes, keepdims=True), _sum_prod(xp, a[i0:i1], b[i0:i1], keep, sshape)))
+
+    _fast.share(run, n0, -(-n0 // (2 * _fast._threads())))
+    s1, s2 = parts[0]
+    for p1, p2 in parts[1:]:
+        s1 = s1 + p1
+        s2 = s2 + p2
+    return s1, s2
 
 
 class _Spec:
@@ -174,8 +203,9 @@ class _Normalize(Primitive):
             mean, var = (a.astype(cdt, copy=False) for a in spec.stats)
             invstd = 1.0 / xp.sqrt(var + spec.eps)
         elif spec.folded:  # one pass: sum and sum of squares
-            mean = xv.sum(axis=spec.raxes, keepdims=True) / n
-            var = _sum_prod(xp, xv, xv, keep, sshape) / n
+            mean, var = _batch_sums(xp, xv, xv, spec.raxes, keep, sshape)
+            mean /= n
+            var /= n
             var -= mean * mean
             if xp is not np or bool((var * 100 < mean * mean).any()):  # a GPU always takes 2 passes (no sync)
                 # E[x^2] - E[x]^2 cancels when the spread is small next to the mean: take PyTorch's
@@ -244,8 +274,7 @@ class _Normalize(Primitive):
             ws = 1.0 if w is None else w
             s1 = s2 = sxh = None
             if need_w or (need_x and spec.stats is None):
-                s1 = g.sum(axis=spec.raxes, keepdims=True)
-                s2 = _sum_prod(xp, g, xv, keep, sshape)
+                s1, s2 = _batch_sums(xp, g, xv, spec.raxes, keep, sshape)
                 sxh = invstd * (s2 - mean * s1) if mean is not None else invstd * s2  # sum(dy * xhat)
             if need_x:
                 a = invstd * ws

@@ -1,0 +1,116 @@
+"""Winograd F(2x2, 3x3) convolutions (ember/ops/winograd.py) against a float64 direct sum: outputs, both
+gradients and gradchecks, odd sizes (tiles overhanging the edge), paddings 0 to 2, bias, batch 1, block
+splits; float32 accuracy; and which shapes conv2d sends there."""
+
+from __future__ import annotations
+
+import ember
+import ember.nn.functional as F
+import numpy as np
+import pytest
+from ember.autograd import gradcheck, gradgradcheck
+from ember.ops import conv as conv_ops, winograd
+
+
+def _direct(x, w, pad):
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho, wo = xp.shape[2] - 2, xp.shape[3] - 2
+    return sum(np.einsum("nchw,oc->nohw", xp[:, :, i:i + ho, j:j + wo], w[:, :, i, j])
+               for i in range(3) for j in range(3))
+
+
+@pytest.fixture
+def wino(monkeypatch):
+    """conv2d sends every 3x3 stride-1 ungrouped conv to Winograd; counts the calls."""
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
+    calls = []
+    real = winograd.conv3x3
+    monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(a[0].shape) or real(*a))
+    return calls
+
+
+@pytest.mark.parametrize("n,c,o,h,w,pad", [
+    (2, 3, 4, 8, 8, 1),
+    (1, 5, 3, 7, 9, 1),  # batch 1, odd sizes: the last tiles overhang the output
+    (3, 4, 2, 5, 6, 0),
+    (2, 2, 3, 3, 3, 0),  # one output pixel
+    (2, 3, 2, 4, 7, 2),  # the widest padding whose input gradient is itself a Winograd conv
+    (2, 2, 3, 4, 5, 3),  # wider: the input gradient by im2col's col2im
+])
+@pytest.mark.parametrize("block", [1, 1 << 30])  # one tile row per block / everything in one block
+def test_matches_direct_sum_with_gradients(rng, monkeypatch, wino, n, c, o, h, w, pad, block):
+    monkeypatch.setattr(winograd, "_BLOCK_BYTES", block)
+    monkeypatch.setattr(winograd, "_MIN_ROWS", 1)
+    x, k, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, 3, 3)), rng.standard_normal(o)
+    xt, kt, bt = (ember.tensor(a, requires_grad=True) for a in (x, k, b))
+    y = F.conv2d(xt, kt, bt, padding=pad)
+    assert wino, "Winograd was not used"
+    ref = _direct(x, k, pad) + b[:, None, None]
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(ref.shape)
+    y.backward(ember.tensor(g))
+    # adjoint identities: <g, conv(x, dk)> = <gk, dk>, <g, conv(dx, k)> = <gx, dx>
+    dk, dx = rng.standard_normal(k.shape), rng.standard_normal(x.shape)
+    np.testing.assert_allclose((kt.grad.numpy() * dk).sum(), (g * _direct(x, dk, pad)).sum(), rtol=1e-10)
+    np.testing.assert_allclose((xt.grad.numpy() * dx).sum(), (g * _direct(dx, k, pad)).sum(), rtol=1e-10)
+    np.testing.assert_allclose(bt.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-12)
+
+
+def test_gradcheck_and_double_backward(rng, wino):
+    x = ember.tensor(rng.standard_normal((2, 3, 5, 6)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(4), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1), (x, w, b))
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b), (x, w, b))
+    assert wino
+
+
+def test_float32_accuracy(rng):
+    """float32 Winograd stays within a few float32 ulps of the exact (float64) convolution."""
+    x = rng.standard_normal((2, 128, 9, 8)).astype(np.float32)
+    w = (rng.standard_normal((128, 128, 3, 3)) * 0.05).astype(np.float32)
+    y = F.conv2d(ember.tensor(x), ember.tensor(w), padding=1).numpy()
+    assert y.dtype == np.float32
+    ref = _direct(x.astype(np.float64), w.astype(np.float64), 1)
+    assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("shape,w_shape,kw,expected", [
+    ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 1}, "wino"),
+    ((2, 256, 4, 4), (512, 256, 3, 3), {"padding": 1}, "wino"),
+    ((2, 64, 16, 16), (128, 64, 3, 3), {"padding": 1}, "wino"),  # 64 channels on a small image
+    ((2, 64, 18, 18), (64, 64, 3, 3), {"padding": 1}, "other"),  # ... but not on a larger one
+    ((2, 32, 8, 8), (128, 32, 3, 3), {"padding": 1}, "other"),  # too few input channels
+    ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 1, "stride": 2}, "other"),
+    ((2, 128, 8, 8), (128, 64, 3, 3), {"padding": 1, "groups": 2}, "other"),
+    ((2, 128, 8, 8), (128, 128, 3, 3), {"padding": 2, "dilation": 2}, "other"),
+    ((2, 128, 2, 2), (128, 128, 3, 3), {"padding": 1}, "other"),  # one tile per image
+])
+def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
+    calls = []
+    real = winograd.conv3x3
+    monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(1) or real(*a))
+    x = ember.tensor(rng.standard_normal(shape).astype(np.float32))
+    w = ember.tensor(rng.standard_normal(w_shape).astype(np.float32))
+    F.conv2d(x, w, **kw)
+    assert bool(calls) == (expected == "wino")
+    calls.clear()  # float64 takes the same path
+    F.conv2d(x.double(), w.double(), **kw)
+    assert bool(calls) == (expected == "wino")
+
+
+def test_not_for_half_or_integers(rng, monkeypatch):
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
+    calls = []
+    real = winograd.conv3x3
+    monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(1) or real(*a))
+    x = rng.integers(-3, 3, (1, 2, 5, 5))
+    w = rng.integers(-3, 3, (2, 2, 3, 3))
+    y = F.conv2d(ember.tensor(x), ember.tensor(w), padding=1)
+    np.testing.assert_array_equal(y.numpy(), _direct(x, w, 1))
+    F.conv2d(ember.tensor(x).half(), ember.tensor(w).half(), padding=1)
+    assert not calls
