@@ -124,6 +124,19 @@ for _ in range(2):
         dist.all_reduce(mean, dist.ReduceOp.AVG)
         np.testing.assert_allclose(p.grad.numpy(), mean.numpy(), rtol=1e-12, atol=1e-14)
 
+# a one-parameter bucket's gradient is divided by a hook before autograd keeps it; a hook registered on the
+# parameter after wrapping sees the local gradient all the same (the division then comes after accumulation)
+seen = []
+handle = wide.module.big.weight.register_hook(lambda g: seen.append(g.numpy().copy()))
+for m in (wide, local):
+    m.zero_grad()
+    m(Xw).sum().backward()
+handle.remove()
+np.testing.assert_array_equal(seen[0], local.big.weight.grad.numpy())
+mean = ember.from_numpy(local.big.weight.grad.numpy().copy())
+dist.all_reduce(mean, dist.ReduceOp.AVG)
+np.testing.assert_allclose(wide.module.big.weight.grad.numpy(), mean.numpy(), rtol=1e-12, atol=1e-14)
+
 # gradient_as_bucket_view: the small parameters' .grad become views of their bucket (no copy back), equal to
 # the default's gradients, whether zero_grad sets them to None or zeroes them in place (then backward
 # accumulates into the bucket itself); a parameter over 1 MiB stays reduced in place in its own .grad

@@ -9,6 +9,7 @@ import numpy as np
 from ... import backend
 from ... import distributed as dist
 from ...autograd import engine
+from ...autograd.function import PostAccumulateGradHook
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..module import Module
@@ -44,7 +45,7 @@ class _Bucket:
     reducing. Other buckets are packed when full and averaged while being copied back."""
 
     __slots__ = ("params", "sizes", "offsets", "pending", "work", "flat", "buffer", "views", "inplace", "filled",
-                 "fast")
+                 "fast", "prescaled")
 
     def __init__(self, params, fast):
         self.params = params
@@ -60,6 +61,7 @@ class _Bucket:
             self.make_buffer()
         self.inplace = False
         self.filled = [False] * len(params)  # which slots hold this step's averaged gradient (fast path)
+        self.prescaled = False  # a one-parameter bucket's .grad was divided before it was accumulated
 
     def make_buffer(self):
         self.buffer = np.empty(sum(self.sizes), dtype=self.params[0]._data.dtype)
@@ -109,6 +111,8 @@ class DistributedDataParallel(Module):
             for i, p in enumerate(bucket.params):
                 self._slot_of[id(p)] = (bucket, i)
         self._hook_handles = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in params]
+        self._prescale_handles = [b.params[0].register_hook(self._prescale_hook(b)) for b in self._buckets
+                                  if b.fast and len(b.params) == 1 and self._world > 1]
         self._finalize_queued = False
         self._buffer_bytes = None  # the reused byte buffer of _broadcast_buffers
 
@@ -202,7 +206,31 @@ class DistributedDataParallel(Module):
             bucket.pending = len(bucket.params)
             bucket.work = None
             bucket.filled = [False] * len(bucket.params)
+            bucket.prescaled = False
         self._finalize_queued = False
+
+    def _prescale_hook(self, bucket):
+        """Fast path, a one-parameter bucket: a hook that divides the incoming gradient by the world size into a
+        new array, which autograd then keeps as the .grad instead of copying the incoming one (its copy, for a
+        gradient it does not own, such as a convolution's weight gradient, becomes the division: one pass over
+        the gradient saved). Only when the .grad is empty (else the accumulated sum is divided after
+        accumulation, in :meth:`_average_into`) and no hook registered after this one would see the division."""
+        param = bucket.params[0]
+        world = self._world
+
+        def hook(grad):
+            if not self.require_backward_grad_sync or param.grad is not None or grad.requires_grad:
+                return None
+            g = grad._data
+            if type(g) is not np.ndarray or g.dtype != param._data.dtype:
+                return None
+            hooks = param._hooks
+            if any(not isinstance(h, PostAccumulateGradHook) for h in hooks[hooks.index(hook) + 1:]):
+                return None
+            bucket.prescaled = True
+            return Tensor._make(np.multiply(g, 1.0 / world, order="C"))  # C order: reduced in place
+
+        return hook
 
     def _grad_ready(self, param):
         if not self.require_backward_grad_sync:
@@ -228,7 +256,8 @@ class DistributedDataParallel(Module):
             raise RuntimeError(f"DistributedDataParallel: a gradient on {grad.device} for a parameter that was on "
                                "the CPU when the model was wrapped; move the module before wrapping it")
         # multiplying by the reciprocal, as PyTorch's DDP does, is twice as fast as dividing on data in cache
-        scale = 1.0 / self._world
+        scale = 1.0 if bucket.prescaled else 1.0 / self._world
+        bucket.prescaled = False
         # a leaf's .grad is its own array (autograd copies the incoming one), unless the graph is being kept
         # for double backward, where it may be shared: then it is copied like a small one
         if (len(bucket.params) == 1 and g is not None and g.dtype == p._data.dtype and g.flags.c_contiguous
