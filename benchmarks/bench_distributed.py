@@ -123,24 +123,29 @@ def _ddp_overhead(lib, dist, repeat, batch):
     loss_fn = lib.nn.CrossEntropyLoss()
     n = sum(p.numel() for p in plain.parameters())
     raw = np.ones(n, dtype=np.float32)
-    inside = {"launch": 0.0, "finalize": 0.0, "wait": 0.0, "buffers": 0.0, "ready": 0.0}
-    own_parts = ("launch", "finalize", "buffers")
+    inside = {"hooks": 0.0, "finalize": 0.0, "wait": 0.0, "buffers": 0.0, "ready": 0.0}
+    cpu = dict.fromkeys(inside, 0.0)  # the same parts in this thread's CPU time (robust to a loaded machine)
+    own_parts = ("hooks", "finalize", "buffers")
 
     def timed(name, fn):
         def wrapper(*a, **k):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return fn(*a, **k)
             finally:
                 inside[name] += time.perf_counter() - t0
+                cpu[name] += time.thread_time() - c0
         return wrapper
 
-    ddp._launch, ddp._finalize = timed("launch", ddp._launch), timed("finalize", ddp._finalize)
+    # DDP's work in backward's hooks (copies into the buckets, launches), at the end of backward (reductions,
+    # copies back) and in forward (the buffer broadcast)
+    ddp._grad_ready = timed("hooks", ddp._grad_ready)
+    for p in ddp._hook_handles:
+        p.remove()
+    ddp._hook_handles = [p.register_post_accumulate_grad_hook(ddp._grad_ready) for p in ddp.module.parameters()
+                         if p.requires_grad]
+    ddp._finalize = timed("finalize", ddp._finalize)
     ddp._broadcast_buffers = timed("buffers", ddp._broadcast_buffers)
-    if hasattr(ddp, "_average_into"):  # the gradients' averaging in the hooks, during backward
-        ddp._average_into = timed("average", ddp._average_into)
-        inside["average"] = 0.0
-        own_parts += ("average",)
     finalize = ddp._finalize
 
     def finalize_marking_arrival():  # when this rank's backward compute is over (a machine-wide clock)
@@ -166,6 +171,7 @@ def _ddp_overhead(lib, dist, repeat, batch):
         for name, (fn, arg) in runs.items():
             dist.barrier()  # each timing starts together
             own_before, wait_before = sum(inside[k] for k in own_parts), inside["wait"]
+            cpu_before = dict(cpu)
             t0 = time.perf_counter()
             start = time.monotonic()
             fn(arg)
@@ -174,6 +180,8 @@ def _ddp_overhead(lib, dist, repeat, batch):
                 end = time.monotonic()
                 row["own"] = sum(inside[k] for k in own_parts) - own_before
                 row["wait"] = inside["wait"] - wait_before
+                for k in own_parts + ("wait",):
+                    row["cpu_" + k] = cpu[k] - cpu_before[k]
                 row["before_finalize"] = row["own"] - (inside["finalize"] - finalize_before)
                 row["ready"], row["ready_at"], row["end_at"] = inside["ready"] - start, inside["ready"], end
             finalize_before = inside["finalize"]
@@ -193,6 +201,10 @@ def _ddp_overhead(lib, dist, repeat, batch):
             "plain_skew_s": med(lambda r: r["plain"] - r["plain_min"]),
             "ddp_skew_s": med(lambda r: r["ready"] - r["ready_min"]),
             "ddp_own_s": med(lambda r: r["own"] - r["wait"]), "ddp_wait_s": med(lambda r: r["wait"]),
+            # the same in this thread's CPU time (each part's CPU, less the CPU of waiting inside finalize)
+            "ddp_own_cpu_s": med(lambda r: sum(r["cpu_" + k] for k in own_parts) - r["cpu_wait"]),
+            "ddp_own_cpu_parts_s": {k: med(lambda r, k=k: r["cpu_" + k] - (r["cpu_wait"] if k == "finalize" else 0))
+                                    for k in own_parts},
             # free of the compute's noise: what DDP adds after the slowest rank's backward, plus its work before
             "tail_overhead_s": med(lambda r: r["end_at"] - r["ready_at"] + r["before_finalize"] - r["raw"]),
             "grad_MB": 4 * n / 1e6, "rounds": len(rows)}
@@ -242,7 +254,10 @@ def main(argv=None):
           f"ms = {ov['overhead_s'] / ov['raw_allreduce_s']:+.0%} of the raw all-reduce (target <= +10%); without the "
           f"compute's noise (DDP's time after the slowest rank's backward + its work in forward and backward - raw) "
           f"{ov['tail_overhead_s'] * 1e3:+.1f} ms = {ov['tail_overhead_s'] / ov['raw_allreduce_s']:+.0%}. DDP's own "
-          f"work (buffer broadcast, averaging into the buckets, launches, copies back; not waiting) {ov['ddp_own_s'] * 1e3:.1f} ms; "
+          f"work (buffer broadcast, averaging into the buckets, launches, copies back; not waiting; not the division of "
+          f"one-parameter buckets' gradients, made in place of autograd's copy of them) {ov['ddp_own_s'] * 1e3:.1f} ms "
+          f"(thread CPU time {ov['ddp_own_cpu_s'] * 1e3:.1f} ms: "
+          f"{', '.join(f'{k} {v * 1e3:.1f}' for k, v in ov['ddp_own_cpu_parts_s'].items())}); "
           f"waiting on the all-reduces {ov['ddp_wait_s'] * 1e3:.0f} ms; the ranks finished backward "
           f"{ov['ddp_skew_s'] * 1e3:.0f} ms apart (plain steps: {ov['plain_skew_s'] * 1e3:.0f} ms apart)", flush=True)
     if args.only_overhead:

@@ -123,5 +123,36 @@ for _ in range(2):
         mean = ember.from_numpy(q.grad.numpy().copy())
         dist.all_reduce(mean, dist.ReduceOp.AVG)
         np.testing.assert_allclose(p.grad.numpy(), mean.numpy(), rtol=1e-12, atol=1e-14)
+
+# a one-parameter bucket's gradient is divided by a hook before autograd keeps it; a hook registered on the
+# parameter after wrapping sees the local gradient all the same (the division then comes after accumulation)
+seen = []
+handle = wide.module.big.weight.register_hook(lambda g: seen.append(g.numpy().copy()))
+for m in (wide, local):
+    m.zero_grad()
+    m(Xw).sum().backward()
+handle.remove()
+np.testing.assert_array_equal(seen[0], local.big.weight.grad.numpy())
+mean = ember.from_numpy(local.big.weight.grad.numpy().copy())
+dist.all_reduce(mean, dist.ReduceOp.AVG)
+np.testing.assert_allclose(wide.module.big.weight.grad.numpy(), mean.numpy(), rtol=1e-12, atol=1e-14)
+
+# gradient_as_bucket_view: the small parameters' .grad become views of their bucket (no copy back), equal to
+# the default's gradients, whether zero_grad sets them to None or zeroes them in place (then backward
+# accumulates into the bucket itself); a parameter over 1 MiB stays reduced in place in its own .grad
+default = nn.parallel.DistributedDataParallel(copy.deepcopy(local))
+viewed = nn.parallel.DistributedDataParallel(copy.deepcopy(local), gradient_as_bucket_view=True)
+bucket = next(b for b in viewed._buckets if len(b.params) > 1)
+for set_to_none in (True, True, False, False):
+    for m in (default, viewed):
+        m.zero_grad(set_to_none=set_to_none)
+        m(Xw).sum().backward()
+    for (name, p), q in zip(viewed.named_parameters(), default.parameters()):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy(), err_msg=name)
+    assert all(np.shares_memory(p.grad._data, bucket.buffer) for p in bucket.params)
+    assert not any(np.shares_memory(p.grad._data, b.buffer) for b in default._buckets if b.buffer is not None
+                   for p in b.params)
+    assert not np.shares_memory(viewed.module.big.weight.grad._data, bucket.buffer)
+
 dist.destroy_process_group()
 os.write(1, f"ddp OK rank {rank}\n".encode())  # one write: ranks share stdout
