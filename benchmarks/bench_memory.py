@@ -1,6 +1,6 @@
 """Peak resident memory of a training step, Ember vs PyTorch, each measured in a fresh process.
 
-Reported as a separate table: the process's peak resident set (MB, ``ru_maxrss``) after three steps, and
+Reported as a separate table: the process's peak resident set (MB, ``VmHWM``) after three steps, and
 how much the steps raised it above the peak reached while importing and building the model and data
 (memory freed after building and reused by the steps does not count there):
 ``python -m benchmarks.bench_memory [-k MODEL] [--steps N]``.
@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 _CHILD = r"""
-import gc, json, os, resource, sys
+import gc, json, os, sys
 lib = __import__(sys.argv[1])
 if sys.argv[1] == "torch":
     lib.set_num_threads(int(sys.argv[3]))
@@ -27,6 +27,7 @@ from benchmarks import bench_memory, bench_models, models
 name, steps = sys.argv[2], int(sys.argv[4])
 kind, batch, loss = bench_memory.SHAPES[name]
 step = bench_models.train_step(getattr(models, name), kind, batch, loss=loss)(lib, "cpu")
+bench_memory.load_libraries(lib)
 page = os.sysconf("SC_PAGE_SIZE")
 
 def rss():
@@ -34,7 +35,10 @@ def rss():
         return int(f.read().split()[1]) * page / 2**20
 
 def maxrss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # this process's own peak (VmHWM): ru_maxrss is carried over from the parent across fork and exec, so
+    # the parent's resident set (with PyTorch imported to check for it) would raise the base
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 gc.collect()
 base = maxrss()
@@ -62,6 +66,16 @@ SHAPES = {
 MODELS = list(SHAPES)
 
 
+def load_libraries(lib) -> None:
+    """Load what a library loads lazily on its first step, before the base is taken: with ``ember[fast]``
+    the first optimizer step imports numba and loads its compiled kernels (~150 MB of resident code, once
+    per process), as PyTorch's libraries are loaded at import; that is not a step's working memory."""
+    p = lib.nn.Parameter(lib.ones(1 << 16))  # as large as the compiled kernels' smallest
+    p.grad = lib.ones(1 << 16)
+    lib.optim.SGD([p], lr=0.1, momentum=0.9).step()
+    lib.optim.SGD([p], lr=0.1, momentum=0.9).step()
+
+
 def measure(lib: str, model: str, threads: int, steps: int = 3) -> dict:
     root = pathlib.Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", _CHILD, lib, model, str(threads), str(steps)], capture_output=True,
@@ -80,6 +94,9 @@ def _torch_available() -> bool:
 def run(with_torch: bool = True, models=None, steps: int = 3):
     from .harness import blas_threads
 
+    unknown = sorted(set(models or ()) - set(MODELS))
+    if unknown:
+        raise SystemExit(f"bench_memory: unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
     with_torch = with_torch and _torch_available()
     rows = []
     for model in models or MODELS:
