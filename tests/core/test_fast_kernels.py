@@ -10,23 +10,7 @@ import ember
 import ember.nn.functional as F
 from ember import _fast
 
-try:
-    import numba  # noqa: F401
-
-    HAVE_NUMBA = True
-except ImportError:
-    HAVE_NUMBA = False
-
-
-@pytest.fixture(params=["numpy", "fast"])
-def path(request, monkeypatch):
-    if request.param == "numpy":
-        monkeypatch.setenv("EMBER_NO_FAST", "1")
-    elif not HAVE_NUMBA:
-        pytest.skip("numba (the ember[fast] extra) is not installed")
-    else:
-        monkeypatch.delenv("EMBER_NO_FAST", raising=False)
-    return request.param
+from ._numba import HAVE_NUMBA
 
 
 def test_no_fast_env_turns_the_kernels_off(monkeypatch):
@@ -77,7 +61,7 @@ def test_exp_kernel_relative_error_and_special_values(K):
     assert np.isnan(out[0]) and out[1] == np.inf and out[2] == 0 and out[3] == 0 and out[4] == 1
 
 
-def _check(fn, shape, path, rtol=2e-5, atol=2e-6, scale=1.0):
+def _check(fn, shape, kernel_path, rtol=2e-5, atol=2e-6, scale=1.0):
     """fn on a float32 input (forward, backward with a random gradient and with ``sum()``'s broadcast
     one) against the same ops in float64."""
     rng = np.random.default_rng(0)
@@ -101,17 +85,17 @@ SHAPE = (64, 300)  # above _fast.MIN_SIZE: the compiled path is taken when enabl
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
-def test_gelu(path, approximate):
-    _check(lambda t: F.gelu(t, approximate=approximate), SHAPE, path, scale=3.0)
+def test_gelu(kernel_path, approximate):
+    _check(lambda t: F.gelu(t, approximate=approximate), SHAPE, kernel_path, scale=3.0)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-def test_softmax_family_last_dim(path, name):
-    _check(lambda t: getattr(F, name)(t, dim=-1), SHAPE, path, scale=4.0)
-    _check(lambda t: getattr(F, name)(t, dim=-1), (8, 16, 37), path, scale=4.0)  # rows not a multiple of 16
+def test_softmax_family_last_dim(kernel_path, name):
+    _check(lambda t: getattr(F, name)(t, dim=-1), SHAPE, kernel_path, scale=4.0)
+    _check(lambda t: getattr(F, name)(t, dim=-1), (8, 16, 37), kernel_path, scale=4.0)  # rows not a multiple of 16
 
 
-def test_softmax_rows_with_nan_inf_and_masked_entries(path):
+def test_softmax_rows_with_nan_inf_and_masked_entries(kernel_path):
     x = np.random.default_rng(1).standard_normal((64, 128)).astype(np.float32)
     x[3, 5] = np.nan
     x[4, :64] = -np.inf
@@ -124,7 +108,7 @@ def test_softmax_rows_with_nan_inf_and_masked_entries(path):
 
 
 @pytest.mark.parametrize("affine", [True, False])
-def test_layer_norm(path, affine):
+def test_layer_norm(kernel_path, affine):
     rng = np.random.default_rng(2)
     w = ember.tensor(rng.standard_normal(300), requires_grad=True) if affine else None
     b = ember.tensor(rng.standard_normal(300), requires_grad=True) if affine else None
@@ -132,10 +116,10 @@ def test_layer_norm(path, affine):
     def fn(t):
         return F.layer_norm(t, (300,), None if w is None else w.to(t.dtype), None if b is None else b.to(t.dtype))
 
-    _check(fn, SHAPE, path, scale=2.0)
+    _check(fn, SHAPE, kernel_path, scale=2.0)
 
 
-def test_layer_norm_parameter_grads(path):
+def test_layer_norm_parameter_grads(kernel_path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 32, 96)).astype(np.float32) * 2 + 1
     g = rng.standard_normal(x.shape)
@@ -152,19 +136,19 @@ def test_layer_norm_parameter_grads(path):
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
 
 
-def test_rms_norm(path):
+def test_rms_norm(kernel_path):
     w = ember.tensor(np.random.default_rng(4).standard_normal(300))
-    _check(lambda t: F.rms_norm(t, (300,), w.to(t.dtype)), SHAPE, path, scale=2.0)
+    _check(lambda t: F.rms_norm(t, (300,), w.to(t.dtype)), SHAPE, kernel_path, scale=2.0)
 
 
-def test_layer_norm_double_backward_uses_the_graph_formula(path):
+def test_layer_norm_double_backward_uses_the_graph_formula(kernel_path):
     x = ember.randn(64, 80, dtype=ember.float32, requires_grad=True)
     (gx,) = ember.autograd.grad(F.layer_norm(x, (80,)).pow(3).sum(), x, create_graph=True)
     gx.sum().backward()
     assert x.grad is not None and np.isfinite(x.grad.numpy()).all()
 
 
-def test_cross_entropy(path):
+def test_cross_entropy(kernel_path):
     rng = np.random.default_rng(5)
     logits = (rng.standard_normal((128, 100)) * 5).astype(np.float32)
     target = ember.tensor(rng.integers(0, 100, 128))
@@ -179,7 +163,7 @@ def test_cross_entropy(path):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_embedding_gradient_accumulates_repeats_in_order(path, dtype):
+def test_embedding_gradient_accumulates_repeats_in_order(kernel_path, dtype):
     rng = np.random.default_rng(6)
     idx = rng.integers(0, 50, (40, 30))
     idx[0, :] = 7  # one index repeated 30+ times, the others a few times

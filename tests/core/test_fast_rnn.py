@@ -8,23 +8,7 @@ import pytest
 import ember
 from ember import nn
 
-try:
-    import numba  # noqa: F401
-
-    HAVE_NUMBA = True
-except ImportError:
-    HAVE_NUMBA = False
-
-
-@pytest.fixture(params=["numpy", "fast"])
-def path(request, monkeypatch):
-    if request.param == "numpy":
-        monkeypatch.setenv("EMBER_NO_FAST", "1")
-    elif not HAVE_NUMBA:
-        pytest.skip("numba (the ember[fast] extra) is not installed")
-    else:
-        monkeypatch.delenv("EMBER_NO_FAST", raising=False)
-    return request.param
+from ._numba import HAVE_NUMBA
 
 
 def _reference(x, w_ih, w_hh, b, h, c):
@@ -42,7 +26,7 @@ def _reference(x, w_ih, w_hh, b, h, c):
 
 
 @pytest.mark.parametrize("grad", [True, False])
-def test_lstm_layer_matches_a_float64_reference(path, grad):
+def test_lstm_layer_matches_a_float64_reference(kernel_path, grad):
     # B * 4H = 4096 gate values per step: large enough for the compiled cell
     ember.manual_seed(0)
     m = nn.LSTM(16, 128)

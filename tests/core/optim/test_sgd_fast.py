@@ -6,12 +6,7 @@ import pytest
 
 import ember
 
-try:
-    import numba  # noqa: F401
-
-    HAVE_NUMBA = True
-except ImportError:
-    HAVE_NUMBA = False
+from .._numba import HAVE_NUMBA
 
 CONFIGS = [
     dict(momentum=0.0),
