@@ -56,6 +56,9 @@ def main(argv=None):
     p.add_argument("--busy-procs", type=int, default=1, metavar="N", help="competing processes for --busy")
     p.add_argument("--allow-busy", action="store_true",
                    help=f"write figures even when the load is above {harness.LOAD_LIMIT} (they are marked busy)")
+    p.add_argument("--warm-ms", type=float, default=0.0, metavar="MS",
+                   help="untimed calls for MS ms after each settling sleep, so samples time the steady state "
+                        "(default 0: one untimed call, the published figures' method)")
     p.add_argument("--json", default=str(pathlib.Path(__file__).parent / "results" / "latest.json"))
     args = p.parse_args(argv)
 
@@ -67,6 +70,9 @@ def main(argv=None):
                              "are needed: pip install \"ember[cuda]\")")
         print(f"GPU: {ember.cuda.get_device_name()} ({ember.cuda.device_count()} visible)", flush=True)
 
+    harness.WARM_MS = args.warm_ms
+    if args.warm_ms:
+        print(f"[method] {args.warm_ms:g} ms of untimed calls after each settling sleep", flush=True)
     start = harness.check_load(first=True)
     print(f"[load] start: {start.describe()}", flush=True)
     if harness.refuse_figures([start], args.allow_busy):

@@ -96,12 +96,20 @@ def _spread(samples):
 # spin-wait), taking cores from the other framework's next sample: wait them out before each sample, then
 # run one untimed call so the sample does not pay for waking the framework's own sleeping threads
 SETTLE_S = 0.15
+# --warm-ms: untimed calls for this long after the settling sleep (at least one). On this 2-vCPU VM a core
+# that slept 0.15 s takes tens of ms of work to come back to full speed, and a thread split over two cores
+# gains nothing meanwhile (an Ember linalg.solve b64: 1.75 ms per call for ~30 calls after the sleep, 0.97
+# ms after); 0 keeps the published figures' method, whose short samples fall inside that transient
+WARM_MS = 0.0
 
 
 def _settle(fn, side_by_side):
     if side_by_side and SETTLE_S > 0:
         time.sleep(SETTLE_S)
+        end = time.perf_counter() + WARM_MS / 1000.0
         fn()
+        while time.perf_counter() < end:
+            fn()
 
 
 def run_case(case: Case, device: str = "cpu", with_torch: bool = True, warmup: int = 2) -> Result:

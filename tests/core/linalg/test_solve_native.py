@@ -114,6 +114,7 @@ def test_large_matrices_take_the_native_path_and_agree(monkeypatch):
     calls = []
     factor = _lapack_native.lu_factor
     monkeypatch.setattr(_lapack_native, "lu_factor", lambda a: calls.append(a.dtype) or factor(a))
+    monkeypatch.setattr(linalg_decomp._parallel, "active_threads", lambda: 1)
     for dtype, n in ((np.float64, 128), (np.float32, 64)):
         a = _well((2, n, n), 11, dtype) + n * np.eye(n, dtype=dtype)
         b = np.random.default_rng(12).standard_normal((2, n, 4)).astype(dtype)
@@ -219,3 +220,21 @@ def test_one_thread_keeps_getrf(small_blocks, monkeypatch):
     lu, piv, info = _lapack_native.lu_factor(a)
     np.testing.assert_allclose(_lapack_native.lu_solve(lu, piv, np.ones((2, 20, 1))), np.linalg.solve(a, np.ones((2, 20, 1))),
                                atol=1e-12)
+
+
+def test_a_batch_shared_among_threads_goes_to_numpy_without_a_backward(monkeypatch):
+    """With two threads a forward-only batch of small matrices is solved by NumPy's gufunc, one share per
+    thread; with a backward to come (it reuses the LU) or a single matrix, the native path stays."""
+    calls = []
+    factor = _lapack_native.lu_factor
+    monkeypatch.setattr(_lapack_native, "lu_factor", lambda a: calls.append(a.shape) or factor(a))
+    monkeypatch.setattr(linalg_decomp._parallel, "active_threads", lambda: 2)
+    a = _well((4, 64, 64), 13, np.float32) + 64 * np.eye(64, dtype=np.float32)
+    b = np.random.default_rng(14).standard_normal((4, 64, 3)).astype(np.float32)
+    x = LA.solve(ember.tensor(a), ember.tensor(b)).numpy()
+    np.testing.assert_allclose(x, np.linalg.solve(a.astype(np.float64), b), rtol=1e-4)
+    assert calls == []
+    LA.solve(ember.tensor(a[0]), ember.tensor(b[0]))
+    ag = ember.tensor(a, requires_grad=True)
+    LA.solve(ag, ember.tensor(b)).sum().backward()
+    assert calls == [(64, 64), (4, 64, 64)]
