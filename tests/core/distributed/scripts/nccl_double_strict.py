@@ -83,4 +83,5 @@ nccl.HANG_SECONDS = 1.0
 fails(lambda: comm.send(out.ctypes.data, 3, F32, peer, 0), "on NCCL this hangs")
 os.write(1, f"strict OK rank {rank}\n".encode())
 sys.stdout.flush()
+world.Barrier()  # neither rank leaves first: the launcher may stop a rank still running when another exits
 os._exit(0)  # MPI_Finalize would wait for the abandoned synchronous send
