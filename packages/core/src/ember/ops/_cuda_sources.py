@@ -47,6 +47,14 @@ __device__ float ember_block_max(float v, float* sh) {
     return r;
 }
 
+// The maximum of row xr (cols values, the block's threads striding over it), NaN-propagating; every thread
+// gets it.
+__device__ float ember_row_max(const float* xr, long long cols, float* sh) {
+    float m = ember_neg_inf();
+    for (long long c = threadIdx.x; c < cols; c += blockDim.x) m = ember_max(m, xr[c]);
+    return ember_block_max(m, sh);
+}
+
 // ---- GELU (approximate: 0 none / erf, 1 tanh) --------------------------------------------------
 #define EMBER_SQRT_HALF 0.70710678118654752f
 #define EMBER_INV_SQRT_2PI 0.39894228040143268f
@@ -87,9 +95,7 @@ extern "C" __global__ void ember_softmax_fwd(const float* x, float* y, long long
     for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
         const float* xr = x + r * cols;
         float* yr = y + r * cols;
-        float m = ember_neg_inf();
-        for (long long c = threadIdx.x; c < cols; c += blockDim.x) m = ember_max(m, xr[c]);
-        m = ember_block_max(m, sh);
+        float m = ember_row_max(xr, cols, sh);
         float s = 0.0f;
         for (long long c = threadIdx.x; c < cols; c += blockDim.x) s += expf(xr[c] - m);
         s = ember_block_sum(s, sh);
@@ -204,9 +210,7 @@ extern "C" __global__ void ember_ce_exp_rows(const float* x, float* e, float* m,
     for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
         const float* xr = x + r * cols;
         float* er = e + r * cols;
-        float mx = ember_neg_inf();
-        for (long long c = threadIdx.x; c < cols; c += blockDim.x) mx = ember_max(mx, xr[c]);
-        mx = ember_block_max(mx, sh);
+        float mx = ember_row_max(xr, cols, sh);
         float sum = 0.0f;
         for (long long c = threadIdx.x; c < cols; c += blockDim.x) { float v = expf(xr[c] - mx); er[c] = v; sum += v; }
         sum = ember_block_sum(sum, sh);
