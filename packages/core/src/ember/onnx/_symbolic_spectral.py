@@ -250,26 +250,29 @@ def _r2c(ctx, node, x, axes, norm):
     return y if back is None else ctx.op("Transpose", [y], perm=back + [r])
 
 
-@complex_symbolic("_C2C")
-def _c2c(ctx, node, x, axes, norm, forward):
+def _complex_matmul(ctx, node, x, axes, basis, name):
+    """Complex x (its (re, im) pair axis last) with its single transformed axis moved last and flattened with
+    the pairs, times ``basis(n)`` for that axis's length n: (product, rank, n, the permutation back or None)."""
     r = _rank(ctx, x)
     axis = _single_axis(ctx, node, axes, r)
     n = ctx.shape(x)[axis]
     xn, back = _to_last(ctx, ctx.name(x), axis, r, extra=1)
     y = ctx.op("Reshape", [xn, ctx.ints(_keep_leading(r - 1, [2 * n]))])
-    y = ctx.op("MatMul", [y, ctx.const(_c2c_basis(n, norm, forward, _real_dtype(x)), "dft_basis")])
+    return ctx.op("MatMul", [y, ctx.const(basis(n), name)]), r, n, back
+
+
+@complex_symbolic("_C2C")
+def _c2c(ctx, node, x, axes, norm, forward):
+    y, r, n, back = _complex_matmul(ctx, node, x, axes,
+                                    lambda n: _c2c_basis(n, norm, forward, _real_dtype(x)), "dft_basis")
     y = ctx.op("Reshape", [y, ctx.ints(_keep_leading(r - 1, [n, 2]))])
     return y if back is None else ctx.op("Transpose", [y], perm=back)
 
 
 @complex_symbolic("_C2R")
 def _c2r(ctx, node, x, axes, norm, n):
-    r = _rank(ctx, x)
-    axis = _single_axis(ctx, node, axes, r)
-    m = ctx.shape(x)[axis]
-    xn, back = _to_last(ctx, ctx.name(x), axis, r, extra=1)
-    y = ctx.op("Reshape", [xn, ctx.ints(_keep_leading(r - 1, [2 * m]))])
-    y = ctx.op("MatMul", [y, ctx.const(_c2r_basis(m, n, norm, _real_dtype(x)), "irfft_basis")])
+    y, _, _, back = _complex_matmul(ctx, node, x, axes,
+                                    lambda m: _c2r_basis(m, n, norm, _real_dtype(x)), "irfft_basis")
     return y if back is None else ctx.op("Transpose", [y], perm=back[:-1])  # no pair axis on the real output
 
 
