@@ -47,19 +47,28 @@ def test_lstm_layer_matches_a_float64_reference(kernel_path, grad):
     assert y.requires_grad == grad
 
 
+def _on_both_paths(monkeypatch, run):
+    """``run()`` on the NumPy path, then on the compiled one: the two results."""
+    results = []
+    for env in ("1", "0"):
+        monkeypatch.setenv("EMBER_NO_FAST", env)
+        results.append(run())
+    return results
+
+
 def test_fast_and_numpy_paths_give_the_same_gradients(monkeypatch):
     if not HAVE_NUMBA:
         pytest.skip("numba (the ember[fast] extra) is not installed")
-    grads = []
-    for env in ("1", "0"):
-        monkeypatch.setenv("EMBER_NO_FAST", env)
+
+    def run():
         ember.manual_seed(1)
         m = nn.LSTM(16, 128, batch_first=True)
         x = ember.randn(8, 6, 16, requires_grad=True)
         y, (h, c) = m(x)
         (y.square().sum() + c.sum()).backward()
-        grads.append([x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
-    for a, b in zip(*grads):
+        return [x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+
+    for a, b in zip(*_on_both_paths(monkeypatch, run)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
@@ -90,15 +99,15 @@ def test_packed_batches_give_the_same_result_on_both_paths(monkeypatch):
 
     if not HAVE_NUMBA:
         pytest.skip("numba (the ember[fast] extra) is not installed")
-    outs = []
-    for env in ("1", "0"):
-        monkeypatch.setenv("EMBER_NO_FAST", env)
+
+    def run():
         ember.manual_seed(2)
         m = nn.LSTM(16, 128, bidirectional=True)
         x = ember.randn(7, 8, 16)
         lengths = ember.tensor([7, 3, 5, 1, 7, 2, 6, 4])
         with ember.no_grad():
             y, (h, c) = m(pack_padded_sequence(x, lengths, enforce_sorted=False))
-        outs.append([pad_packed_sequence(y)[0].numpy(), h.numpy(), c.numpy()])
-    for a, b in zip(*outs):
+        return [pad_packed_sequence(y)[0].numpy(), h.numpy(), c.numpy()]
+
+    for a, b in zip(*_on_both_paths(monkeypatch, run)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
