@@ -46,7 +46,7 @@ def _input_projection(x, w_ih, b):
     return xw.reshape(T, B, -1)
 
 
-def _fast_cell(xa, xw, gbuf, c):
+def _fast_cell(xw, gbuf, c):
     """The compiled fused LSTM cell (``ember[fast]``) when it applies to these float32 CPU arrays, else None."""
     if not _fast.usable(gbuf, xw, c) or not xw.flags.c_contiguous:
         return None
@@ -130,7 +130,7 @@ class LSTMLayer(Primitive):
         gbuf = xp.empty((B, 4 * H), dtype=xa.dtype)
         tbuf = xp.empty((B, H), dtype=xa.dtype)
         rbuf = None if whr is None else xp.empty((B, H), dtype=xa.dtype)  # o * tanh(c) before the projection
-        cell = _fast_cell(xa, xw, gbuf, c)
+        cell = _fast_cell(xw, gbuf, c)
         for t in _steps(T, reverse):
             n = _rows(batch_sizes, t, B)
             hp, cp = h[:n], c[:n]
