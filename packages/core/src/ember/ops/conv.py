@@ -388,20 +388,9 @@ def _blk_size(N, K, HW, itemsize):
 
 
 def _blk_unfold(xpad, cols, cfg, kh, kw, Ho, Wo):
-    """cols (b, C, kh, kw, Ho, Wo) from the padded block xpad (b, C, Hp, Wp)."""
-    (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = xpad[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
-
-
-def _blk_unfold_shared(xpad, cols, cfg, kh, kw, Ho, Wo):
-    """``_blk_unfold`` with the kernel offsets shared out among Ember's CPU threads: the GEMMs run on BLAS's
-    threads, and these copies (a third of the single-thread time at 64 ch 32x32) would otherwise stay on one."""
-    nt = _fast._threads() if xp_of(xpad).__name__ == "numpy" and cols.size >= _fast.MAP_MIN else 1
-    if nt < 2:
-        _blk_unfold(xpad, cols, cfg, kh, kw, Ho, Wo)
-        return
+    """cols (b, C, kh, kw, Ho, Wo) from the padded block xpad (b, C, Hp, Wp). Large blocks have their kernel
+    offsets shared out among Ember's CPU threads: the GEMMs run on BLAS's threads, and these copies (a third
+    of the single-thread time at 64 ch 32x32) would otherwise stay on one."""
     (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
 
     def part(k0, k1):
@@ -409,7 +398,11 @@ def _blk_unfold_shared(xpad, cols, cfg, kh, kw, Ho, Wo):
             i, j = divmod(k, kw)
             cols[:, :, i, j] = xpad[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw]
 
-    _fast.share(part, kh * kw, -(-kh * kw // nt))
+    nt = _fast._threads() if xp_of(xpad).__name__ == "numpy" and cols.size >= _fast.MAP_MIN else 1
+    if nt < 2:
+        part(0, kh * kw)
+    else:
+        _fast.share(part, kh * kw, -(-kh * kw // nt))
 
 
 def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
@@ -432,7 +425,7 @@ def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
             src = xpad[:b]
         else:
             src = x[n0:n1]
-        _blk_unfold_shared(src, cols[:b], cfg, kh, kw, Ho, Wo)
+        _blk_unfold(src, cols[:b], cfg, kh, kw, Ho, Wo)
         yield n0, n1, cols[:b].reshape(b, K, Ho * Wo)
 
 
