@@ -58,12 +58,14 @@ def _threads():
     return max(1, _parallel.active_threads())  # the pool's owner: fewer than get_num_threads() on a busy CPU
 
 
-def share(process, n, chunk):
-    """``process(r0, r1)`` over ``range(n)`` in chunks of ``chunk`` (callers use two per thread: few
+def share(process, n, chunk=None):
+    """``process(r0, r1)`` over ``range(n)`` in chunks of ``chunk`` (default: two per thread, few
     hand-overs of the GIL), taken one at a time by the calling thread and by the pool's threads as they
     get to run. The caller waits only for chunks a worker has started: on a busy CPU, where a worker
     may not be scheduled for milliseconds, the caller simply does all the work (a fixed split would
     wait for that worker). The first error is re-raised."""
+    if chunk is None:
+        chunk = max(1, -(-n // (2 * _threads())))
     chunks = [(r, min(r + chunk, n)) for r in range(0, n, chunk)]
     nt = min(_threads(), len(chunks))
     if nt <= 1:
@@ -112,7 +114,7 @@ def run_rows(fn, args, sliced, size=None):
     def part(r0, r1):
         fn(*(a[r0:r1] if i in sliced else a for i, a in enumerate(args)))
 
-    share(part, n_rows, max(1, -(-n_rows // (2 * _threads()))))
+    share(part, n_rows)
 
 
 def as_grad(g, shape, dtype=np.float32):
@@ -146,7 +148,7 @@ def map_blocks(fn, *arrays):
                 e = min(s + step, r1)
                 fn(*(a if a.shape[0] == 1 else a[s:e] for a in arrays))
 
-    share(part, n, -(-n // (2 * _threads())))
+    share(part, n)
 
 
 def ufunc(f, arr):
@@ -159,5 +161,5 @@ def ufunc(f, arr):
         with np.errstate(all="ignore"):
             f(a[r0:r1], out=o[r0:r1])
 
-    share(part, a.shape[0], -(-a.shape[0] // (2 * _threads())))
+    share(part, a.shape[0])
     return out

@@ -86,7 +86,7 @@ def _share(fn, nb, n):
     if nb > 1 and n * n < _SINGLE_MAX:
         from .. import _fast
 
-        _fast.share(fn, nb, max(1, -(-nb // (2 * _fast._threads()))))
+        _fast.share(fn, nb)
     else:
         fn(0, nb)
 

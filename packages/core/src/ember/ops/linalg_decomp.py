@@ -210,7 +210,7 @@ def _gesv(xp, a, b):
     def run(i0, i1):
         out[i0:i1] = _np.linalg.solve(a[i0:i1], b[i0:i1])
 
-    _fast.share(run, a.shape[0], max(1, -(-a.shape[0] // (2 * _fast._threads()))))
+    _fast.share(run, a.shape[0])
     return out
 
 

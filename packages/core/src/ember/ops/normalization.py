@@ -94,7 +94,7 @@ def _lincomb(xp, terms, const=None, out=None):
                 o += _sub(const, key)
 
     if keys and len(keys) >= 4:
-        _fast.share(run, len(keys), -(-len(keys) // (2 * _fast._threads())))
+        _fast.share(run, len(keys))
     else:
         run(0, len(keys) if keys else 1)
     return out
@@ -112,7 +112,7 @@ def _batch_sums(xp, a, b, raxes, keep, sshape):
     def run(i0, i1):
         parts.append((a[i0:i1].sum(axis=raxes, keepdims=True), _sum_prod(xp, a[i0:i1], b[i0:i1], keep, sshape)))
 
-    _fast.share(run, n0, -(-n0 // (2 * _fast._threads())))
+    _fast.share(run, n0)
     s1, s2 = parts[0]
     for p1, p2 in parts[1:]:
         s1 = s1 + p1
