@@ -73,7 +73,6 @@ def load_libraries(lib) -> None:
     p = lib.nn.Parameter(lib.ones(1 << 16))  # as large as the compiled kernels' smallest
     p.grad = lib.ones(1 << 16)
     lib.optim.SGD([p], lr=0.1, momentum=0.9).step()
-    lib.optim.SGD([p], lr=0.1, momentum=0.9).step()
 
 
 def measure(lib: str, model: str, threads: int, steps: int = 3) -> dict:
