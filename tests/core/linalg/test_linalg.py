@@ -230,3 +230,18 @@ def test_eig_phase_dependent_loss_is_an_error():
     A = ember.tensor(np.random.default_rng(1).standard_normal((3, 3)), requires_grad=True)
     with pytest.raises(RuntimeError, match="specified up to multiplication by e\\^\\{i phi\\}"):
         LA.eig(A).eigenvectors.real.sum().backward()
+
+
+def test_svdvals_without_grad_computes_no_vectors(monkeypatch):
+    from ember.ops import linalg_api
+
+    a = np.random.default_rng(0).standard_normal((2, 5, 3))
+    with_grad = LA.svdvals(ember.tensor(a, requires_grad=True))
+    monkeypatch.setattr(linalg_api.SVD, "apply", lambda *args: pytest.fail("vectors computed for svdvals"))
+    for t in (ember.tensor(a), ember.tensor(a, requires_grad=True)):
+        with ember.no_grad():
+            s = LA.svdvals(t)
+        np.testing.assert_allclose(s.numpy(), np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+        assert s.shape == (2, 3) and s.dtype == ember.float64 and not s.requires_grad
+    np.testing.assert_allclose(with_grad.detach().numpy(), s.numpy(), rtol=1e-12)
+    assert with_grad.requires_grad

@@ -14,12 +14,39 @@ from ember import _fast
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops import _lapack_native, linalg_decomp
 
+from tests.core._numba import HAVE_NUMBA
+
 pytestmark = pytest.mark.skipif(not _lapack_native.available(np.float64), reason="NumPy's LAPACK symbols not found")
 
 
-@pytest.fixture(params=["native", "gesv"])
+@pytest.fixture(autouse=True)
+def _lapack_only(monkeypatch):
+    """LAPACK's getrf/getrs, unless a test asks for the compiled loops (:func:`compiled`)."""
+    monkeypatch.setattr(_lapack_native, "_COMPILED_MAX", {})
+    monkeypatch.setattr(_lapack_native, "_COMPILED_SOLVE_MAX", -1)
+
+
+def _use_compiled(monkeypatch):
+    if not HAVE_NUMBA:
+        pytest.skip("numba (the ember[fast] extra) is not installed")
+    monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+    monkeypatch.setattr(_lapack_native, "_COMPILED_MAX", {"float32": 10**9, "float64": 10**9})
+    monkeypatch.setattr(_lapack_native, "_COMPILED_SOLVE_MAX", 10**9)
+    monkeypatch.setattr(_lapack_native, "_COMPILED_SHARE_MIN", 0)  # every batch shared out
+    monkeypatch.setattr(_fast, "_threads", lambda: 2)
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """The compiled LU loops of ``ember/_fast_lu.py`` (``ember[fast]``) at every order, batches shared out."""
+    _use_compiled(monkeypatch)
+
+
+@pytest.fixture(params=["native", "gesv", "compiled"])
 def path(request, monkeypatch):
-    if request.param == "native":
+    if request.param == "compiled":
+        _use_compiled(monkeypatch)
+    if request.param in ("native", "compiled"):
         monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN", {"float32": 1, "float64": 1})
         monkeypatch.setattr(linalg_decomp, "_NATIVE_MIN_GRAD", 1)
     else:
@@ -238,3 +265,51 @@ def test_a_batch_shared_among_threads_goes_to_numpy_without_a_backward(monkeypat
     ag = ember.tensor(a, requires_grad=True)
     LA.solve(ag, ember.tensor(b)).sum().backward()
     assert calls == [(64, 64), (4, 64, 64)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 17, 64])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_lu_equals_getrf(monkeypatch, n, dtype):
+    a = np.random.default_rng(n).standard_normal((5, n, n)).astype(dtype)
+    a[3] = a[3] + 4 * np.eye(n, dtype=dtype)
+    lu0, piv0, info0 = _lapack_native.lu_factor(a)
+    _use_compiled(monkeypatch)
+    lu, piv, info = _lapack_native.lu_factor(a)
+    tol = 2e-4 if dtype == np.float32 else 1e-11
+    np.testing.assert_array_equal(piv, piv0)
+    np.testing.assert_allclose(lu, lu0, rtol=tol, atol=tol)
+    assert info.tolist() == info0.tolist() == [0] * 5
+    well = (a + 2 * n * np.eye(n, dtype=dtype)).astype(dtype)  # the solves, on well-conditioned matrices
+    lu, piv, _ = _lapack_native.lu_factor(well)
+    b = np.random.default_rng(1).standard_normal((7, 5, n, 3)).astype(dtype)
+    for transpose in (False, True):
+        x = _lapack_native.lu_solve(lu, piv, b.reshape(35, n, 3), transpose, np.tile(np.arange(5), 7))
+        m = np.swapaxes(well, -1, -2) if transpose else well
+        np.testing.assert_allclose(x.reshape(b.shape), np.linalg.solve(m.astype(np.float64), b), rtol=10 * tol,
+                                   atol=10 * tol)
+
+
+def test_compiled_lu_known_factors(compiled):
+    # A = [[0, 1], [2, 3]]: LAPACK factorises M = A^T = [[0, 2], [1, 3]]; pivot row 2, L = [[1, 0], [0, 1]],
+    # U = [[1, 3], [0, 2]] (rows swapped: M' = [[1, 3], [0, 2]])
+    lu, piv, info = _lapack_native.lu_factor(np.array([[0.0, 1.0], [2.0, 3.0]]))
+    np.testing.assert_array_equal(np.swapaxes(lu[0], -1, -2), [[1.0, 3.0], [0.0, 2.0]])  # the batch of one
+    assert piv.tolist() == [[2, 2]] and int(info) == 0
+
+
+def test_compiled_lu_reports_the_first_zero_pivot_and_goes_on(compiled):
+    m = np.triu(np.random.default_rng(2).standard_normal((9, 9)), 1) + np.eye(9)
+    m[4, 4] = 0.0
+    m[6, 6] = 0.0
+    lu, piv, info = _lapack_native.lu_factor(np.stack([np.eye(9), m.T]))
+    assert info.tolist() == [0, 5]
+    np.testing.assert_allclose(np.swapaxes(lu[1], -1, -2), m)  # nothing to eliminate: U is M itself
+
+
+def test_compiled_path_off_without_numba_or_with_ember_no_fast(monkeypatch):
+    monkeypatch.setattr(_lapack_native, "_COMPILED_MAX", {"float32": 64, "float64": 128})
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    assert _lapack_native.compiled(np.float64, 8) is None
+    monkeypatch.delenv("EMBER_NO_FAST")
+    assert (_lapack_native.compiled(np.float64, 8) is not None) == HAVE_NUMBA
+    assert _lapack_native.compiled(np.float64, 129) is None
