@@ -61,3 +61,39 @@ def test_matmul_nd_by_2d_with_empty_dimensions(a_shape, b_shape):
     out.sum().backward()
     assert a.grad.shape == a_shape and b.grad.shape == b_shape
     assert (b.grad.numpy() == 0).all() and (a.grad.numpy() == b_shape[-1]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lead", [(300,), (3, 100), (2, 5, 30)])
+def test_linear_bias_folded_into_the_gemm(monkeypatch, dtype, lead):
+    """A large enough CPU linear with a bias is one GEMM onto the broadcast bias (``_lapack_native.linear_bias``):
+    the same values and gradients as the product plus the bias, also for a non-contiguous input."""
+    from ember.ops import _lapack_native
+
+    calls = []
+    fold = _lapack_native.linear_bias
+    monkeypatch.setattr(_lapack_native, "linear_bias", lambda *a: calls.append(a[0].shape) or fold(*a))
+    monkeypatch.setattr(_lapack_native, "_BIAS_GEMM_MIN", 1)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(lead + (24,)).astype(dtype)
+    w, b = rng.standard_normal((7, 24)).astype(dtype), rng.standard_normal(7).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for arr in (x, np.swapaxes(np.swapaxes(x, 0, -1).copy(), 0, -1)):  # contiguous and strided
+        y = ember.nn.functional.linear(ember.tensor(arr), ember.tensor(w), ember.tensor(b))
+        np.testing.assert_allclose(y.numpy(), arr @ w.T + b, rtol=tol, atol=tol)
+        assert y.shape == lead + (7,) and y.dtype == ember.tensor(x).dtype
+    assert len(calls) == 2 and calls[0] == (int(np.prod(lead)), 24)
+    if dtype == np.float64:
+        args = [ember.tensor(a, requires_grad=True) for a in (x[..., :3, :] if x.ndim > 2 else x[:5], w, b)]
+        assert gradcheck(ember.nn.functional.linear, args)
+
+
+def test_linear_bias_fold_declines_what_it_does_not_cover():
+    from ember.ops import _lapack_native
+
+    x, w = np.ones((512, 256), np.float32), np.ones((256, 256), np.float32)
+    assert _lapack_native.linear_bias(x, w, np.ones(256, np.float64)) is None  # mixed dtypes
+    assert _lapack_native.linear_bias(x, np.ones((256, 256), np.float32).T[::-1], np.ones(256, np.float32)) is None
+    assert _lapack_native.linear_bias(np.asfortranarray(x), w, np.ones(256, np.float32)) is None  # not C-order
+    assert _lapack_native.linear_bias(x[:2], w, np.ones(256, np.float32)) is None  # too small for the call's cost
+    assert _lapack_native.linear_bias(x, w, np.ones((1, 256), np.float32)) is None  # a bias of another shape

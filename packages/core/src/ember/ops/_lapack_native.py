@@ -294,3 +294,28 @@ def cholesky(a):
         _share(run, nb, n)
         np.copyto(flat, 0, where=_strict_upper(n))
     return low, info.reshape(a.shape[:-2])
+
+
+_BIAS_GEMM_MIN = 1 << 16  # output elements from which the bias is folded into the GEMM (ctypes costs ~5 us)
+
+
+def linear_bias(x, w, b):
+    """``x @ w.T + b`` for C-contiguous NumPy ``x`` (M, K), ``w`` (N, K) and ``b`` (N,) of one float dtype as
+    one ``gemm`` with beta = 1 onto the broadcast bias (PyTorch's addmm): no second pass over the output to
+    add the bias. None where it does not apply (the caller adds the bias itself)."""
+    if not (type(x) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray and x.ndim == 2):
+        return None
+    r = _find().get(x.dtype)
+    M, K = x.shape
+    N = w.shape[0]
+    if (r is None or r.gemm is None or M * N < _BIAS_GEMM_MIN or not K or w.dtype != x.dtype or b.dtype != x.dtype
+            or b.shape != (N,) or not (x.flags.c_contiguous and w.flags.c_contiguous)):
+        return None
+    out = np.empty((M, N), dtype=x.dtype)
+    out[...] = b
+    itype, ref, vp = r.itype, ctypes.byref, ctypes.c_void_p
+    # column-major: out^T (N, M) = W (read as the (K, N) matrix W^T, transposed) @ x^T (K, M)
+    r.gemm(ref(ctypes.c_char(b"T")), ref(ctypes.c_char(b"N")), ref(itype(N)), ref(itype(M)), ref(itype(K)),
+           ref(r.scalar(1.0)), vp(w.ctypes.data), ref(itype(K)), vp(x.ctypes.data), ref(itype(K)), ref(r.scalar(1.0)),
+           vp(out.ctypes.data), ref(itype(N)), ctypes.c_size_t(1), ctypes.c_size_t(1))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Primitive
+from . import _lapack_native as _native
 from ..tensor import Tensor
 from ..autograd.autocast import autocast_op
 
@@ -32,6 +33,10 @@ class Linear(Primitive):
             )
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(x, w)
+        if b is not None and xa.ndim >= 2 and wa.ndim == 2:  # the bias folded into the GEMM where it can be
+            out = _native.linear_bias(xa.reshape(-1, xa.shape[-1]), wa, b._data)
+            if out is not None:
+                return out.reshape(*xa.shape[:-1], wa.shape[0])
         if xa.ndim > 2 and wa.ndim == 2:
             # one 2-D GEMM: N-D matmul of a non-contiguous view (e.g. a permuted NHWC tensor) skips BLAS
             out = (xa.reshape(-1, xa.shape[-1]) @ wa.T).reshape(*xa.shape[:-1], wa.shape[0])
