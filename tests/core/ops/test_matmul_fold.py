@@ -97,3 +97,9 @@ def test_linear_bias_fold_declines_what_it_does_not_cover():
     assert _lapack_native.linear_bias(np.asfortranarray(x), w, np.ones(256, np.float32)) is None  # not C-order
     assert _lapack_native.linear_bias(x[:2], w, np.ones(256, np.float32)) is None  # too small for the call's cost
     assert _lapack_native.linear_bias(x, w, np.ones((1, 256), np.float32)) is None  # a bias of another shape
+
+
+def test_linear_without_input_features_is_the_bias():
+    b = ember.tensor([1.0, -2.0, 3.0])
+    y = ember.nn.functional.linear(ember.empty(4, 0), ember.empty(3, 0), b)
+    assert y.shape == (4, 3) and y.tolist() == [[1.0, -2.0, 3.0]] * 4

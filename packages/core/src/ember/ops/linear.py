@@ -34,7 +34,7 @@ class Linear(Primitive):
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(x, w)
         if b is not None and xa.ndim >= 2 and wa.ndim == 2:  # the bias folded into the GEMM where it can be
-            out = _native.linear_bias(xa.reshape(-1, xa.shape[-1]), wa, b._data)
+            out = _native.linear_bias(xa.reshape(math.prod(xa.shape[:-1]), xa.shape[-1]), wa, b._data)
             if out is not None:
                 return out.reshape(*xa.shape[:-1], wa.shape[0])
         if xa.ndim > 2 and wa.ndim == 2:

@@ -109,7 +109,9 @@ class MultiheadAttention(Module):
         from ...ops.spatial import pad
 
         batched = query.dim() == 3
-        if self.batch_first and batched:  # keep "query is key is value" true for the fused projection
+        # batch-major (N, L, E) inside: batch_first inputs stay contiguous for the projections, and the heads
+        # are views (N, H, L, hd) of them; the L-first shapes are the ones checked and named in errors
+        if batched and not self.batch_first:  # keep "query is key is value" true for the fused projection
             if key is value:
                 if query is key:
                     query = key = value = query.transpose(0, 1)
@@ -119,14 +121,15 @@ class MultiheadAttention(Module):
             else:
                 query, key, value = (x.transpose(0, 1) for x in (query, key, value))
         if not batched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
-        tgt_len, bsz, embed_dim = query.shape
+        bsz, tgt_len, embed_dim = query.shape
         if embed_dim != self.embed_dim:
             raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {embed_dim}")
         if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+            k_shape, v_shape = ((x.shape[1], x.shape[0]) + tuple(x.shape[2:]) for x in (key, value))
+            raise AssertionError(f"key shape {k_shape} does not match value shape {v_shape}")
         if is_causal and attn_mask is None:
             raise RuntimeError(
                 "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
@@ -136,20 +139,20 @@ class MultiheadAttention(Module):
         attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
         q, k, v = self._projections(query, key, value)
         if self.bias_k is not None:
-            k = cat([k, self.bias_k.repeat(1, bsz, 1)])
-            v = cat([v, self.bias_v.repeat(1, bsz, 1)])
+            k = cat([k, self.bias_k.reshape(1, 1, -1).expand(bsz, 1, self.embed_dim)], dim=1)
+            v = cat([v, self.bias_v.reshape(1, 1, -1).expand(bsz, 1, self.embed_dim)], dim=1)
             attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
             key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
         H, hd = self.num_heads, self.head_dim
-        q = q.reshape(tgt_len, bsz * H, hd).transpose(0, 1)
-        k = k.reshape(k.shape[0], bsz * H, hd).transpose(0, 1)
-        v = v.reshape(v.shape[0], bsz * H, hd).transpose(0, 1)
+        q = q.reshape(bsz, tgt_len, H, hd).permute(0, 2, 1, 3)
+        k = k.reshape(bsz, k.shape[1], H, hd).permute(0, 2, 1, 3)
+        v = v.reshape(bsz, v.shape[1], H, hd).permute(0, 2, 1, 3)
         if self.add_zero_attn:
-            k = cat([k, creation.zeros(bsz * H, 1, hd, dtype=k.dtype, device=k.device)], dim=1)
-            v = cat([v, creation.zeros(bsz * H, 1, hd, dtype=v.dtype, device=v.device)], dim=1)
+            k = cat([k, creation.zeros(bsz, H, 1, hd, dtype=k.dtype, device=k.device)], dim=2)
+            v = cat([v, creation.zeros(bsz, H, 1, hd, dtype=v.dtype, device=v.device)], dim=2)
             attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
             key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
-        src_len = k.shape[1]
+        src_len = k.shape[2]
         if attn_mask is not None:
             if attn_mask.dim() == 2:
                 if tuple(attn_mask.shape) != (tgt_len, src_len):
@@ -161,11 +164,11 @@ class MultiheadAttention(Module):
                 raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
         # the additive mask stays a tensor built with ember ops, so that a traced graph (ember.jit,
         # ember.onnx) computes it from a padding mask given as an input
-        bias = attn_mask
+        bias = attn_mask if attn_mask is None or attn_mask.dim() == 2 else attn_mask.reshape(bsz, H, tgt_len, src_len)
         if key_padding_mask is not None:
             if tuple(key_padding_mask.shape) != (bsz, src_len):
                 raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}")
-            kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, H, 1, src_len).reshape(bsz * H, 1, src_len)
+            kpm = key_padding_mask.reshape(bsz, 1, 1, src_len)
             bias = kpm if bias is None else bias + kpm
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
@@ -173,8 +176,8 @@ class MultiheadAttention(Module):
         else:
             out = attention_with_weights(q, k, v, bias, dropout_p, return_weights=False)
             weights = None
-        out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        out = self.out_proj(out).reshape(tgt_len, bsz, embed_dim)
+        out = out.permute(0, 2, 1, 3).reshape(bsz * tgt_len, embed_dim)
+        out = self.out_proj(out).reshape(bsz, tgt_len, embed_dim)
         if weights is not None:
             weights = weights.reshape(bsz, H, tgt_len, src_len)
             if average_attn_weights:
@@ -182,8 +185,8 @@ class MultiheadAttention(Module):
             if not batched:
                 weights = weights.squeeze(0)
         if not batched:
-            out = out.squeeze(1)
-        elif self.batch_first:
+            out = out.squeeze(0)
+        elif not self.batch_first:
             out = out.transpose(0, 1)
         return out, weights
 
