@@ -496,9 +496,11 @@ def test_blocked_path_gradcheck_and_transpose(rng, monkeypatch, gx_min_c):
 
 
 def test_blocked_unfold_shared_among_threads(rng, monkeypatch):
-    """Large per-image column blocks are unfolded by several threads (kernel offsets split between them)."""
+    """Large per-image column blocks are unfolded by several threads (kernel offsets split between them),
+    on the NumPy path (without the compiled im2col of ``ember[fast]``)."""
     from ember import _fast
 
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
     monkeypatch.setattr(_fast, "_threads", lambda: 2)
     calls = []
     real = _fast.share
@@ -513,3 +515,30 @@ def test_blocked_unfold_shared_among_threads(rng, monkeypatch):
     np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(),
                                (g * _direct_conv(x, eps_w, (1, 1), [(0, 0), (0, 0)], (1, 1))).sum(), rtol=1e-9)
     assert calls.count((9, 5)) == 4  # each image (one per block), forward and weight gradient: 9 offsets, 2 chunks
+
+
+@pytest.mark.parametrize("stride,dilation,padding", [(1, 1, 0), (2, 1, 1), (1, 2, 2), ((3, 1), (1, 2), (0, 1))])
+def test_unfold_paths_agree(kernel_path, monkeypatch, rng, stride, dilation, padding):
+    """The im2col copy by the compiled loop (``ember[fast]``, planes shared out among threads) and by NumPy's
+    strided copies: the same convolution values and gradients, against the direct sum."""
+    from ember import _fast
+    from ember.ops import conv
+
+    monkeypatch.setattr(_fast, "_threads", lambda: 2)
+    monkeypatch.setattr(_fast, "MAP_MIN", 1)  # every block shared out
+    used = []
+    real = conv._compiled_unfold
+    monkeypatch.setattr(conv, "_compiled_unfold", lambda *a: used.append(real(*a)) or used[-1])
+    x, w = rng.standard_normal((3, 4, 30, 31)), rng.standard_normal((5, 4, 3, 2))  # >= _BLK_MIN_HW outputs per image
+    xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt, stride=stride, padding=padding, dilation=dilation)
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
+    pads = [(p, p) for p in pair(padding)]
+    ref = _direct_conv(x, w, pair(stride), pads, pair(dilation))
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(ember.tensor(g))
+    eps_w = rng.standard_normal(w.shape)
+    np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(),
+                               (g * _direct_conv(x, eps_w, pair(stride), pads, pair(dilation))).sum(), rtol=1e-9)
+    assert used and all(used) == (kernel_path == "fast")

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as _np
+
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
@@ -387,11 +389,34 @@ def _blk_size(N, K, HW, itemsize):
     return max(1, min(N, _BLK_BYTES // max(1, K * HW * itemsize)))
 
 
+def _compiled_unfold(xpad, cols, sh, sw, dh, dw):
+    """The im2col copy by the compiled loop (``ember[fast]``) on C-contiguous float NumPy arrays, its planes
+    (image, channel) shared out among threads when large; False where it does not apply."""
+    if (type(xpad) is not _np.ndarray or xpad.dtype.kind != "f" or not xpad.flags.c_contiguous
+            or not cols.flags.c_contiguous or _fast.kernels() is None):
+        return False
+    from .. import _fast_conv
+
+    P = xpad.shape[0] * xpad.shape[1]
+    x3, c5 = xpad.reshape((P,) + xpad.shape[2:]), cols.reshape((P,) + cols.shape[2:])
+
+    def part(p0, p1):
+        _fast_conv.unfold(x3[p0:p1], c5[p0:p1], sh, sw, dh, dw)
+
+    if cols.size >= _fast.MAP_MIN and P > 1:
+        _fast.share(part, P)
+    else:
+        part(0, P)
+    return True
+
+
 def _blk_unfold(xpad, cols, cfg, kh, kw, Ho, Wo):
     """cols (b, C, kh, kw, Ho, Wo) from the padded block xpad (b, C, Hp, Wp). Large blocks have their kernel
     offsets shared out among Ember's CPU threads: the GEMMs run on BLAS's threads, and these copies (a third
     of the single-thread time at 64 ch 32x32) would otherwise stay on one."""
     (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
+    if _compiled_unfold(xpad, cols, sh, sw, dh, dw):
+        return
 
     def part(k0, k1):
         for k in range(k0, k1):
