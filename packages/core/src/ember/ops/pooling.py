@@ -291,20 +291,20 @@ def _max_phase(xp, g, x, out):
     return phase
 
 
-def _rows_bwd(g, x, out, gout):
-    """The compiled backward (``ember[fast]``) of non-overlapping 1-D windows (MaxPool1d with stride k,
-    no padding) on float32 CPU arrays without NaN, else None."""
-    k = g.k[1]
-    if (len(g.k) != 2 or g.k[0] != 1 or g.s != (1, k) or g.p != (0, 0) or g.d[1] != 1 or g.size[0] != 1
-            or k < 2 or out.shape[-1] * k > x.shape[-1] or not _fast.usable(x, out, gout)):
+def _disjoint_bwd(g, x, out, gout):
+    """The compiled backward (``ember[fast]``) of non-overlapping windows over the last two axes (MaxPool2d,
+    or MaxPool1d as 1 x k windows, with stride = kernel and no padding or dilation) on float32 CPU arrays
+    without NaN, else None. Planes are shared out among threads when large."""
+    if (len(g.k) != 2 or g.s != g.k or g.p != (0, 0) or g.d != (1, 1) or g.k[0] * g.k[1] < 2
+            or any(o * k > n for o, k, n in zip(out.shape[-2:], g.k, x.shape[-2:])) or not _fast.usable(x, out, gout)):
         return None
     from .. import _fast_pool
 
-    W, Wo = x.shape[-1], out.shape[-1]
-    xr = x.reshape(-1, W)
+    (H, W), (Ho, Wo) = x.shape[-2:], out.shape[-2:]
     gin = np.empty(x.shape, dtype=x.dtype)
-    args = (xr, out.reshape(-1, Wo), np.ascontiguousarray(gout).reshape(-1, Wo), gin.reshape(-1, W), k)
-    _fast.run_rows(_fast_pool.maxpool_rows_bwd, args, (0, 1, 2, 3))  # rows shared out among threads when large
+    args = (x.reshape(-1, H, W), out.reshape(-1, Ho, Wo), np.ascontiguousarray(gout).reshape(-1, Ho, Wo),
+            gin.reshape(-1, H, W), g.k[0], g.k[1])
+    _fast.run_rows(_fast_pool.maxpool_bwd, args, (0, 1, 2, 3), size=x.size)
     return gin
 
 
@@ -324,7 +324,7 @@ def _max_backward(xp, g, x, out, gout):
             else:
                 gin[ii] = contrib
         return gin
-    fast = _rows_bwd(g, x, out, gout)
+    fast = _disjoint_bwd(g, x, out, gout)
     if fast is not None:
         return fast
     finite = bool(xp.isfinite(gout).all())  # else mask with where(): 0 * inf would leak NaNs

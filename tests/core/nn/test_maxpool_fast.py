@@ -1,5 +1,5 @@
-"""MaxPool1d's compiled backward (non-overlapping windows, the optional numba extra) against the NumPy
-path and a hand-computed case: ties go to the first offset (PyTorch), the tail past the last window and
+"""The compiled max-pool backward of MaxPool1d and MaxPool2d (non-overlapping windows, the optional numba
+extra) against the NumPy path and hand-computed cases: ties go to the first offset (PyTorch), the tail past the last window and
 every non-winner get 0, inf gradients pass unchanged."""
 
 import numpy as np
@@ -55,3 +55,39 @@ def test_ceil_mode_partial_window_keeps_the_general_path():
     g = np.ones((4, 32, 44), np.float32)
     _, gx = _grad(x, g, 3, ceil_mode=True)
     assert gx[0, 0, 129] == 1 and gx[0, 0, 128] == 1 and gx[0, 0, 127] == 0  # the partial last window too
+
+
+def _grad2d(x_np, g_np, k, **kw):
+    x = ember.tensor(x_np, requires_grad=True)
+    y = F.max_pool2d(x, k, **kw)
+    y.backward(ember.tensor(g_np))
+    return y.detach().numpy(), x.grad.numpy()
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("H, W, k", [(24, 24, 2), (13, 11, 2), (12, 9, 3), (8, 10, (2, 5))])
+def test_fast_2d_backward_matches_the_numpy_path(H, W, k, monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.integers(-2, 2, size=(3, 40, H, W)).astype(np.float32)  # many ties
+    kh, kw = (k, k) if isinstance(k, int) else k
+    g = rng.standard_normal((3, 40, H // kh, W // kw)).astype(np.float32)
+    g[0, 0, 0, 0] = np.inf
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    y_ref, gx_ref = _grad2d(x, g, k)
+    monkeypatch.setenv("EMBER_NO_FAST", "0")
+    y, gx = _grad2d(x, g, k)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(gx, gx_ref)
+
+
+def test_hand_computed_2d_gradient_with_ties_and_a_tail():
+    x = np.zeros((1, 64, 9, 9), np.float32)  # 4096+ elements: the compiled path applies when installed
+    x[0, 0, :2, :2] = [[1, 4], [4, 2]]  # a tie: the first in row-major scan order wins
+    x[0, 0, 2:4, 0:2] = [[0, 0], [0, 3]]
+    g = np.arange(1, 64 * 16 + 1, dtype=np.float32).reshape(1, 64, 4, 4)
+    y, gx = _grad2d(x, g, 2)
+    assert y[0, 0, :2, :2].tolist() == [[4, 0], [3, 0]]
+    assert gx[0, 0, :2, :2].tolist() == [[0, 1], [0, 0]]
+    assert gx[0, 0, 2:4, :2].tolist() == [[0, 0], [0, 5]]
+    assert gx[0, 0, :2, 2:4].tolist() == [[2, 0], [0, 0]]  # an all-zero window: its first element
+    assert not gx[0, :, 8, :].any() and not gx[0, :, :, 8].any()  # past the last row and column of windows
