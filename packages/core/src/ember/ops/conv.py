@@ -392,7 +392,7 @@ def _blk_size(N, K, HW, itemsize):
 def _compiled_unfold(xpad, cols, sh, sw, dh, dw):
     """The im2col copy by the compiled loop (``ember[fast]``) on C-contiguous float NumPy arrays, its planes
     (image, channel) shared out among threads when large; False where it does not apply."""
-    if (type(xpad) is not _np.ndarray or xpad.dtype.kind != "f" or not xpad.flags.c_contiguous
+    if (type(xpad) is not _np.ndarray or xpad.dtype.name not in ("float32", "float64") or not xpad.flags.c_contiguous
             or not cols.flags.c_contiguous or _fast.kernels() is None):
         return False
     from .. import _fast_conv
