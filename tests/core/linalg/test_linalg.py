@@ -245,3 +245,22 @@ def test_svdvals_without_grad_computes_no_vectors(monkeypatch):
         assert s.shape == (2, 3) and s.dtype == ember.float64 and not s.requires_grad
     np.testing.assert_allclose(with_grad.detach().numpy(), s.numpy(), rtol=1e-12)
     assert with_grad.requires_grad
+
+
+def test_eigvalsh_without_grad_computes_no_vectors(monkeypatch):
+    from ember.ops import linalg_api
+
+    x = np.random.default_rng(1).standard_normal((2, 4, 4))
+    a = x + np.swapaxes(x, -1, -2)
+    low = np.tril(a) + np.triu(np.full_like(a, 9.0), 1)  # only the lower triangle is read (UPLO="L")
+    with_grad = LA.eigvalsh(ember.tensor(low, requires_grad=True))
+    monkeypatch.setattr(linalg_api.Eigh, "apply", lambda *args: pytest.fail("vectors computed for eigvalsh"))
+    w = LA.eigvalsh(ember.tensor(low))
+    np.testing.assert_allclose(w.numpy(), np.linalg.eigvalsh(a), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(LA.eigvalsh(ember.tensor(np.swapaxes(low, -1, -2)), UPLO="U").numpy(), w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(with_grad.detach().numpy(), w.numpy(), rtol=1e-12, atol=1e-12)
+    assert w.shape == (2, 4) and w.dtype == ember.float64 and with_grad.requires_grad
+    with pytest.raises(RuntimeError, match="Expected UPLO argument to be 'L' or 'U', but got X"):
+        LA.eigvalsh(ember.tensor(a), UPLO="X")
+    with pytest.raises(RuntimeError, match="linalg.eigh: A must be batches of square matrices, but they are 2 by 3"):
+        LA.eigvalsh(ember.ones(2, 3, dtype=ember.float64))
