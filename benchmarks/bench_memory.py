@@ -73,6 +73,13 @@ def load_libraries(lib) -> None:
     p = lib.nn.Parameter(lib.ones(1 << 16))  # as large as the compiled kernels' smallest
     p.grad = lib.ones(1 << 16)
     lib.optim.SGD([p], lr=0.1, momentum=0.9).step()
+    # the compiled im2col, pooling, batch-norm and softmax kernels: a tiny conv net's step (16 x 16 images,
+    # 16 channels: every kernel's smallest size) loads them as the first real step would
+    lib.manual_seed(0)
+    net = lib.nn.Sequential(lib.nn.Conv2d(4, 16, 3, padding=1), lib.nn.BatchNorm2d(16), lib.nn.ReLU(),
+                            lib.nn.MaxPool2d(2), lib.nn.Flatten(), lib.nn.Linear(16 * 8 * 8, 10))
+    x, y = lib.randn(4, 4, 16, 16), lib.randint(0, 10, (4,))
+    lib.nn.functional.cross_entropy(net(x), y).backward()
 
 
 def measure(lib: str, model: str, threads: int, steps: int = 3) -> dict:

@@ -114,3 +114,26 @@ def test_not_for_half_or_integers(rng, monkeypatch):
     np.testing.assert_array_equal(y.numpy(), _direct(x, w, 1))
     F.conv2d(ember.tensor(x).half(), ember.tensor(w).half(), padding=1)
     assert not calls
+
+
+def test_nothing_is_kept_for_the_backward_but_the_input():
+    """A Winograd convolution keeps neither its input grid (4x the input) nor its weight tiles between the
+    forward and the backward: both are recomputed there, and the gradients are still exact."""
+    rng = np.random.default_rng(5)
+    x = ember.tensor(rng.standard_normal((2, 128, 8, 8)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((128, 128, 3, 3)) * 0.05, requires_grad=True)
+    calls = []
+    real = winograd.conv3x3
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(winograd, "conv3x3", lambda *a, **k: calls.append(1) or real(*a, **k))
+        y = F.conv2d(x, w, padding=1)
+        assert calls and y.grad_fn.prep is None
+        g = rng.standard_normal(tuple(y.shape))
+        y.backward(ember.tensor(g))
+    ref = ember.tensor(x.detach().numpy(), requires_grad=True)
+    ref_w = ember.tensor(w.detach().numpy(), requires_grad=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conv_ops, "_WINO_MIN_C", 10**6)  # the same convolution by im2col
+        F.conv2d(ref, ref_w, padding=1).backward(ember.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(w.grad.numpy(), ref_w.grad.numpy(), rtol=1e-9, atol=1e-9)

@@ -27,7 +27,8 @@ Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
   the input gradient is kh*kw strided slice-adds.
 
 Memory: a prepared input is kept for the weight gradient only when it is about the input's size (a padded
-copy, a strided 1x1 subsample) or small (``_KEEP_MAX_BYTES``); larger im2col columns are recomputed.
+copy, a strided 1x1 subsample) or small (``_KEEP_MAX_BYTES``); larger im2col columns and Winograd's
+input grid and weight tiles are recomputed.
 
 Measured (single-thread CPU time, float32, fwd+bwd, ResNet-18 CIFAR shapes at batch 32, OpenBLAS):
 3x3 64->64 at 32x32 about 80-90 GFLOP/s, 128 ch at 16x16 85-98, 256 ch at 8x8 and 512 ch at 4x4 85-100
@@ -544,7 +545,9 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         u = winograd.weight_tiles(w)
         g = winograd.grid(x, a0, b0, Ho, Wo)
         y = winograd.to_nchw(winograd.conv3x3(g, u.transpose(0, 2, 1), Ho, Wo), Ho, Wo, bias)
-        prep = (g, u)  # the weight's tiles serve the input gradient
+        # nothing kept: the backward recomputes the grid and tiles (ResNet-18 CIFAR step 443 -> 351 MB,
+        # VGG-11-BN 211 -> 172 MB at the same time; reusing them in a fused backward had a 20 MB higher peak)
+        prep = None
     elif algo == "1x1":
         if G > 1:
             y = xp.matmul(w.reshape(G, O // G, Cg), x.reshape(N, G, Cg, H * W))
@@ -566,8 +569,6 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         buf = _pad_cn(x, cfg)
         prep = _im2col(buf, cfg, kh, kw, Ho, Wo)
         y = _finish_cn(_mm(_wm(w, G), prep).reshape(O, N, Ho, Wo), N, O, Ho, Wo, bias)
-    if algo == "wino":
-        return (y, ("wino",) + prep) if keep else y
     return (y, None if prep is None else (algo, prep)) if keep else y
 
 
@@ -586,7 +587,7 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
     if gy.size == 0 or w.size == 0 or N * C == 0:
         gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
     elif algo == "wino" and cfg_t is not None:
-        gx = _wino_bwd_input(gy, winograd.weight_tiles(w), cfg_t, H, W)[0]
+        gx = _wino_bwd_input(gy, winograd.weight_tiles(w), cfg_t, H, W)
     elif cfg_t is not None:
         gx = _fwd(gy, xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]), cfg_t)
     elif algo == "1x1":
@@ -627,8 +628,7 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
         x = x.astype(gy.dtype, copy=False)
     if algo == "wino":
         (a0, _), (b0, _) = cfg.pads
-        g = prep[1] if prep is not None else winograd.grid(x, a0, b0, Ho, Wo)
-        return winograd.weight_grad(winograd.grad_grid(gy), g, Ho, Wo)
+        return winograd.weight_grad(winograd.grad_grid(gy), winograd.grid(x, a0, b0, Ho, Wo), Ho, Wo)
     if algo == "1x1":
         xa = (x if prep is None else prep[1])[:, :, :Ho, :Wo]
         xs = xa.reshape(N, G, Cg, Ho * Wo).transpose(1, 2, 0, 3).reshape(G, Cg, N * Ho * Wo)
@@ -646,27 +646,17 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
 
 def _wino_bwd_input(gy, u, cfg_t, H, W):
     """The input gradient (N, C, H, W) as the Winograd convolution of gy with the flipped kernel (config
-    ``cfg_t`` of ``_gx_conv_cfg``; u: the kernel's ``winograd.weight_tiles``), and gy's grid."""
+    ``cfg_t`` of ``_gx_conv_cfg``; u: the kernel's ``winograd.weight_tiles``)."""
     (a0, _), (b0, _) = cfg_t.pads
     g = winograd.grid(gy, a0, b0, H, W)
-    return winograd.to_nchw(winograd.conv3x3(g, u, H, W, winograd.FLIPPED), H, W), g
+    return winograd.to_nchw(winograd.conv3x3(g, u, H, W, winograd.FLIPPED), H, W)
 
 
 def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):
-    """conv's fused backward: (gx, gw), sharing the grad-output's layout (flat grid, Winograd grid)."""
+    """conv's fused backward: (gx, gw), sharing the grad-output's layout (flat grid)."""
     kh, kw = w.shape[2:]
     N, C, H, W = in_shape
     Ho, Wo = gy.shape[2:]
-    cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if prep is not None and prep[0] == "wino" else None
-    if cfg_t is not None and gy.size and need_x and need_w:
-        gx, g = _wino_bwd_input(gy, prep[2], cfg_t, H, W)
-        (a0, _), (b0, _) = cfg_t.pads
-        th, tw = winograd.tiles(Ho, Wo)
-        if a0 + 2 * th <= g.shape[0] and b0 + 2 * tw <= g.shape[1]:  # gy sits in g with zeros around it
-            gg = g[a0:a0 + 2 * th, b0:b0 + 2 * tw]
-        else:
-            gg = winograd.grad_grid(gy)
-        return gx, winograd.weight_grad(gg, prep[1], Ho, Wo)
     if prep is not None and prep[0] == "flat" and gy.size and need_x and need_w:
         buf = prep[1]
         Hp, Wp = buf.shape[2:4]
