@@ -519,8 +519,8 @@ def test_blocked_unfold_shared_among_threads(rng, monkeypatch):
 
 @pytest.mark.parametrize("stride,dilation,padding", [(1, 1, 0), (2, 1, 1), (1, 2, 2), ((3, 1), (1, 2), (0, 1))])
 def test_unfold_paths_agree(kernel_path, monkeypatch, rng, stride, dilation, padding):
-    """The im2col copy by the compiled loop (``ember[fast]``, planes shared out among threads) and by NumPy's
-    strided copies: the same convolution values and gradients, against the direct sum."""
+    """The im2col copy by the compiled loop (``ember[fast]``) and by NumPy's strided copies (shared out among
+    threads): the same convolution values and gradients, against the direct sum."""
     from ember import _fast
     from ember.ops import conv
 

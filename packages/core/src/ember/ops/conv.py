@@ -391,23 +391,16 @@ def _blk_size(N, K, HW, itemsize):
 
 
 def _compiled_unfold(xpad, cols, sh, sw, dh, dw):
-    """The im2col copy by the compiled loop (``ember[fast]``) on C-contiguous float NumPy arrays, its planes
-    (image, channel) shared out among threads when large; False where it does not apply."""
+    """The im2col copy by the compiled loop (``ember[fast]``) on C-contiguous float32/float64 NumPy arrays;
+    False where it does not apply. It stays on the calling thread: handing each block's copy to the pool
+    cost more than it saved (MNIST CNN step 75 -> 65 ms, ResNet-18 CIFAR 869 -> 814 ms without)."""
     if (type(xpad) is not _np.ndarray or xpad.dtype.name not in ("float32", "float64") or not xpad.flags.c_contiguous
             or not cols.flags.c_contiguous or _fast.kernels() is None):
         return False
     from .. import _fast_conv
 
     P = xpad.shape[0] * xpad.shape[1]
-    x3, c5 = xpad.reshape((P,) + xpad.shape[2:]), cols.reshape((P,) + cols.shape[2:])
-
-    def part(p0, p1):
-        _fast_conv.unfold(x3[p0:p1], c5[p0:p1], sh, sw, dh, dw)
-
-    if cols.size >= _fast.MAP_MIN and P > 1:
-        _fast.share(part, P)
-    else:
-        part(0, P)
+    _fast_conv.unfold(xpad.reshape((P,) + xpad.shape[2:]), cols.reshape((P,) + cols.shape[2:]), sh, sw, dh, dw)
     return True
 
 
