@@ -279,10 +279,6 @@ class TanhBackward(Primitive):
 _CLIP_MIN_SIZE = 4096  # below this NumPy's maximum has less call overhead than clip
 
 
-def _clip_at_zero(arr, out):
-    return numpy.clip(arr, 0.0, math.inf, out=out)
-
-
 class Relu(Primitive):
     save_output = True
 
@@ -296,8 +292,6 @@ class Relu(Primitive):
             raise NotImplementedError("clamp is not supported for complex types")
         xp = xp_of(arr)
         if kind == "f" and xp is numpy and arr.size >= _CLIP_MIN_SIZE:
-            if _fast.big_cpu(arr):  # shared out among the threads (float32 4M: 1.21 -> 0.77 ms)
-                return _fast.ufunc(_clip_at_zero, arr)
             return xp.clip(arr, 0.0, math.inf)  # NumPy's clip is vectorised, its maximum is not
         return xp.maximum(arr, 0)
 
