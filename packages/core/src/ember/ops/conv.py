@@ -528,12 +528,13 @@ def _win_view(x, cfg, kw, Wo):
     return xp.lib.stride_tricks.as_strided(x, (N, Wo, C, kw), (sN, cfg.stride[1] * sW, sC, cfg.dilation[1] * sW))
 
 
-def _win_blocks(x, cfg, kw, Wo, O):
-    """Yield (n0, n1, cols (b*Wo, C*kw)) over the batch of x (N, C, 1, W); the buffer is reused."""
+def _win_blocks(x, cfg, kw, Wo, O, whole=False):
+    """Yield (n0, n1, cols (b*Wo, C*kw)) over the batch of x (N, C, 1, W) (the whole batch in one block when
+    ``whole``); the buffer is reused."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     K = C * kw
-    nb = max(1, min(N, _WIN_BYTES // max(1, max(K, O) * Wo * x.dtype.itemsize)))
+    nb = N if whole else max(1, min(N, _WIN_BYTES // max(1, max(K, O) * Wo * x.dtype.itemsize)))
     view = _win_view(x, cfg, kw, Wo)
     cols = xp.empty((nb, Wo, C, kw), dtype=x.dtype)
     for n0 in range(0, N, nb):
@@ -543,15 +544,17 @@ def _win_blocks(x, cfg, kw, Wo, O):
         yield n0, n1, cols[:b].reshape(b * Wo, K)
 
 
-def _win_fwd(x, w, cfg, Wo, bias):
+def _win_fwd(x, w, cfg, Wo, bias, keep=False):
+    """(y, the whole batch's columns when ``keep`` and they are small (for the weight gradient), else None)."""
     xp = xp_of(x)
     N = x.shape[0]
     O, _, _, kw = w.shape
     wm = w.reshape(O, -1)
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
     yt = y.reshape(N, O, Wo).transpose(1, 0, 2)
+    whole = keep and N * Wo * wm.shape[1] * x.dtype.itemsize <= _KEEP_MAX_BYTES
     buf = None
-    for n0, n1, cols in _win_blocks(x, cfg, kw, Wo, O):
+    for n0, n1, cols in _win_blocks(x, cfg, kw, Wo, O, whole):
         b = n1 - n0
         if buf is None:
             buf = xp.empty((O, b * Wo), dtype=x.dtype)
@@ -561,16 +564,18 @@ def _win_fwd(x, w, cfg, Wo, bias):
             xp.add(out.reshape(O, b, Wo), bias.reshape(O, 1, 1).astype(y.dtype, copy=False), out=yt[:, n0:n1])
         else:
             yt[:, n0:n1] = out.reshape(O, b, Wo)
-    return y
+    return y, (cols if whole else None)
 
 
-def _win_bwd_weight(gy, x, cfg, w_shape):
+def _win_bwd_weight(gy, x, cfg, w_shape, cols=None):
+    """dW (O, C*kw) = sum over blocks of gy (O, b*Wo) @ cols; ``cols``: the forward's kept columns, else None."""
     xp = xp_of(gy)
     N, O, _, Wo = gy.shape
     kw = w_shape[3]
     gyt = gy.reshape(N, O, Wo).transpose(1, 0, 2)
     acc = gb = None
-    for n0, n1, cols in _win_blocks(x, cfg, kw, Wo, O):
+    blocks = [(0, N, cols)] if cols is not None else _win_blocks(x, cfg, kw, Wo, O)
+    for n0, n1, cols in blocks:
         b = n1 - n0
         if gb is None:
             gb = xp.empty((O, b, Wo), dtype=gy.dtype)
@@ -626,8 +631,7 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         prep = None
         y = _blk_fwd(x, w, cfg, Ho, Wo, bias)
     elif algo == "win":
-        prep = None
-        y = _win_fwd(x, w, cfg, Wo, bias)
+        y, prep = _win_fwd(x, w, cfg, Wo, bias, keep)
     elif algo == "flat":
         prep = _pad_cl(x, cfg)
         y = _flat_fwd(prep, w, cfg, Ho, Wo, bias)
@@ -705,7 +709,7 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
     if algo == "blk":
         return _blk_bwd_weight(gy, x, cfg, w_shape)
     if algo == "win":
-        return _win_bwd_weight(gy, x, cfg, w_shape)
+        return _win_bwd_weight(gy, x, cfg, w_shape, None if prep is None else prep[1])
     if algo == "flat":
         buf = prep[1] if prep is not None else _pad_cl(x, cfg)
         Hp, Wp = buf.shape[2:4]
