@@ -523,7 +523,8 @@ def test_blocked_unfold_shared_among_threads(rng, monkeypatch):
 ])
 def test_strided_1d_windows_path(rng, monkeypatch, blocks, xs, ws, kw):
     """The strided 1-D "win" path (one window copy per block of images), every block size, against a float64
-    direct sum: output and weight gradient (the input gradient is the other paths'), gradcheck and gradgradcheck."""
+    direct sum: output and weight gradient (from the forward's kept columns, and recomputed block by block; the
+    input gradient is the other paths'), gradcheck and gradgradcheck."""
     monkeypatch.setattr(conv_ops, "_WIN_MIN_K", 1)
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     Wo = (xs[2] + 2 * kw.get("padding", 0) - kw.get("dilation", 1) * (ws[2] - 1) - 1) // kw["stride"] + 1
@@ -539,8 +540,12 @@ def test_strided_1d_windows_path(rng, monkeypatch, blocks, xs, ws, kw):
         return _direct_conv(x[:, :, None], w[:, :, None], (1, kw["stride"]), pads, (1, kw.get("dilation", 1)))[:, :, 0]
 
     np.testing.assert_allclose(y.detach().numpy(), ref(x, w) + b[:, None], rtol=1e-10, atol=1e-10)
+    with ember.no_grad():  # without a backward to come, the forward runs block by block (nothing kept)
+        np.testing.assert_allclose(F.conv1d(xt, wt, ember.tensor(b), **kw).numpy(), ref(x, w) + b[:, None], rtol=1e-10, atol=1e-10)
     g = rng.standard_normal(tuple(y.shape))
-    y.backward(ember.tensor(g))
+    y.backward(ember.tensor(g))  # the weight gradient from the forward's kept columns
+    np.testing.assert_allclose(conv_ops._bwd_weight(g[:, :, None], x[:, :, None], cfg, ws[:2] + (1,) + ws[2:])[:, :, 0],
+                               wt.grad.numpy(), rtol=1e-10, atol=1e-10)  # block by block, recomputed
     eps_w = rng.standard_normal(ws)
     np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(), (g * ref(x, eps_w)).sum(), rtol=1e-9)
     eps_x = rng.standard_normal(xs)
@@ -553,7 +558,7 @@ def test_strided_1d_windows_path(rng, monkeypatch, blocks, xs, ws, kw):
 
 def test_strided_1d_windows_path_m5_conv1(rng):
     """M5's first layer (1 -> 32 channels, kernel 80, stride 16) takes the "win" path and matches the per-image
-    blocks path in float32 (forward and weight gradient), on a non-contiguous input."""
+    blocks path in float32 (forward and weight gradient, also from the kept columns), on a non-contiguous input."""
     x = rng.standard_normal((6, 2, 1000)).astype(np.float32)[:, 1:]  # every other channel block: strided input
     w = (rng.standard_normal((32, 1, 80)) * 0.1).astype(np.float32)
     cfg = conv_ops._Cfg((1, 16), ((0, 0), (0, 0)), (1, 1), 1)
@@ -565,3 +570,7 @@ def test_strided_1d_windows_path_m5_conv1(rng):
     gw = conv_ops._bwd_weight(g, x4, cfg, w4.shape)
     assert gw.dtype == np.float32
     np.testing.assert_allclose(gw, conv_ops._blk_bwd_weight(g, x4, cfg, w4.shape), rtol=1e-4, atol=1e-4)
+    y2, prep = conv_ops._fwd(x4, w4, cfg, keep=True)  # the whole batch's columns kept for the weight gradient
+    assert prep[0] == "win" and prep[1].shape == (6 * 58, 80)
+    np.testing.assert_array_equal(y2, y)
+    np.testing.assert_allclose(conv_ops._bwd_weight(g, None, cfg, w4.shape, prep, x4.shape), gw, rtol=1e-5, atol=1e-5)
