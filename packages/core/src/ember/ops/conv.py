@@ -14,6 +14,11 @@ Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
   tiles (``winograd.py``), 2.25x fewer multiplies; the weight gradient is its adjoint, the input gradient
   the convolution with the flipped kernel (also Winograd, reusing the forward's weight tiles). With few
   channels or large images its transforms and layout transposes cost more than the GEMM time it saves.
+* ``"win"`` (1-D, stride > 1, groups 1, no height padding, kernel of at least ``_WIN_MIN_K`` taps, Cg*k >= O:
+  M5's first layer): the input's windows, a zero-copy strided view, copied out in one call per block of
+  images as (b*Wo, C*k) columns (runs of k contiguous samples), one GEMM per block into an (O, b*Wo) buffer
+  copied into the output; the weight gradient is gy (O, b*Wo) @ columns (kept from the forward when
+  small); the input gradient is "blk"'s or "col"'s.
 * ``"blk"`` (groups 1, at least ``_BLK_MIN_HW`` output positions per image): im2col of one image (or a
   few small ones) at a time in its own (C, H, W) layout into small reused buffers, one K = C*kh*kw GEMM
   per image written straight into the output; the backward recomputes the columns (nothing is kept) and,
