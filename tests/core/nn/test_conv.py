@@ -542,3 +542,64 @@ def test_unfold_paths_agree(kernel_path, monkeypatch, rng, stride, dilation, pad
     np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(),
                                (g * _direct_conv(x, eps_w, pair(stride), pads, pair(dilation))).sum(), rtol=1e-9)
     assert used and all(used) == (kernel_path == "fast")
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 5])
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((5, 1, 60), (3, 1, 16), {"stride": 4}),
+    ((5, 2, 50), (3, 2, 8), {"stride": 3, "padding": 2, "dilation": 2}),
+    ((4, 3, 41), (5, 3, 6), {"stride": 5, "padding": 4}),
+])
+def test_strided_1d_windows_path(rng, monkeypatch, blocks, xs, ws, kw):
+    """The strided 1-D "win" path (one window copy per block of images), every block size, against a float64
+    direct sum: output and weight gradient (from the forward's kept columns, and recomputed block by block; the
+    input gradient is the other paths'), gradcheck and gradgradcheck."""
+    monkeypatch.setattr(conv_ops, "_WIN_MIN_K", 1)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    Wo = (xs[2] + 2 * kw.get("padding", 0) - kw.get("dilation", 1) * (ws[2] - 1) - 1) // kw["stride"] + 1
+    monkeypatch.setattr(conv_ops, "_WIN_BYTES", blocks * ws[1] * ws[2] * Wo * 8)
+    cfg = conv_ops._Cfg((1, kw["stride"]), ((0, 0), (kw.get("padding", 0),) * 2), (1, kw.get("dilation", 1)), 1)
+    assert conv_ops._algo(cfg, 1, ws[2], 1, xs[2], 1, Wo, ws[1], ws[0], np.dtype("float64")) == "win"
+    xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    b = rng.standard_normal(ws[0])
+    y = F.conv1d(xt, wt, ember.tensor(b), **kw)
+    pads = [(0, 0), (kw.get("padding", 0),) * 2]
+
+    def ref(x, w):
+        return _direct_conv(x[:, :, None], w[:, :, None], (1, kw["stride"]), pads, (1, kw.get("dilation", 1)))[:, :, 0]
+
+    np.testing.assert_allclose(y.detach().numpy(), ref(x, w) + b[:, None], rtol=1e-10, atol=1e-10)
+    with ember.no_grad():  # without a backward to come, the forward runs block by block (nothing kept)
+        np.testing.assert_allclose(F.conv1d(xt, wt, ember.tensor(b), **kw).numpy(), ref(x, w) + b[:, None], rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(ember.tensor(g))  # the weight gradient from the forward's kept columns
+    np.testing.assert_allclose(conv_ops._bwd_weight(g[:, :, None], x[:, :, None], cfg, ws[:2] + (1,) + ws[2:])[:, :, 0],
+                               wt.grad.numpy(), rtol=1e-10, atol=1e-10)  # block by block, recomputed
+    eps_w = rng.standard_normal(ws)
+    np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(), (g * ref(x, eps_w)).sum(), rtol=1e-9)
+    eps_x = rng.standard_normal(xs)
+    np.testing.assert_allclose((xt.grad.numpy() * eps_x).sum(), (g * ref(eps_x, w)).sum(), rtol=1e-9)
+    if blocks == 2:
+        xg, wg, bg = _grad_inputs(rng, "conv1d", xs, ws, kw)
+        assert gradcheck(lambda x, w, b: F.conv1d(x, w, b, **kw), (xg, wg, bg))
+        assert gradgradcheck(lambda x, w, b: F.conv1d(x, w, b, **kw), (xg, wg, bg))
+
+
+def test_strided_1d_windows_path_m5_conv1(rng):
+    """M5's first layer (1 -> 32 channels, kernel 80, stride 16) takes the "win" path and matches the per-image
+    blocks path in float32 (forward and weight gradient, also from the kept columns), on a non-contiguous input."""
+    x = rng.standard_normal((6, 2, 1000)).astype(np.float32)[:, 1:]  # every other channel block: strided input
+    w = (rng.standard_normal((32, 1, 80)) * 0.1).astype(np.float32)
+    cfg = conv_ops._Cfg((1, 16), ((0, 0), (0, 0)), (1, 1), 1)
+    assert conv_ops._algo(cfg, 1, 80, 1, 1000, 1, 58, 1, 32, np.dtype("float32")) == "win"
+    x4, w4 = x[:, :, None], w[:, :, None]
+    y = conv_ops._fwd(x4, w4, cfg)
+    np.testing.assert_allclose(y, conv_ops._blk_fwd(x4, w4, cfg, 1, 58, None), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    gw = conv_ops._bwd_weight(g, x4, cfg, w4.shape)
+    assert gw.dtype == np.float32
+    np.testing.assert_allclose(gw, conv_ops._blk_bwd_weight(g, x4, cfg, w4.shape), rtol=1e-4, atol=1e-4)
+    y2, prep = conv_ops._fwd(x4, w4, cfg, keep=True)  # the whole batch's columns kept for the weight gradient
+    assert prep[0] == "win" and prep[1].shape == (6 * 58, 80)
+    np.testing.assert_allclose(y2, y, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(conv_ops._bwd_weight(g, None, cfg, w4.shape, prep, x4.shape), gw, rtol=1e-5, atol=1e-5)

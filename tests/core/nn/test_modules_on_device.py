@@ -37,6 +37,7 @@ LAYERS = [
     ("linear", lambda: nn.Linear(5, 4), [(3, 5)]),
     ("bilinear", lambda: nn.Bilinear(3, 4, 2), [(2, 3), (2, 4)]),
     ("conv1d", lambda: nn.Conv1d(2, 3, 3, padding=1), [(2, 2, 7)]),
+    ("conv1d_strided_long_kernel", lambda: nn.Conv1d(2, 4, 16, stride=4, padding=2), [(2, 2, 40)]),  # "win" path
     ("conv2d", lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1), [(2, 2, 6, 6)]),
     ("conv2d_groups_dilation", lambda: nn.Conv2d(4, 4, 3, groups=2, dilation=2, padding="same"), [(1, 4, 6, 6)]),
     ("conv3d", lambda: nn.Conv3d(2, 2, 2), [(1, 2, 4, 4, 4)]),
