@@ -23,6 +23,16 @@ def _grad(x_np, g_np, k, **kw):
     return y.detach().numpy(), x.grad.numpy()
 
 
+def _same_on_both_paths(monkeypatch, grad, x, g, k):
+    """``grad(x, g, k)``'s output and input gradient: the compiled path equals the NumPy path exactly."""
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    y_ref, gx_ref = grad(x, g, k)
+    monkeypatch.setenv("EMBER_NO_FAST", "0")
+    y, gx = grad(x, g, k)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(gx, gx_ref)
+
+
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
 @pytest.mark.parametrize("W, k", [(496, 4), (122, 4), (203, 3), (64, 2)])
 def test_fast_backward_matches_the_numpy_path(W, k, monkeypatch):
@@ -31,12 +41,7 @@ def test_fast_backward_matches_the_numpy_path(W, k, monkeypatch):
     g = rng.standard_normal((4, 32, W // k)).astype(np.float32)
     g[0, 0, 0] = np.inf
     g[1, 2, 3] = -np.inf
-    monkeypatch.setenv("EMBER_NO_FAST", "1")
-    y_ref, gx_ref = _grad(x, g, k)
-    monkeypatch.setenv("EMBER_NO_FAST", "0")
-    y, gx = _grad(x, g, k)
-    np.testing.assert_array_equal(y, y_ref)
-    np.testing.assert_array_equal(gx, gx_ref)
+    _same_on_both_paths(monkeypatch, _grad, x, g, k)
 
 
 def test_hand_computed_gradient_with_ties_and_a_tail():
@@ -72,12 +77,7 @@ def test_fast_2d_backward_matches_the_numpy_path(H, W, k, monkeypatch):
     kh, kw = (k, k) if isinstance(k, int) else k
     g = rng.standard_normal((3, 40, H // kh, W // kw)).astype(np.float32)
     g[0, 0, 0, 0] = np.inf
-    monkeypatch.setenv("EMBER_NO_FAST", "1")
-    y_ref, gx_ref = _grad2d(x, g, k)
-    monkeypatch.setenv("EMBER_NO_FAST", "0")
-    y, gx = _grad2d(x, g, k)
-    np.testing.assert_array_equal(y, y_ref)
-    np.testing.assert_array_equal(gx, gx_ref)
+    _same_on_both_paths(monkeypatch, _grad2d, x, g, k)
 
 
 def test_hand_computed_2d_gradient_with_ties_and_a_tail():

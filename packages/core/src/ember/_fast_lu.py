@@ -75,6 +75,17 @@ def getrf(src, a, piv, info, copy):
                 info[b] = j + 1
 
 
+@njit(inline="always", **_SOLVE_OPTS)
+def _swap(pv, i, v0, v1, v2, v3):
+    """LAPACK's row interchange i (1-based pivot ``pv[i]``) on four right-hand sides."""
+    p = pv[i] - 1
+    if p != i:
+        v0[i], v0[p] = v0[p], v0[i]
+        v1[i], v1[p] = v1[p], v1[i]
+        v2[i], v2[p] = v2[p], v2[i]
+        v3[i], v3[p] = v3[p], v3[i]
+
+
 @njit(**_SOLVE_OPTS)
 def _solve_a(r, pv, v0, v1, v2, v3):
     """``A x = v`` for four right-hand sides at once (each element of R read once for the four), ``A = M^T``,
@@ -108,12 +119,7 @@ def _solve_a(r, pv, v0, v1, v2, v3):
         v2[i] -= s2
         v3[i] -= s3
     for i in range(n - 1, -1, -1):
-        p = pv[i] - 1
-        if p != i:
-            v0[i], v0[p] = v0[p], v0[i]
-            v1[i], v1[p] = v1[p], v1[i]
-            v2[i], v2[p] = v2[p], v2[i]
-            v3[i], v3[p] = v3[p], v3[i]
+        _swap(pv, i, v0, v1, v2, v3)
 
 
 @njit(**_SOLVE_OPTS)
@@ -122,12 +128,7 @@ def _solve_m(r, pv, v0, v1, v2, v3):
     row j of R), U x = z."""
     n = r.shape[0]
     for i in range(n):
-        p = pv[i] - 1
-        if p != i:
-            v0[i], v0[p] = v0[p], v0[i]
-            v1[i], v1[p] = v1[p], v1[i]
-            v2[i], v2[p] = v2[p], v2[i]
-            v3[i], v3[p] = v3[p], v3[i]
+        _swap(pv, i, v0, v1, v2, v3)
     for j in range(n):
         t0, t1, t2, t3 = v0[j], v1[j], v2[j], v3[j]
         row, w0, w1, w2, w3 = r[j][j + 1:], v0[j + 1:], v1[j + 1:], v2[j + 1:], v3[j + 1:]
