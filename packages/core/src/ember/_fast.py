@@ -117,6 +117,16 @@ def run_rows(fn, args, sliced, size=None):
     share(part, n_rows)
 
 
+def last_dim_rows(name, *arrays):
+    """A new array like the last of ``arrays`` (C-contiguous, one shape): the compiled kernel ``name`` over
+    their rows along the last dim, ``kernels().<name>(*rows, out_rows)``, rows shared out among threads."""
+    out = np.empty_like(arrays[-1])
+    rows = (-1, out.shape[-1])
+    args = tuple(a.reshape(rows) for a in arrays) + (out.reshape(rows),)
+    run_rows(getattr(kernels(), name), args, tuple(range(len(args))))
+    return out
+
+
 def as_grad(g, shape, dtype=np.float32):
     """An incoming gradient for a kernel: (array, True) when every element is one value (the gradient
     of ``sum()``: a broadcast view), else a C-contiguous array of ``shape`` and False."""

@@ -359,10 +359,7 @@ class _SoftmaxFamily(Primitive):
         if ax == arr.ndim - 1 and _cuda.usable(arr):
             return _cuda.softmax_fwd(arr, cls.name == "log_softmax")
         if ax == arr.ndim - 1 and _fast.usable(arr):
-            out = xp.empty_like(arr)
-            rows = (-1, arr.shape[-1])
-            _fast.run_rows(getattr(_fast.kernels(), cls.name + "_fwd"), (arr.reshape(rows), out.reshape(rows)), (0, 1))
-            return out
+            return _fast.last_dim_rows(cls.name + "_fwd", arr)
         if ax == arr.ndim - 1 and _fast.big_cpu(arr):  # NumPy passes on blocks of rows over the threads
             out = xp.empty_like(arr)
             rows = (-1, arr.shape[-1])

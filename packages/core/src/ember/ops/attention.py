@@ -15,23 +15,17 @@ def _softmax_(xp, s):
     """Softmax over the last dim: one compiled pass per row into a new array (``ember[fast]``, float32 CPU,
     rows shared out among threads; in place its loops would not vectorise), or NumPy's four in place."""
     if _fast.usable(s):
-        out = xp.empty_like(s)
-        rows = (-1, s.shape[-1])
-        _fast.run_rows(_fast.kernels().softmax_fwd, (s.reshape(rows), out.reshape(rows)), (0, 1))
-        return out
+        return _fast.last_dim_rows("softmax_fwd", s)
     s -= s.max(axis=-1, keepdims=True)
     xp.exp(s, out=s)
     s /= s.sum(axis=-1, keepdims=True)
     return s
 
 
-def _softmax_grad(xp, dp, p):
+def _softmax_grad(dp, p):
     """p * (dp - sum(dp * p)) over the last dim: the scores' gradient from the probabilities'."""
     if _fast.usable(p, dp) and dp.shape == p.shape and dp.flags.c_contiguous:
-        ds = xp.empty_like(p)
-        rows = (-1, p.shape[-1])
-        _fast.run_rows(_fast.kernels().softmax_bwd, (dp.reshape(rows), p.reshape(rows), ds.reshape(rows)), (0, 1, 2))
-        return ds
+        return _fast.last_dim_rows("softmax_bwd", dp, p)
     return p * (dp - (dp * p).sum(axis=-1, keepdims=True))
 
 
@@ -67,7 +61,7 @@ class SDPA(Primitive):
             dp = dp + dweights._data
         if keep_mask is not None:
             dp = dp * keep_mask * keep_scale
-        ds = _softmax_grad(xp, dp, p)
+        ds = _softmax_grad(dp, p)
         dbias = Tensor._make(ds.copy()) if ctx.needs_input_grad[3] else None  # a float mask that requires grad
         ds *= scale
         dq = ds @ ka
