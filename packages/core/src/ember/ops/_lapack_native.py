@@ -1,5 +1,5 @@
-"""LU factorisation and solves through the LAPACK that NumPy itself links (its bundled OpenBLAS), called
-with ctypes, for float32/float64 NumPy batches.
+"""LU factorisation and solves, Cholesky factors and Linear's bias-folded GEMM through the LAPACK/BLAS that
+NumPy itself links (its bundled OpenBLAS), called with ctypes, for float32/float64 NumPy arrays.
 
 Why not ``numpy.linalg.solve``: it copies every matrix into Fortran order, calls ``gesv`` and keeps no
 factorisation. Here a C-contiguous matrix is read as its transpose in column-major order, so ``getrf``
@@ -180,7 +180,7 @@ def lu_factor(a):
     r = _find()[a.dtype]
     getrf, itype = r.getrf, r.itype
     n = a.shape[-1]
-    kernels = compiled(a.dtype, n) if a.dtype.name in _COMPILED_MAX else None
+    kernels = compiled(a.dtype, n)
     lu = np.empty(a.shape, dtype=a.dtype)
     src = a.reshape((-1, n, n)) if kernels is not None and a.flags.c_contiguous else None
     if src is None:

@@ -599,16 +599,16 @@ def _win_bwd_weight(gy, x, cfg, w_shape, cols=None):
     gyt = gy.reshape(N, O, Wo).transpose(1, 0, 2)
     acc = gb = None
     blocks = [(0, N, cols)] if cols is not None else _win_blocks(x, cfg, kw, Wo, O)
-    for n0, n1, cols in blocks:
+    for n0, n1, block in blocks:
         b = n1 - n0
         if gb is None:
             gb = xp.empty((O, b, Wo), dtype=gy.dtype)
         g = gb[:, :b]
         g[...] = gyt[:, n0:n1]
         if acc is None:
-            acc = xp.matmul(g.reshape(O, b * Wo), cols)
+            acc = xp.matmul(g.reshape(O, b * Wo), block)
         else:
-            acc += xp.matmul(g.reshape(O, b * Wo), cols)
+            acc += xp.matmul(g.reshape(O, b * Wo), block)
     return acc.reshape(w_shape)
 
 
@@ -753,8 +753,6 @@ def _wino_bwd_input(gy, u, cfg_t, H, W):
 def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):
     """conv's fused backward: (gx, gw), sharing the grad-output's layout (flat grid)."""
     kh, kw = w.shape[2:]
-    N, C, H, W = in_shape
-    Ho, Wo = gy.shape[2:]
     if prep is not None and prep[0] == "flat" and gy.size and need_x and need_w:
         buf = prep[1]
         Hp, Wp = buf.shape[2:4]

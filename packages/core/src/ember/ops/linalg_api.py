@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from . import _lapack
 from ._common import bind, normalize_dims, xp_of
 from ._lapack import LinAlgError
-from .linalg_decomp import QR, SVD, Cholesky, Det, Eig, Eigh, Inv, MatrixExp, Slogdet, Solve
+from .linalg_decomp import QR, SVD, Cholesky, Det, Eig, Eigh, Inv, MatrixExp, Slogdet, Solve, check_uplo
 from ..dtypes import np_kind as _np_kind
 
 _rt = return_types._structseq
@@ -225,9 +225,8 @@ def eigvalsh(A, UPLO="L", *, out=None):
     """The eigenvalues of symmetric ``A`` in ascending order."""
     if _no_backward(A):  # the values alone, without vectors (float64 512: ~4x less time)
         _check(A, "linalg.eigh")  # PyTorch's messages name eigh
+        check_uplo(UPLO)
         a = A._data
-        if UPLO not in ("L", "U"):
-            raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
         return Tensor._make(xp_of(a).linalg.eigvalsh(a, UPLO=UPLO))
     return eigh(A, UPLO).eigenvalues
 

@@ -378,13 +378,17 @@ def _skew(X):
     return X - X.mT
 
 
+def check_uplo(uplo):
+    if uplo not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+
+
 class Eigh(Primitive):
     @staticmethod
     def forward(ctx, A, uplo):
         a = A._data
         _lapack.check_square(a, "linalg.eigh")
-        if uplo not in ("L", "U"):
-            raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+        check_uplo(uplo)
         w, v = xp_of(a).linalg.eigh(a, UPLO=uplo)
         if ctx.needs_input_grad is not None:
             ctx.w, ctx.v = w, v
