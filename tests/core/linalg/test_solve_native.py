@@ -267,7 +267,7 @@ def test_a_batch_shared_among_threads_goes_to_numpy_without_a_backward(monkeypat
     assert calls == [(64, 64), (4, 64, 64)]
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 8, 17, 64])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 13, 17, 64])  # every n % 4, one and several groups of 4
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_compiled_lu_equals_getrf(monkeypatch, n, dtype):
     a = np.random.default_rng(n).standard_normal((5, n, n)).astype(dtype)
@@ -281,12 +281,23 @@ def test_compiled_lu_equals_getrf(monkeypatch, n, dtype):
     assert info.tolist() == info0.tolist() == [0] * 5
     well = (a + 2 * n * np.eye(n, dtype=dtype)).astype(dtype)  # the solves, on well-conditioned matrices
     lu, piv, _ = _lapack_native.lu_factor(well)
-    b = np.random.default_rng(1).standard_normal((7, 5, n, 3)).astype(dtype)
-    for transpose in (False, True):
-        x = _lapack_native.lu_solve(lu, piv, b.reshape(35, n, 3), transpose, np.tile(np.arange(5), 7))
-        m = np.swapaxes(well, -1, -2) if transpose else well
-        np.testing.assert_allclose(x.reshape(b.shape), np.linalg.solve(m.astype(np.float64), b), rtol=10 * tol,
-                                   atol=10 * tol)
+    for k in (1, 3, 4, 6):  # right-hand sides solved four at a time, the last group padded
+        b = np.random.default_rng(k).standard_normal((7, 5, n, k)).astype(dtype)
+        for transpose in (False, True):
+            x = _lapack_native.lu_solve(lu, piv, b.reshape(35, n, k), transpose, np.tile(np.arange(5), 7))
+            m = np.swapaxes(well, -1, -2) if transpose else well
+            np.testing.assert_allclose(x.reshape(b.shape), np.linalg.solve(m.astype(np.float64), b),
+                                       rtol=10 * tol, atol=10 * tol)
+
+
+def test_compiled_lu_divides_by_a_subnormal_pivot(monkeypatch):
+    # below the smallest normal number the reciprocal of the pivot overflows: the multipliers are divided
+    # (OpenBLAS's getrf leaves such a column unreduced). M = A^T = [[3, 2], [1, 5]] 1e-310: no row swap,
+    # L's multiplier 1/3, U = [[3, 2], [0, 5 - 2/3]] 1e-310; row i of the result holds column i of M's factors
+    _use_compiled(monkeypatch)
+    lu, piv, info = _lapack_native.lu_factor(np.array([[3e-310, 1e-310], [2e-310, 5e-310]]))
+    np.testing.assert_allclose(lu[0], [[3e-310, 1 / 3], [2e-310, 13 / 3 * 1e-310]], rtol=1e-12, atol=0)
+    assert piv.tolist() == [[1, 2]] and int(info) == 0
 
 
 def test_compiled_lu_known_factors(compiled):

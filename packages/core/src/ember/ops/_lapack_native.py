@@ -31,12 +31,17 @@ _BLOCKED_MIN = {"float32": 320, "float64": 192}
 
 # Largest order factorised by the compiled loop of ``_fast_lu`` (``ember[fast]``) rather than getrf, 2 threads:
 # float64 b64 n 64: 0.96 vs 1.30 ms, b16 n 128: 1.53 vs 1.86, b256 n 16: 0.45 vs 1.13; float32 b64 n 64: 0.64 vs
-# 0.94, b16 n 128: 1.39 vs 1.19 (getrf faster from there). Its solves stay faster up to n 256 with few
-# right-hand sides (float64 b4 n 256, k 4: 0.18 vs 0.30 ms); with many, getrs's blocked level-3 loops win.
+# 0.94, b16 n 128: 1.39 vs 1.19 (getrf faster from there). Its solves with few right-hand sides beat getrs at
+# every order measured (one thread, k 4: float64 n 512 0.15 vs 0.26 ms, n 1024 0.58 vs 0.77); with many,
+# getrs's blocked level-3 loops win.
 _COMPILED_MAX = {"float32": 64, "float64": 128}
-_COMPILED_SOLVE_MAX = 256
+_COMPILED_SOLVE_MAX = 1024
 _COMPILED_SOLVE_MAX_RHS = 8
-_COMPILED_SHARE_MIN = 1 << 18  # batch work (matrices * n^3) from which the compiled loops are shared out
+# Batch work (matrices * n^3) from which the compiled loops are shared out: ~2 ms of one thread. Less stays on
+# the calling thread: right after an idle spell the woken pool thread often shares the caller's CPU for
+# milliseconds (float64 b64 n 64, the first calls after 0.15 s idle: 1.32 ms on one thread, 1.57 shared; in
+# a busy loop 1.15 vs 0.89).
+_COMPILED_SHARE_MIN = 1 << 25
 
 _routines = None  # {dtype: _Routines}, found on first use
 
