@@ -148,18 +148,25 @@ def test_layer_norm_double_backward_uses_the_graph_formula(kernel_path):
     assert x.grad is not None and np.isfinite(x.grad.numpy()).all()
 
 
-def test_cross_entropy(kernel_path):
+@pytest.mark.parametrize("kwargs", [{}, {"reduction": "sum", "ignore_index": 3}, {"reduction": "none", "weight": True}])
+def test_cross_entropy(kernel_path, kwargs):
     rng = np.random.default_rng(5)
     logits = (rng.standard_normal((128, 100)) * 5).astype(np.float32)
-    target = ember.tensor(rng.integers(0, 100, 128))
+    target = rng.integers(0, 100, 128)
+    target[:10] = 3  # ignored under ignore_index=3
+    upstream = rng.standard_normal(128)  # reduction="none": one gradient per sample
+    weight = rng.uniform(0.5, 2.0, 100)
     res = {}
     for dt in (np.float32, np.float64):
         x = ember.tensor(logits.astype(dt), requires_grad=True)
-        loss = F.cross_entropy(x, target)
-        loss.backward()
-        res[dt] = (loss.item(), x.grad.numpy())
-    assert res[np.float32][0] == pytest.approx(res[np.float64][0], rel=1e-6)
-    np.testing.assert_allclose(res[np.float32][1], res[np.float64][1], rtol=1e-4, atol=1e-8)
+        kw = dict(kwargs, weight=ember.tensor(weight.astype(dt))) if "weight" in kwargs else kwargs
+        loss = F.cross_entropy(x, ember.tensor(target), **kw)
+        (loss * ember.tensor(upstream.astype(dt)) if loss.ndim else loss).sum().backward()
+        res[dt] = (loss.detach().numpy(), x.grad.numpy())
+    np.testing.assert_allclose(res[np.float32][0], res[np.float64][0], rtol=1e-6)
+    np.testing.assert_allclose(res[np.float32][1], res[np.float64][1], rtol=1e-4, atol=1e-7)
+    if "ignore_index" in kwargs:
+        assert not res[np.float32][1][:10].any()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

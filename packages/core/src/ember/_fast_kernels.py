@@ -241,6 +241,18 @@ def exp_shifted_rows(x, e, m, s):
         s[r] = acc
 
 
+@njit(**_OPTS)
+def ce_bwd_rows(e, coef, target, picked, out):
+    """Cross-entropy's input gradient from :func:`exp_shifted_rows`' ``e``: out = e * coef[r] (one factor per
+    row), minus ``picked[r]`` at column ``target[r]``."""
+    for r in range(e.shape[0]):
+        k = coef[r]
+        er, o = e[r], out[r]
+        for c in range(er.shape[0]):
+            o[c] = er[c] * k
+        o[target[r]] -= picked[r]
+
+
 # ---- layer norm / RMS norm over the last dim of (R, C) arrays ------------------------------------
 
 

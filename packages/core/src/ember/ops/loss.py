@@ -367,6 +367,15 @@ class CrossEntropy(Primitive):
             if nd == 2 and not smoothing and _cuda.usable(e) and coef.dtype == e.dtype:  # one fused launch
                 gx = _cuda.ce_bwd_rows(e, coef, idx, sc * a)
                 return Tensor._make(gx.reshape(input._data.shape)), None, None, None, None, None, None
+            if nd == 2 and not smoothing and _fast.usable(e, coef):  # one compiled pass over the rows
+                rows, C = e.shape
+                coef = np.ascontiguousarray(np.broadcast_to(coef.reshape(-1), (rows,)))
+                picked = np.ascontiguousarray(np.broadcast_to(sc * a, sample_shape), dtype=e.dtype)
+                target = idx.reshape(-1) - np.arange(0, rows * C, C, dtype=np.int64)  # the flat index's column
+                gx = np.empty_like(e)
+                _fast.run_rows(_fast.kernels().ce_bwd_rows, (e, coef, target, picked, gx), (0, 1, 2, 3, 4))
+                gx = gx if gx.shape == input._data.shape else gx.reshape(input._data.shape)
+                return Tensor._make(gx), None, None, None, None, None, None
             sb = xp.expand_dims(xp.broadcast_to(sc * b, sample_shape), 1) if smoothing else None
             wb = _wbroadcast(w, nd) if w is not None else None
             gx = e * coef  # softmax * sum(q) * scale - q * scale, q = a * onehot + b * w
@@ -374,7 +383,10 @@ class CrossEntropy(Primitive):
                 gx -= sb * wb if wb is not None else sb
             gflat = gx.reshape(-1)
             gflat[idx] -= xp.broadcast_to(sc * a, sample_shape).reshape(-1)
-        return Tensor._make(gx.reshape(input._data.shape)), None, None, None, None, None, None
+        # the array itself where the shapes agree: a fresh array that owns its memory becomes the leaf's .grad
+        # without a copy (a reshaped view is copied)
+        gx = gx if gx.shape == input._data.shape else gx.reshape(input._data.shape)
+        return Tensor._make(gx), None, None, None, None, None, None
 
 
 # PyTorch's cross_entropy ends in nll_loss: show the same grad_fn name
