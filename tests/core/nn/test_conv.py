@@ -517,7 +517,7 @@ def test_blocked_unfold_shared_among_threads(rng, monkeypatch):
     assert calls.count((9, 5)) == 4  # each image (one per block), forward and weight gradient: 9 offsets, 2 chunks
 
 
-@pytest.mark.parametrize("stride,dilation,padding", [(1, 1, 0), (2, 1, 1), (1, 2, 2), ((3, 1), (1, 2), (0, 1))])
+@pytest.mark.parametrize("stride,dilation,padding", [(1, 1, 0), (2, 1, 1), (1, 2, 2), ((3, 1), (1, 2), (0, 1)), ((1, 3), 1, 1)])
 def test_unfold_paths_agree(kernel_path, monkeypatch, rng, stride, dilation, padding):
     """The im2col copy by the compiled loop (``ember[fast]``) and by NumPy's strided copies (shared out among
     threads): the same convolution values and gradients, against the direct sum."""
@@ -529,6 +529,8 @@ def test_unfold_paths_agree(kernel_path, monkeypatch, rng, stride, dilation, pad
     used = []
     real = conv._compiled_unfold
     monkeypatch.setattr(conv, "_compiled_unfold", lambda *a: used.append(real(*a)) or used[-1])
+    folded, real_fold = [], conv._compiled_fold
+    monkeypatch.setattr(conv, "_compiled_fold", lambda *a: folded.append(real_fold(*a)) or folded[-1])
     x, w = rng.standard_normal((3, 4, 30, 31)), rng.standard_normal((5, 4, 3, 2))  # >= _BLK_MIN_HW outputs per image
     xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
     y = F.conv2d(xt, wt, stride=stride, padding=padding, dilation=dilation)
@@ -541,7 +543,11 @@ def test_unfold_paths_agree(kernel_path, monkeypatch, rng, stride, dilation, pad
     eps_w = rng.standard_normal(w.shape)
     np.testing.assert_allclose((wt.grad.numpy() * eps_w).sum(),
                                (g * _direct_conv(x, eps_w, pair(stride), pads, pair(dilation))).sum(), rtol=1e-9)
+    eps_x = rng.standard_normal(x.shape)  # the input gradient (col2im: the compiled fold or NumPy's adds)
+    np.testing.assert_allclose((xt.grad.numpy() * eps_x).sum(),
+                               (g * _direct_conv(eps_x, w, pair(stride), pads, pair(dilation))).sum(), rtol=1e-9)
     assert used and all(used) == (kernel_path == "fast")
+    assert folded and all(folded) == (kernel_path == "fast")
 
 
 @pytest.mark.parametrize("blocks", [1, 2, 5])

@@ -242,6 +242,19 @@ def exp_shifted_rows(x, e, m, s):
 
 
 @njit(**_OPTS)
+def max_sum_exp_rows(x, m, s):
+    """:func:`exp_shifted_rows` without keeping e (no backward to come): m = row max, s = row sum of exp(x - m)."""
+    mx = np.empty(16, np.float32)
+    for r in range(x.shape[0]):
+        mr = _row_max(x[r], mx)
+        acc = f32(0.0)
+        for c in range(x.shape[1]):
+            acc += _exp(x[r, c] - mr)
+        m[r] = mr
+        s[r] = acc
+
+
+@njit(**_OPTS)
 def ce_bwd_rows(e, coef, target, picked, out):
     """Cross-entropy's input gradient from :func:`exp_shifted_rows`' ``e``: out = e * coef[r] (one factor per
     row), minus ``picked[r]`` at column ``target[r]``."""

@@ -271,18 +271,23 @@ def _quietly(fn, r0, r1):
         fn(r0, r1)
 
 
-def _exp_shifted(xp, x, w, want_wsum):
+def _exp_shifted(xp, x, w, want_wsum, keep_e=True):
     """For (N, C, *) ``x``: e = exp(x - max) (a new C-ordered array), s = e.sum(1, keepdims) and, if
-    ``want_wsum``, sum_c w_c (x_c - max) (the label-smoothing term; w None means all ones)."""
+    ``want_wsum``, sum_c w_c (x_c - max) (the label-smoothing term; w None means all ones). ``keep_e``
+    False (no backward): e may be None."""
     if x.ndim == 2 and not want_wsum and x.shape[1] and _cuda.usable(x):  # one fused kernel launch
         return (*_cuda.ce_exp_rows(x), None)
     N = x.shape[0]
-    e = xp.empty(x.shape, dtype=x.dtype)
     m = xp.empty((N, 1) + x.shape[2:], dtype=x.dtype)
     s = xp.empty_like(m)
     if x.ndim == 2 and not want_wsum and x.shape[1] and _fast.usable(x):  # one compiled pass per row
+        if not keep_e:
+            _fast.run_rows(_fast.kernels().max_sum_exp_rows, (x, m.reshape(-1), s.reshape(-1)), (0, 1, 2))
+            return None, m, s, None
+        e = xp.empty(x.shape, dtype=x.dtype)
         _fast.run_rows(_fast.kernels().exp_shifted_rows, (x, e, m.reshape(-1), s.reshape(-1)), (0, 1, 2, 3))
         return e, m, s, None
+    e = xp.empty(x.shape, dtype=x.dtype)
     ws = xp.empty((N,) + x.shape[2:], dtype=x.dtype) if want_wsum else None
 
     def rows(r0, r1):
@@ -318,7 +323,7 @@ class CrossEntropy(Primitive):
         valid, tt = _targets(xp, t, ignore_index, C)
         idx = _flat_index(xp, shape, tt)
         with quiet_errors():
-            e, m, s, ssum = _exp_shifted(xp, x, w, bool(smoothing))
+            e, m, s, ssum = _exp_shifted(xp, x, w, bool(smoothing), keep_e=ctx.needs_input_grad is not None)
             picked = x.reshape(-1)[idx].reshape(sample_shape) - m.reshape(sample_shape)  # x[t] - max
             lse = xp.log(s).reshape(sample_shape)
             wt = _per_sample_weights(w, tt, valid, dt)
