@@ -14,56 +14,56 @@ from numba import njit, uint64
 
 
 @njit(nogil=True, cache=True, boundscheck=False)
-def unfold(x, cols, sh, sw, dh, dw):
-    """``cols[p, i, j, oh, ow] = x[p, i * dh + oh * sh, j * dw + ow * sw]`` for planes ``p`` (image and
-    channel), C-contiguous ``x`` (P, Hp, Wp) and ``cols`` (P, kh, kw, Ho, Wo)."""
+def _windows(x, cols, sh, sw, dh, dw, adjoint):
+    """Between planes ``x`` (P, Hp, Wp) and their windows ``cols`` (P, kh, kw, Ho, Wo), both C-contiguous:
+    ``cols[p, i, j, oh, ow] = x[p, i * dh + oh * sh, j * dw + ow * sw]`` (``adjoint`` False), or ``x``
+    zeroed and the windows added back into it (True). Plane by plane, so each stays in cache."""
     P, kh, kw, Ho, Wo = cols.shape
     Wp = x.shape[2]
     plane = x.shape[1] * Wp
     xf, cf = x.reshape(-1), cols.reshape(-1)
     d = 0
     for p in range(P):
+        base = p * plane
+        if adjoint:
+            for q in range(uint64(plane)):
+                xf[uint64(base) + q] = 0
         for i in range(kh):
             for j in range(kw):
                 for oh in range(Ho):
-                    s = p * plane + (i * dh + oh * sh) * Wp + j * dw
-                    if sw == 1:  # a contiguous run; unsigned indices skip the negative-index wrap, so it vectorises
-                        for ow in range(uint64(Wo)):
-                            cf[uint64(d) + ow] = xf[uint64(s) + ow]
-                    elif sw == 2:  # every other element: a constant stride vectorises as an interleaved load
-                        for ow in range(uint64(Wo)):
-                            cf[uint64(d) + ow] = xf[uint64(s) + uint64(2) * ow]
+                    s = base + (i * dh + oh * sh) * Wp + j * dw
+                    # unsigned indices skip the negative-index wrap, so the contiguous runs vectorise, and a
+                    # constant stride of 2 as an interleaved access
+                    if sw == 1:
+                        if adjoint:
+                            for ow in range(uint64(Wo)):
+                                xf[uint64(s) + ow] += cf[uint64(d) + ow]
+                        else:
+                            for ow in range(uint64(Wo)):
+                                cf[uint64(d) + ow] = xf[uint64(s) + ow]
+                    elif sw == 2:
+                        if adjoint:
+                            for ow in range(uint64(Wo)):
+                                xf[uint64(s) + uint64(2) * ow] += cf[uint64(d) + ow]
+                        else:
+                            for ow in range(uint64(Wo)):
+                                cf[uint64(d) + ow] = xf[uint64(s) + uint64(2) * ow]
+                    elif adjoint:
+                        for ow in range(Wo):
+                            xf[s + ow * sw] += cf[d + ow]
                     else:
                         for ow in range(Wo):
                             cf[d + ow] = xf[s + ow * sw]
                     d += Wo
 
 
-@njit(nogil=True, cache=True, boundscheck=False)
+def unfold(x, cols, sh, sw, dh, dw):
+    """im2col: ``cols[p, i, j, oh, ow] = x[p, i * dh + oh * sh, j * dw + ow * sw]`` for planes ``p`` (image and
+    channel), C-contiguous ``x`` (P, Hp, Wp) and ``cols`` (P, kh, kw, Ho, Wo)."""
+    _windows(x, cols, sh, sw, dh, dw, False)
+
+
 def fold(cols, g, sh, sw, dh, dw):
-    """The adjoint of :func:`unfold` (col2im): ``g[p]`` zeroed, then ``g[p, i * dh + oh * sh, j * dw + ow * sw]
-    += cols[p, i, j, oh, ow]`` for C-contiguous ``cols`` (P, kh, kw, Ho, Wo) and ``g`` (P, Hp, Wp). Plane by
-    plane, so each stays in cache while its kh * kw windows are added."""
-    P, kh, kw, Ho, Wo = cols.shape
-    Wp = g.shape[2]
-    plane = g.shape[1] * Wp
-    gf, cf = g.reshape(-1), cols.reshape(-1)
-    d = 0
-    for p in range(P):
-        base = p * plane
-        for q in range(uint64(plane)):
-            gf[uint64(base) + q] = 0
-        for i in range(kh):
-            for j in range(kw):
-                for oh in range(Ho):
-                    s = base + (i * dh + oh * sh) * Wp + j * dw
-                    if sw == 1:
-                        for ow in range(uint64(Wo)):
-                            gf[uint64(s) + ow] += cf[uint64(d) + ow]
-                    elif sw == 2:
-                        for ow in range(uint64(Wo)):
-                            gf[uint64(s) + uint64(2) * ow] += cf[uint64(d) + ow]
-                    else:
-                        for ow in range(Wo):
-                            gf[s + ow * sw] += cf[d + ow]
-                    d += Wo
+    """col2im, the adjoint of :func:`unfold`: ``g`` (P, Hp, Wp) zeroed, then ``g[p, i * dh + oh * sh, j * dw +
+    ow * sw] += cols[p, i, j, oh, ow]``."""
+    _windows(g, cols, sh, sw, dh, dw, True)

@@ -228,28 +228,18 @@ def log_softmax_bwd(g, y, out):
 
 @njit(**_OPTS)
 def exp_shifted_rows(x, e, m, s):
-    """Cross-entropy's pieces: m = row max, e = exp(x - m), s = row sum of e."""
+    """Cross-entropy's pieces: m = row max, e = exp(x - m), s = row sum of e. An ``e`` of no rows keeps no
+    exponentials (no backward to come): m and s only."""
     mx = np.empty(16, np.float32)
+    keep = e.shape[0] > 0
     for r in range(x.shape[0]):
         mr = _row_max(x[r], mx)
         acc = f32(0.0)
         for c in range(x.shape[1]):
             v = _exp(x[r, c] - mr)
-            e[r, c] = v
+            if keep:
+                e[r, c] = v
             acc += v
-        m[r] = mr
-        s[r] = acc
-
-
-@njit(**_OPTS)
-def max_sum_exp_rows(x, m, s):
-    """:func:`exp_shifted_rows` without keeping e (no backward to come): m = row max, s = row sum of exp(x - m)."""
-    mx = np.empty(16, np.float32)
-    for r in range(x.shape[0]):
-        mr = _row_max(x[r], mx)
-        acc = f32(0.0)
-        for c in range(x.shape[1]):
-            acc += _exp(x[r, c] - mr)
         m[r] = mr
         s[r] = acc
 

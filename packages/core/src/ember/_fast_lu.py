@@ -132,6 +132,42 @@ def _swap4(y, i, p):
 
 
 @njit(inline="always", **_SOLVE_OPTS)
+def _rows4_minus_dots(r, y, i0, j0, j1):
+    """Rows i0..i0+3 of ``y`` (n, 4) minus their dot products with rows j0..j1-1 of ``y`` through
+    ``r[i0 + q, j0:j1]``: sixteen values (row by row), each element of y loaded serving sixteen multiply-adds."""
+    ra, rb, rc, rd = r[i0], r[i0 + 1], r[i0 + 2], r[i0 + 3]
+    ya, yb, yc, yd = y[i0], y[i0 + 1], y[i0 + 2], y[i0 + 3]
+    a0, a1, a2, a3 = ya[0], ya[1], ya[2], ya[3]
+    b0, b1, b2, b3 = yb[0], yb[1], yb[2], yb[3]
+    c0, c1, c2, c3 = yc[0], yc[1], yc[2], yc[3]
+    d0, d1, d2, d3 = yd[0], yd[1], yd[2], yd[3]
+    for j in range(j0, j1):
+        w = y[j]
+        w0, w1, w2, w3 = w[0], w[1], w[2], w[3]
+        f = ra[j]
+        a0, a1, a2, a3 = a0 - f * w0, a1 - f * w1, a2 - f * w2, a3 - f * w3
+        f = rb[j]
+        b0, b1, b2, b3 = b0 - f * w0, b1 - f * w1, b2 - f * w2, b3 - f * w3
+        f = rc[j]
+        c0, c1, c2, c3 = c0 - f * w0, c1 - f * w1, c2 - f * w2, c3 - f * w3
+        f = rd[j]
+        d0, d1, d2, d3 = d0 - f * w0, d1 - f * w1, d2 - f * w2, d3 - f * w3
+    return a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3
+
+
+@njit(inline="always", **_SOLVE_OPTS)
+def _row_minus_dots(r, y, i, j0, j1):
+    """Row i of ``y`` (n, 4) minus its dot products with rows j0..j1-1 of ``y`` through ``r[i, j0:j1]``."""
+    ra, ya = r[i], y[i]
+    a0, a1, a2, a3 = ya[0], ya[1], ya[2], ya[3]
+    for j in range(j0, j1):
+        w = y[j]
+        f = ra[j]
+        a0, a1, a2, a3 = a0 - f * w[0], a1 - f * w[1], a2 - f * w[2], a3 - f * w[3]
+    return a0, a1, a2, a3
+
+
+@njit(inline="always", **_SOLVE_OPTS)
 def _solve_a4(r, pv, y):
     """``A x = y`` in place for four right-hand sides ``y`` (n, 4), ``A = M^T``, ``M = P L U`` in ``r``:
     U^T w = y (row i of R holds column i of U), L^T z = w, then y = P z. Dot-product form, four rows at a
@@ -142,21 +178,7 @@ def _solve_a4(r, pv, y):
     for i0 in range(0, top, 4):
         ra, rb, rc, rd = r[i0], r[i0 + 1], r[i0 + 2], r[i0 + 3]
         ya, yb, yc, yd = y[i0], y[i0 + 1], y[i0 + 2], y[i0 + 3]
-        a0, a1, a2, a3 = ya[0], ya[1], ya[2], ya[3]
-        b0, b1, b2, b3 = yb[0], yb[1], yb[2], yb[3]
-        c0, c1, c2, c3 = yc[0], yc[1], yc[2], yc[3]
-        d0, d1, d2, d3 = yd[0], yd[1], yd[2], yd[3]
-        for j in range(i0):
-            w = y[j]
-            w0, w1, w2, w3 = w[0], w[1], w[2], w[3]
-            f = ra[j]
-            a0, a1, a2, a3 = a0 - f * w0, a1 - f * w1, a2 - f * w2, a3 - f * w3
-            f = rb[j]
-            b0, b1, b2, b3 = b0 - f * w0, b1 - f * w1, b2 - f * w2, b3 - f * w3
-            f = rc[j]
-            c0, c1, c2, c3 = c0 - f * w0, c1 - f * w1, c2 - f * w2, c3 - f * w3
-            f = rd[j]
-            d0, d1, d2, d3 = d0 - f * w0, d1 - f * w1, d2 - f * w2, d3 - f * w3
+        a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3 = _rows4_minus_dots(r, y, i0, 0, i0)
         f = ra[i0]
         a0, a1, a2, a3 = a0 / f, a1 / f, a2 / f, a3 / f
         f = rb[i0]
@@ -177,41 +199,17 @@ def _solve_a4(r, pv, y):
         _store4(yc, c0, c1, c2, c3)
         _store4(yd, d0, d1, d2, d3)
     for i in range(top, n):
-        ra, ya = r[i], y[i]
-        a0, a1, a2, a3 = ya[0], ya[1], ya[2], ya[3]
-        for j in range(i):
-            w = y[j]
-            f = ra[j]
-            a0, a1, a2, a3 = a0 - f * w[0], a1 - f * w[1], a2 - f * w[2], a3 - f * w[3]
-        f = ra[i]
-        _store4(ya, a0 / f, a1 / f, a2 / f, a3 / f)
+        a0, a1, a2, a3 = _row_minus_dots(r, y, i, 0, i)
+        f = r[i, i]
+        _store4(y[i], a0 / f, a1 / f, a2 / f, a3 / f)
     # L^T z = w (unit upper triangular, row i of r beyond the diagonal: L^T's row i), from the bottom
     for i in range(n - 1, n - 1 - n % 4, -1):
-        ra, ya = r[i], y[i]
-        a0, a1, a2, a3 = ya[0], ya[1], ya[2], ya[3]
-        for j in range(i + 1, n):
-            w = y[j]
-            f = ra[j]
-            a0, a1, a2, a3 = a0 - f * w[0], a1 - f * w[1], a2 - f * w[2], a3 - f * w[3]
-        _store4(ya, a0, a1, a2, a3)
+        a0, a1, a2, a3 = _row_minus_dots(r, y, i, i + 1, n)
+        _store4(y[i], a0, a1, a2, a3)
     for i0 in range(top - 4, -1, -4):
         ra, rb, rc, rd = r[i0], r[i0 + 1], r[i0 + 2], r[i0 + 3]
         ya, yb, yc, yd = y[i0], y[i0 + 1], y[i0 + 2], y[i0 + 3]
-        a0, a1, a2, a3 = ya[0], ya[1], ya[2], ya[3]
-        b0, b1, b2, b3 = yb[0], yb[1], yb[2], yb[3]
-        c0, c1, c2, c3 = yc[0], yc[1], yc[2], yc[3]
-        d0, d1, d2, d3 = yd[0], yd[1], yd[2], yd[3]
-        for j in range(i0 + 4, n):
-            w = y[j]
-            w0, w1, w2, w3 = w[0], w[1], w[2], w[3]
-            f = ra[j]
-            a0, a1, a2, a3 = a0 - f * w0, a1 - f * w1, a2 - f * w2, a3 - f * w3
-            f = rb[j]
-            b0, b1, b2, b3 = b0 - f * w0, b1 - f * w1, b2 - f * w2, b3 - f * w3
-            f = rc[j]
-            c0, c1, c2, c3 = c0 - f * w0, c1 - f * w1, c2 - f * w2, c3 - f * w3
-            f = rd[j]
-            d0, d1, d2, d3 = d0 - f * w0, d1 - f * w1, d2 - f * w2, d3 - f * w3
+        a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3 = _rows4_minus_dots(r, y, i0, i0 + 4, n)
         f = rc[i0 + 3]
         c0, c1, c2, c3 = c0 - f * d0, c1 - f * d1, c2 - f * d2, c3 - f * d3
         f, g = rb[i0 + 2], rb[i0 + 3]
@@ -225,6 +223,31 @@ def _solve_a4(r, pv, y):
         _store4(yd, d0, d1, d2, d3)
     for i in range(n - 1, -1, -1):
         _swap4(y, i, pv[i] - 1)
+
+
+@njit(inline="always", **_SOLVE_OPTS)
+def _rows_minus_cols4(y, r, j0, i0, i1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3):
+    """Rows i0..i1-1 of ``y`` (n, 4) minus columns j0..j0+3 of the triangle (rows j0..j0+3 of ``r``) times
+    the four solved rows (a, b, c, d): one load and store of y per sixteen multiply-adds."""
+    ra, rb, rc, rd = r[j0], r[j0 + 1], r[j0 + 2], r[j0 + 3]
+    for i in range(i0, i1):
+        w = y[i]
+        e, f, g, h = ra[i], rb[i], rc[i], rd[i]
+        w[0] -= e * a0 + f * b0 + g * c0 + h * d0
+        w[1] -= e * a1 + f * b1 + g * c1 + h * d1
+        w[2] -= e * a2 + f * b2 + g * c2 + h * d2
+        w[3] -= e * a3 + f * b3 + g * c3 + h * d3
+
+
+@njit(inline="always", **_SOLVE_OPTS)
+def _rows_minus_col(y, ra, i0, i1, a0, a1, a2, a3):
+    """Rows i0..i1-1 of ``y`` (n, 4) minus ``ra[i]`` times the solved row (a0..a3)."""
+    for i in range(i0, i1):
+        w, f = y[i], ra[i]
+        w[0] -= f * a0
+        w[1] -= f * a1
+        w[2] -= f * a2
+        w[3] -= f * a3
 
 
 @njit(inline="always", **_SOLVE_OPTS)
@@ -250,33 +273,15 @@ def _solve_m4(r, pv, y):
         _store4(yb, b0, b1, b2, b3)
         _store4(yc, c0, c1, c2, c3)
         _store4(yd, d0, d1, d2, d3)
-        for i in range(j0 + 4, n):
-            w = y[i]
-            e, f, g, h = ra[i], rb[i], rc[i], rd[i]
-            w[0] -= e * a0 + f * b0 + g * c0 + h * d0
-            w[1] -= e * a1 + f * b1 + g * c1 + h * d1
-            w[2] -= e * a2 + f * b2 + g * c2 + h * d2
-            w[3] -= e * a3 + f * b3 + g * c3 + h * d3
+        _rows_minus_cols4(y, r, j0, j0 + 4, n, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3)
     for j in range(top, n):
-        ra, ya = r[j], y[j]
-        a0, a1, a2, a3 = ya[0], ya[1], ya[2], ya[3]
-        for i in range(j + 1, n):
-            w, f = y[i], ra[i]
-            w[0] -= f * a0
-            w[1] -= f * a1
-            w[2] -= f * a2
-            w[3] -= f * a3
+        ya = y[j]
+        _rows_minus_col(y, r[j], j + 1, n, ya[0], ya[1], ya[2], ya[3])
     for j in range(n - 1, top - 1, -1):
-        ra, ya = r[j], y[j]
-        f = ra[j]
+        ya, f = y[j], r[j, j]
         a0, a1, a2, a3 = ya[0] / f, ya[1] / f, ya[2] / f, ya[3] / f
         _store4(ya, a0, a1, a2, a3)
-        for i in range(j):
-            w, f = y[i], ra[i]
-            w[0] -= f * a0
-            w[1] -= f * a1
-            w[2] -= f * a2
-            w[3] -= f * a3
+        _rows_minus_col(y, r[j], 0, j, a0, a1, a2, a3)
     for j0 in range(top - 4, -1, -4):
         ra, rb, rc, rd = r[j0], r[j0 + 1], r[j0 + 2], r[j0 + 3]
         ya, yb, yc, yd = y[j0], y[j0 + 1], y[j0 + 2], y[j0 + 3]
@@ -294,13 +299,7 @@ def _solve_m4(r, pv, y):
         _store4(yb, b0, b1, b2, b3)
         _store4(yc, c0, c1, c2, c3)
         _store4(yd, d0, d1, d2, d3)
-        for i in range(j0):
-            w = y[i]
-            e, f, g, h = ra[i], rb[i], rc[i], rd[i]
-            w[0] -= e * a0 + f * b0 + g * c0 + h * d0
-            w[1] -= e * a1 + f * b1 + g * c1 + h * d1
-            w[2] -= e * a2 + f * b2 + g * c2 + h * d2
-            w[3] -= e * a3 + f * b3 + g * c3 + h * d3
+        _rows_minus_cols4(y, r, j0, 0, j0, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3)
 
 
 @njit(**_SOLVE_OPTS)

@@ -281,12 +281,10 @@ def _exp_shifted(xp, x, w, want_wsum, keep_e=True):
     m = xp.empty((N, 1) + x.shape[2:], dtype=x.dtype)
     s = xp.empty_like(m)
     if x.ndim == 2 and not want_wsum and x.shape[1] and _fast.usable(x):  # one compiled pass per row
-        if not keep_e:
-            _fast.run_rows(_fast.kernels().max_sum_exp_rows, (x, m.reshape(-1), s.reshape(-1)), (0, 1, 2))
-            return None, m, s, None
-        e = xp.empty(x.shape, dtype=x.dtype)
-        _fast.run_rows(_fast.kernels().exp_shifted_rows, (x, e, m.reshape(-1), s.reshape(-1)), (0, 1, 2, 3))
-        return e, m, s, None
+        e = xp.empty(x.shape if keep_e else (0, 0), dtype=x.dtype)  # no rows: the kernel keeps no exponentials
+        _fast.run_rows(_fast.kernels().exp_shifted_rows, (x, e, m.reshape(-1), s.reshape(-1)),
+                       (0, 1, 2, 3) if keep_e else (0, 2, 3))
+        return (e if keep_e else None), m, s, None
     e = xp.empty(x.shape, dtype=x.dtype)
     ws = xp.empty((N,) + x.shape[2:], dtype=x.dtype) if want_wsum else None
 
