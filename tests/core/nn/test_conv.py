@@ -526,11 +526,14 @@ def test_unfold_paths_agree(kernel_path, monkeypatch, rng, stride, dilation, pad
 
     monkeypatch.setattr(_fast, "_threads", lambda: 2)
     monkeypatch.setattr(_fast, "MAP_MIN", 1)  # every block shared out
-    used = []
-    real = conv._compiled_unfold
-    monkeypatch.setattr(conv, "_compiled_unfold", lambda *a: used.append(real(*a)) or used[-1])
-    folded, real_fold = [], conv._compiled_fold
-    monkeypatch.setattr(conv, "_compiled_fold", lambda *a: folded.append(real_fold(*a)) or folded[-1])
+    used, folded = [], []  # im2col and col2im calls of the compiled loop: whether each one applied
+    real = conv._compiled_windows
+
+    def record(*a, adjoint=False):
+        (folded if adjoint else used).append(real(*a, adjoint=adjoint))
+        return (folded if adjoint else used)[-1]
+
+    monkeypatch.setattr(conv, "_compiled_windows", record)
     x, w = rng.standard_normal((3, 4, 30, 31)), rng.standard_normal((5, 4, 3, 2))  # >= _BLK_MIN_HW outputs per image
     xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
     y = F.conv2d(xt, wt, stride=stride, padding=padding, dilation=dilation)

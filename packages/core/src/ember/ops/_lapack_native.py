@@ -113,24 +113,26 @@ def compiled(dtype, n, limit=None):
     return _fast_lu
 
 
-def _share_compiled(fn, nb, n):
-    if nb > 1 and nb * n ** 3 >= _COMPILED_SHARE_MIN:
+def _over_batch(fn, nb, shared):
+    """``fn(i0, i1)`` over the batch of ``nb`` matrices: shared out among the pool's threads when ``shared``
+    (and there is more than one), else on this thread."""
+    if shared and nb > 1:
         from .. import _fast
 
         _fast.share(fn, nb)
     else:
         fn(0, nb)
+
+
+def _share_compiled(fn, nb, n):
+    """The compiled loops over the batch: shared out from ``_COMPILED_SHARE_MIN`` of work."""
+    _over_batch(fn, nb, nb * n ** 3 >= _COMPILED_SHARE_MIN)
 
 
 def _share(fn, nb, n):
-    """``fn(i0, i1)`` over the batch: on the pool's threads for small matrices, else on this thread
+    """LAPACK calls over the batch: on the pool's threads for small matrices, else on this thread
     (OpenBLAS threads each large factorisation itself)."""
-    if nb > 1 and n * n < _SINGLE_MAX:
-        from .. import _fast
-
-        _fast.share(fn, nb)
-    else:
-        fn(0, nb)
+    _over_batch(fn, nb, n * n < _SINGLE_MAX)
 
 
 def _blocked(r, base, n, piv, info):
@@ -198,12 +200,10 @@ def lu_factor(a):
     from .. import _parallel
 
     if kernels is not None and n:
+        copy, src = src is not None, lu if src is None else src
 
         def part(i0, i1):  # the copy of a C-contiguous input made matrix by matrix, in cache, on the threads
-            if src is None:
-                kernels.getrf(lu[i0:i1], lu[i0:i1], piv[i0:i1], info[i0:i1], False)
-            else:
-                kernels.getrf(src[i0:i1], lu[i0:i1], piv[i0:i1], info[i0:i1], True)
+            kernels.getrf(src[i0:i1], lu[i0:i1], piv[i0:i1], info[i0:i1], copy)
 
         _share_compiled(part, nb, n)
     # blocked only with a second thread: on one, OpenBLAS's getrf was as fast (float32 512: 1.84 vs 1.95 ms)

@@ -412,30 +412,21 @@ def _blk_size(N, K, HW, itemsize):
     return max(1, min(N, _BLK_BYTES // max(1, K * HW * itemsize)))
 
 
-def _compiled_unfold(xpad, cols, sh, sw, dh, dw):
-    """The im2col copy by the compiled loop (``ember[fast]``) on C-contiguous float32/float64 NumPy arrays;
-    False where it does not apply. It stays on the calling thread: handing each block's copy to the pool
-    cost more than it saved (MNIST CNN step 75 -> 65 ms, ResNet-18 CIFAR 869 -> 814 ms without)."""
-    if (type(xpad) is not _np.ndarray or xpad.dtype.name not in ("float32", "float64") or not xpad.flags.c_contiguous
-            or not cols.flags.c_contiguous or _fast.kernels() is None):
+def _compiled_windows(planes, cols, sh, sw, dh, dw, adjoint=False):
+    """The compiled loop (``ember[fast]``) between the padded block ``planes`` (b, C, Hp, Wp) and its columns
+    ``cols`` (b, C, kh, kw, Ho, Wo), C-contiguous float32/float64 NumPy arrays of one dtype: im2col into
+    ``cols``, or (``adjoint``) col2im, ``planes`` zeroed and the columns added into it. False where it does
+    not apply (the caller's NumPy copies or adds then). It stays on the calling thread: handing each block's
+    copy to the pool cost more than it saved (MNIST CNN step 75 -> 65 ms, ResNet-18 CIFAR 869 -> 814 ms)."""
+    if (type(planes) is not _np.ndarray or planes.dtype.name not in ("float32", "float64")
+            or not planes.flags.c_contiguous or not cols.flags.c_contiguous or cols.dtype != planes.dtype
+            or _fast.kernels() is None):
         return False
     from .. import _fast_conv
 
-    P = xpad.shape[0] * xpad.shape[1]
-    _fast_conv.unfold(xpad.reshape((P,) + xpad.shape[2:]), cols.reshape((P,) + cols.shape[2:]), sh, sw, dh, dw)
-    return True
-
-
-def _compiled_fold(dcols, gpad, sh, sw, dh, dw):
-    """col2im by the compiled loop (``ember[fast]``): ``gpad`` (b, C, Hp, Wp) zeroed and the columns ``dcols``
-    (b, C, kh, kw, Ho, Wo) added into it; False where it does not apply (then the caller's strided adds)."""
-    if (type(gpad) is not _np.ndarray or gpad.dtype.name not in ("float32", "float64") or not gpad.flags.c_contiguous
-            or not dcols.flags.c_contiguous or dcols.dtype != gpad.dtype or _fast.kernels() is None):
-        return False
-    from .. import _fast_conv
-
-    P = gpad.shape[0] * gpad.shape[1]
-    _fast_conv.fold(dcols.reshape((P,) + dcols.shape[2:]), gpad.reshape((P,) + gpad.shape[2:]), sh, sw, dh, dw)
+    P = planes.shape[0] * planes.shape[1]
+    _fast_conv.windows(planes.reshape((P,) + planes.shape[2:]), cols.reshape((P,) + cols.shape[2:]), sh, sw, dh, dw,
+                       adjoint)
     return True
 
 
@@ -444,7 +435,7 @@ def _blk_unfold(xpad, cols, cfg, kh, kw, Ho, Wo):
     offsets shared out among Ember's CPU threads: the GEMMs run on BLAS's threads, and these copies (a third
     of the single-thread time at 64 ch 32x32) would otherwise stay on one."""
     (sh, sw), (dh, dw) = cfg.stride, cfg.dilation
-    if _compiled_unfold(xpad, cols, sh, sw, dh, dw):
+    if _compiled_windows(xpad, cols, sh, sw, dh, dw):
         return
 
     def part(k0, k1):
@@ -539,7 +530,7 @@ def _blk_bwd_input(gy, w, cfg, in_shape):
         b = n1 - n0
         xp.matmul(wt, gyf[n0:n1], out=dcols[:b].reshape(b, K, Ho * Wo))
         g = gpad[:b]
-        if not _compiled_fold(dcols[:b], g, sh, sw, dh, dw):
+        if not _compiled_windows(g, dcols[:b], sh, sw, dh, dw, adjoint=True):
             g[...] = 0
             for i in range(kh):
                 for j in range(kw):

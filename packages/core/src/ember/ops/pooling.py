@@ -304,7 +304,7 @@ def _disjoint_bwd(g, x, out, gout):
     gin = np.empty(x.shape, dtype=x.dtype)
     args = (x.reshape(-1, H, W), out.reshape(-1, Ho, Wo), np.ascontiguousarray(gout).reshape(-1, Ho, Wo),
             gin.reshape(-1, H, W), g.k[0], g.k[1])
-    _fast.run_rows(_fast_pool.maxpool_bwd, args, (0, 1, 2, 3), size=x.size)
+    _fast.run_rows(_fast_pool.maxpool_bwd, args, (0, 1, 2, 3))
     return gin
 
 
