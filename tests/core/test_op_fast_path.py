@@ -47,3 +47,37 @@ def test_tensor_attributes_and_defaults():
     assert t.note == "user attribute"
     v = t.view(2)
     assert v._base is t and t._base is None
+
+
+@pytest.mark.parametrize("shape, target", [
+    ((1,), (100,)), ((), (2, 3)), ((1, 1), (0, 3)), ((2, 1, 3), (4, 2, 5, 3)), ((3,), (2, 3)), ((0, 1), (0, 4)),
+])
+def test_broadcast_view_is_numpys_broadcast(shape, target):
+    from ember.ops._common import broadcast_view
+
+    arr = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    view, ref = broadcast_view(arr, target), np.broadcast_to(arr, target)
+    assert view.shape == ref.shape and view.strides == ref.strides
+    np.testing.assert_array_equal(view, ref)
+    assert not view.flags.writeable and np.shares_memory(view, arr) == (view.size > 0)
+    strided = np.arange(2 * np.prod(shape), dtype=np.float32)[::2].reshape(shape)  # not contiguous: NumPy's path
+    np.testing.assert_array_equal(broadcast_view(strided, target), np.broadcast_to(strided, target))
+
+
+def test_broadcast_view_errors_as_numpy():
+    from ember.ops._common import broadcast_view
+
+    for arr, target in ((np.ones(3), (2, 4)), (np.ones(2), ())):
+        with pytest.raises(ValueError) as ours:
+            broadcast_view(arr, target)
+        with pytest.raises(ValueError) as numpys:
+            np.broadcast_to(arr, target)
+        assert str(ours.value) == str(numpys.value)
+
+
+def test_sum_and_mean_backward_broadcast_views():
+    x = ember.arange(12.0).reshape(3, 4).requires_grad_()
+    (x.sum() * 2 + x.sum(1).pow(2).sum() + x.mean(0, keepdim=True).sum()).backward()
+    rows = np.arange(12.0).reshape(3, 4).sum(1, keepdims=True)
+    np.testing.assert_allclose(x.grad.numpy(), 2 + 2 * np.broadcast_to(rows, (3, 4)) + 1 / 3)
+    x.grad.add_(1)  # the accumulated gradient is the leaf's own, writable array

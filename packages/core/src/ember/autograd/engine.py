@@ -7,6 +7,8 @@ gradient that was broadcast is summed back to its input's shape and cast to its 
 
 from __future__ import annotations
 
+import numpy as _np
+
 from .. import backend
 from ..tensor import Tensor
 from .function import AccumulateGrad, edge_of
@@ -14,8 +16,10 @@ from .grad_mode import STATE
 
 
 def _ones_like(t):
-    xp = backend.array_module(t._data)
-    return Tensor._make(xp.ones(t._data.shape, dtype=t._data.dtype))
+    arr = t._data
+    ones = (_np if type(arr) is _np.ndarray else backend.array_module(arr)).empty(arr.shape, dtype=arr.dtype)
+    ones.fill(1)
+    return Tensor._make(ones)
 
 
 def _make_roots(tensors, grad_tensors):
@@ -32,21 +36,43 @@ def _make_roots(tensors, grad_tensors):
             if t._data.dtype.kind != "f" and not t.is_floating_point():
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
             g = _ones_like(t)
-        elif not isinstance(g, Tensor):
-            from ..creation import tensor as _tensor
+        else:
+            if not isinstance(g, Tensor):
+                from ..creation import tensor as _tensor
 
-            g = _tensor(g, dtype=t.dtype, device=t.device)
-        if tuple(g._data.shape) != tuple(t._data.shape):
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[{i}] has a shape of {_fmt(g._data.shape)} and output[{i}] "
-                f"has a shape of {_fmt(t._data.shape)}."
-            )
+                g = _tensor(g, dtype=t.dtype, device=t.device)
+            if tuple(g._data.shape) != tuple(t._data.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_fmt(g._data.shape)} and output[{i}] "
+                    f"has a shape of {_fmt(t._data.shape)}."
+                )
         roots.append((edge_of(t), g))
     return roots
 
 
 def _fmt(shape):
     return f"torch.Size({list(shape)})"
+
+
+def _dependencies(roots):
+    """Dependency counts (number of consumers) of every node reachable from the roots (0 for a root that
+    no other reachable node consumes)."""
+    deps = {}
+    stack = []
+    for (node, _), _g in roots:
+        if node not in deps:
+            deps[node] = 0
+            stack.append(node)
+    while stack:
+        for e in stack.pop()._edges:
+            if e:
+                child = e[0]
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    stack.append(child)
+    return deps
 
 
 def _topo(roots):
@@ -106,10 +132,12 @@ def _execute(roots, retain_graph, create_graph, capture=None, accumulate=True):
     """Run backward from ``roots`` [((node, nr), grad)]; return captured gradients for ``capture``,
     a list of (node, nr) pairs (non-leaf inputs) or AccumulateGrad nodes (leaf inputs)."""
     roots = [(e, g) for e, g in roots if e is not None]
-    deps, order = _topo(roots)
     needed = None
     captured = None
-    if capture is not None:
+    if capture is None:
+        deps = _dependencies(roots)
+    else:
+        deps, order = _topo(roots)
         captured = [None] * len(capture)
         cap_index = {}
         for i, key in enumerate(capture):
@@ -124,7 +152,7 @@ def _execute(roots, retain_graph, create_graph, capture=None, accumulate=True):
     for (node, nr), g in roots:
         buf = buffers.setdefault(node, [None] * node._num_outputs)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = [n for n in buffers if deps.get(n, 0) == 0]
+    ready = [n for n in buffers if not deps.get(n, 0)]
 
     prev_enabled = STATE.enabled
     STATE.enabled = bool(create_graph)
@@ -146,10 +174,10 @@ def _execute(roots, retain_graph, create_graph, capture=None, accumulate=True):
                         captured[i] = grads[0]
                 if node not in needed or (isinstance(node, AccumulateGrad) and not accumulate):
                     continue
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 node.apply(grads, create_graph)
                 continue
-            results = node.apply(grads, create_graph) if not all(g is None for g in grads) else None
+            results = node.apply(grads, create_graph) if grads.count(None) != len(grads) else None
             if node._hooks:
                 for hook in node._hooks:
                     hook(results if isinstance(results, tuple) else (results,), tuple(grads))
@@ -193,13 +221,15 @@ def _propagate(node, results, buffers, deps, ready):
             raise RuntimeError(
                 f"function {node.name()} returned an incorrect number of gradients (expected {len(edges)}, got {len(results)})"
             )
+    n = len(results)
     for i, e in enumerate(edges):
         if not e:
             continue
         child = e[0]
-        g = results[i] if i < len(results) else None
+        g = results[i] if i < n else None
         if g is not None:
-            g = _validate(node, i, g, e)
+            if type(g) is not Tensor or g._data.shape != e[2] or g._data.dtype != e[3]:
+                g = _validate(node, i, g, e)
             buf = buffers.get(child)
             if buf is None:
                 buf = buffers[child] = [None] * child._num_outputs

@@ -470,9 +470,10 @@ class Primitive(Function):
                     grad = True
                 if not bf16_native and a._data.dtype is _BF16:
                     return _apply_bf16(cls, args, kwargs)
-            elif not bf16_native and type(a) in (list, tuple) and any(
-                    isinstance(t, Tensor) and t._data.dtype is _BF16 for t in a):
-                return _apply_bf16(cls, args, kwargs)
+            elif not bf16_native and type(a) in (list, tuple):
+                for t in a:  # (a loop, not any(): no generator per call)
+                    if isinstance(t, Tensor) and t._data.dtype is _BF16:
+                        return _apply_bf16(cls, args, kwargs)
         if not (grad and STATE.enabled):
             try:
                 out = cls.forward(_NO_GRAD_CTX, *args, **kwargs)
@@ -528,7 +529,8 @@ _orig_release = Node._release
 
 def _release_node(self):
     _orig_release(self)
-    self.__dict__.pop("_saved_out", None)
+    if self.__dict__:
+        self.__dict__.pop("_saved_out", None)
 
 
 BackwardNode._release = _release_node

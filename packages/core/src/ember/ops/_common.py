@@ -138,6 +138,24 @@ def binary_arrays(a, b, dt: dtypes.dtype | None = None):
     return _array(a, np_dtype, like), _array(b, np_dtype, like)
 
 
+def broadcast_view(arr, shape):
+    """``xp.broadcast_to(arr, shape)``: a read-only view. A C-contiguous NumPy array is viewed directly (a
+    one-element one in 0.5 µs against numpy.broadcast_to's 2 µs: a third of a small sum's backward)."""
+    lead = len(shape) - arr.ndim
+    if type(arr) is numpy.ndarray and lead >= 0 and arr.flags.c_contiguous:
+        if arr.size == 1:
+            strides = (0,) * len(shape)
+        else:
+            have = (1,) * lead + arr.shape
+            if not all(h == w or h == 1 for h, w in zip(have, shape)):
+                return numpy.broadcast_to(arr, shape)  # raises NumPy's error
+            strides = tuple(0 if h != w else step for h, w, step in zip(have, shape, (0,) * lead + arr.strides))
+        view = numpy.ndarray(shape, arr.dtype, arr, 0, strides)
+        view.flags.writeable = False
+        return view
+    return backend.array_module(arr).broadcast_to(arr, shape)
+
+
 def float_array(t: Tensor):
     """``t``'s array, promoted to the default float dtype if it is integral or bool (as exp(int) does)."""
     arr = t._data

@@ -10,7 +10,7 @@ import numpy
 from .. import _fast, dtypes
 from ..autograd.function import TRACE_HOOK, Primitive
 from ..tensor import Tensor
-from ._common import as_1d_if_0d, bind, check_reduce_dims, normalize_dims, quiet_errors
+from ._common import as_1d_if_0d, bind, broadcast_view, check_reduce_dims, normalize_dims, quiet_errors
 from ..dtypes import np_kind as _np_kind
 from ..autograd.autocast import autocast_op
 
@@ -25,12 +25,12 @@ def grad_to_input_shape(grad, in_shape, axes, keepdim):
     if not grad._requires_grad and type(arr) is numpy.ndarray and TRACE_HOOK[0] is None:
         # nothing to record (a plain backward): the same two views made on the array, without the two
         # autograd nodes (a third of a small op's backward)
-        if not keepdim and axes:
+        if arr.shape == in_shape:
+            return grad
+        if arr.size != 1 and not keepdim and axes:  # (one element broadcasts to any shape as it is)
             arr = arr.reshape(_reduced_shape_keepdim(in_shape, axes))
         if arr.shape != in_shape:
-            arr = numpy.broadcast_to(arr, in_shape)
-        elif arr is grad._data:
-            return grad
+            arr = broadcast_view(arr, in_shape)
         return Tensor._make(arr, version=grad._version_counter, base=grad._base if grad._base is not None else grad)
     from .broadcast import expand
     from .shape import reshape
