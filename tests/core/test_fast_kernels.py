@@ -333,3 +333,59 @@ def test_large_short_row_sums_special_values(dtype):
     assert got[4:].tolist() == [512.0] * 596 and s.dtype == ember.tensor(x).dtype
     assert ember.tensor(x).sum(dim=-1, keepdim=True).shape == (600, 1)
     assert ember.tensor(x.reshape(20, 30, 512)).sum(dim=-1).shape == (20, 30)
+
+
+@pytest.mark.parametrize("shape", [(4, 16, 100), (2, 8, 16, 20), (3, 32, 5, 4, 7)])
+def test_batch_norm_inference_is_the_two_rounding_fold(kernel_path, shape):
+    """Given statistics, y = x * s + (b - mean * s) with s = w / sqrt(var + eps), the product and the sum each
+    rounded to float32 (PyTorch's kernel, and the NumPy path): the compiled pass gives the same bits."""
+    rng = np.random.default_rng(7)
+    C = shape[1]
+    x = rng.standard_normal(shape).astype(np.float32) * 3
+    mean, var = rng.standard_normal(C).astype(np.float32), rng.uniform(0.2, 3, C).astype(np.float32)
+    w, b = rng.standard_normal(C).astype(np.float32), rng.standard_normal(C).astype(np.float32)
+    y = F.batch_norm(ember.tensor(x), ember.tensor(mean), ember.tensor(var), ember.tensor(w), ember.tensor(b),
+                     training=False, eps=1e-5).numpy()
+    c = (1, C) + (1,) * (len(shape) - 2)
+    s = (np.float32(1) / np.sqrt(var + np.float32(1e-5)) * w).reshape(c)
+    np.testing.assert_array_equal(y, x * s + (b.reshape(c) - mean.reshape(c) * s))
+    y = F.batch_norm(ember.tensor(x), ember.tensor(mean), ember.tensor(var), training=False, eps=1e-5).numpy()
+    s = (np.float32(1) / np.sqrt(var + np.float32(1e-5))).reshape(c)
+    np.testing.assert_array_equal(y, x * s + -(mean.reshape(c) * s))
+
+
+def test_instance_norm_with_running_statistics_per_channel(kernel_path):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 16, 300)).astype(np.float32)
+    mean, var = rng.standard_normal(16).astype(np.float32), rng.uniform(0.5, 2, 16).astype(np.float32)
+    y = F.instance_norm(ember.tensor(x), ember.tensor(mean), ember.tensor(var), use_input_stats=False).numpy()
+    ref = (x.astype(np.float64) - mean[:, None]) / np.sqrt(var[:, None].astype(np.float64) + 1e-5)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_inplace_relu_without_a_graph_writes_in_place():
+    x = ember.tensor(np.random.default_rng(9).standard_normal((64, 300)).astype(np.float32))
+    before, data, version = x.numpy().copy(), x._data, x._version
+    with ember.no_grad():
+        out = F.relu(x, inplace=True)
+    assert out is x and x._data is data and x._version == version + 1
+    np.testing.assert_array_equal(x.numpy(), np.maximum(before, 0))
+    leaf = ember.ones(3, requires_grad=True)
+    with ember.no_grad():  # allowed without a graph, as in PyTorch
+        F.relu(leaf.mul_(-1), inplace=True)
+    assert leaf.detach().tolist() == [0.0, 0.0, 0.0]
+
+
+def test_inplace_relu_in_a_graph_needs_no_clone_of_its_input():
+    x = ember.tensor(np.random.default_rng(10).standard_normal((64, 300)), requires_grad=True)
+    h = x * 2
+    F.relu(h, inplace=True)
+    assert type(h.grad_fn).__name__ == "ReluBackward0"
+    (h * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 6.0 * (x.detach().numpy() > 0))
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        F.relu(x, inplace=True)
+    y = x.sigmoid()  # sigmoid's backward reads its output, which relu_ overwrites: PyTorch's error
+    F.relu(y, inplace=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -324,6 +324,23 @@ def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
                 db[c] += g[0, 0] if bcast else g[r, c]
 
 
+# ---- normalisation with known statistics -----------------------------------------------------------
+
+
+@njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def channel_affine(x, s, t, out):
+    """out[n, c, :] = x[n, c, :] * s[m, c] + t[m, c] for x (N, C, L), with m = n, or 0 when s and t have one row
+    (batch norm's folded inference formula). Rounded after the product and after the sum, as the NumPy path
+    and PyTorch's kernel (no fused multiply-add: these options leave out fastmath's contraction)."""
+    one = s.shape[0] == 1
+    for n in range(x.shape[0]):
+        m = 0 if one else n
+        for c in range(x.shape[1]):
+            sc, tc = s[m, c], t[m, c]
+            for i in range(x.shape[2]):
+                out[n, c, i] = x[n, c, i] * sc + tc
+
+
 # ---- embedding gradient ---------------------------------------------------------------------------
 
 

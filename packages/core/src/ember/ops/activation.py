@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from .. import _fast
-from ..autograd.function import Primitive
+from ..autograd.function import TRACE_HOOK, Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from . import _cuda_kernels as _cuda
-from ._common import apply_inplace, bind, inplace_source, quiet_errors, wrap_dim, xp_of
-from .unary import _erf, check_tensor, not_implemented, relu as _relu, sigmoid, tanh
+from ._common import apply_inplace, bind, check_inplace, inplace_source, quiet_errors, wrap_dim, xp_of
+from .unary import _erf, check_tensor, not_implemented, relu as _relu, relu_array, sigmoid, tanh
 from ..autograd.autocast import autocast_op
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -485,7 +487,16 @@ def _maybe_inplace(result_fn, input, inplace):
 
 def relu(input, inplace=False):
     """``max(x, 0)``."""
-    return _maybe_inplace(_relu, input, inplace)
+    if inplace and not (STATE.enabled and input._requires_grad) and TRACE_HOOK[0] is None:
+        arr = input._data
+        if type(arr) is np.ndarray and arr.dtype.kind == "f" and arr.flags.writeable:
+            relu_array(arr, out=arr)  # nothing recorded: in place, one pass (not a result copied back)
+            input._version_counter.value += 1
+            return input
+    if inplace:  # relu's backward reads its output only: the input needs no clone (inplace_source)
+        check_inplace(input)
+        return apply_inplace(input, _relu(input))
+    return _relu(input)
 
 
 def relu_(input):

@@ -279,6 +279,12 @@ class TanhBackward(Primitive):
 _CLIP_MIN_SIZE = 4096  # below this NumPy's maximum has less call overhead than clip
 
 
+def relu_array(arr, out=None):
+    """max(arr, 0) of a float NumPy array (into ``out``, which may be ``arr``). NumPy's clip is vectorised,
+    its maximum is not. One thread: shared among two, the pass was slower (0.07 -> 0.13 ms in place on 2 MB)."""
+    return numpy.clip(arr, 0.0, math.inf, out=out)
+
+
 class Relu(Primitive):
     save_output = True
 
@@ -292,7 +298,7 @@ class Relu(Primitive):
             raise NotImplementedError("clamp is not supported for complex types")
         xp = xp_of(arr)
         if kind == "f" and xp is numpy and arr.size >= _CLIP_MIN_SIZE:
-            return xp.clip(arr, 0.0, math.inf)  # NumPy's clip is vectorised, its maximum is not
+            return relu_array(arr)
         return xp.maximum(arr, 0)
 
     @staticmethod
