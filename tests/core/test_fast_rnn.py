@@ -111,3 +111,34 @@ def test_packed_batches_give_the_same_result_on_both_paths(monkeypatch):
 
     for a, b in zip(*_on_both_paths(monkeypatch, run)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("span, bias", [(128, True), (24, False), (10_000, True)])
+def test_inference_with_the_batch_inner_matches_the_reference_both_directions(monkeypatch, span, bias):
+    """Inference takes the transposed path (gates (4H, B), projections computed ``span`` columns at a time, in
+    either direction); both directions against the float64 reference, with and without biases."""
+    from ember.ops import rnn
+
+    monkeypatch.setenv("EMBER_NO_FAST", "0")
+    monkeypatch.setattr(rnn, "_SPAN_COLUMNS", span)
+    taken = []
+    real = rnn._inference_t
+    monkeypatch.setattr(rnn, "_inference_t", lambda *a: taken.append(r := real(*a)) or r)
+    ember.manual_seed(1)
+    m = nn.LSTM(16, 128, bidirectional=True, bias=bias)
+    x = ember.randn(7, 8, 16) * 2
+    h0, c0 = ember.randn(2, 8, 128), ember.randn(2, 8, 128)
+    with ember.no_grad():
+        y, (h, c) = m(x, (h0, c0))
+    assert len(taken) == 2 and all(r is not None for r in taken)
+    w = {k: v.detach().numpy().astype(np.float64) for k, v in m.state_dict().items()}
+    xs = x.numpy().astype(np.float64)
+    for d, suffix, seq in ((0, "", xs), (1, "_reverse", xs[::-1])):
+        b = w[f"bias_ih_l0{suffix}"] + w[f"bias_hh_l0{suffix}"] if bias else 0.0
+        ry, rh, rc = _reference(seq, w[f"weight_ih_l0{suffix}"], w[f"weight_hh_l0{suffix}"], b,
+                                h0[d].numpy().astype(np.float64), c0[d].numpy().astype(np.float64))
+        got = y[..., d * 128:(d + 1) * 128].numpy()
+        np.testing.assert_allclose(got if d == 0 else got[::-1], ry, rtol=1e-5, atol=2e-5)
+        np.testing.assert_allclose(h[d].numpy(), rh, rtol=1e-5, atol=2e-5)
+        np.testing.assert_allclose(c[d].numpy(), rc, rtol=1e-5, atol=5e-5)

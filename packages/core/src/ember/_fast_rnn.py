@@ -69,3 +69,28 @@ def lstm_cell(g, xw, c, tc, h):
         _tanh_add_(gr[2 * H:3 * H], xr[2 * H:3 * H])
         _sigmoid_add_(gr[3 * H:], xr[3 * H:])
         _cell_into(gr[:H], gr[H:2 * H], gr[2 * H:3 * H], gr[3 * H:], c[r], tc[r], h[r])
+
+
+@njit(**_OPTS)
+def lstm_cell_t(g, xw, col, b, c, h):
+    """:func:`lstm_cell` on transposed arrays: gates ``g`` (4H, n) holding ``W_hh @ h_prev`` (overwritten with
+    the activated gates), ``xw[:, col:col + n]`` the step's input projection (xw (4H, T*n) C-contiguous, so that
+    its rows are unit-stride here), ``b`` (4H) the summed biases, ``c`` (H, n) updated in place, ``h`` (H, n)
+    receiving o * tanh(c). With the batch as the inner axis the recurrent GEMM is ``W_hh @ h`` on the weight as
+    it is stored (B 32, H 256: 97 -> 78 us per step)."""
+    H, n = c.shape
+    for j in range(4 * H):
+        bj = b[j]
+        gj, xj = g[j], xw[j, col:col + n]
+        if j < 2 * H or j >= 3 * H:
+            for k in range(n):
+                gj[k] = _sigmoid(gj[k] + xj[k] + bj)
+        else:
+            for k in range(n):
+                gj[k] = _tanh(gj[k] + xj[k] + bj)
+    for j in range(H):
+        i, f, gg, o, cj, hj = g[j], g[H + j], g[2 * H + j], g[3 * H + j], c[j], h[j]
+        for k in range(n):
+            cn = f[k] * cj[k] + i[k] * gg[k]
+            cj[k] = cn
+            hj[k] = o[k] * _tanh(cn)
