@@ -188,9 +188,16 @@ def test_embedding_gradient_accumulates_repeats_in_order(kernel_path, dtype):
     assert (w.grad.numpy()[50:] == 0).all()
 
 
-def test_blocks_over_threads_match_whole_array_passes():
+def _share_from_any_size(monkeypatch):
+    """Share every blocked pass and row kernel out among the threads, whatever its size."""
+    monkeypatch.setattr(_fast, "_PARALLEL_MIN", 0)
+    monkeypatch.setattr(_fast, "_PASS_SHARE_MIN", 0)
+
+
+def test_blocks_over_threads_match_whole_array_passes(monkeypatch):
+    _share_from_any_size(monkeypatch)
     rng = np.random.default_rng(7)
-    x = rng.standard_normal((1024, 600)).astype(np.float32)  # above _fast.MAP_MIN: split over threads
+    x = rng.standard_normal((1024, 600)).astype(np.float32)  # above _fast.MAP_MIN: in blocks, split over threads
     assert _fast.big_cpu(x)
     t = ember.tensor(x, requires_grad=True)
     np.testing.assert_array_equal(ember.exp(t).detach().numpy(), np.exp(x))
@@ -293,6 +300,7 @@ def test_large_row_sums_are_accurate_and_independent_of_the_thread_split(monkeyp
     """sum(dim=-1) of a large array: rows up to 4096 long as one gemv with ones, longer ones in runs of 128
     through einsum, then pairwise sums. Each row's value must not depend on how many threads share the rows,
     and its error must stay at the pairwise sum's order (einsum over a whole long row would not)."""
+    _share_from_any_size(monkeypatch)
     rng = np.random.default_rng(n)
     x = (rng.random(((1 << 19) // n + 3, n)) + 1).astype(dtype)  # all positive: the worst case for the error
     t = ember.tensor(x)
@@ -309,6 +317,7 @@ def test_large_row_sums_are_accurate_and_independent_of_the_thread_split(monkeyp
 @pytest.mark.parametrize("shape", [(1024, 1024), (3, 100_003), (1 << 18,)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_large_total_sum_is_accurate_and_independent_of_the_thread_split(monkeypatch, shape, dtype):
+    _share_from_any_size(monkeypatch)
     x = (np.random.default_rng(len(shape)).random(shape) + 1).astype(dtype)
     t = ember.tensor(x)
     one = t.sum().numpy()

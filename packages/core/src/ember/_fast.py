@@ -16,10 +16,15 @@ import numpy as np
 
 _MODULE = None
 _TRIED = False
-# elements: smaller calls stay on the calling thread. A pass over 2 MiB of float32 takes ~0.1 ms on one thread,
-# about what handing half of it to a pool thread costs (cross-entropy 256x1000 fwd+bwd, two row kernels:
-# 0.53 ms shared from 128 Ki elements, 0.39 ms on one thread; the model steps unchanged or faster)
-_PARALLEL_MIN = 1 << 19
+# elements from which the compiled row kernels are shared out among the threads. Waking a pool thread after an
+# idle spell costs this 2-vCPU machine more than it saves below that (one untimed call after 0.15 s idle, then
+# timed: 1M elements, GELU fwd+bwd 2.47 ms shared, 1.95 on one thread, softmax 0.94 vs 0.75; 4M: GELU 9.1 vs
+# 11.7, softmax 3.9 vs 3.7; 16M: 47 vs 88 and 17 vs 30). No model step changed (MLP, MNIST CNN, M5, transformer).
+_PARALLEL_MIN = 1 << 22
+# elements from which the NumPy passes of ``ufunc`` / ``map_blocks`` are shared out: memory-bound, they gained
+# nothing from a second thread in a busy loop at 1M elements and lost 17-50% after idle spells (tanh 1M: 0.58 vs
+# 0.39 ms; 4M: 2.3 vs 2.0; 16M: equal)
+_PASS_SHARE_MIN = 1 << 24
 MIN_SIZE = 1 << 12  # elements: below this the NumPy path's few passes are as fast as a kernel call
 
 
@@ -148,12 +153,13 @@ def big_cpu(arr) -> bool:
 
 
 def map_blocks(fn, *arrays):
-    """``fn(*blocks)`` over arrays of one length along axis 0 cut into cache-sized blocks (of rows, for
-    2-D arrays), shared out among threads (``share``; NumPy's ufuncs release the GIL). An array of
-    length 1 is passed whole (a broadcast scalar). Floating-point error flags are ignored, as in the
-    ops that use this."""
+    """``fn(*blocks)`` over arrays of one length along axis 0 cut into cache-sized blocks (of rows, for 2-D
+    arrays), shared out among threads from ``_PASS_SHARE_MIN`` elements (``share``; NumPy's ufuncs release the
+    GIL). An array of length 1 is passed whole (a broadcast scalar). Floating-point error flags are ignored, as
+    in the ops that use this."""
     n = max(a.shape[0] for a in arrays)
-    step = max(1, BLOCK * n // max(1, max(a.size for a in arrays)))
+    size = max(a.size for a in arrays)
+    step = max(1, BLOCK * n // max(1, size))
 
     def part(r0, r1):
         with np.errstate(all="ignore"):
@@ -161,12 +167,16 @@ def map_blocks(fn, *arrays):
                 e = min(s + step, r1)
                 fn(*(a if a.shape[0] == 1 else a[s:e] for a in arrays))
 
-    share(part, n)
+    if size < _PASS_SHARE_MIN:
+        part(0, n)
+    else:
+        share(part, n)
 
 
 def ufunc(f, arr):
-    """``f(arr)`` for a NumPy ufunc on a ``big_cpu`` array, shared out among the threads in a few large
-    chunks: one pass reuses nothing from cache, so cache-sized blocks would only add calls (8% here)."""
+    """``f(arr)`` for a NumPy ufunc on a ``big_cpu`` array, shared out among the threads in a few large chunks
+    from ``_PASS_SHARE_MIN`` elements: one pass reuses nothing from cache, so cache-sized blocks would only add
+    calls (8% here)."""
     out = np.empty_like(arr)
     a, o = arr.reshape(-1), out.reshape(-1)
 
@@ -174,5 +184,8 @@ def ufunc(f, arr):
         with np.errstate(all="ignore"):
             f(a[r0:r1], out=o[r0:r1])
 
-    share(part, a.shape[0])
+    if a.shape[0] < _PASS_SHARE_MIN:
+        part(0, a.shape[0])
+    else:
+        share(part, a.shape[0])
     return out
