@@ -482,10 +482,11 @@ def _blk_fwd(x, w, cfg, Ho, Wo, bias):
     wm = w.reshape(O, -1)
     y = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
     yf = y.reshape(N, O, Ho * Wo)
+    b = None if bias is None else bias.reshape(O, 1).astype(y.dtype, copy=False)
     for n0, n1, cols in _blk_blocks(x, cfg, kh, kw, Ho, Wo):
         xp.matmul(wm, cols, out=yf[n0:n1])
-    if bias is not None:
-        y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
+        if b is not None:  # while the block is in cache (a pass over the whole output after: 3->64 32x32 b32 +20%)
+            yf[n0:n1] += b
     return y
 
 
