@@ -19,6 +19,8 @@ from numba.extending import intrinsic
 # no nnan / ninf: nan and inf must propagate as in PyTorch
 _FM = {"contract", "reassoc", "nsz", "arcp"}
 _OPTS = dict(nogil=True, cache=True, fastmath=_FM, error_model="numpy", boundscheck=False)
+# kernels that must give NumPy's bits: every product and sum rounded on its own (no fused multiply-add)
+_EXACT = dict(nogil=True, cache=True, error_model="numpy", boundscheck=False)
 
 f32 = np.float32
 _LO, _HI = f32(-87.33654), f32(88.0)
@@ -324,14 +326,34 @@ def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
                 db[c] += g[0, 0] if bcast else g[r, c]
 
 
+# ---- tanh's gradient ---------------------------------------------------------------------------------
+
+
+@njit(**_EXACT)
+def tanh_grad(g, y, out, one):
+    """out = g * (one - y * y) in one pass, rounded as NumPy's three (``one``: 1 in y's dtype, so that nothing
+    is computed wider; ``g`` of one element: that value everywhere, the gradient of ``sum()`` when it is 1)."""
+    if g.shape[0] == 1:
+        g0 = g[0]
+        if g0 == one:
+            for i in range(y.shape[0]):
+                out[i] = one - y[i] * y[i]
+        else:
+            for i in range(y.shape[0]):
+                out[i] = (one - y[i] * y[i]) * g0
+    else:
+        for i in range(y.shape[0]):
+            out[i] = (one - y[i] * y[i]) * g[i]
+
+
 # ---- normalisation with known statistics -----------------------------------------------------------
 
 
-@njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+@njit(**_EXACT)
 def channel_affine(x, s, t, out):
     """out[n, c, :] = x[n, c, :] * s[m, c] + t[m, c] for x (N, C, L), with m = n, or 0 when s and t have one row
     (batch norm's folded inference formula). Rounded after the product and after the sum, as the NumPy path
-    and PyTorch's kernel (no fused multiply-add: these options leave out fastmath's contraction)."""
+    and PyTorch's kernel."""
     one = s.shape[0] == 1
     for n in range(x.shape[0]):
         m = 0 if one else n

@@ -259,6 +259,12 @@ class TanhBackward(Primitive):
         t = xp.empty(ya.shape, dtype=ya.dtype)
         ga = g._data
         if _fast.big_cpu(ya) and ga.shape == ya.shape and ga.dtype == ya.dtype and (ga.flags.c_contiguous or not any(ga.strides)):
+            kernels = _fast.kernels() if ya.dtype in (numpy.float32, numpy.float64) else None
+            if kernels is not None:  # one compiled pass, NumPy's bits (1M float32 after sum(): 0.47 -> 0.15 ms)
+                gf = ga.reshape(-1) if ga.flags.c_contiguous else ga.reshape(-1)[:1]
+                _fast.run_rows(kernels.tanh_grad, (gf, ya.reshape(-1), t.reshape(-1), ya.dtype.type(1)),
+                               (1, 2) if gf.shape[0] == 1 else (0, 1, 2))
+                return t
             if not any(ga.strides) and ga.reshape(-1)[0] == 1:  # one value everywhere: sum()'s gradient
                 _fast.map_blocks(_tanh_grad_block_unit, ya.reshape(-1), t.reshape(-1))
                 return t
