@@ -167,9 +167,10 @@ def _channel_affine(x, s, t):
     """``x * s + t`` for x (N, C, L) and s, t (1 or N, C, 1) (t may be None) by the compiled kernel: one pass
     where the NumPy path takes two. On the calling thread: a batch norm follows a convolution, whose BLAS
     threads spin a while after it and slow a shared pass down (ResNet-18 inference: 230 ms shared, 224 not)."""
-    N, C, _ = x.shape
-    s2 = np.ascontiguousarray(s, dtype=np.float32).reshape(-1, C)
-    t2 = np.zeros_like(s2) if t is None else np.ascontiguousarray(np.broadcast_to(t, s.shape), dtype=np.float32).reshape(-1, C)
+    C = x.shape[1]
+    shape = s.shape if t is None else np.broadcast_shapes(s.shape, t.shape)
+    s2 = np.ascontiguousarray(np.broadcast_to(s, shape), dtype=np.float32).reshape(-1, C)
+    t2 = np.zeros_like(s2) if t is None else np.ascontiguousarray(np.broadcast_to(t, shape), dtype=np.float32).reshape(-1, C)
     out = np.empty_like(x)
     _fast.kernels().channel_affine(x, s2, t2, out)
     return out
@@ -248,7 +249,7 @@ class _Normalize(Primitive):
                 t = b
                 if mean is not None:
                     t = -mean * s if b is None else b - mean * s
-                y = _channel_affine(xv, s, t) if _fast.usable(xv, s) else _lincomb(xp, [(xv, s)], t)
+                y = _channel_affine(xv, s, t) if xv.ndim == 3 and _fast.usable(xv, s) else _lincomb(xp, [(xv, s)], t)
         elif w is not None:
             y = _lincomb(xp, [(xhat, w)], b)
         else:
