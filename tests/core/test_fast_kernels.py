@@ -400,3 +400,26 @@ def test_inplace_relu_in_a_graph_needs_no_clone_of_its_input():
     F.relu(y, inplace=True)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_backward_against_float64(kernel_path, affine):
+    """Batch norm's training backward (the compiled per-channel sums and input-gradient pass with numba, NumPy's
+    block passes without) against the same module in float64."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((6, 16, 10, 9)) * 3 + 2).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    grads = {}
+    for dt in (np.float32, np.float64):
+        bn = nn_bn = ember.nn.BatchNorm2d(16, affine=affine)
+        if dt == np.float64:
+            nn_bn = bn.double()
+        if affine:
+            with ember.no_grad():
+                nn_bn.weight.copy_(ember.tensor(np.linspace(0.5, 2, 16)))
+                nn_bn.bias.copy_(ember.tensor(np.linspace(-1, 1, 16)))
+        t = ember.tensor(x.astype(dt), requires_grad=True)
+        nn_bn(t).backward(ember.tensor(g.astype(dt)))
+        grads[dt] = [t.grad.numpy()] + ([nn_bn.weight.grad.numpy(), nn_bn.bias.grad.numpy()] if affine else [])
+    for got, ref in zip(grads[np.float32], grads[np.float64]):
+        np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-5 * max(1.0, np.abs(ref).max()))

@@ -326,6 +326,33 @@ def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
                 db[c] += g[0, 0] if bcast else g[r, c]
 
 
+@njit(**_EXACT)
+def channel_sums(g, x, s1, s2):
+    """Per channel of g, x (N, C, L): s1[c] = sum(g[:, c]), s2[c] = sum(g[:, c] * x[:, c]), accumulated in
+    float64 (batch norm's backward statistics, one pass over both arrays)."""
+    for c in range(g.shape[1]):
+        a = 0.0
+        b = 0.0
+        for n in range(g.shape[0]):
+            for i in range(g.shape[2]):
+                v = g[n, c, i]
+                a += v
+                b += v * x[n, c, i]
+        s1[c] = a
+        s2[c] = b
+
+
+@njit(**_EXACT)
+def channel_axpby(g, a, x, b, t, out):
+    """out[n, c, :] = (g * a[c] + x * b[c]) + t[c] for g, x (N, C, L), each product and sum rounded as NumPy's
+    passes in ``_lincomb`` (batch norm's input gradient)."""
+    for n in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            ac, bc, tc = a[c], b[c], t[c]
+            for i in range(g.shape[2]):
+                out[n, c, i] = (g[n, c, i] * ac + x[n, c, i] * bc) + tc
+
+
 # ---- tanh's gradient ---------------------------------------------------------------------------------
 
 

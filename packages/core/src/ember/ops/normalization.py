@@ -176,6 +176,32 @@ def _channel_affine(x, s, t):
     return out
 
 
+def _batch_norm_kernels(spec, g, x):
+    """Whether batch norm's backward (statistics over batch and length, per-channel coefficients) takes the
+    compiled channel kernels: float32 (N, C, L) NumPy arrays, C-contiguous, ``ember[fast]``."""
+    return (spec.raxes == (0, 2) and g.ndim == 3 and g.flags.c_contiguous and x.flags.c_contiguous
+            and _fast.usable(g, x))
+
+
+def _channel_sums(g, x, sshape):
+    """(sum(g), sum(g * x)) per channel of (N, C, L) arrays, as (1, C, 1) float32 arrays: one compiled pass
+    with float64 sums (NumPy's reductions take two passes, one of them a product temporary per block)."""
+    C = g.shape[1]
+    s1, s2 = np.empty(C), np.empty(C)
+    _fast.kernels().channel_sums(g, x, s1, s2)
+    return s1.astype(np.float32).reshape(sshape), s2.astype(np.float32).reshape(sshape)
+
+
+def _channel_axpby(g, a, x, b, t):
+    """``g * a + x * b + t`` for (N, C, L) arrays and (1, C, 1) coefficients: the compiled pass, the bits of
+    ``_lincomb``'s block passes."""
+    C = g.shape[1]
+    coef = [np.ascontiguousarray(np.broadcast_to(v, (1, C, 1)), dtype=np.float32).reshape(C) for v in (a, b, t)]
+    out = np.empty_like(g)
+    _fast.kernels().channel_axpby(g, coef[0], x, coef[1], coef[2], out)
+    return out
+
+
 def _param(p, spec, cdt):
     if p is None:
         return None
@@ -286,8 +312,12 @@ class _Normalize(Primitive):
         if spec.folded:
             ws = 1.0 if w is None else w
             s1 = s2 = sxh = None
+            compiled = _batch_norm_kernels(spec, g, xv)
             if need_w or (need_x and spec.stats is None):
-                s1, s2 = _batch_sums(xp, g, xv, spec.raxes, keep, sshape)
+                if compiled:
+                    s1, s2 = _channel_sums(g, xv, sshape)
+                else:
+                    s1, s2 = _batch_sums(xp, g, xv, spec.raxes, keep, sshape)
                 sxh = invstd * (s2 - mean * s1) if mean is not None else invstd * s2  # sum(dy * xhat)
             if need_x:
                 a = invstd * ws
@@ -295,7 +325,8 @@ class _Normalize(Primitive):
                     dx = _lincomb(xp, [(g, a)])
                 elif mean is not None:
                     bcoef = a * invstd * (sxh / -n)
-                    dx = _lincomb(xp, [(g, a), (xv, bcoef)], -a * (s1 / n) - bcoef * mean)
+                    t = -a * (s1 / n) - bcoef * mean
+                    dx = _channel_axpby(g, a, xv, bcoef, t) if compiled else _lincomb(xp, [(g, a), (xv, bcoef)], t)
                 else:
                     dx = _lincomb(xp, [(g, a), (xv, a * invstd * invstd * (s2 / -n))])
             if need_w:
