@@ -419,7 +419,15 @@ def test_batch_norm_training_backward_against_float64(kernel_path, affine):
                 nn_bn.weight.copy_(ember.tensor(np.linspace(0.5, 2, 16)))
                 nn_bn.bias.copy_(ember.tensor(np.linspace(-1, 1, 16)))
         t = ember.tensor(x.astype(dt), requires_grad=True)
-        nn_bn(t).backward(ember.tensor(g.astype(dt)))
+        y = nn_bn(t)
+        (y * ember.tensor(np.cos(x).astype(dt))).sum().backward(retain_graph=True)
+        y.backward(ember.tensor(g.astype(dt)))  # a second gradient, accumulated
         grads[dt] = [t.grad.numpy()] + ([nn_bn.weight.grad.numpy(), nn_bn.bias.grad.numpy()] if affine else [])
     for got, ref in zip(grads[np.float32], grads[np.float64]):
         np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-5 * max(1.0, np.abs(ref).max()))
+    bn = ember.nn.BatchNorm1d(16)  # sum()'s gradient reaches batch norm as one value broadcast
+    t = ember.tensor(x.reshape(6, 16, 90), requires_grad=True)
+    bn(t).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), 0, atol=1e-5)
+    np.testing.assert_allclose(bn.bias.grad.numpy(), 6 * 90)
+    assert np.abs(bn.weight.grad.numpy()).max() < 1e-3

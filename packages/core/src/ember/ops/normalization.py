@@ -178,9 +178,9 @@ def _channel_affine(x, s, t):
 
 def _batch_norm_kernels(spec, g, x):
     """Whether batch norm's backward (statistics over batch and length, per-channel coefficients) takes the
-    compiled channel kernels: float32 (N, C, L) NumPy arrays, C-contiguous, ``ember[fast]``."""
-    return (spec.raxes == (0, 2) and g.ndim == 3 and g.flags.c_contiguous and x.flags.c_contiguous
-            and _fast.usable(g, x))
+    compiled channel kernels: float32 (N, C, L) NumPy arrays, x C-contiguous, ``ember[fast]`` (g may be
+    strided: ``sum()``'s gradient is one value broadcast)."""
+    return spec.raxes == (0, 2) and g.ndim == 3 and _fast.usable(x, g)
 
 
 def _channel_sums(g, x, sshape):
