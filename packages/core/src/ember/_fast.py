@@ -167,10 +167,7 @@ def map_blocks(fn, *arrays):
                 e = min(s + step, r1)
                 fn(*(a if a.shape[0] == 1 else a[s:e] for a in arrays))
 
-    if size < _PASS_SHARE_MIN:
-        part(0, n)
-    else:
-        share(part, n)
+    _pass(part, n, size)
 
 
 def ufunc(f, arr):
@@ -184,8 +181,14 @@ def ufunc(f, arr):
         with np.errstate(all="ignore"):
             f(a[r0:r1], out=o[r0:r1])
 
-    if a.shape[0] < _PASS_SHARE_MIN:
-        part(0, a.shape[0])
-    else:
-        share(part, a.shape[0])
+    _pass(part, a.shape[0], a.shape[0])
     return out
+
+
+def _pass(part, n, size):
+    """``part(0, n)`` on this thread for a NumPy pass over fewer than ``_PASS_SHARE_MIN`` elements (``size``),
+    else ``share(part, n)``."""
+    if size < _PASS_SHARE_MIN:
+        part(0, n)
+    else:
+        share(part, n)

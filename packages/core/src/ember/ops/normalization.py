@@ -167,13 +167,17 @@ def _channel_affine(x, s, t):
     """``x * s + t`` for x (N, C, L) and s, t (1 or N, C, 1) (t may be None) by the compiled kernel: one pass
     where the NumPy path takes two. On the calling thread: a batch norm follows a convolution, whose BLAS
     threads spin a while after it and slow a shared pass down (ResNet-18 inference: 230 ms shared, 224 not)."""
-    C = x.shape[1]
-    shape = s.shape if t is None else np.broadcast_shapes(s.shape, t.shape)
-    s2 = np.ascontiguousarray(np.broadcast_to(s, shape), dtype=np.float32).reshape(-1, C)
-    t2 = np.zeros_like(s2) if t is None else np.ascontiguousarray(np.broadcast_to(t, shape), dtype=np.float32).reshape(-1, C)
+    s2, t2 = _channel_rows(x.shape[1], s, np.zeros_like(s) if t is None else t)
     out = np.empty_like(x)
     _fast.kernels().channel_affine(x, s2, t2, out)
     return out
+
+
+def _channel_rows(C, *coefs):
+    """Per-channel coefficients of shapes (1 or N, C, 1), broadcast to one shape, as C-contiguous float32
+    (rows, C) arrays for the compiled channel kernels."""
+    shape = np.broadcast_shapes(*(c.shape for c in coefs))
+    return [np.ascontiguousarray(np.broadcast_to(c, shape), dtype=np.float32).reshape(-1, C) for c in coefs]
 
 
 def _batch_norm_kernels(spec, g, x):
@@ -195,10 +199,9 @@ def _channel_sums(g, x, sshape):
 def _channel_axpby(g, a, x, b, t):
     """``g * a + x * b + t`` for (N, C, L) arrays and (1, C, 1) coefficients: the compiled pass, the bits of
     ``_lincomb``'s block passes."""
-    C = g.shape[1]
-    coef = [np.ascontiguousarray(np.broadcast_to(v, (1, C, 1)), dtype=np.float32).reshape(C) for v in (a, b, t)]
+    a1, b1, t1 = (c[0] for c in _channel_rows(g.shape[1], a, b, t))
     out = np.empty_like(g)
-    _fast.kernels().channel_axpby(g, coef[0], x, coef[1], coef[2], out)
+    _fast.kernels().channel_axpby(g, a1, x, b1, t1, out)
     return out
 
 
