@@ -125,6 +125,49 @@ def batch_prefix(info, name):
     return f"(Batch element {first}): ", int(flat[first])
 
 
+def svd(a, full_matrices=True, compute_uv=True):
+    """``(u, s, vh)`` of every matrix of ``a`` (..., m, n) as ``xp.linalg.svd`` (``s`` alone without
+    ``compute_uv``); square NumPy matrices of moderate order on two threads (:mod:`._lapack_drivers`). Raises
+    PyTorch's LinAlgError where LAPACK fails: non-finite values, or no convergence."""
+    from . import _lapack_drivers
+
+    xp = xp_of(a)
+    if compute_uv and _lapack_drivers.svd_usable(a):
+        u, s, vh, info = _lapack_drivers.svd(a)
+        if not bool((info != 0).any()):
+            return u, s, vh
+    else:
+        try:
+            return xp.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+        except xp.linalg.LinAlgError:
+            info = -(~xp.isfinite(a).all(axis=(-2, -1))).astype(xp.int64)
+            if not bool((info != 0).any()):
+                raise
+    prefix, code = batch_prefix(info, "linalg.svd")
+    if code < 0:
+        raise LinAlgError(f"linalg.svd: {prefix}The algorithm failed to converge because the input matrix contained "
+                          "non-finite values.")
+    raise LinAlgError(f"linalg.svd: {prefix}The algorithm failed to converge because the input matrix is "
+                      f"ill-conditioned or has too many repeated singular values (error code: {code}).")
+
+
+def eigh(a, uplo="L"):
+    """``(w, v)`` of every symmetric matrix of ``a`` (its ``uplo`` triangle) as ``xp.linalg.eigh``; finite
+    square NumPy matrices of moderate order on two threads (:mod:`._lapack_drivers`). Raises PyTorch's
+    LinAlgError where LAPACK does not converge."""
+    from . import _lapack_drivers
+
+    xp = xp_of(a)
+    if not _lapack_drivers.eigh_usable(a) or not bool(xp.isfinite(a).all()):
+        return xp.linalg.eigh(a, UPLO=uplo)  # non-finite values give NaNs, as in PyTorch
+    w, v, info = _lapack_drivers.eigh(a, uplo)
+    if bool((info != 0).any()):
+        prefix, code = batch_prefix(info, "linalg.eigh")
+        raise LinAlgError(f"linalg.eigh: {prefix}The algorithm failed to converge because the input matrix is "
+                          f"ill-conditioned or has too many repeated eigenvalues (error code: {code}).")
+    return w, v
+
+
 def check_square(a, name):
     if a.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")

@@ -94,6 +94,31 @@ def _find():
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def routines(*names):
+    """NumPy's LAPACK/BLAS entry points for ``names`` (without the precision letter, e.g. ``"gebrd"``):
+    ``{dtype: (functions in the order of names, integer type)}`` for float32/float64, where all are found.
+    Fortran calling convention; restype None, argtypes left to the caller."""
+    from .. import _parallel
+
+    found = {}
+    for lib in _parallel.blas_cdlls():
+        for prefix in _PREFIXES:
+            for suffix in _SUFFIXES:
+                if suffix == "_" and "64" in os.path.basename(lib._name):
+                    continue  # an ILP64 build without the suffix: the integer width is not certain
+                itype = ctypes.c_int64 if suffix == "_64_" else ctypes.c_int32
+                for t, dtype in (("s", np.float32), ("d", np.float64)):
+                    symbols = [f"{prefix}{t}{name}{suffix}" for name in names]
+                    if np.dtype(dtype) in found or not all(hasattr(lib, s) for s in symbols):
+                        continue
+                    fns = [lib[s] for s in symbols]  # private copies: argtypes set here stay here
+                    for fn in fns:
+                        fn.restype = None
+                    found[np.dtype(dtype)] = (*fns, itype)
+    return found
+
+
 def available(dtype) -> bool:
     """Whether ``getrf``/``getrs`` were found for this NumPy dtype."""
     return np.dtype(dtype) in _find()

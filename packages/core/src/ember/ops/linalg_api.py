@@ -186,7 +186,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rhs = B.unsqueeze(-1) if vector else B
     m, n = A.shape[-2], A.shape[-1]
     xp = xp_of(A._data)
-    s = xp.linalg.svd(A._data, compute_uv=False)
+    s = _lapack.svd(A._data, compute_uv=False)
     eps = float(xp.finfo(A._data.dtype).eps)  # a Python number (np.float32 is not one)
     tol = (eps * max(m, n) if rcond is None else rcond) * (s[..., :1] if s.size else 0)
     rank = (s > tol).sum(-1).astype("int64")
@@ -254,7 +254,7 @@ def svdvals(A, *, driver=None, out=None):
     _check(A, "linalg.svdvals", square=False)
     if _no_backward(A):  # the values alone, without vectors
         a = A._data
-        return Tensor._make(xp_of(a).linalg.svd(a, compute_uv=False))
+        return Tensor._make(_lapack.svd(a, compute_uv=False))
     return SVD.apply(A, False)[1]
 
 
@@ -296,7 +296,7 @@ class _Pinv(Primitive):
             ctx.save_for_backward(A)
         if a.size == 0:
             return xp.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
-        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        u, s, vh = _lapack.svd(a, False)
         tol = _tolerance(Tensor._make(s), atol, rtol, m, n)._data
         s_inv = xp.where(s > tol, 1.0 / xp.where(s > tol, s, 1), 0).astype(a.dtype)
         return (xp.swapaxes(vh, -1, -2) * s_inv[..., None, :]) @ xp.swapaxes(u, -1, -2)
@@ -318,8 +318,7 @@ class _Pinv(Primitive):
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The number of singular values above ``max(atol, rtol * s_max)`` (int64)."""
     _check(A, "linalg.matrix_rank", square=False)
-    xp = xp_of(A._data)
-    S = Tensor._make(xp.linalg.svd(A._data, compute_uv=False))
+    S = Tensor._make(_lapack.svd(A._data, compute_uv=False))
     tol = _tolerance(S, atol, rtol, A.shape[-2], A.shape[-1])
     return (S > tol).sum(-1)
 

@@ -1,0 +1,229 @@
+"""SVD and symmetric eigendecomposition of square float32/float64 NumPy matrices on two threads, through
+the LAPACK NumPy links (ctypes).
+
+``gesdd`` and ``syevd`` (the drivers of NumPy and of PyTorch) reduce A to a bidiagonal / tridiagonal
+matrix (``gebrd`` / ``sytrd``), take its decomposition by divide and conquer (``bdsdc`` / ``stedc``),
+then apply the reduction's reflectors to the vectors (``ormbr`` / ``ormtr``). OpenBLAS threads neither
+gebrd's matrix-vector work nor bdsdc below order ~640 (float64 512: gebrd 25.4 ms on one thread, 24.7 on
+two; bdsdc 19.2 / 18.3), so one core idles for most of gesdd. Here the same steps run as: the reduction;
+the divide and conquer on one thread while the other forms the orthogonal factors (``orgbr`` /
+``orgtr``); then the products with them, split between the threads. The results are the drivers' own up to rounding (the same
+reduction and divide and conquer; the factors multiplied in instead of applied reflector by reflector).
+BLAS runs single-threaded from the reduction to the products: OpenBLAS's idle workers spin for ~0.1 s
+after a threaded call and would take the CPU from the second thread.
+
+A is factorised in column-major order, as NumPy and PyTorch call the drivers, so that the vectors come out
+with the same signs; the products write the row-major results through transposed views.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+
+import numpy as np
+
+from . import _lapack_native
+
+# smallest order taken: below it the drivers alone (a hand-off to the second thread costs ~0.1 ms)
+_SVD_MIN = {"float32": 96, "float64": 128}
+# float64 beyond order 768 gesdd is as fast or faster (1024: 390 vs 440 ms): its threaded ormbr wins there.
+# NumPy computes a float32 SVD in float64 (2.5x the time at 512), so float32 takes this path at every order.
+_SVD_MAX = {"float32": 1 << 20, "float64": 768}
+_GEBRD_THREADED_MIN = 1024  # from here OpenBLAS's threaded gebrd gains (float32 1024: 282 -> 266 ms in all)
+# eigh: float32 only. NumPy's float32 eigh works in float64 (512: 23 ms, against 17 here, whose vectors are
+# float32 LAPACK's, as PyTorch's); in float64 syevd's threaded sytrd and stedc were as fast as the two
+# threads (512: 22.2 vs 22.1 ms) and faster from order 1024 (133 vs 159 ms).
+_EIGH_MIN = {"float32": 128}
+_EIGH_MAX = {"float32": 1 << 20}
+_SVD = ("gebrd", "bdsdc", "orgbr")
+_EIGH = ("sytrd", "stedc", "orgtr")
+
+
+def _routines(names, dtype):
+    return _lapack_native.routines(*names).get(np.dtype(dtype))
+
+
+def _usable(a, low, high, names) -> bool:
+    if not isinstance(a, np.ndarray) or a.ndim < 2 or a.dtype.name not in low or a.dtype.name not in high:
+        return False
+    n = a.shape[-1]
+    return a.shape[-2] == n and low[a.dtype.name] <= n <= high[a.dtype.name] and _routines(names, a.dtype) is not None
+
+
+def svd_usable(a) -> bool:
+    """Whether :func:`svd` takes ``a``: a NumPy float32/float64 batch of square matrices of an order where
+    the two threads pay, with the LAPACK routines found."""
+    return _usable(a, _SVD_MIN, _SVD_MAX, _SVD)
+
+
+def eigh_usable(a) -> bool:
+    """Whether :func:`eigh` takes ``a`` (as :func:`svd_usable`)."""
+    return _usable(a, _EIGH_MIN, _EIGH_MAX, _EIGH)
+
+
+def svd(a):
+    """``(u, s, vh, info)`` of every matrix of ``a`` (..., n, n) for which :func:`svd_usable` holds: u and
+    vh C-contiguous (..., n, n), s (..., n) descending; ``info`` (batch shape) 0, -1 for a matrix with
+    non-finite values (not factorised), or bdsdc's positive code where it did not converge."""
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    u, vh = np.empty(flat.shape, a.dtype), np.empty(flat.shape, a.dtype)
+    s = np.empty(flat.shape[:-1], a.dtype)
+    info = np.zeros(len(flat), dtype=np.int64)
+    finite = np.isfinite(flat).all(axis=(1, 2))
+    for i in range(len(flat)):
+        if not finite[i]:
+            info[i] = -1
+            s[i] = u[i] = vh[i] = np.nan
+            continue
+        info[i] = _svd_one(flat[i], u[i], s[i], vh[i])
+    return u.reshape(a.shape), s.reshape(a.shape[:-1]), vh.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
+def eigh(a, uplo="L"):
+    """``(w, v, info)`` of every symmetric matrix of ``a`` (..., n, n) for which :func:`eigh_usable` holds,
+    reading its ``uplo`` triangle: w (..., n) ascending, v C-contiguous (..., n, n) with the eigenvectors
+    in its columns; ``info`` (batch shape) 0, or stedc's positive code where it did not converge."""
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    w, v = np.empty(flat.shape[:-1], a.dtype), np.empty(flat.shape, a.dtype)
+    info = np.zeros(len(flat), dtype=np.int64)
+    for i in range(len(flat)):
+        info[i] = _eigh_one(flat[i], uplo.encode(), w[i], v[i])
+    return w.reshape(a.shape[:-1]), v.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
+def _query(call, dtype):
+    """LAPACK's optimal workspace length: ``call(work, lwork)`` with lwork = -1."""
+    size = np.empty(1, dtype)
+    call(size, -1)
+    return max(1, int(size[0]))
+
+
+def _column_major(a):
+    """A copy of ``a`` (n, n) in column-major order, as a C-contiguous array (whose view is A^T)."""
+    m = np.empty(a.shape, a.dtype)
+    np.copyto(m, a.T)
+    return m
+
+
+@contextlib.contextmanager
+def _blas_threads():
+    """The thread count in use, BLAS's own count set by the body through the yielded setter and restored
+    after; the busy-CPU monitor waits meanwhile (it would restore a stale count)."""
+    from .. import _parallel
+
+    with _parallel._state_lock:
+        threads = _parallel.active_threads()
+        try:
+            yield threads, _parallel._set_blas_threads
+        finally:
+            _parallel._set_blas_threads(threads)
+
+
+def _side_by_side(threads, first, second):
+    """``first()`` on the pool while ``second()`` runs here (one after the other on one thread)."""
+    if threads > 1:
+        from .. import _parallel
+
+        job = _parallel._get_pool(1).submit(first)
+        second()
+        job.result()
+    else:
+        first()
+        second()
+
+
+def _check(status, names):
+    for name, flag in zip(names, status):
+        if flag.value < 0:
+            raise RuntimeError(f"LAPACK {name}: argument {-flag.value} is invalid")
+
+
+def _svd_one(a, u, s, vh):
+    """The SVD of one (n, n) matrix into ``u``, ``s`` and ``vh`` (C-contiguous); returns bdsdc's info."""
+    gebrd, bdsdc, orgbr, itype = _routines(_SVD, a.dtype)
+    dtype, n = a.dtype, a.shape[-1]
+    ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
+    dim = ref(itype(n))
+    m = _column_major(a)  # gebrd overwrites it
+    e, tauq, taup = np.empty(max(n - 1, 1), dtype), np.empty(n, dtype), np.empty(n, dtype)
+    ubd, vtbd = np.empty((n, n), dtype), np.empty((n, n), dtype)  # bdsdc's column-major U and V^T
+    q, p = np.empty((n, n), dtype), np.empty((n, n), dtype)
+    status = [itype(0) for _ in range(4)]  # gebrd, bdsdc, orgbr Q, orgbr P
+
+    def reduce(work, lwork):
+        gebrd(dim, dim, vp(m.ctypes.data), dim, vp(s.ctypes.data), vp(e.ctypes.data), vp(tauq.ctypes.data),
+              vp(taup.ctypes.data), vp(work.ctypes.data), ref(itype(lwork)), ref(status[0]))
+
+    def bidiagonal_svd():
+        work, iwork = np.empty(3 * n * n + 4 * n, dtype), np.empty(8 * n, np.dtype(itype))
+        bdsdc(b"U", b"I", dim, vp(s.ctypes.data), vp(e.ctypes.data), vp(ubd.ctypes.data), dim,
+              vp(vtbd.ctypes.data), dim, None, None, vp(work.ctypes.data), vp(iwork.ctypes.data), ref(status[1]),
+              one, one)
+
+    def factor(which, out, tau, flag):
+        def call(work, lwork):
+            orgbr(which, dim, dim, dim, vp(out.ctypes.data), dim, vp(tau.ctypes.data), vp(work.ctypes.data),
+                  ref(itype(lwork)), ref(flag), one)
+
+        np.copyto(out, m)
+        lwork = _query(call, dtype)
+        call(np.empty(lwork, dtype), lwork)
+
+    def factors():
+        factor(b"Q", q, tauq, status[2])
+        factor(b"P", p, taup, status[3])
+
+    with _blas_threads() as (threads, set_blas):
+        set_blas(threads if n >= _GEBRD_THREADED_MIN else 1)
+        lwork = _query(reduce, dtype)
+        reduce(np.empty(lwork, dtype), lwork)
+        set_blas(1)
+        _side_by_side(threads, bidiagonal_svd, factors)
+        # U = Q Ubd and Vh = VTbd P^T, the C-contiguous view of each column-major buffer its transpose
+        _side_by_side(threads, lambda: np.matmul(q.T, ubd.T, out=u), lambda: np.matmul(vtbd.T, p.T, out=vh))
+    _check(status, ("gebrd", "bdsdc", "orgbr", "orgbr"))
+    return status[1].value
+
+
+def _eigh_one(a, uplo, w, v):
+    """The eigendecomposition of one symmetric (n, n) matrix into ``w`` and ``v``; returns stedc's info."""
+    sytrd, stedc, orgtr, itype = _routines(_EIGH, a.dtype)
+    dtype, n = a.dtype, a.shape[-1]
+    ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
+    dim = ref(itype(n))
+    m = _column_major(a)  # sytrd overwrites it
+    e, tau = np.empty(max(n - 1, 1), dtype), np.empty(max(n - 1, 1), dtype)
+    z, q = np.empty((n, n), dtype), np.empty((n, n), dtype)  # stedc's column-major vectors, the factor Q
+    status = [itype(0) for _ in range(3)]  # sytrd, stedc, orgtr
+
+    def reduce(work, lwork):
+        sytrd(uplo, dim, vp(m.ctypes.data), dim, vp(w.ctypes.data), vp(e.ctypes.data), vp(tau.ctypes.data),
+              vp(work.ctypes.data), ref(itype(lwork)), ref(status[0]), one)
+
+    def tridiagonal_eigh():
+        work, iwork = np.empty(1 + 4 * n + n * n, dtype), np.empty(3 + 5 * n, np.dtype(itype))
+        stedc(b"I", dim, vp(w.ctypes.data), vp(e.ctypes.data), vp(z.ctypes.data), dim, vp(work.ctypes.data),
+              ref(itype(work.size)), vp(iwork.ctypes.data), ref(itype(iwork.size)), ref(status[1]), one)
+
+    def factor():
+        def call(work, lwork):
+            orgtr(uplo, dim, vp(q.ctypes.data), dim, vp(tau.ctypes.data), vp(work.ctypes.data),
+                  ref(itype(lwork)), ref(status[2]), one)
+
+        np.copyto(q, m)
+        lwork = _query(call, dtype)
+        call(np.empty(lwork, dtype), lwork)
+
+    with _blas_threads() as (threads, set_blas):
+        set_blas(1)
+        lwork = _query(reduce, dtype)
+        reduce(np.empty(lwork, dtype), lwork)
+        _side_by_side(threads, tridiagonal_eigh, factor)
+        half = n // 2  # V = Q Z, by halves of its rows
+        _side_by_side(threads, lambda: np.matmul(q.T[:half], z.T, out=v[:half]),
+                      lambda: np.matmul(q.T[half:], z.T, out=v[half:]))
+    _check(status, ("sytrd", "stedc", "orgtr"))
+    return status[1].value

@@ -1,0 +1,205 @@
+"""linalg.svd's two CPU paths: gesdd's steps on two threads through the LAPACK NumPy links
+(``ops/_lapack_drivers``) for square float32/float64 matrices of moderate order, NumPy's ``svd`` otherwise.
+Both must give the same factors (float64: gesdd's own, signs included), gradients and errors; the
+thresholds are lowered here so small inputs take the native path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember import _parallel
+from ember import linalg as LA
+from ember.autograd import gradcheck
+from ember.ops import _lapack_drivers
+
+pytestmark = pytest.mark.skipif(_lapack_drivers._routines(_lapack_drivers._SVD, np.float64) is None,
+                                reason="NumPy's LAPACK gebrd/bdsdc/orgbr not found")
+
+
+@pytest.fixture(params=["native", "numpy"])
+def path(request, monkeypatch):
+    low = 1 if request.param == "native" else 10**9
+    monkeypatch.setattr(_lapack_drivers, "_SVD_MIN", {"float32": low, "float64": low})
+    calls = []
+    one = _lapack_drivers._svd_one
+    monkeypatch.setattr(_lapack_drivers, "_svd_one", lambda a, *out: calls.append(a.shape) or one(a, *out))
+    yield request.param
+    assert bool(calls) == (request.param == "native")
+
+
+@pytest.fixture(params=[1, 2], ids=["one-thread", "two-threads"])
+def threads(request, monkeypatch):
+    """The sequential branch and the one that shares the steps with the pool."""
+    monkeypatch.setattr(_parallel, "_active", request.param)
+    yield request.param
+    monkeypatch.undo()
+    _parallel._set_blas_threads(_parallel.active_threads())
+
+
+def _matrix(shape, seed, dtype=np.float64):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (7, 7), (3, 6, 6), (2, 2, 5, 5), (130, 130)])
+def test_float64_factors_are_gesdds(path, threads, shape):
+    a = _matrix(shape, 0)
+    U, S, Vh = LA.svd(ember.tensor(a))
+    u, s, vh = np.linalg.svd(a)  # gesdd on A in column-major order: the same algorithm, the same signs
+    assert U.shape == shape and S.shape == shape[:-1] and Vh.shape == shape
+    assert U.dtype == S.dtype == Vh.dtype == ember.float64
+    np.testing.assert_allclose(S.numpy(), s, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(U.numpy(), u, atol=1e-10)
+    np.testing.assert_allclose(Vh.numpy(), vh, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (2, 40, 40)])
+def test_float32_factors(path, shape):
+    a = _matrix(shape, 1, np.float32)
+    U, S, Vh = LA.svd(ember.tensor(a))
+    assert U.dtype == S.dtype == Vh.dtype == ember.float32
+    u, s, vh = np.linalg.svd(a.astype(np.float64))
+    np.testing.assert_allclose(S.numpy(), s, rtol=1e-5, atol=1e-5)
+    sign = np.sign(np.sum(U.numpy() * u, axis=-2, keepdims=True))  # a column's sign is LAPACK's choice
+    np.testing.assert_allclose(U.numpy() * sign, u, atol=2e-4)
+    np.testing.assert_allclose(Vh.numpy() * np.swapaxes(sign, -1, -2), vh, atol=2e-4)
+    eye = np.eye(shape[-1])
+    np.testing.assert_allclose(np.swapaxes(U.numpy(), -1, -2) @ U.numpy(), np.broadcast_to(eye, shape), atol=1e-5)
+
+
+def test_known_decomposition(path):
+    # diag(3, 2) rotated by 90 degrees: [[0, -2], [3, 0]] = U diag(3, 2) Vh with U = [[0, 1], [1, 0]] up to signs
+    U, S, Vh = LA.svd(ember.tensor([[0.0, -2.0], [3.0, 0.0]], dtype=ember.float64))
+    assert S.tolist() == [3.0, 2.0]
+    np.testing.assert_allclose(np.abs(U.numpy()), [[0.0, 1.0], [1.0, 0.0]], atol=1e-15)
+    np.testing.assert_allclose((U.numpy() * S.numpy()) @ Vh.numpy(), [[0.0, -2.0], [3.0, 0.0]], atol=1e-15)
+
+
+def test_strided_input_and_the_old_spellings(path):
+    a = _matrix((6, 6), 2)
+    t = ember.tensor(a).mT  # a transposed view
+    U, S, Vh = LA.svd(t)
+    np.testing.assert_allclose((U.numpy() * S.numpy()) @ Vh.numpy(), a.T, atol=1e-12)
+    u, s, v = ember.svd(t)
+    np.testing.assert_allclose(v.numpy(), Vh.numpy().T, atol=1e-14)
+    np.testing.assert_allclose(LA.pinv(t).numpy(), np.linalg.pinv(a.T), atol=1e-10)
+
+
+def test_gradients_float64(path):
+    a = ember.tensor(_matrix((2, 4, 4), 3), requires_grad=True)
+
+    def f(m):  # squares: independent of each singular vector's sign
+        U, S, Vh = LA.svd(m)
+        return U ** 2, S, Vh ** 2
+
+    assert gradcheck(f, [a])
+
+
+def test_non_finite_batch_element_raises_pytorchs_error(path):
+    a = np.stack([np.eye(4), np.eye(4), np.eye(4)])
+    a[1, 2, 3] = np.nan
+    with pytest.raises(LA.LinAlgError, match=r"linalg.svd: \(Batch element 1\): The algorithm failed to converge "
+                                             r"because the input matrix contained non-finite values."):
+        LA.svd(ember.tensor(a))
+
+
+def test_no_convergence_names_bdsdcs_code(monkeypatch):
+    monkeypatch.setattr(_lapack_drivers, "_SVD_MIN", {"float32": 1, "float64": 1})
+    monkeypatch.setattr(_lapack_drivers, "_svd_one", lambda a, u, s, vh: 3)
+    with pytest.raises(LA.LinAlgError, match=r"linalg.svd: The algorithm failed to converge because the input matrix "
+                                             r"is ill-conditioned or has too many repeated singular values \(error "
+                                             r"code: 3\)."):
+        LA.svd(ember.tensor(np.eye(3)))
+
+
+def test_path_choice():
+    big = np.zeros((200, 200))
+    assert _lapack_drivers.svd_usable(big) and _lapack_drivers.svd_usable(big.astype(np.float32))
+    assert not _lapack_drivers.svd_usable(np.zeros((200, 201)))  # not square
+    assert not _lapack_drivers.svd_usable(np.zeros((8, 8)))  # below the threshold
+    assert not _lapack_drivers.svd_usable(np.zeros((1024, 1024)))  # float64 beyond: gesdd's threaded ormbr wins
+    assert _lapack_drivers.svd_usable(np.zeros((1024, 1024), np.float32))
+    assert not _lapack_drivers.svd_usable(np.zeros((200, 200), np.complex128))
+
+
+# ---- eigh: the same steps for a symmetric matrix (sytrd, stedc beside orgtr), taken for float32 ----
+
+@pytest.fixture(params=["native", "numpy"])
+def eigh_path(request, monkeypatch):
+    low = 1 if request.param == "native" else 10**9
+    monkeypatch.setattr(_lapack_drivers, "_EIGH_MIN", {"float32": low, "float64": low})
+    monkeypatch.setattr(_lapack_drivers, "_EIGH_MAX", {"float32": 10**9, "float64": 10**9})
+    calls = []
+    one = _lapack_drivers._eigh_one
+    monkeypatch.setattr(_lapack_drivers, "_eigh_one", lambda a, *rest: calls.append(a.shape) or one(a, *rest))
+    yield request.param
+    assert bool(calls) == (request.param == "native")
+
+
+def _symmetric(shape, seed, dtype=np.float64):
+    x = _matrix(shape, seed)
+    return (x + np.swapaxes(x, -1, -2)).astype(dtype)
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@pytest.mark.parametrize("shape", [(1, 1), (6, 6), (3, 5, 5), (130, 130)])
+def test_eigh_reads_one_triangle_and_gives_syevds_vectors(eigh_path, threads, shape, uplo):
+    a = _symmetric(shape, 4)
+    other = np.triu(np.full(shape, 7.0), 1) if uplo == "L" else np.tril(np.full(shape, 7.0), -1)
+    L, V = LA.eigh(ember.tensor(a + other), UPLO=uplo)  # the other triangle is never read
+    w, v = np.linalg.eigh(a, UPLO=uplo)  # syevd on A in column-major order: the same vectors and signs
+    np.testing.assert_allclose(L.numpy(), w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(V.numpy(), v, atol=1e-10)
+
+
+def test_eigh_float32(eigh_path):
+    a = _symmetric((2, 40, 40), 5, np.float32)
+    L, V = LA.eigh(ember.tensor(a))
+    assert L.dtype == V.dtype == ember.float32
+    w, v = np.linalg.eigh(a.astype(np.float64))
+    np.testing.assert_allclose(L.numpy(), w, rtol=1e-5, atol=2e-5)
+    sign = np.sign(np.sum(V.numpy() * v, axis=-2, keepdims=True))
+    np.testing.assert_allclose(V.numpy() * sign, v, atol=2e-4)
+
+
+def test_eigh_known_decomposition(eigh_path):
+    L, V = LA.eigh(ember.tensor([[2.0, 1.0], [1.0, 2.0]], dtype=ember.float64))
+    np.testing.assert_allclose(L.numpy(), [1.0, 3.0], rtol=1e-15)
+    np.testing.assert_allclose(np.abs(V.numpy()), np.full((2, 2), 0.5 ** 0.5), rtol=1e-15)
+
+
+def test_eigh_gradients_float64(eigh_path):
+    a = ember.tensor(_symmetric((2, 4, 4), 6), requires_grad=True)
+
+    def f(m):
+        L, V = LA.eigh(0.5 * (m + m.mT))
+        return L, V ** 2
+
+    assert gradcheck(f, [a])
+
+
+def test_eigh_non_finite_gives_nans_as_pytorch(monkeypatch):
+    monkeypatch.setattr(_lapack_drivers, "_EIGH_MIN", {"float32": 1, "float64": 1})
+    monkeypatch.setattr(_lapack_drivers, "_EIGH_MAX", {"float32": 10**9, "float64": 10**9})
+    monkeypatch.setattr(_lapack_drivers, "_eigh_one", lambda *args: pytest.fail("LAPACK called on NaNs"))
+    a = np.stack([np.eye(4), np.eye(4)])
+    a[1, 2, 1] = np.nan
+    L, V = LA.eigh(ember.tensor(a))  # NumPy's eigh, as PyTorch: NaNs where they spread, no error
+    assert np.isnan(L.numpy()[1]).any() and not np.isnan(L.numpy()[0]).any()
+
+
+def test_eigh_no_convergence_names_stedcs_code(monkeypatch):
+    monkeypatch.setattr(_lapack_drivers, "_EIGH_MIN", {"float32": 1})
+    monkeypatch.setattr(_lapack_drivers, "_eigh_one", lambda a, uplo, w, v: 0 if a[0, 0] == 1 else 9)
+    a = np.stack([np.eye(3), 2 * np.eye(3)]).astype(np.float32)
+    with pytest.raises(LA.LinAlgError, match=r"linalg.eigh: \(Batch element 1\): The algorithm failed to converge "
+                                             r"because the input matrix is ill-conditioned or has too many repeated "
+                                             r"eigenvalues \(error code: 9\)."):
+        LA.eigh(ember.tensor(a))
+
+
+def test_eigh_path_choice():
+    assert _lapack_drivers.eigh_usable(np.zeros((200, 200), np.float32))
+    assert not _lapack_drivers.eigh_usable(np.zeros((200, 200)))  # float64: syevd as fast
+    assert not _lapack_drivers.eigh_usable(np.zeros((8, 8), np.float32))
