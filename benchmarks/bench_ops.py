@@ -125,4 +125,5 @@ CASES = [
     *[Case(f"linalg.solve {label}{suffix}", "ops", _linalg("solve", shape, dtype, backward), number=number)
       for label, shape, number in (("b64x64x64", (64, 64, 64), 3), ("512x512", (512, 512), 2))
       for suffix, dtype, backward in ((" float32", "float32", False), (" fwd+bwd", "float64", True))],
+    *[Case(f"linalg.{op} 512x512 float32", "ops", _linalg(op, (512, 512), "float32"), number=2) for op in ("svd", "eigh")],
 ]
