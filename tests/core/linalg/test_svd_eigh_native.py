@@ -203,3 +203,41 @@ def test_eigh_path_choice():
     assert _lapack_drivers.eigh_usable(np.zeros((200, 200), np.float32))
     assert not _lapack_drivers.eigh_usable(np.zeros((200, 200)))  # float64: syevd as fast
     assert not _lapack_drivers.eigh_usable(np.zeros((8, 8), np.float32))
+
+
+# ---- float32 singular values alone: gebrd and bdsqr (NumPy works in float64) ----
+
+@pytest.fixture(params=["native", "numpy"])
+def values_path(request, monkeypatch):
+    monkeypatch.setattr(_lapack_drivers, "_VALUES_MIN", 1 if request.param == "native" else 10**9)
+    calls = []
+    values = _lapack_drivers.svd_values
+    monkeypatch.setattr(_lapack_drivers, "svd_values", lambda a: calls.append(a.shape) or values(a))
+    yield request.param
+    assert bool(calls) == (request.param == "native")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 5), (6, 4), (4, 6), (2, 3, 7, 5), (40, 30)])
+def test_float32_singular_values(values_path, shape):
+    a = _matrix(shape, 7, np.float32)
+    S = LA.svdvals(ember.tensor(a))
+    assert S.dtype == ember.float32 and S.shape == shape[:-2] + (min(shape[-2:]),)
+    np.testing.assert_allclose(S.numpy(), np.linalg.svd(a.astype(np.float64), compute_uv=False), rtol=1e-5,
+                               atol=1e-5)
+    rank = LA.matrix_rank(ember.tensor(np.ones(shape, np.float32)))
+    assert (rank.numpy() == 1).all()
+
+
+def test_float32_singular_values_non_finite_raise(values_path):
+    a = np.stack([np.eye(4), np.eye(4)]).astype(np.float32)
+    a[1, 0, 0] = np.nan
+    with pytest.raises(LA.LinAlgError, match=r"linalg.svd: \(Batch element 1\): The algorithm failed to converge "
+                                             r"because the input matrix contained non-finite values."):
+        LA.svdvals(ember.tensor(a))
+
+
+def test_values_path_choice():
+    assert _lapack_drivers.svd_values_usable(np.zeros((200, 300), np.float32))
+    assert not _lapack_drivers.svd_values_usable(np.zeros((200, 400), np.float32))  # gesdd takes a QR first
+    assert not _lapack_drivers.svd_values_usable(np.zeros((200, 300)))  # float64: gesdd as fast
+    assert not _lapack_drivers.svd_values_usable(np.zeros((50, 50), np.float32))

@@ -136,6 +136,10 @@ def svd(a, full_matrices=True, compute_uv=True):
         u, s, vh, info = _lapack_drivers.svd(a)
         if not bool((info != 0).any()):
             return u, s, vh
+    elif not compute_uv and _lapack_drivers.svd_values_usable(a):
+        s, info = _lapack_drivers.svd_values(a)
+        if not bool((info != 0).any()):
+            return s
     else:
         try:
             return xp.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)

@@ -37,6 +37,8 @@ _GEBRD_THREADED_MIN = 1024  # from here OpenBLAS's threaded gebrd gains (float32
 _EIGH_MIN = {"float32": 128}
 _EIGH_MAX = {"float32": 1 << 20}
 _SVD = ("gebrd", "bdsdc", "orgbr")
+_SVD_VALUES = ("gebrd", "bdsqr")
+_VALUES_MIN = 96  # float32 singular values alone (NumPy's work in float64: 512 32 vs 15 ms here)
 _EIGH = ("sytrd", "stedc", "orgtr")
 
 
@@ -55,6 +57,15 @@ def svd_usable(a) -> bool:
     """Whether :func:`svd` takes ``a``: a NumPy float32/float64 batch of square matrices of an order where
     the two threads pay, with the LAPACK routines found."""
     return _usable(a, _SVD_MIN, _SVD_MAX, _SVD)
+
+
+def svd_values_usable(a) -> bool:
+    """Whether :func:`svd_values` takes ``a``: float32 (..., m, n), both at least ``_VALUES_MIN``, the larger
+    below 11/6 of the smaller (from there gesdd first takes a QR factorisation)."""
+    if not isinstance(a, np.ndarray) or a.ndim < 2 or a.dtype != np.float32:
+        return False
+    k, big = min(a.shape[-2:]), max(a.shape[-2:])
+    return k >= _VALUES_MIN and 6 * big < 11 * k and _routines(_SVD_VALUES, a.dtype) is not None
 
 
 def eigh_usable(a) -> bool:
@@ -79,6 +90,43 @@ def svd(a):
             continue
         info[i] = _svd_one(flat[i], u[i], s[i], vh[i])
     return u.reshape(a.shape), s.reshape(a.shape[:-1]), vh.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
+def svd_values(a):
+    """``(s, info)``: the singular values (..., k) of every matrix of ``a`` (:func:`svd_values_usable`),
+    descending, from gebrd and bdsqr on one thread (both take little from a second); ``info`` as
+    :func:`svd`'s."""
+    gebrd, bdsqr, itype = _routines(_SVD_VALUES, a.dtype)
+    m, n = a.shape[-2:]
+    flat = a.reshape((-1, m, n))
+    k = min(m, n)
+    s = np.empty((len(flat), k), a.dtype)
+    info = np.where(np.isfinite(flat).all(axis=(1, 2)), 0, -1).astype(np.int64)
+    ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
+    rows, cols = ref(itype(n)), ref(itype(m))  # the C-contiguous matrix read column-major is A^T (n, m)
+    e, tauq, taup = np.empty(max(k - 1, 1), a.dtype), np.empty(k, a.dtype), np.empty(k, a.dtype)
+    flag = itype(0)
+    with _blas_threads() as (_, set_blas):
+        set_blas(1)
+        for i in np.flatnonzero(info == 0):
+            buf = flat[i].copy()
+
+            def reduce(work, lwork):
+                gebrd(rows, cols, vp(buf.ctypes.data), rows, vp(s[i].ctypes.data), vp(e.ctypes.data),
+                      vp(tauq.ctypes.data), vp(taup.ctypes.data), vp(work.ctypes.data), ref(itype(lwork)), ref(flag))
+
+            lwork = _query(reduce, a.dtype)
+            reduce(np.empty(lwork, a.dtype), lwork)
+            work = np.empty(4 * k, a.dtype)
+            # bidiagonal: upper where A^T has at least as many rows as columns
+            bdsqr(b"U" if n >= m else b"L", ref(itype(k)), ref(itype(0)), ref(itype(0)), ref(itype(0)),
+                  vp(s[i].ctypes.data), vp(e.ctypes.data), None, ref(itype(1)), None, ref(itype(1)), None,
+                  ref(itype(1)), vp(work.ctypes.data), ref(flag), one)
+            if flag.value < 0:
+                raise RuntimeError(f"LAPACK bdsqr: argument {-flag.value} is invalid")
+            info[i] = flag.value
+    s[info == -1] = np.nan
+    return s.reshape(a.shape[:-2] + (k,)), info.reshape(a.shape[:-2])
 
 
 def eigh(a, uplo="L"):
