@@ -241,3 +241,51 @@ def test_values_path_choice():
     assert not _lapack_drivers.svd_values_usable(np.zeros((200, 400), np.float32))  # gesdd takes a QR first
     assert not _lapack_drivers.svd_values_usable(np.zeros((200, 300)))  # float64: gesdd as fast
     assert not _lapack_drivers.svd_values_usable(np.zeros((50, 50), np.float32))
+
+
+# ---- other float32 SVDs (not square, or small): gesdd itself in float32 ----
+
+@pytest.fixture(params=["native", "numpy"])
+def gesdd_path(request, monkeypatch):
+    monkeypatch.setattr(_lapack_drivers, "_GESDD_MIN", 1 if request.param == "native" else 10**9)
+    monkeypatch.setattr(_lapack_drivers, "_SVD_MIN", {"float32": 10**9, "float64": 10**9})  # not the 2-thread path
+    monkeypatch.setattr(_lapack_drivers, "_VALUES_MIN", 10**9)
+    calls = []
+    gesdd = _lapack_drivers.gesdd
+    monkeypatch.setattr(_lapack_drivers, "gesdd", lambda a, *args: calls.append(a.shape) or gesdd(a, *args))
+    yield request.param
+    assert bool(calls) == (request.param == "native")
+
+
+@pytest.mark.parametrize("full", [True, False])
+@pytest.mark.parametrize("shape", [(7, 4), (4, 7), (2, 9, 5), (12, 12), (30, 8)])
+def test_float32_gesdd(gesdd_path, shape, full):
+    a = _matrix(shape, 8, np.float32)
+    U, S, Vh = LA.svd(ember.tensor(a), full_matrices=full)
+    u, s, vh = np.linalg.svd(a.astype(np.float64), full_matrices=full)
+    assert U.dtype == S.dtype == Vh.dtype == ember.float32
+    assert U.shape == u.shape and S.shape == s.shape and Vh.shape == vh.shape
+    np.testing.assert_allclose(S.numpy(), s, rtol=1e-5, atol=1e-5)
+    k = s.shape[-1]
+    # the first k columns: float64 gesdd's up to rounding, signs included (well separated singular values)
+    np.testing.assert_allclose(U.numpy()[..., :k], u[..., :k], atol=1e-4)
+    np.testing.assert_allclose(Vh.numpy()[..., :k, :], vh[..., :k, :], atol=1e-4)
+    for q in (U.numpy(), np.swapaxes(Vh.numpy(), -1, -2)):  # orthonormal columns, the full factors' included
+        gram = np.swapaxes(q, -1, -2) @ q
+        np.testing.assert_allclose(gram, np.broadcast_to(np.eye(q.shape[-1]), gram.shape), atol=1e-5)
+    values = LA.svdvals(ember.tensor(a))
+    np.testing.assert_allclose(values.numpy(), s, rtol=1e-5, atol=1e-5)
+
+
+def test_float32_gesdd_non_finite_raise(gesdd_path):
+    a = _matrix((3, 6, 4), 9, np.float32)
+    a[2, 1, 1] = np.nan
+    with pytest.raises(LA.LinAlgError, match=r"linalg.svd: \(Batch element 2\): The algorithm failed to converge "
+                                             r"because the input matrix contained non-finite values."):
+        LA.svd(ember.tensor(a))
+
+
+def test_gesdd_path_choice():
+    assert _lapack_drivers.gesdd_usable(np.zeros((300, 40), np.float32))
+    assert not _lapack_drivers.gesdd_usable(np.zeros((300, 40)))  # float64: NumPy's gesdd is the same
+    assert not _lapack_drivers.gesdd_usable(np.zeros((300, 4), np.float32))  # NumPy's loop in C costs less

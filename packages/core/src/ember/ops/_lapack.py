@@ -140,6 +140,11 @@ def svd(a, full_matrices=True, compute_uv=True):
         s, info = _lapack_drivers.svd_values(a)
         if not bool((info != 0).any()):
             return s
+    elif _lapack_drivers.gesdd_usable(a):
+        result = _lapack_drivers.gesdd(a, full_matrices, compute_uv)
+        info = result[-1]
+        if not bool((info != 0).any()):
+            return result[:-1] if compute_uv else result[0]
     else:
         try:
             return xp.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
