@@ -289,3 +289,39 @@ def test_gesdd_path_choice():
     assert _lapack_drivers.gesdd_usable(np.zeros((300, 40), np.float32))
     assert not _lapack_drivers.gesdd_usable(np.zeros((300, 40)))  # float64: NumPy's gesdd is the same
     assert not _lapack_drivers.gesdd_usable(np.zeros((300, 4), np.float32))  # NumPy's loop in C costs less
+
+
+# ---- float32 eigenvalues alone: sytrd and sterf in float32 ----
+
+@pytest.fixture(params=["native", "numpy"])
+def eigvals_path(request, monkeypatch):
+    low = 1 if request.param == "native" else 10**9
+    monkeypatch.setattr(_lapack_drivers, "_EIGH_MIN", {"float32": low, "float64": low})
+    monkeypatch.setattr(_lapack_drivers, "_EIGH_MAX", {"float32": 10**9, "float64": 10**9})
+    calls = []
+    values = _lapack_drivers.eigh_values
+    monkeypatch.setattr(_lapack_drivers, "eigh_values", lambda a, *args: calls.append(a.shape) or values(a, *args))
+    yield request.param
+    assert bool(calls) == (request.param == "native")
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (6, 6), (2, 3, 9, 9)])
+def test_eigvalsh_reads_one_triangle(eigvals_path, shape, dtype, uplo):
+    a = _symmetric(shape, 10, dtype)
+    other = (np.triu if uplo == "L" else np.tril)(np.full(shape, 7.0, dtype), 1 if uplo == "L" else -1)
+    w = LA.eigvalsh(ember.tensor(a + other), UPLO=uplo)
+    assert w.dtype == ember.tensor(a).dtype and w.shape == shape[:-1]
+    ref = np.linalg.eigvalsh(a.astype(np.float64))
+    tol = 1e-5 * np.abs(ref).max() if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(w.numpy(), ref, atol=tol)
+
+
+def test_eigvalsh_no_convergence_names_sterfs_code(monkeypatch):
+    monkeypatch.setattr(_lapack_drivers, "eigh_values", lambda a, uplo: (np.zeros(a.shape[:-1], a.dtype),
+                                                                         np.array(4)))
+    with pytest.raises(LA.LinAlgError, match=r"linalg.eigh: The algorithm failed to converge because the input "
+                                             r"matrix is ill-conditioned or has too many repeated eigenvalues \(error "
+                                             r"code: 4\)."):
+        LA.eigvalsh(ember.tensor(np.eye(200, dtype=np.float32)))

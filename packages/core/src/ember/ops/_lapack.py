@@ -170,11 +170,28 @@ def eigh(a, uplo="L"):
     if not _lapack_drivers.eigh_usable(a) or not bool(xp.isfinite(a).all()):
         return xp.linalg.eigh(a, UPLO=uplo)  # non-finite values give NaNs, as in PyTorch
     w, v, info = _lapack_drivers.eigh(a, uplo)
+    _raise_eigh_failure(info)
+    return w, v
+
+
+def eigvalsh(a, uplo="L"):
+    """The eigenvalues of every symmetric matrix of ``a`` as ``xp.linalg.eigvalsh``; finite float32 NumPy
+    matrices of moderate order in float32 (:mod:`._lapack_drivers`)."""
+    from . import _lapack_drivers
+
+    xp = xp_of(a)
+    if not _lapack_drivers.eigh_values_usable(a) or not bool(xp.isfinite(a).all()):
+        return xp.linalg.eigvalsh(a, UPLO=uplo)
+    w, info = _lapack_drivers.eigh_values(a, uplo)
+    _raise_eigh_failure(info)
+    return w
+
+
+def _raise_eigh_failure(info):
     if bool((info != 0).any()):
         prefix, code = batch_prefix(info, "linalg.eigh")
         raise LinAlgError(f"linalg.eigh: {prefix}The algorithm failed to converge because the input matrix is "
                           f"ill-conditioned or has too many repeated eigenvalues (error code: {code}).")
-    return w, v
 
 
 def check_square(a, name):

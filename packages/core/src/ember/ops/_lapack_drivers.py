@@ -44,6 +44,7 @@ _VALUES_MIN = 96  # float32 singular values alone (NumPy's work in float64: 512 
 _GESDD = ("gesdd",)
 _GESDD_MIN = 16
 _EIGH = ("sytrd", "stedc", "orgtr")
+_EIGH_VALUES = ("sytrd", "sterf")
 
 
 def _routines(names, dtype):
@@ -70,6 +71,12 @@ def svd_values_usable(a) -> bool:
         return False
     k, big = min(a.shape[-2:]), max(a.shape[-2:])
     return k >= _VALUES_MIN and 6 * big < 11 * k and _routines(_SVD_VALUES, a.dtype) is not None
+
+
+def eigh_values_usable(a) -> bool:
+    """Whether :func:`eigh_values` takes ``a``: as :func:`eigh_usable` (NumPy's float32 eigvalsh works in
+    float64 too: 512 10.8 ms against 4.6 here)."""
+    return _usable(a, _EIGH_MIN, _EIGH_MAX, _EIGH_VALUES)
 
 
 def gesdd_usable(a) -> bool:
@@ -193,6 +200,34 @@ def eigh(a, uplo="L"):
     for i in range(len(flat)):
         info[i] = _eigh_one(flat[i], uplo.encode(), w[i], v[i])
     return w.reshape(a.shape[:-1]), v.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
+def eigh_values(a, uplo="L"):
+    """``(w, info)``: the eigenvalues (..., n), ascending, of every symmetric matrix of ``a`` (its ``uplo``
+    triangle; :func:`eigh_values_usable`), from sytrd (BLAS's threads) and sterf; ``info`` 0, or sterf's
+    positive code where it did not converge."""
+    sytrd, sterf, itype = _routines(_EIGH_VALUES, a.dtype)
+    dtype, n = a.dtype, a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    w = np.empty(flat.shape[:-1], dtype)
+    info = np.zeros(len(flat), dtype=np.int64)
+    ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
+    dim, flag = ref(itype(n)), itype(0)
+    e, tau = np.empty(max(n - 1, 1), dtype), np.empty(max(n - 1, 1), dtype)
+    for i in range(len(flat)):
+        m = _column_major(flat[i])
+
+        def reduce(work, lwork):
+            sytrd(uplo.encode(), dim, vp(m.ctypes.data), dim, vp(w[i].ctypes.data), vp(e.ctypes.data),
+                  vp(tau.ctypes.data), vp(work.ctypes.data), ref(itype(lwork)), ref(flag), one)
+
+        lwork = _query(reduce, dtype)
+        reduce(np.empty(lwork, dtype), lwork)
+        sterf(dim, vp(w[i].ctypes.data), vp(e.ctypes.data), ref(flag))
+        if flag.value < 0:
+            raise RuntimeError(f"LAPACK sytrd/sterf: argument {-flag.value} is invalid")
+        info[i] = flag.value
+    return w.reshape(a.shape[:-1]), info.reshape(a.shape[:-2])
 
 
 def _query(call, dtype):
