@@ -1,6 +1,7 @@
-"""The compiled max-pool backward of MaxPool1d and MaxPool2d (non-overlapping windows, the optional numba
-extra) against the NumPy path and hand-computed cases: ties go to the first offset (PyTorch), the tail past the last window and
-every non-winner get 0, inf gradients pass unchanged."""
+"""The compiled max-pool forward and backward of MaxPool1d and MaxPool2d (non-overlapping windows, the optional
+numba extra) against the NumPy path and hand-computed cases: ties go to the first offset (PyTorch), the tail past
+the last window and every non-winner get 0, inf gradients pass unchanged; forward: a NaN in a window wins, and of
+equal values (+0 and -0) the first is kept, as in PyTorch."""
 
 import numpy as np
 import pytest
@@ -91,3 +92,32 @@ def test_hand_computed_2d_gradient_with_ties_and_a_tail():
     assert gx[0, 0, 2:4, :2].tolist() == [[0, 0], [0, 5]]
     assert gx[0, 0, :2, 2:4].tolist() == [[2, 0], [0, 0]]  # an all-zero window: its first element
     assert not gx[0, :, 8, :].any() and not gx[0, :, :, 8].any()  # past the last row and column of windows
+
+
+def _forward(x_np, k, two_d=False):
+    pool = F.max_pool2d if two_d else F.max_pool1d
+    with ember.no_grad():
+        return pool(ember.tensor(x_np), k).numpy()
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("shape, k", [((4, 32, 496), 4), ((4, 32, 203), 3), ((2, 64, 65), 2), ((2, 64, 77), 5),
+                                      ((3, 40, 13, 11), 2), ((3, 40, 12, 9), 3), ((2, 50, 8, 10), (2, 5)),
+                                      ((2, 50, 9, 12), (3, 1))])
+def test_fast_forward_matches_the_numpy_path_with_nans(shape, k, monkeypatch):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[rng.integers(0, x.size, 40)] = np.nan
+    monkeypatch.setenv("EMBER_NO_FAST", "1")
+    ref = _forward(x, k, len(shape) == 4)
+    monkeypatch.setenv("EMBER_NO_FAST", "0")
+    np.testing.assert_array_equal(_forward(x, k, len(shape) == 4), ref)
+
+
+def test_hand_computed_forward_nan_and_signed_zeros():
+    x = np.zeros((1, 64, 130), np.float32)  # 4096+ elements: the compiled path applies when installed
+    x[0, 0, :12] = [1, np.nan, 3, 2, -0.0, 0.0, 0.0, -0.0, 0.0, -0.0, -1, 4]
+    y = _forward(x, 4)
+    assert np.isnan(y[0, 0, 0]) and y[0, 0, 2] == 4
+    if HAVE_NUMBA:  # PyTorch keeps the first of equal values: -0 here
+        assert np.signbit(y[0, 0, 1])

@@ -1,10 +1,54 @@
-"""A compiled max-pool backward for non-overlapping windows (``MaxPool2d(k)``, ``MaxPool1d(k)``: stride =
-kernel, no padding or dilation), the optional numba extra (see ``_fast.py``). NumPy needs one strided mask
-pass and one strided write per window offset; this is one pass over the input."""
+"""A compiled max-pool forward and backward for non-overlapping windows (``MaxPool2d(k)``, ``MaxPool1d(k)``:
+stride = kernel, no padding or dilation), the optional numba extra (see ``_fast.py``). NumPy needs one
+strided pass per window offset (and a mask pass in the backward); these are one pass over the input."""
 
 from __future__ import annotations
 
-from numba import njit
+from numba import njit, uint64
+
+
+@njit(inline="always", nogil=True, boundscheck=False)
+def _nanmax(m, v):
+    return v if (v > m) | (v != v) else m
+
+
+@njit(inline="always", nogil=True, boundscheck=False)
+def _row_max(orow, xr, kw, Wo, start):
+    """orow[ow] = the maximum of xr[ow * kw:(ow + 1) * kw] (``start``: the first row of the windows, so
+    orow is not read yet), NaN winning. All of a window's elements are read in one iteration with a literal
+    stride for the common widths: the loads then vectorise as an interleaved group (a runtime stride, or one
+    pass per offset, ran no faster than NumPy's strided passes)."""
+    if kw == 2:
+        for ow in range(uint64(Wo)):
+            i = uint64(2) * ow
+            m = _nanmax(xr[i], xr[i + uint64(1)])
+            orow[ow] = m if start else _nanmax(orow[ow], m)
+    elif kw == 4:
+        for ow in range(uint64(Wo)):
+            i = uint64(4) * ow
+            m = _nanmax(_nanmax(_nanmax(xr[i], xr[i + uint64(1)]), xr[i + uint64(2)]), xr[i + uint64(3)])
+            orow[ow] = m if start else _nanmax(orow[ow], m)
+    else:
+        for ow in range(uint64(Wo)):
+            i = uint64(kw) * ow
+            m = xr[i]
+            for b in range(uint64(1), uint64(kw)):
+                m = _nanmax(m, xr[i + b])
+            orow[ow] = m if start else _nanmax(orow[ow], m)
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
+def maxpool_fwd(x, out, kh, kw):
+    """out (P, Ho, Wo) = the maximum of each kh x kw window of x (P, H, W), a NaN in a window winning (as
+    PyTorch's ``val > max || isnan(val)``: among equal values the first in scan order is kept)."""
+    P = x.shape[0]
+    Ho, Wo = out.shape[1], out.shape[2]
+    for p in range(P):
+        xp, op = x[p], out[p]
+        for oh in range(Ho):
+            orow = op[oh]
+            for a in range(kh):
+                _row_max(orow, xp[oh * kh + a], kw, Wo, a == 0)
 
 
 @njit(nogil=True, cache=True, boundscheck=False)

@@ -27,7 +27,7 @@ from .pooling import (
     _bin_sum_t,
     _check_float,
     _check_real,
-    _Geom,
+    geometry,
     _LinearGradFn,
     _out_len,
     _tuple_arg,
@@ -116,7 +116,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     k, s, p, d = _parse3d("max_pool3d", kernel_size, stride, padding, dilation)
     out = _pool3d_shape(input, k, s, p, d, ceil_mode, "max_pool3d_with_indices_out_cpu_template()")
     _check_real(input._data, "max_pool3d")
-    return MaxPool3dFn.apply(input, _Geom(input.shape[-3:], out, k, s, p, d), bool(return_indices))
+    return MaxPool3dFn.apply(input, geometry(tuple(input.shape[-3:]), tuple(out), k, s, p, d), bool(return_indices))
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
@@ -129,7 +129,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     out = _pool3d_shape(input, k, s, p, (1, 1, 1), ceil_mode, "avg_pool3d()", check_input_size=True)
     if input._data.dtype.kind not in "fiu":
         raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_type_name(input._data)}'")
-    geom = _Geom(input.shape[-3:], out, k, s, p, (1, 1, 1))
+    geom = geometry(tuple(input.shape[-3:]), tuple(out), k, s, p, (1, 1, 1))
     return AvgPool3dFn.apply(input, geom, bool(count_include_pad), divisor_override)
 
 
@@ -240,7 +240,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
         return (out, Tensor._make(xp.zeros(shape, dtype=np.int64))) if return_indices else out
     if all(I % O == 0 for I, O in zip(ins, sizes)):  # even bins: a plain max pool with kernel = stride = I / O
         k = tuple(I // O for I, O in zip(ins, sizes))
-        return MaxPool3dFn.apply(input, _Geom(ins, sizes, k, k, (0, 0, 0), (1, 1, 1)), bool(return_indices))
+        return MaxPool3dFn.apply(input, geometry(tuple(ins), tuple(sizes), k, k, (0, 0, 0), (1, 1, 1)), bool(return_indices))
     out, idx = AdaptiveMaxPool3dFn.apply(input, *sizes)
     return (out, idx) if return_indices else out
 
