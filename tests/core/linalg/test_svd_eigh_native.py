@@ -18,15 +18,32 @@ pytestmark = pytest.mark.skipif(_lapack_drivers._routines(_lapack_drivers._SVD, 
                                 reason="NumPy's LAPACK gebrd/bdsdc/orgbr not found")
 
 
+def _choose(request, monkeypatch, routine, thresholds):
+    """Set ``_lapack_drivers``'s ``thresholds`` ({name: a number or a per-dtype dict}) as given for the
+    native path and to NEVER for NumPy's (a NEVER given stays NEVER on both), count the calls of ``routine``,
+    yield the path (``request.param``), then check that the native routine ran exactly when chosen."""
+    native = request.param == "native"
+    for name, value in thresholds.items():
+        if isinstance(value, dict):
+            value = {dtype: (low if native else NEVER) for dtype, low in value.items()}
+        elif value != NEVER:
+            value = value if native else NEVER
+        monkeypatch.setattr(_lapack_drivers, name, value)
+    calls = []
+    original = getattr(_lapack_drivers, routine)
+    monkeypatch.setattr(_lapack_drivers, routine, lambda a, *args: calls.append(a.shape) or original(a, *args))
+    yield request.param
+    assert bool(calls) == native
+
+
+NEVER = 10**9
+BOTH = {"float32": 1, "float64": 1}
+ANY_SIZE = {"float32": NEVER, "float64": NEVER}  # as maxima
+
+
 @pytest.fixture(params=["native", "numpy"])
 def path(request, monkeypatch):
-    low = 1 if request.param == "native" else 10**9
-    monkeypatch.setattr(_lapack_drivers, "_SVD_MIN", {"float32": low, "float64": low})
-    calls = []
-    one = _lapack_drivers._svd_one
-    monkeypatch.setattr(_lapack_drivers, "_svd_one", lambda a, *out: calls.append(a.shape) or one(a, *out))
-    yield request.param
-    assert bool(calls) == (request.param == "native")
+    yield from _choose(request, monkeypatch, "_svd_one", {"_SVD_MIN": BOTH})
 
 
 @pytest.fixture(params=[1, 2], ids=["one-thread", "two-threads"])
@@ -96,12 +113,17 @@ def test_gradients_float64(path):
     assert gradcheck(f, [a])
 
 
+def _non_finite_raises(fn, a, element):
+    """``fn(a)`` raises PyTorch's LinAlgError naming batch element ``element`` as non-finite."""
+    with pytest.raises(LA.LinAlgError, match=rf"linalg.svd: \(Batch element {element}\): The algorithm failed to "
+                                             r"converge because the input matrix contained non-finite values."):
+        fn(ember.tensor(a))
+
+
 def test_non_finite_batch_element_raises_pytorchs_error(path):
     a = np.stack([np.eye(4), np.eye(4), np.eye(4)])
     a[1, 2, 3] = np.nan
-    with pytest.raises(LA.LinAlgError, match=r"linalg.svd: \(Batch element 1\): The algorithm failed to converge "
-                                             r"because the input matrix contained non-finite values."):
-        LA.svd(ember.tensor(a))
+    _non_finite_raises(LA.svd, a, 1)
 
 
 def test_no_convergence_names_bdsdcs_code(monkeypatch):
@@ -127,14 +149,7 @@ def test_path_choice():
 
 @pytest.fixture(params=["native", "numpy"])
 def eigh_path(request, monkeypatch):
-    low = 1 if request.param == "native" else 10**9
-    monkeypatch.setattr(_lapack_drivers, "_EIGH_MIN", {"float32": low, "float64": low})
-    monkeypatch.setattr(_lapack_drivers, "_EIGH_MAX", {"float32": 10**9, "float64": 10**9})
-    calls = []
-    one = _lapack_drivers._eigh_one
-    monkeypatch.setattr(_lapack_drivers, "_eigh_one", lambda a, *rest: calls.append(a.shape) or one(a, *rest))
-    yield request.param
-    assert bool(calls) == (request.param == "native")
+    yield from _choose(request, monkeypatch, "_eigh_one", {"_EIGH_MIN": BOTH, "_EIGH_MAX": ANY_SIZE})
 
 
 def _symmetric(shape, seed, dtype=np.float64):
@@ -209,12 +224,7 @@ def test_eigh_path_choice():
 
 @pytest.fixture(params=["native", "numpy"])
 def values_path(request, monkeypatch):
-    monkeypatch.setattr(_lapack_drivers, "_VALUES_MIN", 1 if request.param == "native" else 10**9)
-    calls = []
-    values = _lapack_drivers.svd_values
-    monkeypatch.setattr(_lapack_drivers, "svd_values", lambda a: calls.append(a.shape) or values(a))
-    yield request.param
-    assert bool(calls) == (request.param == "native")
+    yield from _choose(request, monkeypatch, "svd_values", {"_VALUES_MIN": 1})
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 5), (6, 4), (4, 6), (2, 3, 7, 5), (40, 30)])
@@ -231,9 +241,7 @@ def test_float32_singular_values(values_path, shape):
 def test_float32_singular_values_non_finite_raise(values_path):
     a = np.stack([np.eye(4), np.eye(4)]).astype(np.float32)
     a[1, 0, 0] = np.nan
-    with pytest.raises(LA.LinAlgError, match=r"linalg.svd: \(Batch element 1\): The algorithm failed to converge "
-                                             r"because the input matrix contained non-finite values."):
-        LA.svdvals(ember.tensor(a))
+    _non_finite_raises(LA.svdvals, a, 1)
 
 
 def test_values_path_choice():
@@ -247,14 +255,8 @@ def test_values_path_choice():
 
 @pytest.fixture(params=["native", "numpy"])
 def gesdd_path(request, monkeypatch):
-    monkeypatch.setattr(_lapack_drivers, "_GESDD_MIN", 1 if request.param == "native" else 10**9)
-    monkeypatch.setattr(_lapack_drivers, "_SVD_MIN", {"float32": 10**9, "float64": 10**9})  # not the 2-thread path
-    monkeypatch.setattr(_lapack_drivers, "_VALUES_MIN", 10**9)
-    calls = []
-    gesdd = _lapack_drivers.gesdd
-    monkeypatch.setattr(_lapack_drivers, "gesdd", lambda a, *args: calls.append(a.shape) or gesdd(a, *args))
-    yield request.param
-    assert bool(calls) == (request.param == "native")
+    # not the two-thread path nor the values-alone one
+    yield from _choose(request, monkeypatch, "gesdd", {"_GESDD_MIN": 1, "_SVD_MIN": ANY_SIZE, "_VALUES_MIN": NEVER})
 
 
 @pytest.mark.parametrize("full", [True, False])
@@ -280,9 +282,7 @@ def test_float32_gesdd(gesdd_path, shape, full):
 def test_float32_gesdd_non_finite_raise(gesdd_path):
     a = _matrix((3, 6, 4), 9, np.float32)
     a[2, 1, 1] = np.nan
-    with pytest.raises(LA.LinAlgError, match=r"linalg.svd: \(Batch element 2\): The algorithm failed to converge "
-                                             r"because the input matrix contained non-finite values."):
-        LA.svd(ember.tensor(a))
+    _non_finite_raises(LA.svd, a, 2)
 
 
 def test_gesdd_path_choice():
@@ -295,14 +295,7 @@ def test_gesdd_path_choice():
 
 @pytest.fixture(params=["native", "numpy"])
 def eigvals_path(request, monkeypatch):
-    low = 1 if request.param == "native" else 10**9
-    monkeypatch.setattr(_lapack_drivers, "_EIGH_MIN", {"float32": low, "float64": low})
-    monkeypatch.setattr(_lapack_drivers, "_EIGH_MAX", {"float32": 10**9, "float64": 10**9})
-    calls = []
-    values = _lapack_drivers.eigh_values
-    monkeypatch.setattr(_lapack_drivers, "eigh_values", lambda a, *args: calls.append(a.shape) or values(a, *args))
-    yield request.param
-    assert bool(calls) == (request.param == "native")
+    yield from _choose(request, monkeypatch, "eigh_values", {"_EIGH_MIN": BOTH, "_EIGH_MAX": ANY_SIZE})
 
 
 @pytest.mark.parametrize("uplo", ["L", "U"])

@@ -271,6 +271,14 @@ def _side_by_side(threads, first, second):
         second()
 
 
+def _operands(names, a):
+    """For one (n, n) matrix: the LAPACK routines ``names``, their integer type, its dtype and order, the
+    order by reference, and a column-major copy of it (the reduction overwrites it)."""
+    *routines, itype = _routines(names, a.dtype)
+    n = a.shape[-1]
+    return routines, itype, a.dtype, n, ctypes.byref(itype(n)), _column_major(a)
+
+
 def _check(status, names):
     for name, flag in zip(names, status):
         if flag.value < 0:
@@ -279,11 +287,8 @@ def _check(status, names):
 
 def _svd_one(a, u, s, vh):
     """The SVD of one (n, n) matrix into ``u``, ``s`` and ``vh`` (C-contiguous); returns bdsdc's info."""
-    gebrd, bdsdc, orgbr, itype = _routines(_SVD, a.dtype)
-    dtype, n = a.dtype, a.shape[-1]
+    (gebrd, bdsdc, orgbr), itype, dtype, n, dim, m = _operands(_SVD, a)
     ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
-    dim = ref(itype(n))
-    m = _column_major(a)  # gebrd overwrites it
     e, tauq, taup = np.empty(max(n - 1, 1), dtype), np.empty(n, dtype), np.empty(n, dtype)
     ubd, vtbd = np.empty((n, n), dtype), np.empty((n, n), dtype)  # bdsdc's column-major U and V^T
     q, p = np.empty((n, n), dtype), np.empty((n, n), dtype)
@@ -326,11 +331,8 @@ def _svd_one(a, u, s, vh):
 
 def _eigh_one(a, uplo, w, v):
     """The eigendecomposition of one symmetric (n, n) matrix into ``w`` and ``v``; returns stedc's info."""
-    sytrd, stedc, orgtr, itype = _routines(_EIGH, a.dtype)
-    dtype, n = a.dtype, a.shape[-1]
+    (sytrd, stedc, orgtr), itype, dtype, n, dim, m = _operands(_EIGH, a)
     ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
-    dim = ref(itype(n))
-    m = _column_major(a)  # sytrd overwrites it
     e, tau = np.empty(max(n - 1, 1), dtype), np.empty(max(n - 1, 1), dtype)
     z, q = np.empty((n, n), dtype), np.empty((n, n), dtype)  # stedc's column-major vectors, the factor Q
     status = [itype(0) for _ in range(3)]  # sytrd, stedc, orgtr
