@@ -217,6 +217,19 @@ def test_logdet_gradient_at_a_singular_matrix_is_pytorchs(matrix, want):
     assert np.array_equal(np.signbit(got[num]), np.signbit(np.array(want)[num]))  # -0.0 included
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_slogdet_of_large_random_matrices_takes_lapack_not_the_exact_path(monkeypatch, dtype):
+    # the exact (PyTorch-rounding) path is a Python loop over the columns: kept for rounding-level pivots only
+    from ember.ops import _lapack
+
+    monkeypatch.setattr(_lapack, "slogdet_fused", lambda a: pytest.fail("exact path taken for a regular matrix"))
+    a = np.random.default_rng(0).standard_normal((2, 300, 300)).astype(dtype)
+    sign, logabs = ember.linalg.slogdet(ember.tensor(a))
+    want_sign, want = np.linalg.slogdet(a.astype(np.float64))
+    assert sign.tolist() == want_sign.tolist()
+    np.testing.assert_allclose(logabs.numpy(), want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 def test_slogdet_batch_mixing_singular_and_regular_matrices():
     A = _f64([[[1.0, 1.0], [-1.0, -1.0]], [[2.0, 1.0], [1.0, 3.0]]])
     sign, logabs = ember.linalg.slogdet(A)
