@@ -318,3 +318,50 @@ def test_eigvalsh_no_convergence_names_sterfs_code(monkeypatch):
                                              r"matrix is ill-conditioned or has too many repeated eigenvalues \(error "
                                              r"code: 4\)."):
         LA.eigvalsh(ember.tensor(np.eye(200, dtype=np.float32)))
+
+
+# ---- lstsq without a backward: gelsy, PyTorch's default CPU driver ----
+
+@pytest.fixture(params=["native", "numpy"])
+def gelsy_path(request, monkeypatch):
+    yield from _choose(request, monkeypatch, "gelsy", {"_GELSY_MIN": 1})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape_a, shape_b", [((9, 5), (9, 3)), ((5, 9), (5, 2)), ((2, 8, 6), (2, 8, 4)),
+                                              ((7, 7), (7,))])
+def test_lstsq_solution_and_rank(gelsy_path, shape_a, shape_b, dtype):
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_b).astype(dtype)
+    result = LA.lstsq(ember.tensor(a), ember.tensor(b))
+    rhs = b[..., None] if len(shape_b) == len(shape_a) - 1 else b
+    want = np.linalg.pinv(a.astype(np.float64)) @ rhs.astype(np.float64)  # full rank: the least-squares solution
+    want = want[..., 0] if len(shape_b) == len(shape_a) - 1 else want
+    tol = 2e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(result.solution.numpy(), want, atol=tol, rtol=tol)
+    assert result.solution.dtype == ember.tensor(a).dtype
+    assert (result.rank.numpy() == min(shape_a[-2:])).all() and result.rank.dtype == ember.int64
+    assert result.residuals.shape == (0,) and result.singular_values.shape == (0,)  # as PyTorch's gelsy
+
+
+def test_lstsq_rank_deficient_gives_the_minimum_norm_solution(gelsy_path):
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((10, 3)) @ rng.standard_normal((3, 6))  # rank 3
+    b = rng.standard_normal((10, 2))
+    result = LA.lstsq(ember.tensor(a), ember.tensor(b))
+    assert result.rank.item() == 3
+    np.testing.assert_allclose(result.solution.numpy(), np.linalg.pinv(a) @ b, atol=1e-10)
+
+
+def test_lstsq_with_a_backward_keeps_the_differentiable_path(monkeypatch):
+    monkeypatch.setattr(_lapack_drivers, "_GELSY_MIN", 1)
+    calls = []
+    gelsy = _lapack_drivers.gelsy
+    monkeypatch.setattr(_lapack_drivers, "gelsy", lambda *args: calls.append(1) or gelsy(*args))
+    a = ember.tensor(_matrix((6, 4), 13), requires_grad=True)
+    b = ember.tensor(_matrix((6, 2), 14))
+    LA.lstsq(a, b).solution.sum().backward()
+    assert not calls and a.grad is not None  # gelsy has no backward: the SVD route
+    assert gradcheck(lambda m: LA.lstsq(m, b).solution, [a])
+    values = LA.lstsq(a.detach(), b, driver="gelsd").singular_values  # other drivers: the SVD route
+    np.testing.assert_allclose(values.numpy(), np.linalg.svd(a.detach().numpy(), compute_uv=False), rtol=1e-12)

@@ -49,6 +49,8 @@ _GESDD = ("gesdd",)
 _GESDD_MIN = 16
 _EIGH = ("sytrd", "stedc", "orgtr")
 _EIGH_VALUES = ("sytrd", "sterf")
+_GELSY = ("gelsy",)
+_GELSY_MIN = 32  # smaller dimension from which lstsq calls gelsy per matrix (below, the batched SVD route)
 
 
 def _routines(names, dtype):
@@ -89,6 +91,49 @@ def gesdd_usable(a) -> bool:
     reference algorithm's path (not for matrices over 11/6 times wider than tall)."""
     return (isinstance(a, np.ndarray) and a.ndim >= 2 and a.dtype == np.float32 and min(a.shape[-2:]) >= _GESDD_MIN
             and _routines(_GESDD, a.dtype) is not None)
+
+
+def gelsy_usable(a, b) -> bool:
+    """Whether :func:`gelsy` takes ``a`` (..., m, n) and ``b`` (..., m, k): NumPy float32/float64 arrays of one
+    dtype, both dimensions of ``a`` at least ``_GELSY_MIN``."""
+    return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+            and a.dtype.name in ("float32", "float64") and min(a.shape[-2:]) >= _GELSY_MIN
+            and _routines(_GELSY, a.dtype) is not None)
+
+
+def gelsy(a, b, rcond):
+    """``(x, rank)``: the minimum-norm least-squares solutions x (..., n, k) of ``a`` (..., m, n) x = ``b``
+    (..., m, k), batch dimensions broadcast, by LAPACK's gelsy (a QR factorisation with column pivoting: the
+    driver PyTorch uses on the CPU by default), and the effective ranks (int64) for ``rcond``."""
+    (routine, itype), dtype = _routines(_GELSY, a.dtype), a.dtype
+    m, n, k = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    fa = np.broadcast_to(a, batch + (m, n)).reshape((-1, m, n))
+    fb = np.broadcast_to(b, batch + (m, k)).reshape((-1, m, k))
+    x = np.empty((len(fa), n, k), dtype)
+    rank = np.zeros(len(fa), np.int64)
+    ld = max(m, n, 1)
+    ref, vp = ctypes.byref, ctypes.c_void_p
+    scalar = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+    jpvt, r, flag = np.empty(n, np.dtype(itype)), itype(0), itype(0)
+    for i in range(len(fa)):
+        buf = _column_major(fa[i])
+        rhs = np.zeros((k, ld), dtype)  # column-major (ld, k): b's columns, then room for the n solutions
+        rhs[:, :m] = fb[i].T
+        jpvt[:] = 0  # every column free to move
+
+        def call(work, lwork):
+            routine(ref(itype(m)), ref(itype(n)), ref(itype(k)), vp(buf.ctypes.data), ref(itype(m)),
+                    vp(rhs.ctypes.data), ref(itype(ld)), vp(jpvt.ctypes.data), ref(scalar(rcond)), ref(r),
+                    vp(work.ctypes.data), ref(itype(lwork)), ref(flag))
+
+        lwork = _query(call, dtype)
+        call(np.empty(lwork, dtype), lwork)
+        if flag.value:
+            raise RuntimeError(f"LAPACK gelsy: argument {-flag.value} is invalid")
+        x[i] = rhs[:, :n].T
+        rank[i] = r.value
+    return x.reshape(batch + (n, k)), rank.reshape(batch)
 
 
 def eigh_usable(a) -> bool:

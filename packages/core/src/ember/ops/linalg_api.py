@@ -7,7 +7,7 @@ import math
 
 from .. import return_types
 from ..tensor import Tensor
-from . import _lapack
+from . import _lapack, _lapack_drivers
 from ._common import bind, normalize_dims, xp_of
 from ._lapack import LinAlgError
 from .linalg_decomp import QR, SVD, Cholesky, Det, Eig, Eigh, Inv, MatrixExp, Slogdet, Solve, check_uplo
@@ -186,6 +186,13 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rhs = B.unsqueeze(-1) if vector else B
     m, n = A.shape[-2], A.shape[-1]
     xp = xp_of(A._data)
+    if driver in (None, "gelsy") and _no_backward(A) and _no_backward(rhs) and _lapack_drivers.gelsy_usable(A._data, rhs._data):
+        # PyTorch's default CPU driver: QR with column pivoting, no SVD (512x512, 4 columns: 110 -> ~6 ms)
+        eps = float(xp.finfo(A._data.dtype).eps)
+        x, rank = _lapack_drivers.gelsy(A._data, rhs._data, eps * max(m, n) if rcond is None else rcond)
+        empty = Tensor._make(xp.zeros((0,), dtype=A._data.dtype))
+        X = Tensor._make(x)
+        return linalg_lstsq(X.squeeze(-1) if vector else X, empty, Tensor._make(rank), empty)
     s = _lapack.svd(A._data, compute_uv=False)
     eps = float(xp.finfo(A._data.dtype).eps)  # a Python number (np.float32 is not one)
     tol = (eps * max(m, n) if rcond is None else rcond) * (s[..., :1] if s.size else 0)
