@@ -324,3 +324,20 @@ def test_compiled_path_off_without_numba_or_with_ember_no_fast(monkeypatch):
     monkeypatch.delenv("EMBER_NO_FAST")
     assert (_lapack_native.compiled(np.float64, 8) is not None) == HAVE_NUMBA
     assert _lapack_native.compiled(np.float64, 129) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 3), (2, 5, 5)])
+def test_inverse_through_the_native_lu(monkeypatch, shape, dtype):
+    monkeypatch.setattr(linalg_decomp, "_INV_NATIVE_MIN", {"float32": 1, "float64": 1})
+    calls = []
+    factor = _lapack_native.lu_factor
+    monkeypatch.setattr(_lapack_native, "lu_factor", lambda a: calls.append(a.shape) or factor(a))
+    a = np.random.default_rng(3).standard_normal(shape).astype(dtype) + 3 * np.eye(shape[-1], dtype=dtype)
+    inv = LA.inv(ember.tensor(a))
+    assert calls and inv.dtype == ember.tensor(a).dtype and inv.shape == shape
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(inv.numpy(), np.linalg.inv(a.astype(np.float64)), rtol=tol, atol=tol)
+    singular = np.stack([np.eye(3), np.diag([1.0, 0.0, 2.0])]).astype(dtype)
+    with pytest.raises(LA.LinAlgError, match=r"linalg.inv: \(Batch element 1\): The diagonal element 2 is zero"):
+        LA.inv(ember.tensor(singular))

@@ -50,6 +50,12 @@ def _raise_singular(a, name):
                       "because the input matrix is singular.")
 
 
+# Smallest order inverted through ``_lapack_native`` (its LU, then the solve with the identity) rather than
+# NumPy's inv, which works in float64 for float32 input: float32 512 12.1 -> 5.3 ms, 128 0.50 -> 0.26, b16 64
+# 1.60 -> 0.91; float64 512 12.0 -> 10.0 ms (128: even).
+_INV_NATIVE_MIN = {"float32": 96, "float64": 256}
+
+
 class Inv(Primitive):
     save_output = True
 
@@ -60,6 +66,11 @@ class Inv(Primitive):
         xp = xp_of(a)
         if a.shape[-1] == 0:
             return a.copy()
+        if type(a) is _np.ndarray and a.shape[-1] >= _INV_NATIVE_MIN.get(a.dtype.name, 1 << 62) and _native.available(a.dtype):
+            lu, piv, info = _native.lu_factor(a)
+            if info.any():
+                _raise_singular(a, "linalg.inv")
+            return _native.lu_solve(lu, piv, _np.broadcast_to(_np.eye(a.shape[-1], dtype=a.dtype), a.shape))
         return _lapack_call(lambda: xp.linalg.inv(a), a, lambda m: _raise_singular(m, "linalg.inv"))
 
     @staticmethod
