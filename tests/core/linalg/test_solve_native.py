@@ -341,3 +341,21 @@ def test_inverse_through_the_native_lu(monkeypatch, shape, dtype):
     singular = np.stack([np.eye(3), np.diag([1.0, 0.0, 2.0])]).astype(dtype)
     with pytest.raises(LA.LinAlgError, match=r"linalg.inv: \(Batch element 1\): The diagonal element 2 is zero"):
         LA.inv(ember.tensor(singular))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_determinant_from_the_native_lu(monkeypatch, dtype):
+    monkeypatch.setattr(linalg_decomp, "_DET_NATIVE_MIN", {"float32": 1, "float64": 1})
+    calls = []
+    factor = _lapack_native.lu_factor
+    monkeypatch.setattr(_lapack_native, "lu_factor", lambda a: calls.append(a.shape) or factor(a))
+    # a row swap (det -2), a regular matrix and a singular one
+    a = np.array([[[0.0, 1.0], [2.0, 0.0]], [[2.0, 1.0], [1.0, 3.0]], [[1.0, 2.0], [2.0, 4.0]]], dtype=dtype)
+    det = LA.det(ember.tensor(a))
+    assert calls and det.dtype == ember.tensor(a).dtype
+    np.testing.assert_allclose(det.numpy(), [-2.0, 5.0, 0.0], atol=1e-6)
+    b = np.random.default_rng(4).standard_normal((3, 20, 20)).astype(dtype)
+    np.testing.assert_allclose(LA.det(ember.tensor(b)).numpy(), np.linalg.det(b.astype(np.float64)),
+                               rtol=1e-4 if dtype == np.float32 else 1e-11)
+    sign, logabs = LA.slogdet(ember.tensor(b))  # slogdet shares the LU's sign and pivots
+    np.testing.assert_allclose((sign * logabs.exp()).numpy(), LA.det(ember.tensor(b)).numpy(), rtol=1e-4)

@@ -86,6 +86,9 @@ class Det(Primitive):
         _lapack.check_square(a, "linalg.det")
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(A)
+        if type(a) is _np.ndarray and a.shape[-1] >= _DET_NATIVE_MIN.get(a.dtype.name, 1 << 62) and _native.available(a.dtype):
+            sign, d = _lu_sign_diagonal(a)
+            return (sign * _np.prod(d, axis=-1)).astype(a.dtype)
         return xp_of(a).linalg.det(a)
 
     @staticmethod
@@ -107,6 +110,22 @@ class Det(Primitive):
         return grad[..., None, None] * _t(cof)
 
 
+# Smallest order whose determinant is the product of the native LU's pivots rather than NumPy's det (float64
+# work for float32 input): float32 512 4.0 -> ~1.5 ms, float64 3.6 -> ~2.4 ms.
+_DET_NATIVE_MIN = {"float32": 96, "float64": 96}
+
+
+def _lu_sign_diagonal(a):
+    """The LU of A^T from ``_lapack_native`` (the factorization PyTorch performs) of a NumPy float32/float64
+    batch: the sign of its row permutation (batch shape) and its pivots (..., n)."""
+    n = a.shape[-1]
+    lu, piv, _ = _native.lu_factor(a)
+    batch = a.shape[:-2]
+    d = _np.diagonal(lu, axis1=-2, axis2=-1).reshape(batch + (n,))
+    swaps = (piv != _np.arange(1, n + 1)).sum(-1).reshape(batch)
+    return _np.where(swaps % 2 == 1, -1, 1).astype(a.dtype), d
+
+
 def _slogdet_native(a):
     """``(sign, log|det|, near-singular)`` of a NumPy float32/float64 batch from the LU of A^T (the
     factorization PyTorch's slogdet performs; ``_lapack_native``). Near-singular: a pivot at the level of
@@ -115,11 +134,8 @@ def _slogdet_native(a):
     that (float32 512: 1e-6 of the largest entry against 1.3e-8), where the bound on |det| of
     :func:`_near_singular` flagged every matrix from order ~20 (float64 512: 835 ms through the exact path)."""
     n = a.shape[-1]
-    lu, piv, _ = _native.lu_factor(a)
-    batch = a.shape[:-2]
-    d = _np.diagonal(lu, axis1=-2, axis2=-1).reshape(batch + (n,))
-    swaps = (piv != _np.arange(1, n + 1)).sum(-1).reshape(batch)
-    sign = (_np.prod(_np.sign(d), axis=-1) * _np.where(swaps % 2 == 1, -1, 1)).astype(a.dtype)
+    permutation, d = _lu_sign_diagonal(a)
+    sign = (_np.prod(_np.sign(d), axis=-1) * permutation).astype(a.dtype)
     with quiet_errors():
         logabs = _np.sum(_np.log(_np.abs(d)), axis=-1).astype(a.dtype)
     largest = _np.abs(a).max(axis=(-2, -1))
