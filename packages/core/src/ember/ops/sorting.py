@@ -68,6 +68,30 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return _topk(input, k, dim, largest, sorted)
 
 
+# k at most n / this: the sorted top k from a partition and a sort of the k (1M elements, k 100: 113 -> ~10 ms)
+_TOPK_PARTITION_RATIO = 8
+
+
+def _first_k_stable(xp, key, k, d):
+    """The indices of the k smallest keys along ``d`` in stable ascending order (the first k of a stable
+    argsort, ties by index) in O(n) passes: the k-th key by a partition, the keys below it and the first of
+    those equal to it, then a stable sort of those k. None where NaN keys are present (their order differs
+    from comparisons') or for a non-NumPy array."""
+    if xp.__name__ != "numpy":
+        return None
+    rows = xp.moveaxis(key, d, -1)
+    lead, n = rows.shape[:-1], rows.shape[-1]
+    rows = rows.reshape(-1, n)
+    if rows.dtype.kind == "f" and bool(xp.isnan(rows).any()):
+        return None
+    kth = xp.partition(rows, k - 1, axis=-1)[:, k - 1:k]
+    below, equal = rows < kth, rows == kth
+    take = below | (equal & (xp.cumsum(equal, axis=-1) <= k - below.sum(-1, keepdims=True)))
+    idx = xp.nonzero(take)[1].reshape(-1, k)  # each row's k positions, ascending
+    idx = xp.take_along_axis(idx, xp.argsort(xp.take_along_axis(rows, idx, -1), axis=-1, kind="stable"), -1)
+    return xp.moveaxis(idx.reshape(lead + (k,)), -1, d)
+
+
 @as_1d_if_0d
 def _topk(input, k, dim=-1, largest=True, sorted=True):
     xp = xp_of(input._data)
@@ -83,8 +107,10 @@ def _topk(input, k, dim=-1, largest=True, sorted=True):
         idx = xp.argpartition(key, k - 1, axis=d)
         idx = xp.take(idx, xp.arange(k), axis=d)
     else:
-        idx = xp.argsort(key, axis=d, kind="stable")
-        idx = xp.take(idx, xp.arange(k), axis=d)
+        idx = _first_k_stable(xp, key, k, d) if 0 < k and k * _TOPK_PARTITION_RATIO <= n else None
+        if idx is None:
+            idx = xp.argsort(key, axis=d, kind="stable")
+            idx = xp.take(idx, xp.arange(k), axis=d)
     idx = idx.astype("int64")
     return _return_type("topk")(Sort.apply(input, d, idx), Tensor._make(idx))
 
