@@ -92,6 +92,23 @@ def _first_k_stable(xp, key, k, d):
     return xp.moveaxis(idx.reshape(lead + (k,)), -1, d)
 
 
+def kth_stable(xp, arr, k, d):
+    """The index (size 1 along ``d``) of the element at position ``k`` of a stable ascending sort of ``arr``
+    along ``d`` (of equal values the (k - smaller)-th in index order), in O(n) passes: the value by a
+    partition, the index by counting. None where NaN is present or for a non-NumPy array (the sort then)."""
+    if xp.__name__ != "numpy" or arr.dtype.kind not in "fiub":
+        return None
+    rows = xp.moveaxis(arr, d, -1)
+    lead, n = rows.shape[:-1], rows.shape[-1]
+    rows = rows.reshape(-1, n)
+    if rows.dtype.kind == "f" and bool(xp.isnan(rows).any()):
+        return None
+    value = xp.partition(rows, k, axis=-1)[:, k:k + 1]
+    rank = k - (rows < value).sum(-1, keepdims=True)  # how many equal values precede it in the sort
+    idx = xp.argmax(xp.cumsum(rows == value, axis=-1) > rank, axis=-1)
+    return xp.moveaxis(idx.reshape(lead + (1,)), -1, d).astype("int64")
+
+
 @as_1d_if_0d
 def _topk(input, k, dim=-1, largest=True, sorted=True):
     xp = xp_of(input._data)
