@@ -72,18 +72,28 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 _TOPK_PARTITION_RATIO = 8
 
 
+def _rows_along(xp, arr, d):
+    """``(rows, lead)``: a real NumPy array's lines along ``d`` as rows (-1, n) and the shape of the other
+    axes; None for another array type, a complex dtype, or NaN (comparisons do not order it as the sort)."""
+    if xp.__name__ != "numpy" or arr.dtype.kind not in "fiub":
+        return None
+    rows = xp.moveaxis(arr, d, -1)
+    lead = rows.shape[:-1]
+    rows = rows.reshape(-1, rows.shape[-1])
+    if rows.dtype.kind == "f" and bool(xp.isnan(rows).any()):
+        return None
+    return rows, lead
+
+
 def _first_k_stable(xp, key, k, d):
     """The indices of the k smallest keys along ``d`` in stable ascending order (the first k of a stable
     argsort, ties by index) in O(n) passes: the k-th key by a partition, the keys below it and the first of
     those equal to it, then a stable sort of those k. None where NaN keys are present (their order differs
     from comparisons') or for a non-NumPy array."""
-    if xp.__name__ != "numpy":
+    found = _rows_along(xp, key, d)
+    if found is None:
         return None
-    rows = xp.moveaxis(key, d, -1)
-    lead, n = rows.shape[:-1], rows.shape[-1]
-    rows = rows.reshape(-1, n)
-    if rows.dtype.kind == "f" and bool(xp.isnan(rows).any()):
-        return None
+    rows, lead = found
     kth = xp.partition(rows, k - 1, axis=-1)[:, k - 1:k]
     below, equal = rows < kth, rows == kth
     take = below | (equal & (xp.cumsum(equal, axis=-1) <= k - below.sum(-1, keepdims=True)))
@@ -96,13 +106,10 @@ def kth_stable(xp, arr, k, d):
     """The index (size 1 along ``d``) of the element at position ``k`` of a stable ascending sort of ``arr``
     along ``d`` (of equal values the (k - smaller)-th in index order), in O(n) passes: the value by a
     partition, the index by counting. None where NaN is present or for a non-NumPy array (the sort then)."""
-    if xp.__name__ != "numpy" or arr.dtype.kind not in "fiub":
+    found = _rows_along(xp, arr, d)
+    if found is None:
         return None
-    rows = xp.moveaxis(arr, d, -1)
-    lead, n = rows.shape[:-1], rows.shape[-1]
-    rows = rows.reshape(-1, n)
-    if rows.dtype.kind == "f" and bool(xp.isnan(rows).any()):
-        return None
+    rows, lead = found
     value = xp.partition(rows, k, axis=-1)[:, k:k + 1]
     rank = k - (rows < value).sum(-1, keepdims=True)  # how many equal values precede it in the sort
     idx = xp.argmax(xp.cumsum(rows == value, axis=-1) > rank, axis=-1)
