@@ -513,3 +513,14 @@ def test_logaddexp_gradient_with_an_infinite_operand():
 def test_topk_k0_of_0d_gives_the_scalar_back():
     v, i = ember.topk(ember.tensor(0.5), 0, dim=0)
     assert v.shape == () and v.item() == 0.5 and i.item() == 0  # as PyTorch 2.13
+
+
+@pytest.mark.parametrize("diagonal", [-3, -1, 0, 1, 4])
+@pytest.mark.parametrize("shape", [(5, 5), (3, 4, 6), (6, 3)])
+def test_tril_triu_masks_match_numpy(shape, diagonal):
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) + 1
+    np.testing.assert_array_equal(ember.tril(ember.tensor(x), diagonal).numpy(), np.tril(x, diagonal))
+    np.testing.assert_array_equal(ember.triu(ember.tensor(x), diagonal).numpy(), np.triu(x, diagonal))
+    flags = x % 2 == 0
+    assert ember.triu(ember.tensor(flags), diagonal).dtype == ember.bool
+    np.testing.assert_array_equal(ember.triu(ember.tensor(flags), diagonal).numpy(), np.triu(flags, diagonal))
