@@ -401,3 +401,15 @@ def rows_add(index, values, out):
         k = index[i]
         for d in range(D):
             out[k, d] += values[i, d]
+
+
+@njit(**_EXACT)
+def cumsum_rows(x, out):
+    """out[r] = the running sums of float32 row x[r], accumulated in float64 and rounded once per element:
+    PyTorch's CPU cumsum (its accumulator for float is double), in one pass."""
+    for r in range(x.shape[0]):
+        acc = 0.0
+        xr, orow = x[r], out[r]
+        for c in range(x.shape[1]):
+            acc += xr[c]
+            orow[c] = acc

