@@ -3,6 +3,7 @@ none), failure info for PyTorch's error messages, and the LinAlgError type."""
 
 from __future__ import annotations
 
+from . import _lapack_drivers
 from ._common import fused_msub, quiet_errors, xp_of
 from ..dtypes import np_kind as _np_kind
 from .._C import _LinAlgError as LinAlgError  # noqa: F401  (re-exported; torch.linalg.LinAlgError is torch._C._LinAlgError)
@@ -129,8 +130,6 @@ def svd(a, full_matrices=True, compute_uv=True):
     """``(u, s, vh)`` of every matrix of ``a`` (..., m, n) as ``xp.linalg.svd`` (``s`` alone without
     ``compute_uv``); square NumPy matrices of moderate order on two threads (:mod:`._lapack_drivers`). Raises
     PyTorch's LinAlgError where LAPACK fails: non-finite values, or no convergence."""
-    from . import _lapack_drivers
-
     xp = xp_of(a)
     if compute_uv and _lapack_drivers.svd_usable(a):
         u, s, vh, info = _lapack_drivers.svd(a)
@@ -164,8 +163,6 @@ def eigh(a, uplo="L"):
     """``(w, v)`` of every symmetric matrix of ``a`` (its ``uplo`` triangle) as ``xp.linalg.eigh``; finite
     square NumPy matrices of moderate order on two threads (:mod:`._lapack_drivers`). Raises PyTorch's
     LinAlgError where LAPACK does not converge."""
-    from . import _lapack_drivers
-
     xp = xp_of(a)
     if not _lapack_drivers.eigh_usable(a) or not bool(xp.isfinite(a).all()):
         return xp.linalg.eigh(a, UPLO=uplo)  # non-finite values give NaNs, as in PyTorch
@@ -177,8 +174,6 @@ def eigh(a, uplo="L"):
 def eigvalsh(a, uplo="L"):
     """The eigenvalues of every symmetric matrix of ``a`` as ``xp.linalg.eigvalsh``; finite float32 NumPy
     matrices of moderate order in float32 (:mod:`._lapack_drivers`)."""
-    from . import _lapack_drivers
-
     xp = xp_of(a)
     if not _lapack_drivers.eigh_values_usable(a) or not bool(xp.isfinite(a).all()):
         return xp.linalg.eigvalsh(a, UPLO=uplo)

@@ -127,8 +127,7 @@ def gelsy(a, b, rcond):
                     vp(rhs.ctypes.data), ref(itype(ld)), vp(jpvt.ctypes.data), ref(scalar(rcond)), ref(r),
                     vp(work.ctypes.data), ref(itype(lwork)), ref(flag))
 
-        lwork = _query(call, dtype)
-        call(np.empty(lwork, dtype), lwork)
+        _with_workspace(call, dtype)
         if flag.value:
             raise RuntimeError(f"LAPACK gelsy: argument {-flag.value} is invalid")
         x[i] = rhs[:, :n].T
@@ -149,14 +148,11 @@ def svd(a):
     flat = a.reshape((-1, n, n))
     u, vh = np.empty(flat.shape, a.dtype), np.empty(flat.shape, a.dtype)
     s = np.empty(flat.shape[:-1], a.dtype)
-    info = np.zeros(len(flat), dtype=np.int64)
-    finite = np.isfinite(flat).all(axis=(1, 2))
-    for i in range(len(flat)):
-        if not finite[i]:
-            info[i] = -1
-            s[i] = u[i] = vh[i] = np.nan
-            continue
+    info = _finite_info(flat)
+    for i in np.flatnonzero(info == 0):
         info[i] = _svd_one(flat[i], u[i], s[i], vh[i])
+    bad = info == -1
+    s[bad] = u[bad] = vh[bad] = np.nan
     return u.reshape(a.shape), s.reshape(a.shape[:-1]), vh.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
@@ -169,7 +165,7 @@ def svd_values(a):
     flat = a.reshape((-1, m, n))
     k = min(m, n)
     s = np.empty((len(flat), k), a.dtype)
-    info = np.where(np.isfinite(flat).all(axis=(1, 2)), 0, -1).astype(np.int64)
+    info = _finite_info(flat)
     ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
     rows, cols = ref(itype(n)), ref(itype(m))  # the C-contiguous matrix read column-major is A^T (n, m)
     e, tauq, taup = np.empty(max(k - 1, 1), a.dtype), np.empty(k, a.dtype), np.empty(k, a.dtype)
@@ -183,8 +179,7 @@ def svd_values(a):
                 gebrd(rows, cols, vp(buf.ctypes.data), rows, vp(s[i].ctypes.data), vp(e.ctypes.data),
                       vp(tauq.ctypes.data), vp(taup.ctypes.data), vp(work.ctypes.data), ref(itype(lwork)), ref(flag))
 
-            lwork = _query(reduce, a.dtype)
-            reduce(np.empty(lwork, a.dtype), lwork)
+            _with_workspace(reduce, a.dtype)
             work = np.empty(4 * k, a.dtype)
             # bidiagonal: upper where A^T has at least as many rows as columns
             bdsqr(b"U" if n >= m else b"L", ref(itype(k)), ref(itype(0)), ref(itype(0)), ref(itype(0)),
@@ -210,7 +205,7 @@ def gesdd(a, full_matrices=True, compute_uv=True):
     u = np.empty((len(flat), m, ucols), dtype) if compute_uv else None
     vh = np.empty((len(flat), vrows, n), dtype) if compute_uv else None
     ubuf, vbuf = (np.empty((ucols, m), dtype), np.empty((n, vrows), dtype)) if compute_uv else (None, None)
-    info = np.where(np.isfinite(flat).all(axis=(1, 2)), 0, -1).astype(np.int64)
+    info = _finite_info(flat)
     ref, vp, one = ctypes.byref, ctypes.c_void_p, ctypes.c_size_t(1)
     iwork, flag = np.empty(8 * k, np.dtype(itype)), itype(0)
     for i in np.flatnonzero(info == 0):
@@ -222,8 +217,7 @@ def gesdd(a, full_matrices=True, compute_uv=True):
                     vp(vbuf.ctypes.data) if compute_uv else None, ref(itype(max(vrows, 1))),
                     vp(work.ctypes.data), ref(itype(lwork)), vp(iwork.ctypes.data), ref(flag), one)
 
-        lwork = _query(call, dtype)
-        call(np.empty(lwork, dtype), lwork)
+        _with_workspace(call, dtype)
         if flag.value < 0:
             raise RuntimeError(f"LAPACK gesdd: argument {-flag.value} is invalid")
         info[i] = flag.value
@@ -270,8 +264,7 @@ def eigh_values(a, uplo="L"):
             sytrd(uplo.encode(), dim, vp(m.ctypes.data), dim, vp(w[i].ctypes.data), vp(e.ctypes.data),
                   vp(tau.ctypes.data), vp(work.ctypes.data), ref(itype(lwork)), ref(flag), one)
 
-        lwork = _query(reduce, dtype)
-        reduce(np.empty(lwork, dtype), lwork)
+        _with_workspace(reduce, dtype)
         sterf(dim, vp(w[i].ctypes.data), vp(e.ctypes.data), ref(flag))
         if flag.value < 0:
             raise RuntimeError(f"LAPACK sytrd/sterf: argument {-flag.value} is invalid")
@@ -279,11 +272,17 @@ def eigh_values(a, uplo="L"):
     return w.reshape(a.shape[:-1]), info.reshape(a.shape[:-2])
 
 
-def _query(call, dtype):
-    """LAPACK's optimal workspace length: ``call(work, lwork)`` with lwork = -1."""
+def _finite_info(flat):
+    """Per matrix of ``flat`` (B, m, n): 0 where all its values are finite, else -1 (not factorised)."""
+    return np.where(np.isfinite(flat).all(axis=(1, 2)), 0, -1).astype(np.int64)
+
+
+def _with_workspace(call, dtype):
+    """``call(work, lwork)`` with LAPACK's optimal workspace, asked first by a call with lwork = -1."""
     size = np.empty(1, dtype)
     call(size, -1)
-    return max(1, int(size[0]))
+    lwork = max(1, int(size[0]))
+    call(np.empty(lwork, dtype), lwork)
 
 
 def _column_major(a):
@@ -359,8 +358,7 @@ def _svd_one(a, u, s, vh):
                   ref(itype(lwork)), ref(flag), one)
 
         np.copyto(out, m)
-        lwork = _query(call, dtype)
-        call(np.empty(lwork, dtype), lwork)
+        _with_workspace(call, dtype)
 
     def factors():
         factor(b"Q", q, tauq, status[2])
@@ -368,8 +366,7 @@ def _svd_one(a, u, s, vh):
 
     with _blas_threads() as (threads, set_blas):
         set_blas(threads if n >= _GEBRD_THREADED_MIN else 1)
-        lwork = _query(reduce, dtype)
-        reduce(np.empty(lwork, dtype), lwork)
+        _with_workspace(reduce, dtype)
         set_blas(1)
         _side_by_side(threads, bidiagonal_svd, factors)
         # U = Q Ubd and Vh = VTbd P^T, the C-contiguous view of each column-major buffer its transpose
@@ -401,13 +398,11 @@ def _eigh_one(a, uplo, w, v):
                   ref(itype(lwork)), ref(status[2]), one)
 
         np.copyto(q, m)
-        lwork = _query(call, dtype)
-        call(np.empty(lwork, dtype), lwork)
+        _with_workspace(call, dtype)
 
     with _blas_threads() as (threads, set_blas):
         set_blas(1)
-        lwork = _query(reduce, dtype)
-        reduce(np.empty(lwork, dtype), lwork)
+        _with_workspace(reduce, dtype)
         _side_by_side(threads, tridiagonal_eigh, factor)
         half = n // 2  # V = Q Z, by halves of its rows
         _side_by_side(threads, lambda: np.matmul(q.T[:half], z.T, out=v[:half]),

@@ -62,34 +62,20 @@ def _find():
     global _routines
     if _routines is not None:
         return _routines
-    from .. import _parallel
-
     found = {}
-    for lib in _parallel.blas_cdlls():
-        for prefix in _PREFIXES:
-            for suffix in _SUFFIXES:
-                names = {t: (f"{prefix}{t}getrf{suffix}", f"{prefix}{t}getrs{suffix}") for t in "sd"}
-                if not all(hasattr(lib, n) for pair in names.values() for n in pair):
-                    continue
-                if suffix == "_" and "64" in os.path.basename(lib._name):
-                    continue  # an ILP64 build without the suffix: the integer width is not certain
-                itype = ctypes.c_int64 if suffix == "_64_" else ctypes.c_int32
-                for t, dtype, scalar in (("s", np.float32, ctypes.c_float), ("d", np.float64, ctypes.c_double)):
-                    # private typed copies (lib[name], not the handle's shared attribute): the per-matrix
-                    # loops pass plain addresses, ~10% less time per call than building ctypes objects
-                    getrf, getrs = (lib[n] for n in names[t])
-                    getrf.argtypes = [ctypes.c_void_p] * 6
-                    getrs.argtypes = [ctypes.c_char_p] + [ctypes.c_void_p] * 8 + [ctypes.c_size_t]
-                    blas3 = [getattr(lib, f"{prefix}{t}{r}{suffix}", None) for r in ("gemm", "trsm", "laswp")]
-                    potrf = lib[f"{prefix}{t}potrf{suffix}"] if hasattr(lib, f"{prefix}{t}potrf{suffix}") else None
-                    if potrf is not None:
-                        potrf.argtypes = [ctypes.c_char_p] + [ctypes.c_void_p] * 4 + [ctypes.c_size_t]
-                    for fn in [getrf, getrs, potrf] + blas3:
-                        if fn is not None:
-                            fn.restype = None
-                    if None in blas3:
-                        blas3 = [None] * 3
-                    found.setdefault(np.dtype(dtype), _Routines(getrf, getrs, itype, *blas3, scalar, potrf))
+    for dtype, (getrf, getrs, itype) in routines("getrf", "getrs").items():
+        # private typed copies (``routines``): the per-matrix loops pass plain addresses, ~10% less time per
+        # call than building ctypes objects
+        getrf.argtypes = [ctypes.c_void_p] * 6
+        getrs.argtypes = [ctypes.c_char_p] + [ctypes.c_void_p] * 8 + [ctypes.c_size_t]
+        blas3 = routines("gemm", "trsm", "laswp").get(dtype)
+        blas3 = list(blas3[:3]) if blas3 is not None and blas3[3] is itype else [None] * 3
+        potrf = routines("potrf").get(dtype)
+        potrf = potrf[0] if potrf is not None and potrf[1] is itype else None
+        if potrf is not None:
+            potrf.argtypes = [ctypes.c_char_p] + [ctypes.c_void_p] * 4 + [ctypes.c_size_t]
+        scalar = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+        found[dtype] = _Routines(getrf, getrs, itype, *blas3, scalar, potrf)
     _routines = found
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..autograd.autocast import autocast_op
 from ..autograd.function import Primitive
 from ._common import xp_of
+from .broadcast import sum_to_size
 
 _MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1, "donot_use_mm_for_euclid_dist": 2}
 
@@ -95,17 +96,7 @@ class _EuclideanDist(Primitive):
         x1, x2 = ctx.saved_tensors
         g1 = x1 * ratio.sum(-1, keepdim=True) - ratio @ x2
         g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT @ x1
-        return _reduce_to(g1, x1.shape), _reduce_to(g2, x2.shape)
-
-
-def _reduce_to(g, shape):
-    """A broadcast batch's gradient summed back to ``shape``."""
-    while g.dim() > len(shape):
-        g = g.sum(0)
-    for i, n in enumerate(shape):
-        if n == 1 and g.shape[i] != 1:
-            g = g.sum(i, keepdim=True)
-    return g
+        return sum_to_size(g1, x1.shape), sum_to_size(g2, x2.shape)  # a broadcast batch summed back
 
 
 def dist(input, other, p=2):

@@ -56,6 +56,12 @@ def _raise_singular(a, name):
 _INV_NATIVE_MIN = {"float32": 96, "float64": 256}
 
 
+def _native_from(a, minimum):
+    """Whether NumPy matrices ``a`` are of an order from ``minimum[dtype]`` on, with ``_lapack_native``'s LU."""
+    return (type(a) is _np.ndarray and a.shape[-1] >= minimum.get(a.dtype.name, 1 << 62)
+            and _native.available(a.dtype))
+
+
 class Inv(Primitive):
     save_output = True
 
@@ -66,7 +72,7 @@ class Inv(Primitive):
         xp = xp_of(a)
         if a.shape[-1] == 0:
             return a.copy()
-        if type(a) is _np.ndarray and a.shape[-1] >= _INV_NATIVE_MIN.get(a.dtype.name, 1 << 62) and _native.available(a.dtype):
+        if _native_from(a, _INV_NATIVE_MIN):
             lu, piv, info = _native.lu_factor(a)
             if info.any():
                 _raise_singular(a, "linalg.inv")
@@ -86,7 +92,7 @@ class Det(Primitive):
         _lapack.check_square(a, "linalg.det")
         if ctx.needs_input_grad is not None:
             ctx.save_for_backward(A)
-        if type(a) is _np.ndarray and a.shape[-1] >= _DET_NATIVE_MIN.get(a.dtype.name, 1 << 62) and _native.available(a.dtype):
+        if _native_from(a, _DET_NATIVE_MIN):
             sign, d = _lu_sign_diagonal(a)
             return (sign * _np.prod(d, axis=-1)).astype(a.dtype)
         return xp_of(a).linalg.det(a)
