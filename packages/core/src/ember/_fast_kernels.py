@@ -258,72 +258,81 @@ def ce_bwd_rows(e, coef, target, picked, out):
         o[target[r]] -= picked[r]
 
 
-# ---- layer norm / RMS norm over the last dim of (R, C) arrays ------------------------------------
+# ---- layer / RMS / group norm over rows ------------------------------------------------------------
+# x (N, G, C): N * G rows of C elements, each normalized on its own; w, b (G, C) (or size 0: absent), row
+# (n, g) taking w[g], b[g]. Layer / RMS norm: G = 1. Group norm: a row is one group of one sample, with each
+# channel's weight repeated over its positions.
 
 
 @njit(**_OPTS)
 def norm_fwd(x, w, b, eps, center, out, mean, rstd):
-    """out = (x - mean) * rstd * w + b per row (no mean for RMS norm); w / b of size 0 mean absent."""
-    C = x.shape[1]
+    """out = (x - mean) * rstd * w + b per row (no mean for RMS norm); mean, rstd (N, G)."""
+    C = x.shape[2]
     has_w, has_b = w.size > 0, b.size > 0
-    for r in range(x.shape[0]):
-        mu = f32(0.0)
-        if center:
+    for n in range(x.shape[0]):
+        for gi in range(x.shape[1]):
+            xr, o = x[n, gi], out[n, gi]
+            wr = w[gi] if has_w else xr  # (xr: a stand-in of the same type, never read)
+            br = b[gi] if has_b else xr
+            mu = f32(0.0)
+            if center:
+                for c in range(C):
+                    mu += xr[c]
+                mu /= f32(C)
+            var = f32(0.0)
             for c in range(C):
-                mu += x[r, c]
-            mu /= f32(C)
-        var = f32(0.0)
-        for c in range(C):
-            d = x[r, c] - mu
-            var += d * d
-        var /= f32(C)
-        inv = f32(1.0) / np.sqrt(var + eps)
-        mean[r] = mu
-        rstd[r] = inv
-        for c in range(C):
-            v = (x[r, c] - mu) * inv
-            if has_w:
-                v *= w[c]
-            if has_b:
-                v += b[c]
-            out[r, c] = v
+                d = xr[c] - mu
+                var += d * d
+            inv = f32(1.0) / np.sqrt(var / f32(C) + eps)
+            mean[n, gi] = mu
+            rstd[n, gi] = inv
+            for c in range(C):
+                v = (xr[c] - mu) * inv
+                if has_w:
+                    v *= wr[c]
+                if has_b:
+                    v += br[c]
+                o[c] = v
 
 
 @njit(**_OPTS)
 def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
-    """dx per row and this range's partial sums of dw (g * xhat) and db (g) into dw / db (size 0: not
-    wanted; dx of size 0: not wanted). ``g`` of shape (1, 1) is a broadcast gradient."""
-    C = x.shape[1]
+    """dx per row and this range's partial sums of dw (g * xhat) and db (g), both (G, C), into dw / db (size
+    0: not wanted; dx of size 0: not wanted). ``g`` of shape (1, 1, 1) is a broadcast gradient."""
+    C = x.shape[2]
     has_w = w.size > 0
     want_dx, want_dw, want_db = dx.size > 0, dw.size > 0, db.size > 0
-    bcast = g.shape[0] == 1 and g.shape[1] == 1
-    for r in range(x.shape[0]):
-        mu, inv = mean[r], rstd[r]
-        if want_dx:
-            s1 = f32(0.0)
-            s2 = f32(0.0)
-            for c in range(C):
-                gv = g[0, 0] if bcast else g[r, c]
-                if has_w:
-                    gv *= w[c]
-                s1 += gv
-                s2 += gv * (x[r, c] - mu)
-            s1 /= f32(C)
-            s2 = s2 * inv / f32(C)
-            if not center:
+    bcast = g.shape[0] == 1 and g.shape[1] == 1 and g.shape[2] == 1
+    for n in range(x.shape[0]):
+        for gi in range(x.shape[1]):
+            mu, inv = mean[n, gi], rstd[n, gi]
+            ng = 0 if bcast else n
+            gg = 0 if bcast else gi
+            if want_dx:
                 s1 = f32(0.0)
-            for c in range(C):
-                gv = g[0, 0] if bcast else g[r, c]
-                if has_w:
-                    gv *= w[c]
-                dx[r, c] = inv * (gv - s1 - (x[r, c] - mu) * inv * s2)
-        if want_dw:
-            for c in range(C):
-                gv = g[0, 0] if bcast else g[r, c]
-                dw[c] += gv * ((x[r, c] - mu) * inv)
-        if want_db:
-            for c in range(C):
-                db[c] += g[0, 0] if bcast else g[r, c]
+                s2 = f32(0.0)
+                for c in range(C):
+                    gv = g[0, 0, 0] if bcast else g[ng, gg, c]
+                    if has_w:
+                        gv *= w[gi, c]
+                    s1 += gv
+                    s2 += gv * (x[n, gi, c] - mu)
+                s1 /= f32(C)
+                s2 = s2 * inv / f32(C)
+                if not center:
+                    s1 = f32(0.0)
+                for c in range(C):
+                    gv = g[0, 0, 0] if bcast else g[ng, gg, c]
+                    if has_w:
+                        gv *= w[gi, c]
+                    dx[n, gi, c] = inv * (gv - s1 - (x[n, gi, c] - mu) * inv * s2)
+            if want_dw:
+                for c in range(C):
+                    gv = g[0, 0, 0] if bcast else g[ng, gg, c]
+                    dw[gi, c] += gv * ((x[n, gi, c] - mu) * inv)
+            if want_db:
+                for c in range(C):
+                    db[gi, c] += g[0, 0, 0] if bcast else g[ng, gg, c]
 
 
 @njit(**_EXACT)

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from .. import _fast, dtypes as _dtypes
-from ..autograd.function import Primitive
+from ..autograd.function import TRACE_HOOK, Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from . import _cuda_kernels as _cuda
@@ -127,12 +127,17 @@ class _Spec:
     the affine parameters span ``waxes`` (broadcast as ``wshape``). ``center`` is False for RMS norm.
     ``stats``: (mean, var) arrays to use instead of the batch statistics (eval mode).
     ``running``: (running_mean, running_var, momentum, extra reduce axes of the stats) to update.
+    ``groups``: (G, L) for group norm taken as rows (``vshape`` (N * G, C // G * L), ``waxes`` of the per-channel
+    weight not describing it): the compiled row kernels, with ``general`` the 4-D spec of the same op (for
+    the graph-built double backward).
     """
 
-    __slots__ = ("vshape", "raxes", "waxes", "wshape", "eps", "center", "stats", "running", "folded")
+    __slots__ = ("vshape", "raxes", "waxes", "wshape", "eps", "center", "stats", "running", "folded", "groups",
+                 "general")
 
-    def __init__(self, vshape, raxes, waxes, eps, center=True, stats=None, running=None):
+    def __init__(self, vshape, raxes, waxes, eps, center=True, stats=None, running=None, groups=None, general=None):
         self.vshape, self.raxes, self.waxes = tuple(vshape), tuple(raxes), tuple(waxes)
+        self.groups, self.general = groups, general
         self.wshape = tuple(s if i in self.waxes else 1 for i, s in enumerate(self.vshape))
         self.eps, self.center, self.stats, self.running = eps, center, stats, running
         # the affine parameters are constant inside each statistics group (batch / instance norm):
@@ -449,6 +454,22 @@ def _np_norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
         db += g.sum(axis=0)
 
 
+def _row_params(spec, weight, bias, dt):
+    """The affine parameters of the compiled row kernels, (G, C) rows (size 0 when absent): layer / RMS norm's
+    one row; group norm's per-channel values repeated over the positions of each group's rows."""
+    none = _NONE.astype(dt).reshape(0, 0)
+    G, L = spec.groups or (1, 1)
+    out = []
+    for p in (weight, bias):
+        if p is None:
+            out.append(none)
+        elif spec.groups:
+            out.append(np.repeat(p._data.reshape(G, -1), L, axis=1))
+        else:
+            out.append(p._data.reshape(1, -1))
+    return out
+
+
 def _fast_forward(ctx, x, weight, bias, spec):
     xa = x._data
     xv = xa.reshape(spec.vshape)
@@ -456,43 +477,58 @@ def _fast_forward(ctx, x, weight, bias, spec):
     out = np.empty_like(xv)
     rows = xv.shape[0]
     mean, rstd = np.empty(rows, dt), np.empty(rows, dt)
-    none = _NONE.astype(dt)
-    w = none if weight is None else weight._data.reshape(-1)
-    b = none if bias is None else bias._data.reshape(-1)
     with np.errstate(all="ignore"):
         if dt == np.float32 and _fast.kernels() is not None:
-            _fast.run_rows(_fast.kernels().norm_fwd, (xv, w, b, dt.type(spec.eps), spec.center, out, mean, rstd), (0, 5, 6, 7))
+            G = spec.groups[0] if spec.groups else 1
+            w, b = _row_params(spec, weight, bias, dt)
+            grid = (rows // G, G)
+            _fast.run_rows(_fast.kernels().norm_fwd, (xv.reshape(grid + (-1,)), w, b, dt.type(spec.eps), spec.center,
+                           out.reshape(grid + (-1,)), mean.reshape(grid), rstd.reshape(grid)), (0, 5, 6, 7))
         else:
+            none = _NONE.astype(dt)
+            w = none if weight is None else weight._data.reshape(-1)
+            b = none if bias is None else bias._data.reshape(-1)
+
             def block(xb, ob, mb, rb):
                 _np_norm_fwd(xb, w, b, dt.type(spec.eps), spec.center, ob, mb, rb)
 
             _fast.map_blocks(block, xv, out, mean, rstd)
     if ctx.needs_input_grad is not None:
         ctx.save_for_backward(x, weight, bias)
-        ctx.arrays = ("fast", xv, w, mean, rstd)
+        ctx.arrays = ("fast", xv, mean, rstd)
         ctx.spec = spec
     return out.reshape(xa.shape)
 
 
 def _fast_backward(ctx, x, weight, bias, dy):
-    _, xv, w, mean, rstd = ctx.arrays
+    _, xv, mean, rstd = ctx.arrays
+    spec = ctx.spec
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     dt = xv.dtype
     g, bcast = _fast.as_grad(dy._data, xv.shape, dt)
-    none = _NONE.astype(dt)
-    dx = np.empty_like(xv) if need_x else none.reshape(0, 0)
-    C = xv.shape[1]
     parts = []
     compiled = dt == np.float32 and _fast.kernels() is not None
+    if compiled:
+        G = spec.groups[0] if spec.groups else 1
+        w, _ = _row_params(spec, weight, None, dt)
+        grid = (xv.shape[0] // G, G)
+        xv, mean, rstd = xv.reshape(grid + (-1,)), mean.reshape(grid), rstd.reshape(grid)
+        g = g.reshape((1, 1, 1) if bcast else xv.shape)
+        pshape = (G, xv.shape[2])
+    else:
+        w = _NONE.astype(dt) if weight is None else weight._data.reshape(-1)
+        pshape = (xv.shape[1],)
+    none = _NONE.astype(dt).reshape((0,) * len(pshape))
+    dx = np.empty_like(xv) if need_x else none.reshape((0,) * xv.ndim)
 
     def part(g, xv, mean, rstd, dx):
-        dw = np.zeros(C, dt) if need_w else none
-        db = np.zeros(C, dt) if need_b else none
+        dw = np.zeros(pshape, dt) if need_w else none
+        db = np.zeros(pshape, dt) if need_b else none
         parts.append((dw, db))
         if compiled:
-            _fast.kernels().norm_bwd(g, xv, w, mean, rstd, ctx.spec.center, dx, dw, db)
+            _fast.kernels().norm_bwd(g, xv, w, mean, rstd, spec.center, dx, dw, db)
         else:
-            _np_norm_bwd(g, xv, w, mean, rstd, ctx.spec.center, dx, dw, db)
+            _np_norm_bwd(g, xv, w, mean, rstd, spec.center, dx, dw, db)
 
     with np.errstate(all="ignore"):
         if compiled:
@@ -507,16 +543,23 @@ def _fast_backward(ctx, x, weight, bias, dy):
                 part(gb, xb, mb, rb, rest.pop(0) if need_x else dx)
 
             _fast.map_blocks(block, *row_args)
+
+    def param_grad(i, like):
+        total = sum(p[i] for p in parts[1:]) + parts[0][i]
+        if spec.groups:  # a channel's sum over its repeated positions
+            total = total.reshape(spec.groups[0], -1, spec.groups[1]).sum(axis=2)
+        return _param_grad(total, like)
+
     out_dx = Tensor._make(dx.reshape(x.shape)) if need_x else None
-    out_dw = _param_grad(sum(p[0] for p in parts[1:]) + parts[0][0], weight) if need_w else None
-    out_db = _param_grad(sum(p[1] for p in parts[1:]) + parts[0][1], bias) if need_b else None
+    out_dw = param_grad(0, weight) if need_w else None
+    out_db = param_grad(1, bias) if need_b else None
     return out_dx, out_dw, out_db, None
 
 
 def _normalize_backward_graph(ctx, x, weight, bias, dy):
     """The same gradients as the fused backward, written with differentiable tensor ops (for double
     backward: gradient penalties and the like)."""
-    spec = ctx.spec
+    spec = ctx.spec.general or ctx.spec
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     cdt = _compute_dtype(x._data)
     xv, g = x.reshape(spec.vshape), dy.reshape(spec.vshape)
@@ -748,6 +791,10 @@ def _group_norm(input, num_groups, weight, bias, eps):
             )
     _check_float(input, "group_norm")
     spec = _Spec((N, num_groups, C // num_groups, L), (2, 3), (1, 2), eps)
+    params = [p._data for p in (weight, bias) if p is not None]
+    if N and L and TRACE_HOOK[0] is None and _fast.usable(input._data, *params):  # (traces keep one spec)
+        # each (sample, group) is one contiguous row: the compiled row kernels, one pass out
+        spec = _Spec((N * num_groups, C // num_groups * L), (1,), (1,), eps, groups=(num_groups, L), general=spec)
     return _apply(input, weight, bias, spec)
 
 
