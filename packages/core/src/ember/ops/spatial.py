@@ -16,8 +16,8 @@ import warnings
 
 import numpy as np
 
-from .. import backend
-from ..autograd.function import Primitive
+from .. import _fast, backend
+from ..autograd.function import TRACE_HOOK, Primitive
 from ..tensor import Tensor
 from ._common import check_scalar_fits, device_constant, xp_of
 from ..dtypes import np_kind as _np_kind
@@ -335,16 +335,49 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
                 raise RuntimeError("narrow(): length must be non-negative.")
         input = _ConstantPad.apply(input, tuple((min(lo, 0), min(hi, 0)) for lo, hi in pairs), 0)
         pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+    for axis in range(nd - k, nd):
+        if shape[axis] + pairs[axis][0] + pairs[axis][1] < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
     out = input
-    for axis in range(nd - 1, nd - k - 1, -1):
+    last = nd - 1
+    if min(pairs[last]) >= 0 and _fast.usable(input._data) and TRACE_HOOK[0] is None:  # (traces keep _AxisTaps)
+        size = input.shape  # (circular padding cropped it above)
+        rows = _pad_index(mode, size[last - 1], *pairs[last - 1]) if k > 1 else None
+        out = _PadLast2.apply(input, rows, _pad_index(mode, size[last], *pairs[last]), pairs[last][0])
+        last -= 2 if k > 1 else 1
+    for axis in range(last, nd - k - 1, -1):
         lo, hi = pairs[axis]
         if lo == 0 and hi == 0:
             continue
-        n = out.shape[axis]
-        if n + lo + hi < 0:
-            raise RuntimeError("narrow(): length must be non-negative.")
-        out = _taps(out, axis, ((_pad_index(mode, n, lo, hi), None),))
+        out = _taps(out, axis, ((_pad_index(mode, out.shape[axis], lo, hi), None),))
     return out if out is not input else input.clone()
+
+
+class _PadLast2(Primitive):
+    """Non-constant padding of the last dimension (columns ``cols`` of each source row, the source columns
+    themselves from ``lo`` on) and of the one before (source rows ``rows``; None: unpadded) in one compiled pass.
+    Its backward folds the gradient back axis by axis (``_AxisTapsT``), so it stays twice differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, rows, cols, lo):
+        from .. import _fast_pad
+
+        a = x._data
+        H, W = a.shape[-2:]
+        row_index = np.arange(H) if rows is None else rows
+        out = np.empty(a.shape[:-2] + (row_index.shape[0], cols.shape[0]), dtype=a.dtype)
+        _fast_pad.pad_rows(a.reshape(-1, H, W), out.reshape(-1, row_index.shape[0], cols.shape[0]), row_index, cols,
+                           lo, W)
+        ctx.rows, ctx.cols, ctx.H, ctx.W = rows, cols, H, W
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        nd = g.dim()
+        g = _AxisTapsT.apply(g, nd - 1, ((ctx.cols, None),), ctx.W)
+        if ctx.rows is not None:
+            g = _AxisTapsT.apply(g, nd - 2, ((ctx.rows, None),), ctx.H)
+        return g, None, None, None
 
 
 # ------------------------------------------------------------------------------------------------
