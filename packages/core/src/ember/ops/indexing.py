@@ -7,7 +7,7 @@ accumulate repeated indices with one ``bincount`` over flat positions (no Python
 
 from __future__ import annotations
 
-from .. import dtypes
+from .. import _fast, backend, dtypes
 from .._errors import IndexOutOfRange
 from ..autograd.function import Primitive
 from ..tensor import Tensor
@@ -548,12 +548,91 @@ def expanded_index(index, dim, shape):
     return Tensor._make(xp_of(index._data).broadcast_to(index._data.reshape(view), shape).copy())
 
 
+def _check_index_add(input, d, index, source):
+    """PyTorch's index_add checks, in its order and words."""
+    from .unary import scalar_type_name
+
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_add(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_add(): argument 'source' (position 4) must be Tensor, not {type(source).__name__}")
+    idx, a, src = index._data, input._data, source._data
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+                         f"{scalar_type_name(idx.dtype)} and size: {list(idx.shape)}")
+    if str(idx.dtype) not in ("int64", "int32"):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: {scalar_type_name(idx.dtype)}")
+    if a.dtype != src.dtype:
+        raise RuntimeError(f"index_add_(): self ({scalar_type_name(a.dtype)}) and source ({scalar_type_name(src.dtype)}) "
+                           "must have the same scalar type")
+    if d != 0 and d >= src.ndim:
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim {src.ndim}")
+    along = src.shape[d] if src.ndim else 1
+    if idx.size != along:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): ({along}), "
+                           f"for dim: {d}")
+    self_rest, src_rest = list(a.shape), list(src.shape)
+    if a.ndim and src.ndim:
+        del self_rest[d], src_rest[d]
+    if self_rest != src_rest:
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. Got "
+                           f"self.shape = {list(a.shape)} source.shape = {list(src.shape)}")
+    size = a.shape[d] if a.ndim else 1
+    if idx.size and checks_values(xp_of(idx)):
+        bad = (idx < 0) | (idx >= size)
+        if bool(bad.any()):
+            first = int(idx.reshape(-1)[int(bad.reshape(-1).argmax())])
+            raise RuntimeError(f"index {first} is out of bounds for dimension {d} with size {size}")
+
+
+def _rows_first(arr, d, rows):
+    """``arr`` (0-d: one element) with ``d`` moved first, as (rows, rest)."""
+    moved = xp_of(arr).moveaxis(arr.reshape(1) if arr.ndim == 0 else arr, d, 0)
+    rest = 1
+    for n in moved.shape[1:]:
+        rest *= n
+    return moved.reshape(rows, rest)
+
+
+class IndexAdd(Primitive):
+    """``a`` with the slices of ``src`` along ``dim`` added at ``idx`` (a 1-D integer array; repeats accumulate)."""
+
+    @staticmethod
+    def forward(ctx, a, dim, idx, src):
+        arr = a._data
+        xp = xp_of(arr)
+        ctx.dim, ctx.idx, ctx.src_shape = dim, idx, src._data.shape
+        out = arr.copy()
+        n = arr.shape[dim] if arr.ndim else 1
+        values = _rows_first(src._data, dim, idx.shape[0])
+        target = xp.moveaxis(out.reshape(1) if out.ndim == 0 else out, dim, 0)  # a view of out
+        if xp.__name__ != "numpy":
+            backend.cupyx_module().scatter_add(target, idx, values.reshape((idx.shape[0],) + target.shape[1:]))
+            return out
+        idx = idx.astype("int64", copy=False)
+        if dim == 0 and _fast.usable(values, out):  # in index order, as PyTorch adds
+            _fast.kernels().rows_add(idx, xp.ascontiguousarray(values), out.reshape(n, -1))
+        else:
+            from .embedding import _rows_sum
+
+            target += _rows_sum(xp, idx, xp.ascontiguousarray(values), n).reshape(target.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        g_src = None
+        if ctx.needs_input_grad[3]:
+            g = grad if grad.dim() else grad.reshape(1)
+            g_src = Index.apply(g, (slice(None),) * ctx.dim + (ctx.idx,)).reshape(ctx.src_shape)
+        return grad, None, None, g_src
+
+
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` slices added at ``index`` along ``dim`` (repeats accumulate)."""
-
-    d = wrap_dim(dim, input._data.ndim)
+    d = wrap_dim(dim, max(input._data.ndim, 1))
+    _check_index_add(input, d, index, source)
     src = source * alpha if alpha != 1 else source
-    return scatter_add(input, d, expanded_index(index, d, src._data.shape), src)
+    return IndexAdd.apply(input, d, index._data.reshape(-1), src)
 
 
 def index_copy(input, dim, index, source):
