@@ -422,3 +422,23 @@ def cumsum_rows(x, out):
         for c in range(x.shape[1]):
             acc += xr[c]
             orow[c] = acc
+
+
+@njit(**_EXACT)
+def cum_extreme_rows(x, vals, idx, largest):
+    """The running maximum (``largest``) or minimum of each row of x and where it was attained, as PyTorch's
+    cummax / cummin: an equal value moves the index forward, a NaN takes over (and each later NaN moves the
+    index), in one pass."""
+    for r in range(x.shape[0]):
+        xr, vr, ir = x[r], vals[r], idx[r]
+        best = xr[0]
+        at = 0
+        vr[0] = best
+        ir[0] = 0
+        for c in range(1, x.shape[1]):
+            v = xr[c]
+            if v != v or (best == best and (v >= best if largest else v <= best)):
+                best = v
+                at = c
+            vr[c] = best
+            ir[c] = at

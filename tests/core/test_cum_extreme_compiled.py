@@ -1,0 +1,46 @@
+"""cummax / cummin of large float32 arrays in one compiled pass (the optional numba extra): the values and
+indices of the NumPy path, which follows PyTorch (ties move the index forward, a NaN takes over and each
+later NaN moves the index), along every dimension, and the gradient flowing to the picked elements."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember import _fast
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.integers(-20, 20, (64, 96)).astype(np.float32)  # many ties
+    x[rng.integers(0, 64, 12), rng.integers(0, 96, 12)] = np.nan
+    x[5] = np.sort(x[5])  # rising: the index moves every step
+    return x
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_compiled_equals_numpy_path(name, dim, kernel_path, monkeypatch):
+    x = _data()
+    assert x.size >= _fast.MIN_SIZE  # the compiled path under kernel_path == "fast"
+    got = getattr(ember, name)(ember.tensor(x), dim)
+    if kernel_path == "fast":
+        monkeypatch.setenv("EMBER_NO_FAST", "1")
+        want = getattr(ember, name)(ember.tensor(x), dim)
+        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    row = x[:, 3] if dim == 0 else x[7]
+    idx = (got.indices.numpy()[:, 3] if dim == 0 else got.indices.numpy()[7])
+    ref, at = row[0], 0
+    for i, v in enumerate(row):  # PyTorch's rule, written out
+        if np.isnan(v) or (not np.isnan(ref) and (v >= ref if name == "cummax" else v <= ref)):
+            ref, at = v, i
+        assert idx[i] == at
+
+
+def test_gradient_goes_to_the_picked_elements(kernel_path):
+    x = ember.tensor(np.arange(4096, dtype=np.float32).reshape(2, 2048)[:, ::-1].copy(), requires_grad=True)
+    values, indices = ember.cummax(x, 1)
+    assert indices[:, 5].tolist() == [0, 0]
+    values.sum().backward()
+    g = x.grad.numpy()
+    assert g[:, 0].tolist() == [2048.0, 2048.0] and not g[:, 1:].any()
