@@ -631,6 +631,10 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
         return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     axes = _axes(input, dim) if dim is not None else tuple(range(input._data.ndim))
+    if (p == "fro" or p == 2 or p is None) and _np_kind(input._data.dtype) in "fc":
+        from .linalg_api import vector_norm  # one pass over the squares (the graph's product and sum took two)
+
+        return vector_norm(input, 2, axes, keepdim)
     if p == "fro" or p == 2 or p is None:
         s = sum(input * input, axes, keepdim=keepdim)
         return _NormRoot.apply(s, 2) if input._data.size else s
