@@ -92,6 +92,8 @@ CASES = (
     + _both("MaxPool2d 2x2 64ch 32x32 b32", lambda lib: lib.nn.MaxPool2d(2), (32, 64, 32, 32), 5, 3)
     + _both("BatchNorm2d 64ch 32x32 b32", lambda lib: lib.nn.BatchNorm2d(64), (32, 64, 32, 32), 5, 3)
     + _both("LayerNorm 256 (32x128 tokens)", lambda lib: lib.nn.LayerNorm(256), (32, 128, 256), 5, 3)
+    + _both("GroupNorm 8 groups 32ch 32x32 b16", lambda lib: lib.nn.GroupNorm(8, 32), (16, 32, 32, 32), 5, 3)
+    + _both("ReflectionPad2d 3 32ch 32x32 b16", lambda lib: lib.nn.ReflectionPad2d(3), (16, 32, 32, 32), 5, 3)
     + _both("GELU 1M", lambda lib: lib.nn.GELU(), (1024, 1024), 10, 5)
     + _both("Softmax 1M dim=-1", lambda lib: lib.nn.Softmax(dim=-1), (1024, 1024), 10, 5)
     + _both("Embedding 20000x128 b32x200", lambda lib: lib.nn.Embedding(20000, 128), ((32, 200), 20000), 20, 5)
