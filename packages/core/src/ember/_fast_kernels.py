@@ -503,3 +503,34 @@ def taps_scatter(g, rows, w, out):
                 wt = w[n, q, t]
                 for c in range(C):
                     o[c] += wt * gq[c]
+
+
+@njit(**_EXACT)
+def bag_sums(weight, idx, starts, ends, psw, pad, mean, out):
+    """out[b] = the sum (``mean``: the mean) of rows weight[idx[j]] for j in starts[b]..ends[b], each scaled by
+    psw[j] when psw is not empty, rows equal to ``pad`` left out (and not counted): embedding_bag's forward
+    without its per-element rows, summed in order as PyTorch's CPU kernel; an empty bag gives zeros."""
+    has_w = psw.size > 0
+    D = weight.shape[1]
+    for b in range(out.shape[0]):
+        o = out[b]
+        for c in range(D):
+            o[c] = f32(0.0)
+        count = 0
+        for j in range(starts[b], ends[b]):
+            k = idx[j]
+            if k == pad:
+                continue
+            count += 1
+            r = weight[k]
+            if has_w:
+                s = psw[j]
+                for c in range(D):
+                    o[c] += s * r[c]
+            else:
+                for c in range(D):
+                    o[c] += r[c]
+        if mean and count > 0:
+            n = f32(count)
+            for c in range(D):
+                o[c] /= n

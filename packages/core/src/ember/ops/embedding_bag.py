@@ -7,7 +7,9 @@ then reduced per bag by one segment primitive: a sorted ``add.reduceat`` for sum
 
 from __future__ import annotations
 
+from .. import _fast
 from ..autograd.function import Primitive, once_differentiable
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._common import checks_values, xp_of
 from .embedding import _check_indices, _rows_sum, embedding
@@ -60,6 +62,35 @@ class _SegmentMax(Primitive):
         cols = xp.broadcast_to(xp.arange(g.shape[1]), rows.shape)
         gv[rows[hit], cols[hit]] = g[hit]
         return Tensor._make(gv), None, None, None, None, None
+
+
+def _fused(flat, weight, per_sample_weights, mode, max_norm):
+    """Whether the bags are summed straight from the weight (the compiled kernel, float32): no gradient to
+    keep, sum or mean, no renormalisation, indices in range and not negative (the general path raises or
+    wraps them)."""
+    if mode == "max" or max_norm is not None or not _fast.usable(weight._data):
+        return False
+    if is_grad_enabled() and (weight.requires_grad or (per_sample_weights is not None
+                                                       and per_sample_weights.requires_grad)):
+        return False
+    if per_sample_weights is not None and per_sample_weights._data.dtype != weight._data.dtype:
+        return False
+    idx = flat._data
+    return type(idx) is type(weight._data) and (idx.size == 0 or (int(idx.min()) >= 0
+                                                                   and int(idx.max()) < weight.shape[0]))
+
+
+def _bag_sums(idx, w, starts, per_sample_weights, padding_idx, mean):
+    """embedding_bag's sums or means in one compiled pass over the bags (no (L, D) rows in between)."""
+    xp = xp_of(w)
+    L = idx.shape[0]
+    ends = xp.concatenate((starts[1:], xp.asarray([L], dtype=starts.dtype))) if starts.size else starts
+    out = xp.empty((starts.shape[0], w.shape[1]), dtype=w.dtype)
+    psw = w[:0, 0] if per_sample_weights is None else xp.ascontiguousarray(per_sample_weights._data.reshape(-1))
+    pad = -1 if padding_idx is None else padding_idx
+    _fast.kernels().bag_sums(w, xp.ascontiguousarray(idx.reshape(-1), dtype=xp.int64), starts,
+                             xp.minimum(ends, L), psw, pad, mean, out)
+    return Tensor._make(out)
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
@@ -115,6 +146,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
     L = flat.shape[0]
+    if _fused(flat, weight, per_sample_weights, mode, max_norm):
+        return _bag_sums(flat._data, weight._data, starts, per_sample_weights, padding_idx, mode == "mean")
     bag_ids = (xp.searchsorted(starts, xp.arange(L), side="right") - 1).astype(xp.int64)
     rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
     valid = xp.ones(L, dtype=bool) if padding_idx is None else flat._data != padding_idx
