@@ -11,9 +11,13 @@ from ember import _fast
 
 def _data():
     rng = np.random.default_rng(0)
-    x = rng.integers(-20, 20, (64, 96)).astype(np.float32)  # many ties
-    x[rng.integers(0, 64, 12), rng.integers(0, 96, 12)] = np.nan
-    x[5] = np.sort(x[5])  # rising: the index moves every step
+    x = rng.standard_normal((12, 1500)).astype(np.float32)  # most blocks of 256 below the running extreme
+    x[:4] = rng.integers(-20, 20, (4, 1500))  # ties in every block
+    x[4, 1000] = np.nan  # a NaN in a late block
+    x[5, [300, 800, 1200]] = np.nan
+    x[6] = np.sort(x[6])  # rising: the index moves every step
+    x[7, 512], x[7, 767] = 50.0, 50.0  # a new extreme at a block's start, a tie at another's end
+    x[8, 255], x[8, 256] = -50.0, -50.0
     return x
 
 
@@ -28,13 +32,14 @@ def test_compiled_equals_numpy_path(name, dim, kernel_path, monkeypatch):
         want = getattr(ember, name)(ember.tensor(x), dim)
         np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
         np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
-    row = x[:, 3] if dim == 0 else x[7]
-    idx = (got.indices.numpy()[:, 3] if dim == 0 else got.indices.numpy()[7])
-    ref, at = row[0], 0
-    for i, v in enumerate(row):  # PyTorch's rule, written out
-        if np.isnan(v) or (not np.isnan(ref) and (v >= ref if name == "cummax" else v <= ref)):
-            ref, at = v, i
-        assert idx[i] == at
+    lines = [x[:, j] for j in (0, 3, 9)] if dim == 0 else list(x)
+    found = [got.indices.numpy()[:, j] for j in (0, 3, 9)] if dim == 0 else list(got.indices.numpy())
+    for row, idx in zip(lines, found):
+        ref, at = row[0], 0
+        for i, v in enumerate(row):  # PyTorch's rule, written out
+            if np.isnan(v) or (not np.isnan(ref) and (v >= ref if name == "cummax" else v <= ref)):
+                ref, at = v, i
+            assert idx[i] == at
 
 
 def test_gradient_goes_to_the_picked_elements(kernel_path):
