@@ -1,6 +1,7 @@
 """cummax / cummin of large float32 arrays in one compiled pass (the optional numba extra): the values and
 indices of the NumPy path, which follows PyTorch (ties move the index forward, a NaN takes over and each
-later NaN moves the index), along every dimension, and the gradient flowing to the picked elements."""
+later NaN moves the index), along every dimension, and the gradient flowing to the picked elements; on a GPU
+(CuPy has no ufunc accumulate) the same results from a doubling scan, logcumsumexp too."""
 
 import numpy as np
 import pytest
@@ -49,3 +50,18 @@ def test_gradient_goes_to_the_picked_elements(kernel_path):
     values.sum().backward()
     g = x.grad.numpy()
     assert g[:, 0].tolist() == [2048.0, 2048.0] and not g[:, 1:].any()
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin", "logcumsumexp"])
+def test_on_the_device(name, device):
+    # CuPy's ufuncs have no accumulate: there the running extremes and logcumsumexp take a doubling scan
+    x = np.random.default_rng(3).standard_normal((5, 37)).astype(np.float32)
+    x[1, 9], x[3] = np.nan, np.round(x[3])
+    for dim in (0, 1):
+        got = getattr(ember, name)(ember.tensor(x, device=device), dim)
+        want = getattr(ember, name)(ember.tensor(x), dim)
+        if name == "logcumsumexp":
+            np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+        else:
+            np.testing.assert_array_equal(got.values.cpu().numpy(), want.values.numpy())
+            np.testing.assert_array_equal(got.indices.cpu().numpy(), want.indices.numpy())

@@ -19,14 +19,30 @@ def _positions(xp, shape, dim):
     return xp.arange(shape[dim], dtype="int64").reshape(view)
 
 
+def _scan(xp, ufunc, arr, axis):
+    """``ufunc.accumulate(arr, axis)``; where the array module has no accumulate (CuPy), a doubling scan:
+    log2(n) whole-array passes, each combining every element with the one ``step`` before it."""
+    if hasattr(ufunc, "accumulate") and xp.__name__ == "numpy":
+        return ufunc.accumulate(arr, axis=axis)
+    out = arr.copy()
+    n = arr.shape[axis]
+    step = 1
+    while step < n:
+        head = (slice(None),) * axis + (slice(step, None),)
+        tail = (slice(None),) * axis + (slice(None, n - step),)
+        out[head] = ufunc(out[tail], out[head])  # (the right side is evaluated before the write)
+        step *= 2
+    return out
+
+
 def _running_extreme_index(arr, dim, largest):
     """Where each running max/min along ``dim`` came from (ties and nans move it forward, as in PyTorch)."""
     xp = xp_of(arr)
-    vals = (xp.maximum if largest else xp.minimum).accumulate(arr, axis=dim)
+    vals = _scan(xp, xp.maximum if largest else xp.minimum, arr, dim)
     hit = arr == vals
     if arr.dtype.kind in "fc":
         hit |= xp.isnan(arr)
-    return xp.maximum.accumulate(xp.where(hit, _positions(xp, arr.shape, dim), 0), axis=dim)
+    return _scan(xp, xp.maximum, xp.where(hit, _positions(xp, arr.shape, dim), 0), dim)
 
 
 def _cum_extreme(input, dim, largest, name):
@@ -98,7 +114,8 @@ class LogCumSumExp(Primitive):
             raise not_implemented("logcumsumexp_out", arr)
         ctx.save_for_backward(a)
         ctx.dim = dim
-        return xp_of(arr).logaddexp.accumulate(arr, axis=dim)
+        xp = xp_of(arr)
+        return _scan(xp, xp.logaddexp, arr, dim)
 
     @staticmethod
     def backward(ctx, grad):
