@@ -298,7 +298,8 @@ def norm_fwd(x, w, b, eps, center, out, mean, rstd):
 @njit(**_OPTS)
 def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
     """dx per row and this range's partial sums of dw (g * xhat) and db (g), both (G, C), into dw / db (size
-    0: not wanted; dx of size 0: not wanted). ``g`` of shape (1, 1, 1) is a broadcast gradient."""
+    0: not wanted; dx of size 0: not wanted). ``g`` of shape (1, 1, 1) is a broadcast gradient. One pass over
+    the row gathers dx's two sums and the parameter terms, a second writes dx."""
     C = x.shape[2]
     has_w = w.size > 0
     want_dx, want_dw, want_db = dx.size > 0, dw.size > 0, db.size > 0
@@ -308,15 +309,20 @@ def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
             mu, inv = mean[n, gi], rstd[n, gi]
             ng = 0 if bcast else n
             gg = 0 if bcast else gi
+            s1 = f32(0.0)
+            s2 = f32(0.0)
+            for c in range(C):
+                gv = g[0, 0, 0] if bcast else g[ng, gg, c]
+                d = x[n, gi, c] - mu
+                if want_dw:
+                    dw[gi, c] += gv * (d * inv)
+                if want_db:
+                    db[gi, c] += gv
+                if has_w:
+                    gv *= w[gi, c]
+                s1 += gv
+                s2 += gv * d
             if want_dx:
-                s1 = f32(0.0)
-                s2 = f32(0.0)
-                for c in range(C):
-                    gv = g[0, 0, 0] if bcast else g[ng, gg, c]
-                    if has_w:
-                        gv *= w[gi, c]
-                    s1 += gv
-                    s2 += gv * (x[n, gi, c] - mu)
                 s1 /= f32(C)
                 s2 = s2 * inv / f32(C)
                 if not center:
@@ -326,13 +332,6 @@ def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
                     if has_w:
                         gv *= w[gi, c]
                     dx[n, gi, c] = inv * (gv - s1 - (x[n, gi, c] - mu) * inv * s2)
-            if want_dw:
-                for c in range(C):
-                    gv = g[0, 0, 0] if bcast else g[ng, gg, c]
-                    dw[gi, c] += gv * ((x[n, gi, c] - mu) * inv)
-            if want_db:
-                for c in range(C):
-                    db[gi, c] += g[0, 0, 0] if bcast else g[ng, gg, c]
 
 
 @njit(**_EXACT)
