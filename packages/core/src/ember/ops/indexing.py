@@ -585,9 +585,14 @@ def _check_index_add(input, d, index, source):
             raise RuntimeError(f"index {first} is out of bounds for dimension {d} with size {size}")
 
 
+def _dim_first(arr, d):
+    """A view of ``arr`` (0-d: as one element) with dimension ``d`` moved first."""
+    return xp_of(arr).moveaxis(arr.reshape(1) if arr.ndim == 0 else arr, d, 0)
+
+
 def _rows_first(arr, d, rows):
-    """``arr`` (0-d: one element) with ``d`` moved first, as (rows, rest)."""
-    moved = xp_of(arr).moveaxis(arr.reshape(1) if arr.ndim == 0 else arr, d, 0)
+    """``arr`` with ``d`` moved first, as (rows, rest) (a copy when that is not a view)."""
+    moved = _dim_first(arr, d)
     rest = 1
     for n in moved.shape[1:]:
         rest *= n
@@ -605,7 +610,7 @@ class IndexAdd(Primitive):
         out = arr.copy()
         n = arr.shape[dim] if arr.ndim else 1
         values = _rows_first(src._data, dim, idx.shape[0])
-        target = xp.moveaxis(out.reshape(1) if out.ndim == 0 else out, dim, 0)  # a view of out
+        target = _dim_first(out, dim)  # a view of out
         if xp.__name__ != "numpy":
             backend.cupyx_module().scatter_add(target, idx, values.reshape((idx.shape[0],) + target.shape[1:]))
             return out
