@@ -1,7 +1,8 @@
 """The optional compiled kernels (``pip install ember[fast]``: numba) and how ops reach them.
 
-``kernels()`` gives the module of fused float32 CPU kernels (softmax, log-softmax, layer/RMS norm,
-GELU, cross-entropy rows, embedding gradient) or None when numba is absent or ``EMBER_NO_FAST=1``;
+``kernels()`` gives the module of fused float32 CPU kernels (softmax, log-softmax, layer/RMS/group norm,
+GELU, cross-entropy rows, embedding gradient and bags, cummax/cummin, grid sampling taps) or None when
+numba is absent or ``EMBER_NO_FAST=1``;
 then every op keeps its NumPy path. The kernels are compiled once and cached on disk (numba's
 ``cache=True``), so only the very first process pays the compile time. ``run_rows`` splits a kernel
 call over row ranges on Ember's thread pool (the kernels release the GIL); ``map_blocks`` does the same
