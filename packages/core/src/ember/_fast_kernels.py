@@ -136,6 +136,79 @@ def gelu_bwd(g, x, out, approx_tanh):
             out[i] = g[i] * _gelu_d(x[i], approx_tanh)
 
 
+# ---- pointwise activations: forward (x, out, param) and backward (g, x, out, param); g of size 1 is a broadcast
+# gradient (``sum()``'s). One pass each, where NumPy takes 3-5 (sigmoid of 1M: 1.44 -> ~0.3 ms).
+
+
+@njit(inline="always", **_OPTS)
+def _sigmoid(v):
+    return f32(1.0) / (f32(1.0) + _exp(-v))
+
+
+@njit(**_OPTS)
+def sigmoid_fwd(x, out, _):
+    for i in range(x.shape[0]):
+        out[i] = _sigmoid(x[i])
+
+
+@njit(**_OPTS)
+def silu_fwd(x, out, _):
+    for i in range(x.shape[0]):
+        v = x[i]
+        out[i] = v * _sigmoid(v)
+
+
+@njit(inline="always", **_OPTS)
+def _silu_d(v, _):
+    s = _sigmoid(v)
+    return s * (v * (f32(1.0) - s) + f32(1.0))
+
+
+@njit(**_OPTS)
+def leaky_fwd(x, out, slope):
+    for i in range(x.shape[0]):
+        v = x[i]
+        out[i] = v if v > f32(0.0) else v * slope
+
+
+@njit(inline="always", **_OPTS)
+def _leaky_d(v, slope):
+    return f32(1.0) if v > f32(0.0) else slope
+
+
+@njit(**_OPTS)
+def hardswish_fwd(x, out, _):
+    for i in range(x.shape[0]):
+        v = x[i]
+        out[i] = v * min(max(v + f32(3.0), f32(0.0)), f32(6.0)) / f32(6.0)
+
+
+@njit(inline="always", **_OPTS)
+def _hardswish_d(v, _):
+    # PyTorch: 0 up to -3, x / 3 + 1/2 strictly between -3 and 3, else 1 (nan and inf included)
+    inner = v / f32(3.0) + f32(0.5)
+    return f32(0.0) if v <= f32(-3.0) else (inner if v < f32(3.0) else f32(1.0))
+
+
+def _pointwise_bwd(derivative):
+    @njit(**_OPTS)
+    def bwd(g, x, out, param):
+        if g.size == 1:
+            gv = g[0]
+            for i in range(x.shape[0]):
+                out[i] = gv * derivative(x[i], param)
+        else:
+            for i in range(x.shape[0]):
+                out[i] = g[i] * derivative(x[i], param)
+
+    return bwd
+
+
+silu_bwd = _pointwise_bwd(_silu_d)
+leaky_bwd = _pointwise_bwd(_leaky_d)
+hardswish_bwd = _pointwise_bwd(_hardswish_d)
+
+
 # ---- softmax / log-softmax over the last dim of (R, C) arrays ------------------------------------
 
 

@@ -182,6 +182,9 @@ class Sigmoid(Primitive):
         arr = a._data
         xp = xp_of(arr)
         out = xp.empty(arr.shape, dtype=_float_np(arr))
+        if _fast.usable(arr):  # one compiled pass (four NumPy passes: 1M 1.44 -> ~0.3 ms)
+            _fast.run_rows(_fast.kernels().sigmoid_fwd, (arr.reshape(-1), out.reshape(-1), False), (0, 1))
+            return out
         xp.negative(arr, out=out, dtype=out.dtype)
         xp.exp(out, out=out)  # exp(-x) may overflow to inf: 1 / (1 + inf) = 0 is the right answer
         out += 1
