@@ -630,3 +630,22 @@ def bag_sums(weight, idx, starts, ends, psw, pad, mean, out):
             n = f32(count)
             for c in range(D):
                 o[c] /= n
+
+
+# ---- copies -----------------------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
+def copy_tiles(a, out):
+    """out[b] = a[b] for a (B, R, C) of any strides and out C-contiguous, in 32x32 tiles: a transposed view
+    read along its rows strides by a whole row of its base, and NumPy's element-order copy then evicts its
+    own cache lines at power-of-two strides (1024^2 float32: 7.8 ms; tiled 1.1)."""
+    R, C = a.shape[1], a.shape[2]
+    for b in range(a.shape[0]):
+        for i0 in range(0, R, 32):
+            i1 = min(i0 + 32, R)
+            for j0 in range(0, C, 32):
+                j1 = min(j0 + 32, C)
+                for i in range(i0, i1):
+                    for j in range(j0, j1):
+                        out[b, i, j] = a[b, i, j]

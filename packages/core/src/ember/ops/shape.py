@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import _fast
 from ..autograd.function import Primitive
 from ._common import bind, xp_of
 
@@ -220,7 +221,8 @@ def ravel(input):
 class Contiguous(Primitive):
     @staticmethod
     def forward(ctx, a):
-        return xp_of(a._data).ascontiguousarray(a._data)
+        xp = xp_of(a._data)
+        return _fast.contiguous(a._data) if xp.__name__ == "numpy" else xp.ascontiguousarray(a._data)
 
     @staticmethod
     def backward(ctx, grad):
