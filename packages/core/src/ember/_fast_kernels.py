@@ -125,15 +125,24 @@ def _gelu_d(v, approx_tanh):
     return (_erf(v * _SQRT_HALF) + f32(1.0)) * f32(0.5) + v * (_exp(v * v * f32(-0.5)) * _INV_SQRT_2PI)
 
 
-@njit(**_OPTS)
-def gelu_bwd(g, x, out, approx_tanh):
-    if g.size == 1:
-        gv = g[0]
-        for i in range(x.shape[0]):
-            out[i] = gv * _gelu_d(x[i], approx_tanh)
-    else:
-        for i in range(x.shape[0]):
-            out[i] = g[i] * _gelu_d(x[i], approx_tanh)
+def _pointwise_bwd(derivative):
+    """A compiled ``out = g * derivative(x, param)`` over 1-D arrays (g of size 1: a broadcast gradient, as
+    ``sum()``'s), for a compiled ``derivative(v, param)``."""
+
+    @njit(**_OPTS)
+    def bwd(g, x, out, param):
+        if g.size == 1:
+            gv = g[0]
+            for i in range(x.shape[0]):
+                out[i] = gv * derivative(x[i], param)
+        else:
+            for i in range(x.shape[0]):
+                out[i] = g[i] * derivative(x[i], param)
+
+    return bwd
+
+
+gelu_bwd = _pointwise_bwd(_gelu_d)
 
 
 # ---- pointwise activations: forward (x, out, param) and backward (g, x, out, param); g of size 1 is a broadcast
@@ -188,20 +197,6 @@ def _hardswish_d(v, _):
     # PyTorch: 0 up to -3, x / 3 + 1/2 strictly between -3 and 3, else 1 (nan and inf included)
     inner = v / f32(3.0) + f32(0.5)
     return f32(0.0) if v <= f32(-3.0) else (inner if v < f32(3.0) else f32(1.0))
-
-
-def _pointwise_bwd(derivative):
-    @njit(**_OPTS)
-    def bwd(g, x, out, param):
-        if g.size == 1:
-            gv = g[0]
-            for i in range(x.shape[0]):
-                out[i] = gv * derivative(x[i], param)
-        else:
-            for i in range(x.shape[0]):
-                out[i] = g[i] * derivative(x[i], param)
-
-    return bwd
 
 
 silu_bwd = _pointwise_bwd(_silu_d)
