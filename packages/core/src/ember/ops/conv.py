@@ -27,6 +27,9 @@ Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
   zero-padded input is laid out channels-last and flattened to (N*Hp*Wp, C); each kernel offset (i, j) is
   a constant row shift, so the output is a sum of kh*kw GEMMs on shifted row ranges (no im2col copy),
   done in row chunks that stay in cache. Rows whose window wraps around are computed and cropped away.
+* ``"dw"`` (depthwise: groups = in channels = out channels, float32/float64 NumPy, ``ember[fast]``): each
+  (image, channel) plane convolved with its own kernel by compiled loops (``_fast_depthwise``), forward and both
+  gradients; one GEMM per group over im2col columns was 6x PyTorch's time.
 * ``"col"`` (everything else: small images, strided 1x1): im2col by kh*kw strided-slice copies of a
   channel-major (C, N, Hp, Wp) padded input into one buffer, then a single whole-batch GEMM; col2im for
   the input gradient is kh*kw strided slice-adds.
@@ -133,10 +136,13 @@ def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo):
     return _Cfg((1, 1), ((dh * (kh - 1) - a0, H - Ho + a0), (dw * (kw - 1) - b0, W - Wo + b0)), (dh, dw), 1)
 
 
-def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True):
+def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
     (sh, sw), ((a0, a1), (b0, b1)) = cfg.stride, cfg.pads
     if kh == kw == 1 and sh == sw == 1 and a0 == a1 == b0 == b1 == 0:
         return "1x1"
+    if (Cg == 1 and O == cfg.groups > 1 and xp is _np and dtype is not None and dtype.name in _WINO_DTYPES
+            and _fast.kernels() is not None):
+        return "dw"
     if (win and H == kh == 1 and a0 == a1 == 0 and sw > 1 and cfg.groups == 1 and kw >= _WIN_MIN_K
             and Cg * kw >= O):
         return "win"
@@ -326,6 +332,24 @@ def _flat_bwd_weight(gyp, buf, cfg, kh, kw, margin):
 
 
 # -- "col": im2col on a channel-major padded copy, one GEMM ------------------------------------------
+
+
+def _pad_nc(x, cfg):
+    """x (N, C, H, W) zero-padded as cfg says (x itself when there is no padding and it is C-contiguous)."""
+    xp = xp_of(x)
+    N, C, H, W = x.shape
+    (a0, a1), (b0, b1) = cfg.pads
+    if a0 == a1 == b0 == b1 == 0:
+        return xp.ascontiguousarray(x)
+    buf = xp.zeros((N, C, H + a0 + a1, W + b0 + b1), dtype=x.dtype)
+    buf[:, :, a0:a0 + H, b0:b0 + W] = x
+    return buf
+
+
+def _depthwise():
+    from .. import _fast_depthwise  # (numba: imported where "dw" is chosen, which needs it)
+
+    return _fast_depthwise
 
 
 def _pad_cn(x, cfg):
@@ -644,8 +668,14 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         if bias is not None:
             y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
         return (y, None) if keep else y
-    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, x.dtype)
-    if algo == "wino":
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, x.dtype, xp=xp)
+    if algo == "dw":
+        y = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
+        _depthwise().forward(_pad_nc(x, cfg), w[:, 0], y, *cfg.stride, *cfg.dilation)
+        if bias is not None:
+            y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
+        prep = None
+    elif algo == "wino":
         u = winograd.weight_tiles(w)
         g = winograd.grid(x, a0, b0, Ho, Wo)
         y = winograd.to_nchw(winograd.conv3x3(g, u.transpose(0, 2, 1), Ho, Wo), Ho, Wo, bias)
@@ -686,12 +716,16 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
     G = cfg.groups
     Ho, Wo = gy.shape[2:]
     w = w.astype(gy.dtype, copy=False)
-    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, gy.dtype, win=False)  # "win" has no input gradient of its own
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, gy.dtype, win=False, xp=xp)  # "win": no input gradient of its own
     (a0, a1), (b0, b1) = cfg.pads
     Hp, Wp = H + a0 + a1, W + b0 + b1
     cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if algo in _GX_CONV_ALGOS else None
     if gy.size == 0 or w.size == 0 or N * C == 0:
         gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
+    elif algo == "dw":
+        gxpad = xp.zeros((N, C, Hp, Wp), dtype=gy.dtype)
+        _depthwise().input_grad(xp.ascontiguousarray(gy), w[:, 0], gxpad, *cfg.stride, *cfg.dilation)
+        gx = xp.ascontiguousarray(gxpad[:, :, a0:a0 + H, b0:b0 + W]) if (a0, a1, b0, b1) != (0, 0, 0, 0) else gxpad
     elif algo == "wino" and cfg_t is not None:
         gx = _wino_bwd_input(gy, winograd.weight_tiles(w), cfg_t, H, W)
     elif cfg_t is not None:
@@ -727,11 +761,15 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
     Ho, Wo = gy.shape[2:]
     if gy.size == 0 or N * C == 0 or O * Cg == 0:
         return xp.zeros(w_shape, dtype=gy.dtype)
-    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, gy.dtype)
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, gy.dtype, xp=xp)
     if prep is not None and prep[0] != algo:
         prep = None
     if x is not None:
         x = x.astype(gy.dtype, copy=False)
+    if algo == "dw":
+        gw = xp.empty((O, kh, kw), dtype=gy.dtype)
+        _depthwise().weight_grad(xp.ascontiguousarray(gy), _pad_nc(x, cfg), gw, *cfg.stride, *cfg.dilation)
+        return gw.reshape(w_shape)
     if algo == "wino":
         (a0, _), (b0, _) = cfg.pads
         return winograd.weight_grad(winograd.grad_grid(gy), winograd.grid(x, a0, b0, Ho, Wo), Ho, Wo)
