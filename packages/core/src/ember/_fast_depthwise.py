@@ -120,14 +120,14 @@ def weight_grad(gy, xpad, gw, sh, sw, dh, dw):
                 for a in range(gw.shape[1]):
                     for b in range(gw.shape[2]):
                         run = src[a * dh * Wp + b * dw:]
-                        acc = gw[c, a, b] * 0.0
+                        acc = 0.0  # float64 sums
                         for p in range(L):
                             acc += tmp[p] * run[p]
                         gw[c, a, b] += acc
                 continue
             for a in range(gw.shape[1]):
                 for b in range(gw.shape[2]):
-                    acc = gw[c, a, b] * 0.0
+                    acc = 0.0  # float64 sums
                     for i in range(Ho):
                         grow, row = g[i], plane[i * sh + a * dh]
                         for j in range(Wo):

@@ -331,7 +331,7 @@ def _flat_bwd_weight(gyp, buf, cfg, kh, kw, margin):
     return gw.reshape(kh, kw, G, Cg, Og).transpose(2, 4, 3, 0, 1).reshape(G * Og, Cg, kh, kw)
 
 
-# -- "col": im2col on a channel-major padded copy, one GEMM ------------------------------------------
+# -- "dw": depthwise, compiled per-plane loops -------------------------------------------------------
 
 
 def _pad_nc(x, cfg):
@@ -341,7 +341,8 @@ def _pad_nc(x, cfg):
     (a0, a1), (b0, b1) = cfg.pads
     if a0 == a1 == b0 == b1 == 0:
         return xp.ascontiguousarray(x)
-    buf = xp.zeros((N, C, H + a0 + a1, W + b0 + b1), dtype=x.dtype)
+    buf = xp.empty((N, C, H + a0 + a1, W + b0 + b1), dtype=x.dtype)
+    _zero_border(buf, a0, a1, b0, b1, H, W, 2)
     buf[:, :, a0:a0 + H, b0:b0 + W] = x
     return buf
 
@@ -350,6 +351,9 @@ def _depthwise():
     from .. import _fast_depthwise  # (numba: imported where "dw" is chosen, which needs it)
 
     return _fast_depthwise
+
+
+# -- "col": im2col on a channel-major padded copy, one GEMM ------------------------------------------
 
 
 def _pad_cn(x, cfg):

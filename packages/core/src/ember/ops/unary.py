@@ -182,7 +182,7 @@ class Sigmoid(Primitive):
         arr = a._data
         xp = xp_of(arr)
         out = xp.empty(arr.shape, dtype=_float_np(arr))
-        if _fast.usable(arr):  # one compiled pass (four NumPy passes: 1M 1.44 -> ~0.3 ms)
+        if _fast.usable(arr):  # one compiled pass (four NumPy passes: 1M 1.44 -> 0.63 ms)
             _fast.run_rows(_fast.kernels().sigmoid_fwd, (arr.reshape(-1), out.reshape(-1), False), (0, 1))
             return out
         xp.negative(arr, out=out, dtype=out.dtype)
