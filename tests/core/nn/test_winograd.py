@@ -1,8 +1,11 @@
 """Winograd F(2x2, 3x3) convolutions (ember/ops/winograd.py) against a float64 direct sum: outputs, both
 gradients and gradchecks, odd sizes (tiles overhanging the edge), paddings 0 to 2, bias, batch 1, block
-splits; float32 accuracy; and which shapes conv2d sends there."""
+splits; float32 accuracy; and which shapes conv2d sends there. Each on the NumPy path (channels-last grids)
+and on the compiled one (tiles straight from NCHW planes, ``_fast_winograd``)."""
 
 from __future__ import annotations
+
+import importlib.util
 
 import ember
 import ember.nn.functional as F
@@ -10,6 +13,8 @@ import numpy as np
 import pytest
 from ember.autograd import gradcheck, gradgradcheck
 from ember.ops import conv as conv_ops, winograd
+
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 
 def _direct(x, w, pad):
@@ -19,15 +24,33 @@ def _direct(x, w, pad):
                for i in range(3) for j in range(3))
 
 
+def _count_wino(monkeypatch):
+    """Records every shape conv.py sends to Winograd (forward, input or weight gradient)."""
+    calls = []
+    real = conv_ops._algo
+
+    def algo(*a, **k):
+        choice = real(*a, **k)
+        if choice == "wino":
+            calls.append(a[3:5])
+        return choice
+
+    monkeypatch.setattr(conv_ops, "_algo", algo)
+    return calls
+
+
 @pytest.fixture
-def wino(monkeypatch):
-    """conv2d sends every 3x3 stride-1 ungrouped conv to Winograd; counts the calls."""
+def wino(monkeypatch, kernel_path):
+    """conv2d sends every 3x3 stride-1 ungrouped conv to Winograd, on the NumPy or the compiled path (the
+    compiled weight gradient at every size); counts the calls."""
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
     monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
     monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
-    calls = []
-    real = winograd.conv3x3
-    monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(a[0].shape) or real(*a))
+    monkeypatch.setattr(conv_ops, "_WINO_NCHW_WGRAD_MIN_HW", 0)
+    calls = _count_wino(monkeypatch)
+    for name in ("forward", "weight_grad_nchw"):  # the compiled path's entry points
+        real = getattr(winograd, name)
+        monkeypatch.setattr(winograd, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
     return calls
 
 
@@ -40,9 +63,10 @@ def wino(monkeypatch):
     (2, 2, 3, 4, 5, 3),  # wider: the input gradient by im2col's col2im
 ])
 @pytest.mark.parametrize("block", [1, 1 << 30])  # one tile row per block / everything in one block
-def test_matches_direct_sum_with_gradients(rng, monkeypatch, wino, n, c, o, h, w, pad, block):
+def test_matches_direct_sum_with_gradients(rng, monkeypatch, wino, kernel_path, n, c, o, h, w, pad, block):
     monkeypatch.setattr(winograd, "_BLOCK_BYTES", block)
     monkeypatch.setattr(winograd, "_MIN_ROWS", 1)
+    monkeypatch.setattr(winograd, "_PLANE_BLOCK_BYTES", block)  # the compiled path: one image per block, or all
     x, k, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, 3, 3)), rng.standard_normal(o)
     xt, kt, bt = (ember.tensor(a, requires_grad=True) for a in (x, k, b))
     y = F.conv2d(xt, kt, bt, padding=pad)
@@ -56,6 +80,8 @@ def test_matches_direct_sum_with_gradients(rng, monkeypatch, wino, n, c, o, h, w
     np.testing.assert_allclose((kt.grad.numpy() * dk).sum(), (g * _direct(x, dk, pad)).sum(), rtol=1e-10)
     np.testing.assert_allclose((xt.grad.numpy() * dx).sum(), (g * _direct(dx, k, pad)).sum(), rtol=1e-10)
     np.testing.assert_allclose(bt.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-12)
+    compiled = {"forward", "weight_grad_nchw"} & set(wino)
+    assert compiled == (set() if kernel_path == "numpy" else {"forward", "weight_grad_nchw"})
 
 
 def test_gradcheck_and_double_backward(rng, wino):
@@ -67,7 +93,7 @@ def test_gradcheck_and_double_backward(rng, wino):
     assert wino
 
 
-def test_float32_accuracy(rng):
+def test_float32_accuracy(rng, kernel_path):
     """float32 Winograd stays within a few float32 ulps of the exact (float64) convolution."""
     x = rng.standard_normal((2, 128, 9, 8)).astype(np.float32)
     w = (rng.standard_normal((128, 128, 3, 3)) * 0.05).astype(np.float32)
@@ -89,9 +115,8 @@ def test_float32_accuracy(rng):
     ((2, 128, 2, 2), (128, 128, 3, 3), {"padding": 1}, "other"),  # one tile per image
 ])
 def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
-    calls = []
-    real = winograd.conv3x3
-    monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setenv("EMBER_NO_FAST", "1")  # the NumPy path's choices (the compiled path's: below)
+    calls = _count_wino(monkeypatch)
     x = ember.tensor(rng.standard_normal(shape).astype(np.float32))
     w = ember.tensor(rng.standard_normal(w_shape).astype(np.float32))
     F.conv2d(x, w, **kw)
@@ -101,13 +126,20 @@ def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
     assert bool(calls) == (expected == "wino")
 
 
-def test_not_for_half_or_integers(rng, monkeypatch):
-    monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
-    monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
-    monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
-    calls = []
-    real = winograd.conv3x3
-    monkeypatch.setattr(winograd, "conv3x3", lambda *a: calls.append(1) or real(*a))
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+def test_selection_compiled(rng, monkeypatch):
+    """Compiled, Winograd also takes 64 channels on large images (no layout transposes to pay for)."""
+    calls = _count_wino(monkeypatch)
+    x = ember.tensor(rng.standard_normal((2, 64, 18, 18)).astype(np.float32))
+    F.conv2d(x, ember.tensor(rng.standard_normal((64, 64, 3, 3)).astype(np.float32)), padding=1)
+    assert calls
+    calls.clear()
+    F.conv2d(x, ember.tensor(rng.standard_normal((64, 64, 3, 3)).astype(np.float32)), padding=1, stride=2)
+    assert not calls
+
+
+def test_not_for_half_or_integers(rng, monkeypatch, wino):
+    calls = wino
     x = rng.integers(-3, 3, (1, 2, 5, 5))
     w = rng.integers(-3, 3, (2, 2, 3, 3))
     y = F.conv2d(ember.tensor(x), ember.tensor(w), padding=1)
@@ -116,16 +148,14 @@ def test_not_for_half_or_integers(rng, monkeypatch):
     assert not calls
 
 
-def test_nothing_is_kept_for_the_backward_but_the_input():
+def test_nothing_is_kept_for_the_backward_but_the_input(kernel_path):
     """A Winograd convolution keeps neither its input grid (4x the input) nor its weight tiles between the
     forward and the backward: both are recomputed there, and the gradients are still exact."""
     rng = np.random.default_rng(5)
     x = ember.tensor(rng.standard_normal((2, 128, 8, 8)), requires_grad=True)
     w = ember.tensor(rng.standard_normal((128, 128, 3, 3)) * 0.05, requires_grad=True)
-    calls = []
-    real = winograd.conv3x3
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(winograd, "conv3x3", lambda *a, **k: calls.append(1) or real(*a, **k))
+        calls = _count_wino(mp)
         y = F.conv2d(x, w, padding=1)
         assert calls and y.grad_fn.prep is None
         g = rng.standard_normal(tuple(y.shape))

@@ -402,18 +402,21 @@ def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
                     dx[n, gi, c] = inv * (gv - s1 - (x[n, gi, c] - mu) * inv * s2)
 
 
-@njit(**_EXACT)
-def channel_sums(g, x, s1, s2):
-    """Per channel of g, x (N, C, L): s1[c] = sum(g[:, c]), s2[c] = sum(g[:, c] * x[:, c]), accumulated in
-    float64 (batch norm's backward statistics, one pass over both arrays)."""
-    for c in range(g.shape[1]):
+@njit(**_OPTS)
+def channel_sums(g, x, s1, s2, c0, c1):
+    """Per channel c0..c1 of g, x (N, C, L): s1[c] = sum(g[:, c]), s2[c] = sum(g[:, c] * x[:, c]), accumulated
+    in float64 (batch norm's backward statistics, one pass over both arrays). The float64 sums are reassociated
+    so that they vectorise (strictly in order they ran at ~1 ns per element: 2.0 ms for 64 channels 32x32, b32);
+    their order changes only the float64 rounding, far below the float32 results'."""
+    for c in range(c0, c1):
         a = 0.0
         b = 0.0
         for n in range(g.shape[0]):
+            gr, xr = g[n, c], x[n, c]
             for i in range(g.shape[2]):
-                v = g[n, c, i]
+                v = np.float64(gr[i])
                 a += v
-                b += v * x[n, c, i]
+                b += v * np.float64(xr[i])
         s1[c] = a
         s2[c] = b
 
@@ -427,6 +430,18 @@ def channel_axpby(g, a, x, b, t, out):
             ac, bc, tc = a[c], b[c], t[c]
             for i in range(g.shape[2]):
                 out[n, c, i] = (g[n, c, i] * ac + x[n, c, i] * bc) + tc
+
+
+# ---- relu's gradient ---------------------------------------------------------------------------------
+
+
+@njit(**_EXACT)
+def relu_grad(g, y, out):
+    """out = g where y > 0 or y is nan, else +0 (PyTorch's threshold_backward), in one pass: NumPy's bitwise
+    select takes three (2M float32: 1.32 ms there, 0.91 here)."""
+    zero = out.dtype.type(0)
+    for i in range(g.shape[0]):
+        out[i] = zero if y[i] <= 0 else g[i]
 
 
 # ---- tanh's gradient ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ The pool is created on first use and is forgotten in forked children (their copy
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 import operator
@@ -119,6 +120,42 @@ def blas_num_threads():
 def _set_blas_threads(n):
     for setter, _ in _blas_libs():
         setter(n)
+
+
+# OpenBLAS's workers spin for 2**28 cycles (~0.1 s) after each threaded call before they sleep. Ember's own
+# threads (the pool, and the one-thread GEMMs of the compiled Winograd path) run between BLAS calls, and a
+# spinning worker takes a core from them: a 64-channel 32x32 Winograd forward took 22 ms right after a threaded
+# 512x512 GEMM, even 10 ms later, against 11 ms otherwise. 2**20 cycles (~0.4 ms) keeps the workers awake
+# across back-to-back GEMMs (ResNet-18 CIFAR step, b32: default 1246 ms, 2**16 915, 2**20 874, 2**24 935).
+# Taken only when the user has not set OPENBLAS_THREAD_TIMEOUT (OpenBLAS reads it when it loads).
+_BLAS_SPIN_LOG2 = "20"
+
+
+def _shorten_blas_spin():
+    """Apply _BLAS_SPIN_LOG2 to NumPy's OpenBLAS already loaded: re-read its environment and stop its workers,
+    which the next threaded call restarts with the new timeout."""
+    if os.environ.get("OPENBLAS_THREAD_TIMEOUT") or os.environ.get("GOTO_THREAD_TIMEOUT"):
+        return
+    libs = [lib for lib in blas_cdlls()
+            if all(hasattr(lib, f) for f in ("openblas_read_env", "blas_thread_shutdown_", "openblas_thread_timeout"))]
+    if not libs:
+        return
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = _BLAS_SPIN_LOG2
+    for lib in libs:
+        lib.openblas_read_env()
+        lib.blas_thread_shutdown_()
+
+
+@contextlib.contextmanager
+def blas_threads():
+    """The thread count in use, BLAS's own count set by the body through the yielded setter and restored
+    after; the busy-CPU monitor waits meanwhile (it would restore a stale count)."""
+    with _state_lock:
+        threads = _active
+        try:
+            yield threads, _set_blas_threads
+        finally:
+            _set_blas_threads(threads)
 
 
 # ---- the thread count ---------------------------------------------------------------------------
@@ -264,6 +301,7 @@ def _after_fork_in_child():
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
+_shorten_blas_spin()
 if _fixed:
     _activate(_max)
 _start_monitor()

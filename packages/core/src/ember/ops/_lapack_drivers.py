@@ -22,7 +22,6 @@ with the same signs; the products write the row-major results through transposed
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 
 import numpy as np
@@ -292,18 +291,10 @@ def _column_major(a):
     return m
 
 
-@contextlib.contextmanager
 def _blas_threads():
-    """The thread count in use, BLAS's own count set by the body through the yielded setter and restored
-    after; the busy-CPU monitor waits meanwhile (it would restore a stale count)."""
     from .. import _parallel
 
-    with _parallel._state_lock:
-        threads = _parallel.active_threads()
-        try:
-            yield threads, _parallel._set_blas_threads
-        finally:
-            _parallel._set_blas_threads(threads)
+    return _parallel.blas_threads()
 
 
 def _side_by_side(threads, first, second):

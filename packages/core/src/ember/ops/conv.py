@@ -123,6 +123,9 @@ _WINO_WIDE_C = 128  # fewer channels than this: only up to _WINO_THIN_MAX_HW out
 _WINO_THIN_MAX_HW = 256
 _WINO_MIN_HW = 4  # 512 ch at 2x2 (one tile per image): 1.25x the time of im2col
 _WINO_DTYPES = ("float32", "float64")
+# the compiled weight gradient pays on large images only (b32, ms: 64 ch at 32x32 14 vs 43 for the NumPy path;
+# 128 ch at 16x16 21.8 vs 21.5, 256 ch at 8x8 19.4 vs 14.5: the GEMMs of a few images' tiles run slowly there)
+_WINO_NCHW_WGRAD_MIN_HW = 1024
 
 
 def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo):
@@ -148,7 +151,8 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
         return "win"
     if (kh == kw == 3 and cfg.groups == 1 and sh == sw == 1 and cfg.dilation == (1, 1)
             and min(Cg, O) >= _WINO_MIN_C and min(Ho, Wo) >= _WINO_MIN_HW and dtype is not None
-            and dtype.name in _WINO_DTYPES and (min(Cg, O) >= _WINO_WIDE_C or Ho * Wo <= _WINO_THIN_MAX_HW)):
+            and dtype.name in _WINO_DTYPES
+            and (min(Cg, O) >= _WINO_WIDE_C or Ho * Wo <= _WINO_THIN_MAX_HW or _wino_compiled(xp))):
         return "wino"
     if cfg.groups == 1 and Ho * Wo >= _BLK_MIN_HW:
         return "blk"
@@ -157,6 +161,11 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
         if Hp * Wp <= _FLAT_MAX_WASTE * Ho * Wo:
             return "flat"
     return "col"
+
+
+def _wino_compiled(xp):
+    """Whether Winograd runs compiled (straight from NCHW planes, no layout transposes) on arrays of xp."""
+    return xp is _np and _fast.kernels() is not None
 
 
 def _zero_border(buf, a0, a1, b0, b1, H, W, hax):
@@ -681,8 +690,11 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         prep = None
     elif algo == "wino":
         u = winograd.weight_tiles(w)
-        g = winograd.grid(x, a0, b0, Ho, Wo)
-        y = winograd.to_nchw(winograd.conv3x3(g, u.transpose(0, 2, 1), Ho, Wo), Ho, Wo, bias)
+        if winograd.compiled(x):
+            y = winograd.forward(x, u, a0, b0, Ho, Wo, bias)
+        else:
+            g = winograd.grid(x, a0, b0, Ho, Wo)
+            y = winograd.to_nchw(winograd.conv3x3(g, u.transpose(0, 2, 1), Ho, Wo), Ho, Wo, bias)
         # nothing kept: the backward recomputes the grid and tiles (ResNet-18 CIFAR step 443 -> 351 MB,
         # VGG-11-BN 211 -> 172 MB at the same time; reusing them in a fused backward had a 20 MB higher peak)
         prep = None
@@ -731,7 +743,7 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
         _depthwise().input_grad(xp.ascontiguousarray(gy), w[:, 0], gxpad, *cfg.stride, *cfg.dilation)
         gx = xp.ascontiguousarray(gxpad[:, :, a0:a0 + H, b0:b0 + W]) if (a0, a1, b0, b1) != (0, 0, 0, 0) else gxpad
     elif algo == "wino" and cfg_t is not None:
-        gx = _wino_bwd_input(gy, winograd.weight_tiles(w), cfg_t, H, W)
+        gx = _wino_bwd_input(gy, w, cfg_t, H, W)
     elif cfg_t is not None:
         gx = _fwd(gy, xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]), cfg_t)
     elif algo == "1x1":
@@ -776,6 +788,8 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
         return gw.reshape(w_shape)
     if algo == "wino":
         (a0, _), (b0, _) = cfg.pads
+        if winograd.compiled(gy) and Ho * Wo >= _WINO_NCHW_WGRAD_MIN_HW:
+            return winograd.weight_grad_nchw(gy, x, a0, b0)
         return winograd.weight_grad(winograd.grad_grid(gy), winograd.grid(x, a0, b0, Ho, Wo), Ho, Wo)
     if algo == "1x1":
         xa = (x if prep is None else prep[1])[:, :, :Ho, :Wo]
@@ -794,12 +808,14 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
     return gw.reshape(G, O // G, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(O, Cg, kh, kw)
 
 
-def _wino_bwd_input(gy, u, cfg_t, H, W):
+def _wino_bwd_input(gy, w, cfg_t, H, W):
     """The input gradient (N, C, H, W) as the Winograd convolution of gy with the flipped kernel (config
-    ``cfg_t`` of ``_gx_conv_cfg``; u: the kernel's ``winograd.weight_tiles``)."""
+    ``cfg_t`` of ``_gx_conv_cfg``)."""
     (a0, _), (b0, _) = cfg_t.pads
+    if winograd.compiled(gy):
+        return winograd.forward(gy, winograd.weight_tiles(w, flipped=True).transpose(0, 2, 1), a0, b0, H, W)
     g = winograd.grid(gy, a0, b0, H, W)
-    return winograd.to_nchw(winograd.conv3x3(g, u, H, W, winograd.FLIPPED), H, W)
+    return winograd.to_nchw(winograd.conv3x3(g, winograd.weight_tiles(w), H, W, winograd.FLIPPED), H, W)
 
 
 def _bwd_both(gy, w, cfg, in_shape, prep, need_x, need_w):

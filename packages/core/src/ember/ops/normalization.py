@@ -197,7 +197,8 @@ def _channel_sums(g, x, sshape):
     with float64 sums (NumPy's reductions take two passes, one of them a product temporary per block)."""
     C = g.shape[1]
     s1, s2 = np.empty(C), np.empty(C)
-    _fast.kernels().channel_sums(g, x, s1, s2)
+    kernel = _fast.kernels().channel_sums
+    _fast.share_work(lambda c0, c1: kernel(g, x, s1, s2, c0, c1), C, g.size)
     return s1.astype(np.float32).reshape(sshape), s2.astype(np.float32).reshape(sshape)
 
 
@@ -206,7 +207,8 @@ def _channel_axpby(g, a, x, b, t):
     ``_lincomb``'s block passes."""
     a1, b1, t1 = (c[0] for c in _channel_rows(g.shape[1], a, b, t))
     out = np.empty_like(g)
-    _fast.kernels().channel_axpby(g, a1, x, b1, t1, out)
+    kernel = _fast.kernels().channel_axpby
+    _fast.share_work(lambda n0, n1: kernel(g[n0:n1], a1, x[n0:n1], b1, t1, out[n0:n1]), g.shape[0], g.size)
     return out
 
 
@@ -340,7 +342,10 @@ class _Normalize(Primitive):
             if need_w:
                 dw = sxh.sum(axis=wsum_axes, keepdims=True) if wsum_axes else sxh
             if need_b:
-                db = g.sum(axis=wsum_axes, keepdims=True) if wsum_axes else g
+                if s1 is not None and wsum_axes == spec.raxes:  # sum(dy) per channel: taken with the statistics
+                    db = s1
+                else:
+                    db = g.sum(axis=wsum_axes, keepdims=True) if wsum_axes else g
         else:
             if need_x:
                 gw = g if w is None else g * w

@@ -340,7 +340,9 @@ class ReluBackward(Primitive):
             # the bitwise select at every size worth a few calls: NumPy's where with a data-dependent
             # mask is ~10x slower (0.25 ms on 128x512)
             out = numpy.empty(ya.shape, dtype=ga.dtype)
-            if _fast.big_cpu(ya) and _fast.big_cpu(ga):
+            if _fast.usable(ya, ga) and ga.flags.c_contiguous:
+                _fast.kernels().relu_grad(ga.reshape(-1), ya.reshape(-1), out.reshape(-1))
+            elif _fast.big_cpu(ya) and _fast.big_cpu(ga):
                 _fast.map_blocks(_relu_grad_block, ga.reshape(-1), ya.reshape(-1), out.reshape(-1))
             else:
                 _relu_grad_block(ga, ya, out)
