@@ -45,12 +45,15 @@ def algo(request, monkeypatch):
     algorithm's own adjoint in "flat" and "blk-batch"."""
     if request.param == "wino":  # every 3x3 stride-1 ungrouped conv, with one tile row per block
         monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+        monkeypatch.setattr(conv_ops, "_WINO_MIN_C_COMPILED", 0)
         monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
         monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
         monkeypatch.setattr(winograd, "_BLOCK_BYTES", 1)
         monkeypatch.setattr(winograd, "_MIN_ROWS", 1)
+        monkeypatch.setattr(winograd, "_PLANE_BLOCK_BYTES", 1)
         return request.param
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 1 << 30)
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_C_COMPILED", 1 << 30)
     if request.param in ("flat", "col"):
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 1 << 30)
     if request.param == "flat":  # with flat-shift's own input gradient

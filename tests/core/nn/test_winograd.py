@@ -44,9 +44,9 @@ def wino(monkeypatch, kernel_path):
     """conv2d sends every 3x3 stride-1 ungrouped conv to Winograd, on the NumPy or the compiled path (the
     compiled weight gradient at every size); counts the calls."""
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
+    monkeypatch.setattr(conv_ops, "_WINO_MIN_C_COMPILED", 0)
     monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
     monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
-    monkeypatch.setattr(conv_ops, "_WINO_NCHW_WGRAD_MIN_HW", 0)
     calls = _count_wino(monkeypatch)
     for name in ("forward", "weight_grad_nchw"):  # the compiled path's entry points
         real = getattr(winograd, name)
@@ -128,14 +128,14 @@ def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
 def test_selection_compiled(rng, monkeypatch):
-    """Compiled, Winograd also takes 64 channels on large images (no layout transposes to pay for)."""
+    """Compiled, Winograd takes 32 channels and more at every image size (no layout transposes to pay for)."""
     calls = _count_wino(monkeypatch)
-    x = ember.tensor(rng.standard_normal((2, 64, 18, 18)).astype(np.float32))
-    F.conv2d(x, ember.tensor(rng.standard_normal((64, 64, 3, 3)).astype(np.float32)), padding=1)
-    assert calls
-    calls.clear()
-    F.conv2d(x, ember.tensor(rng.standard_normal((64, 64, 3, 3)).astype(np.float32)), padding=1, stride=2)
-    assert not calls
+    for c, o, kw, expected in ((64, 64, {"padding": 1}, True), (32, 64, {}, True), (16, 64, {}, False),
+                               (64, 32, {}, True), (64, 16, {}, False), (64, 64, {"padding": 1, "stride": 2}, False)):
+        x = ember.tensor(rng.standard_normal((2, c, 18, 18)).astype(np.float32))
+        F.conv2d(x, ember.tensor(rng.standard_normal((o, c, 3, 3)).astype(np.float32)), **kw)
+        assert bool(calls) == expected, (c, o, kw)
+        calls.clear()
 
 
 def test_not_for_half_or_integers(rng, monkeypatch, wino):
@@ -164,6 +164,7 @@ def test_nothing_is_kept_for_the_backward_but_the_input(kernel_path):
     ref_w = ember.tensor(w.detach().numpy(), requires_grad=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(conv_ops, "_WINO_MIN_C", 10**6)  # the same convolution by im2col
+        mp.setattr(conv_ops, "_WINO_MIN_C_COMPILED", 10**6)
         F.conv2d(ref, ref_w, padding=1).backward(ember.tensor(g))
     np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(w.grad.numpy(), ref_w.grad.numpy(), rtol=1e-9, atol=1e-9)

@@ -119,21 +119,24 @@ _GX_CONV_ALGOS = ("blk", "wino")
 # 16x16 0.77x, 64 ch at 16x16 0.85x, but 64 ch at 32x32 1.05x and MNIST's 32 -> 64 at 26x26 1.5x: the
 # layout transposes of large arrays and the thin K = 64 GEMMs cost more than the FLOPs saved)
 _WINO_MIN_C = 64
+# compiled (tiles straight from NCHW planes: no transposes to pay for), Winograd pays from 32 channels, at every
+# size (b32 unless said, ms, fwd / input grad / weight grad, Winograd vs the GEMM path "blk"): b64 32 -> 64 at
+# 26x26 8.4 / 11.0 / 11.7 vs 14.9 / 16.3 / 14.9; 64 ch at 32x32 11.8 / 12.4 / 15.1 vs 25.7 / 27.3 / 24.2;
+# 128 ch at 16x16 9.9 / 9.5 / 11.7 vs 18.4 / 16.6 / 19.3; 512 ch at 4x4 12.6 / 12.7 / 14.8 vs 24.0 / 29.9 / 76.6;
+# but 3 -> 64 at 32x32 3.1 / 4.1 / 4.2 vs 2.2 / 1.7 / 2.5
+_WINO_MIN_C_COMPILED = 32
 _WINO_WIDE_C = 128  # fewer channels than this: only up to _WINO_THIN_MAX_HW output positions per image
 _WINO_THIN_MAX_HW = 256
 _WINO_MIN_HW = 4  # 512 ch at 2x2 (one tile per image): 1.25x the time of im2col
 _WINO_DTYPES = ("float32", "float64")
-# the compiled weight gradient pays on large images only (b32, ms: 64 ch at 32x32 14 vs 43 for the NumPy path;
-# 128 ch at 16x16 21.8 vs 21.5, 256 ch at 8x8 19.4 vs 14.5: the GEMMs of a few images' tiles run slowly there)
-_WINO_NCHW_WGRAD_MIN_HW = 1024
 
 
-def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo):
+def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo, min_c):
     """For a stride-1 convolution (groups 1) the input gradient is itself a convolution of the grad-output
     with the flipped, transposed kernel, padded by d*(k-1) - pad before and whatever reaches H x W after:
     im2col copies instead of col2im's slice-adds (about 3x less memory traffic). Its config, or None."""
     (sh, sw), ((a0, _), (b0, _)), (dh, dw) = cfg.stride, cfg.pads, cfg.dilation
-    if (cfg.groups != 1 or sh != 1 or sw != 1 or C < _GX_CONV_MIN_C or kh * kw == 1 or a0 > dh * (kh - 1)
+    if (cfg.groups != 1 or sh != 1 or sw != 1 or C < min_c or kh * kw == 1 or a0 > dh * (kh - 1)
             or b0 > dw * (kw - 1) or H - Ho + a0 < 0 or W - Wo + b0 < 0):
         return None
     return _Cfg((1, 1), ((dh * (kh - 1) - a0, H - Ho + a0), (dw * (kw - 1) - b0, W - Wo + b0)), (dh, dw), 1)
@@ -150,9 +153,9 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
             and Cg * kw >= O):
         return "win"
     if (kh == kw == 3 and cfg.groups == 1 and sh == sw == 1 and cfg.dilation == (1, 1)
-            and min(Cg, O) >= _WINO_MIN_C and min(Ho, Wo) >= _WINO_MIN_HW and dtype is not None
-            and dtype.name in _WINO_DTYPES
-            and (min(Cg, O) >= _WINO_WIDE_C or Ho * Wo <= _WINO_THIN_MAX_HW or _wino_compiled(xp))):
+            and min(Ho, Wo) >= _WINO_MIN_HW and dtype is not None and dtype.name in _WINO_DTYPES
+            and (min(Cg, O) >= _WINO_MIN_C_COMPILED if _wino_compiled(xp) else
+                 min(Cg, O) >= _WINO_MIN_C and (min(Cg, O) >= _WINO_WIDE_C or Ho * Wo <= _WINO_THIN_MAX_HW))):
         return "wino"
     if cfg.groups == 1 and Ho * Wo >= _BLK_MIN_HW:
         return "blk"
@@ -735,7 +738,8 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
     algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, gy.dtype, win=False, xp=xp)  # "win": no input gradient of its own
     (a0, a1), (b0, b1) = cfg.pads
     Hp, Wp = H + a0 + a1, W + b0 + b1
-    cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo) if algo in _GX_CONV_ALGOS else None
+    min_c = _WINO_MIN_C_COMPILED if algo == "wino" and _wino_compiled(xp) else _GX_CONV_MIN_C
+    cfg_t = _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo, min_c) if algo in _GX_CONV_ALGOS else None
     if gy.size == 0 or w.size == 0 or N * C == 0:
         gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
     elif algo == "dw":
@@ -788,7 +792,7 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
         return gw.reshape(w_shape)
     if algo == "wino":
         (a0, _), (b0, _) = cfg.pads
-        if winograd.compiled(gy) and Ho * Wo >= _WINO_NCHW_WGRAD_MIN_HW:
+        if winograd.compiled(gy):
             return winograd.weight_grad_nchw(gy, x, a0, b0)
         return winograd.weight_grad(winograd.grad_grid(gy), winograd.grid(x, a0, b0, Ho, Wo), Ho, Wo)
     if algo == "1x1":
