@@ -69,3 +69,88 @@ def windows(x, cols, sh, sw, dh, dw, adjoint):
     ``cols[p, i, j, oh, ow] = x[p, i * dh + oh * sh, j * dw + ow * sw]`` (``adjoint`` False), or ``x``
     zeroed and the windows added back into it (True)."""
     _WINDOWS[bool(adjoint)](x, cols, sh, sw, dh, dw)
+
+
+# ---- whole-batch columns straight from NCHW (the "col" path of ops/conv.py) -----------------------------------
+
+
+@njit(inline="always", nogil=True, boundscheck=False)
+def _span(b0, j, dw, sw, W, Wo):
+    """The outputs ow whose input column ow * sw + j * dw - b0 lies in [0, W): range(lo, hi)."""
+    off = j * dw - b0
+    lo = 0 if off >= 0 else (-off + sw - 1) // sw
+    hi = 0 if W - off <= 0 else (W - off + sw - 1) // sw
+    return min(lo, Wo), max(min(lo, Wo), min(hi, Wo)), off
+
+
+def _cols_kernel(adjoint):
+    """The loop below for one direction (``adjoint`` a constant there, as for ``_windows``)."""
+
+    @njit(nogil=True, cache=True, boundscheck=False)
+    def _cols(x, cols, sh, sw, dh, dw, a0, b0):
+        """Plane by plane of x (N, C, H, W), each kept in cache while its kh x kw windows go to (or, adjoint,
+        come back from) their rows of cols (kh, kw, C, N, Ho, Wo); positions in the zero padding are written
+        as 0 (adjoint: skipped)."""
+        N, C, H, W = x.shape
+        kh, kw, Ho, Wo = cols.shape[0], cols.shape[1], cols.shape[4], cols.shape[5]
+        for c in range(C):
+            for n in range(N):
+                src = x[n, c]
+                if adjoint:
+                    for r in range(H):
+                        row = src[r]
+                        for q in range(W):
+                            row[q] = 0
+                for i in range(kh):
+                    for j in range(kw):
+                        lo, hi, off = _span(b0, j, dw, sw, W, Wo)
+                        dst = cols[i, j, c, n]
+                        for oh in range(Ho):
+                            r = oh * sh + i * dh - a0
+                            d = dst[oh]
+                            if r < 0 or r >= H:
+                                if not adjoint:
+                                    for ow in range(Wo):
+                                        d[ow] = 0
+                                continue
+                            s = src[r]
+                            if not adjoint:
+                                for ow in range(lo):
+                                    d[ow] = 0
+                                for ow in range(hi, Wo):
+                                    d[ow] = 0
+                            base = uint64(lo * sw + off)
+                            n_run = uint64(hi - lo)
+                            if sw == 1:
+                                if adjoint:
+                                    for q in range(n_run):
+                                        s[base + q] += d[uint64(lo) + q]
+                                else:
+                                    for q in range(n_run):
+                                        d[uint64(lo) + q] = s[base + q]
+                            elif sw == 2:
+                                if adjoint:
+                                    for q in range(n_run):
+                                        s[base + uint64(2) * q] += d[uint64(lo) + q]
+                                else:
+                                    for q in range(n_run):
+                                        d[uint64(lo) + q] = s[base + uint64(2) * q]
+                            else:
+                                for ow in range(lo, hi):
+                                    if adjoint:
+                                        s[ow * sw + off] += d[ow]
+                                    else:
+                                        d[ow] = s[ow * sw + off]
+
+    return _cols
+
+
+_COLS = (_cols_kernel(False), _cols_kernel(True))
+
+
+def cols_nchw(x, cols, sh, sw, dh, dw, a0, b0, adjoint):
+    """Between x (N, C, H, W) and its zero-padded (pads a0 before the rows, b0 before the columns) im2col columns
+    cols (kh, kw, C, N, Ho, Wo), both C-contiguous: ``cols[i, j, c, n, oh, ow] = x[n, c, oh * sh + i * dh - a0,
+    ow * sw + j * dw - b0]`` or 0 in the padding (``adjoint`` False), or x zeroed and the columns added back into
+    it (True: col2im with the padding cropped)."""
+    _COLS[bool(adjoint)](x, cols, sh, sw, dh, dw, a0, b0)

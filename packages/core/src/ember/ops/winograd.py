@@ -292,27 +292,8 @@ def compiled(x):
 
 
 def _per_thread(process, N, C, O, T, itemsize):
-    """``process(blocks)`` on each of Ember's threads, ``blocks`` its share of the N images as (n0, n1) spans of
-    about _PLANE_BLOCK_BYTES of transformed tiles; returns the results in the order of the shares.
-
-    Each thread transforms, multiplies (BLAS on one thread) and untiles its own blocks: with the GEMMs on
-    BLAS's threads between transforms on Ember's, OpenBLAS's workers spin on after each GEMM and take a
-    core from the next transform (64 ch at 32x32, b32, fwd: 21 ms that way, 10.8 this way; 512 ch at 4x4:
-    17 vs 8.6)."""
-    S = max(1, min(N, _PLANE_BLOCK_BYTES // max(1, 16 * max(C, O) * T * itemsize)))
-    results = {}
-
-    def share(i0, i1):
-        results[i0] = process([(n0, min(i1, n0 + S)) for n0 in range(i0, i1, S)])
-
-    from .. import _parallel
-
-    with _parallel.blas_threads() as (threads, set_blas):
-        per = -(-N // max(1, threads))
-        if threads > 1 and N > 1:
-            set_blas(1)
-        _fast.share(share, N, per)
-    return [results[k] for k in sorted(results)]
+    """``_fast.share_blocks`` with blocks of about _PLANE_BLOCK_BYTES of transformed tiles."""
+    return _fast.share_blocks(process, N, _PLANE_BLOCK_BYTES // max(1, 16 * max(C, O) * T * itemsize))
 
 
 def forward(x, lhs, a0, b0, Ho, Wo, bias=None):
