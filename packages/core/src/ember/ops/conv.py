@@ -676,17 +676,26 @@ def _win_fwd(x, w, cfg, Wo, bias, keep=False):
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
     yt = y.reshape(N, O, Wo).transpose(1, 0, 2)
     whole = keep and N * Wo * wm.shape[1] * x.dtype.itemsize <= _KEEP_MAX_BYTES
-    buf = None
-    for n0, n1, cols in _win_blocks(x, cfg, kw, Wo, O, whole):
-        b = n1 - n0
-        if buf is None:
-            buf = xp.empty((O, b * Wo), dtype=x.dtype)
-        out = buf[:, :b * Wo]
-        xp.matmul(wm, cols.T, out=out)
-        if bias is not None:
-            xp.add(out.reshape(O, b, Wo), bias.reshape(O, 1, 1).astype(y.dtype, copy=False), out=yt[:, n0:n1])
-        else:
-            yt[:, n0:n1] = out.reshape(O, b, Wo)
+
+    def images(i0, i1):
+        buf = cols = None
+        for n0, n1, cols in _win_blocks(x[i0:i1], cfg, kw, Wo, O, whole):
+            b = n1 - n0
+            if buf is None:
+                buf = xp.empty((O, b * Wo), dtype=x.dtype)
+            out = buf[:, :b * Wo]
+            xp.matmul(wm, cols.T, out=out)
+            if bias is not None:
+                xp.add(out.reshape(O, b, Wo), bias.reshape(O, 1, 1).astype(y.dtype, copy=False),
+                       out=yt[:, i0 + n0:i0 + n1])
+            else:
+                yt[:, i0 + n0:i0 + n1] = out.reshape(O, b, Wo)
+        return cols
+
+    if xp is _np and not whole:  # each thread its own blocks, one-thread GEMMs (M5's conv1, b32: 1.9 -> 1.6 ms)
+        _fast.share_blocks(lambda blocks: images(blocks[0][0], blocks[-1][1]), N, N)
+        return y, None
+    cols = images(0, N)
     return y, (cols if whole else None)
 
 
