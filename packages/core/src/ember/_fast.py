@@ -124,7 +124,8 @@ def share_blocks(process, n, block):
     For work that alternates its own passes with GEMMs (compiled Winograd, im2col convolutions): each thread
     runs its blocks start to end, one-thread GEMMs included. With the GEMMs on BLAS's threads between passes on
     Ember's, the two pools hand the cores back and forth at every block (64 ch at 32x32, b32, Winograd forward:
-    21 ms that way, 10.8 this way; 512 ch at 4x4: 17 vs 8.6)."""
+    21 ms that way, 10.8 this way; 512 ch at 4x4: 17 vs 8.6). OpenBLAS's workers are parked first
+    (``_parallel.park_blas_workers``: ResNet-18 CIFAR step, b32, 1402 -> 912 ms)."""
     from . import _parallel
 
     block = max(1, min(n, block))
@@ -136,6 +137,7 @@ def share_blocks(process, n, block):
     with _parallel.blas_threads() as (threads, set_blas):
         if threads > 1 and n > 1:
             set_blas(1)
+            _parallel.park_blas_workers()  # idle, not spinning on a core these threads need
         share(run, n, -(-n // max(1, threads)))
     return [results[k] for k in sorted(results)]
 

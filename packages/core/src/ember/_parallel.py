@@ -122,28 +122,20 @@ def _set_blas_threads(n):
         setter(n)
 
 
-# OpenBLAS's workers spin for 2**28 cycles (~0.1 s) after each threaded call before they sleep. Ember's own
-# threads (the pool, and the one-thread GEMMs of the compiled Winograd path) run between BLAS calls, and a
-# spinning worker takes a core from them: a 64-channel 32x32 Winograd forward took 22 ms right after a threaded
-# 512x512 GEMM, even 10 ms later, against 11 ms otherwise. 2**20 cycles (~0.4 ms) keeps the workers awake
-# across back-to-back GEMMs (ResNet-18 CIFAR step, b32: default 1246 ms, 2**16 915, 2**20 874, 2**24 935).
-# Taken only when the user has not set OPENBLAS_THREAD_TIMEOUT (OpenBLAS reads it when it loads).
-_BLAS_SPIN_LOG2 = "20"
+def park_blas_workers():
+    """Stop NumPy's OpenBLAS workers now; its next threaded call starts them again.
 
-
-def _shorten_blas_spin():
-    """Apply _BLAS_SPIN_LOG2 to NumPy's OpenBLAS already loaded: re-read its environment and stop its workers,
-    which the next threaded call restarts with the new timeout."""
-    if os.environ.get("OPENBLAS_THREAD_TIMEOUT") or os.environ.get("GOTO_THREAD_TIMEOUT"):
+    After a threaded call they spin for 2**28 cycles (~0.1 s) before they sleep, and meanwhile take a core
+    from Ember's own threads: a 64-channel 32x32 Winograd forward run by two threads took 22 ms right after
+    a threaded 512x512 GEMM, even 10 ms later, against 11 ms otherwise. Shortening the spin
+    (OPENBLAS_THREAD_TIMEOUT) helped there but let the idle core sleep between the threaded calls of a
+    blocked LU (a 512x512 solve after an idle spell: 2.3 -> 7 ms). Only from the main thread: the workers
+    must not be stopped under another thread's BLAS call."""
+    if threading.current_thread() is not threading.main_thread():
         return
-    libs = [lib for lib in blas_cdlls()
-            if all(hasattr(lib, f) for f in ("openblas_read_env", "blas_thread_shutdown_", "openblas_thread_timeout"))]
-    if not libs:
-        return
-    os.environ["OPENBLAS_THREAD_TIMEOUT"] = _BLAS_SPIN_LOG2
-    for lib in libs:
-        lib.openblas_read_env()
-        lib.blas_thread_shutdown_()
+    for lib in blas_cdlls():
+        if hasattr(lib, "blas_thread_shutdown_"):
+            lib.blas_thread_shutdown_()
 
 
 @contextlib.contextmanager
@@ -301,7 +293,6 @@ def _after_fork_in_child():
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
-_shorten_blas_spin()
 if _fixed:
     _activate(_max)
 _start_monitor()
