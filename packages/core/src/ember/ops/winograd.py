@@ -15,8 +15,9 @@ goes by blocks of tile rows, so that the transformed tiles and the GEMM products
 The weight gradient is the adjoint: dU = V^T @ dM with dM = A dY A^T per tile, then dw = G^T dU G.
 
 With the compiled kernels (``ember[fast]``, ``_fast_winograd``) the tiles are made straight from NCHW planes
-instead (``forward``, ``input_grad``, ``weight_grad_nchw``): a transformed position is a (C, tiles) matrix and
-the GEMMs run as U (O, C) @ V (C, tiles), so no layout transpose is needed either way.
+instead (``forward``, also for the input gradient with the flipped tiles, and ``weight_grad_nchw``): a
+transformed position is a (C, tiles) matrix and the GEMMs run as U (O, C) @ V (C, tiles), so no layout
+transpose is needed either way.
 """
 
 from __future__ import annotations
