@@ -47,6 +47,7 @@ def wino(monkeypatch, kernel_path):
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C_COMPILED", 0)
     monkeypatch.setattr(conv_ops, "_WINO_MIN_HW", 0)
     monkeypatch.setattr(conv_ops, "_WINO_THIN_MAX_HW", 1 << 30)
+    monkeypatch.setattr(conv_ops, "_WINO_NCHW_WGRAD_MIN_HW", 0)
     calls = _count_wino(monkeypatch)
     for name in ("forward", "weight_grad_nchw"):  # the compiled path's entry points
         real = getattr(winograd, name)
@@ -129,6 +130,7 @@ def test_selection(rng, monkeypatch, shape, w_shape, kw, expected):
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
 def test_selection_compiled(rng, monkeypatch):
     """Compiled, Winograd takes 32 channels and more at every image size (no layout transposes to pay for)."""
+    monkeypatch.delenv("EMBER_NO_FAST", raising=False)
     calls = _count_wino(monkeypatch)
     for c, o, kw, expected in ((64, 64, {"padding": 1}, True), (32, 64, {}, True), (16, 64, {}, False),
                                (64, 32, {}, True), (64, 16, {}, False), (64, 64, {"padding": 1, "stride": 2}, False)):
@@ -168,3 +170,17 @@ def test_nothing_is_kept_for_the_backward_but_the_input(kernel_path):
         F.conv2d(ref, ref_w, padding=1).backward(ember.tensor(g))
     np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy(), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(w.grad.numpy(), ref_w.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("size, compiled", [(4, False), (8, True)])
+def test_compiled_weight_gradient_from_8x8(rng, monkeypatch, size, compiled):
+    """The compiled weight gradient from 64 output positions per image; below, the NumPy path's."""
+    monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+    calls = []
+    real = winograd.weight_grad_nchw
+    monkeypatch.setattr(winograd, "weight_grad_nchw", lambda *a: calls.append(1) or real(*a))
+    x = ember.tensor(rng.standard_normal((2, 32, size, size)).astype(np.float32), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((32, 32, 3, 3)).astype(np.float32), requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert bool(calls) == compiled

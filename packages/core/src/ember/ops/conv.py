@@ -125,6 +125,10 @@ _WINO_MIN_C = 64
 # 128 ch at 16x16 9.9 / 9.5 / 11.7 vs 18.4 / 16.6 / 19.3; 512 ch at 4x4 12.6 / 12.7 / 14.8 vs 24.0 / 29.9 / 76.6;
 # but 3 -> 64 at 32x32 3.1 / 4.1 / 4.2 vs 2.2 / 1.7 / 2.5
 _WINO_MIN_C_COMPILED = 32
+# ... but its weight gradient only from this many output positions per image: on smaller images each thread's
+# GEMMs have too few tiles and the per-thread (16, O, C) partial sums cost more than the NumPy path's one
+# threaded GEMM (512 ch at 4x4, b32: 14.0-14.8 vs 9.6-10.1 ms; 256 ch at 8x8: 10.7-11.1 vs 14.9-15.5)
+_WINO_NCHW_WGRAD_MIN_HW = 64
 _WINO_WIDE_C = 128  # fewer channels than this: only up to _WINO_THIN_MAX_HW output positions per image
 _WINO_THIN_MAX_HW = 256
 _WINO_MIN_HW = 4  # 512 ch at 2x2 (one tile per image): 1.25x the time of im2col
@@ -870,7 +874,7 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
         return gw.reshape(w_shape)
     if algo == "wino":
         (a0, _), (b0, _) = cfg.pads
-        if winograd.compiled(gy):
+        if winograd.compiled(gy) and Ho * Wo >= _WINO_NCHW_WGRAD_MIN_HW:
             return winograd.weight_grad_nchw(gy, x, a0, b0)
         return winograd.weight_grad(winograd.grad_grid(gy), winograd.grid(x, a0, b0, Ho, Wo), Ho, Wo)
     if algo == "1x1":
