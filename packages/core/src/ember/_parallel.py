@@ -129,8 +129,9 @@ def park_blas_workers():
     from Ember's own threads: a 64-channel 32x32 Winograd forward run by two threads took 22 ms right after
     a threaded 512x512 GEMM, even 10 ms later, against 11 ms otherwise. Shortening the spin
     (OPENBLAS_THREAD_TIMEOUT) helped there but let the idle core sleep between the threaded calls of a
-    blocked LU (a 512x512 solve after an idle spell: 2.3 -> 7 ms). Only from the main thread: the workers
-    must not be stopped under another thread's BLAS call."""
+    blocked LU (a 512x512 solve after an idle spell: 2.3 -> 7 ms). Called from the main thread only; a
+    threaded BLAS call that another thread of the program has running at that moment is not guarded against
+    (Ember's own pool threads then run one-thread GEMMs)."""
     if threading.current_thread() is not threading.main_thread():
         return
     for lib in blas_cdlls():
