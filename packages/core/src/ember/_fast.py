@@ -21,7 +21,7 @@ _TRIED = False
 # idle spell costs this 2-vCPU machine more than it saves below that (one untimed call after 0.15 s idle, then
 # timed: 1M elements, GELU fwd+bwd 2.47 ms shared, 1.95 on one thread, softmax 0.94 vs 0.75; 4M: GELU 9.1 vs
 # 11.7, softmax 3.9 vs 3.7; 16M: 47 vs 88 and 17 vs 30). No model step changed (MLP, MNIST CNN, M5, transformer).
-_PARALLEL_MIN = 1 << 20
+_PARALLEL_MIN = 1 << 22
 # elements from which the NumPy passes of ``ufunc`` / ``map_blocks`` are shared out: memory-bound, they gained
 # nothing from a second thread in a busy loop at 1M elements and lost 17-50% after idle spells (tanh 1M: 0.58 vs
 # 0.39 ms; 4M: 2.3 vs 2.0; 16M: equal)
