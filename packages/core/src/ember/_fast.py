@@ -142,6 +142,12 @@ def share_blocks(process, n, block):
     return [results[k] for k in sorted(results)]
 
 
+def share_by_thread(process, n):
+    """``process(i0, i1)`` once on each of Ember's threads, over its share of ``range(n)``, with BLAS on one
+    thread meanwhile (``share_blocks`` with one block per thread)."""
+    share_blocks(lambda blocks: process(blocks[0][0], blocks[-1][1]), n, n)
+
+
 def run_rows(fn, args, sliced, size=None):
     """``fn(*args)`` with the arguments at positions ``sliced`` cut to row ranges that together cover
     their rows, shared out among threads (``share``) when the work (``size`` elements, default the first

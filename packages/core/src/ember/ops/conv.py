@@ -450,14 +450,13 @@ def _col_fwd_by_thread(x, w, cfg, Ho, Wo, bias):
     wm = _wm(w, 1)[0]
     y = _np.empty((N, O, Ho, Wo), dtype=x.dtype)
 
-    def images(blocks):
-        i0, i1 = blocks[0][0], blocks[-1][1]
+    def images(i0, i1):
         out = _np.matmul(wm, _cols(x[i0:i1], cfg, kh, kw, Ho, Wo)[0]).reshape(O, i1 - i0, Ho, Wo)
         y[i0:i1] = out.transpose(1, 0, 2, 3)
         if bias is not None:
             y[i0:i1] += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
 
-    _fast.share_blocks(images, N, N)
+    _fast.share_by_thread(images, N)
     return y
 
 
@@ -579,7 +578,7 @@ def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
 
 def _blk_fwd(x, w, cfg, Ho, Wo, bias):
     """Per block of images, im2col columns and one GEMM W (O, C*kh*kw) @ cols; on the CPU each thread takes its
-    own blocks with one-thread GEMMs (``_fast.share_blocks``: 3x3 s2 64->128 at 32x32, b32: 11.1 -> 8.2 ms)."""
+    own blocks with one-thread GEMMs (``_fast.share_by_thread``: 3x3 s2 64->128 at 32x32, b32: 11.1 -> 8.2 ms)."""
     xp = xp_of(x)
     N = x.shape[0]
     O = w.shape[0]
@@ -596,7 +595,7 @@ def _blk_fwd(x, w, cfg, Ho, Wo, bias):
                 yf[i0 + n0:i0 + n1] += b
 
     if xp is _np:
-        _fast.share_blocks(lambda blocks: images(blocks[0][0], blocks[-1][1]), N, N)
+        _fast.share_by_thread(images, N)
     else:
         images(0, N)
     return y
@@ -716,7 +715,7 @@ def _win_fwd(x, w, cfg, Wo, bias, keep=False):
         return cols
 
     if xp is _np and not whole:  # each thread its own blocks, one-thread GEMMs (M5's conv1, b32: 1.9 -> 1.6 ms)
-        _fast.share_blocks(lambda blocks: images(blocks[0][0], blocks[-1][1]), N, N)
+        _fast.share_by_thread(images, N)
         return y, None
     cols = images(0, N)
     return y, (cols if whole else None)
