@@ -19,6 +19,32 @@ def test_no_fast_env_turns_the_kernels_off(monkeypatch):
     assert not _fast.usable(np.zeros((64, 128), np.float32))
 
 
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+def test_first_use_from_two_threads_finds_the_kernels_in_both(monkeypatch):
+    """The module is imported once, under a lock, and is marked tried only when it is there: a second thread
+    asking during the first one's import gets it too (the per-thread convolutions' first call), not None."""
+    import sys
+    import threading
+
+    monkeypatch.delenv("EMBER_NO_FAST", raising=False)
+    monkeypatch.setattr(_fast, "_TRIED", False)
+    monkeypatch.setattr(_fast, "_MODULE", None)
+    monkeypatch.delitem(sys.modules, "ember._fast_kernels", raising=False)  # a fresh import: a window of ~0.1 s
+    monkeypatch.delattr(ember, "_fast_kernels", raising=False)
+    barrier, got = threading.Barrier(2), []
+
+    def ask():
+        barrier.wait()
+        got.append(_fast.kernels())
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 2 and got[0] is not None and got[0] is got[1]
+
+
 def test_kernels_apply_only_to_large_contiguous_float32_numpy_arrays(K):
     big = np.zeros((64, 128), np.float32)
     assert _fast.usable(big)

@@ -12,11 +12,13 @@ for NumPy ufunc passes on cache-sized blocks (the path without numba).
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
 _MODULE = None
 _TRIED = False
+_IMPORT_LOCK = threading.Lock()
 # elements from which the compiled row kernels are shared out among the threads. Waking a pool thread after an
 # idle spell costs this 2-vCPU machine more than it saves below that (one untimed call after 0.15 s idle, then
 # timed: 1M elements, GELU fwd+bwd 2.47 ms shared, 1.95 on one thread, softmax 0.94 vs 0.75; 4M: GELU 9.1 vs
@@ -40,12 +42,16 @@ def kernels():
     if os.environ.get("EMBER_NO_FAST", "") not in ("", "0"):
         return None
     if not _TRIED:
-        _TRIED = True
-        try:
-            from . import _fast_kernels
-        except ImportError:  # numba (the ``fast`` extra) not installed
-            _fast_kernels = None
-        _MODULE = _fast_kernels
+        # under a lock, and marked tried only once the import is done: a second thread asking meanwhile (the
+        # per-thread convolutions' first call) would otherwise be told there are no kernels
+        with _IMPORT_LOCK:
+            if not _TRIED:
+                try:
+                    from . import _fast_kernels
+                except ImportError:  # numba (the ``fast`` extra) not installed
+                    _fast_kernels = None
+                _MODULE = _fast_kernels
+                _TRIED = True
     return _MODULE
 
 
