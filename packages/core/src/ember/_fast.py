@@ -28,6 +28,11 @@ _PARALLEL_MIN = 1 << 22
 # nothing from a second thread in a busy loop at 1M elements and lost 17-50% after idle spells (tanh 1M: 0.58 vs
 # 0.39 ms; 4M: 2.3 vs 2.0; 16M: equal)
 _PASS_SHARE_MIN = 1 << 24
+# floating-point operations below which ``share_blocks`` runs the work on the calling thread: handing out shares
+# and parking BLAS's workers costs ~0.3 ms, more than such work gains from a second thread
+_SHARE_MIN_FLOPS = 1 << 27
+# OpenBLAS runs a GEMM on its threads from m*n*k = 2**18 (SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD)
+_BLAS_THREADED_MIN_FLOPS = 1 << 19
 MIN_SIZE = 1 << 12  # elements: below this the NumPy path's few passes are as fast as a kernel call
 
 
@@ -93,8 +98,11 @@ def share(process, n, chunk=None):
 
     it = iter(chunks)  # a list iterator's next() is atomic under the GIL
     lock, done, left, errors = threading.Lock(), threading.Event(), [len(chunks)], []
+    caller_cpu = _parallel.current_cpu()
 
-    def work():
+    def work(pooled=False):
+        if pooled:  # not on the caller's CPU (see _parallel.move_off_cpu)
+            _parallel.move_off_cpu(caller_cpu)
         for c in it:
             try:
                 process(*c)
@@ -107,7 +115,7 @@ def share(process, n, chunk=None):
 
     pool = _parallel._get_pool(nt - 1)
     for _ in range(nt - 1):
-        pool.submit(work)
+        pool.submit(work, True)
     work()
     done.wait()
     if errors:
@@ -123,7 +131,7 @@ def share_work(process, n, size):
         share(process, n)
 
 
-def share_blocks(process, n, block):
+def share_blocks(process, n, block, flops=None):
     """``process(blocks)`` on each of Ember's threads, ``blocks`` its share of ``range(n)`` as (i0, i1) spans of
     at most ``block`` items, with BLAS on one thread meanwhile; returns the results in the order of the shares.
 
@@ -131,10 +139,17 @@ def share_blocks(process, n, block):
     runs its blocks start to end, one-thread GEMMs included. With the GEMMs on BLAS's threads between passes on
     Ember's, the two pools hand the cores back and forth at every block (64 ch at 32x32, b32, Winograd forward:
     21 ms that way, 10.8 this way; 512 ch at 4x4: 17 vs 8.6). OpenBLAS's workers are parked first
-    (``_parallel.park_blas_workers``: ResNet-18 CIFAR step, b32, 1402 -> 912 ms)."""
+    (``_parallel.park_blas_workers``: ResNet-18 CIFAR step, b32, 1402 -> 912 ms).
+
+    ``flops``: the work's size; below ``_SHARE_MIN_FLOPS`` all blocks run on the calling thread, BLAS's workers
+    neither parked nor started again (``_parallel.unparked_or_one_thread``): M5's conv4 (2x64x5x192x32 flops)
+    0.63 -> 0.25 ms; M5 inference after an idle spell, b32, 15.9 -> 4.6 ms."""
     from . import _parallel
 
     block = max(1, min(n, block))
+    if flops is not None and flops < _SHARE_MIN_FLOPS:
+        with _parallel.unparked_or_one_thread():
+            return [process([(b0, min(n, b0 + block)) for b0 in range(0, n, block)])]
     results = {}
 
     def run(i0, i1):
@@ -148,10 +163,40 @@ def share_blocks(process, n, block):
     return [results[k] for k in sorted(results)]
 
 
-def share_by_thread(process, n):
+def share_by_thread(process, n, flops=None):
     """``process(i0, i1)`` once on each of Ember's threads, over its share of ``range(n)``, with BLAS on one
     thread meanwhile (``share_blocks`` with one block per thread)."""
-    share_blocks(lambda blocks: process(blocks[0][0], blocks[-1][1]), n, n)
+    share_blocks(lambda blocks: process(blocks[0][0], blocks[-1][1]), n, n, flops)
+
+
+def rows_while_parked(gemm, m, flops):
+    """``gemm(r0, r1)``, a GEMM's output rows r0:r1 (of ``m``), over all of them, without starting BLAS's parked
+    workers from this thread, which would stall it (``_parallel.park_blas_workers``): while they are parked, a
+    large GEMM is shared out among Ember's threads (one-thread GEMMs) and a small one runs on one thread. A conv
+    net's first linear layer after its convolutions, MNIST CNN's fc1 (64x9216 @ 9216x128), took 11.6-14.1 ms
+    starting them after an idle spell, against 3.0-4.9 with them running."""
+    from . import _parallel
+
+    if not _parallel.blas_workers_parked():
+        gemm(0, m)
+    elif m < 2 or flops < _SHARE_MIN_FLOPS or _parallel.active_threads() < 2:
+        with _parallel.unparked_or_one_thread():
+            gemm(0, m)
+    else:
+        share_by_thread(gemm, m)
+
+
+def matmul_2d(x, y, out=None):
+    """``x @ y`` of 2-D arrays (into ``out`` if given): ``rows_while_parked`` for the NumPy GEMMs OpenBLAS would
+    run on its threads."""
+    m, n = x.shape[0], y.shape[1]
+    flops = 2 * m * n * x.shape[1]
+    if type(x) is not np.ndarray or type(y) is not np.ndarray or flops < _BLAS_THREADED_MIN_FLOPS:
+        return x @ y if out is None else np.matmul(x, y, out=out)
+    if out is None:
+        out = np.empty((m, n), dtype=np.result_type(x, y))
+    rows_while_parked(lambda r0, r1: np.matmul(x[r0:r1], y, out=out[r0:r1]), m, flops)
+    return out
 
 
 def run_rows(fn, args, sliced, size=None):

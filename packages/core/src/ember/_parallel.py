@@ -85,7 +85,7 @@ def blas_cdlls():
                 paths = {line.split(None, 5)[-1].strip() for line in f if ".so" in line}
         except OSError:
             paths = set()
-        for path in sorted(paths):
+        for path in sorted(paths, key=lambda p: ("numpy" not in p, p)):  # NumPy's own first
             name = os.path.basename(path).lower()
             if not ("openblas" in name or "mkl_rt" in name) or "torch" in path:
                 continue
@@ -117,7 +117,31 @@ def blas_num_threads():
     return libs[0][1]() if libs else None
 
 
+_openblas = None  # per OpenBLAS library: its (blas_server_avail, blas_cpu_number, blas_num_threads) ints
+
+
+def _openblas_vars():
+    global _openblas
+    if _openblas is None:
+        found = []
+        for lib in blas_cdlls():
+            try:
+                found.append(tuple(ctypes.c_int.in_dll(lib, name)
+                                   for name in ("blas_server_avail", "blas_cpu_number", "blas_num_threads")))
+            except ValueError:
+                continue
+        _openblas = found
+    return _openblas
+
+
 def _set_blas_threads(n):
+    """BLAS's thread count. OpenBLAS's setter first starts its workers again when they are parked (from this
+    thread: see ``park_blas_workers``), so up to the threads it has, its count is written directly."""
+    vars_ = _openblas_vars()
+    if vars_ and all(1 <= n <= max(1, nt.value) for _, _, nt in vars_):
+        for _, cpus, _ in vars_:
+            cpus.value = n
+        return
     for setter, _ in _blas_libs():
         setter(n)
 
@@ -131,12 +155,38 @@ def park_blas_workers():
     (OPENBLAS_THREAD_TIMEOUT) helped there but let the idle core sleep between the threaded calls of a
     blocked LU (a 512x512 solve after an idle spell: 2.3 -> 7 ms). Called from the main thread only; a
     threaded BLAS call that another thread of the program has running at that moment is not guarded against
-    (Ember's own pool threads then run one-thread GEMMs)."""
+    (Ember's own pool threads then run one-thread GEMMs).
+
+    OpenBLAS starts them again from the thread that next asks for threads, which then spin-waits for them on
+    its own core: after an idle spell the new thread shared that core for 4-8 ms in each of the next 2-3 calls
+    (a 3966x32 @ 32x32 GEMM: 7-8 ms instead of 0.07). So Ember sets BLAS's thread count without starting them
+    (``_set_blas_threads``) and keeps small work that comes between parks off BLAS's threads
+    (``unparked_or_one_thread``)."""
     if threading.current_thread() is not threading.main_thread():
         return
     for lib in blas_cdlls():
         if hasattr(lib, "blas_thread_shutdown_"):
             lib.blas_thread_shutdown_()
+
+
+def blas_workers_parked():
+    """Whether NumPy's OpenBLAS has no workers now (stopped by ``park_blas_workers``, not yet started again by a
+    threaded call); False where that cannot be read."""
+    vars_ = _openblas_vars()
+    return bool(vars_) and vars_[0][0].value == 0
+
+
+@contextlib.contextmanager
+def unparked_or_one_thread():
+    """BLAS on one thread for the body while its workers are parked (rather than started again from this
+    thread: see ``park_blas_workers``), else as it is."""
+    if threading.current_thread() is not threading.main_thread() or not blas_workers_parked():
+        yield  # (pool threads run inside share_blocks, BLAS on one thread already)
+        return
+    with blas_threads() as (_, set_blas):
+        set_blas(1)
+        yield
+
 
 
 @contextlib.contextmanager
@@ -300,6 +350,39 @@ _start_monitor()
 
 
 # ---- the worker pool ----------------------------------------------------------------------------
+
+try:
+    _sched_getcpu = ctypes.CDLL(None, use_errno=True).sched_getcpu
+    _sched_getcpu.restype, _sched_getcpu.argtypes = ctypes.c_int, []
+except (OSError, AttributeError):
+    _sched_getcpu = None
+
+
+def current_cpu():
+    """The CPU the calling thread runs on now (None where that is not known)."""
+    if _sched_getcpu is None:
+        return None
+    cpu = _sched_getcpu()
+    return cpu if cpu >= 0 else None
+
+
+def move_off_cpu(cpu):
+    """Move the calling thread to another of its CPUs if it runs on ``cpu`` now; its CPU mask is left as it was.
+
+    A pool thread woken for a share of work is at times placed on the CPU of the thread that woke it, the other
+    CPUs idle: on this VM after an idle spell, where the scheduler takes a sleeping virtual CPU as not available.
+    Both then share one CPU until the load balancer moves one, a few milliseconds later: a Winograd forward (64
+    images, 32 -> 64 channels at 26x26) run right after another took 12.4 ms instead of 6.4 after each 0.15 s
+    pause, every time."""
+    if cpu is None or current_cpu() != cpu:
+        return
+    try:
+        allowed = os.sched_getaffinity(0)
+        if len(allowed) > 1 and cpu in allowed:
+            os.sched_setaffinity(0, allowed - {cpu})
+            os.sched_setaffinity(0, allowed)
+    except OSError:
+        pass
 
 def _get_pool(n):
     global _pool

@@ -20,6 +20,8 @@ import os
 
 import numpy as np
 
+from .. import _fast
+
 _PREFIXES = ("scipy_", "")
 _SUFFIXES = ("_64_", "_")  # OpenBLAS's ILP64 build (NumPy's wheels), then the plain Fortran name
 _SINGLE_MAX = 10_000  # OpenBLAS factorises an m*n below this on one thread: share the batch out instead
@@ -330,8 +332,14 @@ def linear_bias(x, w, b):
     out = np.empty((M, N), dtype=x.dtype)
     out[...] = b
     itype, ref, vp = r.itype, ctypes.byref, ctypes.c_void_p
-    # column-major: out^T (N, M) = W (read as the (K, N) matrix W^T, transposed) @ x^T (K, M)
-    r.gemm(ref(ctypes.c_char(b"T")), ref(ctypes.c_char(b"N")), ref(itype(N)), ref(itype(M)), ref(itype(K)),
-           ref(r.scalar(1.0)), vp(w.ctypes.data), ref(itype(K)), vp(x.ctypes.data), ref(itype(K)), ref(r.scalar(1.0)),
-           vp(out.ctypes.data), ref(itype(N)), ctypes.c_size_t(1), ctypes.c_size_t(1))
+    size = x.dtype.itemsize
+
+    def rows(r0, r1):
+        # column-major: out^T (N, M) = W (read as the (K, N) matrix W^T, transposed) @ x^T (K, M)
+        r.gemm(ref(ctypes.c_char(b"T")), ref(ctypes.c_char(b"N")), ref(itype(N)), ref(itype(r1 - r0)), ref(itype(K)),
+               ref(r.scalar(1.0)), vp(w.ctypes.data), ref(itype(K)), vp(x.ctypes.data + r0 * K * size), ref(itype(K)),
+               ref(r.scalar(1.0)), vp(out.ctypes.data + r0 * N * size), ref(itype(N)), ctypes.c_size_t(1),
+               ctypes.c_size_t(1))
+
+    _fast.rows_while_parked(rows, M, 2 * M * N * K)
     return out

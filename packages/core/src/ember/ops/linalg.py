@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .. import _fast
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 from ._common import bind, binary_dtype, xp_of
@@ -47,7 +48,9 @@ class MatMul(Primitive):
         ctx.save_for_backward(a, b)
         if x.ndim > 2 and y.ndim == 2:  # one 2-D GEMM: NumPy loops N-D @ 2-D over small GEMMs (10x slower)
             # (rows counted, not -1: reshape can't infer a dimension of an empty array with a 0-size last one)
-            return (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ y).reshape(*x.shape[:-1], y.shape[-1])
+            return _fast.matmul_2d(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), y).reshape(*x.shape[:-1], y.shape[-1])
+        if x.ndim == 2 and y.ndim == 2:
+            return _fast.matmul_2d(x, y)
         return xp_of(x).matmul(x, y)
 
     @staticmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .. import _fast
 from ..autograd.function import Primitive
 from . import _lapack_native as _native
 from ..tensor import Tensor
@@ -39,7 +40,9 @@ class Linear(Primitive):
                 return out.reshape(*xa.shape[:-1], wa.shape[0])
         if xa.ndim > 2 and wa.ndim == 2:
             # one 2-D GEMM: N-D matmul of a non-contiguous view (e.g. a permuted NHWC tensor) skips BLAS
-            out = (xa.reshape(-1, xa.shape[-1]) @ wa.T).reshape(*xa.shape[:-1], wa.shape[0])
+            out = _fast.matmul_2d(xa.reshape(-1, xa.shape[-1]), wa.T).reshape(*xa.shape[:-1], wa.shape[0])
+        elif xa.ndim == 2 and wa.ndim == 2:
+            out = _fast.matmul_2d(xa, wa.T)
         else:
             out = xa @ wa.T
         if b is not None:

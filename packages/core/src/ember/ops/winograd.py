@@ -294,7 +294,8 @@ def compiled(x):
 
 def _per_thread(process, N, C, O, T, itemsize):
     """``_fast.share_blocks`` with blocks of about _PLANE_BLOCK_BYTES of transformed tiles."""
-    return _fast.share_blocks(process, N, _PLANE_BLOCK_BYTES // max(1, 16 * max(C, O) * T * itemsize))
+    return _fast.share_blocks(process, N, _PLANE_BLOCK_BYTES // max(1, 16 * max(C, O) * T * itemsize),
+                              2 * 16 * N * C * O * T)
 
 
 def forward(x, lhs, a0, b0, Ho, Wo, bias=None):
