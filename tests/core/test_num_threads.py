@@ -217,3 +217,47 @@ def test_share_blocks_small_work_stays_on_the_calling_thread(restore_threads, mo
     assert len(large) == 2 and parked
     if _parallel.blas_num_threads() is not None:
         assert {s[1] for s in large} == {1}
+
+
+def test_gemms_while_parked_stay_off_blas_threads(restore_threads):
+    """While OpenBLAS's workers are parked, Ember's large GEMMs (``matmul_2d``, the linear layer's bias GEMM) are
+    shared among its own threads and small ones run on one thread: same results, the workers still parked."""
+    if not _parallel._openblas_vars():
+        pytest.skip("NumPy is not built on OpenBLAS here")
+    from ember import _fast
+    from ember.ops import _lapack_native
+
+    ember.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    for m, k, n in ((640, 512, 384), (64, 48, 40)):  # above and below _SHARE_MIN_FLOPS
+        x, y, b = rng.standard_normal((m, k)), rng.standard_normal((k, n)), rng.standard_normal(n)
+        ref = x @ y
+        _parallel.park_blas_workers()
+        np.testing.assert_allclose(_fast.matmul_2d(x, y), ref, rtol=1e-12, atol=1e-12)
+        out = np.empty((m, n))
+        assert _fast.matmul_2d(x, y, out) is out
+        np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+        lb = _lapack_native.linear_bias(x, np.ascontiguousarray(y.T), b)
+        if lb is not None:
+            np.testing.assert_allclose(lb, ref + b, rtol=1e-12, atol=1e-12)
+        assert _parallel.blas_workers_parked() and _parallel.blas_num_threads() == 2
+
+
+def test_move_off_cpu():
+    """A thread on the given CPU moves to another of its CPUs; its CPU mask is left as it was."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2 or _parallel.current_cpu() is None:
+        pytest.skip("needs two CPUs and sched_getcpu")
+    seen = []
+
+    def body():
+        cpu = _parallel.current_cpu()
+        _parallel.move_off_cpu(cpu)
+        seen.append((cpu, _parallel.current_cpu(), os.sched_getaffinity(0)))
+        _parallel.move_off_cpu(None)  # unknown: nothing to do
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    before, after, mask = seen[0]
+    assert before in allowed and after in allowed and after != before and mask == allowed
