@@ -180,13 +180,13 @@ def blas_workers_parked():
 def unparked_or_one_thread():
     """BLAS on one thread for the body while its workers are parked (rather than started again from this
     thread: see ``park_blas_workers``), else as it is."""
-    if threading.current_thread() is not threading.main_thread() or not blas_workers_parked():
-        yield  # (pool threads run inside share_blocks, BLAS on one thread already)
+    if (threading.current_thread() is not threading.main_thread() or not blas_workers_parked()
+            or blas_num_threads() == 1):
+        yield  # (inside share_blocks, on any of its threads, BLAS is on one thread already)
         return
     with blas_threads() as (_, set_blas):
         set_blas(1)
         yield
-
 
 
 @contextlib.contextmanager
@@ -354,7 +354,7 @@ _start_monitor()
 try:
     _sched_getcpu = ctypes.CDLL(None, use_errno=True).sched_getcpu
     _sched_getcpu.restype, _sched_getcpu.argtypes = ctypes.c_int, []
-except (OSError, AttributeError):
+except (OSError, AttributeError, TypeError):  # no C library to ask (Windows) or no sched_getcpu (macOS)
     _sched_getcpu = None
 
 
@@ -383,6 +383,7 @@ def move_off_cpu(cpu):
             os.sched_setaffinity(0, allowed)
     except OSError:
         pass
+
 
 def _get_pool(n):
     global _pool
