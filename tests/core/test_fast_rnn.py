@@ -142,3 +142,35 @@ def test_inference_with_the_batch_inner_matches_the_reference_both_directions(mo
         np.testing.assert_allclose(got if d == 0 else got[::-1], ry, rtol=1e-5, atol=2e-5)
         np.testing.assert_allclose(h[d].numpy(), rh, rtol=1e-5, atol=2e-5)
         np.testing.assert_allclose(c[d].numpy(), rc, rtol=1e-5, atol=5e-5)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("packed", [False, True])
+def test_fused_backward_cell_gives_the_numpy_paths_gradients(monkeypatch, packed):
+    """The backward's fused cell (``lstm_cell_grad``) runs on the compiled path, full and packed batches, both
+    directions, and gives the NumPy path's gradients (inputs, states, every weight and bias)."""
+    from ember import _fast_rnn
+    from ember.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    calls = []
+    kernel = _fast_rnn.lstm_cell_grad
+    monkeypatch.setattr(_fast_rnn, "lstm_cell_grad", lambda *a: (calls.append(1), kernel(*a))[1])
+
+    def run():
+        ember.manual_seed(3)
+        m = nn.LSTM(16, 128, bidirectional=True)
+        x = ember.randn(7, 8, 16, requires_grad=True)
+        h0, c0 = ember.randn(2, 8, 128, requires_grad=True), ember.randn(2, 8, 128, requires_grad=True)
+        if packed:
+            lengths = ember.tensor([7, 3, 5, 1, 7, 2, 6, 4])
+            out, (h, c) = m(pack_padded_sequence(x, lengths, enforce_sorted=False), (h0, c0))
+            y = pad_packed_sequence(out)[0]
+        else:
+            y, (h, c) = m(x, (h0, c0))
+        (y.square().sum() + (h * c).sum() + c.sum()).backward()
+        return [x.grad.numpy(), h0.grad.numpy(), c0.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+
+    numpy_path, fused = _on_both_paths(monkeypatch, run)
+    assert calls
+    for a, b in zip(numpy_path, fused):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)

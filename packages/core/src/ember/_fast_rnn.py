@@ -94,3 +94,29 @@ def lstm_cell_t(g, xw, col, b, c, h):
             cn = f[k] * cj[k] + i[k] * gg[k]
             cj[k] = cn
             hj[k] = o[k] * _tanh(cn)
+
+
+@njit(**_OPTS)
+def _cell_grad_row(i, f, gg, o, tc, cp, dh, dy, dc, di, df, dgg, do):
+    for j in range(dc.shape[0]):
+        dht = dh[j] + dy[j]
+        t = tc[j]
+        dct = dc[j] + dht * o[j] * (f32(1.0) - t * t)
+        di[j] = dct * gg[j] * i[j] * (f32(1.0) - i[j])
+        df[j] = dct * cp[j] * f[j] * (f32(1.0) - f[j])
+        dgg[j] = dct * i[j] * (f32(1.0) - gg[j] * gg[j])
+        do[j] = dht * t * o[j] * (f32(1.0) - o[j])
+        dc[j] = dct * f[j]
+
+
+@njit(**_OPTS)
+def lstm_cell_grad(g, tc, cp, dh, dy, dc, dg):
+    """One LSTM step of the backward on (n, H) rows: from the step's activated gates ``g`` (n, 4H; i, f, g, o),
+    tanh of its cell state ``tc``, the previous cell state ``cp``, the hidden state's gradient ``dh`` (from the
+    step after) and ``dy`` (from the output), ``dg`` (n, 4H) receives the gates' pre-activation gradients and
+    ``dc`` is replaced by the previous cell state's. NumPy needs about 20 passes for the same."""
+    n, H = dc.shape
+    for r in range(n):
+        gr, dgr = g[r], dg[r]
+        _cell_grad_row(gr[:H], gr[H:2 * H], gr[2 * H:3 * H], gr[3 * H:], tc[r], cp[r], dh[r], dy[r], dc[r],
+                       dgr[:H], dgr[H:2 * H], dgr[2 * H:3 * H], dgr[3 * H:])

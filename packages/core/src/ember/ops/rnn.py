@@ -59,6 +59,16 @@ def _fast_cell(xw, gbuf, c):
     return _fast_rnn.lstm_cell
 
 
+def _fast_cell_grad(gates, dy, dh, dc):
+    """The compiled fused LSTM backward cell (``ember[fast]``) when it applies to these float32 CPU arrays, else
+    None."""
+    if not _fast.usable(gates, dy, dh, dc) or not dh.flags.c_contiguous:
+        return None
+    from .. import _fast_rnn
+
+    return _fast_rnn.lstm_cell_grad
+
+
 # columns (steps * batch) of input projections computed at a time by _inference_t, so that the cells read them
 # from cache (LSTM classifier inference, B 32: 64-128 columns 34.5-35.8 ms, 256: 38-39, the whole sequence 42)
 _SPAN_COLUMNS = 128
@@ -221,8 +231,16 @@ class LSTMLayer(Primitive):
         dyd = dy._data
         dgates = xp.zeros_like(gates_all)
         dwhr = xp.zeros_like(whr) if whr is not None else None
+        cell_grad = _fast_cell_grad(gates_all, dyd, dh, dc) if whr is None else None
+        if cell_grad is not None:
+            dyd = xp.ascontiguousarray(dyd)  # (a bidirectional layer's is a strided half of the output's)
         for t in reversed(list(_steps(T, reverse))):
             n = _rows(batch_sizes, t, B)
+            if cell_grad is not None:  # one fused pass (LSTM classifier step, b32 T200 H256: 144 -> 134 ms)
+                cell_grad(gates_all[t, :n], tanh_c_all[t, :n], c_prev_all[t, :n], dh[:n], dyd[t, :n], dc[:n],
+                          dgates[t, :n])
+                xp.matmul(dgates[t, :n], whh, out=dh[:n])
+                continue
             g = gates_all[t, :n]
             i, f, gg, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
             dh_t = dh[:n] + dyd[t, :n]
