@@ -29,8 +29,10 @@ _PARALLEL_MIN = 1 << 22
 # 0.39 ms; 4M: 2.3 vs 2.0; 16M: equal)
 _PASS_SHARE_MIN = 1 << 24
 # floating-point operations below which ``share_blocks`` runs the work on the calling thread: handing out shares
-# and parking BLAS's workers costs ~0.3 ms, more than such work gains from a second thread
-_SHARE_MIN_FLOPS = 1 << 27
+# and parking BLAS's workers costs ~0.3 ms, more than such work gains from a second thread. Inference after idle
+# spells, 2^27 -> 2^26 (VGG's and ResNet's first conv, 113 MFLOP, on two threads): VGG-11-BN 75 -> 66 ms,
+# ResNet-18 222 -> 209, M5 4.6 -> 4.3
+_SHARE_MIN_FLOPS = 1 << 26
 # OpenBLAS runs a GEMM on its threads from m*n*k = 2**18 (SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD)
 _BLAS_THREADED_MIN_FLOPS = 1 << 19
 MIN_SIZE = 1 << 12  # elements: below this the NumPy path's few passes are as fast as a kernel call
