@@ -219,17 +219,20 @@ def test_share_blocks_small_work_stays_on_the_calling_thread(restore_threads, mo
         assert {s[1] for s in large} == {1}
 
 
-def test_gemms_while_parked_stay_off_blas_threads(restore_threads):
+def test_gemms_while_parked_stay_off_blas_threads(restore_threads, monkeypatch):
     """While OpenBLAS's workers are parked, Ember's large GEMMs (``matmul_2d``, the linear layer's bias GEMM) are
-    shared among its own threads and small ones run on one thread: same results, the workers still parked."""
+    shared among its own threads and small ones run on one thread: same results, the workers still parked. A
+    GEMM that wanted them has them started again from a pool thread, for the next ones."""
     if not _parallel._openblas_vars():
         pytest.skip("NumPy is not built on OpenBLAS here")
     from ember import _fast
     from ember.ops import _lapack_native
 
     ember.set_num_threads(2)
+    unparks = []
+    monkeypatch.setattr(_parallel, "unpark_soon", lambda: unparks.append(1))
     rng = np.random.default_rng(0)
-    for m, k, n in ((640, 512, 384), (64, 48, 40)):  # above and below _SHARE_MIN_FLOPS
+    for m, k, n in ((640, 512, 384), (128, 256, 256)):  # above and below _SHARE_MIN_FLOPS
         x, y, b = rng.standard_normal((m, k)), rng.standard_normal((k, n)), rng.standard_normal(n)
         ref = x @ y
         _parallel.park_blas_workers()
@@ -241,6 +244,12 @@ def test_gemms_while_parked_stay_off_blas_threads(restore_threads):
         if lb is not None:
             np.testing.assert_allclose(lb, ref + b, rtol=1e-12, atol=1e-12)
         assert _parallel.blas_workers_parked() and _parallel.blas_num_threads() == 2
+        assert unparks
+        unparks.clear()
+    monkeypatch.undo()
+    _parallel.unpark_soon()
+    _parallel._get_pool(1).submit(lambda: None).result()  # after the start
+    assert not _parallel.blas_workers_parked()
 
 
 def test_move_off_cpu():

@@ -157,11 +157,15 @@ def share_blocks(process, n, block, flops=None):
     def run(i0, i1):
         results[i0] = process([(b0, min(i1, b0 + block)) for b0 in range(i0, i1, block)])
 
-    with _parallel.blas_threads() as (threads, set_blas):
-        if threads > 1 and n > 1:
-            set_blas(1)
-            _parallel.park_blas_workers()  # idle, not spinning on a core these threads need
-        share(run, n, -(-n // max(1, threads)))
+    _parallel._regions += 1
+    try:
+        with _parallel.blas_threads() as (threads, set_blas):
+            if threads > 1 and n > 1:
+                set_blas(1)
+                _parallel.park_blas_workers()  # idle, not spinning on a core these threads need
+            share(run, n, -(-n // max(1, threads)))
+    finally:
+        _parallel._regions -= 1
     return [results[k] for k in sorted(results)]
 
 
@@ -181,7 +185,10 @@ def rows_while_parked(gemm, m, flops):
 
     if not _parallel.blas_workers_parked():
         gemm(0, m)
-    elif m < 2 or flops < _SHARE_MIN_FLOPS or _parallel.active_threads() < 2:
+        return
+    if not _parallel._regions and _parallel.blas_num_threads() > 1:
+        _parallel.unpark_soon()  # for the GEMMs after this one (a linear layer's next call, say)
+    if m < 2 or flops < _SHARE_MIN_FLOPS or _parallel.active_threads() < 2:
         with _parallel.unparked_or_one_thread():
             gemm(0, m)
     else:

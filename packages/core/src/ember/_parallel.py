@@ -169,6 +169,34 @@ def park_blas_workers():
             lib.blas_thread_shutdown_()
 
 
+_unpark_pending = False
+_regions = 0  # share_blocks regions running now (BLAS's workers parked for them)
+
+
+def unpark_soon():
+    """Start BLAS's parked workers again from one of Ember's pool threads, soon, and return at once: from the
+    thread that wants them, OpenBLAS would stall it (``park_blas_workers``). Skipped when a region of
+    ``_fast.share_blocks`` has begun meanwhile (it wants them parked)."""
+    global _unpark_pending
+    if _unpark_pending:
+        return
+    libs = [lib for lib in blas_cdlls() if hasattr(lib, "blas_thread_init")]
+    if not libs:
+        return
+    _unpark_pending = True
+
+    def start():
+        global _unpark_pending
+        try:
+            if not _regions:
+                for lib in libs:
+                    lib.blas_thread_init()
+        finally:
+            _unpark_pending = False
+
+    _get_pool(1).submit(start)
+
+
 def blas_workers_parked():
     """Whether NumPy's OpenBLAS has no workers now (stopped by ``park_blas_workers``, not yet started again by a
     threaded call); False where that cannot be read."""
@@ -336,9 +364,10 @@ def _start_monitor():
 
 
 def _after_fork_in_child():
-    global _pool, _pool_lock, _monitor, _state_lock
+    global _pool, _pool_lock, _monitor, _state_lock, _unpark_pending, _regions
     _pool, _pool_lock, _state_lock = None, threading.Lock(), threading.Lock()
     _monitor = None  # a forked child (e.g. a DataLoader worker) keeps its current count, unmonitored
+    _unpark_pending, _regions = False, 0
 
 
 if hasattr(os, "register_at_fork"):
