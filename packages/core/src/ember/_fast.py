@@ -200,7 +200,12 @@ def matmul_2d(x, y, out=None):
     run on its threads."""
     m, n = x.shape[0], y.shape[1]
     flops = 2 * m * n * x.shape[1]
-    if type(x) is not np.ndarray or type(y) is not np.ndarray or flops < _BLAS_THREADED_MIN_FLOPS:
+    if type(x) is not np.ndarray or type(y) is not np.ndarray:  # CuPy: its own matmul
+        if out is None:
+            return x @ y
+        out[...] = x @ y
+        return out
+    if flops < _BLAS_THREADED_MIN_FLOPS:
         return x @ y if out is None else np.matmul(x, y, out=out)
     if out is None:
         out = np.empty((m, n), dtype=np.result_type(x, y))
