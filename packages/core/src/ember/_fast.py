@@ -200,11 +200,10 @@ def matmul_2d(x, y, out=None):
     run on its threads."""
     m, n = x.shape[0], y.shape[1]
     flops = 2 * m * n * x.shape[1]
-    if type(x) is not np.ndarray or type(y) is not np.ndarray:  # CuPy: its own matmul
-        if out is None:
-            return x @ y
-        out[...] = x @ y
-        return out
+    if type(x) is not np.ndarray or type(y) is not np.ndarray:  # CuPy (or meta): its own matmul, into out directly
+        from .backend import array_module
+
+        return x @ y if out is None else array_module(x).matmul(x, y, out=out)
     if flops < _BLAS_THREADED_MIN_FLOPS:
         return x @ y if out is None else np.matmul(x, y, out=out)
     if out is None:
