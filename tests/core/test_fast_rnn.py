@@ -122,6 +122,7 @@ def test_inference_with_the_batch_inner_matches_the_reference_both_directions(mo
 
     monkeypatch.setenv("EMBER_NO_FAST", "0")
     monkeypatch.setattr(rnn, "_SPAN_COLUMNS", span)
+    monkeypatch.setattr(rnn, "_inference_parts", lambda *a: None)  # the one-thread loop (tested on its own below)
     taken = []
     real = rnn._inference_t
     monkeypatch.setattr(rnn, "_inference_t", lambda *a: taken.append(r := real(*a)) or r)
@@ -142,6 +143,73 @@ def test_inference_with_the_batch_inner_matches_the_reference_both_directions(mo
         np.testing.assert_allclose(got if d == 0 else got[::-1], ry, rtol=1e-5, atol=2e-5)
         np.testing.assert_allclose(h[d].numpy(), rh, rtol=1e-5, atol=2e-5)
         np.testing.assert_allclose(c[d].numpy(), rc, rtol=1e-5, atol=5e-5)
+
+
+def _shared_by_hidden_units(monkeypatch, parts):
+    """Inference shared out by hidden units on ``parts`` threads whatever the machine (the spin barrier's memory
+    order is x86's: skipped elsewhere); returns the list of parts each layer call ran on."""
+    import platform
+
+    from ember import _fast
+    from ember.ops import rnn
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("the threads' spin barrier relies on x86's memory order")
+    monkeypatch.setenv("EMBER_NO_FAST", "0")
+    monkeypatch.setattr(_fast, "together_threads", lambda limit: parts)
+    taken = []
+    real = _fast.run_together
+    monkeypatch.setattr(_fast, "run_together", lambda process, n: taken.append(n) or real(process, n))
+    monkeypatch.setattr(rnn, "_PART_MIN_HIDDEN", 1)
+    return taken
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("parts, hidden, bias", [(2, 128, True), (3, 130, False)])
+def test_inference_shared_by_hidden_units_matches_the_reference(monkeypatch, parts, hidden, bias):
+    """Inference on several threads at once, each owning a share of the hidden units (uneven shares of units and
+    of input features for 3 parts), both directions, batch-first input (a strided view of the time-major one),
+    against the float64 reference."""
+    taken = _shared_by_hidden_units(monkeypatch, parts)
+    ember.manual_seed(2)
+    m = nn.LSTM(17, hidden, bidirectional=True, bias=bias, batch_first=True)
+    x = ember.randn(8, 9, 17) * 2
+    h0, c0 = ember.randn(2, 8, hidden), ember.randn(2, 8, hidden)
+    with ember.no_grad():
+        y, (h, c) = m(x, (h0, c0))
+    assert taken == [parts, parts]
+    w = {k: v.detach().numpy().astype(np.float64) for k, v in m.state_dict().items()}
+    xs = x.numpy().astype(np.float64).transpose(1, 0, 2)
+    for d, suffix, seq in ((0, "", xs), (1, "_reverse", xs[::-1])):
+        b = w[f"bias_ih_l0{suffix}"] + w[f"bias_hh_l0{suffix}"] if bias else 0.0
+        ry, rh, rc = _reference(seq, w[f"weight_ih_l0{suffix}"], w[f"weight_hh_l0{suffix}"], b,
+                                h0[d].numpy().astype(np.float64), c0[d].numpy().astype(np.float64))
+        got = y[..., d * hidden:(d + 1) * hidden].numpy().transpose(1, 0, 2)
+        np.testing.assert_allclose(got if d == 0 else got[::-1], ry, rtol=1e-5, atol=2e-5)
+        np.testing.assert_allclose(h[d].numpy(), rh, rtol=1e-5, atol=2e-5)
+        np.testing.assert_allclose(c[d].numpy(), rc, rtol=1e-5, atol=5e-5)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("failing", [0, 1])
+def test_a_failing_part_stops_the_others_and_raises(monkeypatch, failing):
+    """A part that fails before its steps (here: its kernel raises) must not leave the others waiting at the
+    barrier: the error reaches the caller, on the calling thread's part or on a pool thread's."""
+    from ember import _fast_rnn
+
+    taken = _shared_by_hidden_units(monkeypatch, 2)
+    real = _fast_rnn.lstm_inference_part
+
+    def kernel(part, *args):
+        if part == failing:
+            raise MemoryError("part failed")
+        return real(part, *args)
+
+    monkeypatch.setattr(_fast_rnn, "lstm_inference_part", kernel)
+    m = nn.LSTM(8, 64)
+    with ember.no_grad(), pytest.raises(MemoryError, match="part failed"):
+        m(ember.randn(50, 16, 8))
+    assert taken == [2]
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")

@@ -273,3 +273,20 @@ def test_move_off_cpu():
     t.join()
     before, after, mask = seen[0]
     assert before in allowed and after in allowed and after != before and mask == allowed
+
+
+def test_keep_pool_off_leaves_the_callers_cpu_out_until_a_job_runs(restore_threads):
+    """``keep_pool_off(cpu)`` takes ``cpu`` out of the idle pool threads' masks (so the threads a caller on that CPU
+    wakes are placed elsewhere); a job submitted through ``submit`` gives its thread the whole mask back first."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2 or _parallel.current_cpu() is None:
+        pytest.skip("needs two CPUs and sched_getcpu")
+    _parallel.submit(1, lambda: None).result()  # a pool with a thread
+    cpu = min(allowed)
+    _parallel.keep_pool_off(cpu)
+    tids = [t.native_id for t in _parallel._pool._threads]
+    assert tids and all(os.sched_getaffinity(tid) == allowed - {cpu} for tid in tids)
+    _parallel.keep_pool_off(cpu)  # already so: nothing to do
+    masks = [_parallel.submit(1, os.sched_getaffinity, 0).result() for _ in tids]
+    assert all(mask == allowed for mask in masks)
+    _parallel.keep_pool_off(None)  # unknown CPU: nothing to do

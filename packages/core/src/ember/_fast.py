@@ -12,6 +12,7 @@ for NumPy ufunc passes on cache-sized blocks (the path without numba).
 from __future__ import annotations
 
 import os
+import platform
 import threading
 
 import numpy as np
@@ -115,9 +116,10 @@ def share(process, n, chunk=None):
                 if not left[0]:
                     done.set()
 
-    pool = _parallel._get_pool(nt - 1)
+    _parallel._get_pool(nt - 1)
+    _parallel.keep_pool_off(caller_cpu)
     for _ in range(nt - 1):
-        pool.submit(work, True)
+        _parallel.submit(nt - 1, work, True)
     work()
     done.wait()
     if errors:
@@ -167,6 +169,41 @@ def share_blocks(process, n, block, flops=None):
     finally:
         _parallel._regions -= 1
     return [results[k] for k in sorted(results)]
+
+
+def together_threads(limit):
+    """Threads ``run_together`` would get now, at most ``limit``: 1 (run single-threaded) on a busy CPU, inside
+    another parallel region, on a thread of Ember's pool, or where the spin barrier's memory order (x86's) is not
+    the machine's."""
+    from . import _parallel
+
+    if (limit < 2 or _parallel._regions or threading.current_thread().name.startswith(_parallel.POOL_PREFIX)
+            or platform.machine().lower() not in ("x86_64", "amd64")):
+        return 1
+    return max(1, min(limit, _threads()))
+
+
+def run_together(process, parts):
+    """``process(p)`` for each p in ``range(parts)``, each on its own thread and all at once (the calling thread runs
+    part 0), for work whose parts wait on one another; BLAS on one thread meanwhile, its workers parked. A part
+    that fails must tell the others to stop (they would wait for it). ``parts`` from ``together_threads``."""
+    from . import _parallel
+
+    _parallel._regions += 1
+    try:
+        with _parallel.blas_threads() as (_, set_blas):
+            set_blas(1)
+            _parallel.park_blas_workers()
+            _parallel._get_pool(parts - 1)
+            _parallel.keep_pool_off(_parallel.current_cpu())
+            futures = [_parallel.submit(parts - 1, process, p) for p in range(1, parts)]
+            try:
+                process(0)
+            finally:
+                for f in futures:
+                    f.result()
+    finally:
+        _parallel._regions -= 1
 
 
 def share_by_thread(process, n, flops=None):

@@ -8,6 +8,8 @@ over the gates); written out, the exp-based activations vectorise. Imported only
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 from numba import njit
 
@@ -72,28 +74,134 @@ def lstm_cell(g, xw, c, tc, h):
 
 
 @njit(**_OPTS)
-def lstm_cell_t(g, xw, col, b, c, h):
-    """:func:`lstm_cell` on transposed arrays: gates ``g`` (4H, n) holding ``W_hh @ h_prev`` (overwritten with
-    the activated gates), ``xw[:, col:col + n]`` the step's input projection (xw (4H, T*n) C-contiguous, so that
-    its rows are unit-stride here), ``b`` (4H) the summed biases, ``c`` (H, n) updated in place, ``h`` (H, n)
-    receiving o * tanh(c). With the batch as the inner axis the recurrent GEMM is ``W_hh @ h`` on the weight as
-    it is stored (B 32, H 256: 97 -> 78 us per step)."""
+def _gates_cell_t(g, xw, col, b, c, h):
+    """The pointwise part of an LSTM step on transposed arrays (gates ``g`` (4H, n), ``xw`` None where the input
+    projection is in ``g`` already); see ``lstm_cell_t``."""
     H, n = c.shape
     for j in range(4 * H):
         bj = b[j]
-        gj, xj = g[j], xw[j, col:col + n]
-        if j < 2 * H or j >= 3 * H:
-            for k in range(n):
-                gj[k] = _sigmoid(gj[k] + xj[k] + bj)
+        gj = g[j]
+        if xw is None:
+            if j < 2 * H or j >= 3 * H:
+                for k in range(n):
+                    gj[k] = _sigmoid(gj[k] + bj)
+            else:
+                for k in range(n):
+                    gj[k] = _tanh(gj[k] + bj)
         else:
-            for k in range(n):
-                gj[k] = _tanh(gj[k] + xj[k] + bj)
+            xj = xw[j, col:col + n]
+            if j < 2 * H or j >= 3 * H:
+                for k in range(n):
+                    gj[k] = _sigmoid(gj[k] + xj[k] + bj)
+            else:
+                for k in range(n):
+                    gj[k] = _tanh(gj[k] + xj[k] + bj)
     for j in range(H):
         i, f, gg, o, cj, hj = g[j], g[H + j], g[2 * H + j], g[3 * H + j], c[j], h[j]
         for k in range(n):
             cn = f[k] * cj[k] + i[k] * gg[k]
             cj[k] = cn
             hj[k] = o[k] * _tanh(cn)
+
+
+@njit(**_OPTS)
+def lstm_cell_t(g, xw, col, b, c, h):
+    """:func:`lstm_cell` on transposed arrays: gates ``g`` (4H, n) holding ``W_hh @ h_prev`` (overwritten with
+    the activated gates), ``xw[:, col:col + n]`` the step's input projection (xw (4H, T*n) C-contiguous, so that
+    its rows are unit-stride here), ``b`` (4H) the summed biases, ``c`` (H, n) updated in place, ``h`` (H, n)
+    receiving o * tanh(c). With the batch as the inner axis the recurrent GEMM is ``W_hh @ h`` on the weight as
+    it is stored (B 32, H 256: 97 -> 78 us per step)."""
+    _gates_cell_t(g, xw, col, b, c, h)
+
+
+# slots of the step counters of lstm_inference_part, one cache line (128 bytes) apart
+SYNC_STRIDE = 16
+_native = None
+
+
+def native():
+    """(sgemm, relax, pause, BLAS's integer dtype) for ``lstm_inference_part``: NumPy's BLAS sgemm and the C
+    library's ``abs`` and ``sched_yield`` as C function pointers numba calls; None where one is not found."""
+    global _native
+    if _native is None:
+        _native = (None,)
+        try:
+            from .ops import _lapack_native
+
+            found = _lapack_native.routines("gemm").get(np.dtype(np.float32))
+            libc = ctypes.CDLL(None)
+            if found is not None:
+                addr = ctypes.c_size_t
+                gemm = ctypes.CFUNCTYPE(None, *[addr] * 15)(ctypes.cast(found[0], ctypes.c_void_p).value)
+                relax = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(ctypes.cast(libc.abs, ctypes.c_void_p).value)
+                pause = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.cast(libc.sched_yield, ctypes.c_void_p).value)
+                _native = (gemm, relax, pause, np.int64 if found[1] is ctypes.c_int64 else np.int32)
+        except (OSError, AttributeError, TypeError):
+            pass
+    return None if _native[0] is None else _native
+
+
+@njit(**_OPTS)
+def lstm_inference_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e0, e1, reverse, ints):
+    """One of ``parts`` threads of an LSTM layer's inference, all running at once: this one owns hidden units
+    j0:j0 + H_k, and ``w`` (4 H_k, H + E) holds their rows of [W_hh | W_ih] (gates i, f, g, o), ``b`` their summed
+    biases, ``c`` (H_k, B) their cell state. Each step is one one-thread GEMM ``w @ hx[s]`` (``gemm``: BLAS's
+    Fortran sgemm taking addresses), where ``hx`` (2, H + E, B) holds [h_{t-1}; x_t] (transposed, the batch inner)
+    in alternate buffers, then the gates' pointwise part, writing this part's rows of h_t into the other buffer
+    and into ``y`` (T, B, H), and its share e0:e1 of x_{t+1} there too. Then it counts the step in
+    ``sync[part * SYNC_STRIDE]`` and waits until every part has (a spin barrier; ``sync[parts * SYNC_STRIDE]``
+    nonzero: a part failed, stop). ``relax`` (an opaque no-op call: the counters are read again each time, and
+    the h rows written before the count) and ``pause`` (sched_yield, every 256 spins) are C functions; the
+    memory order this relies on is x86's. ``ints`` (8) of BLAS's integer type."""
+    T, B, E = x.shape
+    H = hx.shape[1] - E
+    Hk = c.shape[0]
+    ints[0] = 78  # 'N'
+    ints[1] = B
+    ints[2] = 4 * Hk
+    ints[3] = H + E
+    scal = np.empty(2, np.float32)
+    scal[0] = 1.0
+    scal[1] = 0.0
+    p_n, p_m, p_n2, p_k = ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data
+    p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
+    halt = parts * SYNC_STRIDE
+    for i in range(T):
+        t = T - 1 - i if reverse else i
+        cur, nxt = hx[i % 2], hx[(i + 1) % 2]
+        # column-major: g^T (B, 4 H_k) = cur^T (B, H + E) @ w^T (H + E, 4 H_k)
+        gemm(p_n, p_n, p_m, p_n2, p_k, p_one, cur.ctypes.data, p_m, w.ctypes.data, p_k, p_zero, g.ctypes.data, p_m,
+             1, 1)
+        h = nxt[j0:j0 + Hk]
+        _gates_cell_t(g, None, 0, b, c, h)
+        yt = y[t]
+        for j in range(Hk):
+            hj = h[j]
+            for k in range(B):
+                yt[k, j0 + j] = hj[k]
+        if i + 1 < T:
+            xn = x[T - 2 - i if reverse else i + 1]
+            for e in range(e0, e1):
+                row = nxt[H + e]
+                for k in range(B):
+                    row[k] = xn[k, e]
+        relax(0)
+        sync[part * SYNC_STRIDE] = i + 1
+        spins = 0
+        while True:
+            behind = False
+            for p in range(parts):
+                if sync[p * SYNC_STRIDE] <= i:
+                    behind = True
+            if not behind or sync[halt] != 0:
+                break
+            spins += 1
+            if spins % 256 == 0:
+                pause()
+            else:
+                relax(spins)
+        if sync[halt] != 0:
+            return
 
 
 @njit(**_OPTS)

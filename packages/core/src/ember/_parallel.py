@@ -194,7 +194,7 @@ def unpark_soon():
         finally:
             _unpark_pending = False
 
-    _get_pool(1).submit(start)
+    submit(1, start)
 
 
 def blas_workers_parked():
@@ -368,6 +368,7 @@ def _after_fork_in_child():
     _pool, _pool_lock, _state_lock = None, threading.Lock(), threading.Lock()
     _monitor = None  # a forked child (e.g. a DataLoader worker) keeps its current count, unmonitored
     _unpark_pending, _regions = False, 0
+    _kept_off.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -414,13 +415,61 @@ def move_off_cpu(cpu):
         pass
 
 
+POOL_PREFIX = "ember-worker"  # the names of the pool's threads begin so
+_kept_off = {}  # a pool thread's native id -> (the CPU its mask leaves out until it runs a job, the mask to restore)
+
+
+def keep_pool_off(cpu):
+    """Leave ``cpu`` (the calling thread's, about to hand work to the pool) out of the idle pool threads' CPU
+    masks, so that the threads it wakes are placed on another CPU. Each job submitted through ``submit`` gives
+    its thread the whole mask back as it starts (running, it stays where it was placed; threads it starts, such
+    as OpenBLAS's workers, inherit the whole mask).
+
+    ``move_off_cpu`` in the woken thread comes too late where the caller keeps its CPU busy: the woken thread is
+    queued behind it, and on this VM after an idle spell it got to run only after the caller had done its own
+    share and taken the other too (M5's conv1 after each 0.15 s pause: 2.6-3.6 ms in 6 of 8 calls, the two
+    halves one after the other on one CPU; 1.1-1.2 ms with this)."""
+    pool = _pool
+    if cpu is None or pool is None:
+        return
+    allowed = None
+    for t in list(pool._threads):
+        tid = t.native_id
+        if tid is None or _kept_off.get(tid, (None,))[0] == cpu:
+            continue
+        try:
+            if allowed is None:
+                allowed = os.sched_getaffinity(0)
+            if len(allowed) < 2 or cpu not in allowed:
+                return
+            _kept_off[tid] = (cpu, allowed)
+            os.sched_setaffinity(tid, allowed - {cpu})
+        except OSError:  # the thread has ended, or masks cannot be set here
+            _kept_off.pop(tid, None)
+
+
+def _job(fn, args):
+    kept = _kept_off.pop(threading.get_native_id(), None)
+    if kept is not None:
+        try:
+            os.sched_setaffinity(0, kept[1])
+        except OSError:
+            pass
+    return fn(*args)
+
+
+def submit(n, fn, *args):
+    """``fn(*args)`` on Ember's pool (grown to at least ``n`` threads); its future."""
+    return _get_pool(n).submit(_job, fn, args)
+
+
 def _get_pool(n):
     global _pool
     with _pool_lock:
         if _pool is None or _pool._max_workers < n:
             from concurrent.futures import ThreadPoolExecutor
 
-            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="ember-worker")
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix=POOL_PREFIX)
         return _pool
 
 
@@ -438,8 +487,9 @@ def run_spans(fn, spans):
         _run_group(fn, spans)
         return
     groups = [spans[i::n] for i in range(n)]
-    pool = _get_pool(n - 1)
-    futures = [pool.submit(_run_group, fn, g) for g in groups[1:]]
+    _get_pool(n - 1)
+    keep_pool_off(current_cpu())
+    futures = [submit(n - 1, _run_group, fn, g) for g in groups[1:]]
     _run_group(fn, groups[0])
     for f in futures:
         f.result()

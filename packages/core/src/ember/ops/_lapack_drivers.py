@@ -302,7 +302,7 @@ def _side_by_side(threads, first, second):
     if threads > 1:
         from .. import _parallel
 
-        job = _parallel._get_pool(1).submit(first)
+        job = _parallel.submit(1, first)
         second()
         job.result()
     else:
