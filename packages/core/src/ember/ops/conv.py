@@ -708,28 +708,28 @@ def _win_fwd(x, w, cfg, Wo, bias, keep=False):
     xp = xp_of(x)
     N = x.shape[0]
     O, _, _, kw = w.shape
-    wmt = xp.ascontiguousarray(w.reshape(O, -1).T)
+    wm = w.reshape(O, -1)
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
-    y3 = y.reshape(N, O, Wo)
-    whole = keep and N * Wo * wmt.shape[0] * x.dtype.itemsize <= _KEEP_MAX_BYTES
+    yt = y.reshape(N, O, Wo).transpose(1, 0, 2)
+    whole = keep and N * Wo * wm.shape[1] * x.dtype.itemsize <= _KEEP_MAX_BYTES
 
     def images(i0, i1):
         buf = cols = None
         for n0, n1, cols in _win_blocks(x[i0:i1], cfg, kw, Wo, O, whole):
             b = n1 - n0
             if buf is None:
-                buf = xp.empty((b * Wo, O), dtype=x.dtype)
-            out = buf[:b * Wo]
-            xp.matmul(cols, wmt, out=out)
-            outt = out.reshape(b, Wo, O).transpose(0, 2, 1)
+                buf = xp.empty((O, b * Wo), dtype=x.dtype)
+            out = buf[:, :b * Wo]
+            xp.matmul(wm, cols.T, out=out)
             if bias is not None:
-                xp.add(outt, bias.reshape(O, 1).astype(y.dtype, copy=False), out=y3[i0 + n0:i0 + n1])
+                xp.add(out.reshape(O, b, Wo), bias.reshape(O, 1, 1).astype(y.dtype, copy=False),
+                       out=yt[:, i0 + n0:i0 + n1])
             else:
-                y3[i0 + n0:i0 + n1] = outt
+                yt[:, i0 + n0:i0 + n1] = out.reshape(O, b, Wo)
         return cols
 
     if xp is _np and not whole:  # each thread its own blocks, one-thread GEMMs (M5's conv1, b32: 1.9 -> 1.6 ms)
-        _fast.share_by_thread(images, N, 2 * y.size * wmt.shape[0])
+        _fast.share_by_thread(images, N, 2 * y.size * wm.shape[1])
         return y, None
     cols = images(0, N)
     return y, (cols if whole else None)
