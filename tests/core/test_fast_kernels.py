@@ -457,3 +457,41 @@ def test_batch_norm_training_backward_against_float64(kernel_path, affine):
     np.testing.assert_allclose(t.grad.numpy(), 0, atol=1e-5)
     np.testing.assert_allclose(bn.bias.grad.numpy(), 6 * 90)
     assert np.abs(bn.weight.grad.numpy()).max() < 1e-3
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("has_w, bcast, center", [(True, False, True), (False, False, True), (True, True, True),
+                                                  (False, True, False), (True, False, False)])
+@pytest.mark.parametrize("want", [(True, True, True), (True, False, False), (False, True, False),
+                                  (False, False, True)])
+def test_norm_backward_kernel_every_combination(has_w, bcast, center, want):
+    """``norm_bwd`` with each of weight / broadcast gradient / centring present or not and each of dx / dw / db
+    wanted or not (absent ones stand in as rows of ones, of the broadcast value or scratch rows), against the
+    float64 formulas: dxhat = g * w, dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) (no first
+    mean without centring), dw = sum g * xhat, db = sum g, per group position."""
+    from ember import _fast_kernels as K
+
+    rng = np.random.default_rng(11)
+    N, G, C = 6, 3, 40
+    x = (rng.standard_normal((N, G, C)) * 2 + 1).astype(np.float32)
+    w = rng.standard_normal((G, C)).astype(np.float32) if has_w else np.zeros((0, 0), np.float32)
+    g = np.full((1, 1, 1), 0.7, np.float32) if bcast else rng.standard_normal((N, G, C)).astype(np.float32)
+    x64 = x.astype(np.float64)
+    mu = x64.mean(axis=2) if center else np.zeros((N, G))
+    rstd = 1.0 / np.sqrt(((x64 - mu[..., None]) ** 2).mean(axis=2) + 1e-5)
+    want_dx, want_dw, want_db = want
+    dx = np.empty_like(x) if want_dx else np.zeros((0, 0, 0), np.float32)
+    dw = np.zeros((G, C), np.float32) if want_dw else np.zeros((0, 0), np.float32)
+    db = np.zeros((G, C), np.float32) if want_db else np.zeros((0, 0), np.float32)
+    K.norm_bwd(g, x, w, mu.astype(np.float32), rstd.astype(np.float32), center, dx, dw, db)
+    g64 = np.broadcast_to(g, x.shape).astype(np.float64)
+    xhat = (x64 - mu[..., None]) * rstd[..., None]
+    dxhat = g64 * (w.astype(np.float64) if has_w else 1.0)
+    m1 = dxhat.mean(axis=2, keepdims=True) if center else 0.0
+    ref_dx = rstd[..., None] * (dxhat - m1 - xhat * (dxhat * xhat).mean(axis=2, keepdims=True))
+    if want_dx:
+        np.testing.assert_allclose(dx, ref_dx, rtol=1e-4, atol=1e-4)
+    if want_dw:
+        np.testing.assert_allclose(dw, (g64 * xhat).sum(axis=0), rtol=1e-4, atol=1e-4)
+    if want_db:
+        np.testing.assert_allclose(db, g64.sum(axis=0), rtol=1e-4, atol=1e-4)

@@ -337,11 +337,13 @@ def norm_fwd(x, w, b, eps, center, out, mean, rstd):
     """out = (x - mean) * rstd * w + b per row (no mean for RMS norm); mean, rstd (N, G)."""
     C = x.shape[2]
     has_w, has_b = w.size > 0, b.size > 0
+    ones = np.ones(C, dtype=x.dtype)  # absent weight / bias as rows of 1 / 0: no branch in the loops below
+    zeros = np.zeros(C, dtype=x.dtype)
     for n in range(x.shape[0]):
         for gi in range(x.shape[1]):
             xr, o = x[n, gi], out[n, gi]
-            wr = w[gi] if has_w else xr  # (xr: a stand-in of the same type, never read)
-            br = b[gi] if has_b else xr
+            wr = w[gi] if has_w else ones
+            br = b[gi] if has_b else zeros
             mu = f32(0.0)
             if center:
                 for c in range(C):
@@ -355,51 +357,50 @@ def norm_fwd(x, w, b, eps, center, out, mean, rstd):
             mean[n, gi] = mu
             rstd[n, gi] = inv
             for c in range(C):
-                v = (xr[c] - mu) * inv
-                if has_w:
-                    v *= wr[c]
-                if has_b:
-                    v += br[c]
-                o[c] = v
+                o[c] = (xr[c] - mu) * inv * wr[c] + br[c]
 
 
 @njit(**_OPTS)
 def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
     """dx per row and this range's partial sums of dw (g * xhat) and db (g), both (G, C), into dw / db (size
     0: not wanted; dx of size 0: not wanted). ``g`` of shape (1, 1, 1) is a broadcast gradient. One pass over
-    the row gathers dx's two sums and the parameter terms, a second writes dx."""
+    the row gathers dx's two sums and the parameter terms, a second writes dx. What is absent or not wanted is
+    a row of ones (weight), of the broadcast value (gradient) or a scratch row (sums), so that the loops have no
+    branch and vectorise (LayerNorm 256, 4096 rows: 1.4 -> 0.3 ms)."""
     C = x.shape[2]
     has_w = w.size > 0
     want_dx, want_dw, want_db = dx.size > 0, dw.size > 0, db.size > 0
     bcast = g.shape[0] == 1 and g.shape[1] == 1 and g.shape[2] == 1
+    ones = np.ones(C, dtype=x.dtype)
+    grow = np.full(C, g[0, 0, 0]) if bcast else ones
+    scratch_w = np.zeros(C, dtype=x.dtype)
+    scratch_b = np.zeros(C, dtype=x.dtype)
     for n in range(x.shape[0]):
         for gi in range(x.shape[1]):
             mu, inv = mean[n, gi], rstd[n, gi]
-            ng = 0 if bcast else n
-            gg = 0 if bcast else gi
+            xr = x[n, gi]
+            gr = grow if bcast else g[n, gi]
+            wr = w[gi] if has_w else ones
+            dwr = dw[gi] if want_dw else scratch_w
+            dbr = db[gi] if want_db else scratch_b
             s1 = f32(0.0)
             s2 = f32(0.0)
             for c in range(C):
-                gv = g[0, 0, 0] if bcast else g[ng, gg, c]
-                d = x[n, gi, c] - mu
-                if want_dw:
-                    dw[gi, c] += gv * (d * inv)
-                if want_db:
-                    db[gi, c] += gv
-                if has_w:
-                    gv *= w[gi, c]
-                s1 += gv
-                s2 += gv * d
+                gv = gr[c]
+                d = xr[c] - mu
+                dwr[c] += gv * (d * inv)
+                dbr[c] += gv
+                gw = gv * wr[c]
+                s1 += gw
+                s2 += gw * d
             if want_dx:
                 s1 /= f32(C)
                 s2 = s2 * inv / f32(C)
                 if not center:
                     s1 = f32(0.0)
+                dxr = dx[n, gi]
                 for c in range(C):
-                    gv = g[0, 0, 0] if bcast else g[ng, gg, c]
-                    if has_w:
-                        gv *= w[gi, c]
-                    dx[n, gi, c] = inv * (gv - s1 - (x[n, gi, c] - mu) * inv * s2)
+                    dxr[c] = inv * (gr[c] * wr[c] - s1 - (xr[c] - mu) * inv * s2)
 
 
 @njit(**_OPTS)
