@@ -122,7 +122,7 @@ def test_inference_with_the_batch_inner_matches_the_reference_both_directions(mo
 
     monkeypatch.setenv("EMBER_NO_FAST", "0")
     monkeypatch.setattr(rnn, "_SPAN_COLUMNS", span)
-    monkeypatch.setattr(rnn, "_inference_parts", lambda *a: None)  # the one-thread loop (tested on its own below)
+    monkeypatch.setattr(rnn, "_parts", lambda *a, **k: None)  # the one-thread loop (tested on its own below)
     taken = []
     real = rnn._inference_t
     monkeypatch.setattr(rnn, "_inference_t", lambda *a: taken.append(r := real(*a)) or r)
@@ -191,6 +191,34 @@ def test_inference_shared_by_hidden_units_matches_the_reference(monkeypatch, par
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("parts, bias", [(2, True), (3, False)])
+def test_training_shared_by_hidden_units_gives_the_one_thread_paths_outputs_and_gradients(monkeypatch, parts, bias):
+    """The forward that keeps the backward's states, shared out by hidden units, then the usual backward: outputs and
+    the gradients of input, initial states, weights and biases as on the one-thread path, both directions."""
+    from ember.ops import rnn
+
+    def run():
+        ember.manual_seed(3)
+        m = nn.LSTM(17, 130, bidirectional=True, bias=bias, batch_first=True)
+        x = (ember.randn(8, 9, 17) * 2).requires_grad_()
+        h0, c0 = ember.randn(2, 8, 130).requires_grad_(), ember.randn(2, 8, 130).requires_grad_()
+        y, (h, c) = m(x, (h0, c0))
+        ember.manual_seed(4)
+        ((y * ember.randn(*y.shape)).sum() + (h * h).sum() + c.sum()).backward()
+        return [t.detach().numpy() for t in (y, h, c, x.grad, h0.grad, c0.grad)] + [
+            p.grad.numpy() for p in m.parameters()]
+
+    with monkeypatch.context() as mp:
+        mp.setattr(rnn, "_parts", lambda *a, **k: None)
+        expected = run()
+    taken = _shared_by_hidden_units(monkeypatch, parts)
+    got = run()
+    assert taken == [parts, parts]
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
 @pytest.mark.parametrize("failing", [0, 1])
 def test_a_failing_part_stops_the_others_and_raises(monkeypatch, failing):
     """A part that fails before its steps (here: its kernel raises) must not leave the others waiting at the
@@ -198,14 +226,14 @@ def test_a_failing_part_stops_the_others_and_raises(monkeypatch, failing):
     from ember import _fast_rnn
 
     taken = _shared_by_hidden_units(monkeypatch, 2)
-    real = _fast_rnn.lstm_inference_part
+    real = _fast_rnn.lstm_part
 
     def kernel(part, *args):
         if part == failing:
             raise MemoryError("part failed")
         return real(part, *args)
 
-    monkeypatch.setattr(_fast_rnn, "lstm_inference_part", kernel)
+    monkeypatch.setattr(_fast_rnn, "lstm_part", kernel)
     m = nn.LSTM(8, 64)
     with ember.no_grad(), pytest.raises(MemoryError, match="part failed"):
         m(ember.randn(50, 16, 8))

@@ -74,10 +74,11 @@ def lstm_cell(g, xw, c, tc, h):
 
 
 @njit(**_OPTS)
-def _gates_cell_t(g, xw, col, b, c, h):
-    """The pointwise part of an LSTM step on transposed arrays (gates ``g`` (4H, n), ``xw`` None where the input
-    projection is in ``g`` already); see ``lstm_cell_t``."""
-    H, n = c.shape
+def _activate_gates_t(g, xw, col, b):
+    """Gates ``g`` (4H, n) activated in place (sigmoid, sigmoid, tanh, sigmoid) after adding the biases ``b`` and,
+    unless ``xw`` is None (the input projection in ``g`` already), ``xw[:, col:col + n]``."""
+    H = g.shape[0] // 4
+    n = g.shape[1]
     for j in range(4 * H):
         bj = b[j]
         gj = g[j]
@@ -96,6 +97,12 @@ def _gates_cell_t(g, xw, col, b, c, h):
             else:
                 for k in range(n):
                     gj[k] = _tanh(gj[k] + xj[k] + bj)
+
+
+@njit(**_OPTS)
+def _cell_t(g, c, h):
+    """c (H, n) updated in place from the activated gates ``g`` (4H, n), ``h`` receiving o * tanh(c)."""
+    H, n = c.shape
     for j in range(H):
         i, f, gg, o, cj, hj = g[j], g[H + j], g[2 * H + j], g[3 * H + j], c[j], h[j]
         for k in range(n):
@@ -111,16 +118,17 @@ def lstm_cell_t(g, xw, col, b, c, h):
     its rows are unit-stride here), ``b`` (4H) the summed biases, ``c`` (H, n) updated in place, ``h`` (H, n)
     receiving o * tanh(c). With the batch as the inner axis the recurrent GEMM is ``W_hh @ h`` on the weight as
     it is stored (B 32, H 256: 97 -> 78 us per step)."""
-    _gates_cell_t(g, xw, col, b, c, h)
+    _activate_gates_t(g, xw, col, b)
+    _cell_t(g, c, h)
 
 
-# slots of the step counters of lstm_inference_part, one cache line (128 bytes) apart
+# slots of the step counters of lstm_part, one cache line (128 bytes) apart
 SYNC_STRIDE = 16
 _native = None
 
 
 def native():
-    """(sgemm, relax, pause, BLAS's integer dtype) for ``lstm_inference_part``: NumPy's BLAS sgemm and the C
+    """(sgemm, relax, pause, BLAS's integer dtype) for ``lstm_part``: NumPy's BLAS sgemm and the C
     library's ``abs`` and ``sched_yield`` as C function pointers numba calls; None where one is not found."""
     global _native
     if _native is None:
@@ -142,7 +150,8 @@ def native():
 
 
 @njit(**_OPTS)
-def lstm_inference_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e0, e1, reverse, ints):
+def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e0, e1, reverse, ints, save, gates,
+              c_all, tanh_c, h_prev, c_prev):
     """One of ``parts`` threads of an LSTM layer's inference, all running at once: this one owns hidden units
     j0:j0 + H_k, and ``w`` (4 H_k, H + E) holds their rows of [W_hh | W_ih] (gates i, f, g, o), ``b`` their summed
     biases, ``c`` (H_k, B) their cell state. Each step is one one-thread GEMM ``w @ hx[s]`` (``gemm``: BLAS's
@@ -152,7 +161,11 @@ def lstm_inference_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, s
     ``sync[part * SYNC_STRIDE]`` and waits until every part has (a spin barrier; ``sync[parts * SYNC_STRIDE]``
     nonzero: a part failed, stop). ``relax`` (an opaque no-op call: the counters are read again each time, and
     the h rows written before the count) and ``pause`` (sched_yield, every 256 spins) are C functions; the
-    memory order this relies on is x86's. ``ints`` (8) of BLAS's integer type."""
+    memory order this relies on is x86's. ``ints`` (8) of BLAS's integer type.
+
+    ``save``: also write what the backward keeps, this part's columns of each step's activated gates ``gates``
+    (T, B, 4H), cell state after ``c_all`` and before ``c_prev``, its tanh ``tanh_c`` and the hidden state
+    before ``h_prev`` (T, B, H), in the layout of ``ops.rnn.LSTMLayer``'s one-thread forward."""
     T, B, E = x.shape
     H = hx.shape[1] - E
     Hk = c.shape[0]
@@ -173,12 +186,31 @@ def lstm_inference_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, s
         gemm(p_n, p_n, p_m, p_n2, p_k, p_one, cur.ctypes.data, p_m, w.ctypes.data, p_k, p_zero, g.ctypes.data, p_m,
              1, 1)
         h = nxt[j0:j0 + Hk]
-        _gates_cell_t(g, None, 0, b, c, h)
+        _activate_gates_t(g, None, 0, b)
         yt = y[t]
-        for j in range(Hk):
-            hj = h[j]
+        # the (T, B, .) arrays are written a batch row at a time, this part's columns in order: a step's writes
+        # down their columns (a stride of H or 4H) made the forward that saves 53 -> 70 ms, not 40
+        if save:
+            hpt, cpt = h_prev[t], c_prev[t]
             for k in range(B):
-                yt[k, j0 + j] = hj[k]
+                for j in range(Hk):
+                    cpt[k, j0 + j] = c[j, k]
+                    hpt[k, j0 + j] = cur[j0 + j, k]
+            _cell_t(g, c, h)
+            gt, ct, tt = gates[t], c_all[t], tanh_c[t]
+            for k in range(B):
+                for q in range(4):
+                    for j in range(Hk):
+                        gt[k, q * H + j0 + j] = g[q * Hk + j, k]
+                for j in range(Hk):
+                    cn = c[j, k]
+                    ct[k, j0 + j] = cn
+                    tt[k, j0 + j] = _tanh(cn)  # (the cell's own, computed again: the same float32 steps)
+        else:
+            _cell_t(g, c, h)
+        for k in range(B):
+            for j in range(Hk):
+                yt[k, j0 + j] = h[j, k]
         if i + 1 < T:
             xn = x[T - 2 - i if reverse else i + 1]
             for e in range(e0, e1):

@@ -87,7 +87,7 @@ def _inference_t(x, h0, c0, w_ih, w_hh, b, reverse):
     from .. import _fast_rnn
 
     bias = np.zeros(4 * H, dtype=np.float32) if b is None else b
-    done = _inference_parts(x, h0, c0, w_ih, w_hh, bias, reverse)
+    done = _parts(x, h0, c0, w_ih, w_hh, bias, reverse)
     if done is not None:
         return done
     h, c = np.ascontiguousarray(h0.T), np.ascontiguousarray(c0.T)
@@ -104,18 +104,22 @@ def _inference_t(x, h0, c0, w_ih, w_hh, b, reverse):
     return y, np.ascontiguousarray(h.T), np.ascontiguousarray(c.T)
 
 
-# hidden units per thread from which an LSTM layer's inference is shared out by hidden units (_inference_parts)
+# hidden units per thread from which an LSTM layer is shared out by hidden units (_parts)
 _PART_MIN_HIDDEN = 64
 
 
-def _inference_parts(x, h0, c0, w_ih, w_hh, b, reverse):
-    """``_inference_t`` on several threads at once, each owning a share of the hidden units: per step one
-    one-thread GEMM on its rows of [W_hh | W_ih] (kept in its core's cache) and their gates, then a spin barrier
-    (``_fast_rnn.lstm_inference_part``). BLAS's own two threads per step's GEMM, plus span-wise projections, ran
-    the LSTM classifier's layer (b32, T 200, E 128, H 256) in 40-43 ms after idle spells; this, 35-36. None where
-    it does not apply."""
+def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
+    """An LSTM layer (no packed lengths, no projection) on several threads at once, each owning a share of the hidden
+    units: per step one one-thread GEMM on its rows of [W_hh | W_ih] (kept in its core's cache) and their gates,
+    then a spin barrier (``_fast_rnn.lstm_part``). BLAS's own two threads per step's GEMM, plus span-wise
+    projections, ran the LSTM classifier's layer (b32, T 200, E 128, H 256) in 40-43 ms after idle spells; this,
+    35-36. ``b`` the summed biases (zeros where there are none). (y, h, c) and, ``save``, the states the backward
+    keeps (gates, c, tanh(c), h before, c before; each (T, B, .)); None where it does not apply (fewer than two
+    threads free, no numba, not float32 CPU arrays, few hidden units)."""
     T, B, E = x.shape
     H = w_hh.shape[1]
+    if T == 0 or not _fast.usable(np.empty((4 * H, B), dtype=np.float32), x, h0, c0, w_ih, w_hh, b):
+        return None
     parts = _fast.together_threads(H // _PART_MIN_HIDDEN)
     if parts < 2:
         return None
@@ -133,6 +137,11 @@ def _inference_parts(x, h0, c0, w_ih, w_hh, b, reverse):
     sync = np.zeros(_fast_rnn.SYNC_STRIDE * (parts + 1), dtype=np.int64)
     hb = [H * p // parts for p in range(parts + 1)]
     eb = [E * p // parts for p in range(parts + 1)]
+    if save:
+        saved = (np.empty((T, B, 4 * H), dtype=np.float32),) + tuple(np.empty((T, B, H), dtype=np.float32)
+                                                                     for _ in range(4))
+    else:
+        saved = (np.empty((0, 0, 0), dtype=np.float32),) * 5
 
     def part(p):
         try:
@@ -140,16 +149,17 @@ def _inference_parts(x, h0, c0, w_ih, w_hh, b, reverse):
             rows = (np.arange(4)[:, None] * H + np.arange(j0, j1)).reshape(-1)  # its units' i, f, g, o rows
             w = np.concatenate([w_hh[rows], w_ih[rows]], axis=1)
             g = np.empty((len(rows), B), dtype=np.float32)
-            _fast_rnn.lstm_inference_part(p, parts, gemm, relax, pause, w, b[rows], x, hx, c[j0:j1], g, y, sync, j0,
-                                          eb[p], eb[p + 1], reverse, np.empty(8, dtype=itype))
+            _fast_rnn.lstm_part(p, parts, gemm, relax, pause, w, b[rows], x, hx, c[j0:j1], g, y, sync, j0, eb[p],
+                                eb[p + 1], reverse, np.empty(8, dtype=itype), save, *saved)
         except BaseException:
             sync[parts * _fast_rnn.SYNC_STRIDE] = 1  # the others stop waiting for this part
             raise
 
     _fast.run_together(part, parts)
     if sync[parts * _fast_rnn.SYNC_STRIDE]:
-        raise RuntimeError("LSTM: a thread of the layer's inference stopped")
-    return y, np.ascontiguousarray(hx[T % 2, :H].T), np.ascontiguousarray(c.T)
+        raise RuntimeError("LSTM: a thread of the layer stopped")
+    out = (y, np.ascontiguousarray(hx[T % 2, :H].T), np.ascontiguousarray(c.T))
+    return out + saved if save else out
 
 
 def _arr(t):
@@ -211,6 +221,14 @@ class LSTMLayer(Primitive):
                                 _bias_sum(_arr(b_ih), _arr(b_hh)), reverse)
             if done is not None:
                 return done
+        if save and batch_sizes is None and w_hr is None:
+            b = _bias_sum(_arr(b_ih), _arr(b_hh))
+            done = _parts(x._data, h0._data, c0._data, w_ih._data, w_hh._data,
+                          np.zeros(w_ih.shape[0], dtype=x._data.dtype) if b is None else b, reverse, save=True)
+            if done is not None:
+                y, h, c, *states = done
+                ctx.saved = (x._data, w_ih._data, w_hh._data, None, *states, None, reverse, b_ih is not None)
+                return y, h, c
         xa, h, c = x._data, h0._data.copy(), c0._data.copy()
         wih, whh, whr = w_ih._data, w_hh._data, _arr(w_hr)
         xp = xp_of(xa)
