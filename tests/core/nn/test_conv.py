@@ -615,3 +615,40 @@ def test_strided_1d_windows_path_m5_conv1(rng):
     assert prep[0] == "win" and prep[1].shape == (6 * 58, 80)
     np.testing.assert_allclose(y2, y, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(conv_ops._bwd_weight(g, None, cfg, w4.shape, prep, x4.shape), gw, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((3, 6, 2, 2), (5, 6, 3, 3), {"padding": 1}),  # VGG's 2x2 layers: every output misses some taps
+    ((3, 6, 1, 1), (5, 6, 3, 3), {"padding": 1}),  # only the centre tap
+    ((2, 4, 2, 2), (3, 4, 3, 2), {"padding": "same"}),  # asymmetric padding, a 3x2 kernel
+    ((2, 4, 2, 2), (3, 4, 5, 5), {"padding": 2}),  # taps beyond the image on both sides
+    ((2, 4, 1, 4), (3, 4, 3, 3), {"padding": (1, 0)}),  # rows padded, columns not
+])
+def test_tiny_image_tap_path_matches_direct_sum(rng, monkeypatch, xs, ws, kw):
+    """Tiny images (at most 4 output positions, padded kernels) run the forward on only the taps that meet the input
+    ("tap"): values, with a bias, against a float64 direct sum over the zero-padded input; gradients through the
+    usual backward."""
+    taken = []
+    real = conv_ops._tap_fwd
+    monkeypatch.setattr(conv_ops, "_tap_fwd", lambda *a: taken.append(1) or real(*a))
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    xt, wt, bt = (ember.tensor(v, requires_grad=True) for v in (x, w, b))
+    y = F.conv2d(xt, wt, bt, **kw)
+    assert taken
+    kh, kwd = ws[2:]
+    if kw["padding"] == "same":
+        pads = ((kh - 1) // 2, kh - 1 - (kh - 1) // 2), ((kwd - 1) // 2, kwd - 1 - (kwd - 1) // 2)
+    else:
+        ph, pw = (kw["padding"],) * 2 if isinstance(kw["padding"], int) else kw["padding"]
+        pads = ((ph, ph), (pw, pw))
+    ref = _direct_conv(x, w, (1, 1), pads, (1, 1)) + b[None, :, None, None]
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(ref.shape)
+    y.backward(ember.tensor(g))
+    np.testing.assert_allclose(bt.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+    monkeypatch.setattr(conv_ops, "_tap_applies", lambda *a: False)
+    xr, wr = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    F.conv2d(xr, wr, **kw).backward(ember.tensor(g))
+    np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(wt.grad.numpy(), wr.grad.numpy(), rtol=1e-10, atol=1e-10)
