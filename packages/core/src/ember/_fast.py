@@ -204,6 +204,10 @@ def run_together(process, parts):
                     f.result()
     finally:
         _parallel._regions -= 1
+    if not _parallel._regions:
+        # BLAS's workers started again by a pool thread now: the GEMMs that follow (an LSTM's backward) would
+        # start them from this thread, which stalls it (see _parallel.park_blas_workers)
+        _parallel.unpark_soon()
 
 
 def share_by_thread(process, n, flops=None):
