@@ -116,10 +116,7 @@ def share(process, n, chunk=None):
                 if not left[0]:
                     done.set()
 
-    _parallel._get_pool(nt - 1)
-    _parallel.keep_pool_off(caller_cpu)
-    for _ in range(nt - 1):
-        _parallel.submit(nt - 1, work, True)
+    _parallel.submit_all(work, [(True,)] * (nt - 1), caller_cpu)
     work()
     done.wait()
     if errors:
@@ -159,15 +156,10 @@ def share_blocks(process, n, block, flops=None):
     def run(i0, i1):
         results[i0] = process([(b0, min(i1, b0 + block)) for b0 in range(i0, i1, block)])
 
-    _parallel._regions += 1
-    try:
-        with _parallel.blas_threads() as (threads, set_blas):
-            if threads > 1 and n > 1:
-                set_blas(1)
-                _parallel.park_blas_workers()  # idle, not spinning on a core these threads need
-            share(run, n, -(-n // max(1, threads)))
-    finally:
-        _parallel._regions -= 1
+    with _parallel.region() as (threads, one_blas):
+        if threads > 1 and n > 1:
+            one_blas()
+        share(run, n, -(-n // max(1, threads)))
     return [results[k] for k in sorted(results)]
 
 
@@ -189,21 +181,14 @@ def run_together(process, parts):
     that fails must tell the others to stop (they would wait for it). ``parts`` from ``together_threads``."""
     from . import _parallel
 
-    _parallel._regions += 1
-    try:
-        with _parallel.blas_threads() as (_, set_blas):
-            set_blas(1)
-            _parallel.park_blas_workers()
-            _parallel._get_pool(parts - 1)
-            _parallel.keep_pool_off(_parallel.current_cpu())
-            futures = [_parallel.submit(parts - 1, process, p) for p in range(1, parts)]
-            try:
-                process(0)
-            finally:
-                for f in futures:
-                    f.result()
-    finally:
-        _parallel._regions -= 1
+    with _parallel.region() as (_, one_blas):
+        one_blas()
+        futures = _parallel.submit_all(process, [(p,) for p in range(1, parts)], _parallel.current_cpu())
+        try:
+            process(0)
+        finally:
+            for f in futures:
+                f.result()
     if not _parallel._regions:
         # BLAS's workers started again by a pool thread now: the GEMMs that follow (an LSTM's backward) would
         # start them from this thread, which stalls it (see _parallel.park_blas_workers)

@@ -100,15 +100,25 @@ def _activate_gates_t(g, xw, col, b):
 
 
 @njit(**_OPTS)
-def _cell_t(g, c, h):
-    """c (H, n) updated in place from the activated gates ``g`` (4H, n), ``h`` receiving o * tanh(c)."""
+def _cell_t(g, c, h, tc):
+    """c (H, n) updated in place from the activated gates ``g`` (4H, n), ``h`` receiving o * tanh(c) and ``tc``
+    tanh(c) (None: not kept)."""
     H, n = c.shape
     for j in range(H):
         i, f, gg, o, cj, hj = g[j], g[H + j], g[2 * H + j], g[3 * H + j], c[j], h[j]
-        for k in range(n):
-            cn = f[k] * cj[k] + i[k] * gg[k]
-            cj[k] = cn
-            hj[k] = o[k] * _tanh(cn)
+        if tc is None:
+            for k in range(n):
+                cn = f[k] * cj[k] + i[k] * gg[k]
+                cj[k] = cn
+                hj[k] = o[k] * _tanh(cn)
+        else:
+            tj = tc[j]
+            for k in range(n):
+                cn = f[k] * cj[k] + i[k] * gg[k]
+                cj[k] = cn
+                t = _tanh(cn)
+                tj[k] = t
+                hj[k] = o[k] * t
 
 
 @njit(**_OPTS)
@@ -119,7 +129,7 @@ def lstm_cell_t(g, xw, col, b, c, h):
     receiving o * tanh(c). With the batch as the inner axis the recurrent GEMM is ``W_hh @ h`` on the weight as
     it is stored (B 32, H 256: 97 -> 78 us per step)."""
     _activate_gates_t(g, xw, col, b)
-    _cell_t(g, c, h)
+    _cell_t(g, c, h, None)
 
 
 # slots of the step counters of lstm_part, one cache line (128 bytes) apart
@@ -152,7 +162,7 @@ def native():
 @njit(**_OPTS)
 def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e0, e1, reverse, ints, save, gates,
               c_all, tanh_c, h_prev, c_prev):
-    """One of ``parts`` threads of an LSTM layer's inference, all running at once: this one owns hidden units
+    """One of ``parts`` threads of an LSTM layer's forward, all running at once: this one owns hidden units
     j0:j0 + H_k, and ``w`` (4 H_k, H + E) holds their rows of [W_hh | W_ih] (gates i, f, g, o), ``b`` their summed
     biases, ``c`` (H_k, B) their cell state. Each step is one one-thread GEMM ``w @ hx[s]`` (``gemm``: BLAS's
     Fortran sgemm taking addresses), where ``hx`` (2, H + E, B) holds [h_{t-1}; x_t] (transposed, the batch inner)
@@ -179,6 +189,7 @@ def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e
     p_n, p_m, p_n2, p_k = ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data
     p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
     halt = parts * SYNC_STRIDE
+    tcb = np.empty((Hk, B), np.float32)  # tanh(c) of the step, kept when ``save``
     for i in range(T):
         t = T - 1 - i if reverse else i
         cur, nxt = hx[i % 2], hx[(i + 1) % 2]
@@ -196,18 +207,17 @@ def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e
                 for j in range(Hk):
                     cpt[k, j0 + j] = c[j, k]
                     hpt[k, j0 + j] = cur[j0 + j, k]
-            _cell_t(g, c, h)
+            _cell_t(g, c, h, tcb)
             gt, ct, tt = gates[t], c_all[t], tanh_c[t]
             for k in range(B):
                 for q in range(4):
                     for j in range(Hk):
                         gt[k, q * H + j0 + j] = g[q * Hk + j, k]
                 for j in range(Hk):
-                    cn = c[j, k]
-                    ct[k, j0 + j] = cn
-                    tt[k, j0 + j] = _tanh(cn)  # (the cell's own, computed again: the same float32 steps)
+                    ct[k, j0 + j] = c[j, k]
+                    tt[k, j0 + j] = tcb[j, k]
         else:
-            _cell_t(g, c, h)
+            _cell_t(g, c, h, None)
         for k in range(B):
             for j in range(Hk):
                 yt[k, j0 + j] = h[j, k]

@@ -170,7 +170,7 @@ def park_blas_workers():
 
 
 _unpark_pending = False
-_regions = 0  # share_blocks regions running now (BLAS's workers parked for them)
+_regions = 0  # parallel regions running now (``region``: BLAS's workers parked for them)
 
 
 def unpark_soon():
@@ -215,6 +215,24 @@ def unparked_or_one_thread():
     with blas_threads() as (_, set_blas):
         set_blas(1)
         yield
+
+
+@contextlib.contextmanager
+def region():
+    """A parallel region of Ember's threads for the body: counted in ``_regions`` (``unpark_soon`` leaves BLAS's
+    workers parked meanwhile), the thread count held. Yields (threads, one_blas): ``one_blas()`` puts BLAS on one
+    thread for the region and parks its workers (idle, not spinning on a core the region's threads need)."""
+    global _regions
+    _regions += 1
+    try:
+        with blas_threads() as (threads, set_blas):
+            def one_blas():
+                set_blas(1)
+                park_blas_workers()
+
+            yield threads, one_blas
+    finally:
+        _regions -= 1
 
 
 @contextlib.contextmanager
@@ -463,6 +481,15 @@ def submit(n, fn, *args):
     return _get_pool(n).submit(_job, fn, args)
 
 
+def submit_all(fn, arg_lists, cpu):
+    """``fn(*args)`` on Ember's pool for each ``args`` of ``arg_lists``, one pool thread each, woken off ``cpu`` (the
+    caller's, which goes on with its own share: ``keep_pool_off``); their futures."""
+    n = len(arg_lists)
+    _get_pool(n)
+    keep_pool_off(cpu)
+    return [submit(n, fn, *args) for args in arg_lists]
+
+
 def _get_pool(n):
     global _pool
     with _pool_lock:
@@ -487,9 +514,7 @@ def run_spans(fn, spans):
         _run_group(fn, spans)
         return
     groups = [spans[i::n] for i in range(n)]
-    _get_pool(n - 1)
-    keep_pool_off(current_cpu())
-    futures = [submit(n - 1, _run_group, fn, g) for g in groups[1:]]
+    futures = submit_all(_run_group, [(fn, g) for g in groups[1:]], current_cpu())
     _run_group(fn, groups[0])
     for f in futures:
         f.result()

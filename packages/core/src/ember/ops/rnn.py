@@ -87,9 +87,6 @@ def _inference_t(x, h0, c0, w_ih, w_hh, b, reverse):
     from .. import _fast_rnn
 
     bias = np.zeros(4 * H, dtype=np.float32) if b is None else b
-    done = _parts(x, h0, c0, w_ih, w_hh, bias, reverse)
-    if done is not None:
-        return done
     h, c = np.ascontiguousarray(h0.T), np.ascontiguousarray(c0.T)
     y = np.empty((T, B, H), dtype=np.float32)
     span = max(1, min(T, _SPAN_COLUMNS // B))
@@ -112,13 +109,14 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
     """An LSTM layer (no packed lengths, no projection) on several threads at once, each owning a share of the hidden
     units: per step one one-thread GEMM on its rows of [W_hh | W_ih] (kept in its core's cache) and their gates,
     then a spin barrier (``_fast_rnn.lstm_part``). BLAS's own two threads per step's GEMM, plus span-wise
-    projections, ran the LSTM classifier's layer (b32, T 200, E 128, H 256) in 40-43 ms after idle spells; this,
-    35-36. ``b`` the summed biases (zeros where there are none). (y, h, c) and, ``save``, the states the backward
-    keeps (gates, c, tanh(c), h before, c before; each (T, B, .)); None where it does not apply (fewer than two
-    threads free, no numba, not float32 CPU arrays, few hidden units)."""
+    projections (``_inference_t``), ran the LSTM classifier's layer (b32, T 200, E 128, H 256) in 40-43 ms after
+    idle spells; this, 32-33; its training forward 50-53 -> 45 ms. ``b`` the summed biases or None. (y, h, c) and,
+    ``save``, the states the backward keeps (gates, c, tanh(c), h before, c before; each (T, B, .)); None where it
+    does not apply (fewer than two threads free, no numba, not float32 CPU arrays, few hidden units)."""
     T, B, E = x.shape
     H = w_hh.shape[1]
-    if T == 0 or not _fast.usable(np.empty((4 * H, B), dtype=np.float32), x, h0, c0, w_ih, w_hh, b):
+    if T == 0 or not _fast.usable(np.empty((4 * H, B), dtype=np.float32), x, h0, c0, w_ih, w_hh,
+                                  *(() if b is None else (b,))):
         return None
     parts = _fast.together_threads(H // _PART_MIN_HIDDEN)
     if parts < 2:
@@ -129,6 +127,8 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
     if native is None:
         return None
     gemm, relax, pause, itype = native
+    if b is None:
+        b = np.zeros(4 * H, dtype=np.float32)
     hx = np.empty((2, H + E, B), dtype=np.float32)  # [h_{t-1}; x_t] per step, the batch inner, in turns
     hx[0, :H] = h0.T
     hx[0, H:] = x[T - 1 if reverse else 0].T
@@ -216,19 +216,17 @@ class LSTMLayer(Primitive):
         if isinstance(batch_sizes, Tensor):
             return _forward_by_lengths(LSTMLayer, ctx, (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, reverse), 8, 2)
         save = ctx.needs_input_grad is not None  # inference keeps no per-step state at all
-        if not save and batch_sizes is None and w_hr is None:
-            done = _inference_t(x._data, h0._data, c0._data, w_ih._data, w_hh._data,
-                                _bias_sum(_arr(b_ih), _arr(b_hh)), reverse)
-            if done is not None:
-                return done
-        if save and batch_sizes is None and w_hr is None:
-            b = _bias_sum(_arr(b_ih), _arr(b_hh))
-            done = _parts(x._data, h0._data, c0._data, w_ih._data, w_hh._data,
-                          np.zeros(w_ih.shape[0], dtype=x._data.dtype) if b is None else b, reverse, save=True)
-            if done is not None:
+        if batch_sizes is None and w_hr is None:
+            args = (x._data, h0._data, c0._data, w_ih._data, w_hh._data, _bias_sum(_arr(b_ih), _arr(b_hh)), reverse)
+            done = _parts(*args, save=save)
+            if done is not None and save:
                 y, h, c, *states = done
                 ctx.saved = (x._data, w_ih._data, w_hh._data, None, *states, None, reverse, b_ih is not None)
                 return y, h, c
+            if done is None and not save:  # one thread: the batch-inner loop
+                done = _inference_t(*args)
+            if done is not None:
+                return done
         xa, h, c = x._data, h0._data.copy(), c0._data.copy()
         wih, whh, whr = w_ih._data, w_hh._data, _arr(w_hr)
         xp = xp_of(xa)
