@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember import _parallel
+from ember import _fast, _parallel
 
 
 @pytest.fixture
@@ -290,3 +290,25 @@ def test_keep_pool_off_leaves_the_callers_cpu_out_until_a_job_runs(restore_threa
     masks = [_parallel.submit(1, os.sched_getaffinity, 0).result() for _ in tids]
     assert all(mask == allowed for mask in masks)
     _parallel.keep_pool_off(None)  # unknown CPU: nothing to do
+
+
+def test_hold_cpu_keeps_the_thread_on_its_cpu_for_the_body_only(restore_threads):
+    """``hold_cpu()`` narrows the calling thread's mask to the CPU it runs on for the body and gives the whole
+    mask back after, also when the body raises; the work that ``_fast.share`` hands out runs so on each thread."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2 or _parallel.current_cpu() is None:
+        pytest.skip("needs two CPUs and sched_getcpu")
+    with _parallel.hold_cpu():
+        held = os.sched_getaffinity(0)
+        assert len(held) == 1 and held <= allowed and _parallel.current_cpu() in held
+    assert os.sched_getaffinity(0) == allowed
+    with pytest.raises(ValueError), _parallel.hold_cpu():
+        raise ValueError("body failed")
+    assert os.sched_getaffinity(0) == allowed
+
+    masks = []
+    _fast.share(lambda r0, r1: masks.append(len(os.sched_getaffinity(0))), 8, 1)
+    shared = _fast._threads() > 1  # on a busy CPU (one active thread) the caller does it all, unheld
+    assert len(masks) == 8 and all(n == (1 if shared else len(allowed)) for n in masks)
+    assert os.sched_getaffinity(0) == allowed
+    assert all(m == allowed for m in (_parallel.submit(1, os.sched_getaffinity, 0).result() for _ in range(2)))

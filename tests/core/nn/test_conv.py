@@ -40,7 +40,8 @@ def _kw(kw):
 @pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch", "wino"])
 def algo(request, monkeypatch):
     """Run a test with the per-shape algorithm choice, and with flat-shift / im2col / per-image blocks /
-    Winograd forced wherever they apply. "blk": one image per block; "blk-batch": the whole batch in one
+    Winograd forced wherever they apply. "blk": one image per block, the images shared out among the threads
+    (the per-thread weight-gradient sums added); "blk-batch": the whole batch in one
     block. The input gradient of stride-1 convolutions is a convolution in "col", "blk" and "wino", the
     algorithm's own adjoint in "flat" and "blk-batch"."""
     if request.param == "wino":  # every 3x3 stride-1 ungrouped conv, with one tile row per block
@@ -64,9 +65,10 @@ def algo(request, monkeypatch):
         monkeypatch.setattr(conv_ops, "_FLAT_MAX_WASTE", 0.0)
         monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", 1)
         monkeypatch.setattr(conv_ops, "_GX_CONV_ALGOS", ("blk", "col"))
-    elif request.param == "blk":
+    elif request.param == "blk":  # the batch shared out among the threads even when small
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 0)
         monkeypatch.setattr(conv_ops, "_BLK_BYTES", 1)
+        monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)
         monkeypatch.setattr(conv_ops, "_GX_CONV_MIN_C", 1)
     elif request.param == "blk-batch":
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 0)
@@ -567,6 +569,7 @@ def test_strided_1d_windows_path(rng, monkeypatch, blocks, xs, ws, kw):
     direct sum: output and weight gradient (from the forward's kept columns, and recomputed block by block; the
     input gradient is the other paths'), gradcheck and gradgradcheck."""
     monkeypatch.setattr(conv_ops, "_WIN_MIN_K", 1)
+    monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)  # each thread its own images, even these few
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     Wo = (xs[2] + 2 * kw.get("padding", 0) - kw.get("dilation", 1) * (ws[2] - 1) - 1) // kw["stride"] + 1
     monkeypatch.setattr(conv_ops, "_WIN_BYTES", blocks * ws[1] * ws[2] * Wo * 8)
@@ -614,7 +617,7 @@ def test_strided_1d_windows_path_m5_conv1(rng):
     y2, prep = conv_ops._fwd(x4, w4, cfg, keep=True)  # the whole batch's columns kept for the weight gradient
     assert prep[0] == "win" and prep[1].shape == (6 * 58, 80)
     np.testing.assert_allclose(y2, y, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(conv_ops._bwd_weight(g, None, cfg, w4.shape, prep, x4.shape), gw, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(conv_ops._bwd_weight(g, None, cfg, w4.shape, prep, x4.shape), gw, rtol=1e-5, atol=1e-4)  # outputs up to ~25: float32 sums of 80 terms
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")

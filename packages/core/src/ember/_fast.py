@@ -106,19 +106,21 @@ def share(process, n, chunk=None):
     def work(pooled=False):
         if pooled:  # not on the caller's CPU (see _parallel.move_off_cpu)
             _parallel.move_off_cpu(caller_cpu)
-        for c in it:
-            try:
-                process(*c)
-            except BaseException as e:  # noqa: BLE001  (handed to the caller)
-                errors.append(e)
-            with lock:
-                left[0] -= 1
-                if not left[0]:
-                    done.set()
+        with _parallel.hold_cpu():
+            for c in it:
+                try:
+                    process(*c)
+                except BaseException as e:  # noqa: BLE001  (handed to the caller)
+                    errors.append(e)
+                with lock:
+                    left[0] -= 1
+                    if not left[0]:
+                        done.set()
 
     _parallel.submit_all(work, [(True,)] * (nt - 1), caller_cpu)
-    work()
-    done.wait()
+    with _parallel.hold_cpu():
+        work()
+        done.wait()
     if errors:
         raise errors[0]
 

@@ -107,7 +107,7 @@ _BLK_BYTES = 1 << 21  # target size of one block of im2col columns (several imag
 # s 2: 41 vs 30; b8 512 -> 512, k 3, s 2: 575 vs 376 (short runs from many channels copy slowly); b8 1 -> 512,
 # k 10, s 5: 21 ms fwd vs 8.5 (output much larger than the columns: Cg*k < O)
 _WIN_MIN_K = 16
-_WIN_BYTES = 1 << 21  # target size of one block of columns or of GEMM output
+_WIN_BYTES = 1 << 19  # target size of one block of columns or of GEMM output (in a core's L2)
 
 
 # the input gradient as a convolution needs enough input channels (its GEMM's rows); below, GEMM + the compiled
@@ -161,7 +161,7 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
     if (Cg == 1 and O == cfg.groups > 1 and xp is _np and dtype is not None and dtype.name in _WINO_DTYPES
             and _fast.kernels() is not None):
         return "dw"
-    if (win and H == kh == 1 and a0 == a1 == 0 and sw > 1 and cfg.groups == 1 and kw >= _WIN_MIN_K
+    if (win and H == kh == 1 and a0 == a1 == 0 and cfg.groups == 1 and sw > 1 and kw >= _WIN_MIN_K
             and Cg * kw >= O):
         return "win"
     if (kh == kw == 3 and cfg.groups == 1 and sh == sw == 1 and cfg.dilation == (1, 1)
@@ -624,26 +624,40 @@ def _blk_fwd(x, w, cfg, Ho, Wo, bias):
 
 def _blk_bwd_weight(gy, x, cfg, w_shape):
     """dW = sum over images of gy[n] (O, Ho*Wo) @ cols[n]^T, the columns recomputed block by block (each
-    GEMM is written as its transpose cols[n] @ gy[n]^T, the faster operand order for OpenBLAS)."""
+    GEMM is written as its transpose cols[n] @ gy[n]^T, the faster operand order for OpenBLAS); on the CPU each
+    thread sums its own images (one-thread GEMMs), the partial sums added after."""
     xp = xp_of(gy)
     N, O, Ho, Wo = gy.shape
     kh, kw = w_shape[2:]
     gyf = gy.reshape(N, O, Ho * Wo)
-    acc = tmp = None
-    for n0, n1, cols in _blk_blocks(x, cfg, kh, kw, Ho, Wo):
-        for n in range(n0, n1):  # one GEMM per image (K = Ho*Wo), accumulated
-            if acc is None:
-                acc = xp.matmul(cols[n - n0], gyf[n].T)
-                tmp = xp.empty_like(acc)
-            else:
-                xp.matmul(cols[n - n0], gyf[n].T, out=tmp)
-                acc += tmp
+
+    def images(i0, i1):
+        acc = tmp = None
+        for n0, n1, cols in _blk_blocks(x[i0:i1], cfg, kh, kw, Ho, Wo):
+            for n in range(n0, n1):  # one GEMM per image (K = Ho*Wo), accumulated
+                if acc is None:
+                    acc = xp.matmul(cols[n - n0], gyf[i0 + n].T)
+                    tmp = xp.empty_like(acc)
+                else:
+                    xp.matmul(cols[n - n0], gyf[i0 + n].T, out=tmp)
+                    acc += tmp
+        return acc
+
+    if xp is _np:
+        parts = _fast.share_blocks(lambda spans: images(spans[0][0], spans[-1][1]), N, N, 2 * gy.size * x.shape[1] * kh * kw)
+        acc = parts[0]
+        for part in parts[1:]:
+            acc += part
+    else:
+        acc = images(0, N)
     return xp.ascontiguousarray(acc.T).reshape(w_shape)
 
 
 def _blk_bwd_input(gy, w, cfg, in_shape):
     """gx: per image dcols = W^T @ gy[n], folded back block by block (col2im: the compiled fold, else kh*kw
-    strided slice-adds; 3x3 s2 64->128 32x32 b32 fwd+bwd 33 -> 29.5 ms)."""
+    strided slice-adds; 3x3 s2 64->128 32x32 b32 fwd+bwd 33 -> 29.5 ms); on the CPU each thread its own blocks
+    (one-thread GEMMs: from the calling thread, OpenBLAS's workers parked by a forward's threads would be started
+    again, which stalls it; 3->64 at 32x32, b32, after 0.15 s pauses: 23 ms against 6 back to back)."""
     xp = xp_of(gy)
     N, C, H, W = in_shape
     O, _, kh, kw = w.shape
@@ -655,20 +669,28 @@ def _blk_bwd_input(gy, w, cfg, in_shape):
     nb = _blk_size(N, K, Ho * Wo, gy.dtype.itemsize)
     wt = w.reshape(O, K).T
     gyf = gy.reshape(N, O, Ho * Wo)
-    dcols = xp.empty((nb, C, kh, kw, Ho, Wo), dtype=gy.dtype)
-    gpad = xp.empty((nb, C, Hp, Wp), dtype=gy.dtype)
     gx = xp.empty((N, C, H, W), dtype=gy.dtype)
-    for n0 in range(0, N, nb):
-        n1 = min(N, n0 + nb)
-        b = n1 - n0
-        xp.matmul(wt, gyf[n0:n1], out=dcols[:b].reshape(b, K, Ho * Wo))
-        g = gpad[:b]
-        if not _compiled_windows(g, dcols[:b], sh, sw, dh, dw, adjoint=True):
-            g[...] = 0
-            for i in range(kh):
-                for j in range(kw):
-                    g[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += dcols[:b, :, i, j]
-        gx[n0:n1] = g[:, :, a0:a0 + H, b0:b0 + W]
+
+    def images(i0, i1):
+        dcols = xp.empty((nb, C, kh, kw, Ho, Wo), dtype=gy.dtype)
+        gpad = xp.empty((nb, C, Hp, Wp), dtype=gy.dtype)
+        for n0 in range(i0, i1, nb):
+            n1 = min(i1, n0 + nb)
+            b = n1 - n0
+            xp.matmul(wt, gyf[n0:n1], out=dcols[:b].reshape(b, K, Ho * Wo))
+            g = gpad[:b]
+            if not _compiled_windows(g, dcols[:b], sh, sw, dh, dw, adjoint=True):
+                g[...] = 0
+                for i in range(kh):
+                    for j in range(kw):
+                        g[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += \
+                            dcols[:b, :, i, j]
+            gx[n0:n1] = g[:, :, a0:a0 + H, b0:b0 + W]
+
+    if xp is _np:
+        _fast.share_by_thread(images, N, 2 * gy.size * K)
+    else:
+        images(0, N)
     return gx
 
 
@@ -695,52 +717,65 @@ def _win_view(x, cfg, kw, Wo):
     return xp.lib.stride_tricks.as_strided(x, (N, Wo, C, kw), (sN, cfg.stride[1] * sW, sC, cfg.dilation[1] * sW))
 
 
-def _win_blocks(x, cfg, kw, Wo, O, whole=False):
-    """Yield (n0, n1, cols (b*Wo, C*kw)) over the batch of x (N, C, 1, W) (the whole batch in one block when
-    ``whole``); the buffer is reused."""
+def _win_batch(N, K, O, Wo, itemsize):
+    """Images per block of columns (b*Wo, K) and of GEMM output (b*Wo, O), so that both stay in cache."""
+    return max(1, min(N, _WIN_BYTES // max(1, max(K, O) * Wo * itemsize)))
+
+
+def _win_blocks(x, cfg, kw, Wo, O):
+    """Yield (n0, n1, cols (b*Wo, C*kw)) over the batch of x (N, C, 1, W); the buffer is reused."""
     xp = xp_of(x)
     N, C = x.shape[:2]
-    K = C * kw
-    nb = N if whole else max(1, min(N, _WIN_BYTES // max(1, max(K, O) * Wo * x.dtype.itemsize)))
+    nb = _win_batch(N, C * kw, O, Wo, x.dtype.itemsize)
     view = _win_view(x, cfg, kw, Wo)
     cols = xp.empty((nb, Wo, C, kw), dtype=x.dtype)
     for n0 in range(0, N, nb):
         n1 = min(N, n0 + nb)
         b = n1 - n0
         cols[:b] = view[n0:n1]
-        yield n0, n1, cols[:b].reshape(b * Wo, K)
+        yield n0, n1, cols[:b].reshape(b * Wo, C * kw)
 
 
 def _win_fwd(x, w, cfg, Wo, bias, keep=False):
-    """(y, the whole batch's columns when ``keep`` and they are small (for the weight gradient), else None)."""
+    """(y, the whole batch's columns (N*Wo, C*kw) when ``keep`` and they are small (for the weight gradient), else
+    None). Per block of images, cols @ W^T (b*Wo, O), the faster operand order for OpenBLAS (K = 80: 45 GFLOP/s
+    against 29 for W @ cols^T), then transposed into the output while in cache; on the CPU each thread its own
+    blocks with one-thread GEMMs (M5's conv1, b32: 2.26 -> 1.97 ms)."""
     xp = xp_of(x)
-    N = x.shape[0]
+    N, C = x.shape[:2]
     O, _, _, kw = w.shape
-    wm = w.reshape(O, -1)
+    K = C * kw
+    wmt = xp.ascontiguousarray(w.reshape(O, K).T)
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
-    yt = y.reshape(N, O, Wo).transpose(1, 0, 2)
-    whole = keep and N * Wo * wm.shape[1] * x.dtype.itemsize <= _KEEP_MAX_BYTES
+    y3 = y.reshape(N, O, Wo)
+    b3 = None if bias is None else bias.reshape(1, O, 1).astype(y.dtype, copy=False)
+    kept = None
+    if keep and N * Wo * K * x.dtype.itemsize <= _KEEP_MAX_BYTES:
+        kept = xp.empty((N, Wo, C, kw), dtype=x.dtype)
+    view = _win_view(x, cfg, kw, Wo)
+    nb = _win_batch(N, K, O, Wo, x.dtype.itemsize)
 
     def images(i0, i1):
-        buf = cols = None
-        for n0, n1, cols in _win_blocks(x[i0:i1], cfg, kw, Wo, O, whole):
+        cols = kept if kept is not None else xp.empty((nb, Wo, C, kw), dtype=x.dtype)
+        out = xp.empty((nb * Wo, O), dtype=x.dtype)
+        for n0 in range(i0, i1, nb):
+            n1 = min(i1, n0 + nb)
             b = n1 - n0
-            if buf is None:
-                buf = xp.empty((O, b * Wo), dtype=x.dtype)
-            out = buf[:, :b * Wo]
-            xp.matmul(wm, cols.T, out=out)
-            if bias is not None:
-                xp.add(out.reshape(O, b, Wo), bias.reshape(O, 1, 1).astype(y.dtype, copy=False),
-                       out=yt[:, i0 + n0:i0 + n1])
+            c = kept[n0:n1] if kept is not None else cols[:b]
+            c[...] = view[n0:n1]
+            o = out[:b * Wo]
+            xp.matmul(c.reshape(b * Wo, K), wmt, out=o)
+            src = o.reshape(b, Wo, O).transpose(0, 2, 1)
+            if b3 is None:
+                y3[n0:n1] = src
             else:
-                yt[:, i0 + n0:i0 + n1] = out.reshape(O, b, Wo)
-        return cols
+                xp.add(src, b3, out=y3[n0:n1])
 
-    if xp is _np and not whole:  # each thread its own blocks, one-thread GEMMs (M5's conv1, b32: 1.9 -> 1.6 ms)
-        _fast.share_by_thread(images, N, 2 * y.size * wm.shape[1])
-        return y, None
-    cols = images(0, N)
-    return y, (cols if whole else None)
+    if xp is _np:
+        _fast.share_by_thread(images, N, 2 * y.size * K)
+    else:
+        images(0, N)
+    return y, (None if kept is None else kept.reshape(N * Wo, K))
 
 
 def _win_bwd_weight(gy, x, cfg, w_shape, cols=None):
@@ -757,10 +792,12 @@ def _win_bwd_weight(gy, x, cfg, w_shape, cols=None):
             gb = xp.empty((O, b, Wo), dtype=gy.dtype)
         g = gb[:, :b]
         g[...] = gyt[:, n0:n1]
+        # _fast.matmul_2d: BLAS's workers, parked by the forward's threads, are not started from this thread (M5's
+        # conv1 backward after 0.15 s pauses: 4-16 ms, against 2.4 back to back)
         if acc is None:
-            acc = xp.matmul(g.reshape(O, b * Wo), block)
+            acc = _fast.matmul_2d(g.reshape(O, b * Wo), block)
         else:
-            acc += xp.matmul(g.reshape(O, b * Wo), block)
+            acc += _fast.matmul_2d(g.reshape(O, b * Wo), block)
     return acc.reshape(w_shape)
 
 
