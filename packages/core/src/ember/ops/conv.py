@@ -16,9 +16,9 @@ Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
   channels or large images its transforms and layout transposes cost more than the GEMM time it saves.
 * ``"win"`` (1-D, stride > 1, groups 1, no height padding, kernel of at least ``_WIN_MIN_K`` taps, Cg*k >= O:
   M5's first layer): the input's windows, a zero-copy strided view, copied out in one call per block of
-  images as (b*Wo, C*k) columns (runs of k contiguous samples), one GEMM per block into an (O, b*Wo) buffer
-  copied into the output; the weight gradient is gy (O, b*Wo) @ columns (kept from the forward when
-  small); the input gradient is "blk"'s or "col"'s.
+  images as (b*Wo, C*k) columns (runs of k contiguous samples), one GEMM columns @ W^T per block into a
+  (b*Wo, O) buffer transposed into the output; the weight gradient is gy (O, b*Wo) @ columns, recomputed block
+  by block; the input gradient is "blk"'s or "col"'s.
 * ``"blk"`` (groups 1, at least ``_BLK_MIN_HW`` output positions per image): im2col of one image (or a
   few small ones) at a time in its own (C, H, W) layout into small reused buffers, one K = C*kh*kw GEMM
   per image written straight into the output; the backward recomputes the columns (nothing is kept) and,
@@ -597,6 +597,27 @@ def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
         yield n0, n1, cols[:b].reshape(b, K, Ho * Wo)
 
 
+def _by_thread(images, N, flops, xp):
+    """``images(i0, i1)`` over the batch: on the CPU each of Ember's threads its own images (one-thread GEMMs,
+    ``_fast.share_by_thread``), on a GPU one call for them all."""
+    if xp is _np:
+        _fast.share_by_thread(images, N, flops)
+    else:
+        images(0, N)
+
+
+def _summed_by_thread(images, N, flops, xp):
+    """The sum of ``images(i0, i1)`` (a partial sum over those images) over the batch: on the CPU each of Ember's
+    threads takes its own images (``_fast.share_blocks``), on a GPU one call takes them all."""
+    if xp is not _np:
+        return images(0, N)
+    parts = _fast.share_blocks(lambda spans: images(spans[0][0], spans[-1][1]), N, N, flops)
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
 def _blk_fwd(x, w, cfg, Ho, Wo, bias):
     """Per block of images, im2col columns and one GEMM W (O, C*kh*kw) @ cols; on the CPU each thread takes its
     own blocks with one-thread GEMMs (``_fast.share_by_thread``: 3x3 s2 64->128 at 32x32, b32: 11.1 -> 8.2 ms)."""
@@ -615,10 +636,7 @@ def _blk_fwd(x, w, cfg, Ho, Wo, bias):
             if b is not None:  # while the block is in cache (a pass over the whole output after: 3->64 32x32 b32 +20%)
                 yf[i0 + n0:i0 + n1] += b
 
-    if xp is _np:
-        _fast.share_by_thread(images, N, 2 * y.size * wm.shape[1])
-    else:
-        images(0, N)
+    _by_thread(images, N, 2 * y.size * wm.shape[1], xp)
     return y
 
 
@@ -643,14 +661,7 @@ def _blk_bwd_weight(gy, x, cfg, w_shape):
                     acc += tmp
         return acc
 
-    if xp is _np:
-        parts = _fast.share_blocks(lambda spans: images(spans[0][0], spans[-1][1]), N, N, 2 * gy.size * x.shape[1] * kh * kw)
-        acc = parts[0]
-        for part in parts[1:]:
-            acc += part
-    else:
-        acc = images(0, N)
-    return xp.ascontiguousarray(acc.T).reshape(w_shape)
+    return xp.ascontiguousarray(_summed_by_thread(images, N, 2 * gy.size * x.shape[1] * kh * kw, xp).T).reshape(w_shape)
 
 
 def _blk_bwd_input(gy, w, cfg, in_shape):
@@ -687,20 +698,16 @@ def _blk_bwd_input(gy, w, cfg, in_shape):
                             dcols[:b, :, i, j]
             gx[n0:n1] = g[:, :, a0:a0 + H, b0:b0 + W]
 
-    if xp is _np:
-        _fast.share_by_thread(images, N, 2 * gy.size * K)
-    else:
-        images(0, N)
+    _by_thread(images, N, 2 * gy.size * K, xp)
     return gx
 
 
 # -- "win": strided 1-D convolutions, windows copied in one go, one GEMM per block of images ---------
 #
 # The input's windows are a zero-copy strided view (N, Wo, C, k); a block of images is copied out of it in one
-# call (runs of k contiguous samples) as columns (b*Wo, C*k). The forward is one GEMM W (O, C*k) @ cols^T per
-# block into an (O, b*Wo) buffer, copied into the output (N, O, Wo) in runs of Wo (M5's conv1, b32, BLAS on two
-# threads: 1.3 ms, against 1.6 for a GEMM per image straight into the output); the weight gradient is
-# gy (O, b*Wo) @ cols, accumulated over the blocks.
+# call (runs of k contiguous samples) as columns (b*Wo, C*k). The forward is one GEMM cols @ W^T per block into a
+# (b*Wo, O) buffer, transposed into the output (N, O, Wo); the weight gradient is gy (O, b*Wo) @ cols, accumulated
+# over the blocks.
 
 
 def _win_view(x, cfg, kw, Wo):
@@ -736,11 +743,12 @@ def _win_blocks(x, cfg, kw, Wo, O):
         yield n0, n1, cols[:b].reshape(b * Wo, C * kw)
 
 
-def _win_fwd(x, w, cfg, Wo, bias, keep=False):
-    """(y, the whole batch's columns (N*Wo, C*kw) when ``keep`` and they are small (for the weight gradient), else
-    None). Per block of images, cols @ W^T (b*Wo, O), the faster operand order for OpenBLAS (K = 80: 45 GFLOP/s
+def _win_fwd(x, w, cfg, Wo, bias):
+    """Per block of images, cols @ W^T (b*Wo, O), the faster operand order for OpenBLAS (K = 80: 45 GFLOP/s
     against 29 for W @ cols^T), then transposed into the output while in cache; on the CPU each thread its own
-    blocks with one-thread GEMMs (M5's conv1, b32: 2.26 -> 1.97 ms)."""
+    blocks with one-thread GEMMs (M5's conv1, b32: 2.26 -> 1.97 ms). Nothing is kept for the weight gradient:
+    recomputing the columns block by block there is cheaper than writing them all out here (M5's conv1 fwd+bwd
+    after 0.15 s pauses: 7.5 ms, against 8.3 with the whole batch's columns kept)."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     O, _, _, kw = w.shape
@@ -749,56 +757,49 @@ def _win_fwd(x, w, cfg, Wo, bias, keep=False):
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
     y3 = y.reshape(N, O, Wo)
     b3 = None if bias is None else bias.reshape(1, O, 1).astype(y.dtype, copy=False)
-    kept = None
-    if keep and N * Wo * K * x.dtype.itemsize <= _KEEP_MAX_BYTES:
-        kept = xp.empty((N, Wo, C, kw), dtype=x.dtype)
-    view = _win_view(x, cfg, kw, Wo)
     nb = _win_batch(N, K, O, Wo, x.dtype.itemsize)
 
     def images(i0, i1):
-        cols = kept if kept is not None else xp.empty((nb, Wo, C, kw), dtype=x.dtype)
         out = xp.empty((nb * Wo, O), dtype=x.dtype)
-        for n0 in range(i0, i1, nb):
-            n1 = min(i1, n0 + nb)
-            b = n1 - n0
-            c = kept[n0:n1] if kept is not None else cols[:b]
-            c[...] = view[n0:n1]
-            o = out[:b * Wo]
-            xp.matmul(c.reshape(b * Wo, K), wmt, out=o)
-            src = o.reshape(b, Wo, O).transpose(0, 2, 1)
+        for n0, n1, cols in _win_blocks(x[i0:i1], cfg, kw, Wo, O):
+            o = out[:(n1 - n0) * Wo]
+            xp.matmul(cols, wmt, out=o)
+            src = o.reshape(n1 - n0, Wo, O).transpose(0, 2, 1)
             if b3 is None:
-                y3[n0:n1] = src
+                y3[i0 + n0:i0 + n1] = src
             else:
-                xp.add(src, b3, out=y3[n0:n1])
+                xp.add(src, b3, out=y3[i0 + n0:i0 + n1])
 
-    if xp is _np:
-        _fast.share_by_thread(images, N, 2 * y.size * K)
-    else:
-        images(0, N)
-    return y, (None if kept is None else kept.reshape(N * Wo, K))
+    _by_thread(images, N, 2 * y.size * K, xp)
+    return y
 
 
-def _win_bwd_weight(gy, x, cfg, w_shape, cols=None):
-    """dW (O, C*kw) = sum over blocks of gy (O, b*Wo) @ cols; ``cols``: the forward's kept columns, else None."""
+def _win_bwd_weight(gy, x, cfg, w_shape):
+    """dW (O, C*kw) = sum over blocks of gy (O, b*Wo) @ cols, the columns recomputed block by block. On the CPU each
+    thread sums its own images (one-thread GEMMs: from the calling thread, OpenBLAS's workers parked by the
+    forward's threads would be started again, which stalls it: M5's conv1 after 0.15 s pauses, 4-16 ms against
+    2.4 back to back), the partial sums added after."""
     xp = xp_of(gy)
     N, O, _, Wo = gy.shape
     kw = w_shape[3]
     gyt = gy.reshape(N, O, Wo).transpose(1, 0, 2)
-    acc = gb = None
-    blocks = [(0, N, cols)] if cols is not None else _win_blocks(x, cfg, kw, Wo, O)
-    for n0, n1, block in blocks:
-        b = n1 - n0
-        if gb is None:
-            gb = xp.empty((O, b, Wo), dtype=gy.dtype)
-        g = gb[:, :b]
-        g[...] = gyt[:, n0:n1]
-        # _fast.matmul_2d: BLAS's workers, parked by the forward's threads, are not started from this thread (M5's
-        # conv1 backward after 0.15 s pauses: 4-16 ms, against 2.4 back to back)
-        if acc is None:
-            acc = _fast.matmul_2d(g.reshape(O, b * Wo), block)
-        else:
-            acc += _fast.matmul_2d(g.reshape(O, b * Wo), block)
-    return acc.reshape(w_shape)
+
+    def images(i0, i1):
+        acc = gb = None
+        for n0, n1, block in _win_blocks(x[i0:i1], cfg, kw, Wo, O):
+            n0, n1 = i0 + n0, i0 + n1
+            b = n1 - n0
+            if gb is None:
+                gb = xp.empty((O, b, Wo), dtype=gy.dtype)
+            g = gb[:, :b]
+            g[...] = gyt[:, n0:n1]
+            if acc is None:
+                acc = xp.matmul(g.reshape(O, b * Wo), block)
+            else:
+                acc += xp.matmul(g.reshape(O, b * Wo), block)
+        return acc
+
+    return _summed_by_thread(images, N, 2 * gy.size * w_shape[1] * kw, xp).reshape(w_shape)
 
 
 # -- "tap": tiny images, only the kernel taps that meet the input ---------------------------------------
@@ -902,7 +903,7 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         prep = None
         y = _blk_fwd(x, w, cfg, Ho, Wo, bias)
     elif algo == "win":
-        y, prep = _win_fwd(x, w, cfg, Wo, bias, keep)
+        y, prep = _win_fwd(x, w, cfg, Wo, bias), None
     elif algo == "flat":
         prep = _pad_cl(x, cfg)
         y = _flat_fwd(prep, w, cfg, Ho, Wo, bias)
@@ -992,7 +993,7 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
     if algo == "blk":
         return _blk_bwd_weight(gy, x, cfg, w_shape)
     if algo == "win":
-        return _win_bwd_weight(gy, x, cfg, w_shape, None if prep is None else prep[1])
+        return _win_bwd_weight(gy, x, cfg, w_shape)
     if algo == "flat":
         buf = prep[1] if prep is not None else _pad_cl(x, cfg)
         Hp, Wp = buf.shape[2:4]
