@@ -208,30 +208,47 @@ hardswish_bwd = _pointwise_bwd(_hardswish_d)
 
 
 @njit(inline="always", **_OPTS)
-def _row_max(xr, acc):
-    """max of a row; nan elements are skipped here but still make the row's sum nan downstream.
-    Sixteen running maxima (``acc``): a single one is a serial chain the compiler won't vectorise."""
+def _row_max(xr):
+    """max of a row; nan elements are skipped here (unless the first is one) but still make the row's sum nan
+    downstream. Eight running maxima in locals, which the compiler keeps in one vector register: a single one is a
+    serial chain, and an array of them went through memory (256 rows of 1000: 151 -> 65 us)."""
     C = xr.shape[0]
-    for k in range(16):
-        acc[k] = xr[0]
-    nb = C // 16
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = xr[0]
+    nb = C // 8
     for j in range(nb):
-        for k in range(16):
-            v = xr[j * 16 + k]
-            acc[k] = v if v > acc[k] else acc[k]
-    m = acc[0]
-    for k in range(16):
-        m = acc[k] if acc[k] > m else m
-    for c in range(nb * 16, C):
+        b = j * 8
+        v = xr[b]
+        a0 = v if v > a0 else a0
+        v = xr[b + 1]
+        a1 = v if v > a1 else a1
+        v = xr[b + 2]
+        a2 = v if v > a2 else a2
+        v = xr[b + 3]
+        a3 = v if v > a3 else a3
+        v = xr[b + 4]
+        a4 = v if v > a4 else a4
+        v = xr[b + 5]
+        a5 = v if v > a5 else a5
+        v = xr[b + 6]
+        a6 = v if v > a6 else a6
+        v = xr[b + 7]
+        a7 = v if v > a7 else a7
+    a0 = a1 if a1 > a0 else a0
+    a2 = a3 if a3 > a2 else a2
+    a4 = a5 if a5 > a4 else a4
+    a6 = a7 if a7 > a6 else a6
+    a0 = a2 if a2 > a0 else a0
+    a4 = a6 if a6 > a4 else a4
+    m = a4 if a4 > a0 else a0
+    for c in range(nb * 8, C):
         m = xr[c] if xr[c] > m else m
     return m
 
 
 @njit(**_OPTS)
 def softmax_fwd(x, out):
-    mx = np.empty(16, np.float32)
     for r in range(x.shape[0]):
-        m = _row_max(x[r], mx)
+        m = _row_max(x[r])
         s = f32(0.0)
         for c in range(x.shape[1]):
             e = _exp(x[r, c] - m)
@@ -244,9 +261,8 @@ def softmax_fwd(x, out):
 
 @njit(**_OPTS)
 def log_softmax_fwd(x, out):
-    mx = np.empty(16, np.float32)
     for r in range(x.shape[0]):
-        m = _row_max(x[r], mx)
+        m = _row_max(x[r])
         s = f32(0.0)
         for c in range(x.shape[1]):
             s += _exp(x[r, c] - m)
@@ -300,16 +316,19 @@ def log_softmax_bwd(g, y, out):
 def exp_shifted_rows(x, e, m, s):
     """Cross-entropy's pieces: m = row max, e = exp(x - m), s = row sum of e. An ``e`` of no rows keeps no
     exponentials (no backward to come): m and s only."""
-    mx = np.empty(16, np.float32)
-    keep = e.shape[0] > 0
     for r in range(x.shape[0]):
-        mr = _row_max(x[r], mx)
+        xr = x[r]
+        mr = _row_max(xr)
         acc = f32(0.0)
-        for c in range(x.shape[1]):
-            v = _exp(x[r, c] - mr)
-            if keep:
-                e[r, c] = v
-            acc += v
+        if e.shape[0] > 0:  # the branch outside the loops, which then vectorise (256 x 1000: 650 -> 320 us)
+            er = e[r]
+            for c in range(xr.shape[0]):
+                v = _exp(xr[c] - mr)
+                er[c] = v
+                acc += v
+        else:
+            for c in range(xr.shape[0]):
+                acc += _exp(xr[c] - mr)
         m[r] = mr
         s[r] = acc
 
