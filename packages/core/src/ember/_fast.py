@@ -32,8 +32,10 @@ _PASS_SHARE_MIN = 1 << 24
 # floating-point operations below which ``share_blocks`` runs the work on the calling thread: handing out shares
 # and parking BLAS's workers costs ~0.3 ms, more than such work gains from a second thread. Inference after idle
 # spells, 2^27 -> 2^26 (VGG's and ResNet's first conv, 113 MFLOP, on two threads): VGG-11-BN 75 -> 66 ms,
-# ResNet-18 222 -> 209, M5 4.6 -> 4.3
-_SHARE_MIN_FLOPS = 1 << 26
+# ResNet-18 222 -> 209, M5 4.6 -> 4.3. With each region's threads held on their CPUs (``_parallel.hold_cpu``), on a
+# 2-vCPU Zen 3: 2^26 -> 2^24, MNIST's 3x3 1 -> 32 at 28x28, b64 (25 MFLOP) forward 2.66 -> 1.84 ms (PyTorch
+# 1.24); M5 and the MNIST CNN unchanged within their spread
+_SHARE_MIN_FLOPS = 1 << 24
 # OpenBLAS runs a GEMM on its threads from m*n*k = 2**18 (SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD)
 _BLAS_THREADED_MIN_FLOPS = 1 << 19
 MIN_SIZE = 1 << 12  # elements: below this the NumPy path's few passes are as fast as a kernel call
