@@ -68,6 +68,39 @@ def _exp(x):
     return v if x == x else x
 
 
+_EXP_LO, _EXP_HI = f32(-104.0), f32(88.72284)  # exp is 0 below (subnormals end near -103.97), inf above
+
+
+@njit(inline="always", **_EXACT)
+def _exp_full(x):
+    """exp(x) over the whole float32 range, for ``torch.exp`` itself: ``_exp``'s polynomial, 2**n applied as two
+    factors (one would overflow or leave the normal range), so that results up to FLT_MAX and subnormal ones come
+    out right. Compiled without fast-math: reassociated, the two factors could be multiplied first."""
+    xc = min(max(x, _EXP_LO), _EXP_HI)
+    n = np.floor(xc * _LOG2E + f32(0.5))
+    r = xc - n * _LN2_HI - n * _LN2_LO
+    p = f32(1.9875691500e-4)
+    p = p * r + f32(1.3981999507e-3)
+    p = p * r + f32(8.3334519073e-3)
+    p = p * r + f32(4.1665795894e-2)
+    p = p * r + f32(1.6666665459e-1)
+    p = p * r + f32(5.0000001201e-1)
+    p = p * r * r + r + f32(1.0)
+    ni = np.int32(n)
+    n1 = ni >> 1
+    v = (p * _bits_to_f32((n1 + 127) << 23)) * _bits_to_f32((ni - n1 + 127) << 23)
+    v = v if x >= _EXP_LO else f32(0.0)
+    v = v if x <= _EXP_HI else f32(np.inf)
+    return v if x == x else x
+
+
+@njit(**_EXACT)
+def exp_fwd(x, out):
+    """out = exp(x) on flat float32 arrays (NumPy's float32 exp is a scalar loop on AVX2 machines: 1M, 2.3 ms)."""
+    for i in range(x.shape[0]):
+        out[i] = _exp_full(x[i])
+
+
 @njit(inline="always", **_OPTS)
 def _erf(x):
     xc = min(max(x, f32(-4.0)), f32(4.0))
