@@ -48,11 +48,9 @@ def _bits_to_f32(typingctx, v):
 
 
 @njit(inline="always", **_OPTS)
-def _exp(x):
-    """exp(x) for float32 x: 2**n * p(r), r = x - n ln2 in [-ln2/2, ln2/2] (Cephes' expf polynomial).
-    Normal results only: x < -87.34 gives 0 and x > 88 gives inf (the kernels take exp of non-positive
-    arguments, or of a sigmoid's, where neither end matters)."""
-    xc = min(max(x, _LO), _HI)
+def _exp_parts(xc):
+    """(p(r), n) with exp(xc) = 2**n * p(r), r = xc - n ln2 in [-ln2/2, ln2/2] (Cephes' expf polynomial); inlined,
+    it takes its caller's floating-point flags."""
     n = np.floor(xc * _LOG2E + f32(0.5))
     r = xc - n * _LN2_HI - n * _LN2_LO
     p = f32(1.9875691500e-4)
@@ -61,8 +59,15 @@ def _exp(x):
     p = p * r + f32(4.1665795894e-2)
     p = p * r + f32(1.6666665459e-1)
     p = p * r + f32(5.0000001201e-1)
-    p = p * r * r + r + f32(1.0)
-    v = p * _bits_to_f32((np.int32(n) + 127) << 23)
+    return p * r * r + r + f32(1.0), np.int32(n)
+
+
+@njit(inline="always", **_OPTS)
+def _exp(x):
+    """exp(x) for float32 x. Normal results only: x < -87.34 gives 0 and x > 88 gives inf (the kernels take exp of
+    non-positive arguments, or of a sigmoid's, where neither end matters)."""
+    p, n = _exp_parts(min(max(x, _LO), _HI))
+    v = p * _bits_to_f32((n + 127) << 23)
     v = v if x > _LO else f32(0.0)
     v = v if x <= _HI else f32(np.inf)
     return v if x == x else x
@@ -73,22 +78,12 @@ _EXP_LO, _EXP_HI = f32(-104.0), f32(88.72284)  # exp is 0 below (subnormals end 
 
 @njit(inline="always", **_EXACT)
 def _exp_full(x):
-    """exp(x) over the whole float32 range, for ``torch.exp`` itself: ``_exp``'s polynomial, 2**n applied as two
-    factors (one would overflow or leave the normal range), so that results up to FLT_MAX and subnormal ones come
-    out right. Compiled without fast-math: reassociated, the two factors could be multiplied first."""
-    xc = min(max(x, _EXP_LO), _EXP_HI)
-    n = np.floor(xc * _LOG2E + f32(0.5))
-    r = xc - n * _LN2_HI - n * _LN2_LO
-    p = f32(1.9875691500e-4)
-    p = p * r + f32(1.3981999507e-3)
-    p = p * r + f32(8.3334519073e-3)
-    p = p * r + f32(4.1665795894e-2)
-    p = p * r + f32(1.6666665459e-1)
-    p = p * r + f32(5.0000001201e-1)
-    p = p * r * r + r + f32(1.0)
-    ni = np.int32(n)
-    n1 = ni >> 1
-    v = (p * _bits_to_f32((n1 + 127) << 23)) * _bits_to_f32((ni - n1 + 127) << 23)
+    """exp(x) over the whole float32 range, for ``torch.exp`` itself: 2**n applied as two factors (one would
+    overflow or leave the normal range), so that results up to FLT_MAX and subnormal ones come out right. Compiled
+    without fast-math: reassociated, the two factors could be multiplied first."""
+    p, n = _exp_parts(min(max(x, _EXP_LO), _EXP_HI))
+    n1 = n >> 1
+    v = (p * _bits_to_f32((n1 + 127) << 23)) * _bits_to_f32((n - n1 + 127) << 23)
     v = v if x >= _EXP_LO else f32(0.0)
     v = v if x <= _EXP_HI else f32(np.inf)
     return v if x == x else x
