@@ -74,7 +74,7 @@ def _bwd_2x2(x0, x1, orow, grow, i0, i1, Wo):
 def _bwd_1x4(x0, orow, grow, i0, Wo):
     """One row of 1x4 windows (MaxPool1d(4)), as ``_bwd_2x2`` (1024 rows of 496: 0.77 -> 0.34 ms)."""
     zero = i0.dtype.type(0)
-    for ow in range(uint64(Wo)):  # unsigned like the offsets: a signed index mixed in made float arithmetic
+    for ow in range(uint64(Wo)):  # unsigned offsets throughout, as in _bwd_2x2
         j = uint64(4) * ow
         o, gv = orow[ow], grow[ow]
         h0 = x0[j] == o

@@ -161,7 +161,7 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
     if (Cg == 1 and O == cfg.groups > 1 and xp is _np and dtype is not None and dtype.name in _WINO_DTYPES
             and _fast.kernels() is not None):
         return "dw"
-    if (win and H == kh == 1 and a0 == a1 == 0 and cfg.groups == 1 and sw > 1 and kw >= _WIN_MIN_K
+    if (win and H == kh == 1 and a0 == a1 == 0 and sw > 1 and cfg.groups == 1 and kw >= _WIN_MIN_K
             and Cg * kw >= O):
         return "win"
     if (kh == kw == 3 and cfg.groups == 1 and sh == sw == 1 and cfg.dilation == (1, 1)

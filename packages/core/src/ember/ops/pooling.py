@@ -339,7 +339,7 @@ def _disjoint_bwd(g, x, out, gout):
         # by row, short rows ran in its scalar remainder (M5's 1024 rows of 122: 390 -> 90 us)
         used = 4 * Wo
         xs = x.reshape(-1, W)[:, :used]
-        flat = gin.reshape(-1, W)[:, :used] if used == W else np.empty(xs.shape, dtype=x.dtype)
+        flat = gin if used == W else np.empty(xs.shape, dtype=x.dtype)
         _fast_pool.maxpool_bwd(np.ascontiguousarray(xs).reshape(1, 1, -1), out.reshape(1, 1, -1),
                                gout.reshape(1, 1, -1), flat.reshape(1, 1, -1), 1, 4)
         if used != W:
