@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pathlib
 import sys
 
@@ -73,6 +74,9 @@ def main(argv=None):
     harness.WARM_MS = args.warm_ms
     if args.warm_ms:
         print(f"[method] {args.warm_ms:g} ms of untimed calls after each settling sleep", flush=True)
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    print(f"[blas] NumPy's OpenBLAS kernel: {harness.blas_kernel()}"
+          + (f" (forced by OPENBLAS_CORETYPE={forced})" if forced else ""), flush=True)
     start = harness.check_load(first=True)
     print(f"[load] start: {start.describe()}", flush=True)
     if harness.refuse_figures([start], args.allow_busy):

@@ -135,6 +135,24 @@ def run_case(case: Case, device: str = "cpu", with_torch: bool = True, warmup: i
     return res
 
 
+def blas_kernel():
+    """The kernel family NumPy's OpenBLAS runs ("Haswell", "SkylakeX", ...: what it detected, or what
+    OPENBLAS_CORETYPE forced), None where that is not known. On a CPU with AVX-512 a forced "Haswell" halves the
+    GEMM rate (2 vCPUs of a Zen 5: 1024^3 float32 at 200 against 400 GFLOP/s), so every figure depends on it."""
+    import ctypes
+
+    from ember._parallel import blas_cdlls
+
+    for lib in blas_cdlls():
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
+                     "openblas_get_corename"):
+            if hasattr(lib, name):
+                fn = getattr(lib, name)
+                fn.restype, fn.argtypes = ctypes.c_char_p, []
+                return fn().decode(errors="replace")
+    return None
+
+
 def machine_info() -> dict:
     import numpy
 
@@ -145,6 +163,8 @@ def machine_info() -> dict:
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "blas_threads": blas_threads(),
+        "blas_kernel": blas_kernel(),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
     }
     torch = _torch()
     if torch is not None:

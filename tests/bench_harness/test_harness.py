@@ -1,6 +1,7 @@
 """The benchmark harness runs and reports (no timing is asserted: speed lives in benchmarks/)."""
 
 import json
+import os
 
 import pytest
 
@@ -103,6 +104,18 @@ def test_idle_machine_writes_figures(bench_main, tmp_path):
     assert bm.main(["--no-torch", "--json", str(path)]) == 0
     data = json.loads(path.read_text())
     assert [r["busy"] for r in data["results"]] == [False] and "busy_comparison" not in data
+    # the BLAS kernel is part of every figure: what NumPy's OpenBLAS runs, and the variable that may force it
+    assert data["machine"]["blas_kernel"] == harness.blas_kernel()
+    assert data["machine"]["openblas_coretype_env"] == os.environ.get("OPENBLAS_CORETYPE")
+
+
+def test_blas_kernel_names_numpys_openblas_kernel():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    found = [i for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"
+             and "numpy" in i.get("filepath", "")]
+    if not found:
+        pytest.skip("NumPy is not linked against OpenBLAS here")
+    assert harness.blas_kernel().lower() == found[0]["architecture"].lower()
 
 
 def test_machine_turning_busy_during_the_run_is_refused(bench_main, tmp_path, monkeypatch):

@@ -247,6 +247,9 @@ def test_gemms_while_parked_stay_off_blas_threads(restore_threads, monkeypatch):
         assert _parallel.blas_workers_parked() and _parallel.blas_num_threads() == 2
         assert unparks
         unparks.clear()
+        # wake=False (a GEMM that a parallel region follows): same result, nothing started, not even soon
+        np.testing.assert_allclose(_fast.matmul_2d(x, y, wake=False), ref, rtol=1e-12, atol=1e-12)
+        assert _parallel.blas_workers_parked() and not unparks
     monkeypatch.undo()
     _parallel.unpark_soon()
     deadline = time.monotonic() + 10
@@ -312,3 +315,9 @@ def test_hold_cpu_keeps_the_thread_on_its_cpu_for_the_body_only(restore_threads)
     assert len(masks) == 8 and all(n == (1 if shared else len(allowed)) for n in masks)
     assert os.sched_getaffinity(0) == allowed
     assert all(m == allowed for m in (_parallel.submit(1, os.sched_getaffinity, 0).result() for _ in range(2)))
+
+    # and the parts of ``run_together`` (the LSTM's spin-barrier threads), each on its own CPU
+    parts = {}
+    _fast.run_together(lambda p: parts.update({p: os.sched_getaffinity(0)}), 2)
+    assert sorted(parts) == [0, 1] and all(len(m) == 1 and m <= allowed for m in parts.values())
+    assert os.sched_getaffinity(0) == allowed

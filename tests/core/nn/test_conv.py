@@ -625,13 +625,17 @@ def test_strided_1d_windows_path_m5_conv1(rng):
     ((2, 4, 2, 2), (3, 4, 5, 5), {"padding": 2}),  # taps beyond the image on both sides
     ((2, 4, 1, 4), (3, 4, 3, 3), {"padding": (1, 0)}),  # rows padded, columns not
 ])
-def test_tiny_image_tap_path_matches_direct_sum(rng, monkeypatch, xs, ws, kw):
+@pytest.mark.parametrize("shared", [False, True], ids=["one-thread", "per-thread"])
+def test_tiny_image_tap_path_matches_direct_sum(rng, monkeypatch, xs, ws, kw, shared):
     """Tiny images (at most 4 output positions, padded kernels) run the forward on only the taps that meet the input
-    ("tap"): values, with a bias, against a float64 direct sum over the zero-padded input; gradients through the
-    usual backward."""
-    taken = []
-    real = conv_ops._tap_fwd
+    ("tap"), and so does the input gradient: values, with a bias, against a float64 direct sum over the zero-padded
+    input; gradients against the im2col path's. ``shared``: each thread its own images, even these few."""
+    if shared:
+        monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)
+    taken, taken_gx = [], []
+    real, real_gx = conv_ops._tap_fwd, conv_ops._tap_bwd_input
     monkeypatch.setattr(conv_ops, "_tap_fwd", lambda *a: taken.append(1) or real(*a))
+    monkeypatch.setattr(conv_ops, "_tap_bwd_input", lambda *a: taken_gx.append(1) or real_gx(*a))
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     xt, wt, bt = (ember.tensor(v, requires_grad=True) for v in (x, w, b))
     y = F.conv2d(xt, wt, bt, **kw)
@@ -646,6 +650,7 @@ def test_tiny_image_tap_path_matches_direct_sum(rng, monkeypatch, xs, ws, kw):
     np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-10, atol=1e-10)
     g = rng.standard_normal(ref.shape)
     y.backward(ember.tensor(g))
+    assert taken_gx  # the input gradient too: the same kind of convolution (flipped kernel), over its taps
     np.testing.assert_allclose(bt.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
     monkeypatch.setattr(conv_ops, "_tap_applies", lambda *a: False)
     xr, wr = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)

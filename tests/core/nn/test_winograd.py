@@ -184,3 +184,27 @@ def test_compiled_weight_gradient_from_8x8(rng, monkeypatch, size, compiled):
     w = ember.tensor(rng.standard_normal((32, 32, 3, 3)).astype(np.float32), requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
     assert bool(calls) == compiled
+
+
+def test_weight_transforms_leave_parked_blas_workers_parked(rng, monkeypatch):
+    """The kernel's tiles (``weight_tiles``, a K = 9 GEMM that the convolution's own threads follow) never start
+    BLAS's parked workers, neither from this thread (which stalls it) nor soon from the pool; the weight
+    gradient's ``weight_untile`` never starts them from this thread (a pool thread may, for the GEMMs after).
+    Values against the NumPy GEMMs."""
+    from ember import _parallel
+
+    if not _parallel._openblas_vars():
+        pytest.skip("NumPy is not built on OpenBLAS here")
+    unparks = []
+    monkeypatch.setattr(_parallel, "unpark_soon", lambda: unparks.append(1))
+    w = rng.standard_normal((256, 128, 3, 3))
+    kron = winograd._kron_for(np, w.dtype, False)
+    ref_u = (kron @ w.reshape(-1, 9).T).reshape(16, 256, 128)  # (the references first: they start the workers)
+    ref_dw = (ref_u.reshape(16, -1).T @ kron).reshape(256, 128, 3, 3)
+    _parallel.park_blas_workers()
+    u = winograd.weight_tiles(w)
+    assert _parallel.blas_workers_parked() and not unparks
+    dw = winograd.weight_untile(u)
+    assert _parallel.blas_workers_parked()
+    np.testing.assert_allclose(u, ref_u, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, ref_dw, rtol=1e-12, atol=1e-12)

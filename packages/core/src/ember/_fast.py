@@ -179,6 +179,16 @@ def together_threads(limit):
     return max(1, min(limit, _threads()))
 
 
+def _held(process, part):
+    """``process(part)`` held on the CPU its thread runs on (``_parallel.hold_cpu``): the LSTM's spin-barrier parts,
+    two threads that wait on each other every step, had the same migrations as ``share``'s threads (LSTM classifier
+    inference, b32 T200, 3 runs of 15 samples on a 2-vCPU Zen 5: 22.6 / 22.1 / 24.1 ms, held 16.5 / 22.1 / 19.1)."""
+    from . import _parallel
+
+    with _parallel.hold_cpu():
+        process(part)
+
+
 def run_together(process, parts):
     """``process(p)`` for each p in ``range(parts)``, each on its own thread and all at once (the calling thread runs
     part 0), for work whose parts wait on one another; BLAS on one thread meanwhile, its workers parked. A part
@@ -187,9 +197,9 @@ def run_together(process, parts):
 
     with _parallel.region() as (_, one_blas):
         one_blas()
-        futures = _parallel.submit_all(process, [(p,) for p in range(1, parts)], _parallel.current_cpu())
+        futures = _parallel.submit_all(_held, [(process, p) for p in range(1, parts)], _parallel.current_cpu())
         try:
-            process(0)
+            _held(process, 0)
         finally:
             for f in futures:
                 f.result()
@@ -205,7 +215,7 @@ def share_by_thread(process, n, flops=None):
     share_blocks(lambda blocks: process(blocks[0][0], blocks[-1][1]), n, n, flops)
 
 
-def rows_while_parked(gemm, m, flops):
+def rows_while_parked(gemm, m, flops, wake=True):
     """``gemm(r0, r1)``, a GEMM's output rows r0:r1 (of ``m``), over all of them, without starting BLAS's parked
     workers from this thread, which would stall it (``_parallel.park_blas_workers``): while they are parked, a
     large GEMM is shared out among Ember's threads (one-thread GEMMs) and a small one runs on one thread. A conv
@@ -216,7 +226,7 @@ def rows_while_parked(gemm, m, flops):
     if not _parallel.blas_workers_parked():
         gemm(0, m)
         return
-    if not _parallel._regions and _parallel.blas_num_threads() > 1:
+    if wake and not _parallel._regions and _parallel.blas_num_threads() > 1:
         _parallel.unpark_soon()  # for the GEMMs after this one (a linear layer's next call, say)
     if m < 2 or flops < _SHARE_MIN_FLOPS or _parallel.active_threads() < 2:
         with _parallel.unparked_or_one_thread():
@@ -225,9 +235,10 @@ def rows_while_parked(gemm, m, flops):
         share_by_thread(gemm, m)
 
 
-def matmul_2d(x, y, out=None):
+def matmul_2d(x, y, out=None, wake=True):
     """``x @ y`` of 2-D arrays (into ``out`` if given): ``rows_while_parked`` for the NumPy GEMMs OpenBLAS would
-    run on its threads."""
+    run on its threads. ``wake=False``: leave BLAS's parked workers parked, for a GEMM that a parallel region of
+    Ember's threads follows (which would park them again at once, or find them still starting)."""
     m, n = x.shape[0], y.shape[1]
     flops = 2 * m * n * x.shape[1]
     if type(x) is not np.ndarray or type(y) is not np.ndarray:  # CuPy (or meta): its own matmul, into out directly
@@ -238,7 +249,7 @@ def matmul_2d(x, y, out=None):
         return x @ y if out is None else np.matmul(x, y, out=out)
     if out is None:
         out = np.empty((m, n), dtype=np.result_type(x, y))
-    rows_while_parked(lambda r0, r1: np.matmul(x[r0:r1], y, out=out[r0:r1]), m, flops)
+    rows_while_parked(lambda r0, r1: np.matmul(x[r0:r1], y, out=out[r0:r1]), m, flops, wake)
     return out
 
 

@@ -119,7 +119,10 @@ def weight_tiles(w, flipped=False):
     the order FLIPPED (U[FLIPPED[i]] at i: transposed, the tiles of the input gradient's kernel)."""
     xp = xp_of(w)
     O, C = w.shape[:2]
-    return xp.matmul(_kron_for(xp, w.dtype, flipped), w.reshape(O * C, 9).T).reshape(16, O, C)
+    # matmul_2d: on the CPU never BLAS's parked workers started from this thread (VGG-11's 128 -> 256 conv after an
+    # idle spell: 7-9 ms against 0.1), its 16 rows shared out among Ember's threads when large (512 x 512: 2.3 ->
+    # 1.65 ms); nor started soon from the pool (``wake``): the convolution's own threads follow
+    return _fast.matmul_2d(_kron_for(xp, w.dtype, flipped), w.reshape(O * C, 9).T, wake=False).reshape(16, O, C)
 
 
 def _output_block(m, yb, z):
@@ -222,7 +225,10 @@ def weight_untile(du):
     """dw (O, C, 3, 3) = G^T dU G from dU (16, O, C): the adjoint of ``weight_tiles``."""
     xp = xp_of(du)
     _, O, C = du.shape
-    return xp.matmul(du.reshape(16, O * C).T, _kron_for(xp, du.dtype)).reshape(O, C, 3, 3)
+    # matmul_2d, as in ``weight_tiles``: after the compiled weight gradient's threads, BLAS's workers started again
+    # from this thread stalled it a scheduler tick (4 ms) or two (b32, the whole weight gradient: 64 -> 128 ch at
+    # 16x16 12.0 -> 4.0 ms, 128 -> 256 at 8x8 8.2 -> 4.7)
+    return _fast.matmul_2d(du.reshape(16, O * C).T, _kron_for(xp, du.dtype)).reshape(O, C, 3, 3)
 
 
 def weight_grad(gg, g, Ho, Wo):
