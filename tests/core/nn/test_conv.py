@@ -57,6 +57,7 @@ def algo(request, monkeypatch):
     monkeypatch.setattr(conv_ops, "_WINO_MIN_C_COMPILED", 1 << 30)
     if request.param in ("flat", "col"):
         monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 1 << 30)
+        monkeypatch.setattr(conv_ops, "_BLK_OVER_COL_MIN_HW", 1 << 30)
     if request.param == "flat":  # with flat-shift's own input gradient
         monkeypatch.setattr(conv_ops, "_FLAT_CG", (1, 1 << 30))
         monkeypatch.setattr(conv_ops, "_FLAT_MAX_WASTE", 1e9)
@@ -657,3 +658,18 @@ def test_tiny_image_tap_path_matches_direct_sum(rng, monkeypatch, xs, ws, kw, sh
     F.conv2d(xr, wr, **kw).backward(ember.tensor(g))
     np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(wt.grad.numpy(), wr.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_blk_over_col_from_64_positions_where_flat_does_not_apply():
+    """Below ``_BLK_MIN_HW`` output positions per image, "blk" still takes over from "col" where "flat" does not
+    apply, from ``_BLK_OVER_COL_MIN_HW``: a stride-2 layer at 8x8 outputs, LeNet's 5x5 at 10x10; "flat" keeps
+    its shapes (M5's conv2), and fewer positions keep "col"."""
+    f32 = np.dtype("float32")
+    s2 = conv_ops._Cfg((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
+    assert conv_ops._algo(s2, 3, 3, 16, 16, 8, 8, 128, 256, f32) == "blk"
+    assert conv_ops._algo(s2, 1, 1, 16, 16, 8, 8, 128, 256, f32) == "blk"
+    assert conv_ops._algo(s2, 3, 3, 12, 12, 6, 6, 128, 128, f32) == "col"
+    valid = conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+    assert conv_ops._algo(valid, 5, 5, 14, 14, 10, 10, 6, 16, f32) == "blk"
+    assert conv_ops._algo(valid, 1, 3, 1, 124, 1, 122, 32, 32, f32) == "flat"
+    assert conv_ops._algo(conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 2), 3, 3, 12, 12, 10, 10, 8, 16, f32) == "col"

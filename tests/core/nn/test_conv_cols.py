@@ -47,6 +47,7 @@ def test_forward_by_thread_matches_the_whole_batch_gemm(monkeypatch, dtype, N):
     """Without columns to keep, "col" runs each thread's share of the batch on its own (``_col_fwd_by_thread``);
     with them kept, one GEMM over the whole batch: the same values, bias included."""
     monkeypatch.setattr(conv_ops, "_BLK_MIN_HW", 1 << 30)  # "col" for this shape
+    monkeypatch.setattr(conv_ops, "_BLK_OVER_COL_MIN_HW", 1 << 30)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((N, 6, 9, 11)).astype(dtype)
     w = rng.standard_normal((4, 6, 3, 3)).astype(dtype)
