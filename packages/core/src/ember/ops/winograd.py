@@ -119,7 +119,7 @@ def weight_tiles(w, flipped=False):
     the order FLIPPED (U[FLIPPED[i]] at i: transposed, the tiles of the input gradient's kernel)."""
     xp = xp_of(w)
     O, C = w.shape[:2]
-    # matmul_2d: on the CPU never BLAS's parked workers started from this thread (VGG-11's 128 -> 256 conv after an
+    # matmul_2d: on the CPU never BLAS's parked workers started from this thread (VGG-11's 64 -> 128 conv after an
     # idle spell: 7-9 ms against 0.1), its 16 rows shared out among Ember's threads when large (512 x 512: 2.3 ->
     # 1.65 ms); nor started soon from the pool (``wake``): the convolution's own threads follow
     return _fast.matmul_2d(_kron_for(xp, w.dtype, flipped), w.reshape(O * C, 9).T, wake=False).reshape(16, O, C)
