@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
-from ember.ops import conv as conv_ops, winograd
+from ember.ops import conv as conv_ops, conv_regions, winograd
 
 REF = np.load(pathlib.Path(__file__).parent / "fixtures" / "conv_ref.npz")
 FUNCTIONAL = sorted({k.split("/")[0] for k in REF.files if not k.startswith("m")})
@@ -37,13 +37,20 @@ def _kw(kw):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
 
 
-@pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch", "wino"])
+@pytest.fixture(params=["auto", "flat", "col", "blk", "blk-batch", "wino", "region"])
 def algo(request, monkeypatch):
     """Run a test with the per-shape algorithm choice, and with flat-shift / im2col / per-image blocks /
-    Winograd forced wherever they apply. "blk": one image per block, the images shared out among the threads
+    Winograd / per-tap regions forced wherever they apply. "blk": one image per block, the images shared out among the threads
     (the per-thread weight-gradient sums added); "blk-batch": the whole batch in one
     block. The input gradient of stride-1 convolutions is a convolution in "col", "blk" and "wino", the
     algorithm's own adjoint in "flat" and "blk-batch"."""
+    if request.param == "region":  # every padded ungrouped conv, the channels shared out even when few
+        monkeypatch.setattr(conv_ops, "_REGION_MAX_HW", 1 << 30)
+        monkeypatch.setattr(conv_ops, "_REGION_MIN_C", 0)
+        monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)
+        return request.param
+    if request.param != "auto":
+        monkeypatch.setattr(conv_ops, "_REGION_MAX_HW", -1)
     if request.param == "wino":  # every 3x3 stride-1 ungrouped conv, with one tile row per block
         monkeypatch.setattr(conv_ops, "_WINO_MIN_C", 0)
         monkeypatch.setattr(conv_ops, "_WINO_MIN_C_COMPILED", 0)
@@ -621,43 +628,66 @@ def test_strided_1d_windows_path_m5_conv1(rng):
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("xs,ws,kw", [
     ((3, 6, 2, 2), (5, 6, 3, 3), {"padding": 1}),  # VGG's 2x2 layers: every output misses some taps
+    ((3, 6, 4, 4), (5, 6, 3, 3), {"padding": 1}),  # 4x4: corner, edge and centre regions
     ((3, 6, 1, 1), (5, 6, 3, 3), {"padding": 1}),  # only the centre tap
     ((2, 4, 2, 2), (3, 4, 3, 2), {"padding": "same"}),  # asymmetric padding, a 3x2 kernel
     ((2, 4, 2, 2), (3, 4, 5, 5), {"padding": 2}),  # taps beyond the image on both sides
     ((2, 4, 1, 4), (3, 4, 3, 3), {"padding": (1, 0)}),  # rows padded, columns not
+    ((2, 4, 5, 6), (3, 4, 3, 3), {"padding": 1, "stride": 2}),  # strided: ResNet's downsampling conv
+    ((2, 4, 5, 5), (3, 4, 3, 3), {"padding": 2, "dilation": 2}),
+    ((2, 4, 1, 1), (3, 4, 1, 3), {"padding": (0, 3)}),  # no tap reaches the two outputs at either end
 ])
 @pytest.mark.parametrize("shared", [False, True], ids=["one-thread", "per-thread"])
-def test_tiny_image_tap_path_matches_direct_sum(rng, monkeypatch, xs, ws, kw, shared):
-    """Tiny images (at most 4 output positions, padded kernels) run the forward on only the taps that meet the input
-    ("tap"), and so does the input gradient: values, with a bias, against a float64 direct sum over the zero-padded
-    input; gradients against the im2col path's. ``shared``: each thread its own images, even these few."""
+def test_small_image_region_path_matches_direct_sum(rng, monkeypatch, xs, ws, kw, shared):
+    """Small padded images run all three maps per kernel tap over the outputs it reaches ("region",
+    ``conv_regions``): values, with a bias, against a float64 direct sum over the zero-padded input; both
+    gradients against the im2col path's. ``shared``: the channels shared out among the threads, even these few."""
+    monkeypatch.setattr(conv_ops, "_REGION_MIN_C", 0)
     if shared:
         monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)
-    taken, taken_gx = [], []
-    real, real_gx = conv_ops._tap_fwd, conv_ops._tap_bwd_input
-    monkeypatch.setattr(conv_ops, "_tap_fwd", lambda *a: taken.append(1) or real(*a))
-    monkeypatch.setattr(conv_ops, "_tap_bwd_input", lambda *a: taken_gx.append(1) or real_gx(*a))
+    taken = []
+    for name in ("forward", "input_grad", "weight_grad"):
+        real = getattr(conv_regions, name)
+        monkeypatch.setattr(conv_regions, name, lambda *a, real=real, name=name: taken.append(name) or real(*a))
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     xt, wt, bt = (ember.tensor(v, requires_grad=True) for v in (x, w, b))
     y = F.conv2d(xt, wt, bt, **kw)
-    assert taken
+    assert taken == ["forward"]
     kh, kwd = ws[2:]
     if kw["padding"] == "same":
         pads = ((kh - 1) // 2, kh - 1 - (kh - 1) // 2), ((kwd - 1) // 2, kwd - 1 - (kwd - 1) // 2)
     else:
         ph, pw = (kw["padding"],) * 2 if isinstance(kw["padding"], int) else kw["padding"]
         pads = ((ph, ph), (pw, pw))
-    ref = _direct_conv(x, w, (1, 1), pads, (1, 1)) + b[None, :, None, None]
+    stride, dilation = (kw.get("stride", 1),) * 2, (kw.get("dilation", 1),) * 2
+    ref = _direct_conv(x, w, stride, pads, dilation) + b[None, :, None, None]
     np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-10, atol=1e-10)
     g = rng.standard_normal(ref.shape)
     y.backward(ember.tensor(g))
-    assert taken_gx  # the input gradient too: the same kind of convolution (flipped kernel), over its taps
+    assert sorted(taken) == ["forward", "input_grad", "weight_grad"]
     np.testing.assert_allclose(bt.grad.numpy(), g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
-    monkeypatch.setattr(conv_ops, "_tap_applies", lambda *a: False)
+    monkeypatch.setattr(conv_ops, "_REGION_MAX_HW", -1)
     xr, wr = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
     F.conv2d(xr, wr, **kw).backward(ember.tensor(g))
     np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(wt.grad.numpy(), wr.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_region_selection():
+    """"region" takes padded ungrouped convolutions of at most ``_REGION_MAX_HW`` outputs per image and
+    ``_REGION_MIN_C`` channels (VGG's 2x2 and 4x4 layers, ResNet's stride-2 conv into 4x4, 7x7 at ImageNet size);
+    Winograd keeps 8x8, and unpadded, grouped or few-channel convolutions keep their paths."""
+    f32 = np.dtype("float32")
+    pad1 = conv_ops._Cfg((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    for hw, c in ((2, 512), (4, 512), (4, 32), (7, 512)):
+        assert conv_ops._algo(pad1, 3, 3, hw, hw, hw, hw, c, c, f32) == "region"
+    assert conv_ops._algo(conv_ops._Cfg((2, 2), ((1, 1), (1, 1)), (1, 1), 1), 3, 3, 8, 8, 4, 4, 256, 512, f32) == "region"
+    assert conv_ops._algo(pad1, 3, 3, 8, 8, 8, 8, 256, 256, f32) == "wino"
+    assert conv_ops._algo(pad1, 3, 3, 4, 4, 4, 4, 16, 16, f32) != "region"
+    valid = conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+    assert conv_ops._algo(valid, 3, 3, 6, 6, 4, 4, 512, 512, f32) != "region"
+    grouped = conv_ops._Cfg((1, 1), ((1, 1), (1, 1)), (1, 1), 2)
+    assert conv_ops._algo(grouped, 3, 3, 4, 4, 4, 4, 256, 512, f32) != "region"
 
 
 def test_blk_over_col_from_64_positions_where_flat_does_not_apply():
@@ -668,7 +698,7 @@ def test_blk_over_col_from_64_positions_where_flat_does_not_apply():
     s2 = conv_ops._Cfg((2, 2), ((1, 1), (1, 1)), (1, 1), 1)
     assert conv_ops._algo(s2, 3, 3, 16, 16, 8, 8, 128, 256, f32) == "blk"
     assert conv_ops._algo(s2, 1, 1, 16, 16, 8, 8, 128, 256, f32) == "blk"
-    assert conv_ops._algo(s2, 3, 3, 12, 12, 6, 6, 128, 128, f32) == "col"
+    assert conv_ops._algo(conv_ops._Cfg((2, 2), ((0, 0), (0, 0)), (1, 1), 1), 3, 3, 13, 13, 6, 6, 128, 128, f32) == "col"
     valid = conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 1)
     assert conv_ops._algo(valid, 5, 5, 14, 14, 10, 10, 6, 16, f32) == "blk"
     assert conv_ops._algo(valid, 1, 3, 1, 124, 1, 122, 32, 32, f32) == "flat"

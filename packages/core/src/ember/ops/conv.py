@@ -30,10 +30,10 @@ Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
 * ``"dw"`` (depthwise: groups = in channels = out channels, float32/float64 NumPy, ``ember[fast]``): each
   (image, channel) plane convolved with its own kernel by compiled loops (``_fast_depthwise``), forward and both
   gradients; one GEMM per group over im2col columns was 6x PyTorch's time.
-* ``"tap"`` (forward only, in place of "col": groups 1, stride 1, at most ``_TAP_MAX_HW`` outputs per image, a
-  padded kernel): per output position and kernel row, one GEMM on the run of taps that meet the input, from a
-  channels-last input and an (O, kh, kw, C) weight copy; im2col would multiply mostly padding (VGG-11's 512 ->
-  512 at 2x2, b32, after idle spells: 11.2 -> 3.4-4.4 ms; PyTorch 2.8-3.5).
+* ``"region"`` (groups 1, a padded kernel, small outputs: at most ``_REGION_MAX_HW`` per image, at least
+  ``_REGION_MIN_C`` channels; VGG's and ResNet's last stages on CIFAR, ResNet's 7x7 on ImageNet): one GEMM per
+  kernel tap over the rectangle of outputs it reaches, channels-last, so no padding is multiplied; all three
+  maps (``conv_regions.py``).
 * ``"col"`` (everything else: small images, strided 1x1): im2col by kh*kw strided-slice copies of a
   channel-major (C, N, Hp, Wp) padded input into one buffer, then a single whole-batch GEMM; col2im for
   the input gradient is kh*kw strided slice-adds.
@@ -60,7 +60,7 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .. import _fast
 from ._common import xp_of
-from . import winograd
+from . import conv_regions, winograd
 from ..autograd.autocast import autocast_op
 
 
@@ -144,9 +144,16 @@ _WINO_THIN_MAX_HW = 256
 _WINO_MIN_HW = 4  # 512 ch at 2x2 (one tile per image): 1.25x the time of im2col
 _WINO_DTYPES = ("float32", "float64")
 
-# "tap" forward (groups 1, stride 1, at most this many output positions per image, a padded kernel): im2col's
-# columns there are mostly padding (512 ch at 2x2, 3x3 pad 1: 5 of every 9 taps), which its GEMM multiplies
-_TAP_MAX_HW = 4
+# "region" (groups 1, a padded kernel, at most this many output positions per image, at least _REGION_MIN_C input and
+# output channels): im2col's columns and Winograd's tiles there are largely padding, which their GEMMs multiply.
+# 2-vCPU Zen 5, b32 unless said, fwd / fwd+bwd ms, region vs the path it replaced (PyTorch): 3x3 512 ch at 2x2
+# 3.2 / 11.3 vs "tap" + "col" 4.2 / 18-23 (3.0-3.3 / 11.8-12.7); 512 ch at 4x4 8.8 / 25-29 vs Winograd 14-16 /
+# 38-44 (7.6-8.1 / 23-25); 256 -> 512 at 4x4 4.2 / 14 vs 8-9 / 28-32 (3.9-4.3 / 12.2); 256 ch at 5x5 2.9 / 8.6 vs
+# 6.1 / 23 (2.7 / 7.1); at 7x7 4.9 / 16.6 vs 6.7 / 24 (4.6 / 16); 3x3 s2 256 -> 512 from 8x8 4.8 / 13.4 vs "col"
+# 5.5 / 17; 32 ch at 4x4 0.24 / 0.52 vs 0.4 / 1.0. At 8x8 Winograd's 2.25x fewer multiplies win (256 ch: 6.0 /
+# 18 vs 7.2 / 27); with 8-16 channels neither wins.
+_REGION_MAX_HW = 49
+_REGION_MIN_C = 32
 
 
 def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo, min_c):
@@ -167,6 +174,9 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
     if (Cg == 1 and O == cfg.groups > 1 and xp is _np and dtype is not None and dtype.name in _WINO_DTYPES
             and _fast.kernels() is not None):
         return "dw"
+    if (cfg.groups == 1 and Ho * Wo <= _REGION_MAX_HW and kh * kw > 1 and (a0 or a1 or b0 or b1)
+            and min(Cg, O) >= _REGION_MIN_C):
+        return "region"
     if (win and H == kh == 1 and a0 == a1 == 0 and sw > 1 and cfg.groups == 1 and kw >= _WIN_MIN_K
             and Cg * kw >= O):
         return "win"
@@ -810,77 +820,6 @@ def _win_bwd_weight(gy, x, cfg, w_shape):
     return _summed_by_thread(images, N, 2 * gy.size * w_shape[1] * kw, xp).reshape(w_shape)
 
 
-# -- "tap": tiny images, only the kernel taps that meet the input ---------------------------------------
-#
-# The weight laid out (O, kh, kw, C) and the input channels-last (N, H, W, C): for output position (oh, ow) and
-# kernel row i, the taps j whose input column lies inside the image are one run, and so are those input columns,
-# so their contribution is one GEMM x_cl[:, row, cols].reshape(N, run*C) @ W_t[:, i, run].reshape(O, run*C)^T
-# with no zeros multiplied (VGG-11's 512 -> 512 at 2x2, b32: 268 MFLOP instead of im2col's 604).
-
-
-def _tap_applies(cfg, kh, kw, Ho, Wo):
-    (a0, a1), (b0, b1) = cfg.pads
-    return (cfg.groups == 1 and cfg.stride == (1, 1) and cfg.dilation == (1, 1) and Ho * Wo <= _TAP_MAX_HW
-            and kh * kw > 1 and (a0 or a1 or b0 or b1))
-
-
-def _tap_fwd(x, w, cfg, Ho, Wo, bias):
-    """The forward over the taps that meet the input (``_tap_gemms``)."""
-    xp = xp_of(x)
-    O, C, kh, kw = w.shape
-    wt = xp.ascontiguousarray(w.transpose(0, 2, 3, 1))  # (O, kh, kw, C)
-    return _tap_gemms(x, lambda i, j0, j1: wt[:, i, j0:j1].reshape(O, (j1 - j0) * C).T, O, kh, kw, cfg, Ho, Wo, bias)
-
-
-def _tap_bwd_input(gy, w, cfg_t, H, W):
-    """The input gradient (N, C, H, W) of a tap-sized stride-1 convolution: itself such a convolution of gy with
-    the flipped, transposed kernel (config ``cfg_t`` of ``_gx_conv_cfg``), over the taps that meet gy only
-    (im2col's columns multiply 5 of every 9 taps as zeros on VGG-11's 2x2 layers)."""
-    xp = xp_of(gy)
-    O, C, kh, kw = w.shape
-    wr = xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1))  # (kh, kw, O, C), flipped
-    return _tap_gemms(gy, lambda i, j0, j1: wr[i, j0:j1].reshape((j1 - j0) * O, C), C, kh, kw, cfg_t, H, W, None)
-
-
-def _tap_gemms(x, rhs, O, kh, kw, cfg, Ho, Wo, bias):
-    """y (N, O, Ho, Wo) of a stride-1 convolution of x (N, C, H, W): per output position, one GEMM per kernel row
-    over the taps whose input lies inside (no padding multiplied), ``rhs(i, j0, j1)`` the ((j1 - j0) * C, O)
-    matrix of row i's taps j0:j1; on the CPU each thread takes its own images (``_by_thread``: with BLAS's
-    threads, the GEMMs started BLAS's parked workers from the calling thread, VGG-11's 2x2 512-channel conv after
-    an idle spell 11-16 ms against 2.5-3.7)."""
-    xp = xp_of(x)
-    N, C, H, W = x.shape
-    (a0, _), (b0, _) = cfg.pads
-    xcl = xp.ascontiguousarray(x.transpose(0, 2, 3, 1))  # (N, H, W, C)
-    y = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
-    b = None if bias is None else bias.astype(y.dtype, copy=False)
-
-    def images(i0, i1):
-        n = i1 - i0
-        acc = xp.empty((n, O), dtype=x.dtype)
-        part = xp.empty((n, O), dtype=x.dtype)
-        for oh in range(Ho):
-            for ow in range(Wo):
-                j0, j1 = max(0, b0 - ow), min(kw, W + b0 - ow)  # taps whose input column is inside
-                first = True
-                for i in range(kh):
-                    r = oh + i - a0
-                    if not 0 <= r < H or j0 >= j1:
-                        continue
-                    c0 = ow + j0 - b0
-                    a = xcl[i0:i1, r, c0:c0 + j1 - j0].reshape(n, (j1 - j0) * C)
-                    xp.matmul(a, rhs(i, j0, j1), out=acc if first else part)
-                    if not first:
-                        acc += part
-                    first = False
-                if first:
-                    acc[...] = 0
-                y[i0:i1, :, oh, ow] = acc if b is None else acc + b
-
-    _by_thread(images, N, 2 * y.size * kh * kw * C, xp)
-    return y
-
-
 # ------------------------------------------------------------------------------------------------
 # raw kernels: the three linear maps of a convolution
 # ------------------------------------------------------------------------------------------------
@@ -904,9 +843,7 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
             y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
         return (y, None) if keep else y
     algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, x.dtype, xp=xp)
-    if algo == "col" and _tap_applies(cfg, kh, kw, Ho, Wo):
-        y, prep = _tap_fwd(x, w, cfg, Ho, Wo, bias), None
-    elif algo == "dw":
+    if algo == "dw":
         y = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
         _depthwise().forward(_pad_nc(x, cfg), w[:, 0], y, *cfg.stride, *cfg.dilation)
         if bias is not None:
@@ -933,6 +870,8 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         if bias is not None:
             y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
         prep = x
+    elif algo == "region":
+        y, prep = conv_regions.forward(x, w, cfg, Ho, Wo, bias), None
     elif algo == "blk":
         prep = None
         y = _blk_fwd(x, w, cfg, Ho, Wo, bias)
@@ -970,10 +909,6 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
         gx = xp.ascontiguousarray(gxpad[:, :, a0:a0 + H, b0:b0 + W]) if (a0, a1, b0, b1) != (0, 0, 0, 0) else gxpad
     elif algo == "wino" and cfg_t is not None:
         gx = _wino_bwd_input(gy, w, cfg_t, H, W)
-    elif (algo == "col" and _tap_applies(cfg, kh, kw, Ho, Wo)
-          and (cfg_tap := _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo, 1)) is not None
-          and _tap_applies(cfg_tap, kh, kw, H, W)):
-        gx = _tap_bwd_input(gy, w, cfg_tap, H, W)
     elif cfg_t is not None:
         gx = _fwd(gy, xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]), cfg_t)
     elif algo == "1x1":
@@ -987,6 +922,8 @@ def _bwd_input(gy, w, cfg, in_shape, bias=None):
         else:
             gx = xp.zeros((N, C, H, W), dtype=gy.dtype)
             gx[:, :, :Ho, :Wo] = r
+    elif algo == "region":
+        gx = conv_regions.input_grad(gy, w, cfg, in_shape)
     elif algo == "blk":
         gx = _blk_bwd_input(gy, w, cfg, in_shape)
     elif algo == "flat":
@@ -1028,6 +965,8 @@ def _bwd_weight(gy, x, cfg, w_shape, prep=None, in_shape=None):
         xa = (x if prep is None else prep[1])[:, :, :Ho, :Wo]
         xs = xa.reshape(N, G, Cg, Ho * Wo).transpose(1, 2, 0, 3).reshape(G, Cg, N * Ho * Wo)
         return _mm(_gy_cn(gy, G), xs.transpose(0, 2, 1)).reshape(O, Cg, 1, 1)
+    if algo == "region":
+        return conv_regions.weight_grad(gy, x, cfg, w_shape)
     if algo == "blk":
         return _blk_bwd_weight(gy, x, cfg, w_shape)
     if algo == "win":
