@@ -71,7 +71,7 @@ def _grad2d(x_np, g_np, k, **kw):
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
-@pytest.mark.parametrize("H, W, k", [(24, 24, 2), (13, 11, 2), (12, 9, 3), (8, 10, (2, 5))])
+@pytest.mark.parametrize("H, W, k", [(24, 24, 2), (2, 2, 2), (4, 6, 2), (13, 11, 2), (12, 9, 3), (8, 10, (2, 5))])
 def test_fast_2d_backward_matches_the_numpy_path(H, W, k, monkeypatch):
     rng = np.random.default_rng(1)
     x = rng.integers(-2, 2, size=(3, 40, H, W)).astype(np.float32)  # many ties
@@ -94,6 +94,19 @@ def test_hand_computed_2d_gradient_with_ties_and_a_tail():
     assert not gx[0, :, 8, :].any() and not gx[0, :, :, 8].any()  # past the last row and column of windows
 
 
+@pytest.mark.parametrize("size", [8, 9])  # 2x2 windows tiling the plane (window rows), and with a tail
+def test_hand_computed_2d_gradient_on_both_kernels(size):
+    x = np.zeros((1, 64, size, size), np.float32)
+    x[0, 0, :2, :2] = [[1, 4], [4, 2]]  # a tie: the first in row-major scan order wins
+    x[0, 0, 2:4, 0:2] = [[0, 0], [0, 3]]
+    x[0, 1, 6:8, 6:8] = [[1, 2], [3, 5]]
+    g = np.arange(1, 64 * 16 + 1, dtype=np.float32).reshape(1, 64, 4, 4)
+    y, gx = _grad2d(x, g, 2)
+    assert y[0, 0, :2, :2].tolist() == [[4, 0], [3, 0]] and y[0, 1, 3, 3] == 5
+    assert gx[0, 0, :4, :4].tolist() == [[0, 1, 2, 0], [0, 0, 0, 0], [0, 0, 6, 0], [0, 5, 0, 0]]
+    assert gx[0, 1, 6:8, 6:8].tolist() == [[0, 0], [0, 32]]
+
+
 def _forward(x_np, k, two_d=False):
     pool = F.max_pool2d if two_d else F.max_pool1d
     with ember.no_grad():
@@ -103,6 +116,7 @@ def _forward(x_np, k, two_d=False):
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
 @pytest.mark.parametrize("shape, k", [((4, 32, 496), 4), ((4, 32, 203), 3), ((2, 64, 65), 2), ((2, 64, 77), 5),
                                       ((3, 40, 13, 11), 2), ((3, 40, 12, 9), 3), ((2, 50, 8, 10), (2, 5)),
+                                      ((3, 40, 12, 10), 2), ((8, 300, 2, 2), 2),
                                       ((2, 50, 9, 12), (3, 1))])
 def test_fast_forward_matches_the_numpy_path_with_nans(shape, k, monkeypatch):
     rng = np.random.default_rng(2)

@@ -319,8 +319,19 @@ def _disjoint_fwd(g, x):
 
     (H, W), (Ho, Wo) = x.shape[-2:], g.out
     out = np.empty(x.shape[:-2] + (Ho, Wo), dtype=x.dtype)
+    if _tiled_2x2(g, H, W):
+        _fast.run_rows(_fast_pool.maxpool2x2_rows_fwd, (np.ascontiguousarray(x).reshape(-1, 2 * W),
+                                                        out.reshape(-1, Wo)), (0, 1))
+        return out
     _fast.run_rows(_fast_pool.maxpool_fwd, (x.reshape(-1, H, W), out.reshape(-1, Ho, Wo), g.k[0], g.k[1]), (0, 1))
     return out
+
+
+def _tiled_2x2(g, H, W):
+    """2x2 windows that tile the planes exactly: the compiled kernels then run over window rows, (planes x Ho,
+    2 W) arrays (b32, fwd / bwd ms: 512 planes of 4x4 0.20 / 6.6 -> 0.07 / 0.17; 64 of 32x32 0.25 / 2.7 ->
+    0.15 / 1.75)."""
+    return g.k == (2, 2) and H == 2 * g.out[0] and W == 2 * g.out[1]
 
 
 def _disjoint_bwd(g, x, out, gout):
@@ -334,6 +345,11 @@ def _disjoint_bwd(g, x, out, gout):
     (H, W), (Ho, Wo) = x.shape[-2:], out.shape[-2:]
     gin = np.empty(x.shape, dtype=x.dtype)
     gout = np.ascontiguousarray(gout)
+    if _tiled_2x2(g, H, W):
+        rows = (-1, 2 * W)
+        _fast.run_rows(_fast_pool.maxpool2x2_rows_bwd, (np.ascontiguousarray(x).reshape(rows), out.reshape(-1, Wo),
+                                                        gout.reshape(-1, Wo), gin.reshape(rows)), (0, 1, 2, 3))
+        return gin
     if g.k == (1, 4) and x.size < _fast._PARALLEL_MIN:
         # MaxPool1d(4): all rows' windows as one row, whose loop the compiler vectorises 32 windows at a time; row
         # by row, short rows ran in its scalar remainder (M5's 1024 rows of 122: 390 -> 90 us)
