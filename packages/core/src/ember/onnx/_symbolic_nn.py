@@ -18,9 +18,12 @@ def _need4d(ctx, node, x):
 
 @symbolic("Convolution")
 def _conv(ctx, node, x, w, b, cfg, out_hw):
+    ins = [ctx.name(x), ctx.name(w)] + ([ctx.name(b)] if b is not None else [])
+    if _rank(ctx, x) == 3:  # conv1d: the primitive's unit-height 2-D config, as ONNX's 1-D Conv
+        return ctx.op("Conv", ins, strides=[cfg.stride[1]], pads=list(cfg.pads[1]), dilations=[cfg.dilation[1]],
+                      group=int(cfg.groups), kernel_shape=list(ctx.shape(w)[2:]))
     _need4d(ctx, node, x)
     pads = [cfg.pads[0][0], cfg.pads[1][0], cfg.pads[0][1], cfg.pads[1][1]]
-    ins = [ctx.name(x), ctx.name(w)] + ([ctx.name(b)] if b is not None else [])
     return ctx.op("Conv", ins, strides=list(cfg.stride), pads=pads, dilations=list(cfg.dilation),
                   group=int(cfg.groups), kernel_shape=list(ctx.shape(w)[2:]))
 

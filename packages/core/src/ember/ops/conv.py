@@ -1016,7 +1016,17 @@ _KEEP_MAX_BYTES = 10 << 20  # small im2col columns are kept anyway (VGG-11's 4x4
 
 
 def _bias_grad(gy):
-    return gy.sum((0, 2, 3))
+    return gy.sum((0,) + tuple(range(2, gy.dim())))
+
+
+def _as4d(a):
+    """A 1-D convolution's (N, C, L) array as (N, C, 1, L), a view; 4-D arrays as they are."""
+    return a[:, :, None] if a.ndim == 3 else a
+
+
+def _as_input_rank(y, ndim):
+    """The (N, O, 1, Lo) result of a 1-D convolution as (N, O, Lo) (``ndim`` 3: its input's rank)."""
+    return y[:, :, 0] if ndim == 3 else y
 
 
 class Convolution(Primitive):
@@ -1024,17 +1034,22 @@ class Convolution(Primitive):
 
     @staticmethod
     def forward(ctx, x, w, b, cfg, out_hw):
+        # a 1-D convolution's (N, C, L) input and (O, C, k) weight run as unit-height 2-D ones, as views here
+        # rather than as view nodes of the graph (three per conv1d, forward and backward: M5 inference at b1
+        # spent about a third of its time in such nodes)
+        xa, wa = _as4d(x._data), _as4d(w._data)
+        bias = None if b is None else b._data
         if ctx.needs_input_grad is None:
-            return _fwd(x._data, w._data, cfg, out_hw, None if b is None else b._data)
-        y, prep = _fwd(x._data, w._data, cfg, out_hw, None if b is None else b._data, keep=True)
+            return _as_input_rank(_fwd(xa, wa, cfg, out_hw, bias), x._data.ndim)
+        y, prep = _fwd(xa, wa, cfg, out_hw, bias, keep=True)
         ctx.save_for_backward(x, w)
         ctx.cfg = cfg
         # the prepared input is kept for the weight gradient only when it is about the input's size (a padded
         # copy, a strided 1x1 subsample); im2col columns (kh*kw times larger) are recomputed in the backward
         keep = prep is not None and ctx.needs_input_grad[1] and (
-            prep[1].size <= _KEEP_MAX_RATIO * x._data.size or prep[1].nbytes <= _KEEP_MAX_BYTES)
+            prep[1].size <= _KEEP_MAX_RATIO * xa.size or prep[1].nbytes <= _KEEP_MAX_BYTES)
         ctx.prep = prep if keep else None
-        return y
+        return _as_input_rank(y, x._data.ndim)
 
     @staticmethod
     def backward(ctx, gy):
@@ -1044,18 +1059,22 @@ class Convolution(Primitive):
         nb = len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]
         gb = _bias_grad(gy) if nb else None
         if STATE.enabled:  # create_graph: a backward made of differentiable primitives
-            gx = ConvolutionBackwardInput.apply(gy, w, None, cfg, tuple(x.shape)) if nx else None
-            gw = ConvolutionBackwardWeight.apply(gy, x, cfg, tuple(w.shape)) if nw else None
+            one_d = x.dim() == 3
+            x4, w4, g4 = (t.unsqueeze(2) for t in (x, w, gy)) if one_d else (x, w, gy)
+            gx = ConvolutionBackwardInput.apply(g4, w4, None, cfg, tuple(x4.shape)) if nx else None
+            gw = ConvolutionBackwardWeight.apply(g4, x4, cfg, tuple(w4.shape)) if nw else None
+            if one_d:
+                gx, gw = (None if t is None else t.squeeze(2) for t in (gx, gw))
             return gx, gw, gb
         prep = ctx.prep
-        g = gy._data
+        g, xa, wa = _as4d(gy._data), _as4d(x._data), _as4d(w._data)
         if prep is not None and nx and nw:
-            gx, gw = _bwd_both(g, w._data, cfg, x._data.shape, prep, True, True)
+            gx, gw = _bwd_both(g, wa, cfg, xa.shape, prep, True, True)
         else:
-            gx = _bwd_input(g, w._data, cfg, x._data.shape) if nx else None
-            gw = _bwd_weight(g, x._data, cfg, w._data.shape, prep) if nw else None
-        return (Tensor._make(gx) if gx is not None else None,
-                Tensor._make(gw) if gw is not None else None, gb)
+            gx = _bwd_input(g, wa, cfg, xa.shape) if nx else None
+            gw = _bwd_weight(g, xa, cfg, wa.shape, prep) if nw else None
+        return (Tensor._make(gx.reshape(x._data.shape)) if gx is not None else None,
+                Tensor._make(gw.reshape(w._data.shape)) if gw is not None else None, gb)
 
 
 class ConvolutionBackwardInput(Primitive):
@@ -1274,9 +1293,7 @@ def _convnd(fname, nd, input, weight, bias, stride, padding, dilation, groups):
         cfg = _Cfg((1, stride[0]), ((0, 0), pads[0]), (1, dilation[0]), groups)
     else:
         cfg = _Cfg(stride, pads, dilation, groups)
-    y = Convolution.apply(_to2d(x, nd), _to2d(weight, nd), bias, cfg, None)
-    if nd == 1:
-        y = y.squeeze(2)
+    y = Convolution.apply(x, weight, bias, cfg, None)  # 1-D: as a unit-height 2-D convolution, inside
     return y if batched else y.squeeze(0)
 
 
