@@ -11,6 +11,7 @@ import weakref
 import numpy
 
 from . import backend, dtypes
+from .size import Size
 
 
 _new = object.__new__
@@ -128,8 +129,6 @@ class Tensor:
 
     @property
     def shape(self):
-        from .size import Size
-
         return Size(self._data.shape)
 
     def size(self, dim=None):
