@@ -623,6 +623,9 @@ def test_strided_1d_windows_path_m5_conv1(rng):
     y2, prep = conv_ops._fwd(x4, w4, cfg, keep=True)  # nothing kept: the weight gradient recomputes the columns
     assert prep is None
     np.testing.assert_array_equal(y2, y)
+    b = rng.standard_normal(32).astype(np.float32)  # with a bias, added as the GEMM's rows move into NCL layout
+    np.testing.assert_allclose(conv_ops._fwd(x4, w4, cfg, bias=b), conv_ops._blk_fwd(x4, w4, cfg, 1, 58, b),
+                               rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")

@@ -777,11 +777,20 @@ def _win_fwd(x, w, cfg, Wo, bias):
     b3 = None if bias is None else bias.reshape(1, O, 1).astype(y.dtype, copy=False)
     nb = _win_batch(N, K, O, Wo, x.dtype.itemsize)
 
+    compiled = xp is _np and _fast.usable(y3, wmt)
+    if compiled:
+        from .. import _fast_conv
+
+        b1 = _np.zeros(O, dtype=y.dtype) if bias is None else _np.ascontiguousarray(bias, dtype=y.dtype)
+
     def images(i0, i1):
         out = xp.empty((nb * Wo, O), dtype=x.dtype)
         for n0, n1, cols in _win_blocks(x[i0:i1], cfg, kw, Wo, O):
             o = out[:(n1 - n0) * Wo]
             xp.matmul(cols, wmt, out=o)
+            if compiled:
+                _fast_conv.rows_to_channels(o.reshape(n1 - n0, Wo, O), b1, y3[i0 + n0:i0 + n1])
+                continue
             src = o.reshape(n1 - n0, Wo, O).transpose(0, 2, 1)
             if b3 is None:
                 y3[i0 + n0:i0 + n1] = src
