@@ -4,7 +4,7 @@ Kernel tap (i, j) of a convolution (groups 1) reaches the outputs whose input pi
 rectangle of output rows and columns (its *region*). On channels-last arrays its contribution is one GEMM,
 ``y[:, region] += x[:, its input pixels] @ W_ij^T``, with M = images x region size, K = C and N = O. Where the
 image is small and padded, im2col's columns are mostly padding (3x3 pad 1 at 4x4: 44 of 144 position-taps are
-zeros, at 2x2: 20 of 36) and Winograd's 4x4 tiles mostly too; here nothing multiplies a zero.
+zeros, at 2x2: 20 of 36) and Winograd's tiles largely too; here nothing multiplies a zero.
 
 The three linear maps share the regions: the forward, the input gradient (the adjoint: each region's
 grad-output block @ W_ij, added onto its input pixels) and the weight gradient (W_ij's: the sum over its region
