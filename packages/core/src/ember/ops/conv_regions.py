@@ -133,11 +133,12 @@ def forward(x, w, cfg, Ho, Wo, bias):
         y[...] = 0 if bias is None else bias.reshape(1, O, 1, 1)
         return y
     b = None if bias is None else bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
+    xcl = _channels_last(x)  # one copy for all threads
 
     def channels(o0, o1):
         wt = _tap_major(w, o0, o1, True)
         ycl = xp.empty((N, Ho, Wo, o1 - o0), dtype=x.dtype)
-        _summed(_channels_last(x), ycl, regs, lambda r, a, out: xp.matmul(a, wt[r[0], r[1]].T, out=out),
+        _summed(xcl, ycl, regs, lambda r, a, out: xp.matmul(a, wt[r[0], r[1]].T, out=out),
                 lambda a, r: _input_block(a, r, cfg), lambda d, r: d[:, r[2]:r[3], r[4]:r[5]],
                 lambda r: _covers(r, Ho, Wo))
         src = ycl.transpose(0, 3, 1, 2)
@@ -163,10 +164,12 @@ def input_grad(gy, w, cfg, in_shape):
         gx[...] = 0
         return gx
 
+    gycl = _channels_last(gy)
+
     def channels(c0, c1):
         wt = _tap_major(w, c0, c1, False)
         gxcl = xp.empty((N, H, W, c1 - c0), dtype=gy.dtype)
-        _summed(_channels_last(gy), gxcl, regs, lambda r, g, out: xp.matmul(g, wt[r[0], r[1]], out=out),
+        _summed(gycl, gxcl, regs, lambda r, g, out: xp.matmul(g, wt[r[0], r[1]], out=out),
                 lambda a, r: a[:, r[2]:r[3], r[4]:r[5]], lambda d, r: _input_block(d, r, cfg),
                 lambda r: _covers_input(r, cfg, H, W))
         gx[:, c0:c1] = gxcl.transpose(0, 3, 1, 2)
@@ -185,12 +188,13 @@ def weight_grad(gy, x, cfg, w_shape):
     gw = xp.empty(w_shape, dtype=gy.dtype)
     regs = regions(cfg, kh, kw, H, W, Ho, Wo)
     biggest = N * max([(r[3] - r[2]) * (r[5] - r[4]) for r in regs] or [0])
+    xcl = _channels_last(x) if regs else None
 
     def channels(o0, o1):
         part = xp.zeros((kh, kw, o1 - o0, C), dtype=gy.dtype) if len(regs) < kh * kw else \
             xp.empty((kh, kw, o1 - o0, C), dtype=gy.dtype)
         if regs:
-            xcl, gcl = _channels_last(x), gy[:, o0:o1].transpose(0, 2, 3, 1)
+            gcl = gy[:, o0:o1].transpose(0, 2, 3, 1)
             a_buf = xp.empty(biggest * C, dtype=x.dtype)
             g_buf = xp.empty(biggest * (o1 - o0), dtype=gy.dtype)
             for r in regs:
