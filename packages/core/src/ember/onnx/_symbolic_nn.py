@@ -42,15 +42,16 @@ def _conv_transpose(ctx, node, z, w, b, cfg, in_shape):
                   group=int(cfg.groups), kernel_shape=list(k), output_padding=opad)
 
 
-def _pool_attrs(geom):
-    """ONNX pooling attributes for an N-d pooling geometry (ceil_mode when an output size needs it)."""
-    ceil = any(o != (n + 2 * p - d * (k - 1) - 1) // s + 1
-               for o, n, p, d, k, s in zip(geom.out, geom.size, geom.p, geom.d, geom.k, geom.s))
-    return dict(kernel_shape=list(geom.k), strides=list(geom.s), pads=list(geom.p) * 2, ceil_mode=int(ceil))
+def _pool_attrs(geom, first=0):
+    """ONNX pooling attributes for an N-d pooling geometry, from its axis ``first`` on (1: a 1-D pooling run as
+    unit-height 2-D), ceil_mode when an output size needs it."""
+    dims = [tuple(v)[first:] for v in (geom.out, geom.size, geom.p, geom.d, geom.k, geom.s)]
+    ceil = any(o != (n + 2 * p - d * (k - 1) - 1) // s + 1 for o, n, p, d, k, s in zip(*dims))
+    return dict(kernel_shape=list(dims[4]), strides=list(dims[5]), pads=list(dims[2]) * 2, ceil_mode=int(ceil))
 
 
-def _need_batched_pool(ctx, node, x, geom):
-    if _rank(ctx, x) != 2 + len(geom.k):
+def _need_batched_pool(ctx, node, x, geom, one_d=False):
+    if _rank(ctx, x) != 2 + len(geom.k) - one_d:
         raise OnnxExporterError(f"{node.kind} on a {_rank(ctx, x)}-D input (unbatched) has no ONNX mapping here; "
                                 "export with a batch dimension")
     twin = ctx.twins.get(id(node))
@@ -65,9 +66,9 @@ def _need_batched_pool(ctx, node, x, geom):
 
 
 @symbolic("MaxPool2dFn")
-def _max_pool(ctx, node, x, geom, return_indices):
-    _need_batched_pool(ctx, node, x, geom)
-    y = ctx.op("MaxPool", [ctx.name(x)], dilations=list(geom.d), **_pool_attrs(geom))
+def _max_pool(ctx, node, x, geom, return_indices, one_d=False):
+    _need_batched_pool(ctx, node, x, geom, one_d)
+    y = ctx.op("MaxPool", [ctx.name(x)], dilations=list(geom.d)[int(one_d):], **_pool_attrs(geom, int(one_d)))
     return [y, None] if return_indices else y
 
 

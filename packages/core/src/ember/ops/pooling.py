@@ -419,36 +419,50 @@ class MaxPool2dFn(Primitive):
     save_output = True  # backward compares the input with it (recomputed if changed in place)
 
     @staticmethod
-    def forward(ctx, x, geom, return_indices):
-        xa = x._data
+    def forward(ctx, x, geom, return_indices, one_d=False):
+        # one_d: max_pool1d's (..., L) input pooled as (..., 1, L), a view here rather than two view nodes
+        xa = _unit_height(x._data, one_d)
         xp = xp_of(xa)
         out = _max_forward(xp, xa, geom)
         if ctx.needs_input_grad is not None:
-            ctx.geom = geom
+            ctx.geom, ctx.one_d = geom, one_d
             ctx.save_for_backward(x)
         if return_indices:
-            idx = geom.flat_index(xp, _max_phase(xp, geom, xa, out))
+            idx = _as_rows(geom.flat_index(xp, _max_phase(xp, geom, xa, out)), one_d)
             ctx.mark_non_differentiable(idx)
-            return out, idx
-        return out
+            return _as_rows(out, one_d), idx
+        return _as_rows(out, one_d)
 
     @staticmethod
     def backward(ctx, gout, gidx=None):
         (x,) = ctx.saved_tensors
-        xa = x._data
+        one_d = ctx.one_d
+        xa = _unit_height(x._data, one_d)
         xp = xp_of(xa)
         saved = ctx.__dict__.get("_saved_out")
         if saved is not None and saved.version.value == saved.saved_version:
-            out = saved.data
+            out = _unit_height(saved.data, one_d)
         else:  # the output was changed in place (PyTorch allows it): recompute the maxima
             out = _max_forward(xp, xa, ctx.geom)
         if STATE.enabled:  # create_graph=True: scatter onto the winners, differentiable in gout
             idx = ctx.geom.flat_index(xp, _max_phase(xp, ctx.geom, xa, out))
-            return _ScatterAddFn.apply(gout.to(x.dtype), idx, xa.shape, len(ctx.geom.size)), None, None
-        ga = gout._data
+            g = gout.to(x.dtype)
+            gin = _ScatterAddFn.apply(g.unsqueeze(-2) if one_d else g, idx, xa.shape, len(ctx.geom.size))
+            return (gin.squeeze(-2) if one_d else gin), None, None, None
+        ga = _unit_height(gout._data, one_d)
         if ga.dtype != out.dtype:
             ga = ga.astype(out.dtype)
-        return Tensor._make(_max_backward(xp, ctx.geom, xa, out, ga)), None, None
+        return Tensor._make(_max_backward(xp, ctx.geom, xa, out, ga).reshape(x._data.shape)), None, None, None
+
+
+def _unit_height(a, one_d):
+    """A 1-D pooling's (..., L) array as (..., 1, L) (a view); others as they are."""
+    return a[..., None, :] if one_d else a
+
+
+def _as_rows(a, one_d):
+    """The inverse of ``_unit_height``."""
+    return a[..., 0, :] if one_d else a
 
 
 def _check_input_dims(x, lo, hi, fname):
@@ -459,11 +473,12 @@ def _check_input_dims(x, lo, hi, fname):
         )
 
 
-def _max_pool2d_impl(x, k, s, p, d, ceil_mode, return_indices):
-    Ho, Wo = _pool2d_shape(x._data, k, s, p, d, ceil_mode, _ZERO_DIM_MSG)
-    _check_real(x._data, "max_pool2d")
-    geom = geometry(tuple(x.shape[-2:]), (Ho, Wo), k, s, p, d)
-    return MaxPool2dFn.apply(x, geom, return_indices)
+def _max_pool2d_impl(x, k, s, p, d, ceil_mode, return_indices, one_d=False):
+    xa = _unit_height(x._data, one_d)
+    Ho, Wo = _pool2d_shape(xa, k, s, p, d, ceil_mode, _ZERO_DIM_MSG)
+    _check_real(xa, "max_pool2d")
+    geom = geometry(tuple(xa.shape[-2:]), (Ho, Wo), k, s, p, d)
+    return MaxPool2dFn.apply(x, geom, return_indices, one_d)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -516,11 +531,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         if Lo <= 0:
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {Lo}")
         _check_float(input._data, "max_pool1d_impl")
-    x = input.unsqueeze(-2)
-    res = _max_pool2d_impl(x, (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices)
-    if return_indices:
-        return res[0].squeeze(-2), res[1].squeeze(-2)
-    return res.squeeze(-2)
+    return _max_pool2d_impl(input, (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices, one_d=True)
 
 
 # ---------------------------------------------------------------------------------------------
