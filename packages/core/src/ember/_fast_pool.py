@@ -151,9 +151,9 @@ def maxpool2x2_rows_bwd(x, out, gout, gin):
     """``maxpool_bwd`` on the window rows of ``maxpool2x2_rows_fwd`` (gin laid out as x)."""
     R, Wo = out.shape
     W = uint64(2 * Wo)
+    zero = gin.dtype.type(0)
     for r in range(R):
         xr, orow, grow, ir = x[r], out[r], gout[r], gin[r]
-        zero = ir.dtype.type(0)
         for ow in range(uint64(Wo)):
             j = uint64(2) * ow
             _put_2x2(xr, xr, ir, ir, j, W + j, orow[ow], grow[ow], zero)

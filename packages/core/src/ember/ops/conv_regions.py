@@ -17,6 +17,8 @@ about 1 ms at 512 x 512 x 3 x 3 on one thread).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as _np
 
 from .. import _fast
@@ -30,9 +32,30 @@ def _reach(offset, stride, n_in, n_out):
     return lo, max(lo, hi)
 
 
+class _Region(NamedTuple):
+    """Kernel tap (i, j), the output rows oh0:oh1 and columns ow0:ow1 it reaches, and the input pixel (ih0, iw0)
+    of output (oh0, ow0)."""
+
+    i: int
+    j: int
+    oh0: int
+    oh1: int
+    ow0: int
+    ow1: int
+    ih0: int
+    iw0: int
+
+    @property
+    def size(self):
+        return (self.oh1 - self.oh0) * (self.ow1 - self.ow0)
+
+    def outputs(self, a):
+        """Its outputs in channels-last ``a`` (n, Ho, Wo, D): a view (n, h, w, D)."""
+        return a[:, self.oh0:self.oh1, self.ow0:self.ow1]
+
+
 def regions(cfg, kh, kw, H, W, Ho, Wo):
-    """[(i, j, oh0, oh1, ow0, ow1, ih0, iw0)]: each kernel tap (i, j) that reaches an output, its output rows
-    oh0:oh1 and columns ow0:ow1, and the input pixel (ih0, iw0) of output (oh0, ow0); largest region first."""
+    """The ``_Region`` of each kernel tap that reaches an output, largest first."""
     (sh, sw), ((a0, _), (b0, _)), (dh, dw) = cfg.stride, cfg.pads, cfg.dilation
     out = []
     for i in range(kh):
@@ -40,31 +63,31 @@ def regions(cfg, kh, kw, H, W, Ho, Wo):
         for j in range(kw):
             ow0, ow1 = _reach(j * dw - b0, sw, W, Wo)
             if oh0 < oh1 and ow0 < ow1:
-                out.append((i, j, oh0, oh1, ow0, ow1, oh0 * sh + i * dh - a0, ow0 * sw + j * dw - b0))
-    out.sort(key=lambda r: -(r[3] - r[2]) * (r[5] - r[4]))
+                out.append(_Region(i, j, oh0, oh1, ow0, ow1, oh0 * sh + i * dh - a0, ow0 * sw + j * dw - b0))
+    out.sort(key=lambda r: -r.size)
     return out
 
 
 def _input_block(a, r, cfg):
     """The input pixels of region ``r`` in channels-last ``a`` (n, H, W, C): a strided view (n, h, w, C)."""
-    _, _, oh0, oh1, ow0, ow1, ih0, iw0 = r
     sh, sw = cfg.stride
-    return a[:, ih0:ih0 + (oh1 - oh0 - 1) * sh + 1:sh, iw0:iw0 + (ow1 - ow0 - 1) * sw + 1:sw]
+    return a[:, r.ih0:r.ih0 + (r.oh1 - r.oh0 - 1) * sh + 1:sh, r.iw0:r.iw0 + (r.ow1 - r.ow0 - 1) * sw + 1:sw]
 
 
 def _covers(r, Ho, Wo):
     """Whether region ``r`` is every output."""
-    return (r[2], r[3], r[4], r[5]) == (0, Ho, 0, Wo)
+    return (r.oh0, r.oh1, r.ow0, r.ow1) == (0, Ho, 0, Wo)
 
 
 def _covers_input(r, cfg, H, W):
     """Whether the input pixels of region ``r`` are the whole image, one output each."""
-    (sh, sw), (h, w) = cfg.stride, (r[3] - r[2], r[5] - r[4])
-    return r[6] == r[7] == 0 and (h, w) == (H, W) and (sh == 1 or H == 1) and (sw == 1 or W == 1)
+    sh, sw = cfg.stride
+    return (r.ih0 == r.iw0 == 0 and (r.oh1 - r.oh0, r.ow1 - r.ow0) == (H, W) and (sh == 1 or H == 1)
+            and (sw == 1 or W == 1))
 
 
 def _flops(regs, N, C, O):
-    return 2 * N * C * O * sum((r[3] - r[2]) * (r[5] - r[4]) for r in regs)
+    return 2 * N * C * O * sum(r.size for r in regs)
 
 
 def _rows(block, buf):
@@ -101,7 +124,7 @@ def _summed(src_cl, dst_cl, regs, product, src_block, dst_block, full):
     zeroed first. Channels-last arrays (n, ., ., D)."""
     xp = xp_of(src_cl)
     n, D, E = src_cl.shape[0], src_cl.shape[-1], dst_cl.shape[-1]
-    biggest = max((r[3] - r[2]) * (r[5] - r[4]) for r in regs) * n
+    biggest = regs[0].size * n  # (largest first)
     a_buf = xp.empty(biggest * D, dtype=src_cl.dtype)
     t_buf = xp.empty(biggest * E, dtype=dst_cl.dtype)
     start = 0
@@ -138,8 +161,8 @@ def forward(x, w, cfg, Ho, Wo, bias):
     def channels(o0, o1):
         wt = _tap_major(w, o0, o1, True)
         ycl = xp.empty((N, Ho, Wo, o1 - o0), dtype=x.dtype)
-        _summed(xcl, ycl, regs, lambda r, a, out: xp.matmul(a, wt[r[0], r[1]].T, out=out),
-                lambda a, r: _input_block(a, r, cfg), lambda d, r: d[:, r[2]:r[3], r[4]:r[5]],
+        _summed(xcl, ycl, regs, lambda r, a, out: xp.matmul(a, wt[r.i, r.j].T, out=out),
+                lambda a, r: _input_block(a, r, cfg), lambda d, r: r.outputs(d),
                 lambda r: _covers(r, Ho, Wo))
         src = ycl.transpose(0, 3, 1, 2)
         if b is None:
@@ -169,8 +192,8 @@ def input_grad(gy, w, cfg, in_shape):
     def channels(c0, c1):
         wt = _tap_major(w, c0, c1, False)
         gxcl = xp.empty((N, H, W, c1 - c0), dtype=gy.dtype)
-        _summed(gycl, gxcl, regs, lambda r, g, out: xp.matmul(g, wt[r[0], r[1]], out=out),
-                lambda a, r: a[:, r[2]:r[3], r[4]:r[5]], lambda d, r: _input_block(d, r, cfg),
+        _summed(gycl, gxcl, regs, lambda r, g, out: xp.matmul(g, wt[r.i, r.j], out=out),
+                lambda a, r: r.outputs(a), lambda d, r: _input_block(d, r, cfg),
                 lambda r: _covers_input(r, cfg, H, W))
         gx[:, c0:c1] = gxcl.transpose(0, 3, 1, 2)
 
@@ -187,7 +210,7 @@ def weight_grad(gy, x, cfg, w_shape):
     Ho, Wo = gy.shape[2:]
     gw = xp.empty(w_shape, dtype=gy.dtype)
     regs = regions(cfg, kh, kw, H, W, Ho, Wo)
-    biggest = N * max([(r[3] - r[2]) * (r[5] - r[4]) for r in regs] or [0])
+    biggest = N * regs[0].size if regs else 0
     xcl = _channels_last(x) if regs else None
 
     def channels(o0, o1):
@@ -198,8 +221,8 @@ def weight_grad(gy, x, cfg, w_shape):
             a_buf = xp.empty(biggest * C, dtype=x.dtype)
             g_buf = xp.empty(biggest * (o1 - o0), dtype=gy.dtype)
             for r in regs:
-                g = _rows(gcl[:, r[2]:r[3], r[4]:r[5]], g_buf)
-                xp.matmul(g.T, _rows(_input_block(xcl, r, cfg), a_buf), out=part[r[0], r[1]])
+                g = _rows(r.outputs(gcl), g_buf)
+                xp.matmul(g.T, _rows(_input_block(xcl, r, cfg), a_buf), out=part[r.i, r.j])
         gw[o0:o1] = part.transpose(2, 3, 0, 1)
 
     _by_channels(channels, O, _flops(regs, N, C, O), xp)

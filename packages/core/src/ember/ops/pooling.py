@@ -320,8 +320,7 @@ def _disjoint_fwd(g, x):
     (H, W), (Ho, Wo) = x.shape[-2:], g.out
     out = np.empty(x.shape[:-2] + (Ho, Wo), dtype=x.dtype)
     if _tiled_2x2(g, H, W):
-        _fast.run_rows(_fast_pool.maxpool2x2_rows_fwd, (np.ascontiguousarray(x).reshape(-1, 2 * W),
-                                                        out.reshape(-1, Wo)), (0, 1))
+        _fast.run_rows(_fast_pool.maxpool2x2_rows_fwd, (x.reshape(-1, 2 * W), out.reshape(-1, Wo)), (0, 1))
         return out
     _fast.run_rows(_fast_pool.maxpool_fwd, (x.reshape(-1, H, W), out.reshape(-1, Ho, Wo), g.k[0], g.k[1]), (0, 1))
     return out
@@ -347,8 +346,8 @@ def _disjoint_bwd(g, x, out, gout):
     gout = np.ascontiguousarray(gout)
     if _tiled_2x2(g, H, W):
         rows = (-1, 2 * W)
-        _fast.run_rows(_fast_pool.maxpool2x2_rows_bwd, (np.ascontiguousarray(x).reshape(rows), out.reshape(-1, Wo),
-                                                        gout.reshape(-1, Wo), gin.reshape(rows)), (0, 1, 2, 3))
+        _fast.run_rows(_fast_pool.maxpool2x2_rows_bwd, (x.reshape(rows), out.reshape(-1, Wo), gout.reshape(-1, Wo),
+                                                        gin.reshape(rows)), (0, 1, 2, 3))
         return gin
     if g.k == (1, 4) and x.size < _fast._PARALLEL_MIN:
         # MaxPool1d(4): all rows' windows as one row, whose loop the compiler vectorises 32 windows at a time; row
