@@ -107,6 +107,10 @@ def test_functional_matches_recorded_torch(name, device, algo):
     np.testing.assert_allclose(_np(w.grad), REF[f"{name}/gw"], rtol=1e-5, atol=1e-5)
     if b is not None:
         np.testing.assert_allclose(_np(b.grad), REF[f"{name}/gb"], rtol=1e-5, atol=1e-5)
+    with ember.no_grad(), warnings.catch_warnings():  # no backward to come: small 1-D ones take "seq"
+        warnings.simplefilter("ignore")
+        y = getattr(F, meta["fn"])(x, w, b, **_kw(meta["kw"]))
+    np.testing.assert_allclose(_np(y), REF[f"{name}/y"], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", FUNCTIONAL)
@@ -577,6 +581,7 @@ def test_strided_1d_windows_path(rng, monkeypatch, blocks, xs, ws, kw):
     every block size, against a float64 direct sum: output and weight gradient (the input gradient is the other
     paths'), gradcheck and gradgradcheck."""
     monkeypatch.setattr(conv_ops, "_WIN_MIN_K", 1)
+    monkeypatch.setattr(conv_ops, "_SEQ_MAX_FLOPS", 0)  # "win" even for the no-grad forward of these small ones
     monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)  # each thread its own images, even these few
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     Wo = (xs[2] + 2 * kw.get("padding", 0) - kw.get("dilation", 1) * (ws[2] - 1) - 1) // kw["stride"] + 1
@@ -606,9 +611,58 @@ def test_strided_1d_windows_path(rng, monkeypatch, blocks, xs, ws, kw):
         assert gradgradcheck(lambda x, w, b: F.conv1d(x, w, b, **kw), (xg, wg, bg))
 
 
-def test_strided_1d_windows_path_m5_conv1(rng):
+@pytest.mark.parametrize("xs, ws, kw", [
+    ((3, 4, 9), (5, 4, 3), {}),
+    ((1, 4, 9), (5, 4, 3), {"bias": False}),  # one sequence
+    ((3, 4, 9), (5, 4, 1), {"stride": 2}),  # one tap (at stride 1, "1x1")
+    ((3, 4, 11), (5, 4, 3), {"stride": 2}),  # columns copied from a strided view
+    ((3, 4, 11), (5, 4, 3), {"dilation": 2, "padding": 1}),
+    ((2, 3, 6), (4, 3, 4), {"padding": 3, "stride": 3, "dilation": 2}),
+])
+def test_small_1d_forward_seq_path_matches_direct_sum(rng, monkeypatch, device, xs, ws, kw):
+    """A small 1-D convolution with no backward to come runs "seq" (batched GEMMs on the calling thread, per tap
+    on views at stride 1): values, with and without a bias, against a float64 direct sum; a forward that keeps
+    what its backward needs takes another path."""
+    taken = []
+    real = conv_ops._seq_fwd
+    monkeypatch.setattr(conv_ops, "_seq_fwd", lambda *a: taken.append(1) or real(*a))
+    kw = dict(kw)
+    bias = kw.pop("bias", True)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    xt, wt = ember.tensor(x, device=device), ember.tensor(w, device=device)
+    bt = ember.tensor(b, device=device) if bias else None
+    p, s, d = kw.get("padding", 0), kw.get("stride", 1), kw.get("dilation", 1)
+    ref = _direct_conv(x[:, :, None], w[:, :, None], (1, s), ((0, 0), (p, p)), (1, d))[:, :, 0]
+    if bias:
+        ref = ref + b[:, None]
+    with ember.no_grad():
+        y = F.conv1d(xt, wt, bt, **kw)
+    assert taken == [1]
+    np.testing.assert_allclose(_np(y), ref, rtol=1e-10, atol=1e-10)
+    xg = ember.tensor(x, device=device, requires_grad=True)
+    np.testing.assert_allclose(_np(F.conv1d(xg, wt, bt, **kw)), ref, rtol=1e-10, atol=1e-10)
+    assert taken == [1]
+
+
+def test_seq_selection():
+    """"seq" takes the forward of small ungrouped 1-D convolutions when the batch is given (no backward to come):
+    M5's conv2-4 at b32; not 2-D ones, grouped ones, long outputs or large ones (M5's conv1 at b32)."""
+    f32 = np.dtype("float32")
+    one = conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+    for L, c, o in ((124, 32, 32), (30, 32, 64), (7, 64, 64)):
+        assert conv_ops._algo(one, 1, 3, 1, L, 1, L - 2, c, o, f32, N=32) == "seq"
+        assert conv_ops._algo(one, 1, 3, 1, L, 1, L - 2, c, o, f32) != "seq"
+    assert conv_ops._algo(one, 3, 3, 9, 9, 7, 7, 32, 32, f32, N=32) != "seq"
+    assert conv_ops._algo(conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 2), 1, 3, 1, 30, 1, 28, 16, 32, f32, N=2) != "seq"
+    assert conv_ops._algo(one, 1, 3, 1, 400, 1, 398, 4, 4, f32, N=2) != "seq"
+    m5_conv1 = conv_ops._Cfg((1, 16), ((0, 0), (0, 0)), (1, 1), 1)
+    assert conv_ops._algo(m5_conv1, 1, 80, 1, 8000, 1, 496, 1, 32, f32, N=32) == "win"
+
+
+def test_strided_1d_windows_path_m5_conv1(rng, monkeypatch):
     """M5's first layer (1 -> 32 channels, kernel 80, stride 16) takes the "win" path and matches the per-image
     blocks path in float32 (forward and weight gradient), on a non-contiguous input."""
+    monkeypatch.setattr(conv_ops, "_SEQ_MAX_FLOPS", 0)  # a batch of 6 would take "seq" in a no-grad forward
     x = rng.standard_normal((6, 2, 1000)).astype(np.float32)[:, 1:]  # every other channel block: strided input
     w = (rng.standard_normal((32, 1, 80)) * 0.1).astype(np.float32)
     cfg = conv_ops._Cfg((1, 16), ((0, 0), (0, 0)), (1, 1), 1)

@@ -159,17 +159,43 @@ def cols_nchw(x, cols, sh, sw, dh, dw, a0, b0, adjoint):
 @njit(nogil=True, cache=True, boundscheck=False)
 def rows_to_channels(src, bias, dst):
     """dst (b, O, L) = src (b, L, O) transposed, plus ``bias`` (O) per channel: a GEMM's positions-by-channels
-    output moved into NCL layout. Each source row is read once and added into O output rows (an unrolled
-    transpose of NumPy's strided copy: 4 images of 496 x 32, 0.041 -> 0.020 ms)."""
+    output moved into NCL layout, a tile of 16 positions at a time: each output row gets a 16-element run read
+    down a column of the tile, which stays in L1 (16 images of 496 x 32: 0.120 -> 0.065 ms, against 0.213 for
+    NumPy's strided add)."""
     b, L, O = src.shape
     for n in range(b):
         s, d = src[n], dst[n]
-        for o in range(O):
-            v = bias[o]
-            dr = d[o]
-            for j in range(L):
-                dr[j] = v
-        for j in range(L):
-            sj = s[j]
+        j0 = 0
+        while j0 + 16 <= L:
             for o in range(O):
-                d[o, j] += sj[o]
+                v = bias[o]
+                dr = d[o]
+                for jj in range(16):
+                    dr[j0 + jj] = s[j0 + jj, o] + v
+            j0 += 16
+        for j in range(j0, L):
+            for o in range(O):
+                d[o, j] = s[j, o] + bias[o]
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
+def windows_1d(x, n0, stride, dilation, cols):
+    """cols (b, Wo, C, k) = the windows of sequences n0:n0 + b of x (N, C, W), both C-contiguous: row (n, t, c)
+    is x[n0 + n, c, t*stride + q*dilation] over the k taps q. Unsigned offsets let the copy of each row
+    vectorise (3 images of M5's input, 496 windows of 80 samples: 0.0125 ms in NumPy's strided copy, 0.0044
+    here)."""
+    b, Wo, C, k = cols.shape
+    W = x.shape[2]
+    xf, cf = x.reshape(-1), cols.reshape(-1)
+    uk, us, ud = uint64(k), uint64(stride), uint64(dilation)
+    for n in range(b):
+        for t in range(Wo):
+            for c in range(C):
+                src = uint64(((n0 + n) * C + c) * W) + uint64(t) * us
+                dst = uint64(((n * Wo + t) * C + c) * k)
+                if ud == 1:
+                    for q in range(uk):
+                        cf[dst + q] = xf[src + q]
+                else:
+                    for q in range(uk):
+                        cf[dst + q] = xf[src + q * ud]

@@ -19,6 +19,10 @@ Algorithms (chosen per shape, see ``_algo``), all as BLAS GEMMs:
   images as (b*Wo, C*k) columns (runs of k contiguous samples), one GEMM columns @ W^T per block into a
   (b*Wo, O) buffer transposed into the output; the weight gradient is gy (O, b*Wo) @ columns, recomputed block
   by block; the input gradient is "blk"'s or "col"'s.
+* ``"seq"`` (1-D, groups 1, the forward of a small conv when no backward follows: fewer than ``_BLK_MIN_HW``
+  outputs per sequence and at most ``_SEQ_MAX_FLOPS``; M5's later layers in inference): on the calling
+  thread, batched GEMMs straight into the output, one per tap on views of the input at stride 1, else one
+  over columns copied from a strided view. Its gradients are the other paths'.
 * ``"blk"`` (groups 1, at least ``_BLK_MIN_HW`` output positions per image): im2col of one image (or a
   few small ones) at a time in its own (C, H, W) layout into small reused buffers, one K = C*kh*kw GEMM
   per image written straight into the output; the backward recomputes the columns (nothing is kept) and,
@@ -51,6 +55,7 @@ one thread each: 128 ch at 16x16 1.55x -> 1.15x, 256 ch at 8x8 1.55x -> 1.0x, 51
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as _np
@@ -115,6 +120,12 @@ _BLK_BYTES = 1 << 21  # target size of one block of im2col columns (several imag
 _WIN_MIN_K = 16
 _WIN_BYTES = 1 << 19  # target size of one block of columns or of GEMM output (in a core's L2)
 
+# "seq" (small 1-D forwards, one thread): handing half of such a conv to a second thread costs more than it
+# saves here, and "flat"'s layout passes cost more than the GEMMs. Forward, b32, ms, seq vs the path it
+# replaced (PyTorch, 2 threads): M5's conv2 32 ch at L 124 (24 MFLOP) 0.18 vs 0.36 "flat" (0.12); conv3
+# 32 -> 64 at 30 0.11 vs 0.13 (0.08); conv4 64 ch at 7 0.07 vs 0.10 "col" (0.065)
+_SEQ_MAX_FLOPS = 1 << 25
+
 
 # the input gradient as a convolution needs enough input channels (its GEMM's rows); below, GEMM + the compiled
 # col2im fold is faster (fwd+bwd, b64 32 -> 64 at 26x26: 35.6 vs 41.3 ms; 48 -> 64 at 32x32 b32: 41.4 vs 43.5;
@@ -167,7 +178,9 @@ def _gx_conv_cfg(cfg, kh, kw, C, H, W, Ho, Wo, min_c):
     return _Cfg((1, 1), ((dh * (kh - 1) - a0, H - Ho + a0), (dw * (kw - 1) - b0, W - Wo + b0)), (dh, dw), 1)
 
 
-def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
+def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None, N=None):
+    """The algorithm for this shape (module docstring). ``win``: allow "win" (its input gradient is another
+    path's); ``N``: the batch of a forward, which allows "seq"."""
     (sh, sw), ((a0, a1), (b0, b1)) = cfg.stride, cfg.pads
     if kh == kw == 1 and sh == sw == 1 and a0 == a1 == b0 == b1 == 0:
         return "1x1"
@@ -177,6 +190,9 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None):
     if (cfg.groups == 1 and Ho * Wo <= _REGION_MAX_HW and kh * kw > 1 and (a0 or a1 or b0 or b1)
             and min(Cg, O) >= _REGION_MIN_C):
         return "region"
+    if (N is not None and H == kh == 1 and cfg.groups == 1 and Wo < _BLK_MIN_HW
+            and 2 * N * O * Cg * kw * Wo <= _SEQ_MAX_FLOPS):
+        return "seq"
     if (win and H == kh == 1 and a0 == a1 == 0 and sw > 1 and cfg.groups == 1 and kw >= _WIN_MIN_K
             and Cg * kw >= O):
         return "win"
@@ -720,6 +736,44 @@ def _blk_bwd_input(gy, w, cfg, in_shape):
     return gx
 
 
+def _seq_fwd(x, w, cfg, Wo, bias):
+    """A small 1-D convolution's forward on the calling thread. Stride 1: one batched GEMM per tap,
+    W[:, :, j] (O, C) @ x[:, :, j*d:j*d + Wo], on views of the input (no copy); otherwise the windows copied out
+    of a strided view as columns (N, C*k, Wo) and one batched GEMM W (O, C*k) @ columns. Per-tap GEMMs were
+    as fast or faster at stride 1 (b32, 64 ch at L 7: 0.05 vs 0.09 ms; 32 ch at L 124: 0.165 either way)."""
+    xp = xp_of(x)
+    N, C = x.shape[:2]
+    O, _, _, kw = w.shape
+    sw, dw = cfg.stride[1], cfg.dilation[1]
+    x3 = _win_padded(x, cfg)
+    y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
+    y3 = y.reshape(N, O, Wo)
+    with _unparked_or_one_thread(xp):
+        if sw == 1:
+            taps = xp.ascontiguousarray(w.reshape(O, C, kw).transpose(2, 0, 1))
+            xp.matmul(taps[0], x3[:, :, :Wo], out=y3)
+            tmp = xp.empty_like(y3) if kw > 1 else None
+            for j in range(1, kw):
+                xp.matmul(taps[j], x3[:, :, j * dw:j * dw + Wo], out=tmp)
+                y3 += tmp
+        else:
+            cols = xp.empty((N, C, kw, Wo), dtype=x.dtype)
+            cols[...] = _win_view(x3, cfg, kw, Wo).transpose(0, 2, 3, 1)
+            xp.matmul(w.reshape(O, C * kw), cols.reshape(N, C * kw, Wo), out=y3)
+    if bias is not None:
+        y3 += bias.reshape(O, 1).astype(y.dtype, copy=False)
+    return y
+
+
+def _unparked_or_one_thread(xp):
+    """BLAS on one thread while its workers are parked (``_parallel.unparked_or_one_thread``), on the CPU."""
+    if xp is not _np:
+        return contextlib.nullcontext()
+    from .. import _parallel
+
+    return _parallel.unparked_or_one_thread()
+
+
 # -- "win": strided 1-D convolutions, windows copied in one go, one GEMM per block of images ---------
 #
 # The input's windows are a zero-copy strided view (N, Wo, C, k); a block of images is copied out of it in one
@@ -728,18 +782,24 @@ def _blk_bwd_input(gy, w, cfg, in_shape):
 # over the blocks.
 
 
-def _win_view(x, cfg, kw, Wo):
-    """The windows of x (N, C, 1, W), zero-padded on the left and right as cfg says (a copy then), as a
-    strided view (N, Wo, C, kw)."""
+def _win_padded(x, cfg):
+    """x (N, C, 1, W) as (N, C, Wp), zero-padded on the left and right as cfg says (a copy then)."""
     xp = xp_of(x)
     N, C, _, W = x.shape
+    x3 = x.reshape(N, C, W)
     b0, b1 = cfg.pads[1]
     if b0 or b1:
-        xpad = xp.zeros((N, C, 1, W + b0 + b1), dtype=x.dtype)
-        xpad[..., b0:b0 + W] = x
-        x = xpad
-    sN, sC, _, sW = x.strides
-    return xp.lib.stride_tricks.as_strided(x, (N, Wo, C, kw), (sN, cfg.stride[1] * sW, sC, cfg.dilation[1] * sW))
+        xpad = xp.zeros((N, C, W + b0 + b1), dtype=x.dtype)
+        xpad[:, :, b0:b0 + W] = x3
+        x3 = xpad
+    return x3
+
+
+def _win_view(x3, cfg, kw, Wo):
+    """The windows of the padded x3 (N, C, Wp) as a strided view (N, Wo, C, kw)."""
+    sN, sC, sW = x3.strides
+    return xp_of(x3).lib.stride_tricks.as_strided(
+        x3, (x3.shape[0], Wo, x3.shape[1], kw), (sN, cfg.stride[1] * sW, sC, cfg.dilation[1] * sW))
 
 
 def _win_batch(N, K, O, Wo, itemsize):
@@ -748,17 +808,29 @@ def _win_batch(N, K, O, Wo, itemsize):
 
 
 def _win_blocks(x, cfg, kw, Wo, O):
-    """Yield (n0, n1, cols (b*Wo, C*kw)) over the batch of x (N, C, 1, W); the buffer is reused."""
+    """Yield (n0, n1, cols (b*Wo, C*kw)) over the batch of x (N, C, 1, W); the buffer is reused. The copy is
+    compiled where it can be (``_fast_conv.windows_1d``), else NumPy's from a strided view."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     nb = _win_batch(N, C * kw, O, Wo, x.dtype.itemsize)
-    view = _win_view(x, cfg, kw, Wo)
+    x3 = _win_padded(x, cfg)
     cols = xp.empty((nb, Wo, C, kw), dtype=x.dtype)
+    if type(x3) is _np.ndarray and x3.dtype.name in ("float32", "float64") and _fast.kernels() is not None:
+        from .. import _fast_conv
+
+        x3 = _np.ascontiguousarray(x3)
+
+        def copy(n0, n1):
+            _fast_conv.windows_1d(x3, n0, cfg.stride[1], cfg.dilation[1], cols[:n1 - n0])
+    else:
+        view = _win_view(x3, cfg, kw, Wo)
+
+        def copy(n0, n1):
+            cols[:n1 - n0] = view[n0:n1]
     for n0 in range(0, N, nb):
         n1 = min(N, n0 + nb)
-        b = n1 - n0
-        cols[:b] = view[n0:n1]
-        yield n0, n1, cols[:b].reshape(b * Wo, C * kw)
+        copy(n0, n1)
+        yield n0, n1, cols[:n1 - n0].reshape((n1 - n0) * Wo, C * kw)
 
 
 def _win_fwd(x, w, cfg, Wo, bias):
@@ -851,7 +923,9 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         if bias is not None:
             y += bias.reshape(1, O, 1, 1).astype(y.dtype, copy=False)
         return (y, None) if keep else y
-    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, x.dtype, xp=xp)
+    # "seq" only where nothing is kept: a training forward's "flat" layout serves its backward too (M5's conv2
+    # fwd+bwd 1.13 ms, 1.22 with a "seq" forward)
+    algo = _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O, x.dtype, xp=xp, N=None if keep else N)
     if algo == "dw":
         y = xp.empty((N, O, Ho, Wo), dtype=x.dtype)
         _depthwise().forward(_pad_nc(x, cfg), w[:, 0], y, *cfg.stride, *cfg.dilation)
@@ -886,6 +960,8 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         y = _blk_fwd(x, w, cfg, Ho, Wo, bias)
     elif algo == "win":
         y, prep = _win_fwd(x, w, cfg, Wo, bias), None
+    elif algo == "seq":
+        y, prep = _seq_fwd(x, w, cfg, Wo, bias), None
     elif algo == "flat":
         prep = _pad_cl(x, cfg)
         y = _flat_fwd(prep, w, cfg, Ho, Wo, bias)
