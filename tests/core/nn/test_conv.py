@@ -659,6 +659,53 @@ def test_seq_selection():
     assert conv_ops._algo(m5_conv1, 1, 80, 1, 8000, 1, 496, 1, 32, f32, N=32) == "win"
 
 
+@pytest.mark.parametrize("xs, ws, kw", [
+    ((5, 1, 1000), (32, 1, 80), {"stride": 16}),  # M5's first layer
+    ((3, 2, 1200), (8, 2, 20), {"stride": 4, "padding": 7, "dilation": 2}),
+])
+def test_strided_1d_windows_compiled_calls(rng, monkeypatch, xs, ws, kw):
+    """The float32 "win" forward and weight gradient run each thread's share in one compiled call
+    (``_fast_conv.win_forward``: window copy, BLAS sgemm, move into NCL; ``win_weight_grad``: window copy, one
+    accumulating sgemm per sequence) and match the NumPy-call path, blocks of one or two sequences, the batch
+    shared out among the threads."""
+    if conv_ops._win_native(np.zeros(1, np.float32), np.zeros(1, np.float32)) is None or not ember._fast.enabled():
+        pytest.skip("needs numba and NumPy's BLAS sgemm")
+    from ember import _fast_conv
+
+    monkeypatch.setattr(conv_ops, "_SEQ_MAX_FLOPS", 0)
+    monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)
+    x = rng.standard_normal(xs).astype(np.float32)
+    w, b = (rng.standard_normal(ws) * 0.1).astype(np.float32), rng.standard_normal(ws[0]).astype(np.float32)
+    calls = []
+    real = _fast_conv.win_forward
+    monkeypatch.setattr(_fast_conv, "win_forward", lambda *a: calls.append(a[1:3]) or real(*a))
+    real_wg = _fast_conv.win_weight_grad
+    monkeypatch.setattr(_fast_conv, "win_weight_grad", lambda *a: calls.append(("wgrad",) + a[1:3]) or real_wg(*a))
+
+    def conv(blocks):
+        monkeypatch.setattr(conv_ops, "_WIN_BYTES", blocks * ws[0] * 4 * 300)
+        with ember.no_grad():
+            return F.conv1d(ember.tensor(x), ember.tensor(w), ember.tensor(b), **kw).numpy()
+
+    p, s, d = kw.get("padding", 0), kw["stride"], kw.get("dilation", 1)
+    cfg = conv_ops._Cfg((1, s), ((0, 0), (p, p)), (1, d), 1)
+    ys = [conv(blocks) for blocks in (1, 2)]
+    half = -(-xs[0] // 2)
+    assert sorted(calls) == sorted(2 * [(0, half), (half, xs[0])])  # one call per thread
+    g = rng.standard_normal((xs[0], ws[0], 1, ys[0].shape[-1])).astype(np.float32)
+    calls.clear()
+    wgrad = conv_ops._win_bwd_weight(g, x[:, :, None], cfg, (ws[0], ws[1], 1, ws[2]))
+    assert sorted(calls) == [("wgrad", 0, half), ("wgrad", half, xs[0])]
+    calls.clear()
+    monkeypatch.setattr(conv_ops, "_win_native", lambda x, y: None)
+    for blocks, y in zip((1, 2), ys):
+        np.testing.assert_allclose(y, conv(blocks), rtol=1e-5, atol=1e-5)
+    assert not calls
+    ref = conv_ops._win_bwd_weight(g, x[:, :, None], cfg, (ws[0], ws[1], 1, ws[2]))
+    assert wgrad.dtype == np.float32
+    np.testing.assert_allclose(wgrad, ref, rtol=1e-4, atol=1e-3)
+
+
 def test_strided_1d_windows_path_m5_conv1(rng, monkeypatch):
     """M5's first layer (1 -> 32 channels, kernel 80, stride 16) takes the "win" path and matches the per-image
     blocks path in float32 (forward and weight gradient), on a non-contiguous input."""

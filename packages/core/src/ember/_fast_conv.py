@@ -199,3 +199,54 @@ def windows_1d(x, n0, stride, dilation, cols):
                 else:
                     for q in range(uk):
                         cf[dst + q] = xf[src + q * ud]
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
+def win_forward(x, n0, n1, stride, dilation, wmt, bias, y, cols, out, gemm, ints, scal):
+    """The "win" forward of sequences n0:n1 in one call without the GIL (a thread's share): per block of
+    b = cols.shape[0] sequences, their windows copied into ``cols`` (b, Wo, C, k) (``windows_1d``), one BLAS sgemm
+    cols (b*Wo, C*k) @ ``wmt`` (C*k, O) into ``out`` (b*Wo, O) (``gemm``: Fortran sgemm taking addresses, its
+    integers of BLAS's type in ``ints`` (4), ``scal`` = (1, 0) float32), then moved with the bias into y (N, O, Wo)
+    (``rows_to_channels``). The NumPy calls in between took the GIL back and forth with the other thread's."""
+    nb, Wo, C, k = cols.shape
+    O = wmt.shape[1]
+    K = C * k
+    ints[1] = O
+    ints[3] = K
+    p_t, p_m, p_k = ints.ctypes.data, ints[1:].ctypes.data, ints[3:].ctypes.data
+    p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
+    for a in range(n0, n1, nb):
+        b = min(nb, n1 - a)
+        blk = cols[:b]
+        windows_1d(x, a, stride, dilation, blk)
+        ints[2] = b * Wo
+        # column-major: out^T (O, b*Wo) = wmt^T (O, K) @ cols^T (K, b*Wo)
+        gemm(p_t, p_t, p_m, ints[2:].ctypes.data, p_k, p_one, wmt.ctypes.data, p_m, blk.ctypes.data, p_k, p_zero,
+             out.ctypes.data, p_m, 1, 1)
+        rows_to_channels(out[:b * Wo].reshape(b, Wo, O), bias, y[a:a + b])
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
+def win_weight_grad(x, n0, n1, stride, dilation, gy, acc, cols, gemm, ints, scal):
+    """The "win" weight gradient of sequences n0:n1 in one call without the GIL (a thread's share): ``acc``
+    (O, C*k) = the sum over them of gy[n] (O, Wo) @ columns (Wo, C*k), the columns copied per block of
+    b = cols.shape[0] sequences into ``cols`` (b, Wo, C, k) (``windows_1d``), one BLAS sgemm per sequence
+    accumulating into ``acc`` (``gemm``, ``ints`` (5) and ``scal`` = (1, 0) as in ``win_forward``). gy (N, O, Wo)
+    C-contiguous."""
+    nb, Wo, C, k = cols.shape
+    O = acc.shape[0]
+    K = C * k
+    ints[1] = K
+    ints[2] = O
+    ints[3] = Wo
+    p_t, p_K, p_O, p_W = ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data
+    p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
+    first = True
+    for a in range(n0, n1, nb):
+        b = min(nb, n1 - a)
+        windows_1d(x, a, stride, dilation, cols[:b])
+        for j in range(b):
+            # column-major: acc^T (K, O) (+)= cols[j]^T (K, Wo) @ gy[a + j]^T (Wo, O)
+            gemm(p_t, p_t, p_K, p_O, p_W, p_one, cols[j].ctypes.data, p_K, gy[a + j].ctypes.data, p_W,
+                 p_zero if first else p_one, acc.ctypes.data, p_K, 1, 1)
+            first = False

@@ -854,6 +854,20 @@ def _win_fwd(x, w, cfg, Wo, bias):
         from .. import _fast_conv
 
         b1 = _np.zeros(O, dtype=y.dtype) if bias is None else _np.ascontiguousarray(bias, dtype=y.dtype)
+        native = _win_native(x, y)
+        if native is not None:  # each thread's share in one compiled call, the GIL released throughout
+            x3 = _np.ascontiguousarray(_win_padded(x, cfg))
+            gemm, int_t = native
+
+            def images(i0, i1):
+                cols = _np.empty((nb, Wo, C, kw), dtype=y.dtype)
+                out = _np.empty((nb * Wo, O), dtype=y.dtype)
+                ints = _np.array([ord("N"), 0, 0, 0], dtype=int_t)
+                _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, gemm, ints,
+                                       _np.array([1.0, 0.0], dtype=_np.float32))
+
+            _by_thread(images, N, 2 * y.size * K, xp)
+            return y
 
     def images(i0, i1):
         out = xp.empty((nb * Wo, O), dtype=x.dtype)
@@ -873,6 +887,17 @@ def _win_fwd(x, w, cfg, Wo, bias):
     return y
 
 
+def _win_native(x, y):
+    """(sgemm, BLAS's integer dtype) for ``_fast_conv.win_forward`` where x and y are float32 and NumPy's BLAS
+    sgemm was found (``_fast_rnn.native``); else None."""
+    if x.dtype != _np.float32 or y.dtype != _np.float32:
+        return None
+    from .. import _fast_rnn
+
+    native = _fast_rnn.native()
+    return None if native is None else (native[0], native[3])
+
+
 def _win_bwd_weight(gy, x, cfg, w_shape):
     """dW (O, C*kw) = sum over blocks of gy (O, b*Wo) @ cols, the columns recomputed block by block. On the CPU each
     thread sums its own images (one-thread GEMMs: from the calling thread, OpenBLAS's workers parked by the
@@ -881,6 +906,25 @@ def _win_bwd_weight(gy, x, cfg, w_shape):
     xp = xp_of(gy)
     N, O, _, Wo = gy.shape
     kw = w_shape[3]
+    K = w_shape[1] * kw
+    flops = 2 * gy.size * K
+    native = _win_native(x, gy) if xp is _np and _fast.usable(gy) else None
+    if native is not None:  # each thread's share in one compiled call, the GIL released throughout
+        from .. import _fast_conv
+
+        x3 = _np.ascontiguousarray(_win_padded(x, cfg))
+        g3 = _np.ascontiguousarray(gy.reshape(N, O, Wo))
+        gemm, int_t = native
+        nb = _win_batch(N, K, O, Wo, gy.dtype.itemsize)
+
+        def shares(i0, i1):
+            acc = _np.empty((O, K), dtype=_np.float32)
+            _fast_conv.win_weight_grad(x3, i0, i1, cfg.stride[1], cfg.dilation[1], g3, acc,
+                                       _np.empty((nb, Wo, x3.shape[1], kw), dtype=_np.float32), gemm,
+                                       _np.array([ord("N"), 0, 0, 0], dtype=int_t), _np.array([1.0, 0.0], dtype=_np.float32))
+            return acc
+
+        return _summed_by_thread(shares, N, flops, xp).reshape(w_shape)
     gyt = gy.reshape(N, O, Wo).transpose(1, 0, 2)
 
     def images(i0, i1):
@@ -898,7 +942,7 @@ def _win_bwd_weight(gy, x, cfg, w_shape):
                 acc += xp.matmul(g.reshape(O, b * Wo), block)
         return acc
 
-    return _summed_by_thread(images, N, 2 * gy.size * w_shape[1] * kw, xp).reshape(w_shape)
+    return _summed_by_thread(images, N, flops, xp).reshape(w_shape)
 
 
 # ------------------------------------------------------------------------------------------------
