@@ -646,7 +646,7 @@ def test_small_1d_forward_seq_path_matches_direct_sum(rng, monkeypatch, device, 
 
 def test_seq_selection():
     """"seq" takes the forward of small ungrouped 1-D convolutions when the batch is given (no backward to come):
-    M5's conv2-4 at b32; not 2-D ones, grouped ones, long outputs or large ones (M5's conv1 at b32)."""
+    M5's conv2-4 at b32; not 2-D ones, height-padded, grouped ones, long outputs or large ones (M5's conv1 at b32)."""
     f32 = np.dtype("float32")
     one = conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 1)
     for L, c, o in ((124, 32, 32), (30, 32, 64), (7, 64, 64)):
@@ -655,6 +655,8 @@ def test_seq_selection():
     assert conv_ops._algo(one, 3, 3, 9, 9, 7, 7, 32, 32, f32, N=32) != "seq"
     assert conv_ops._algo(conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 2), 1, 3, 1, 30, 1, 28, 16, 32, f32, N=2) != "seq"
     assert conv_ops._algo(one, 1, 3, 1, 400, 1, 398, 4, 4, f32, N=2) != "seq"
+    height_padded = conv_ops._Cfg((1, 1), ((1, 0), (0, 0)), (1, 1), 1)  # (a transposed conv's input gradient)
+    assert conv_ops._algo(height_padded, 1, 3, 1, 30, 2, 28, 16, 32, f32, N=2) != "seq"
     m5_conv1 = conv_ops._Cfg((1, 16), ((0, 0), (0, 0)), (1, 1), 1)
     assert conv_ops._algo(m5_conv1, 1, 80, 1, 8000, 1, 496, 1, 32, f32, N=32) == "win"
 

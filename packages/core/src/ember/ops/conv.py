@@ -190,7 +190,7 @@ def _algo(cfg, kh, kw, H, W, Ho, Wo, Cg, O=0, dtype=None, win=True, xp=None, N=N
     if (cfg.groups == 1 and Ho * Wo <= _REGION_MAX_HW and kh * kw > 1 and (a0 or a1 or b0 or b1)
             and min(Cg, O) >= _REGION_MIN_C):
         return "region"
-    if (N is not None and H == kh == 1 and cfg.groups == 1 and Wo < _BLK_MIN_HW
+    if (N is not None and H == kh == 1 and a0 == a1 == 0 and cfg.groups == 1 and Wo < _BLK_MIN_HW
             and 2 * N * O * Cg * kw * Wo <= _SEQ_MAX_FLOPS):
         return "seq"
     if (win and H == kh == 1 and a0 == a1 == 0 and sw > 1 and cfg.groups == 1 and kw >= _WIN_MIN_K
