@@ -670,7 +670,7 @@ def test_strided_1d_windows_compiled_calls(rng, monkeypatch, xs, ws, kw):
     (``_fast_conv.win_forward``: window copy, BLAS sgemm, move into NCL; ``win_weight_grad``: window copy, one
     accumulating sgemm per sequence) and match the NumPy-call path, blocks of one or two sequences, the batch
     shared out among the threads."""
-    if conv_ops._win_native(np.zeros(1, np.float32), np.zeros(1, np.float32)) is None or not ember._fast.enabled():
+    if conv_ops._win_sgemm(np.zeros(1, np.float32), np.zeros(1, np.float32)) is None or not ember._fast.enabled():
         pytest.skip("needs numba and NumPy's BLAS sgemm")
     from ember import _fast_conv
 
@@ -699,7 +699,7 @@ def test_strided_1d_windows_compiled_calls(rng, monkeypatch, xs, ws, kw):
     wgrad = conv_ops._win_bwd_weight(g, x[:, :, None], cfg, (ws[0], ws[1], 1, ws[2]))
     assert sorted(calls) == [("wgrad", 0, half), ("wgrad", half, xs[0])]
     calls.clear()
-    monkeypatch.setattr(conv_ops, "_win_native", lambda x, y: None)
+    monkeypatch.setattr(conv_ops, "_win_sgemm", lambda x, y: None)
     for blocks, y in zip((1, 2), ys):
         np.testing.assert_allclose(y, conv(blocks), rtol=1e-5, atol=1e-5)
     assert not calls

@@ -231,7 +231,7 @@ def win_weight_grad(x, n0, n1, stride, dilation, gy, acc, cols, gemm, ints, scal
     """The "win" weight gradient of sequences n0:n1 in one call without the GIL (a thread's share): ``acc``
     (O, C*k) = the sum over them of gy[n] (O, Wo) @ columns (Wo, C*k), the columns copied per block of
     b = cols.shape[0] sequences into ``cols`` (b, Wo, C, k) (``windows_1d``), one BLAS sgemm per sequence
-    accumulating into ``acc`` (``gemm``, ``ints`` (5) and ``scal`` = (1, 0) as in ``win_forward``). gy (N, O, Wo)
+    accumulating into ``acc`` (``gemm``, ``ints`` (4) and ``scal`` = (1, 0) as in ``win_forward``). gy (N, O, Wo)
     C-contiguous."""
     nb, Wo, C, k = cols.shape
     O = acc.shape[0]

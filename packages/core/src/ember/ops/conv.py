@@ -836,9 +836,11 @@ def _win_blocks(x, cfg, kw, Wo, O):
 def _win_fwd(x, w, cfg, Wo, bias):
     """Per block of images, cols @ W^T (b*Wo, O), the faster operand order for OpenBLAS (K = 80: 45 GFLOP/s
     against 29 for W @ cols^T), then transposed into the output while in cache; on the CPU each thread its own
-    blocks with one-thread GEMMs (M5's conv1, b32: 2.26 -> 1.97 ms). Nothing is kept for the weight gradient:
-    recomputing the columns block by block there is cheaper than writing them all out here (M5's conv1 fwd+bwd
-    after 0.15 s pauses: 7.5 ms, against 8.3 with the whole batch's columns kept)."""
+    blocks with one-thread GEMMs (M5's conv1, b32: 2.26 -> 1.97 ms), in float32 as one compiled call per thread
+    (``_fast_conv.win_forward``: the NumPy calls' hand-overs of the GIL between the two threads cost 0.51 -> 0.47
+    ms). Nothing is kept for the weight gradient: recomputing the columns block by block there is cheaper than
+    writing them all out here (M5's conv1 fwd+bwd after 0.15 s pauses: 7.5 ms, against 8.3 with the whole batch's
+    columns kept)."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     O, _, _, kw = w.shape
@@ -854,17 +856,14 @@ def _win_fwd(x, w, cfg, Wo, bias):
         from .. import _fast_conv
 
         b1 = _np.zeros(O, dtype=y.dtype) if bias is None else _np.ascontiguousarray(bias, dtype=y.dtype)
-        native = _win_native(x, y)
-        if native is not None:  # each thread's share in one compiled call, the GIL released throughout
+        sgemm = _win_sgemm(x, y)
+        if sgemm is not None:  # each thread's share in one compiled call, the GIL released throughout
             x3 = _np.ascontiguousarray(_win_padded(x, cfg))
-            gemm, int_t = native
 
             def images(i0, i1):
                 cols = _np.empty((nb, Wo, C, kw), dtype=y.dtype)
                 out = _np.empty((nb * Wo, O), dtype=y.dtype)
-                ints = _np.array([ord("N"), 0, 0, 0], dtype=int_t)
-                _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, gemm, ints,
-                                       _np.array([1.0, 0.0], dtype=_np.float32))
+                _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, *sgemm())
 
             _by_thread(images, N, 2 * y.size * K, xp)
             return y
@@ -887,15 +886,19 @@ def _win_fwd(x, w, cfg, Wo, bias):
     return y
 
 
-def _win_native(x, y):
-    """(sgemm, BLAS's integer dtype) for ``_fast_conv.win_forward`` where x and y are float32 and NumPy's BLAS
-    sgemm was found (``_fast_rnn.native``); else None."""
+def _win_sgemm(x, y):
+    """Where x and y are float32 and NumPy's BLAS sgemm was found (``_fast_rnn.native``), a function giving
+    the last three arguments of ``_fast_conv.win_forward`` / ``win_weight_grad`` for one thread: (sgemm, its
+    integers' buffer, (1, 0)); else None."""
     if x.dtype != _np.float32 or y.dtype != _np.float32:
         return None
     from .. import _fast_rnn
 
     native = _fast_rnn.native()
-    return None if native is None else (native[0], native[3])
+    if native is None:
+        return None
+    gemm, int_t = native[0], native[3]
+    return lambda: (gemm, _np.array([ord("N"), 0, 0, 0], dtype=int_t), _np.array([1.0, 0.0], dtype=_np.float32))
 
 
 def _win_bwd_weight(gy, x, cfg, w_shape):
@@ -908,20 +911,18 @@ def _win_bwd_weight(gy, x, cfg, w_shape):
     kw = w_shape[3]
     K = w_shape[1] * kw
     flops = 2 * gy.size * K
-    native = _win_native(x, gy) if xp is _np and _fast.usable(gy) else None
-    if native is not None:  # each thread's share in one compiled call, the GIL released throughout
+    sgemm = _win_sgemm(x, gy) if xp is _np and _fast.usable(gy) else None
+    if sgemm is not None:  # each thread's share in one compiled call, the GIL released throughout
         from .. import _fast_conv
 
         x3 = _np.ascontiguousarray(_win_padded(x, cfg))
         g3 = _np.ascontiguousarray(gy.reshape(N, O, Wo))
-        gemm, int_t = native
         nb = _win_batch(N, K, O, Wo, gy.dtype.itemsize)
 
         def shares(i0, i1):
             acc = _np.empty((O, K), dtype=_np.float32)
-            _fast_conv.win_weight_grad(x3, i0, i1, cfg.stride[1], cfg.dilation[1], g3, acc,
-                                       _np.empty((nb, Wo, x3.shape[1], kw), dtype=_np.float32), gemm,
-                                       _np.array([ord("N"), 0, 0, 0], dtype=int_t), _np.array([1.0, 0.0], dtype=_np.float32))
+            cols = _np.empty((nb, Wo, x3.shape[1], kw), dtype=_np.float32)
+            _fast_conv.win_weight_grad(x3, i0, i1, cfg.stride[1], cfg.dilation[1], g3, acc, cols, *sgemm())
             return acc
 
         return _summed_by_thread(shares, N, flops, xp).reshape(w_shape)
