@@ -121,9 +121,10 @@ _WIN_MIN_K = 16
 _WIN_BYTES = 1 << 19  # target size of one block of columns or of GEMM output (in a core's L2)
 
 # "seq" (small 1-D forwards, one thread): handing half of such a conv to a second thread costs more than it
-# saves here, and "flat"'s layout passes cost more than the GEMMs. Forward, b32, ms, seq vs the path it
-# replaced (PyTorch, 2 threads): M5's conv2 32 ch at L 124 (24 MFLOP) 0.18 vs 0.36 "flat" (0.12); conv3
-# 32 -> 64 at 30 0.11 vs 0.13 (0.08); conv4 64 ch at 7 0.07 vs 0.10 "col" (0.065)
+# saves here, and "flat"'s layout passes cost more than the GEMMs. Forward, b32, ms, the path it replaced -> seq
+# (PyTorch, 2 threads): M5's conv2 32 ch at L 124 (24 MFLOP) 0.32 "flat" -> 0.21 (0.12-0.14); conv3 32 -> 64 at
+# 30 0.15 -> 0.13 (0.08-0.09); conv4 64 ch at 7 0.16 "col" -> 0.09 (0.06-0.08). Larger ones gain from two threads
+# (64 ch at L 124, 96 MFLOP: 0.91 ms on two, 1.70 on one)
 _SEQ_MAX_FLOPS = 1 << 25
 
 
