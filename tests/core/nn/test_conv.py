@@ -670,7 +670,7 @@ def test_strided_1d_windows_compiled_calls(rng, monkeypatch, xs, ws, kw):
     (``_fast_conv.win_forward``: window copy, BLAS sgemm, move into NCL; ``win_weight_grad``: window copy, one
     accumulating sgemm per sequence) and match the NumPy-call path, blocks of one or two sequences, the batch
     shared out among the threads."""
-    if conv_ops._win_sgemm(np.zeros(1, np.float32), np.zeros(1, np.float32)) is None or not ember._fast.enabled():
+    if not ember._fast.enabled() or conv_ops._win_sgemm(np.zeros(1, np.float32), np.zeros(1, np.float32)) is None:
         pytest.skip("needs numba and NumPy's BLAS sgemm")
     from ember import _fast_conv
 

@@ -890,10 +890,10 @@ def _win_fwd(x, w, cfg, Wo, bias):
 
 
 def _win_sgemm(x, y):
-    """Where x and y are float32 and NumPy's BLAS sgemm was found (``_fast_rnn.native``), a function giving
+    """Where x and y are float32, numba is there and NumPy's BLAS sgemm was found (``_fast_rnn.native``), a function giving
     the last three arguments of ``_fast_conv.win_forward`` / ``win_weight_grad`` for one thread: (sgemm, its
     integers' buffer, (1, 0)); else None."""
-    if x.dtype != _np.float32 or y.dtype != _np.float32:
+    if x.dtype != _np.float32 or y.dtype != _np.float32 or _fast.kernels() is None:
         return None
     from .. import _fast_rnn
 
