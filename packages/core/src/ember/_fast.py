@@ -209,9 +209,13 @@ def run_together(process, parts):
         _parallel.unpark_soon()
 
 
-def share_by_thread(process, n, flops=None):
+def share_by_thread(process, n, flops=None, xp=np):
     """``process(i0, i1)`` once on each of Ember's threads, over its share of ``range(n)``, with BLAS on one
-    thread meanwhile (``share_blocks`` with one block per thread)."""
+    thread meanwhile (``share_blocks`` with one block per thread). ``xp``: the module of the arrays the work is on;
+    on a GPU's (not NumPy) one call takes all of ``range(n)``."""
+    if xp is not np:
+        process(0, n)
+        return
     share_blocks(lambda blocks: process(blocks[0][0], blocks[-1][1]), n, n, flops)
 
 

@@ -330,3 +330,14 @@ def fused_msub(a, l, u):
     bb = s - a
     t = (a - (s - bb)) + (-p - bb)  # a - p == s + t exactly
     return xp.where(e == 0, s, xp.where(xp.isfinite(e), s + (t - e), a - p))
+
+
+def unit_height(a, one_d):
+    """A 1-D convolution's or pooling's (..., L) array as (..., 1, L), a view, to run as a 2-D one; others (one_d
+    False) as they are."""
+    return a[..., None, :] if one_d else a
+
+
+def drop_unit_height(a, one_d):
+    """The inverse of ``unit_height``: a (..., 1, L) result as (..., L)."""
+    return a[..., 0, :] if one_d else a

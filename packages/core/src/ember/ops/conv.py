@@ -64,7 +64,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .. import _fast
-from ._common import xp_of
+from ._common import drop_unit_height, unit_height, xp_of
 from . import conv_regions, winograd
 from ..autograd.autocast import autocast_op
 
@@ -477,9 +477,14 @@ def _col2im(dcols, cfg, kh, kw, C, N, Hp, Wp, Ho, Wo):
 _COLS_MIN_WO = 8
 
 
+def _compiled_float(a):
+    """Whether the compiled loops of ``_fast_conv`` (``ember[fast]``) take ``a``: a float32/float64 NumPy array."""
+    return type(a) is _np.ndarray and a.dtype.name in ("float32", "float64") and _fast.kernels() is not None
+
+
 def _compiled_cols(a, cfg):
     """Whether the whole-batch columns of ``a`` (NCHW) go through ``_fast_conv.cols_nchw``."""
-    return cfg.groups == 1 and type(a) is _np.ndarray and a.dtype.name in ("float32", "float64") and _fast.kernels() is not None
+    return cfg.groups == 1 and _compiled_float(a)
 
 
 def _cols(x, cfg, kh, kw, Ho, Wo):
@@ -576,9 +581,8 @@ def _compiled_windows(planes, cols, sh, sw, dh, dw, adjoint=False):
     ``cols``, or (``adjoint``) col2im, ``planes`` zeroed and the columns added into it. False where it does
     not apply (the caller's NumPy copies or adds then). It stays on the calling thread: handing each block's
     copy to the pool cost more than it saved (MNIST CNN step 75 -> 65 ms, ResNet-18 CIFAR 869 -> 814 ms)."""
-    if (type(planes) is not _np.ndarray or planes.dtype.name not in ("float32", "float64")
-            or not planes.flags.c_contiguous or not cols.flags.c_contiguous or cols.dtype != planes.dtype
-            or _fast.kernels() is None):
+    if (not _compiled_float(planes) or not planes.flags.c_contiguous or not cols.flags.c_contiguous
+            or cols.dtype != planes.dtype):
         return False
     from .. import _fast_conv
 
@@ -634,15 +638,6 @@ def _blk_blocks(x, cfg, kh, kw, Ho, Wo):
         yield n0, n1, cols[:b].reshape(b, K, Ho * Wo)
 
 
-def _by_thread(images, N, flops, xp):
-    """``images(i0, i1)`` over the batch: on the CPU each of Ember's threads its own images (one-thread GEMMs,
-    ``_fast.share_by_thread``), on a GPU one call for them all."""
-    if xp is _np:
-        _fast.share_by_thread(images, N, flops)
-    else:
-        images(0, N)
-
-
 def _summed_by_thread(images, N, flops, xp):
     """The sum of ``images(i0, i1)`` (a partial sum over those images) over the batch: on the CPU each of Ember's
     threads takes its own images (``_fast.share_blocks``), on a GPU one call takes them all."""
@@ -673,7 +668,7 @@ def _blk_fwd(x, w, cfg, Ho, Wo, bias):
             if b is not None:  # while the block is in cache (a pass over the whole output after: 3->64 32x32 b32 +20%)
                 yf[i0 + n0:i0 + n1] += b
 
-    _by_thread(images, N, 2 * y.size * wm.shape[1], xp)
+    _fast.share_by_thread(images, N, 2 * y.size * wm.shape[1], xp)
     return y
 
 
@@ -735,7 +730,7 @@ def _blk_bwd_input(gy, w, cfg, in_shape):
                             dcols[:b, :, i, j]
             gx[n0:n1] = g[:, :, a0:a0 + H, b0:b0 + W]
 
-    _by_thread(images, N, 2 * gy.size * K, xp)
+    _fast.share_by_thread(images, N, 2 * gy.size * K, xp)
     return gx
 
 
@@ -818,7 +813,7 @@ def _win_blocks(x, cfg, kw, Wo, O):
     nb = _win_batch(N, C * kw, O, Wo, x.dtype.itemsize)
     x3 = _win_padded(x, cfg)
     cols = xp.empty((nb, Wo, C, kw), dtype=x.dtype)
-    if type(x3) is _np.ndarray and x3.dtype.name in ("float32", "float64") and _fast.kernels() is not None:
+    if _compiled_float(x3):
         from .. import _fast_conv
 
         x3 = _np.ascontiguousarray(x3)
@@ -868,7 +863,7 @@ def _win_fwd(x, w, cfg, Wo, bias):
                 out = _np.empty((nb * Wo, O), dtype=y.dtype)
                 _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, *sgemm())
 
-            _by_thread(images, N, 2 * y.size * K, xp)
+            _fast.share_by_thread(images, N, 2 * y.size * K, xp)
             return y
 
     def images(i0, i1):
@@ -885,7 +880,7 @@ def _win_fwd(x, w, cfg, Wo, bias):
             else:
                 xp.add(src, b3, out=y3[i0 + n0:i0 + n1])
 
-    _by_thread(images, N, 2 * y.size * K, xp)
+    _fast.share_by_thread(images, N, 2 * y.size * K, xp)
     return y
 
 
@@ -1152,16 +1147,6 @@ def _bias_grad(gy):
     return gy.sum((0,) + tuple(range(2, gy.dim())))
 
 
-def _as4d(a):
-    """A 1-D convolution's (N, C, L) array as (N, C, 1, L), a view; 4-D arrays as they are."""
-    return a[:, :, None] if a.ndim == 3 else a
-
-
-def _as_input_rank(y, ndim):
-    """The (N, O, 1, Lo) result of a 1-D convolution as (N, O, Lo) (``ndim`` 3: its input's rank)."""
-    return y[:, :, 0] if ndim == 3 else y
-
-
 class Convolution(Primitive):
     """y = conv(x, w) + b on 4-D tensors (2-D spatial)."""
 
@@ -1170,10 +1155,11 @@ class Convolution(Primitive):
         # a 1-D convolution's (N, C, L) input and (O, C, k) weight run as unit-height 2-D ones, as views here
         # rather than as view nodes of the graph (three per conv1d, forward and backward: M5 inference at b1
         # spent about a third of its time in such nodes)
-        xa, wa = _as4d(x._data), _as4d(w._data)
+        one_d = x._data.ndim == 3
+        xa, wa = unit_height(x._data, one_d), unit_height(w._data, one_d)
         bias = None if b is None else b._data
         if ctx.needs_input_grad is None:
-            return _as_input_rank(_fwd(xa, wa, cfg, out_hw, bias), x._data.ndim)
+            return drop_unit_height(_fwd(xa, wa, cfg, out_hw, bias), one_d)
         y, prep = _fwd(xa, wa, cfg, out_hw, bias, keep=True)
         ctx.save_for_backward(x, w)
         ctx.cfg = cfg
@@ -1182,7 +1168,7 @@ class Convolution(Primitive):
         keep = prep is not None and ctx.needs_input_grad[1] and (
             prep[1].size <= _KEEP_MAX_RATIO * xa.size or prep[1].nbytes <= _KEEP_MAX_BYTES)
         ctx.prep = prep if keep else None
-        return _as_input_rank(y, x._data.ndim)
+        return drop_unit_height(y, one_d)
 
     @staticmethod
     def backward(ctx, gy):
@@ -1200,7 +1186,7 @@ class Convolution(Primitive):
                 gx, gw = (None if t is None else t.squeeze(2) for t in (gx, gw))
             return gx, gw, gb
         prep = ctx.prep
-        g, xa, wa = _as4d(gy._data), _as4d(x._data), _as4d(w._data)
+        g, xa, wa = (unit_height(t._data, x.dim() == 3) for t in (gy, x, w))
         if prep is not None and nx and nw:
             gx, gw = _bwd_both(g, wa, cfg, xa.shape, prep, True, True)
         else:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as _np
-
 from .. import _fast
 from ._common import xp_of
 
@@ -99,15 +97,6 @@ def _rows(block, buf):
     return m.reshape(-1, block.shape[-1])
 
 
-def _by_channels(process, n, flops, xp):
-    """``process(c0, c1)`` over ``range(n)`` channels: on the CPU each of Ember's threads its share (one-thread
-    GEMMs, ``_fast.share_by_thread``), on a GPU one call for them all."""
-    if xp is _np:
-        _fast.share_by_thread(process, n, flops)
-    else:
-        process(0, n)
-
-
 def _tap_major(w, c0, c1, out_channels):
     """The weight (O, C, kh, kw) as (kh, kw, O, C) matrices W_ij, of output channels c0:c1 (``out_channels``)
     or input channels c0:c1."""
@@ -170,7 +159,7 @@ def forward(x, w, cfg, Ho, Wo, bias):
         else:
             xp.add(src, b[:, o0:o1], out=y[:, o0:o1])
 
-    _by_channels(channels, O, _flops(regs, N, C, O), xp)
+    _fast.share_by_thread(channels, O, _flops(regs, N, C, O), xp)
     return y
 
 
@@ -197,7 +186,7 @@ def input_grad(gy, w, cfg, in_shape):
                 lambda r: _covers_input(r, cfg, H, W))
         gx[:, c0:c1] = gxcl.transpose(0, 3, 1, 2)
 
-    _by_channels(channels, C, _flops(regs, N, C, O), xp)
+    _fast.share_by_thread(channels, C, _flops(regs, N, C, O), xp)
     return gx
 
 
@@ -225,5 +214,5 @@ def weight_grad(gy, x, cfg, w_shape):
                 xp.matmul(g.T, _rows(_input_block(xcl, r, cfg), a_buf), out=part[r.i, r.j])
         gw[o0:o1] = part.transpose(2, 3, 0, 1)
 
-    _by_channels(channels, O, _flops(regs, N, C, O), xp)
+    _fast.share_by_thread(channels, O, _flops(regs, N, C, O), xp)
     return gw

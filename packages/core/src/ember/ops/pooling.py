@@ -25,7 +25,7 @@ from .. import _fast
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import device_constant, xp_of
+from ._common import device_constant, drop_unit_height, unit_height, xp_of
 from ..dtypes import np_kind as _np_kind
 
 # ---------------------------------------------------------------------------------------------
@@ -420,27 +420,27 @@ class MaxPool2dFn(Primitive):
     @staticmethod
     def forward(ctx, x, geom, return_indices, one_d=False):
         # one_d: max_pool1d's (..., L) input pooled as (..., 1, L), a view here rather than two view nodes
-        xa = _unit_height(x._data, one_d)
+        xa = unit_height(x._data, one_d)
         xp = xp_of(xa)
         out = _max_forward(xp, xa, geom)
         if ctx.needs_input_grad is not None:
             ctx.geom, ctx.one_d = geom, one_d
             ctx.save_for_backward(x)
         if return_indices:
-            idx = _as_rows(geom.flat_index(xp, _max_phase(xp, geom, xa, out)), one_d)
+            idx = drop_unit_height(geom.flat_index(xp, _max_phase(xp, geom, xa, out)), one_d)
             ctx.mark_non_differentiable(idx)
-            return _as_rows(out, one_d), idx
-        return _as_rows(out, one_d)
+            return drop_unit_height(out, one_d), idx
+        return drop_unit_height(out, one_d)
 
     @staticmethod
     def backward(ctx, gout, gidx=None):
         (x,) = ctx.saved_tensors
         one_d = ctx.one_d
-        xa = _unit_height(x._data, one_d)
+        xa = unit_height(x._data, one_d)
         xp = xp_of(xa)
         saved = ctx.__dict__.get("_saved_out")
         if saved is not None and saved.version.value == saved.saved_version:
-            out = _unit_height(saved.data, one_d)
+            out = unit_height(saved.data, one_d)
         else:  # the output was changed in place (PyTorch allows it): recompute the maxima
             out = _max_forward(xp, xa, ctx.geom)
         if STATE.enabled:  # create_graph=True: scatter onto the winners, differentiable in gout
@@ -448,20 +448,10 @@ class MaxPool2dFn(Primitive):
             g = gout.to(x.dtype)
             gin = _ScatterAddFn.apply(g.unsqueeze(-2) if one_d else g, idx, xa.shape, len(ctx.geom.size))
             return (gin.squeeze(-2) if one_d else gin), None, None, None
-        ga = _unit_height(gout._data, one_d)
+        ga = unit_height(gout._data, one_d)
         if ga.dtype != out.dtype:
             ga = ga.astype(out.dtype)
         return Tensor._make(_max_backward(xp, ctx.geom, xa, out, ga).reshape(x._data.shape)), None, None, None
-
-
-def _unit_height(a, one_d):
-    """A 1-D pooling's (..., L) array as (..., 1, L) (a view); others as they are."""
-    return a[..., None, :] if one_d else a
-
-
-def _as_rows(a, one_d):
-    """The inverse of ``_unit_height``."""
-    return a[..., 0, :] if one_d else a
 
 
 def _check_input_dims(x, lo, hi, fname):
@@ -473,7 +463,7 @@ def _check_input_dims(x, lo, hi, fname):
 
 
 def _max_pool2d_impl(x, k, s, p, d, ceil_mode, return_indices, one_d=False):
-    xa = _unit_height(x._data, one_d)
+    xa = unit_height(x._data, one_d)
     Ho, Wo = _pool2d_shape(xa, k, s, p, d, ceil_mode, _ZERO_DIM_MSG)
     _check_real(xa, "max_pool2d")
     geom = geometry(tuple(xa.shape[-2:]), (Ho, Wo), k, s, p, d)
