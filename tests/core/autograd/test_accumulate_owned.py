@@ -78,3 +78,54 @@ def test_a_fresh_gradient_is_kept_without_a_copy():
         sys.setprofile(None)
     assert copies == []
     np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy(), rtol=1e-6)
+
+
+class _ReshapedView(ember.autograd.Function):
+    """A backward whose gradient is a reshaped view of a fresh array (kept: nothing else holds the array), or a view
+    of part of one / of an array it also keeps (copied)."""
+
+    kept = []
+
+    @staticmethod
+    def forward(ctx, p, mode):
+        ctx.mode = mode
+        return p * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        n = g.numel()
+        if ctx.mode == "whole":
+            return ember.from_numpy(np.full((n,), 2.0, np.float32).reshape(tuple(g.shape))), None
+        if ctx.mode == "part":
+            return ember.from_numpy(np.full((2 * n,), 2.0, np.float32)[:n].reshape(tuple(g.shape))), None
+        base = np.full((n,), 2.0, np.float32)
+        _ReshapedView.kept.append(base)
+        return ember.from_numpy(base.reshape(tuple(g.shape))), None
+
+
+@pytest.mark.skipif(not _function._STEAL_OWNED, reason="this Python's reference counts are not trusted for it")
+def test_a_reshaped_view_of_a_fresh_array_is_kept_and_a_shared_one_copied():
+    x = ember.randn(20, 30, requires_grad=True)
+    _ReshapedView.apply(x, "whole").sum().backward()
+    kept_whole = x.grad.numpy()
+    assert kept_whole.base is not None and kept_whole.base.size == kept_whole.size  # the view itself, no copy
+    for mode in ("part", "kept"):
+        x.grad = None
+        _ReshapedView.apply(x, mode).sum().backward()
+        assert x.grad.numpy().flags.owndata, mode  # a copy
+        np.testing.assert_array_equal(x.grad.numpy(), np.full((20, 30), 2.0, np.float32))
+    assert not np.shares_memory(x.grad.numpy(), _ReshapedView.kept[-1])
+    _ReshapedView.kept.clear()
+
+
+@pytest.mark.skipif(not _function._STEAL_OWNED, reason="this Python's reference counts are not trusted for it")
+def test_exclusive_tells_an_unshared_whole_view_from_the_rest():
+    a = np.empty((4, 6))
+    v = a.reshape(24)
+    assert not _function._exclusive(v)  # `a` still holds the memory
+    del a
+    assert _function._exclusive(v)
+    b = np.empty((4, 6))
+    assert not _function._exclusive(b[:2].copy().reshape(12)[:6])
+    assert not _function._exclusive(np.broadcast_to(np.empty(3), (4, 3)))
+    assert not _function._exclusive(np.empty((4, 6)).T)

@@ -1,5 +1,5 @@
 """Group norm taken as rows (the compiled row kernels of the optional numba extra): each (sample, group) is one
-contiguous row, each channel's weight repeated over its positions. Values and gradients equal the general
+contiguous row, each channel's weight and bias applied as one scale and shift. Values and gradients equal the general
 path's (the same op on float64 input, rounded) for every affine combination, a broadcast gradient and 2-5-D
 inputs; the double backward still goes through the graph."""
 
@@ -46,6 +46,19 @@ def test_rows_path_matches_float64(shape, groups, affine, broadcast_grad):
         if i >= 2:
             atol += 1e-7 * per_channel
         np.testing.assert_allclose(g, r, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("offset", [50.0, -200.0])
+def test_rows_path_with_a_large_mean_matches_float64(offset):
+    # the kernels take per-channel sums of g and g * x and subtract the mean's share after (as PyTorch's)
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((8, 16, 24, 24)) + offset).astype(np.float32)
+    w, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    grad = rng.standard_normal(x.shape).astype(np.float32)
+    got = _run(x, 4, w, b, grad, np.float32)
+    want = _run(x, 4, w, b, grad, np.float64)
+    for g, r in zip(got, want):
+        np.testing.assert_allclose(g, r, rtol=0, atol=1e-4 * max(1.0, float(np.abs(r).max())))
 
 
 def test_rows_path_is_taken(monkeypatch):

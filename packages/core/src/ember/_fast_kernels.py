@@ -471,6 +471,102 @@ def norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
                     dxr[c] = inv * (gr[c] * wr[c] - s1 - (xr[c] - mu) * inv * s2)
 
 
+# ---- group norm: x (N, G, Cg, L), each (sample, group) normalized over its Cg * L values -----------------
+# w, b (G, Cg): one value per channel (size 0: absent), applied per channel run of L positions as one scale and
+# shift (as PyTorch's kernel: y = x * (rstd * w) + (b - mean * rstd * w)); the backward takes per-channel sums of
+# g and g * x, so no (G, Cg * L) rows of repeated parameters are read or accumulated.
+
+
+@njit(**_OPTS)
+def group_norm_fwd(x, w, b, eps, out, mean, rstd):
+    """out = x * a + c per channel run, a = rstd * w, c = b - mean * a; mean, rstd (N, G)."""
+    N, G, Cg, L = x.shape
+    has_w, has_b = w.size > 0, b.size > 0
+    cnt = f32(Cg * L)
+    for n in range(N):
+        for gi in range(G):
+            xr = x[n, gi]
+            mu = f32(0.0)
+            for c in range(Cg):
+                s = f32(0.0)
+                for i in range(L):
+                    s += xr[c, i]
+                mu += s
+            mu /= cnt
+            var = f32(0.0)
+            for c in range(Cg):
+                s = f32(0.0)
+                for i in range(L):
+                    d = xr[c, i] - mu
+                    s += d * d
+                var += s
+            inv = f32(1.0) / np.sqrt(var / cnt + eps)
+            mean[n, gi] = mu
+            rstd[n, gi] = inv
+            o = out[n, gi]
+            for c in range(Cg):
+                a = inv * w[gi, c] if has_w else inv
+                sh = (b[gi, c] if has_b else f32(0.0)) - mu * a
+                for i in range(L):
+                    o[c, i] = xr[c, i] * a + sh
+
+
+@njit(**_OPTS)
+def group_norm_bwd(g, x, w, mean, rstd, dx, dw, db):
+    """dx like x (size 0: not wanted) and this range of samples' partial sums of dw and db (G, Cg) added into
+    them (size 0: not wanted). ``g`` like x, or of shape (1, 1, 1, 1): a broadcast gradient. One pass gathers
+    each channel's sums of g and g * x, a second writes dx = g * a + x * k + c with per-channel a and per-group k,
+    c."""
+    N, G, Cg, L = x.shape
+    has_w = w.size > 0
+    want_dx, want_dw, want_db = dx.size > 0, dw.size > 0, db.size > 0
+    bcast = g.shape[0] == 1 and g.shape[1] == 1 and g.shape[2] == 1 and g.shape[3] == 1
+    gv = g[0, 0, 0, 0]
+    cnt = f32(Cg * L)
+    for n in range(N):
+        for gi in range(G):
+            mu, inv = mean[n, gi], rstd[n, gi]
+            xr = x[n, gi]
+            s1 = f32(0.0)  # sum over the group of g * w
+            s2 = f32(0.0)  # sum over the group of g * w * (x - mean)
+            for c in range(Cg):
+                sg = f32(0.0)
+                sgx = f32(0.0)
+                if bcast:
+                    for i in range(L):
+                        sgx += xr[c, i]
+                    sg = gv * f32(L)
+                    sgx *= gv
+                else:
+                    gr = g[n, gi, c]
+                    for i in range(L):
+                        sg += gr[i]
+                        sgx += gr[i] * xr[c, i]
+                gxm = sgx - mu * sg
+                wc = w[gi, c] if has_w else f32(1.0)
+                if want_dw:
+                    dw[gi, c] += gxm * inv
+                if want_db:
+                    db[gi, c] += sg
+                s1 += wc * sg
+                s2 += wc * gxm
+            if want_dx:
+                m1 = s1 / cnt
+                k = inv * inv * inv * s2 / cnt
+                c0 = mu * k - inv * m1
+                dxr = dx[n, gi]
+                for c in range(Cg):
+                    a = inv * w[gi, c] if has_w else inv
+                    if bcast:
+                        ga = gv * a + c0
+                        for i in range(L):
+                            dxr[c, i] = ga - xr[c, i] * k
+                    else:
+                        gr = g[n, gi, c]
+                        for i in range(L):
+                            dxr[c, i] = gr[i] * a - xr[c, i] * k + c0
+
+
 @njit(**_OPTS)
 def channel_sums(g, x, s1, s2, c0, c1):
     """Per channel c0..c1 of g, x (N, C, L): s1[c] = sum(g[:, c]), s2[c] = sum(g[:, c] * x[:, c]), accumulated

@@ -211,6 +211,20 @@ _OWNED_ARRAY_REFS = 3  # + the local ``arr``
 _STEAL_OWNED = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
+def _exclusive(arr):
+    """Whether ``arr`` owns its memory, or is a reshaped C-contiguous view of all of an array that nothing else
+    holds (a kernel's output reshaped to the input's shape: GroupNorm's input gradient, 2 MiB copied otherwise)."""
+    if arr.flags.owndata:
+        return True
+    base = arr.base
+    return (type(base) is _np.ndarray and base.flags.owndata and base.size == arr.size and arr.flags.c_contiguous
+            and base.flags.c_contiguous and sys.getrefcount(base) <= _BASE_REFS)
+
+
+# references to a view's base held by the view alone: its ``base`` field, the local name and getrefcount's argument
+_BASE_REFS = 3
+
+
 class AccumulateGrad(Node):
     """The node of a leaf tensor: adds the incoming gradient to ``variable.grad``."""
 
@@ -244,7 +258,7 @@ class AccumulateGrad(Node):
             arr = grad._data
             if create_graph:
                 var.grad = grad
-            elif (_STEAL_OWNED and type(arr) is _np.ndarray and arr.flags.owndata and arr.flags.writeable
+            elif (_STEAL_OWNED and type(arr) is _np.ndarray and arr.flags.writeable and _exclusive(arr)
                   and sys.getrefcount(grad) <= _OWNED_TENSOR_REFS and sys.getrefcount(arr) <= _OWNED_ARRAY_REFS):
                 # nothing else holds this fresh gradient (as PyTorch, keep it rather than copy it: a
                 # 4 MiB copy costs as much as the GELU backward that made it)

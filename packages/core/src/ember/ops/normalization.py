@@ -464,19 +464,19 @@ def _np_norm_bwd(g, x, w, mean, rstd, center, dx, dw, db):
 
 
 def _row_params(spec, weight, bias, dt):
-    """The affine parameters of the compiled row kernels, (G, C) rows (size 0 when absent): layer / RMS norm's
-    one row; group norm's per-channel values repeated over the positions of each group's rows."""
+    """The affine parameters of the compiled kernels (size 0 when absent): layer / RMS norm's one row (1, C);
+    group norm's (G, Cg), one value per channel."""
     none = _NONE.astype(dt).reshape(0, 0)
-    G, L = spec.groups or (1, 1)
-    out = []
-    for p in (weight, bias):
-        if p is None:
-            out.append(none)
-        elif spec.groups:
-            out.append(np.repeat(p._data.reshape(G, -1), L, axis=1))
-        else:
-            out.append(p._data.reshape(1, -1))
-    return out
+    G = spec.groups[0] if spec.groups else 1
+    return [none if p is None else p._data.reshape(G, -1) for p in (weight, bias)]
+
+
+def _kernel_grid(spec, xv):
+    """The compiled kernels' view of the rows xv: (N, G, Cg, L) for group norm, else (rows, 1, C)."""
+    if spec.groups:
+        G, L = spec.groups
+        return xv.reshape(xv.shape[0] // G, G, -1, L)
+    return xv.reshape(xv.shape[0], 1, -1)
 
 
 def _fast_forward(ctx, x, weight, bias, spec):
@@ -488,11 +488,15 @@ def _fast_forward(ctx, x, weight, bias, spec):
     mean, rstd = np.empty(rows, dt), np.empty(rows, dt)
     with np.errstate(all="ignore"):
         if dt == np.float32 and _fast.kernels() is not None:
-            G = spec.groups[0] if spec.groups else 1
             w, b = _row_params(spec, weight, bias, dt)
-            grid = (rows // G, G)
-            _fast.run_rows(_fast.kernels().norm_fwd, (xv.reshape(grid + (-1,)), w, b, dt.type(spec.eps), spec.center,
-                           out.reshape(grid + (-1,)), mean.reshape(grid), rstd.reshape(grid)), (0, 5, 6, 7))
+            xk, ok = _kernel_grid(spec, xv), _kernel_grid(spec, out)
+            grid = xk.shape[:2]
+            mk, rk = mean.reshape(grid), rstd.reshape(grid)
+            if spec.groups:
+                _fast.run_rows(_fast.kernels().group_norm_fwd, (xk, w, b, dt.type(spec.eps), ok, mk, rk), (0, 4, 5, 6))
+            else:
+                _fast.run_rows(_fast.kernels().norm_fwd, (xk, w, b, dt.type(spec.eps), spec.center, ok, mk, rk),
+                               (0, 5, 6, 7))
         else:
             none = _NONE.astype(dt)
             w = none if weight is None else weight._data.reshape(-1)
@@ -517,24 +521,28 @@ def _fast_backward(ctx, x, weight, bias, dy):
     g, bcast = _fast.as_grad(dy._data, xv.shape, dt)
     parts = []
     compiled = dt == np.float32 and _fast.kernels() is not None
+    # dx is allocated in x's shape (the kernels write a view of it), so that it is passed on without a copy
+    dx_out = np.empty(x._data.shape, dt) if need_x else None
     if compiled:
-        G = spec.groups[0] if spec.groups else 1
         w, _ = _row_params(spec, weight, None, dt)
-        grid = (xv.shape[0] // G, G)
-        xv, mean, rstd = xv.reshape(grid + (-1,)), mean.reshape(grid), rstd.reshape(grid)
-        g = g.reshape((1, 1, 1) if bcast else xv.shape)
-        pshape = (G, xv.shape[2])
+        xv = _kernel_grid(spec, xv)
+        grid = xv.shape[:2]
+        mean, rstd = mean.reshape(grid), rstd.reshape(grid)
+        g = g.reshape((1,) * xv.ndim if bcast else xv.shape)
+        pshape = xv.shape[1:3] if spec.groups else (1, xv.shape[2])
     else:
         w = _NONE.astype(dt) if weight is None else weight._data.reshape(-1)
         pshape = (xv.shape[1],)
     none = _NONE.astype(dt).reshape((0,) * len(pshape))
-    dx = np.empty_like(xv) if need_x else none.reshape((0,) * xv.ndim)
+    dx = dx_out.reshape(xv.shape) if need_x else none.reshape((0,) * xv.ndim)
 
     def part(g, xv, mean, rstd, dx):
         dw = np.zeros(pshape, dt) if need_w else none
         db = np.zeros(pshape, dt) if need_b else none
         parts.append((dw, db))
-        if compiled:
+        if compiled and spec.groups:
+            _fast.kernels().group_norm_bwd(g, xv, w, mean, rstd, dx, dw, db)
+        elif compiled:
             _fast.kernels().norm_bwd(g, xv, w, mean, rstd, spec.center, dx, dw, db)
         else:
             _np_norm_bwd(g, xv, w, mean, rstd, spec.center, dx, dw, db)
@@ -555,11 +563,11 @@ def _fast_backward(ctx, x, weight, bias, dy):
 
     def param_grad(i, like):
         total = sum(p[i] for p in parts[1:]) + parts[0][i]
-        if spec.groups:  # a channel's sum over its repeated positions
+        if spec.groups and not compiled:  # a channel's sum over its repeated positions
             total = total.reshape(spec.groups[0], -1, spec.groups[1]).sum(axis=2)
         return _param_grad(total, like)
 
-    out_dx = Tensor._make(dx.reshape(x.shape)) if need_x else None
+    out_dx = Tensor._make(dx_out) if need_x else None
     out_dw = param_grad(0, weight) if need_w else None
     out_db = param_grad(1, bias) if need_b else None
     return out_dx, out_dw, out_db, None
