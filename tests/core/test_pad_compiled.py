@@ -1,6 +1,7 @@
 """Reflect / replicate / circular padding of float32 arrays by the compiled pass (the optional numba extra):
 the same values as the general path (``_AxisTaps`` gathers, taken here by float64 input) for 1-3 padded
-dimensions and circular cropping, gradients and second derivatives through the axis-by-axis backward."""
+dimensions and circular cropping; gradients by the compiled adjoint (``unpad_rows``) as by the axis-by-axis
+scatter, for a full and a broadcast gradient, and second derivatives through both."""
 
 import numpy as np
 import pytest
@@ -27,9 +28,10 @@ def _pad(x, pads, mode, dtype, grad=None):
 def test_values_and_gradient_match_the_general_path(mode, shape, pads, monkeypatch):
     from ember import _fast_pad  # (numba: imported only where the test runs)
 
-    calls = []
-    original = _fast_pad.pad_rows
+    calls, unpad_calls = [], []
+    original, original_unpad = _fast_pad.pad_rows, _fast_pad.unpad_rows
     monkeypatch.setattr(_fast_pad, "pad_rows", lambda *a: (calls.append(1), original(*a)))
+    monkeypatch.setattr(_fast_pad, "unpad_rows", lambda *a: (unpad_calls.append(1), original_unpad(*a)))
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     want_shape = list(shape)
@@ -38,7 +40,7 @@ def test_values_and_gradient_match_the_general_path(mode, shape, pads, monkeypat
     grad = rng.standard_normal(want_shape).astype(np.float32)
     y32, g32 = _pad(x, pads, mode, np.float32, grad)
     y64, g64 = _pad(x, pads, mode, np.float64, grad)
-    assert calls == [1] and y32.dtype == np.float32 and list(y32.shape) == want_shape
+    assert calls == [1] and unpad_calls == [1] and y32.dtype == np.float32 and list(y32.shape) == want_shape
     np.testing.assert_array_equal(y32, y64.astype(np.float32))  # copies: exact
     np.testing.assert_allclose(g32, g64, rtol=1e-6, atol=1e-6)
 
@@ -60,5 +62,30 @@ def test_second_derivative():
         (g,) = ember.autograd.grad((y * y).sum(), xt, create_graph=True)
         (g * g).sum().backward()
         results.append((g.detach().numpy(), xt.grad.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_a_broadcast_gradient_folds_back_as_the_general_path(mode):
+    x = np.random.default_rng(3).standard_normal((3, 5, 12, 14)).astype(np.float32)
+    grads = []
+    for dtype in (np.float32, np.float64):
+        xt = ember.tensor(x.astype(dtype), requires_grad=True)
+        (F.pad(xt, (3, 2, 4, 1), mode=mode) * 2).sum().backward()  # the gradient: a broadcast value
+        grads.append(xt.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=0, atol=1e-6)
+    assert grads[0].max() > 2  # padded positions counted more than once
+
+
+def test_second_derivative_where_the_rows_are_cropped_takes_the_axis_by_axis_fold():
+    x = np.random.default_rng(4).standard_normal((2, 3, 20, 16)).astype(np.float32)
+    results = []
+    for dtype in (np.float32, np.float64):
+        xt = ember.tensor(x.astype(dtype), requires_grad=True)
+        y = F.pad(xt, (2, 3, -3, 4), mode="replicate")
+        (g,) = ember.autograd.grad((y * y).sum(), xt, create_graph=True)
+        (g * g).sum().backward()
+        results.append((y.detach().numpy(), g.detach().numpy(), xt.grad.numpy()))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)

@@ -1,7 +1,8 @@
 """A compiled reflect / replicate / circular padding of the last two dimensions, the optional numba extra (see
 ``_fast.py``): one pass writing each output row from one source row, its interior copied as a run and only the
 padded columns gathered. NumPy's ``take`` gathers every element, and slice copies move rows of a few dozen
-elements at a time (16x32x32x32 float32 reflect-padded by 3: 0.96 ms by two takes, 0.64 by slices)."""
+elements at a time (16x32x32x32 float32 reflect-padded by 3: 0.96 ms by two takes, 0.64 by slices). Its adjoint,
+``unpad_rows``, folds a gradient back the same way."""
 
 from __future__ import annotations
 
@@ -26,3 +27,36 @@ def pad_rows(src, out, rows, cols, lo, width):
                 o[j] = s[cols[j]]
             for j in range(lo + width, Wo):
                 o[j] = s[cols[j]]
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
+def unpad_rows(g, res, rows, cols, rlo, lo, width):
+    """The adjoint of ``pad_rows``: res[b, r, c] = the sum of g[b, i, j] over the output positions (i, j) that
+    copied src[b, r, c], for g (B, Ho, Wo) and res (B, H, W) (not read: every element is written). Output rows
+    rlo..rlo + H and columns lo..lo + width are the source's in order (the padding adds, no cropping); each source
+    row is first written from its own output row, then the padded rows are added into theirs."""
+    H = res.shape[1]
+    Wo = g.shape[2]
+    for b in range(res.shape[0]):
+        for r in range(H):
+            s = g[b, rlo + r]
+            o = res[b, r]
+            run = s[lo:]
+            for j in range(uint64(width)):
+                o[j] = run[j]
+            for j in range(lo):
+                o[cols[j]] += s[j]
+            for j in range(lo + width, Wo):
+                o[cols[j]] += s[j]
+        for i in range(g.shape[1]):
+            if rlo <= i < rlo + H:
+                continue
+            s = g[b, i]
+            o = res[b, rows[i]]
+            run = s[lo:]
+            for j in range(uint64(width)):
+                o[j] += run[j]
+            for j in range(lo):
+                o[cols[j]] += s[j]
+            for j in range(lo + width, Wo):
+                o[cols[j]] += s[j]

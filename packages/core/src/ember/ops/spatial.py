@@ -343,7 +343,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     if min(pairs[last]) >= 0 and _fast.usable(input._data) and TRACE_HOOK[0] is None:  # (traces keep _AxisTaps)
         size = input.shape  # (circular padding cropped it above)
         rows = _pad_index(mode, size[last - 1], *pairs[last - 1]) if k > 1 else None
-        out = _PadLast2.apply(input, rows, _pad_index(mode, size[last], *pairs[last]), pairs[last][0])
+        rlo = pairs[last - 1][0] if k > 1 and min(pairs[last - 1]) >= 0 else 0 if k == 1 else None
+        out = _PadLast2.apply(input, rows, _pad_index(mode, size[last], *pairs[last]), pairs[last][0], rlo)
         last -= 2 if k > 1 else 1
     for axis in range(last, nd - k - 1, -1):
         lo, hi = pairs[axis]
@@ -356,10 +357,12 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
 class _PadLast2(Primitive):
     """Non-constant padding of the last dimension (columns ``cols`` of each source row, the source columns
     themselves from ``lo`` on) and of the one before (source rows ``rows``; None: unpadded) in one compiled pass.
-    Its backward folds the gradient back axis by axis (``_AxisTapsT``), so it stays twice differentiable."""
+    Its backward is the compiled adjoint (``_UnpadLast2``) where the rows are padded, not cropped (the source rows
+    themselves from ``rlo`` on; None: cropped), else folds the gradient back axis by axis (``_AxisTapsT``); both
+    stay twice differentiable."""
 
     @staticmethod
-    def forward(ctx, x, rows, cols, lo):
+    def forward(ctx, x, rows, cols, lo, rlo):
         from .. import _fast_pad
 
         a = x._data
@@ -368,16 +371,39 @@ class _PadLast2(Primitive):
         out = np.empty(a.shape[:-2] + (row_index.shape[0], cols.shape[0]), dtype=a.dtype)
         _fast_pad.pad_rows(a.reshape(-1, H, W), out.reshape(-1, row_index.shape[0], cols.shape[0]), row_index, cols,
                            lo, W)
-        ctx.rows, ctx.cols, ctx.H, ctx.W = rows, cols, H, W
+        ctx.rows, ctx.cols, ctx.H, ctx.W, ctx.lo, ctx.rlo = rows, cols, H, W, lo, rlo
         return out
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.rlo is not None and type(g._data) is np.ndarray and g._data.dtype == np.float32:  # (numba: forward)
+            return _UnpadLast2.apply(g, ctx.rows, ctx.cols, ctx.lo, ctx.rlo, ctx.H, ctx.W), None, None, None, None
         nd = g.dim()
         g = _AxisTapsT.apply(g, nd - 1, ((ctx.cols, None),), ctx.W)
         if ctx.rows is not None:
             g = _AxisTapsT.apply(g, nd - 2, ((ctx.rows, None),), ctx.H)
-        return g, None, None, None
+        return g, None, None, None, None
+
+
+class _UnpadLast2(Primitive):
+    """The adjoint of ``_PadLast2`` (its gradient folded back onto the source, ``_fast_pad.unpad_rows``) in one
+    compiled pass; its own backward pads again."""
+
+    @staticmethod
+    def forward(ctx, g, rows, cols, lo, rlo, H, W):
+        from .. import _fast_pad
+
+        a = np.ascontiguousarray(g._data)
+        Ho, Wo = a.shape[-2:]
+        row_index = np.arange(H) if rows is None else rows
+        res = np.empty(a.shape[:-2] + (H, W), dtype=a.dtype)
+        _fast_pad.unpad_rows(a.reshape(-1, Ho, Wo), res.reshape(-1, H, W), row_index, cols, rlo, lo, W)
+        ctx.rows, ctx.cols, ctx.lo, ctx.rlo = rows, cols, lo, rlo
+        return res
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _PadLast2.apply(gg, ctx.rows, ctx.cols, ctx.lo, ctx.rlo), None, None, None, None, None, None
 
 
 # ------------------------------------------------------------------------------------------------
