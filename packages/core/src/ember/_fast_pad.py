@@ -29,6 +29,15 @@ def pad_rows(src, out, rows, cols, lo, width):
                 o[j] = s[cols[j]]
 
 
+@njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _add_padded_columns(s, o, cols, lo, width):
+    """o[cols[j]] += s[j] over the padded columns j of output row ``s`` (before ``lo`` and from ``lo + width``)."""
+    for j in range(lo):
+        o[cols[j]] += s[j]
+    for j in range(lo + width, s.shape[0]):
+        o[cols[j]] += s[j]
+
+
 @njit(nogil=True, cache=True, boundscheck=False)
 def unpad_rows(g, res, rows, cols, rlo, lo, width):
     """The adjoint of ``pad_rows``: res[b, r, c] = the sum of g[b, i, j] over the output positions (i, j) that
@@ -36,7 +45,6 @@ def unpad_rows(g, res, rows, cols, rlo, lo, width):
     rlo..rlo + H and columns lo..lo + width are the source's in order (the padding adds, no cropping); each source
     row is first written from its own output row, then the padded rows are added into theirs."""
     H = res.shape[1]
-    Wo = g.shape[2]
     for b in range(res.shape[0]):
         for r in range(H):
             s = g[b, rlo + r]
@@ -44,10 +52,7 @@ def unpad_rows(g, res, rows, cols, rlo, lo, width):
             run = s[lo:]
             for j in range(uint64(width)):
                 o[j] = run[j]
-            for j in range(lo):
-                o[cols[j]] += s[j]
-            for j in range(lo + width, Wo):
-                o[cols[j]] += s[j]
+            _add_padded_columns(s, o, cols, lo, width)
         for i in range(g.shape[1]):
             if rlo <= i < rlo + H:
                 continue
@@ -56,7 +61,4 @@ def unpad_rows(g, res, rows, cols, rlo, lo, width):
             run = s[lo:]
             for j in range(uint64(width)):
                 o[j] += run[j]
-            for j in range(lo):
-                o[cols[j]] += s[j]
-            for j in range(lo + width, Wo):
-                o[cols[j]] += s[j]
+            _add_padded_columns(s, o, cols, lo, width)

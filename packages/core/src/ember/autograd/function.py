@@ -206,6 +206,8 @@ def edge_of(t: Tensor):
 # the argument (array)
 _OWNED_TENSOR_REFS = 3
 _OWNED_ARRAY_REFS = 3  # + the local ``arr``
+# references to a view's base held by the view alone: its ``base`` field, the local name and getrefcount's argument
+_BASE_REFS = 3
 # counts measured on CPython 3.10-3.13; later versions may borrow stack references (lower counts), so
 # there the gradient is always copied rather than risk keeping an array someone else holds
 _STEAL_OWNED = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
@@ -219,10 +221,6 @@ def _exclusive(arr):
     base = arr.base
     return (type(base) is _np.ndarray and base.flags.owndata and base.size == arr.size and arr.flags.c_contiguous
             and base.flags.c_contiguous and sys.getrefcount(base) <= _BASE_REFS)
-
-
-# references to a view's base held by the view alone: its ``base`` field, the local name and getrefcount's argument
-_BASE_REFS = 3
 
 
 class AccumulateGrad(Node):

@@ -521,8 +521,6 @@ def _fast_backward(ctx, x, weight, bias, dy):
     g, bcast = _fast.as_grad(dy._data, xv.shape, dt)
     parts = []
     compiled = dt == np.float32 and _fast.kernels() is not None
-    # dx is allocated in x's shape (the kernels write a view of it), so that it is passed on without a copy
-    dx_out = np.empty(x._data.shape, dt) if need_x else None
     if compiled:
         w, _ = _row_params(spec, weight, None, dt)
         xv = _kernel_grid(spec, xv)
@@ -534,7 +532,7 @@ def _fast_backward(ctx, x, weight, bias, dy):
         w = _NONE.astype(dt) if weight is None else weight._data.reshape(-1)
         pshape = (xv.shape[1],)
     none = _NONE.astype(dt).reshape((0,) * len(pshape))
-    dx = dx_out.reshape(xv.shape) if need_x else none.reshape((0,) * xv.ndim)
+    dx = np.empty_like(xv) if need_x else none.reshape((0,) * xv.ndim)
 
     def part(g, xv, mean, rstd, dx):
         dw = np.zeros(pshape, dt) if need_w else none
@@ -562,12 +560,9 @@ def _fast_backward(ctx, x, weight, bias, dy):
             _fast.map_blocks(block, *row_args)
 
     def param_grad(i, like):
-        total = sum(p[i] for p in parts[1:]) + parts[0][i]
-        if spec.groups and not compiled:  # a channel's sum over its repeated positions
-            total = total.reshape(spec.groups[0], -1, spec.groups[1]).sum(axis=2)
-        return _param_grad(total, like)
+        return _param_grad(sum(p[i] for p in parts[1:]) + parts[0][i], like)
 
-    out_dx = Tensor._make(dx_out) if need_x else None
+    out_dx = Tensor._make(dx.reshape(x.shape)) if need_x else None
     out_dw = param_grad(0, weight) if need_w else None
     out_db = param_grad(1, bias) if need_b else None
     return out_dx, out_dw, out_db, None

@@ -342,8 +342,13 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     last = nd - 1
     if min(pairs[last]) >= 0 and _fast.usable(input._data) and TRACE_HOOK[0] is None:  # (traces keep _AxisTaps)
         size = input.shape  # (circular padding cropped it above)
-        rows = _pad_index(mode, size[last - 1], *pairs[last - 1]) if k > 1 else None
-        rlo = pairs[last - 1][0] if k > 1 and min(pairs[last - 1]) >= 0 else 0 if k == 1 else None
+        rows = rlo = None  # rlo None: the rows are cropped (the backward then folds axis by axis)
+        if k == 1:
+            rlo = 0
+        else:
+            rows = _pad_index(mode, size[last - 1], *pairs[last - 1])
+            if min(pairs[last - 1]) >= 0:
+                rlo = pairs[last - 1][0]
         out = _PadLast2.apply(input, rows, _pad_index(mode, size[last], *pairs[last]), pairs[last][0], rlo)
         last -= 2 if k > 1 else 1
     for axis in range(last, nd - k - 1, -1):
