@@ -193,8 +193,9 @@ def test_inference_shared_by_hidden_units_matches_the_reference(monkeypatch, par
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
 @pytest.mark.parametrize("parts, bias", [(2, True), (3, False)])
 def test_training_shared_by_hidden_units_gives_the_one_thread_paths_outputs_and_gradients(monkeypatch, parts, bias):
-    """The forward that keeps the backward's states, shared out by hidden units, then the usual backward: outputs and
-    the gradients of input, initial states, weights and biases as on the one-thread path, both directions."""
+    """The forward that keeps the backward's states and the backward through time, both shared out by hidden units
+    (uneven shares for 3 parts): outputs and the gradients of input, initial states, weights and biases as on the
+    one-thread path, both directions."""
     from ember.ops import rnn
 
     def run():
@@ -210,44 +211,51 @@ def test_training_shared_by_hidden_units_gives_the_one_thread_paths_outputs_and_
 
     with monkeypatch.context() as mp:
         mp.setattr(rnn, "_parts", lambda *a, **k: None)
+        mp.setattr(rnn, "_grad_parts", lambda *a, **k: None)
         expected = run()
     taken = _shared_by_hidden_units(monkeypatch, parts)
     got = run()
-    assert taken == [parts, parts]
+    assert taken == [parts] * 4  # each direction's forward, then each one's backward
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("kernel", ["lstm_part", "lstm_grad_part"])
 @pytest.mark.parametrize("failing", [0, 1])
-def test_a_failing_part_stops_the_others_and_raises(monkeypatch, failing):
-    """A part that fails before its steps (here: its kernel raises) must not leave the others waiting at the
-    barrier: the error reaches the caller, on the calling thread's part or on a pool thread's."""
+def test_a_failing_part_stops_the_others_and_raises(monkeypatch, kernel, failing):
+    """A part that fails before its steps (here: its kernel raises), of the forward or of the backward through time,
+    must not leave the others waiting at the barrier: the error reaches the caller, on the calling thread's part or
+    on a pool thread's."""
     from ember import _fast_rnn
 
     taken = _shared_by_hidden_units(monkeypatch, 2)
-    real = _fast_rnn.lstm_part
+    real = getattr(_fast_rnn, kernel)
 
-    def kernel(part, *args):
+    def fails(part, *args):
         if part == failing:
             raise MemoryError("part failed")
         return real(part, *args)
 
-    monkeypatch.setattr(_fast_rnn, "lstm_part", kernel)
+    monkeypatch.setattr(_fast_rnn, kernel, fails)
     m = nn.LSTM(8, 64)
-    with ember.no_grad(), pytest.raises(MemoryError, match="part failed"):
-        m(ember.randn(50, 16, 8))
-    assert taken == [2]
+    with pytest.raises(MemoryError, match="part failed"):
+        y, _ = m(ember.randn(50, 16, 8))
+        y.sum().backward()
+    assert taken == ([2] if kernel == "lstm_part" else [2, 2])
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
 @pytest.mark.parametrize("packed", [False, True])
 def test_fused_backward_cell_gives_the_numpy_paths_gradients(monkeypatch, packed):
     """The backward's fused cell (``lstm_cell_grad``) runs on the compiled path, full and packed batches, both
-    directions, and gives the NumPy path's gradients (inputs, states, every weight and bias)."""
+    directions, and gives the NumPy path's gradients (inputs, states, every weight and bias). (On one thread: the
+    backward shared out by hidden units has its own test.)"""
     from ember import _fast_rnn
     from ember.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    from ember.ops import rnn
 
+    monkeypatch.setattr(rnn, "_grad_parts", lambda *a, **k: None)
     calls = []
     kernel = _fast_rnn.lstm_cell_grad
     monkeypatch.setattr(_fast_rnn, "lstm_cell_grad", lambda *a: (calls.append(1), kernel(*a))[1])

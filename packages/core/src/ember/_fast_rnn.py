@@ -36,19 +36,19 @@ def _tanh(x):
     return small if ax < f32(0.625) else big
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def _sigmoid_add_(x, b):
     for j in range(x.shape[0]):
         x[j] = _sigmoid(x[j] + b[j])
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def _tanh_add_(x, b):
     for j in range(x.shape[0]):
         x[j] = _tanh(x[j] + b[j])
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def _cell_into(i, f, gg, o, c, tc, h):
     for j in range(c.shape[0]):
         cn = f[j] * c[j] + i[j] * gg[j]
@@ -159,22 +159,44 @@ def native():
     return None if _native[0] is None else _native
 
 
+@njit(inline="always", **_OPTS)
+def _barrier(sync, part, parts, i, relax, pause):
+    """The spin barrier of step ``i`` among ``parts`` threads: counts it in ``sync[part * SYNC_STRIDE]`` and waits
+    until every part has. False when a part failed (``sync[parts * SYNC_STRIDE]`` nonzero): stop. ``relax`` (an
+    opaque no-op call: the counters are read again each time, and the writes before the count stay before it) and
+    ``pause`` (sched_yield, every 256 spins) are C functions; the memory order this relies on is x86's."""
+    halt = parts * SYNC_STRIDE
+    relax(0)
+    sync[part * SYNC_STRIDE] = i + 1
+    spins = 0
+    while True:
+        behind = False
+        for p in range(parts):
+            if sync[p * SYNC_STRIDE] <= i:
+                behind = True
+        if not behind or sync[halt] != 0:
+            break
+        spins += 1
+        if spins % 256 == 0:
+            pause()
+        else:
+            relax(spins)
+    return sync[halt] == 0
+
+
 @njit(**_OPTS)
 def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e0, e1, reverse, ints, save, gates,
-              c_all, tanh_c, h_prev, c_prev):
+              tanh_c, h_prev, c_prev):
     """One of ``parts`` threads of an LSTM layer's forward, all running at once: this one owns hidden units
     j0:j0 + H_k, and ``w`` (4 H_k, H + E) holds their rows of [W_hh | W_ih] (gates i, f, g, o), ``b`` their summed
     biases, ``c`` (H_k, B) their cell state. Each step is one one-thread GEMM ``w @ hx[s]`` (``gemm``: BLAS's
     Fortran sgemm taking addresses), where ``hx`` (2, H + E, B) holds [h_{t-1}; x_t] (transposed, the batch inner)
     in alternate buffers, then the gates' pointwise part, writing this part's rows of h_t into the other buffer
     and into ``y`` (T, B, H), and its share e0:e1 of x_{t+1} there too. Then it counts the step in
-    ``sync[part * SYNC_STRIDE]`` and waits until every part has (a spin barrier; ``sync[parts * SYNC_STRIDE]``
-    nonzero: a part failed, stop). ``relax`` (an opaque no-op call: the counters are read again each time, and
-    the h rows written before the count) and ``pause`` (sched_yield, every 256 spins) are C functions; the
-    memory order this relies on is x86's. ``ints`` (8) of BLAS's integer type.
+    ``sync`` and waits until every part has (``_barrier``). ``ints`` (8) of BLAS's integer type.
 
-    ``save``: also write what the backward keeps, this part's columns of each step's activated gates ``gates``
-    (T, B, 4H), cell state after ``c_all`` and before ``c_prev``, its tanh ``tanh_c`` and the hidden state
+    ``save``: also write what the backward keeps (``lstm_grad_part``), this part's columns of each step's activated
+    gates ``gates`` (T, B, 4H), the cell state before ``c_prev``, its tanh after ``tanh_c`` and the hidden state
     before ``h_prev`` (T, B, H), in the layout of ``ops.rnn.LSTMLayer``'s one-thread forward."""
     T, B, E = x.shape
     H = hx.shape[1] - E
@@ -188,7 +210,6 @@ def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e
     scal[1] = 0.0
     p_n, p_m, p_n2, p_k = ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data
     p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
-    halt = parts * SYNC_STRIDE
     tcb = np.empty((Hk, B), np.float32)  # tanh(c) of the step, kept when ``save``
     for i in range(T):
         t = T - 1 - i if reverse else i
@@ -208,13 +229,12 @@ def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e
                     cpt[k, j0 + j] = c[j, k]
                     hpt[k, j0 + j] = cur[j0 + j, k]
             _cell_t(g, c, h, tcb)
-            gt, ct, tt = gates[t], c_all[t], tanh_c[t]
+            gt, tt = gates[t], tanh_c[t]
             for k in range(B):
                 for q in range(4):
                     for j in range(Hk):
                         gt[k, q * H + j0 + j] = g[q * Hk + j, k]
                 for j in range(Hk):
-                    ct[k, j0 + j] = c[j, k]
                     tt[k, j0 + j] = tcb[j, k]
         else:
             _cell_t(g, c, h, None)
@@ -227,26 +247,11 @@ def lstm_part(part, parts, gemm, relax, pause, w, b, x, hx, c, g, y, sync, j0, e
                 row = nxt[H + e]
                 for k in range(B):
                     row[k] = xn[k, e]
-        relax(0)
-        sync[part * SYNC_STRIDE] = i + 1
-        spins = 0
-        while True:
-            behind = False
-            for p in range(parts):
-                if sync[p * SYNC_STRIDE] <= i:
-                    behind = True
-            if not behind or sync[halt] != 0:
-                break
-            spins += 1
-            if spins % 256 == 0:
-                pause()
-            else:
-                relax(spins)
-        if sync[halt] != 0:
+        if not _barrier(sync, part, parts, i, relax, pause):
             return
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def _cell_grad_row(i, f, gg, o, tc, cp, dh, dy, dc, di, df, dgg, do):
     for j in range(dc.shape[0]):
         dht = dh[j] + dy[j]
@@ -270,3 +275,42 @@ def lstm_cell_grad(g, tc, cp, dh, dy, dc, dg):
         gr, dgr = g[r], dg[r]
         _cell_grad_row(gr[:H], gr[H:2 * H], gr[2 * H:3 * H], gr[3 * H:], tc[r], cp[r], dh[r], dy[r], dc[r],
                        dgr[:H], dgr[H:2 * H], dgr[2 * H:3 * H], dgr[3 * H:])
+
+
+@njit(**_OPTS)
+def lstm_grad_part(part, parts, gemm, relax, pause, w, gates, tanh_c, c_prev, dy, dh, dc, dgates, sync, j0, reverse,
+                   ints):
+    """One of ``parts`` threads of an LSTM layer's backward through time, all running at once: this one owns
+    hidden units j0:j0 + H_k, ``w`` (4H, H_k) holds their columns of W_hh, ``dh`` and ``dc`` (B, H_k) their state
+    gradients (from the last step's in, the initial state's out). Each step, the last first: the cell gradients
+    of its units (``_cell_grad_row``) into its columns of ``dgates`` (T, B, 4H); the barrier (``_barrier``: every
+    part's columns written); then one one-thread GEMM dgates[t] @ w for its units' dh of the step before, which
+    no other part reads. ``gates`` (T, B, 4H), ``tanh_c``, ``c_prev`` and ``dy`` (T, B, H) as ``lstm_part`` and
+    ``ops.rnn.LSTMLayer``'s one-thread forward keep them; ``gemm``, ``relax``, ``pause`` and ``ints`` as in
+    ``lstm_part``."""
+    T, B, H4 = gates.shape
+    H = H4 // 4
+    Hk = dh.shape[1]
+    j1 = j0 + Hk
+    ints[0] = 78  # 'N'
+    ints[1] = Hk
+    ints[2] = B
+    ints[3] = H4
+    scal = np.empty(2, np.float32)
+    scal[0] = 1.0
+    scal[1] = 0.0
+    p_n, p_m, p_b, p_k = ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data
+    p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
+    for i in range(T):
+        t = i if reverse else T - 1 - i
+        g, dg, tc, cp, dyt = gates[t], dgates[t], tanh_c[t], c_prev[t], dy[t]
+        for k in range(B):
+            gk, dgk = g[k], dg[k]
+            _cell_grad_row(gk[j0:j1], gk[H + j0:H + j1], gk[2 * H + j0:2 * H + j1], gk[3 * H + j0:3 * H + j1],
+                           tc[k, j0:j1], cp[k, j0:j1], dh[k], dyt[k, j0:j1], dc[k], dgk[j0:j1], dgk[H + j0:H + j1],
+                           dgk[2 * H + j0:2 * H + j1], dgk[3 * H + j0:3 * H + j1])
+        if not _barrier(sync, part, parts, i, relax, pause):
+            return
+        # column-major: dh^T (H_k, B) = w^T (H_k, 4H) @ dg^T (4H, B)
+        gemm(p_n, p_n, p_m, p_b, p_k, p_one, w.ctypes.data, p_m, dg.ctypes.data, p_k, p_zero, dh.ctypes.data, p_m,
+             1, 1)

@@ -105,27 +105,53 @@ def _inference_t(x, h0, c0, w_ih, w_hh, b, reverse):
 _PART_MIN_HIDDEN = 64
 
 
+def _together(H):
+    """(threads, ``_fast_rnn.native()``) for a layer of ``H`` hidden units shared out by units at once, or (1, None)
+    where that does not apply (fewer than two threads free, few hidden units, no native sgemm)."""
+    parts = _fast.together_threads(H // _PART_MIN_HIDDEN)
+    if parts < 2:
+        return 1, None
+    from .. import _fast_rnn
+
+    native = _fast_rnn.native()
+    return (parts, native) if native is not None else (1, None)
+
+
+def _run_parts(run, parts, sync):
+    """``run(p)`` for each of ``parts`` parts at once (``_fast.run_together``); a part that fails stops the others,
+    which would wait for it at their barrier."""
+    from .. import _fast_rnn
+
+    def part(p):
+        try:
+            run(p)
+        except BaseException:
+            sync[parts * _fast_rnn.SYNC_STRIDE] = 1
+            raise
+
+    _fast.run_together(part, parts)
+    if sync[parts * _fast_rnn.SYNC_STRIDE]:
+        raise RuntimeError("LSTM: a thread of the layer stopped")
+
+
 def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
     """An LSTM layer (no packed lengths, no projection) on several threads at once, each owning a share of the hidden
     units: per step one one-thread GEMM on its rows of [W_hh | W_ih] (kept in its core's cache) and their gates,
     then a spin barrier (``_fast_rnn.lstm_part``). BLAS's own two threads per step's GEMM, plus span-wise
     projections (``_inference_t``), ran the LSTM classifier's layer (b32, T 200, E 128, H 256) in 40-43 ms after
     idle spells; this, 32-33; its training forward 50-53 -> 45 ms. ``b`` the summed biases or None. (y, h, c) and,
-    ``save``, the states the backward keeps (gates, c, tanh(c), h before, c before; each (T, B, .)); None where it
-    does not apply (fewer than two threads free, no numba, not float32 CPU arrays, few hidden units)."""
+    ``save``, the states the backward keeps (gates (T, B, 4H); tanh(c), h before, c before (T, B, H)); None where
+    it does not apply (fewer than two threads free, no numba, not float32 CPU arrays, few hidden units)."""
     T, B, E = x.shape
     H = w_hh.shape[1]
     if T == 0 or not _fast.usable(np.empty((4 * H, B), dtype=np.float32), x, h0, c0, w_ih, w_hh,
                                   *(() if b is None else (b,))):
         return None
-    parts = _fast.together_threads(H // _PART_MIN_HIDDEN)
-    if parts < 2:
+    parts, native = _together(H)
+    if native is None:
         return None
     from .. import _fast_rnn
 
-    native = _fast_rnn.native()
-    if native is None:
-        return None
     gemm, relax, pause, itype = native
     if b is None:
         b = np.zeros(4 * H, dtype=np.float32)
@@ -139,31 +165,58 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
     eb = [E * p // parts for p in range(parts + 1)]
     if save:
         saved = (np.empty((T, B, 4 * H), dtype=np.float32),) + tuple(np.empty((T, B, H), dtype=np.float32)
-                                                                     for _ in range(4))
+                                                                     for _ in range(3))
     else:
-        saved = (np.empty((0, 0, 0), dtype=np.float32),) * 5
+        saved = (np.empty((0, 0, 0), dtype=np.float32),) * 4
 
     def part(p):
-        try:
-            j0, j1 = hb[p], hb[p + 1]
-            Hk = j1 - j0
-            w = np.empty((4 * Hk, H + E), dtype=np.float32)  # its units' i, f, g, o rows of [W_hh | W_ih]
-            wq = w.reshape(4, Hk, H + E)  # (slices: NumPy's row gathers and a concatenate cost 2x)
-            wq[:, :, :H] = w_hh.reshape(4, H, H)[:, j0:j1]
-            wq[:, :, H:] = w_ih.reshape(4, H, E)[:, j0:j1]
-            g = np.empty((4 * Hk, B), dtype=np.float32)
-            bp = np.ascontiguousarray(b.reshape(4, H)[:, j0:j1]).reshape(-1)
-            _fast_rnn.lstm_part(p, parts, gemm, relax, pause, w, bp, x, hx, c[j0:j1], g, y, sync, j0, eb[p],
-                                eb[p + 1], reverse, np.empty(8, dtype=itype), save, *saved)
-        except BaseException:
-            sync[parts * _fast_rnn.SYNC_STRIDE] = 1  # the others stop waiting for this part
-            raise
+        j0, j1 = hb[p], hb[p + 1]
+        Hk = j1 - j0
+        w = np.empty((4 * Hk, H + E), dtype=np.float32)  # its units' i, f, g, o rows of [W_hh | W_ih]
+        wq = w.reshape(4, Hk, H + E)  # (slices: NumPy's row gathers and a concatenate cost 2x)
+        wq[:, :, :H] = w_hh.reshape(4, H, H)[:, j0:j1]
+        wq[:, :, H:] = w_ih.reshape(4, H, E)[:, j0:j1]
+        g = np.empty((4 * Hk, B), dtype=np.float32)
+        bp = np.ascontiguousarray(b.reshape(4, H)[:, j0:j1]).reshape(-1)
+        _fast_rnn.lstm_part(p, parts, gemm, relax, pause, w, bp, x, hx, c[j0:j1], g, y, sync, j0, eb[p],
+                            eb[p + 1], reverse, np.empty(8, dtype=itype), save, *saved)
 
-    _fast.run_together(part, parts)
-    if sync[parts * _fast_rnn.SYNC_STRIDE]:
-        raise RuntimeError("LSTM: a thread of the layer stopped")
+    _run_parts(part, parts, sync)
     out = (y, np.ascontiguousarray(hx[T % 2, :H].T), np.ascontiguousarray(c.T))
     return out + saved if save else out
+
+
+def _grad_parts(gates, tanh_c, c_prev, dy, dh, dc, w_hh, reverse):
+    """An LSTM layer's backward through time (no packed lengths, no projection) on several threads at once, each
+    owning a share of the hidden units (``_fast_rnn.lstm_grad_part``): per step the cell gradients of its units,
+    a spin barrier, and one one-thread GEMM for its units' dh. The states (gates (T, B, 4H), tanh(c) and c before
+    (T, B, H)) as either forward keeps them, ``dy`` (T, B, H), ``dh`` and ``dc`` (B, H). The cell on one thread and
+    each step's (B, 4H) @ (4H, H) GEMM on BLAS's two threads took 31 ms at B 32, T 200, H 256; this, 28.
+    (dgates (T, B, 4H), dh, dc), or None where it does not apply (as ``_parts``)."""
+    T, B, H4 = gates.shape
+    H = H4 // 4
+    if T == 0 or not _fast.usable(gates, tanh_c, c_prev, dy, dh, dc, w_hh):
+        return None
+    parts, native = _together(H)
+    if native is None:
+        return None
+    from .. import _fast_rnn
+
+    gemm, relax, pause, itype = native
+    dy = np.ascontiguousarray(dy)  # (a bidirectional layer's is a strided half of the output's)
+    dgates = np.empty_like(gates)
+    sync = np.zeros(_fast_rnn.SYNC_STRIDE * (parts + 1), dtype=np.int64)
+    hb = [H * p // parts for p in range(parts + 1)]
+    dhs = [np.ascontiguousarray(dh[:, hb[p]:hb[p + 1]]) for p in range(parts)]
+    dcs = [np.ascontiguousarray(dc[:, hb[p]:hb[p + 1]]) for p in range(parts)]
+
+    def part(p):
+        w = np.ascontiguousarray(w_hh[:, hb[p]:hb[p + 1]])  # its units' columns, in its core's cache
+        _fast_rnn.lstm_grad_part(p, parts, gemm, relax, pause, w, gates, tanh_c, c_prev, dy, dhs[p], dcs[p], dgates,
+                                 sync, hb[p], reverse, np.empty(8, dtype=itype))
+
+    _run_parts(part, parts, sync)
+    return dgates, np.concatenate(dhs, axis=1), np.concatenate(dcs, axis=1)
 
 
 def _arr(t):
@@ -244,7 +297,6 @@ class LSTMLayer(Primitive):
         whr_t = None if whr is None else xp.ascontiguousarray(whr.T)
         if save:
             gates_all = xp.empty((T, B, 4 * H), dtype=xa.dtype)
-            c_all = xp.zeros((T, B, H), dtype=xa.dtype)
             tanh_c_all = xp.zeros((T, B, H), dtype=xa.dtype)
             h_prev_all = xp.zeros((T, B, P), dtype=xa.dtype)
             c_prev_all = xp.zeros((T, B, H), dtype=xa.dtype)
@@ -276,12 +328,13 @@ class LSTMLayer(Primitive):
                 xp.multiply(g[:, 3 * H :], tc, out=hn)
             if save:
                 gates_all[t, :n] = g
-                c_all[t, :n], tanh_c_all[t, :n] = cp, tc
+                tanh_c_all[t, :n] = tc
             if whr is not None:
                 xp.matmul(hn, whr_t, out=h[:n])
             y[t, :n] = h[:n]
         if save:
-            ctx.saved = (xa, wih, whh, whr, gates_all, c_all, tanh_c_all, h_prev_all, c_prev_all, batch_sizes, reverse, b_ih is not None)
+            ctx.saved = (xa, wih, whh, whr, gates_all, tanh_c_all, h_prev_all, c_prev_all, batch_sizes, reverse,
+                         b_ih is not None)
         return y, h, c
 
     @staticmethod
@@ -293,13 +346,19 @@ class LSTMLayer(Primitive):
 
     @staticmethod
     def _backward(ctx, dy, dh_n, dc_n):
-        xa, wih, whh, whr, gates_all, c_all, tanh_c_all, h_prev_all, c_prev_all, batch_sizes, reverse, has_bias = ctx.saved
+        xa, wih, whh, whr, gates_all, tanh_c_all, h_prev_all, c_prev_all, batch_sizes, reverse, has_bias = ctx.saved
         xp = xp_of(xa)
         T, B, _ = xa.shape
-        H = c_all.shape[2]
+        H = whh.shape[0] // 4
         dh = dh_n._data.copy()
         dc = dc_n._data.copy()
         dyd = dy._data
+        done = None
+        if whr is None and batch_sizes is None:
+            done = _grad_parts(gates_all, tanh_c_all, c_prev_all, dyd, dh, dc, whh, reverse)
+        if done is not None:
+            dgates, dh, dc = done
+            return LSTMLayer._weight_grads(ctx, dgates, dh, dc, None)
         dgates = xp.zeros_like(gates_all)
         dwhr = xp.zeros_like(whr) if whr is not None else None
         cell_grad = _fast_cell_grad(gates_all, dyd, dh, dc) if whr is None else None
@@ -328,11 +387,19 @@ class LSTMLayer(Primitive):
             dg[:, 3 * H :] = dh_t * tc * o * (1.0 - o)
             dc[:n] = dct * f
             dh[:n] = dg @ whh
-        flat = dgates.reshape(T * B, 4 * H)
-        dx = (flat @ wih).reshape(xa.shape)
-        dwih = flat.T @ xa.reshape(T * B, -1)
-        dwhh = flat.T @ h_prev_all.reshape(T * B, -1)
-        db = flat.sum(axis=0) if has_bias else None
+        return LSTMLayer._weight_grads(ctx, dgates, dh, dc, dwhr)
+
+    @staticmethod
+    def _weight_grads(ctx, dgates, dh, dc, dwhr):
+        """The backward's gradients from the gates' pre-activation gradients ``dgates`` (T, B, 4H) of every step:
+        the input's, the weights' and biases' (one GEMM each), with those of the initial states ``dh``, ``dc``."""
+        xa, wih, h_prev_all = ctx.saved[0], ctx.saved[1], ctx.saved[6]
+        T, B, H4 = dgates.shape
+        flat = dgates.reshape(T * B, H4)
+        dx = _fast.matmul_2d(flat, wih).reshape(xa.shape)
+        dwih = _fast.matmul_2d(flat.T, xa.reshape(T * B, -1))
+        dwhh = _fast.matmul_2d(flat.T, h_prev_all.reshape(T * B, -1))
+        db = flat.sum(axis=0) if ctx.saved[-1] else None
         return (_wrap(dx), _wrap(dh), _wrap(dc), _wrap(dwih), _wrap(dwhh), _wrap(db), _wrap(db), _wrap(dwhr))
 
 
