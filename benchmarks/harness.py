@@ -23,6 +23,13 @@ def _torch():
     return torch
 
 
+def blas_kernel():
+    """The kernel family NumPy's OpenBLAS runs (``ember._parallel.blas_kernel``), None where that is not known."""
+    from ember._parallel import blas_kernel
+
+    return blas_kernel()
+
+
 def blas_threads() -> int:
     """Ember's thread count (``ember.get_num_threads``: EMBER_NUM_THREADS / OMP_NUM_THREADS / the CPUs of
     this process), which its BLAS uses on an idle machine: what PyTorch is given, for a fair ratio."""
@@ -133,24 +140,6 @@ def run_case(case: Case, device: str = "cpu", with_torch: bool = True, warmup: i
     if tt:
         res.torch_ms, res.torch_spread = statistics.median(tt), _spread(tt)
     return res
-
-
-def blas_kernel():
-    """The kernel family NumPy's OpenBLAS runs ("Haswell", "SkylakeX", ...: what it detected, or what
-    OPENBLAS_CORETYPE forced), None where that is not known. On a CPU with AVX-512 a forced "Haswell" halves the
-    GEMM rate (2 vCPUs of a Zen 5: 1024^3 float32 at 200 against 400 GFLOP/s), so every figure depends on it."""
-    import ctypes
-
-    from ember._parallel import blas_cdlls
-
-    for lib in blas_cdlls():
-        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
-                     "openblas_get_corename"):
-            if hasattr(lib, name):
-                fn = getattr(lib, name)
-                fn.restype, fn.argtypes = ctypes.c_char_p, []
-                return fn().decode(errors="replace")
-    return None
 
 
 def machine_info() -> dict:

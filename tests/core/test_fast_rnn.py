@@ -145,13 +145,18 @@ def test_inference_with_the_batch_inner_matches_the_reference_both_directions(mo
         np.testing.assert_allclose(c[d].numpy(), rc, rtol=1e-5, atol=5e-5)
 
 
-def _shared_by_hidden_units(monkeypatch, parts):
+def _shared_by_hidden_units(monkeypatch, parts, small=None):
     """Inference shared out by hidden units on ``parts`` threads whatever the machine (the spin barrier's memory
-    order is x86's: skipped elsewhere); returns the list of parts each layer call ran on."""
+    order is x86's: skipped elsewhere); returns the list of parts each layer call ran on. ``small``: the step GEMMs'
+    block limit (``_fast_rnn._step_block``) instead of the one for this machine's BLAS."""
     import platform
 
-    from ember import _fast
+    from ember import _fast, _fast_rnn
     from ember.ops import rnn
+
+    if small is not None:
+        found = _fast_rnn.native()
+        monkeypatch.setattr(_fast_rnn, "native", lambda: found[:4] + (small,))
 
     if platform.machine().lower() not in ("x86_64", "amd64"):
         pytest.skip("the threads' spin barrier relies on x86's memory order")
@@ -191,11 +196,14 @@ def test_inference_shared_by_hidden_units_matches_the_reference(monkeypatch, par
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba (the ember[fast] extra) is not installed")
+@pytest.mark.parametrize("small", [0, 140000])
 @pytest.mark.parametrize("parts, bias", [(2, True), (3, False)])
-def test_training_shared_by_hidden_units_gives_the_one_thread_paths_outputs_and_gradients(monkeypatch, parts, bias):
+def test_training_shared_by_hidden_units_gives_the_one_thread_paths_outputs_and_gradients(monkeypatch, parts, bias,
+                                                                                          small):
     """The forward that keeps the backward's states and the backward through time, both shared out by hidden units
     (uneven shares for 3 parts): outputs and the gradients of input, initial states, weights and biases as on the
-    one-thread path, both directions."""
+    one-thread path, both directions; each step's GEMMs whole (``small`` 0) or in blocks with a shorter last one
+    (forward: 112 of 260 or 172-176 gate rows; backward: 32 of 65 or 43-44 units)."""
     from ember.ops import rnn
 
     def run():
@@ -213,7 +221,7 @@ def test_training_shared_by_hidden_units_gives_the_one_thread_paths_outputs_and_
         mp.setattr(rnn, "_parts", lambda *a, **k: None)
         mp.setattr(rnn, "_grad_parts", lambda *a, **k: None)
         expected = run()
-    taken = _shared_by_hidden_units(monkeypatch, parts)
+    taken = _shared_by_hidden_units(monkeypatch, parts, small)
     got = run()
     assert taken == [parts] * 4  # each direction's forward, then each one's backward
     for a, b in zip(got, expected):

@@ -152,7 +152,7 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
         return None
     from .. import _fast_rnn
 
-    gemm, relax, pause, itype = native
+    gemm, relax, pause, itype, small = native
     if b is None:
         b = np.zeros(4 * H, dtype=np.float32)
     hx = np.empty((2, H + E, B), dtype=np.float32)  # [h_{t-1}; x_t] per step, the batch inner, in turns
@@ -178,7 +178,7 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
         wq[:, :, H:] = w_ih.reshape(4, H, E)[:, j0:j1]
         g = np.empty((4 * Hk, B), dtype=np.float32)
         bp = np.ascontiguousarray(b.reshape(4, H)[:, j0:j1]).reshape(-1)
-        _fast_rnn.lstm_part(p, parts, gemm, relax, pause, w, bp, x, hx, c[j0:j1], g, y, sync, j0, eb[p],
+        _fast_rnn.lstm_part(p, parts, gemm, relax, pause, small, w, bp, x, hx, c[j0:j1], g, y, sync, j0, eb[p],
                             eb[p + 1], reverse, np.empty(8, dtype=itype), save, *saved)
 
     _run_parts(part, parts, sync)
@@ -202,7 +202,7 @@ def _grad_parts(gates, tanh_c, c_prev, dy, dh, dc, w_hh, reverse):
         return None
     from .. import _fast_rnn
 
-    gemm, relax, pause, itype = native
+    gemm, relax, pause, itype, small = native
     dy = np.ascontiguousarray(dy)  # (a bidirectional layer's is a strided half of the output's)
     dgates = np.empty_like(gates)
     sync = np.zeros(_fast_rnn.SYNC_STRIDE * (parts + 1), dtype=np.int64)
@@ -212,8 +212,8 @@ def _grad_parts(gates, tanh_c, c_prev, dy, dh, dc, w_hh, reverse):
 
     def part(p):
         w = np.ascontiguousarray(w_hh[:, hb[p]:hb[p + 1]])  # its units' columns, in its core's cache
-        _fast_rnn.lstm_grad_part(p, parts, gemm, relax, pause, w, gates, tanh_c, c_prev, dy, dhs[p], dcs[p], dgates,
-                                 sync, hb[p], reverse, np.empty(8, dtype=itype))
+        _fast_rnn.lstm_grad_part(p, parts, gemm, relax, pause, small, w, gates, tanh_c, c_prev, dy, dhs[p], dcs[p],
+                                 dgates, sync, hb[p], reverse, np.empty(8, dtype=itype))
 
     _run_parts(part, parts, sync)
     return dgates, np.concatenate(dhs, axis=1), np.concatenate(dcs, axis=1)
