@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from numba import njit, uint64
 
+from ._fast_rnn import sgemm_block
+
 
 def _windows_kernel(adjoint):
     """The window loop below compiled for one direction: ``adjoint`` is a constant there. Tested at run time
@@ -202,12 +204,14 @@ def windows_1d(x, n0, stride, dilation, cols):
 
 
 @njit(nogil=True, cache=True, boundscheck=False)
-def win_forward(x, n0, n1, stride, dilation, wmt, bias, y, cols, out, gemm, ints, scal):
+def win_forward(x, n0, n1, stride, dilation, wmt, bias, y, cols, out, gemm, ints, scal, small):
     """The "win" forward of sequences n0:n1 in one call without the GIL (a thread's share): per block of
     b = cols.shape[0] sequences, their windows copied into ``cols`` (b, Wo, C, k) (``windows_1d``), one BLAS sgemm
     cols (b*Wo, C*k) @ ``wmt`` (C*k, O) into ``out`` (b*Wo, O) (``gemm``: Fortran sgemm taking addresses, its
-    integers of BLAS's type in ``ints`` (4), ``scal`` = (1, 0) float32), then moved with the bias into y (N, O, Wo)
-    (``rows_to_channels``). The NumPy calls in between took the GIL back and forth with the other thread's."""
+    integers of BLAS's type in ``ints`` (4), ``scal`` = (1, 0) float32; in column blocks of under ``small`` products,
+    ``_fast_rnn.sgemm_block``: M5's conv1, 16 images on one thread, 465 -> 385 us), then moved with the bias into
+    y (N, O, Wo) (``rows_to_channels``). The NumPy calls in between took the GIL back and forth with the other
+    thread's."""
     nb, Wo, C, k = cols.shape
     O = wmt.shape[1]
     K = C * k
@@ -215,38 +219,46 @@ def win_forward(x, n0, n1, stride, dilation, wmt, bias, y, cols, out, gemm, ints
     ints[3] = K
     p_t, p_m, p_k = ints.ctypes.data, ints[1:].ctypes.data, ints[3:].ctypes.data
     p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
+    colf, outf = cols.reshape(-1), out.reshape(-1)
     for a in range(n0, n1, nb):
         b = min(nb, n1 - a)
-        blk = cols[:b]
-        windows_1d(x, a, stride, dilation, blk)
-        ints[2] = b * Wo
-        # column-major: out^T (O, b*Wo) = wmt^T (O, K) @ cols^T (K, b*Wo)
-        gemm(p_t, p_t, p_m, ints[2:].ctypes.data, p_k, p_one, wmt.ctypes.data, p_m, blk.ctypes.data, p_k, p_zero,
-             out.ctypes.data, p_m, 1, 1)
-        rows_to_channels(out[:b * Wo].reshape(b, Wo, O), bias, y[a:a + b])
+        windows_1d(x, a, stride, dilation, cols[:b])
+        n = b * Wo
+        block = sgemm_block(small, n, O * K)
+        for c0 in range(0, n, block):
+            ints[2] = min(block, n - c0)
+            # column-major: out^T[:, c0:] (O, n) = wmt^T (O, K) @ cols^T[:, c0:] (K, n)
+            gemm(p_t, p_t, p_m, ints[2:].ctypes.data, p_k, p_one, wmt.ctypes.data, p_m, colf[c0 * K:].ctypes.data, p_k,
+                 p_zero, outf[c0 * O:].ctypes.data, p_m, 1, 1)
+        rows_to_channels(out[:n].reshape(b, Wo, O), bias, y[a:a + b])
 
 
 @njit(nogil=True, cache=True, boundscheck=False)
-def win_weight_grad(x, n0, n1, stride, dilation, gy, acc, cols, gemm, ints, scal):
+def win_weight_grad(x, n0, n1, stride, dilation, gy, acc, cols, gemm, ints, scal, small):
     """The "win" weight gradient of sequences n0:n1 in one call without the GIL (a thread's share): ``acc``
     (O, C*k) = the sum over them of gy[n] (O, Wo) @ columns (Wo, C*k), the columns copied per block of
-    b = cols.shape[0] sequences into ``cols`` (b, Wo, C, k) (``windows_1d``), one BLAS sgemm per sequence
-    accumulating into ``acc`` (``gemm``, ``ints`` (4) and ``scal`` = (1, 0) as in ``win_forward``). gy (N, O, Wo)
-    C-contiguous."""
+    b = cols.shape[0] sequences into ``cols`` (b, Wo, C, k) (``windows_1d``), BLAS sgemms per sequence accumulating
+    into ``acc`` (``gemm``, ``ints`` (8), ``scal`` = (1, 0) and ``small`` as in ``win_forward``; here the blocks
+    are of positions). gy (N, O, Wo) C-contiguous."""
     nb, Wo, C, k = cols.shape
     O = acc.shape[0]
     K = C * k
     ints[1] = K
     ints[2] = O
     ints[3] = Wo
-    p_t, p_K, p_O, p_W = ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data
+    p_t, p_K, p_O, p_W, p_k = (ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data,
+                               ints[4:].ctypes.data)
     p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
+    block = sgemm_block(small, Wo, K * O)
     first = True
     for a in range(n0, n1, nb):
         b = min(nb, n1 - a)
         windows_1d(x, a, stride, dilation, cols[:b])
         for j in range(b):
-            # column-major: acc^T (K, O) (+)= cols[j]^T (K, Wo) @ gy[a + j]^T (Wo, O)
-            gemm(p_t, p_t, p_K, p_O, p_W, p_one, cols[j].ctypes.data, p_K, gy[a + j].ctypes.data, p_W,
-                 p_zero if first else p_one, acc.ctypes.data, p_K, 1, 1)
-            first = False
+            cf, gf = cols[j].reshape(-1), gy[a + j].reshape(-1)
+            for t0 in range(0, Wo, block):
+                ints[4] = min(block, Wo - t0)
+                # column-major: acc^T (K, O) (+)= cols[j]^T[:, t0:] (K, w) @ gy[a + j]^T[t0:] (w, O)
+                gemm(p_t, p_t, p_K, p_O, p_k, p_one, cf[t0 * K:].ctypes.data, p_K, gf[t0:].ctypes.data, p_W,
+                     p_zero if first else p_one, acc.ctypes.data, p_K, 1, 1)
+                first = False

@@ -139,7 +139,7 @@ SMALL_SGEMM_MAX = 1000000
 
 
 @njit(inline="always", **_OPTS)
-def _step_block(small, n, per):
+def sgemm_block(small, n, per):
     """Columns per call for a GEMM of ``n`` columns of ``per`` (M * K) products each: where BLAS multiplies
     matrices of up to ``small`` (M * N * K, 0: none) products without packing them, blocks of a multiple of 16
     under that, else all ``n`` at once. An LSTM step's 32 x 384 @ 384 x 512 on one AVX-512 core took 137 us in one
@@ -157,7 +157,7 @@ _native = None
 def native():
     """(sgemm, relax, pause, BLAS's integer dtype, small) for ``lstm_part``: NumPy's BLAS sgemm and the C
     library's ``abs`` and ``sched_yield`` as C function pointers numba calls; ``small``: the most products
-    (M * N * K) that BLAS multiplies without packing the matrices, 0 if it always packs them (``_step_block``). None
+    (M * N * K) that BLAS multiplies without packing the matrices, 0 if it always packs them (``sgemm_block``). None
     where one is not found."""
     global _native
     if _native is None:
@@ -211,7 +211,7 @@ def lstm_part(part, parts, gemm, relax, pause, small, w, b, x, hx, c, g, y, sync
     """One of ``parts`` threads of an LSTM layer's forward, all running at once: this one owns hidden units
     j0:j0 + H_k, and ``w`` (4 H_k, H + E) holds their rows of [W_hh | W_ih] (gates i, f, g, o), ``b`` their summed
     biases, ``c`` (H_k, B) their cell state. Each step is one one-thread GEMM ``w @ hx[s]`` (``gemm``: BLAS's
-    Fortran sgemm taking addresses; in column blocks of under ``small`` products: ``_step_block``), where ``hx`` (2, H + E, B)
+    Fortran sgemm taking addresses; in column blocks of under ``small`` products: ``sgemm_block``), where ``hx`` (2, H + E, B)
     holds [h_{t-1}; x_t] (transposed, the batch inner)
     in alternate buffers, then the gates' pointwise part, writing this part's rows of h_t into the other buffer
     and into ``y`` (T, B, H), and its share e0:e1 of x_{t+1} there too. Then it counts the step in
@@ -232,7 +232,7 @@ def lstm_part(part, parts, gemm, relax, pause, small, w, b, x, hx, c, g, y, sync
     scal[1] = 0.0
     p_n, p_m, p_n2, p_k = ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data
     p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
-    block = _step_block(small, 4 * Hk, B * (H + E))
+    block = sgemm_block(small, 4 * Hk, B * (H + E))
     tcb = np.empty((Hk, B), np.float32)  # tanh(c) of the step, kept when ``save``
     for i in range(T):
         t = T - 1 - i if reverse else i
@@ -328,7 +328,7 @@ def lstm_grad_part(part, parts, gemm, relax, pause, small, w, gates, tanh_c, c_p
     p_n, p_hk, p_b, p_k, p_m = (ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data,
                                 ints[4:].ctypes.data)
     p_one, p_zero = scal.ctypes.data, scal[1:].ctypes.data
-    block = _step_block(small, Hk, B * H4)
+    block = sgemm_block(small, Hk, B * H4)
     wf, dhf = w.reshape(-1), dh.reshape(-1)
     for i in range(T):
         t = i if reverse else T - 1 - i

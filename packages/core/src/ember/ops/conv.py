@@ -886,8 +886,8 @@ def _win_fwd(x, w, cfg, Wo, bias):
 
 def _win_sgemm(x, y):
     """Where x and y are float32, numba is there and NumPy's BLAS sgemm was found (``_fast_rnn.native``), a function giving
-    the last three arguments of ``_fast_conv.win_forward`` / ``win_weight_grad`` for one thread: (sgemm, its
-    integers' buffer, (1, 0)); else None."""
+    the last four arguments of ``_fast_conv.win_forward`` / ``win_weight_grad`` for one thread: (sgemm, its
+    integers' buffer, (1, 0), the most products BLAS multiplies without packing); else None."""
     if x.dtype != _np.float32 or y.dtype != _np.float32 or _fast.kernels() is None:
         return None
     from .. import _fast_rnn
@@ -895,8 +895,9 @@ def _win_sgemm(x, y):
     native = _fast_rnn.native()
     if native is None:
         return None
-    gemm, int_t = native[0], native[3]
-    return lambda: (gemm, _np.array([ord("N"), 0, 0, 0], dtype=int_t), _np.array([1.0, 0.0], dtype=_np.float32))
+    gemm, int_t, small = native[0], native[3], native[4]
+    return lambda: (gemm, _np.array([ord("N"), 0, 0, 0, 0, 0, 0, 0], dtype=int_t), _np.array([1.0, 0.0], dtype=_np.float32),
+                    small)
 
 
 def _win_bwd_weight(gy, x, cfg, w_shape):
