@@ -644,6 +644,34 @@ def test_small_1d_forward_seq_path_matches_direct_sum(rng, monkeypatch, device, 
     assert taken == [1]
 
 
+@pytest.mark.parametrize("xs, ws, kw", [
+    ((6, 8, 130), (8, 8, 3), {}),
+    ((5, 6, 150), (7, 6, 4), {"dilation": 2, "padding": 3, "bias": False}),
+])
+def test_small_1d_forward_seq_path_compiled_taps(rng, monkeypatch, xs, ws, kw):
+    """In float32 with numba, "seq" at stride 1 is one compiled call (``_fast_conv.taps_forward``: the bias, then
+    one accumulating sgemm per tap on the input as it lies): values against a float64 direct sum."""
+    if not ember._fast.enabled() or conv_ops._win_sgemm(np.zeros(1, np.float32), np.zeros(1, np.float32)) is None:
+        pytest.skip("needs numba and NumPy's BLAS sgemm")
+    from ember import _fast_conv
+
+    calls = []
+    real = _fast_conv.taps_forward
+    monkeypatch.setattr(_fast_conv, "taps_forward", lambda *a: calls.append(1) or real(*a))
+    kw = dict(kw)
+    bias = kw.pop("bias", True)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ws, ws[:1]))
+    p, d = kw.get("padding", 0), kw.get("dilation", 1)
+    ref = _direct_conv(x[:, :, None].astype(np.float64), w[:, :, None].astype(np.float64), (1, 1), ((0, 0), (p, p)),
+                       (1, d))[:, :, 0]
+    if bias:
+        ref = ref + b[:, None]
+    with ember.no_grad():
+        y = F.conv1d(ember.tensor(x), ember.tensor(w), ember.tensor(b) if bias else None, **kw)
+    assert calls == [1]
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
 def test_seq_selection():
     """"seq" takes the forward of small ungrouped 1-D convolutions when the batch is given (no backward to come):
     M5's conv2-4 at b32; not 2-D ones, height-padded, grouped ones, long outputs or large ones (M5's conv1 at b32)."""

@@ -262,3 +262,33 @@ def win_weight_grad(x, n0, n1, stride, dilation, gy, acc, cols, gemm, ints, scal
                 gemm(p_t, p_t, p_K, p_O, p_k, p_one, cf[t0 * K:].ctypes.data, p_K, gf[t0:].ctypes.data, p_W,
                      p_zero if first else p_one, acc.ctypes.data, p_K, 1, 1)
                 first = False
+
+
+@njit(nogil=True, cache=True, boundscheck=False)
+def taps_forward(x, taps, bias, y, dilation, gemm, ints, scal):
+    """A stride-1 1-D convolution's forward in one call without the GIL: per sequence, y[n] (O, Wo) = bias +
+    sum over the taps j of taps[j] (O, C) @ x[n, :, j*dilation:j*dilation + Wo], one accumulating BLAS sgemm per tap
+    on the input as it lies (x (N, C, W) C-contiguous: the tap's columns are its rows, W apart), straight into the
+    output (N, O, Wo). NumPy's batched GEMMs cannot accumulate: a temporary and a pass over the output per tap, then
+    one for the bias (M5's conv2, b32, 32 ch at L 124: 0.40 -> 0.27 ms). ``gemm``, ``ints`` (8), ``scal`` = (1, 0)
+    as in ``win_forward``."""
+    N, C, W = x.shape
+    kw, O = taps.shape[0], taps.shape[1]
+    Wo = y.shape[2]
+    ints[1] = Wo
+    ints[2] = O
+    ints[3] = C
+    ints[4] = W
+    p_n, p_wo, p_o, p_c, p_w = (ints.ctypes.data, ints[1:].ctypes.data, ints[2:].ctypes.data, ints[3:].ctypes.data,
+                                ints[4:].ctypes.data)
+    p_one = scal.ctypes.data
+    for n in range(N):
+        yn, xn = y[n], x[n].reshape(-1)
+        for o in range(O):
+            v = bias[o]
+            for t in range(Wo):
+                yn[o, t] = v
+        for j in range(kw):
+            # column-major: y[n]^T (Wo, O) += x[n, :, j*d:]^T (Wo, C; columns W apart) @ taps[j]^T (C, O)
+            gemm(p_n, p_n, p_wo, p_o, p_c, p_one, xn[j * dilation:].ctypes.data, p_w, taps[j].ctypes.data, p_c, p_one,
+                 yn.ctypes.data, p_wo, 1, 1)

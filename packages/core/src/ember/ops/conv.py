@@ -738,7 +738,8 @@ def _seq_fwd(x, w, cfg, Wo, bias):
     """A small 1-D convolution's forward on the calling thread. Stride 1: one batched GEMM per tap,
     W[:, :, j] (O, C) @ x[:, :, j*d:j*d + Wo], on views of the input (no copy); otherwise the windows copied out
     of a strided view as columns (N, C*k, Wo) and one batched GEMM W (O, C*k) @ columns. Per-tap GEMMs were
-    as fast or faster at stride 1 (b32, 64 ch at L 7: 0.05 vs 0.09 ms; 32 ch at L 124: 0.165 either way)."""
+    as fast or faster at stride 1 (b32, 64 ch at L 7: 0.05 vs 0.09 ms; 32 ch at L 124: 0.165 either way). In
+    float32 with numba, stride 1 is one compiled call (``_fast_conv.taps_forward``)."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     O, _, _, kw = w.shape
@@ -746,6 +747,15 @@ def _seq_fwd(x, w, cfg, Wo, bias):
     x3 = _win_padded(x, cfg)
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
     y3 = y.reshape(N, O, Wo)
+    sgemm = _win_sgemm(x, w) if sw == 1 and _fast.usable(y3) else None
+    if sgemm is not None:  # in one compiled call: accumulating GEMMs, the bias first
+        from .. import _fast_conv
+
+        taps = _np.ascontiguousarray(w.reshape(O, C, kw).transpose(2, 0, 1))
+        b1 = _np.zeros(O, dtype=y.dtype) if bias is None else _np.ascontiguousarray(bias, dtype=y.dtype)
+        with _unparked_or_one_thread(xp):
+            _fast_conv.taps_forward(_np.ascontiguousarray(x3), taps, b1, y3, dw, *sgemm()[:3])
+        return y
     with _unparked_or_one_thread(xp):
         if sw == 1:
             taps = xp.ascontiguousarray(w.reshape(O, C, kw).transpose(2, 0, 1))
