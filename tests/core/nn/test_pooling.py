@@ -11,7 +11,7 @@ import ember.nn.functional as F
 import numpy as np
 import pytest
 from ember import nn
-from ember.autograd import gradcheck
+from ember.autograd import gradcheck, gradgradcheck
 
 REF = np.load(pathlib.Path(__file__).parent / "fixtures" / "pooling_ref.npz")
 CASES = json.loads(str(REF["cases"]))
@@ -256,6 +256,16 @@ def test_gradcheck_max_pools(fn):
 def test_gradcheck_avg_pools(fn):
     x = ember.tensor(np.random.default_rng(3).standard_normal((1, 2, 5, 6)), requires_grad=True)
     assert gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: F.avg_pool1d(x, 3, stride=2, padding=1, ceil_mode=True),
+    lambda x: F.avg_pool2d(x[:, :, None], (1, 2)),
+], ids=["avg1d", "avg2d"])
+def test_gradgradcheck_avg_pools(fn):
+    """The backward as an op of its own (create_graph=True), 1-D pooling run as unit-height 2-D included."""
+    x = ember.tensor(np.random.default_rng(4).standard_normal((2, 3, 7)), requires_grad=True)
+    assert gradgradcheck(fn, (x,))
 
 
 def test_gradcheck_max_unpool():

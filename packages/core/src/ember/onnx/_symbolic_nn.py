@@ -73,11 +73,12 @@ def _max_pool(ctx, node, x, geom, return_indices, one_d=False):
 
 
 @symbolic("AvgPool2dFn")
-def _avg_pool(ctx, node, x, geom, count_include_pad, divisor_override):
-    _need_batched_pool(ctx, node, x, geom)
+def _avg_pool(ctx, node, x, geom, count_include_pad, divisor_override, one_d=False):
+    _need_batched_pool(ctx, node, x, geom, one_d)
     if divisor_override is not None:
         raise OnnxExporterError("avg_pool2d with divisor_override has no ONNX mapping")
-    return ctx.op("AveragePool", [ctx.name(x)], count_include_pad=int(bool(count_include_pad)), **_pool_attrs(geom))
+    return ctx.op("AveragePool", [ctx.name(x)], count_include_pad=int(bool(count_include_pad)),
+                  **_pool_attrs(geom, int(one_d)))
 
 
 def _adaptive(ctx, node, x, Oh, Ow, is_max):

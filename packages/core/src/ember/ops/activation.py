@@ -366,7 +366,7 @@ class _SoftmaxFamily(Primitive):
             return arr.copy()
         if ax == arr.ndim - 1 and _cuda.usable(arr):
             return _cuda.softmax_fwd(arr, cls.name == "log_softmax")
-        if ax == arr.ndim - 1 and _fast.usable(arr):
+        if ax == arr.ndim - 1 and _fast.usable(arr, min_size=_fast.ROWS_MIN_SIZE):
             return _fast.last_dim_rows(cls.name + "_fwd", arr)
         if ax == arr.ndim - 1 and _fast.big_cpu(arr):  # NumPy passes on blocks of rows over the threads
             out = xp.empty_like(arr)
@@ -381,7 +381,8 @@ class _SoftmaxFamily(Primitive):
         y = ctx.saved_output._data
         if not STATE.enabled and ctx.dim == y.ndim - 1 and _cuda.usable(y) and _cuda.grad_ok(grad._data, y):
             return Tensor._make(_cuda.softmax_bwd(grad._data, y, cls.name == "log_softmax")), None, None
-        if STATE.enabled or ctx.dim != y.ndim - 1 or grad._data.shape != y.shape or not _fast.usable(y, grad._data):
+        if (STATE.enabled or ctx.dim != y.ndim - 1 or grad._data.shape != y.shape
+                or not _fast.usable(y, grad._data, min_size=_fast.ROWS_MIN_SIZE)):
             return None
         rows = (-1, y.shape[-1])
         g, bcast = _fast.as_grad(grad._data, rows)

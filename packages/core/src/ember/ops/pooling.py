@@ -552,8 +552,9 @@ class AvgPool2dFn(Primitive):
     """2-D average pooling over the last two axes."""
 
     @staticmethod
-    def forward(ctx, x, geom, count_include_pad, divisor_override):
-        xa = x._data
+    def forward(ctx, x, geom, count_include_pad, divisor_override, one_d=False):
+        # one_d: avg_pool1d's (..., L) input pooled as (..., 1, L), a view here rather than two view nodes
+        xa = unit_height(x._data, one_d)
         xp = xp_of(xa)
         acc = xa.dtype if xa.dtype.kind == "f" else np.int64
         out = None
@@ -577,17 +578,22 @@ class AvgPool2dFn(Primitive):
             q = xp.abs(out) // div
             out = xp.where(out < 0, -q, q).astype(xa.dtype)
         if ctx.needs_input_grad is not None:
-            ctx.geom, ctx.shape, ctx.div = geom, xa.shape, div
+            ctx.geom, ctx.shape, ctx.div, ctx.one_d = geom, xa.shape, div, one_d
             ctx.count_include_pad, ctx.divisor_override = count_include_pad, divisor_override
-        return out
+        return drop_unit_height(out, one_d)
 
     @staticmethod
     def backward(ctx, gout):
+        geom, div, shape, one_d = ctx.geom, ctx.div, ctx.shape, ctx.one_d
+
+        def grad(ga):
+            return drop_unit_height(_avg_backward(geom, div, shape, unit_height(ga, one_d)), one_d)
+
         if STATE.enabled:  # create_graph=True
-            geom, div, shape, cip, dov = ctx.geom, ctx.div, ctx.shape, ctx.count_include_pad, ctx.divisor_override
-            return _LinearGradFn.apply(gout, lambda ga: _avg_backward(geom, div, shape, ga),
-                                       lambda t: AvgPool2dFn.apply(t, geom, cip, dov)), None, None, None
-        return Tensor._make(_avg_backward(ctx.geom, ctx.div, ctx.shape, gout._data)), None, None, None
+            cip, dov = ctx.count_include_pad, ctx.divisor_override
+            return _LinearGradFn.apply(gout, grad, lambda t: AvgPool2dFn.apply(t, geom, cip, dov, one_d)), None, None, \
+                None, None
+        return Tensor._make(grad(gout._data)), None, None, None, None
 
 
 def _avg_backward(g, div, shape, ga):
@@ -617,13 +623,14 @@ class _LinearGradFn(Primitive):
         return ctx.pool(gg), None, None
 
 
-def _avg_pool2d_impl(x, k, s, p, ceil_mode, count_include_pad, divisor_override):
-    Ho, Wo = _pool2d_shape(x._data, k, s, p, (1, 1), ceil_mode, _ZERO_DIM_MSG)
-    _check_real(x._data, "avg_pool2d")
+def _avg_pool2d_impl(x, k, s, p, ceil_mode, count_include_pad, divisor_override, one_d=False):
+    xa = unit_height(x._data, one_d)
+    Ho, Wo = _pool2d_shape(xa, k, s, p, (1, 1), ceil_mode, _ZERO_DIM_MSG)
+    _check_real(xa, "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    geom = geometry(tuple(x.shape[-2:]), (Ho, Wo), k, s, p, (1, 1))
-    return AvgPool2dFn.apply(x, geom, bool(count_include_pad), divisor_override)
+    geom = geometry(tuple(xa.shape[-2:]), (Ho, Wo), k, s, p, (1, 1))
+    return AvgPool2dFn.apply(x, geom, bool(count_include_pad), divisor_override, one_d)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
@@ -641,8 +648,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """1-D average pooling over an input of shape (N, C, L) or (C, L)."""
     k, s, p, _ = _parse1d("avg_pool1d", kernel_size, stride, padding, 1)
     _check_input_dims(input, 2, 3, "avg_pool1d")
-    out = _avg_pool2d_impl(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad, None)
-    return out.squeeze(-2)
+    return _avg_pool2d_impl(input, (1, k), (1, s), (0, p), ceil_mode, count_include_pad, None, one_d=True)
 
 
 # ---------------------------------------------------------------------------------------------
