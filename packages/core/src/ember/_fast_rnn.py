@@ -211,8 +211,8 @@ def lstm_part(part, parts, gemm, relax, pause, small, w, b, x, hx, c, g, y, sync
     """One of ``parts`` threads of an LSTM layer's forward, all running at once: this one owns hidden units
     j0:j0 + H_k, and ``w`` (4 H_k, H + E) holds their rows of [W_hh | W_ih] (gates i, f, g, o), ``b`` their summed
     biases, ``c`` (H_k, B) their cell state. Each step is one one-thread GEMM ``w @ hx[s]`` (``gemm``: BLAS's
-    Fortran sgemm taking addresses; in column blocks of under ``small`` products: ``sgemm_block``), where ``hx`` (2, H + E, B)
-    holds [h_{t-1}; x_t] (transposed, the batch inner)
+    Fortran sgemm taking addresses; in column blocks of under ``small`` products: ``sgemm_block``), where ``hx``
+    (2, H + E, B) holds [h_{t-1}; x_t] (transposed, the batch inner)
     in alternate buffers, then the gates' pointwise part, writing this part's rows of h_t into the other buffer
     and into ``y`` (T, B, H), and its share e0:e1 of x_{t+1} there too. Then it counts the step in
     ``sync`` and waits until every part has (``_barrier``). ``ints`` (8) of BLAS's integer type.

@@ -906,8 +906,8 @@ def _win_sgemm(x, y):
     if native is None:
         return None
     gemm, int_t, small = native[0], native[3], native[4]
-    return lambda: (gemm, _np.array([ord("N"), 0, 0, 0, 0, 0, 0, 0], dtype=int_t), _np.array([1.0, 0.0], dtype=_np.float32),
-                    small)
+    ints = [ord("N")] + [0] * 7
+    return lambda: (gemm, _np.array(ints, dtype=int_t), _np.array([1.0, 0.0], dtype=_np.float32), small)
 
 
 def _win_bwd_weight(gy, x, cfg, w_shape):

@@ -267,6 +267,19 @@ def _bias_sum(b_ih, b_hh):
     return b_ih + b_hh
 
 
+def _lstm_grads(dgates, xa, wih, h_prev, has_bias, dh, dc, dwhr):
+    """An LSTM layer's gradients from its gates' pre-activation gradients ``dgates`` (T, B, 4H) at every step: the
+    input's, the weights' and the biases' (one GEMM each), with those of the initial states ``dh``, ``dc`` and of
+    the projection ``dwhr``."""
+    T, B, H4 = dgates.shape
+    flat = dgates.reshape(T * B, H4)
+    dx = _fast.matmul_2d(flat, wih).reshape(xa.shape)
+    dwih = _fast.matmul_2d(flat.T, xa.reshape(T * B, -1))
+    dwhh = _fast.matmul_2d(flat.T, h_prev.reshape(T * B, -1))
+    db = flat.sum(axis=0) if has_bias else None
+    return (_wrap(dx), _wrap(dh), _wrap(dc), _wrap(dwih), _wrap(dwhh), _wrap(db), _wrap(db), _wrap(dwhr))
+
+
 class LSTMLayer(Primitive):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes, reverse):
@@ -357,8 +370,7 @@ class LSTMLayer(Primitive):
         if whr is None and batch_sizes is None:
             done = _grad_parts(gates_all, tanh_c_all, c_prev_all, dyd, dh, dc, whh, reverse)
         if done is not None:
-            dgates, dh, dc = done
-            return LSTMLayer._weight_grads(ctx, dgates, dh, dc, None)
+            return _lstm_grads(done[0], xa, wih, h_prev_all, has_bias, done[1], done[2], None)
         dgates = xp.zeros_like(gates_all)
         dwhr = xp.zeros_like(whr) if whr is not None else None
         cell_grad = _fast_cell_grad(gates_all, dyd, dh, dc) if whr is None else None
@@ -387,20 +399,7 @@ class LSTMLayer(Primitive):
             dg[:, 3 * H :] = dh_t * tc * o * (1.0 - o)
             dc[:n] = dct * f
             dh[:n] = dg @ whh
-        return LSTMLayer._weight_grads(ctx, dgates, dh, dc, dwhr)
-
-    @staticmethod
-    def _weight_grads(ctx, dgates, dh, dc, dwhr):
-        """The backward's gradients from the gates' pre-activation gradients ``dgates`` (T, B, 4H) of every step:
-        the input's, the weights' and biases' (one GEMM each), with those of the initial states ``dh``, ``dc``."""
-        xa, wih, h_prev_all = ctx.saved[0], ctx.saved[1], ctx.saved[6]
-        T, B, H4 = dgates.shape
-        flat = dgates.reshape(T * B, H4)
-        dx = _fast.matmul_2d(flat, wih).reshape(xa.shape)
-        dwih = _fast.matmul_2d(flat.T, xa.reshape(T * B, -1))
-        dwhh = _fast.matmul_2d(flat.T, h_prev_all.reshape(T * B, -1))
-        db = flat.sum(axis=0) if ctx.saved[-1] else None
-        return (_wrap(dx), _wrap(dh), _wrap(dc), _wrap(dwih), _wrap(dwhh), _wrap(db), _wrap(db), _wrap(dwhr))
+        return _lstm_grads(dgates, xa, wih, h_prev_all, has_bias, dh, dc, dwhr)
 
 
 class GRULayer(Primitive):
