@@ -747,18 +747,17 @@ def _seq_fwd(x, w, cfg, Wo, bias):
     x3 = _win_padded(x, cfg)
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
     y3 = y.reshape(N, O, Wo)
+    taps = xp.ascontiguousarray(w.reshape(O, C, kw).transpose(2, 0, 1)) if sw == 1 else None
     sgemm = _win_sgemm(x, w) if sw == 1 and _fast.usable(y3) else None
     if sgemm is not None:  # in one compiled call: accumulating GEMMs, the bias first
         from .. import _fast_conv
 
-        taps = _np.ascontiguousarray(w.reshape(O, C, kw).transpose(2, 0, 1))
-        b1 = _np.zeros(O, dtype=y.dtype) if bias is None else _np.ascontiguousarray(bias, dtype=y.dtype)
         with _unparked_or_one_thread(xp):
-            _fast_conv.taps_forward(_np.ascontiguousarray(x3), taps, b1, y3, dw, *sgemm()[:3])
+            _fast_conv.taps_forward(_np.ascontiguousarray(x3), taps, _bias_row(bias, O, y.dtype), y3, dw,
+                                    *sgemm()[:3])
         return y
     with _unparked_or_one_thread(xp):
         if sw == 1:
-            taps = xp.ascontiguousarray(w.reshape(O, C, kw).transpose(2, 0, 1))
             xp.matmul(taps[0], x3[:, :, :Wo], out=y3)
             tmp = xp.empty_like(y3) if kw > 1 else None
             for j in range(1, kw):
@@ -863,7 +862,7 @@ def _win_fwd(x, w, cfg, Wo, bias):
     if compiled:
         from .. import _fast_conv
 
-        b1 = _np.zeros(O, dtype=y.dtype) if bias is None else _np.ascontiguousarray(bias, dtype=y.dtype)
+        b1 = _bias_row(bias, O, y.dtype)
         sgemm = _win_sgemm(x, y)
         if sgemm is not None:  # each thread's share in one compiled call, the GIL released throughout
             x3 = _np.ascontiguousarray(_win_padded(x, cfg))
@@ -894,10 +893,15 @@ def _win_fwd(x, w, cfg, Wo, bias):
     return y
 
 
+def _bias_row(bias, O, dtype):
+    """The bias of the compiled 1-D forwards (``_fast_conv``): (O,) C-contiguous in ``dtype``, zeros where absent."""
+    return _np.zeros(O, dtype=dtype) if bias is None else _np.ascontiguousarray(bias, dtype=dtype)
+
+
 def _win_sgemm(x, y):
-    """Where x and y are float32, numba is there and NumPy's BLAS sgemm was found (``_fast_rnn.native``), a function giving
-    the last four arguments of ``_fast_conv.win_forward`` / ``win_weight_grad`` for one thread: (sgemm, its
-    integers' buffer, (1, 0), the most products BLAS multiplies without packing); else None."""
+    """Where x and y are float32, numba is there and NumPy's BLAS sgemm was found (``_fast_rnn.native``), a
+    function giving the last four arguments of ``_fast_conv.win_forward`` / ``win_weight_grad`` for one thread:
+    (sgemm, its integers' buffer, (1, 0), the most products BLAS multiplies without packing); else None."""
     if x.dtype != _np.float32 or y.dtype != _np.float32 or _fast.kernels() is None:
         return None
     from .. import _fast_rnn

@@ -105,26 +105,32 @@ def _inference_t(x, h0, c0, w_ih, w_hh, b, reverse):
 _PART_MIN_HIDDEN = 64
 
 
-def _together(H):
-    """(threads, ``_fast_rnn.native()``) for a layer of ``H`` hidden units shared out by units at once, or (1, None)
-    where that does not apply (fewer than two threads free, few hidden units, no native sgemm)."""
+def _together(H, T, *arrays):
+    """(threads, sgemm, relax, pause, BLAS's integer dtype, small: ``_fast_rnn.native()``) for a layer of ``H``
+    hidden units over ``T`` steps shared out by units at once, or None where that does not apply (no steps, the
+    compiled kernels not ``_fast.usable`` on ``arrays``, fewer than two threads free, few hidden units, no native
+    sgemm)."""
+    if T == 0 or not _fast.usable(*arrays):
+        return None
     parts = _fast.together_threads(H // _PART_MIN_HIDDEN)
     if parts < 2:
-        return 1, None
+        return None
     from .. import _fast_rnn
 
     native = _fast_rnn.native()
-    return (parts, native) if native is not None else (1, None)
+    return None if native is None else (parts,) + native
 
 
-def _run_parts(run, parts, sync):
-    """``run(p)`` for each of ``parts`` parts at once (``_fast.run_together``); a part that fails stops the others,
-    which would wait for it at their barrier."""
+def _run_parts(run, parts):
+    """``run(p, sync)`` for each of ``parts`` parts at once (``_fast.run_together``), ``sync`` their barrier's step
+    counters; a part that fails stops the others, which would wait for it at the barrier."""
     from .. import _fast_rnn
+
+    sync = np.zeros(_fast_rnn.SYNC_STRIDE * (parts + 1), dtype=np.int64)
 
     def part(p):
         try:
-            run(p)
+            run(p, sync)
         except BaseException:
             sync[parts * _fast_rnn.SYNC_STRIDE] = 1
             raise
@@ -144,15 +150,13 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
     it does not apply (fewer than two threads free, no numba, not float32 CPU arrays, few hidden units)."""
     T, B, E = x.shape
     H = w_hh.shape[1]
-    if T == 0 or not _fast.usable(np.empty((4 * H, B), dtype=np.float32), x, h0, c0, w_ih, w_hh,
-                                  *(() if b is None else (b,))):
-        return None
-    parts, native = _together(H)
-    if native is None:
+    together = _together(H, T, np.empty((4 * H, B), dtype=np.float32), x, h0, c0, w_ih, w_hh,
+                         *(() if b is None else (b,)))
+    if together is None:
         return None
     from .. import _fast_rnn
 
-    gemm, relax, pause, itype, small = native
+    parts, gemm, relax, pause, itype, small = together
     if b is None:
         b = np.zeros(4 * H, dtype=np.float32)
     hx = np.empty((2, H + E, B), dtype=np.float32)  # [h_{t-1}; x_t] per step, the batch inner, in turns
@@ -160,7 +164,6 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
     hx[0, H:] = x[T - 1 if reverse else 0].T
     y = np.empty((T, B, H), dtype=np.float32)
     c = np.ascontiguousarray(c0.T)
-    sync = np.zeros(_fast_rnn.SYNC_STRIDE * (parts + 1), dtype=np.int64)
     hb = [H * p // parts for p in range(parts + 1)]
     eb = [E * p // parts for p in range(parts + 1)]
     if save:
@@ -169,7 +172,7 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
     else:
         saved = (np.empty((0, 0, 0), dtype=np.float32),) * 4
 
-    def part(p):
+    def part(p, sync):
         j0, j1 = hb[p], hb[p + 1]
         Hk = j1 - j0
         w = np.empty((4 * Hk, H + E), dtype=np.float32)  # its units' i, f, g, o rows of [W_hh | W_ih]
@@ -181,7 +184,7 @@ def _parts(x, h0, c0, w_ih, w_hh, b, reverse, save=False):
         _fast_rnn.lstm_part(p, parts, gemm, relax, pause, small, w, bp, x, hx, c[j0:j1], g, y, sync, j0, eb[p],
                             eb[p + 1], reverse, np.empty(8, dtype=itype), save, *saved)
 
-    _run_parts(part, parts, sync)
+    _run_parts(part, parts)
     out = (y, np.ascontiguousarray(hx[T % 2, :H].T), np.ascontiguousarray(c.T))
     return out + saved if save else out
 
@@ -195,27 +198,24 @@ def _grad_parts(gates, tanh_c, c_prev, dy, dh, dc, w_hh, reverse):
     (dgates (T, B, 4H), dh, dc), or None where it does not apply (as ``_parts``)."""
     T, B, H4 = gates.shape
     H = H4 // 4
-    if T == 0 or not _fast.usable(gates, tanh_c, c_prev, dy, dh, dc, w_hh):
-        return None
-    parts, native = _together(H)
-    if native is None:
+    together = _together(H, T, gates, tanh_c, c_prev, dy, dh, dc, w_hh)
+    if together is None:
         return None
     from .. import _fast_rnn
 
-    gemm, relax, pause, itype, small = native
+    parts, gemm, relax, pause, itype, small = together
     dy = np.ascontiguousarray(dy)  # (a bidirectional layer's is a strided half of the output's)
     dgates = np.empty_like(gates)
-    sync = np.zeros(_fast_rnn.SYNC_STRIDE * (parts + 1), dtype=np.int64)
     hb = [H * p // parts for p in range(parts + 1)]
     dhs = [np.ascontiguousarray(dh[:, hb[p]:hb[p + 1]]) for p in range(parts)]
     dcs = [np.ascontiguousarray(dc[:, hb[p]:hb[p + 1]]) for p in range(parts)]
 
-    def part(p):
+    def part(p, sync):
         w = np.ascontiguousarray(w_hh[:, hb[p]:hb[p + 1]])  # its units' columns, in its core's cache
         _fast_rnn.lstm_grad_part(p, parts, gemm, relax, pause, small, w, gates, tanh_c, c_prev, dy, dhs[p], dcs[p],
                                  dgates, sync, hb[p], reverse, np.empty(8, dtype=itype))
 
-    _run_parts(part, parts, sync)
+    _run_parts(part, parts)
     return dgates, np.concatenate(dhs, axis=1), np.concatenate(dcs, axis=1)
 
 
