@@ -710,6 +710,7 @@ def test_strided_1d_windows_compiled_calls(rng, monkeypatch, xs, ws, kw, small):
 
     monkeypatch.setattr(conv_ops, "_SEQ_MAX_FLOPS", 0)
     monkeypatch.setattr(conv_ops._fast, "_SHARE_MIN_FLOPS", 0)
+    monkeypatch.setattr(conv_ops._fast, "team_threads", lambda n, flops: 1)  # Ember's pool (the team: test_fast_team)
     x = rng.standard_normal(xs).astype(np.float32)
     w, b = (rng.standard_normal(ws) * 0.1).astype(np.float32), rng.standard_normal(ws[0]).astype(np.float32)
     calls = []

@@ -212,6 +212,17 @@ def run_together(process, parts):
         _parallel.unpark_soon()
 
 
+def team_threads(n, flops):
+    """Threads of the compiled team (``_fast_team``) for a kernel over ``n`` items of ``flops`` work in all: 1 (run
+    it otherwise) below ``_SHARE_MIN_FLOPS``, for one item, without the kernels, or where ``_fast_team.threads()``
+    says so."""
+    if n < 2 or flops < _SHARE_MIN_FLOPS or kernels() is None:
+        return 1
+    from . import _fast_team
+
+    return _fast_team.threads()
+
+
 def share_by_thread(process, n, flops=None, xp=np):
     """``process(i0, i1)`` once on each of Ember's threads, over its share of ``range(n)``, with BLAS on one
     thread meanwhile (``share_blocks`` with one block per thread). ``xp``: the module of the arrays the work is on;

@@ -10,9 +10,10 @@ Imported only when numba is.
 
 from __future__ import annotations
 
-from numba import njit, uint64
+from numba import njit, prange, uint64
 
 from ._fast_rnn import sgemm_block
+from ._fast_team import placed
 
 
 def _windows_kernel(adjoint):
@@ -233,6 +234,16 @@ def win_forward(x, n0, n1, stride, dilation, wmt, bias, y, cols, out, gemm, ints
         rows_to_channels(out[:n].reshape(b, Wo, O), bias, y[a:a + b])
 
 
+@njit(parallel=True, nogil=True, cache=True, boundscheck=False)
+def win_forward_team(x, bounds, stride, dilation, wmt, bias, y, cols, out, gemm, ints, scal, small, place):
+    """``win_forward`` on the team of threads (``_fast_team``): thread p takes sequences bounds[p]:bounds[p + 1] with
+    its own buffers cols[p], out[p] and ints[p]."""
+    for p in prange(bounds.shape[0] - 1):
+        placed(place)
+        win_forward(x, bounds[p], bounds[p + 1], stride, dilation, wmt, bias, y, cols[p], out[p], gemm, ints[p], scal,
+                    small)
+
+
 @njit(nogil=True, cache=True, boundscheck=False)
 def win_weight_grad(x, n0, n1, stride, dilation, gy, acc, cols, gemm, ints, scal, small):
     """The "win" weight gradient of sequences n0:n1 in one call without the GIL (a thread's share): ``acc``
@@ -292,3 +303,13 @@ def taps_forward(x, taps, bias, y, dilation, gemm, ints, scal):
             # column-major: y[n]^T (Wo, O) += x[n, :, j*d:]^T (Wo, C; columns W apart) @ taps[j]^T (C, O)
             gemm(p_n, p_n, p_wo, p_o, p_c, p_one, xn[j * dilation:].ctypes.data, p_w, taps[j].ctypes.data, p_c, p_one,
                  yn.ctypes.data, p_wo, 1, 1)
+
+
+@njit(parallel=True, nogil=True, cache=True, boundscheck=False)
+def taps_forward_team(x, taps, bias, y, dilation, gemm, ints, scal, bounds, place):
+    """``taps_forward`` on the team of threads (``_fast_team``): thread p takes sequences bounds[p]:bounds[p + 1],
+    with its own integers' buffer ints[p]."""
+    for p in prange(bounds.shape[0] - 1):
+        placed(place)
+        n0, n1 = bounds[p], bounds[p + 1]
+        taps_forward(x[n0:n1], taps, bias, y[n0:n1], dilation, gemm, ints[p], scal)

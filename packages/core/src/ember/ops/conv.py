@@ -752,9 +752,18 @@ def _seq_fwd(x, w, cfg, Wo, bias):
     if sgemm is not None:  # in one compiled call: accumulating GEMMs, the bias first
         from .. import _fast_conv
 
+        x3, b1 = _np.ascontiguousarray(x3), _bias_row(bias, O, y.dtype)
+        gemm, ints, scal = sgemm()[:3]
+        team = _fast.team_threads(N, 2 * y.size * C * kw)
+        if team > 1:
+            from .. import _fast_team
+
+            with _fast_team.running(team) as place:
+                _fast_conv.taps_forward_team(x3, taps, b1, y3, dw, gemm, _np.tile(ints, (team, 1)), scal,
+                                             _fast_team.split(N, team), place)
+            return y
         with _unparked_or_one_thread(xp):
-            _fast_conv.taps_forward(_np.ascontiguousarray(x3), taps, _bias_row(bias, O, y.dtype), y3, dw,
-                                    *sgemm()[:3])
+            _fast_conv.taps_forward(x3, taps, b1, y3, dw, gemm, ints, scal)
         return y
     with _unparked_or_one_thread(xp):
         if sw == 1:
@@ -840,14 +849,17 @@ def _win_blocks(x, cfg, kw, Wo, O):
         yield n0, n1, cols[:n1 - n0].reshape((n1 - n0) * Wo, C * kw)
 
 
-def _win_fwd(x, w, cfg, Wo, bias):
+def _win_fwd(x, w, cfg, Wo, bias, team=False):
     """Per block of images, cols @ W^T (b*Wo, O), the faster operand order for OpenBLAS (K = 80: 45 GFLOP/s
     against 29 for W @ cols^T), then transposed into the output while in cache; on the CPU each thread its own
     blocks with one-thread GEMMs (M5's conv1, b32: 2.26 -> 1.97 ms), in float32 as one compiled call per thread
     (``_fast_conv.win_forward``: the NumPy calls' hand-overs of the GIL between the two threads cost 0.51 -> 0.47
     ms). Nothing is kept for the weight gradient: recomputing the columns block by block there is cheaper than
     writing them all out here (M5's conv1 fwd+bwd after 0.15 s pauses: 7.5 ms, against 8.3 with the whole batch's
-    columns kept)."""
+    columns kept). ``team``: a forward that no backward follows, which runs on the compiled team where there is one
+    (``_fast_team``; M5 inference paired 0.93-0.95 against Ember's pool). Not in training: the team's worker, still
+    spinning after the layer, took a core from the pool and BLAS threads of the layers after it (M5's step paired
+    1.29)."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     O, _, _, kw = w.shape
@@ -872,6 +884,17 @@ def _win_fwd(x, w, cfg, Wo, bias):
                 out = _np.empty((nb * Wo, O), dtype=y.dtype)
                 _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, *sgemm())
 
+            team = _fast.team_threads(N, 2 * y.size * K) if team else 1
+            if team > 1:
+                from .. import _fast_team
+
+                gemm, ints, scal, small = sgemm()
+                with _fast_team.running(team) as place:
+                    _fast_conv.win_forward_team(
+                        x3, _fast_team.split(N, team), cfg.stride[1], cfg.dilation[1], wmt, b1, y3,
+                        _np.empty((team, nb, Wo, C, kw), dtype=y.dtype), _np.empty((team, nb * Wo, O), dtype=y.dtype),
+                        gemm, _np.tile(ints, (team, 1)), scal, small, place)
+                return y
             _fast.share_by_thread(images, N, 2 * y.size * K, xp)
             return y
 
@@ -1017,7 +1040,7 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         prep = None
         y = _blk_fwd(x, w, cfg, Ho, Wo, bias)
     elif algo == "win":
-        y, prep = _win_fwd(x, w, cfg, Wo, bias), None
+        y, prep = _win_fwd(x, w, cfg, Wo, bias, team=not keep), None
     elif algo == "seq":
         y, prep = _seq_fwd(x, w, cfg, Wo, bias), None
     elif algo == "flat":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import operator
 
 import numpy as np
@@ -291,7 +292,7 @@ def _max_forward(xp, x, g):
 
 def _max_phase(xp, g, x, out):
     """Number (in window scan order) of the offset each output took its value from."""
-    kk = int(np.prod(g.k))
+    kk = int(math.prod(g.k))
     phase = xp.zeros(out.shape, dtype=np.int16 if kk > 127 else np.int8)
     for n, oi, ii, _ in reversed(g.blocks):  # reverse scan: the first offset holding the maximum is written last
         xp.copyto(phase[oi], n, where=x[ii] == out[oi])
@@ -542,7 +543,7 @@ def _avg_divisor(g, count_include_pad, divisor_override, dtype):
     if divisor_override:
         return divisor_override
     if not any(g.p) and all((o - 1) * st + kk <= L for o, st, kk, L in zip(g.out, g.s, g.k, g.size)):
-        return int(np.prod(g.k))
+        return int(math.prod(g.k))
     counts = [_axis_counts(L, o, kk, st, pp)[0 if count_include_pad else 1] for L, o, kk, st, pp in zip(g.size, g.out, g.k, g.s, g.p)]
     div = functools.reduce(np.multiply.outer, counts)
     return np.maximum(div, 1).astype(dtype if dtype.kind == "f" else np.int64)
