@@ -177,4 +177,9 @@ def running(threads):
 
 def split(n, parts):
     """``parts + 1`` bounds cutting ``range(n)`` into ``parts`` near-equal spans (int64), for a team kernel."""
-    return np.linspace(0, n, parts + 1).round().astype(np.int64)
+    return np.array([n * p // parts for p in range(parts + 1)], dtype=np.int64)
+
+
+def per_thread(row, threads):
+    """``row`` (a kernel's scratch integers, 1-D) repeated for each of ``threads`` threads, C-contiguous."""
+    return np.repeat(row[None], threads, axis=0)

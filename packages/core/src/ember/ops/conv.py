@@ -759,7 +759,7 @@ def _seq_fwd(x, w, cfg, Wo, bias):
             from .. import _fast_team
 
             with _fast_team.running(team) as place:
-                _fast_conv.taps_forward_team(x3, taps, b1, y3, dw, gemm, _np.tile(ints, (team, 1)), scal,
+                _fast_conv.taps_forward_team(x3, taps, b1, y3, dw, gemm, _fast_team.per_thread(ints, team), scal,
                                              _fast_team.split(N, team), place)
             return y
         with _unparked_or_one_thread(xp):
@@ -893,7 +893,7 @@ def _win_fwd(x, w, cfg, Wo, bias, team=False):
                     _fast_conv.win_forward_team(
                         x3, _fast_team.split(N, team), cfg.stride[1], cfg.dilation[1], wmt, b1, y3,
                         _np.empty((team, nb, Wo, C, kw), dtype=y.dtype), _np.empty((team, nb * Wo, O), dtype=y.dtype),
-                        gemm, _np.tile(ints, (team, 1)), scal, small, place)
+                        gemm, _fast_team.per_thread(ints, team), scal, small, place)
                 return y
             _fast.share_by_thread(images, N, 2 * y.size * K, xp)
             return y
