@@ -151,13 +151,16 @@ def test_place_keeps_workers_off_the_callers_cpu(two_threads):
     team = _team()
     cpu = _parallel.current_cpu()
     allowed = sorted(os.sched_getaffinity(0))
-    _, _, caller, off, whole = team._place()
-    bits = lambda mask: {w * 64 + b for w in range(mask.size) for b in range(64) if int(mask[w]) >> b & 1}  # noqa: E731
-    assert caller == cpu
+    (_, _, caller, off, whole), mask = team._place()
+    bits = lambda m: {w * 64 + b for w in range(m.size) for b in range(64) if int(m[w]) >> b & 1}  # noqa: E731
+    assert caller == cpu and list(mask) == allowed
     assert bits(whole) == set(allowed)
     assert bits(off) == set(allowed) - {cpu}
     with _parallel.hold_cpu():  # a thread held on one CPU: nowhere to move the workers to, so no moves
-        assert team._place()[2] == -1
+        assert team._place()[0][2] == -1
+    with team.running(1) as place:  # the caller held on its CPU meanwhile, its mask given back after
+        assert place[2] == cpu and sorted(os.sched_getaffinity(0)) == [cpu]
+    assert sorted(os.sched_getaffinity(0)) == allowed
 
 
 def test_launch_leaves_the_environment_as_it_was(two_threads):

@@ -134,7 +134,7 @@ _places = {}  # (caller's CPU, allowed CPUs) -> ``place``
 
 
 def _place():
-    """``placed``'s argument for a kernel the calling thread starts now."""
+    """``placed``'s argument for a kernel the calling thread starts now, and the CPUs the thread may run on."""
     getcpu, setaff = _libc_calls()
     from . import _parallel
 
@@ -144,35 +144,49 @@ def _place():
     except (AttributeError, OSError):
         allowed = ()
     if cpu is None or cpu not in allowed or len(allowed) < 2:
-        cpu, allowed = -1, ()
+        cpu = -1
     key = (cpu, allowed)
     place = _places.get(key)
     if place is None:
-        place = _places[key] = (getcpu, setaff, cpu, _mask(c for c in allowed if c != cpu), _mask(allowed))
-    return place
+        place = _places[key] = (getcpu, setaff, cpu, _mask(c for c in allowed if c != cpu and cpu >= 0),
+                                _mask(allowed if cpu >= 0 else ()))
+    return place, allowed
 
 
 @contextlib.contextmanager
 def running(threads):
-    """The body runs a team kernel on ``threads`` threads (``threads()``), which calls BLAS itself: numba's thread
-    count set for it (and put back after: it is the program's own too), BLAS on one thread meanwhile with its workers
-    parked, the caller held on its CPU (``_parallel.region``, ``hold_cpu``); ``place``, the argument of ``placed``,
-    yielded."""
-    import numba
-
+    """The body runs a team kernel on ``threads`` threads (``threads()``), which calls BLAS itself: BLAS on one thread
+    meanwhile with its workers parked (``_parallel.region``), the caller held on the CPU it runs on (as
+    ``_parallel.hold_cpu``), numba's thread count lowered for it where ``threads`` is fewer than the team's (and put
+    back after: it is the program's own too); ``place``, the argument of ``placed``, yielded."""
     from . import _parallel
 
-    place = _place()  # (before hold_cpu narrows this thread's CPU mask)
-    before = numba.get_num_threads()
-    if before != threads:
+    place, allowed = _place()
+    held = False
+    if place[2] >= 0:
+        try:
+            os.sched_setaffinity(0, (place[2],))
+            held = True
+        except OSError:
+            pass
+    before = None
+    if threads < _state:
+        import numba
+
+        before = numba.get_num_threads()
         numba.set_num_threads(threads)
     try:
-        with _parallel.region() as (_, one_blas), _parallel.hold_cpu():
+        with _parallel.region() as (_, one_blas):
             one_blas()
             yield place
     finally:
-        if before != threads:
+        if before is not None:
             numba.set_num_threads(before)
+        if held:
+            try:
+                os.sched_setaffinity(0, allowed)
+            except OSError:
+                pass
 
 
 def split(n, parts):
