@@ -66,7 +66,7 @@ def test_team_forward_matches_one_thread_and_float64(two_threads, monkeypatch, c
     ember.manual_seed(0)
     conv = ember.nn.Conv1d(C, O, k, stride=stride)
     x = ember.randn(N, C, W)
-    monkeypatch.setattr(_fast, "_SHARE_MIN_FLOPS", 1)  # the small cases too
+    monkeypatch.setattr(_fast, "TEAM_MIN_FLOPS", 1)  # the small cases too
     calls = _counting(monkeypatch, kernel)
     with ember.no_grad():
         y_team = conv(x).numpy()
@@ -86,7 +86,7 @@ def test_training_forward_runs_without_the_team(two_threads, monkeypatch):
     ember.manual_seed(0)
     conv = ember.nn.Conv1d(1, 16, 80, stride=16)
     x = ember.randn(8, 1, 3200, requires_grad=True)  # 196 outputs: "win", not "seq", in inference too
-    monkeypatch.setattr(_fast, "_SHARE_MIN_FLOPS", 1)
+    monkeypatch.setattr(_fast, "TEAM_MIN_FLOPS", 1)
     calls = _counting(monkeypatch, "win_forward_team")
     y = conv(x)
     y.square().sum().backward()
@@ -112,7 +112,7 @@ def test_no_team_where_it_must_not_run(two_threads, monkeypatch):
     monkeypatch.setattr(_parallel, "active_threads", lambda: 2)
     assert team.threads() == 2
     assert _fast.team_threads(1, 10**9) == 1  # one item
-    assert _fast.team_threads(64, _fast._SHARE_MIN_FLOPS - 1) == 1  # too little work
+    assert _fast.team_threads(64, _fast.TEAM_MIN_FLOPS - 1) == 1  # too little work
 
 
 def _child_conv(queue):

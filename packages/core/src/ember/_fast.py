@@ -212,11 +212,17 @@ def run_together(process, parts):
         _parallel.unpark_soon()
 
 
+# floating-point operations from which a kernel runs on the compiled team (``team_threads``): its hand-out costs
+# ~25 us where the pool's cost ~0.3 ms (``_SHARE_MIN_FLOPS``). M5 inference, b32, its third and fourth convolutions
+# (11 and 4 MFLOP) on it too: paired 0.97
+TEAM_MIN_FLOPS = 1 << 21
+
+
 def team_threads(n, flops):
     """Threads of the compiled team (``_fast_team``) for a kernel over ``n`` items of ``flops`` work in all: 1 (run
-    it otherwise) below ``_SHARE_MIN_FLOPS``, for one item, without the kernels, or where ``_fast_team.threads()``
+    it otherwise) below ``TEAM_MIN_FLOPS``, for one item, without the kernels, or where ``_fast_team.threads()``
     says so."""
-    if n < 2 or flops < _SHARE_MIN_FLOPS or kernels() is None:
+    if n < 2 or flops < TEAM_MIN_FLOPS or kernels() is None:
         return 1
     from . import _fast_team
 
