@@ -4,7 +4,8 @@ each parallel region instead of sleeping (the optional ``fast`` extra; see ``_fa
 Ember's own pool (``_parallel``) runs Python callables, so each share of work is a hand-over through a queue and the
 GIL, and a thread that slept must be woken: 30-150 us on a 2-vCPU VM, and the caller's wait for the last share as
 much again. Kernels compiled from end to end can run on this team instead (M5 inference, b32, after an untimed call:
-paired 0.93-0.95 against the pool, its first and second convolutions here). Used only for forwards that no backward
+paired 0.90-0.95 against the pool with its four convolutions here, the team's hand-out ~25 us against the pool's
+~0.3 ms). Used only for forwards that no backward
 follows: in training the worker, spinning on after the layer, took a core from the pool and BLAS threads of the
 layers after it (M5's step paired 1.29); and not for memory-bound passes (a batch norm right after the first
 convolution: 0.41 ms on the team, 0.28 on one thread).
@@ -156,19 +157,12 @@ def _place():
 @contextlib.contextmanager
 def running(threads):
     """The body runs a team kernel on ``threads`` threads (``threads()``), which calls BLAS itself: BLAS on one thread
-    meanwhile with its workers parked (``_parallel.region``), the caller held on the CPU it runs on (as
-    ``_parallel.hold_cpu``), numba's thread count lowered for it where ``threads`` is fewer than the team's (and put
+    meanwhile with its workers parked (``_parallel.region``), the caller held on the CPU it runs on
+    (``_parallel.hold_cpu``), numba's thread count lowered for it where ``threads`` is fewer than the team's (and put
     back after: it is the program's own too); ``place``, the argument of ``placed``, yielded."""
     from . import _parallel
 
-    place, allowed = _place()
-    held = False
-    if place[2] >= 0:
-        try:
-            os.sched_setaffinity(0, (place[2],))
-            held = True
-        except OSError:
-            pass
+    place, allowed = _place()  # (read before the hold narrows this thread's mask)
     before = None
     if threads < _state:
         import numba
@@ -176,17 +170,12 @@ def running(threads):
         before = numba.get_num_threads()
         numba.set_num_threads(threads)
     try:
-        with _parallel.region() as (_, one_blas):
+        with _parallel.region() as (_, one_blas), _parallel.hold_cpu((place[2], allowed)):
             one_blas()
             yield place
     finally:
         if before is not None:
             numba.set_num_threads(before)
-        if held:
-            try:
-                os.sched_setaffinity(0, allowed)
-            except OSError:
-                pass
 
 
 def split(n, parts):

@@ -448,16 +448,16 @@ def move_off_cpu(cpu):
 
 
 @contextlib.contextmanager
-def hold_cpu():
+def hold_cpu(known=None):
     """Keep the calling thread on the CPU it runs on now for the body (its mask given back after), for the threads
     of a parallel region: on this VM a thread that waits for the GIL and is woken by the other one is placed on the
     waker's CPU, the other CPU idle, and the two then take turns on one CPU (3x3 3 -> 64 at 32x32, b32, after
-    each 0.15 s pause: 5.2-6.1 ms in 5 of 6 calls, the caller moved onto its worker's CPU half-way; 2.9-4.0 held)."""
-    cpu = current_cpu()
-    allowed = None
+    each 0.15 s pause: 5.2-6.1 ms in 5 of 6 calls, the caller moved onto its worker's CPU half-way; 2.9-4.0 held).
+    ``known``: (that CPU, the thread's CPU mask) where the caller has just read them."""
+    cpu, allowed = known if known is not None else (current_cpu(), None)
     if cpu is not None:
         try:
-            allowed = os.sched_getaffinity(0)
+            allowed = set(allowed) if allowed is not None else os.sched_getaffinity(0)
             if len(allowed) > 1 and cpu in allowed:
                 os.sched_setaffinity(0, {cpu})
             else:

@@ -739,7 +739,8 @@ def _seq_fwd(x, w, cfg, Wo, bias):
     W[:, :, j] (O, C) @ x[:, :, j*d:j*d + Wo], on views of the input (no copy); otherwise the windows copied out
     of a strided view as columns (N, C*k, Wo) and one batched GEMM W (O, C*k) @ columns. Per-tap GEMMs were
     as fast or faster at stride 1 (b32, 64 ch at L 7: 0.05 vs 0.09 ms; 32 ch at L 124: 0.165 either way). In
-    float32 with numba, stride 1 is one compiled call (``_fast_conv.taps_forward``)."""
+    float32 with numba, stride 1 is one compiled call (``_fast_conv.taps_forward``), shared among the compiled team's
+    threads from ``_fast.TEAM_MIN_FLOPS`` ("seq" is a forward that no backward follows: see ``_win_fwd``)."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     O, _, _, kw = w.shape
@@ -849,15 +850,15 @@ def _win_blocks(x, cfg, kw, Wo, O):
         yield n0, n1, cols[:n1 - n0].reshape((n1 - n0) * Wo, C * kw)
 
 
-def _win_fwd(x, w, cfg, Wo, bias, team=False):
+def _win_fwd(x, w, cfg, Wo, bias, no_backward=False):
     """Per block of images, cols @ W^T (b*Wo, O), the faster operand order for OpenBLAS (K = 80: 45 GFLOP/s
     against 29 for W @ cols^T), then transposed into the output while in cache; on the CPU each thread its own
     blocks with one-thread GEMMs (M5's conv1, b32: 2.26 -> 1.97 ms), in float32 as one compiled call per thread
     (``_fast_conv.win_forward``: the NumPy calls' hand-overs of the GIL between the two threads cost 0.51 -> 0.47
     ms). Nothing is kept for the weight gradient: recomputing the columns block by block there is cheaper than
     writing them all out here (M5's conv1 fwd+bwd after 0.15 s pauses: 7.5 ms, against 8.3 with the whole batch's
-    columns kept). ``team``: a forward that no backward follows, which runs on the compiled team where there is one
-    (``_fast_team``; M5 inference paired 0.93-0.95 against Ember's pool). Not in training: the team's worker, still
+    columns kept). ``no_backward``: a forward that no backward follows, which runs on the compiled team where there is
+    one (``_fast_team``; M5 inference paired 0.90-0.95 against Ember's pool). Not in training: the team's worker, still
     spinning after the layer, took a core from the pool and BLAS threads of the layers after it (M5's step paired
     1.29)."""
     xp = xp_of(x)
@@ -884,7 +885,7 @@ def _win_fwd(x, w, cfg, Wo, bias, team=False):
                 out = _np.empty((nb * Wo, O), dtype=y.dtype)
                 _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, *sgemm())
 
-            team = _fast.team_threads(N, 2 * y.size * K) if team else 1
+            team = _fast.team_threads(N, 2 * y.size * K) if no_backward else 1
             if team > 1:
                 from .. import _fast_team
 
@@ -1040,7 +1041,7 @@ def _fwd(x, w, cfg, out_hw=None, bias=None, keep=False):
         prep = None
         y = _blk_fwd(x, w, cfg, Ho, Wo, bias)
     elif algo == "win":
-        y, prep = _win_fwd(x, w, cfg, Wo, bias, team=not keep), None
+        y, prep = _win_fwd(x, w, cfg, Wo, bias, no_backward=not keep), None
     elif algo == "seq":
         y, prep = _seq_fwd(x, w, cfg, Wo, bias), None
     elif algo == "flat":
