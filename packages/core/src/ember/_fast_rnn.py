@@ -154,6 +154,12 @@ SYNC_STRIDE = 16
 _native = None
 
 
+def c_function(fn, restype, *argtypes):
+    """``fn`` (a ctypes function or its address) as a C function pointer of that signature, which numba kernels call
+    without the GIL."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
 def native():
     """(sgemm, relax, pause, BLAS's integer dtype, small) for ``lstm_part``: NumPy's BLAS sgemm and the C
     library's ``abs`` and ``sched_yield`` as C function pointers numba calls; ``small``: the most products
@@ -169,10 +175,9 @@ def native():
             found = _lapack_native.routines("gemm").get(np.dtype(np.float32))
             libc = ctypes.CDLL(None)
             if found is not None:
-                addr = ctypes.c_size_t
-                gemm = ctypes.CFUNCTYPE(None, *[addr] * 15)(ctypes.cast(found[0], ctypes.c_void_p).value)
-                relax = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(ctypes.cast(libc.abs, ctypes.c_void_p).value)
-                pause = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.cast(libc.sched_yield, ctypes.c_void_p).value)
+                gemm = c_function(found[0], None, *[ctypes.c_size_t] * 15)
+                relax = c_function(libc.abs, ctypes.c_int, ctypes.c_int)
+                pause = c_function(libc.sched_yield, ctypes.c_int)
                 small = SMALL_SGEMM_MAX if (_parallel.blas_kernel() or "").lower() in _SMALL_SGEMM_KERNELS else 0
                 _native = (gemm, relax, pause, np.int64 if found[1] is ctypes.c_int64 else np.int32, small)
         except (OSError, AttributeError, TypeError):

@@ -99,12 +99,11 @@ def _libc_calls():
     global _libc
     if _libc is None:
         try:
+            from ._fast_rnn import c_function
+
             libc = ctypes.CDLL(None, use_errno=True)
-            addr = ctypes.cast(libc.sched_getcpu, ctypes.c_void_p).value
-            getcpu = ctypes.CFUNCTYPE(ctypes.c_int)(addr)
-            addr = ctypes.cast(libc.sched_setaffinity, ctypes.c_void_p).value
-            setaff = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t)(addr)
-            _libc = (getcpu, setaff)
+            _libc = (c_function(libc.sched_getcpu, ctypes.c_int),
+                     c_function(libc.sched_setaffinity, ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t))
         except (OSError, AttributeError, TypeError):
             _libc = False
     return _libc

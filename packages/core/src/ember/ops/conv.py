@@ -879,12 +879,6 @@ def _win_fwd(x, w, cfg, Wo, bias, no_backward=False):
         sgemm = _win_sgemm(x, y)
         if sgemm is not None:  # each thread's share in one compiled call, the GIL released throughout
             x3 = _np.ascontiguousarray(_win_padded(x, cfg))
-
-            def images(i0, i1):
-                cols = _np.empty((nb, Wo, C, kw), dtype=y.dtype)
-                out = _np.empty((nb * Wo, O), dtype=y.dtype)
-                _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, *sgemm())
-
             team = _fast.team_threads(N, 2 * y.size * K) if no_backward else 1
             if team > 1:
                 from .. import _fast_team
@@ -896,6 +890,12 @@ def _win_fwd(x, w, cfg, Wo, bias, no_backward=False):
                         _np.empty((team, nb, Wo, C, kw), dtype=y.dtype), _np.empty((team, nb * Wo, O), dtype=y.dtype),
                         gemm, _fast_team.per_thread(ints, team), scal, small, place)
                 return y
+
+            def images(i0, i1):
+                cols = _np.empty((nb, Wo, C, kw), dtype=y.dtype)
+                out = _np.empty((nb * Wo, O), dtype=y.dtype)
+                _fast_conv.win_forward(x3, i0, i1, cfg.stride[1], cfg.dilation[1], wmt, b1, y3, cols, out, *sgemm())
+
             _fast.share_by_thread(images, N, 2 * y.size * K, xp)
             return y
 
