@@ -81,3 +81,15 @@ def test_sum_and_mean_backward_broadcast_views():
     rows = np.arange(12.0).reshape(3, 4).sum(1, keepdims=True)
     np.testing.assert_allclose(x.grad.numpy(), 2 + 2 * np.broadcast_to(rows, (3, 4)) + 1 / 3)
     x.grad.add_(1)  # the accumulated gradient is the leaf's own, writable array
+
+
+def test_no_fast_is_read_at_each_call(monkeypatch):
+    """``EMBER_NO_FAST`` switches the compiled kernels off and on while the program runs ("" and "0" leave them on)."""
+    from ember import _fast
+
+    have = _fast.kernels() is not None
+    for value, on in (("1", False), ("0", have), ("", have), ("yes", False)):
+        monkeypatch.setenv("EMBER_NO_FAST", value)
+        assert (_fast.kernels() is not None) is on
+    monkeypatch.delenv("EMBER_NO_FAST")
+    assert (_fast.kernels() is not None) is have

@@ -857,3 +857,23 @@ def test_blk_over_col_from_64_positions_where_flat_does_not_apply():
     assert conv_ops._algo(valid, 5, 5, 14, 14, 10, 10, 6, 16, f32) == "blk"
     assert conv_ops._algo(valid, 1, 3, 1, 124, 1, 122, 32, 32, f32) == "flat"
     assert conv_ops._algo(conv_ops._Cfg((1, 1), ((0, 0), (0, 0)), (1, 1), 2), 3, 3, 12, 12, 10, 10, 8, 16, f32) == "col"
+
+
+def test_argument_lookup_gives_the_same_results_and_errors_on_every_call():
+    """Stride, padding and dilation given as ints or tuples of ints are checked once and looked up after
+    (``conv._geometry``): equal arguments of any form give the same output, an error is raised on every call, a float
+    is never taken for the int it equals, and the groups check still comes first."""
+    x, w = ember.randn(2, 3, 20), ember.randn(4, 3, 5)
+    ref = F.conv1d(x, w, stride=2, padding=1).numpy()
+    for _ in range(2):
+        for args in (dict(stride=2, padding=1), dict(stride=(2,), padding=(1,)), dict(stride=[2], padding=[1])):
+            np.testing.assert_array_equal(F.conv1d(x, w, **args).numpy(), ref)
+        with pytest.raises(RuntimeError, match="negative padding is not supported"):
+            F.conv1d(x, w, padding=-1)
+        with pytest.raises(TypeError, match="stride must be an int or a tuple of ints, but got float"):
+            F.conv1d(x, w, stride=2.0)
+        with pytest.raises(TypeError, match="groups must be an int, but got float"):
+            F.conv1d(x, w, padding=-1, groups=1.0)
+        with pytest.raises(RuntimeError, match="Invalid padding string: 'full'"):
+            F.conv1d(x, w, padding="full")
+    assert F.conv1d(x, w, padding="same").shape == (2, 4, 20)

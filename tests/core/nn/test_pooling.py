@@ -423,3 +423,18 @@ def test_input_changed_in_place_is_detected():
     h.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_max_pool1d_argument_lookup_gives_the_same_results_and_errors_on_every_call():
+    """Pooling arguments given as ints or tuples of ints are parsed once and looked up after (``_parse1d``)."""
+    x = ember.randn(2, 3, 16)
+    ref = F.max_pool1d(x, 4).numpy()
+    for _ in range(2):
+        np.testing.assert_array_equal(F.max_pool1d(x, (4,)).numpy(), ref)
+        np.testing.assert_array_equal(F.max_pool1d(x, [4], [4]).numpy(), ref)
+        with pytest.raises(TypeError, match=r"argument 'kernel_size' \(position 2\) must be tuple of ints, not float"):
+            F.max_pool1d(x, 4.0)
+        with pytest.raises(RuntimeError, match="kernel_size must be greater than zero"):
+            F.max_pool1d(x, 0)
+        with pytest.raises(RuntimeError, match="Invalid computed output size"):
+            F.max_pool1d(ember.randn(2, 3, 3), 4)

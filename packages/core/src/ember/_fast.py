@@ -37,7 +37,7 @@ _PASS_SHARE_MIN = 1 << 24
 # 1.24); M5 and the MNIST CNN unchanged within their spread
 _SHARE_MIN_FLOPS = 1 << 24
 # OpenBLAS runs a GEMM on its threads from m*n*k = 2**18 (SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD)
-_BLAS_THREADED_MIN_FLOPS = 1 << 19
+BLAS_THREADED_MIN_FLOPS = 1 << 19
 MIN_SIZE = 1 << 12  # elements: below this the NumPy path's few passes are as fast as a kernel call
 # ... except where the NumPy path is many passes: softmax and log-softmax rows took 8.5 us in NumPy, 4.7 in the
 # kernel on 32 x 35 (M5's classifier output), 15 and 6.5 on 128 x 10
@@ -49,10 +49,25 @@ def enabled() -> bool:
     return kernels() is not None
 
 
+def _env_reader(name, off=("", "0")):
+    """A function telling whether environment variable ``name`` is set to other than ``off``, read at each call
+    (tests and programs set it at run time) from ``os.environ``'s own encoded mapping: ``os.environ.get`` took a
+    couple of microseconds, and every op that may take a compiled kernel asks."""
+    try:
+        data, key = os.environ._data, os.environ.encodekey(name)
+        off_values = tuple(os.environ.encodevalue(v) for v in off)
+    except AttributeError:  # not CPython's os._Environ
+        return lambda: os.environ.get(name, "") not in off
+    return lambda: data.get(key, off_values[0]) not in off_values
+
+
+_no_fast = _env_reader("EMBER_NO_FAST")
+
+
 def kernels():
     """The compiled-kernel module, or None."""
     global _MODULE, _TRIED
-    if os.environ.get("EMBER_NO_FAST", "") not in ("", "0"):
+    if _no_fast():
         return None
     if not _TRIED:
         # under a lock, and marked tried only once the import is done: a second thread asking meanwhile (the
@@ -269,7 +284,7 @@ def matmul_2d(x, y, out=None, wake=True):
         from .backend import array_module
 
         return x @ y if out is None else array_module(x).matmul(x, y, out=out)
-    if flops < _BLAS_THREADED_MIN_FLOPS:
+    if flops < BLAS_THREADED_MIN_FLOPS:
         return x @ y if out is None else np.matmul(x, y, out=out)
     if out is None:
         out = np.empty((m, n), dtype=np.result_type(x, y))

@@ -633,6 +633,24 @@ def tanh_grad(g, y, out, one):
 
 
 @njit(**_EXACT)
+def batch_norm_eval(x, mean, var, weight, bias, eps, out):
+    """Batch norm of x (N, C, L) with given statistics (C,) in one call: per channel s = 1 / sqrt(var + eps) * weight
+    and t = bias - mean * s (t = -(mean * s) where ``bias`` is empty, s without the product where ``weight`` is),
+    then out = x * s + t; float32, each step rounded as in the NumPy path."""
+    N, C, L = x.shape
+    one = f32(1.0)
+    for c in range(C):
+        sc = one / np.sqrt(var[c] + eps)
+        if weight.size:
+            sc = sc * weight[c]
+        tc = -(mean[c] * sc) if bias.size == 0 else bias[c] - mean[c] * sc
+        for n in range(N):
+            xr, o = x[n, c], out[n, c]
+            for i in range(L):
+                o[i] = xr[i] * sc + tc
+
+
+@njit(**_EXACT)
 def channel_affine(x, s, t, out):
     """out[n, c, :] = x[n, c, :] * s[m, c] + t[m, c] for x (N, C, L), with m = n, or 0 when s and t have one row
     (batch norm's folded inference formula). Rounded after the product and after the sum, as the NumPy path

@@ -19,13 +19,14 @@ CPU). Imported only when numba is.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import threading
 
 import numpy as np
 from numba import get_thread_id, njit, prange
+
+from . import _parallel
 
 
 SPINCOUNT = "30000"  # GOMP_SPINCOUNT for the team (the default, 300000, kept the worker spinning ~3.6 ms here)
@@ -65,8 +66,6 @@ def threads():
     """Threads a team kernel gets now: 1 (run the one-thread kernel instead) where there is no team, off the main
     thread, inside one of Ember's parallel regions, in a forked child, or on a busy CPU."""
     global _state
-    from . import _parallel
-
     n = _parallel.active_threads()
     if (n < 2 or _forked or _parallel._regions or _state is False or not _libc_calls()
             or threading.current_thread() is not threading.main_thread()):
@@ -136,8 +135,6 @@ _places = {}  # (caller's CPU, allowed CPUs) -> ``place``
 def _place():
     """``placed``'s argument for a kernel the calling thread starts now, and the CPUs the thread may run on."""
     getcpu, setaff = _libc_calls()
-    from . import _parallel
-
     cpu = _parallel.current_cpu()
     try:
         allowed = tuple(sorted(os.sched_getaffinity(0)))
@@ -153,28 +150,56 @@ def _place():
     return place, allowed
 
 
-@contextlib.contextmanager
-def running(threads):
+class running:
     """The body runs a team kernel on ``threads`` threads (``threads()``), which calls BLAS itself: BLAS on one thread
     meanwhile with its workers parked (``_parallel.region``), the caller held on the CPU it runs on
-    (``_parallel.hold_cpu``), numba's thread count lowered for it where ``threads`` is fewer than the team's (and put
-    back after: it is the program's own too); ``place``, the argument of ``placed``, yielded."""
-    from . import _parallel
+    (``_parallel.hold_cpu``: without it, M5's first convolution alone after 0.15 s pauses took 3.0-3.1 ms instead of
+    0.77-0.80, the worker and the caller on one CPU), numba's thread count lowered for it where ``threads`` is fewer
+    than the team's (and put back after: it is the program's own too); ``place``, the argument of ``placed``, yielded.
+    A class rather than a generator: it runs before each of a model's team kernels."""
 
-    place, allowed = _place()  # (read before the hold narrows this thread's mask)
-    before = None
-    if threads < _state:
-        import numba
+    __slots__ = ("_threads", "_before", "_region", "_hold")
 
-        before = numba.get_num_threads()
-        numba.set_num_threads(threads)
-    try:
-        with _parallel.region() as (_, one_blas), _parallel.hold_cpu((place[2], allowed)):
-            one_blas()
-            yield place
-    finally:
-        if before is not None:
-            numba.set_num_threads(before)
+    def __init__(self, threads):
+        self._threads = threads
+
+    def __enter__(self):
+        place, allowed = _place()  # (read before the hold narrows this thread's mask)
+        self._before = None
+        if self._threads < _state:
+            import numba
+
+            self._before = numba.get_num_threads()
+            numba.set_num_threads(self._threads)
+        self._region, self._hold = _parallel.region(), _parallel.hold_cpu((place[2], allowed))
+        try:
+            _, one_blas = self._region.__enter__()
+            try:
+                self._hold.__enter__()
+                one_blas()
+            except BaseException:
+                self._region.__exit__(None, None, None)
+                raise
+        except BaseException:
+            self._restore()
+            raise
+        return place
+
+    def __exit__(self, *exc):
+        try:
+            try:
+                self._hold.__exit__(*exc)
+            finally:
+                self._region.__exit__(*exc)
+        finally:
+            self._restore()
+        return False
+
+    def _restore(self):
+        if self._before is not None:
+            import numba
+
+            numba.set_num_threads(self._before)
 
 
 def split(n, parts):

@@ -17,7 +17,6 @@ The pool is created on first use and is forgotten in forked children (their copy
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import math
 import operator
@@ -218,47 +217,81 @@ def blas_workers_parked():
     return bool(vars_) and vars_[0][0].value == 0
 
 
-@contextlib.contextmanager
-def unparked_or_one_thread():
+# The context managers below run several times in each layer of a model (the compiled team's convolutions, the shared
+# GEMMs): written as classes, as ``contextlib.contextmanager`` generators they cost ~2 us more each.
+
+
+class unparked_or_one_thread:
     """BLAS on one thread for the body while its workers are parked (rather than started again from this
     thread: see ``park_blas_workers``), else as it is."""
-    if (threading.current_thread() is not threading.main_thread() or not blas_workers_parked()
-            or blas_num_threads() == 1):
-        yield  # (inside share_blocks, on any of its threads, BLAS is on one thread already)
-        return
-    with blas_threads() as (_, set_blas):
-        set_blas(1)
-        yield
+
+    __slots__ = ("_blas",)
+
+    def __enter__(self):
+        self._blas = None
+        if (threading.current_thread() is not threading.main_thread() or not blas_workers_parked()
+                or blas_num_threads() == 1):
+            return None  # (inside share_blocks, on any of its threads, BLAS is on one thread already)
+        self._blas = blas_threads()
+        self._blas.__enter__()
+        _set_blas_threads(1)
+        return None
+
+    def __exit__(self, *exc):
+        if self._blas is not None:
+            self._blas.__exit__(*exc)
+        return False
 
 
-@contextlib.contextmanager
-def region():
+def _one_blas():
+    _set_blas_threads(1)
+    park_blas_workers()
+
+
+class region:
     """A parallel region of Ember's threads for the body: counted in ``_regions`` (``unpark_soon`` leaves BLAS's
     workers parked meanwhile), the thread count held. Yields (threads, one_blas): ``one_blas()`` puts BLAS on one
     thread for the region and parks its workers (idle, not spinning on a core the region's threads need)."""
-    global _regions
-    _regions += 1
-    try:
-        with blas_threads() as (threads, set_blas):
-            def one_blas():
-                set_blas(1)
-                park_blas_workers()
 
-            yield threads, one_blas
-    finally:
-        _regions -= 1
+    __slots__ = ("_blas",)
+
+    def __enter__(self):
+        global _regions
+        _regions += 1
+        self._blas = blas_threads()
+        try:
+            threads, _ = self._blas.__enter__()
+        except BaseException:
+            _regions -= 1
+            raise
+        return threads, _one_blas
+
+    def __exit__(self, *exc):
+        global _regions
+        try:
+            self._blas.__exit__(*exc)
+        finally:
+            _regions -= 1
+        return False
 
 
-@contextlib.contextmanager
-def blas_threads():
+class blas_threads:
     """The thread count in use, BLAS's own count set by the body through the yielded setter and restored
     after; the busy-CPU monitor waits meanwhile (it would restore a stale count)."""
-    with _state_lock:
-        threads = _active
+
+    __slots__ = ("_threads",)
+
+    def __enter__(self):
+        _state_lock.acquire()
+        self._threads = _active
+        return self._threads, _set_blas_threads
+
+    def __exit__(self, *exc):
         try:
-            yield threads, _set_blas_threads
+            _set_blas_threads(self._threads)
         finally:
-            _set_blas_threads(threads)
+            _state_lock.release()
+        return False
 
 
 # ---- the thread count ---------------------------------------------------------------------------
@@ -447,31 +480,38 @@ def move_off_cpu(cpu):
         pass
 
 
-@contextlib.contextmanager
-def hold_cpu(known=None):
+class hold_cpu:
     """Keep the calling thread on the CPU it runs on now for the body (its mask given back after), for the threads
     of a parallel region: on this VM a thread that waits for the GIL and is woken by the other one is placed on the
     waker's CPU, the other CPU idle, and the two then take turns on one CPU (3x3 3 -> 64 at 32x32, b32, after
     each 0.15 s pause: 5.2-6.1 ms in 5 of 6 calls, the caller moved onto its worker's CPU half-way; 2.9-4.0 held).
     ``known``: (that CPU, the thread's CPU mask) where the caller has just read them."""
-    cpu, allowed = known if known is not None else (current_cpu(), None)
-    if cpu is not None:
-        try:
-            allowed = set(allowed) if allowed is not None else os.sched_getaffinity(0)
-            if len(allowed) > 1 and cpu in allowed:
-                os.sched_setaffinity(0, {cpu})
-            else:
-                allowed = None
-        except OSError:
-            allowed = None
-    try:
-        yield
-    finally:
-        if allowed is not None:
+
+    __slots__ = ("_known", "_allowed")
+
+    def __init__(self, known=None):
+        self._known = known
+
+    def __enter__(self):
+        cpu, allowed = self._known if self._known is not None else (current_cpu(), None)
+        self._allowed = None
+        if cpu is not None:
             try:
-                os.sched_setaffinity(0, allowed)
+                allowed = allowed if allowed is not None else os.sched_getaffinity(0)
+                if len(allowed) > 1 and cpu in allowed:
+                    os.sched_setaffinity(0, (cpu,))
+                    self._allowed = allowed
             except OSError:
                 pass
+        return None
+
+    def __exit__(self, *exc):
+        if self._allowed is not None:
+            try:
+                os.sched_setaffinity(0, self._allowed)
+            except OSError:
+                pass
+        return False
 
 
 POOL_PREFIX = "ember-worker"  # the names of the pool's threads begin so

@@ -332,6 +332,22 @@ def fused_msub(a, l, u):
     return xp.where(e == 0, s, xp.where(xp.isfinite(e), s + (t - e), a - p))
 
 
+def plain(*values):
+    """Whether every value is an int, a string, None or a tuple of ints (a module's arguments): argument parsing
+    whose result depends on nothing else can then be looked up by the values, which hash and compare exactly
+    (not True for 1, nor 1.0)."""
+    for value in values:
+        kind = type(value)
+        if kind is int or kind is str or value is None:
+            continue
+        if kind is not tuple:
+            return False
+        for v in value:
+            if type(v) is not int:
+                return False
+    return True
+
+
 def unit_height(a, one_d):
     """A 1-D convolution's or pooling's (..., L) array as (..., 1, L), a view, to run as a 2-D one; others (one_d
     False) as they are."""

@@ -64,7 +64,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .. import _fast
-from ._common import drop_unit_height, unit_height, xp_of
+from ._common import drop_unit_height, plain, unit_height, xp_of
 from . import conv_regions, winograd
 from ..autograd.autocast import autocast_op
 
@@ -744,7 +744,7 @@ def _seq_fwd(x, w, cfg, Wo, bias):
     xp = xp_of(x)
     N, C = x.shape[:2]
     O, _, _, kw = w.shape
-    sw, dw = cfg.stride[1], cfg.dilation[1]
+    sw, dw = cfg[0][1], cfg[2][1]
     x3 = _win_padded(x, cfg)
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
     y3 = y.reshape(N, O, Wo)
@@ -754,14 +754,17 @@ def _seq_fwd(x, w, cfg, Wo, bias):
         from .. import _fast_conv
 
         x3, b1 = _np.ascontiguousarray(x3), _bias_row(bias, O, y.dtype)
-        gemm, ints, scal = sgemm()[:3]
         team = _fast.team_threads(N, 2 * y.size * C * kw)
         if team > 1:
             from .. import _fast_team
 
+            gemm, bounds, ints, scal, _ = _team_args(N, team, sgemm)
             with _fast_team.running(team) as place:
-                _fast_conv.taps_forward_team(x3, taps, b1, y3, dw, gemm, _fast_team.per_thread(ints, team), scal,
-                                             _fast_team.split(N, team), place)
+                _fast_conv.taps_forward_team(x3, taps, b1, y3, dw, gemm, ints, scal, bounds, place)
+            return y
+        gemm, ints, scal = sgemm()[:3]
+        if 2 * Wo * O * C < _fast.BLAS_THREADED_MIN_FLOPS:  # each GEMM on one thread in BLAS anyway
+            _fast_conv.taps_forward(x3, taps, b1, y3, dw, gemm, ints, scal)
             return y
         with _unparked_or_one_thread(xp):
             _fast_conv.taps_forward(x3, taps, b1, y3, dw, gemm, ints, scal)
@@ -883,12 +886,11 @@ def _win_fwd(x, w, cfg, Wo, bias, no_backward=False):
             if team > 1:
                 from .. import _fast_team
 
-                gemm, ints, scal, small = sgemm()
+                gemm, bounds, ints, scal, small = _team_args(N, team, sgemm)
                 with _fast_team.running(team) as place:
                     _fast_conv.win_forward_team(
-                        x3, _fast_team.split(N, team), cfg.stride[1], cfg.dilation[1], wmt, b1, y3,
-                        _np.empty((team, nb, Wo, C, kw), dtype=y.dtype), _np.empty((team, nb * Wo, O), dtype=y.dtype),
-                        gemm, _fast_team.per_thread(ints, team), scal, small, place)
+                        x3, bounds, cfg[0][1], cfg[2][1], wmt, b1, y3, _np.empty((team, nb, Wo, C, kw), dtype=y.dtype),
+                        _np.empty((team, nb * Wo, O), dtype=y.dtype), gemm, ints, scal, small, place)
                 return y
 
             def images(i0, i1):
@@ -920,6 +922,25 @@ def _win_fwd(x, w, cfg, Wo, bias, no_backward=False):
 def _bias_row(bias, O, dtype):
     """The bias of the compiled 1-D forwards (``_fast_conv``): (O,) C-contiguous in ``dtype``, zeros where absent."""
     return _np.zeros(O, dtype=dtype) if bias is None else _np.ascontiguousarray(bias, dtype=dtype)
+
+
+_TEAM_ARGS = {}  # (items, threads) -> ``_team_args``
+
+
+def _team_args(n, threads, sgemm):
+    """(sgemm, the split of ``n`` items, per-thread integer buffers, (1, 0), small) for a team kernel calling BLAS
+    (``_win_sgemm``'s parts), kept by (n, threads): team kernels run on the main thread one at a time (``_fast_team``),
+    so the buffers serve every call; building them took a tenth of M5's first convolution's Python."""
+    key = (n, threads)
+    hit = _TEAM_ARGS.get(key)
+    if hit is None:
+        from .. import _fast_team
+
+        gemm, ints, scal, small = sgemm()
+        hit = (gemm, _fast_team.split(n, threads), _fast_team.per_thread(ints, threads), scal, small)
+        if len(_TEAM_ARGS) < 256:
+            _TEAM_ARGS[key] = hit
+    return hit
 
 
 def _win_sgemm(x, y):
@@ -1319,6 +1340,10 @@ def _cpp_name(t):
 
 
 def _check_dtypes(x, w, b):
+    xa, wa = x._data, w._data
+    if (type(xa) is _np.ndarray and type(wa) is _np.ndarray and xa.dtype == wa.dtype
+            and (b is None or (type(b._data) is _np.ndarray and b._data.dtype == xa.dtype))):
+        return  # the usual case, without building dtype and device objects
     if x.dtype != w.dtype or x.device != w.device:
         raise RuntimeError(
             f"Input type ({_type_name(x)}) and weight type ({_type_name(w)}) should be the same or input should "
@@ -1348,70 +1373,89 @@ def _same_pads(k, d, fname):
     return pads
 
 
-def _check_common(input, weight, bias, stride, padding, dilation, groups, nd, transposed):
+def _geometry_error(stride, padding, dilation):
+    """PyTorch's message for a negative padding or a non-positive stride or dilation, or None."""
+    if any(p < 0 for p in padding):
+        return "negative padding is not supported"
+    if any(s <= 0 for s in stride):
+        return "non-positive stride is not supported"
+    if any(d <= 0 for d in dilation):
+        return "non-positive dilation is not supported"
+    return None
+
+
+def _check_groups(groups):
     if not isinstance(groups, int) or isinstance(groups, bool):
         raise TypeError(f"groups must be an int, but got {type(groups).__name__}")
-    if any(p < 0 for p in padding):
-        raise RuntimeError("negative padding is not supported")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("non-positive dilation is not supported")
+
+
+def _check_common(input, weight, bias, stride, padding, dilation, groups, nd, transposed):
+    _check_groups(groups)
+    error = _geometry_error(stride, padding, dilation)
+    if error is not None:
+        raise RuntimeError(error)
+    _check_shapes(input, weight, bias, groups, transposed)
+
+
+def _check_shapes(input, weight, bias, groups, transposed):
+    """PyTorch's checks of a convolution's groups, shapes, dtypes and devices (after those of its geometry)."""
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    wd, xd = weight.dim(), input.dim()
-    ws = _sizes(weight)
+    ws, xs = weight._data.shape, input._data.shape
+    wd, xd = len(ws), len(xs)
     if wd != xd:
         raise RuntimeError(
-            f"Expected {wd}-dimensional input for {wd}-dimensional weight {ws}, but got {xd}-dimensional input of "
-            f"size {_sizes(input)} instead"
+            f"Expected {wd}-dimensional input for {wd}-dimensional weight {list(ws)}, but got {xd}-dimensional input "
+            f"of size {list(xs)} instead"
         )
     if ws[0] < groups:
         raise RuntimeError(
             f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got weight of "
-            f"size {ws} instead"
+            f"size {list(ws)} instead"
         )
     if ws[0] % groups:
         raise RuntimeError(
             f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight "
-            f"of size [{ws}] instead"
+            f"of size [{list(ws)}] instead"
         )
+    bs = None if bias is None else bias._data.shape
     if not transposed:
-        if input.shape[1] != ws[1] * groups:
+        if xs[1] != ws[1] * groups:
             raise RuntimeError(
-                f"Given groups={groups}, weight of size {ws}, expected input{_sizes(input)} to have "
-                f"{ws[1] * groups} channels, but got {input.shape[1]} channels instead"
+                f"Given groups={groups}, weight of size {list(ws)}, expected input{list(xs)} to have "
+                f"{ws[1] * groups} channels, but got {xs[1]} channels instead"
             )
-        if bias is not None and (bias.dim() != 1 or bias.shape[0] != ws[0]):
+        if bs is not None and (len(bs) != 1 or bs[0] != ws[0]):
             raise RuntimeError(
-                f"Given weight of size {ws}, expected bias to be 1-dimensional with {ws[0]} elements, but got "
-                f"bias of size {_sizes(bias)} instead"
+                f"Given weight of size {list(ws)}, expected bias to be 1-dimensional with {ws[0]} elements, but got "
+                f"bias of size {list(bs)} instead"
             )
     else:
-        if input.shape[1] != ws[0]:
+        if xs[1] != ws[0]:
             raise RuntimeError(
-                f"Given transposed=1, weight of size {ws}, expected input{_sizes(input)} to have {ws[0]} "
-                f"channels, but got {input.shape[1]} channels instead"
+                f"Given transposed=1, weight of size {list(ws)}, expected input{list(xs)} to have {ws[0]} "
+                f"channels, but got {xs[1]} channels instead"
             )
-        if bias is not None and (bias.dim() != 1 or bias.shape[0] != ws[1] * groups):
+        if bs is not None and (len(bs) != 1 or bs[0] != ws[1] * groups):
             raise RuntimeError(
-                f"Given transposed=1, weight of size {ws}, expected bias to be 1-dimensional with "
-                f"{ws[1] * groups} elements, but got bias of size {_sizes(bias)} instead"
+                f"Given transposed=1, weight of size {list(ws)}, expected bias to be 1-dimensional with "
+                f"{ws[1] * groups} elements, but got bias of size {list(bs)} instead"
             )
     _check_dtypes(input, weight, bias)
-    if input.numel() == 0 and input.shape[0] != 0 and input.shape[1] != 0:  # a 0-size spatial dim
-        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {_sizes(input)}")
+    if xs[0] != 0 and xs[1] != 0 and 0 in xs:  # a 0-size spatial dim
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {list(xs)}")
 
 
 def _batchify(input, nd, fname):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    if input.dim() not in (nd + 1, nd + 2):
+    ndim = input._data.ndim
+    if ndim != nd + 1 and ndim != nd + 2:
         raise RuntimeError(
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {fname}, but got input of size: "
-            f"{_sizes(input)}"
+            f"{list(input._data.shape)}"
         )
-    batched = input.dim() == nd + 2
+    batched = ndim == nd + 2
     return (input if batched else input.unsqueeze(0)), batched
 
 
@@ -1419,34 +1463,62 @@ def _to2d(t, nd):
     return t.unsqueeze(2) if nd == 1 else t
 
 
-def _convnd(fname, nd, input, weight, bias, stride, padding, dilation, groups):
-    x, batched = _batchify(input, nd, fname)
-    if not isinstance(weight, Tensor):
-        raise TypeError(f"{fname}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
-    k = max(weight.dim() - 2, 1)
+# a convolution's stride, padding and dilation as checked by ``_geometry``, by (nd, k, stride, padding, dilation) where
+# those are ints, tuples of ints or strings (a module's): expanding and checking them took a third of a small 1-D
+# convolution's call (M5's conv4 at b1: ~20 of 57 us)
+_GEOMETRIES = {}
+_GEOMETRIES_MAX = 4096
+
+
+def _geometry(nd, k, stride, padding, dilation):
+    """(stride, dilation, padding) as lists of k ints (PyTorch's argument errors raised here), padding's string or
+    None, and ``_geometry_error``'s message (raised by the caller after its check of ``groups``, in PyTorch's
+    order)."""
+    key = (nd, k, stride, padding, dilation) if plain(stride, padding, dilation) else None
+    if key is not None:
+        hit = _GEOMETRIES.get(key)
+        if hit is not None:
+            return hit
     stride = _expand(stride, "stride", k, nd)
     dilation = _expand(dilation, "dilation", k, nd)
+    mode = None
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
             raise RuntimeError(f"Invalid padding string: '{padding}'")
         if padding == "same" and any(s != 1 for s in stride):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
-        pad_list = [0] * k
+        mode, pad_list = padding, [0] * k
     else:
         pad_list = _expand(padding, "padding", k, nd)
-    _check_common(x, weight, bias, stride, pad_list, dilation, groups, nd, False)
-    ks = list(weight.shape[2:])
-    if padding == "same":
+    hit = (stride, dilation, pad_list, mode, _geometry_error(stride, pad_list, dilation))
+    if key is not None and len(_GEOMETRIES) < _GEOMETRIES_MAX:
+        _GEOMETRIES[key] = hit
+    return hit
+
+
+def _convnd(fname, nd, input, weight, bias, stride, padding, dilation, groups):
+    x, batched = _batchify(input, nd, fname)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fname}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    k = max(weight._data.ndim - 2, 1)
+    stride, dilation, pad_list, mode, error = _geometry(nd, k, stride, padding, dilation)
+    _check_groups(groups)
+    if error is not None:
+        raise RuntimeError(error)
+    _check_shapes(x, weight, bias, groups, False)
+    xs, ks = x._data.shape, weight._data.shape[2:]
+    if mode == "same":
         pads = _same_pads(ks, dilation, fname)
     else:
         pads = [(p, p) for p in pad_list]
-    padded = [x.shape[2 + i] + pads[i][0] + pads[i][1] for i in range(nd)]
-    kern = [dilation[i] * (ks[i] - 1) + 1 for i in range(nd)]
-    if any(p < kk for p, kk in zip(padded, kern)):
-        raise RuntimeError(
-            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
-            f"({' x '.join(map(str, kern))}). Kernel size can't be greater than actual input size"
-        )
+    for i in range(nd):
+        if xs[2 + i] + pads[i][0] + pads[i][1] < dilation[i] * (ks[i] - 1) + 1:
+            padded = [xs[2 + j] + pads[j][0] + pads[j][1] for j in range(nd)]
+            kern = [dilation[j] * (ks[j] - 1) + 1 for j in range(nd)]
+            raise RuntimeError(
+                f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                f"({' x '.join(map(str, kern))}). Kernel size can't be greater than actual input size"
+            )
     if nd == 1:
         cfg = _Cfg((1, stride[0]), ((0, 0), pads[0]), (1, dilation[0]), groups)
     else:

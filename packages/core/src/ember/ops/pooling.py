@@ -26,7 +26,7 @@ from .. import _fast
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import device_constant, drop_unit_height, unit_height, xp_of
+from ._common import device_constant, drop_unit_height, plain, unit_height, xp_of
 from ..dtypes import np_kind as _np_kind
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +90,14 @@ def _out_len(size, k, pad, stride, dilation, ceil_mode):
 
 def _pool2d_shape(x, k, s, p, d, ceil_mode, zero_dim_msg):
     """(Ho, Wo) after PyTorch's checks; ``x`` is a 3-D or 4-D array."""
-    H, W = x.shape[-2:]
+    return _pool2d_out(x.shape, k, s, p, d, ceil_mode, zero_dim_msg)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pool2d_out(shape, k, s, p, d, ceil_mode, zero_dim_msg):
+    """``_pool2d_shape`` of an array of ``shape``, kept (the checks cost a small pooling a few microseconds a call;
+    errors are raised again each time)."""
+    H, W = shape[-2:]
     Ho = _out_len(H, k[0], p[0], s[0], d[0], ceil_mode)
     Wo = _out_len(W, k[1], p[1], s[1], d[1], ceil_mode)
     if k[0] <= 0 or k[1] <= 0:
@@ -99,15 +106,15 @@ def _pool2d_shape(x, k, s, p, d, ceil_mode, zero_dim_msg):
         raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
     if d[0] <= 0 or d[1] <= 0:
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} dilationW: {d[1]}")
-    if 0 in x.shape[-3:]:
-        raise RuntimeError(zero_dim_msg + str(list(x.shape)))
+    if 0 in shape[-3:]:
+        raise RuntimeError(zero_dim_msg + str(list(shape)))
     if k[1] // 2 < p[1] or k[0] // 2 < p[0]:
         raise RuntimeError(
             f"pad should be smaller than or equal to half of kernel size, but got padW = {p[1]}, padH = {p[0]}, "
             f"kW = {k[1]}, kH = {k[0]}"
         )
     if Ho < 1 or Wo < 1:
-        C = x.shape[-3]
+        C = shape[-3]
         raise RuntimeError(
             f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{Ho}x{Wo}). Output size is too small"
         )
@@ -161,7 +168,7 @@ def _axis_blocks(L, O, k, s, p, d):
 class _Geom:
     """Geometry of an N-D pooling over the last N axes of an array of shape (..., *size)."""
 
-    __slots__ = ("blocks", "d", "disjoint", "full", "k", "out", "p", "s", "size")
+    __slots__ = ("blocks", "d", "disjoint", "full", "k", "out", "p", "s", "size", "tiled")
 
     def __init__(self, size, out, k, s, p, d):
         self.size, self.out, self.k, self.s, self.p, self.d = tuple(size), tuple(out), tuple(k), tuple(s), tuple(p), tuple(d)
@@ -186,6 +193,10 @@ class _Geom:
         self.full = self.disjoint and all(
             pp == 0 and dl == 1 and st == kk and o * st == L for pp, dl, st, kk, o, L in zip(p, d, s, k, out, size)
         )
+        # non-overlapping 2-D windows of stride = kernel, no padding or dilation, inside the input: the compiled
+        # kernels' case (``_disjoint_pooling``)
+        self.tiled = (len(self.k) == 2 and self.s == self.k and self.p == (0, 0) and self.d == (1, 1)
+                      and k[0] * k[1] >= 2 and all(o * kk <= n for o, kk, n in zip(out, k, size)))
 
     def out_shape(self, lead):
         return tuple(lead[: len(lead) - len(self.size)]) + self.out
@@ -306,8 +317,7 @@ def _disjoint_pooling(g, x):
     """Whether the compiled kernels take this pooling: non-overlapping windows over the last two axes
     (MaxPool2d, or MaxPool1d as 1 x k windows, with stride = kernel, no padding or dilation, windows inside
     the input) of a float32 CPU array."""
-    return (len(g.k) == 2 and g.s == g.k and g.p == (0, 0) and g.d == (1, 1) and g.k[0] * g.k[1] >= 2
-            and all(o * k <= n for o, k, n in zip(g.out, g.k, x.shape[-2:])) and _fast.usable(x))
+    return g.tiled and _fast.usable(x)
 
 
 def _disjoint_fwd(g, x):
@@ -479,7 +489,20 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool2d_impl(input, k, s, p, d, ceil_mode, return_indices)
 
 
+_PARSED_1D = {}  # (fname, kernel_size, stride, padding, dilation) of ``plain`` arguments -> ``_parse1d``'s result
+
+
 def _parse1d(fname, kernel_size, stride, padding, dilation):
+    key = (fname, kernel_size, stride, padding, dilation) if plain(kernel_size, stride, padding, dilation) else None
+    hit = None if key is None else _PARSED_1D.get(key)
+    if hit is None:
+        hit = _parse1d_args(fname, kernel_size, stride, padding, dilation)
+        if key is not None and len(_PARSED_1D) < 1024:
+            _PARSED_1D[key] = hit
+    return hit
+
+
+def _parse1d_args(fname, kernel_size, stride, padding, dilation):
     def one(v, argname, position):
         if isinstance(v, (tuple, list)):
             if len(v) == 0 and argname == "stride":
@@ -501,9 +524,10 @@ def _parse1d(fname, kernel_size, stride, padding, dilation):
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-D max pooling over an input of shape (N, C, L) or (C, L)."""
     k, s, p, d = _parse1d("max_pool1d", kernel_size, stride, padding, dilation)
-    if input.dim() not in (2, 3) or (input.dim() == 3 and 0 in input.shape[1:]) or (input.dim() == 2 and 0 in input.shape):
+    shape = input._data.shape
+    if len(shape) not in (2, 3) or 0 in shape[len(shape) - 2:]:
         raise RuntimeError(
-            f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(input.shape)}"
+            f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(shape)}"
         )
     if not return_indices:
         if k <= 0:
@@ -516,8 +540,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
             raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and kernel_size={k}")
         if d <= 0:
             raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
-        L = input.shape[-1]
-        Lo = _out_len(L, k, p, s, d, ceil_mode)
+        Lo = _out_len(shape[-1], k, p, s, d, ceil_mode)
         if Lo <= 0:
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {Lo}")
         _check_float(input._data, "max_pool1d_impl")
