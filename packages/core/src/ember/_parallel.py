@@ -232,9 +232,14 @@ class unparked_or_one_thread:
         if (threading.current_thread() is not threading.main_thread() or not blas_workers_parked()
                 or blas_num_threads() == 1):
             return None  # (inside share_blocks, on any of its threads, BLAS is on one thread already)
-        self._blas = blas_threads()
-        self._blas.__enter__()
-        _set_blas_threads(1)
+        blas = blas_threads()
+        blas.__enter__()
+        self._blas = blas  # (set first: __exit__ restores the count and releases the lock)
+        try:
+            _set_blas_threads(1)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return None
 
     def __exit__(self, *exc):
