@@ -177,6 +177,9 @@ def park_blas_workers():
     (``unparked_or_one_thread``)."""
     if threading.current_thread() is not threading.main_thread():
         return
+    vars_ = _openblas_vars()
+    if vars_ and all(avail.value == 0 for avail, _, _ in vars_):
+        return  # parked already (the call below would return at once, after a ctypes call and OpenBLAS's lock)
     for lib in blas_cdlls():
         if hasattr(lib, "blas_thread_shutdown_"):
             lib.blas_thread_shutdown_()
