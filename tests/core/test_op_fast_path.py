@@ -93,3 +93,28 @@ def test_no_fast_is_read_at_each_call(monkeypatch):
         assert (_fast.kernels() is not None) is on
     monkeypatch.delenv("EMBER_NO_FAST")
     assert (_fast.kernels() is not None) is have
+
+
+def test_unary_float_errors_are_silent_in_any_thread_and_under_any_errstate():
+    """inf and nan come back without a warning or an error, as in PyTorch: in the thread that imported Ember (whose
+    NumPy setting is read first), under a program's own ``np.errstate``, and in a new thread (NumPy's default)."""
+    import math
+    import threading
+    import warnings
+
+    x = ember.tensor([1000.0, -1.0])
+
+    def check():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y, z = ember.exp(x).tolist(), ember.log(x).tolist()
+        assert y[0] == math.inf and math.isnan(z[1])
+
+    check()
+    with np.errstate(all="raise"):
+        check()
+    failures = []
+    thread = threading.Thread(target=lambda: failures.append(None) or check() or failures.pop())
+    thread.start()
+    thread.join()
+    assert failures == []
