@@ -744,7 +744,7 @@ def _seq_fwd(x, w, cfg, Wo, bias):
     xp = xp_of(x)
     N, C = x.shape[:2]
     O, _, _, kw = w.shape
-    sw, dw = cfg[0][1], cfg[2][1]
+    sw, dw = cfg.stride[1], cfg.dilation[1]
     x3 = _win_padded(x, cfg)
     y = xp.empty((N, O, 1, Wo), dtype=x.dtype)
     y3 = y.reshape(N, O, Wo)
@@ -889,7 +889,8 @@ def _win_fwd(x, w, cfg, Wo, bias, no_backward=False):
                 gemm, bounds, ints, scal, small = _team_args(N, team, sgemm)
                 with _fast_team.running(team) as place:
                     _fast_conv.win_forward_team(
-                        x3, bounds, cfg[0][1], cfg[2][1], wmt, b1, y3, _np.empty((team, nb, Wo, C, kw), dtype=y.dtype),
+                        x3, bounds, cfg.stride[1], cfg.dilation[1], wmt, b1, y3,
+                        _np.empty((team, nb, Wo, C, kw), dtype=y.dtype),
                         _np.empty((team, nb * Wo, O), dtype=y.dtype), gemm, ints, scal, small, place)
                 return y
 
@@ -930,7 +931,8 @@ _TEAM_ARGS = {}  # (items, threads) -> ``_team_args``
 def _team_args(n, threads, sgemm):
     """(sgemm, the split of ``n`` items, per-thread integer buffers, (1, 0), small) for a team kernel calling BLAS
     (``_win_sgemm``'s parts), kept by (n, threads): team kernels run on the main thread one at a time (``_fast_team``),
-    so the buffers serve every call; building them took a tenth of M5's first convolution's Python."""
+    so the buffers serve every call; building them took ~40 of the ~250 us of Python before M5's first convolution
+    after a pause."""
     key = (n, threads)
     hit = _TEAM_ARGS.get(key)
     if hit is None:
@@ -1471,7 +1473,7 @@ _GEOMETRIES_MAX = 4096
 
 
 def _geometry(nd, k, stride, padding, dilation):
-    """(stride, dilation, padding) as lists of k ints (PyTorch's argument errors raised here), padding's string or
+    """(stride, dilation, padding) as tuples of k ints (PyTorch's argument errors raised here), padding's string or
     None, and ``_geometry_error``'s message (raised by the caller after its check of ``groups``, in PyTorch's
     order)."""
     key = (nd, k, stride, padding, dilation) if plain(stride, padding, dilation) else None
@@ -1490,7 +1492,7 @@ def _geometry(nd, k, stride, padding, dilation):
         mode, pad_list = padding, [0] * k
     else:
         pad_list = _expand(padding, "padding", k, nd)
-    hit = (stride, dilation, pad_list, mode, _geometry_error(stride, pad_list, dilation))
+    hit = (tuple(stride), tuple(dilation), tuple(pad_list), mode, _geometry_error(stride, pad_list, dilation))
     if key is not None and len(_GEOMETRIES) < _GEOMETRIES_MAX:
         _GEOMETRIES[key] = hit
     return hit
