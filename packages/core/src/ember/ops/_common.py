@@ -348,6 +348,30 @@ def plain(*values):
     return True
 
 
+def kept_for_plain_args(maxsize):
+    """Decorator: a function of its positional arguments alone, its results kept by them where they are all
+    ``plain`` (at most ``maxsize``; an error is raised again on every call, nothing kept for it). For argument
+    parsing and checks that cost a small layer's call several microseconds (conv's geometry, pooling's parse)."""
+
+    def wrap(fn):
+        kept = {}
+
+        @functools.wraps(fn)
+        def lookup(*args):
+            if not plain(*args):
+                return fn(*args)
+            hit = kept.get(args)
+            if hit is None:
+                hit = fn(*args)
+                if len(kept) < maxsize:
+                    kept[args] = hit
+            return hit
+
+        return lookup
+
+    return wrap
+
+
 def unit_height(a, one_d):
     """A 1-D convolution's or pooling's (..., L) array as (..., 1, L), a view, to run as a 2-D one; others (one_d
     False) as they are."""

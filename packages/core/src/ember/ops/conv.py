@@ -64,7 +64,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .. import _fast
-from ._common import drop_unit_height, plain, unit_height, xp_of
+from ._common import drop_unit_height, kept_for_plain_args, unit_height, xp_of
 from . import conv_regions, winograd
 from ..autograd.autocast import autocast_op
 
@@ -1305,10 +1305,6 @@ class ConvolutionBackwardWeight(Primitive):
 # ------------------------------------------------------------------------------------------------
 
 
-def _sizes(t):
-    return list(t.shape)
-
-
 def _expand(value, name, k, nd):
     """PyTorch's expand_param_if_needed: an int (as the binding gives it: nd copies) or a list of 1 or k."""
     if isinstance(value, Tensor):
@@ -1465,22 +1461,11 @@ def _to2d(t, nd):
     return t.unsqueeze(2) if nd == 1 else t
 
 
-# a convolution's stride, padding and dilation as checked by ``_geometry``, by (nd, k, stride, padding, dilation) where
-# those are ints, tuples of ints or strings (a module's): expanding and checking them took a third of a small 1-D
-# convolution's call (M5's conv4 at b1: ~20 of 57 us)
-_GEOMETRIES = {}
-_GEOMETRIES_MAX = 4096
-
-
+@kept_for_plain_args(4096)  # expanding and checking took a third of a small 1-D convolution's call (M5's conv4 at b1)
 def _geometry(nd, k, stride, padding, dilation):
     """(stride, dilation, padding) as tuples of k ints (PyTorch's argument errors raised here), padding's string or
     None, and ``_geometry_error``'s message (raised by the caller after its check of ``groups``, in PyTorch's
     order)."""
-    key = (nd, k, stride, padding, dilation) if plain(stride, padding, dilation) else None
-    if key is not None:
-        hit = _GEOMETRIES.get(key)
-        if hit is not None:
-            return hit
     stride = _expand(stride, "stride", k, nd)
     dilation = _expand(dilation, "dilation", k, nd)
     mode = None
@@ -1492,10 +1477,7 @@ def _geometry(nd, k, stride, padding, dilation):
         mode, pad_list = padding, [0] * k
     else:
         pad_list = _expand(padding, "padding", k, nd)
-    hit = (tuple(stride), tuple(dilation), tuple(pad_list), mode, _geometry_error(stride, pad_list, dilation))
-    if key is not None and len(_GEOMETRIES) < _GEOMETRIES_MAX:
-        _GEOMETRIES[key] = hit
-    return hit
+    return tuple(stride), tuple(dilation), tuple(pad_list), mode, _geometry_error(stride, pad_list, dilation)
 
 
 def _convnd(fname, nd, input, weight, bias, stride, padding, dilation, groups):
@@ -1513,14 +1495,13 @@ def _convnd(fname, nd, input, weight, bias, stride, padding, dilation, groups):
         pads = _same_pads(ks, dilation, fname)
     else:
         pads = [(p, p) for p in pad_list]
-    for i in range(nd):
-        if xs[2 + i] + pads[i][0] + pads[i][1] < dilation[i] * (ks[i] - 1) + 1:
-            padded = [xs[2 + j] + pads[j][0] + pads[j][1] for j in range(nd)]
-            kern = [dilation[j] * (ks[j] - 1) + 1 for j in range(nd)]
-            raise RuntimeError(
-                f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
-                f"({' x '.join(map(str, kern))}). Kernel size can't be greater than actual input size"
-            )
+    padded = [xs[2 + i] + pads[i][0] + pads[i][1] for i in range(nd)]
+    kern = [dilation[i] * (ks[i] - 1) + 1 for i in range(nd)]
+    if any(p < kk for p, kk in zip(padded, kern)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, kern))}). Kernel size can't be greater than actual input size"
+        )
     if nd == 1:
         cfg = _Cfg((1, stride[0]), ((0, 0), pads[0]), (1, dilation[0]), groups)
     else:

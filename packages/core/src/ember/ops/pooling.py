@@ -26,7 +26,7 @@ from .. import _fast
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._common import device_constant, drop_unit_height, plain, unit_height, xp_of
+from ._common import device_constant, drop_unit_height, kept_for_plain_args, unit_height, xp_of
 from ..dtypes import np_kind as _np_kind
 
 # ---------------------------------------------------------------------------------------------
@@ -489,20 +489,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool2d_impl(input, k, s, p, d, ceil_mode, return_indices)
 
 
-_PARSED_1D = {}  # (fname, kernel_size, stride, padding, dilation) of ``plain`` arguments -> ``_parse1d``'s result
-
-
+@kept_for_plain_args(1024)
 def _parse1d(fname, kernel_size, stride, padding, dilation):
-    key = (fname, kernel_size, stride, padding, dilation) if plain(kernel_size, stride, padding, dilation) else None
-    hit = None if key is None else _PARSED_1D.get(key)
-    if hit is None:
-        hit = _parse1d_args(fname, kernel_size, stride, padding, dilation)
-        if key is not None and len(_PARSED_1D) < 1024:
-            _PARSED_1D[key] = hit
-    return hit
-
-
-def _parse1d_args(fname, kernel_size, stride, padding, dilation):
     def one(v, argname, position):
         if isinstance(v, (tuple, list)):
             if len(v) == 0 and argname == "stride":
